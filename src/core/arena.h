@@ -1,0 +1,28 @@
+/* A bump allocator for per-step activations. Memory is taken from large
+ * blocks; ug_arena_reset() makes it all reusable without freeing, so after the
+ * first training step no step calls malloc. Allocations are 64-byte aligned
+ * (cache lines, AVX-512 vectors). */
+#ifndef UG_ARENA_H
+#define UG_ARENA_H
+
+#include <stddef.h>
+
+typedef struct ug_arena_block ug_arena_block;
+
+typedef struct ug_arena {
+    ug_arena_block *head;   /* block currently being filled */
+    ug_arena_block *first;  /* chain of all blocks, kept across resets */
+    size_t used_peak;       /* largest total in use seen, in bytes */
+    size_t used;            /* total in use now, in bytes */
+} ug_arena;
+
+void ug_arena_init(ug_arena *a);
+void ug_arena_free(ug_arena *a);
+/* Returns NULL only when the system is out of memory. */
+void *ug_arena_alloc(ug_arena *a, size_t bytes);
+float *ug_arena_floats(ug_arena *a, size_t count);
+/* Like ug_arena_floats, zero-filled. */
+float *ug_arena_zeros(ug_arena *a, size_t count);
+void ug_arena_reset(ug_arena *a);
+
+#endif

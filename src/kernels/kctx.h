@@ -1,0 +1,22 @@
+/* The kernel context: what the fast kernels need that outlives one call
+ * (the oneDNN engine and stream, primitives created once per shape and cached,
+ * a scratch buffer), and the switch that routes every kernel to its plain C
+ * reference version instead. One per thread of control; not shared. */
+#ifndef UG_KCTX_H
+#define UG_KCTX_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+
+typedef struct ug_kctx ug_kctx;
+
+/* reference != 0: every dispatching kernel runs its plain C reference. */
+ug_kctx *ug_kctx_new(int reference, ug_error *err);
+void ug_kctx_free(ug_kctx *k);
+int ug_kctx_reference(const ug_kctx *k);
+/* A float buffer of at least count elements owned by the context, valid until
+ * the next call of ug_kctx_scratch on the same context. NULL when out of memory. */
+float *ug_kctx_scratch(ug_kctx *k, size_t count);
+
+#endif
