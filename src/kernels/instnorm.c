@@ -1,0 +1,58 @@
+/* InstanceNorm2d without affine parameters: each (n, c) plane is normalised
+ * by its own mean and BIASED variance (divide by HW), as torch does. */
+#include "kernels/kernels.h"
+
+#include <math.h>
+
+void ug_instnorm_forward(float *out, float *mean, float *rstd, const float *in, int N, int C,
+                         int HW, float eps)
+{
+    const long planes = (long)N * C;
+#pragma omp parallel for schedule(static)
+    for (long nc = 0; nc < planes; nc++) {
+        const float *x = in + (size_t)nc * HW;
+        float *y = out + (size_t)nc * HW;
+        /* Two passes in double: the mean first, then the centred squares. */
+        double s = 0;
+        for (int i = 0; i < HW; i++)
+            s += x[i];
+        const double m = s / HW;
+        double ss = 0;
+        for (int i = 0; i < HW; i++) {
+            const double d = x[i] - m;
+            ss += d * d;
+        }
+        const double r = 1.0 / sqrt(ss / HW + eps);
+        for (int i = 0; i < HW; i++)
+            y[i] = (float)((x[i] - m) * r);
+        mean[nc] = (float)m;
+        rstd[nc] = (float)r;
+    }
+}
+
+/* dx = r * (dy - mean(dy) - xhat * mean(dy * xhat)). */
+void ug_instnorm_backward(float *din, const float *dout, const float *in, const float *mean,
+                          const float *rstd, int N, int C, int HW, int acc)
+{
+    if (!din)
+        return;
+    const long planes = (long)N * C;
+#pragma omp parallel for schedule(static)
+    for (long nc = 0; nc < planes; nc++) {
+        const float *x = in + (size_t)nc * HW;
+        const float *dy = dout + (size_t)nc * HW;
+        float *dx = din + (size_t)nc * HW;
+        const double m = mean[nc], r = rstd[nc];
+        double sdy = 0, sdyx = 0;
+        for (int i = 0; i < HW; i++) {
+            sdy += dy[i];
+            sdyx += dy[i] * ((x[i] - m) * r);
+        }
+        const double mdy = sdy / HW, mdyx = sdyx / HW;
+        for (int i = 0; i < HW; i++) {
+            const double xhat = (x[i] - m) * r;
+            const float g = (float)(r * (dy[i] - mdy - xhat * mdyx));
+            dx[i] = acc ? dx[i] + g : g;
+        }
+    }
+}

@@ -1,0 +1,189 @@
+/* adaILN and ILN of U-GAT-IT: a per-channel mix (rho) of instance and layer
+ * normalisation, then a scale and shift. Both variances are UNBIASED (divide
+ * by count - 1), as torch.var in the official release.
+ *
+ * stats layout: in_mean[N*C], in_rstd[N*C], ln_mean[N], ln_rstd[N]. */
+#include "kernels/kernels.h"
+
+#include <math.h>
+
+size_t ug_linnorm_stats_size(int N, int C)
+{
+    return 2 * (size_t)N * C + 2 * (size_t)N;
+}
+
+/* count - 1 for the unbiased variance; a single element would divide by
+ * zero (torch gives NaN), so fall back to 1 there. */
+static double unbiased_div(size_t count)
+{
+    return count > 1 ? (double)(count - 1) : 1.0;
+}
+
+/* Mean and 1/sqrt(unbiased var + eps) of x[0..count), both in double. */
+static void mean_rstd(const float *x, size_t count, double eps, double *mean, double *rstd)
+{
+    double s = 0;
+    for (size_t i = 0; i < count; i++)
+        s += x[i];
+    const double m = s / (double)count;
+    double ss = 0;
+    for (size_t i = 0; i < count; i++) {
+        const double d = x[i] - m;
+        ss += d * d;
+    }
+    *mean = m;
+    *rstd = 1.0 / sqrt(ss / unbiased_div(count) + eps);
+}
+
+void ug_linnorm_forward(float *out, float *stats, const float *in, const float *rho,
+                        const float *gamma, const float *beta, int per_sample, int N, int C,
+                        int HW, float eps)
+{
+    float *in_mean = stats, *in_rstd = stats + (size_t)N * C;
+    float *ln_mean = stats + 2 * (size_t)N * C, *ln_rstd = ln_mean + N;
+    const size_t plane = (size_t)C * HW;
+
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        double m, r;
+        mean_rstd(in + n * plane, plane, eps, &m, &r);
+        ln_mean[n] = (float)m;
+        ln_rstd[n] = (float)r;
+    }
+
+    const long planes = (long)N * C;
+#pragma omp parallel for schedule(static)
+    for (long nc = 0; nc < planes; nc++) {
+        const int n = (int)(nc / C), c = (int)(nc % C);
+        const float *x = in + (size_t)nc * HW;
+        float *y = out + (size_t)nc * HW;
+        double mi, ri;
+        mean_rstd(x, (size_t)HW, eps, &mi, &ri);
+        /* Use the stored (float) statistics, exactly what the backward reads. */
+        in_mean[nc] = (float)mi;
+        in_rstd[nc] = (float)ri;
+        mi = in_mean[nc];
+        ri = in_rstd[nc];
+        const double ml = ln_mean[n], rl = ln_rstd[n];
+        const double p = rho[c];
+        const size_t gi = per_sample ? (size_t)nc : (size_t)c;
+        const double g = gamma[gi], b = beta[gi];
+        for (int i = 0; i < HW; i++) {
+            const double xin = (x[i] - mi) * ri, xln = (x[i] - ml) * rl;
+            y[i] = (float)((p * xin + (1 - p) * xln) * g + b);
+        }
+    }
+}
+
+/* Parameter gradients, one channel per iteration so that threads never share
+ * a drho[c] (or a per-channel dgamma[c], dbeta[c]). */
+static void linnorm_param_grads(float *drho, float *dgamma, float *dbeta, const float *dout,
+                                const float *in, const float *stats, const float *rho,
+                                const float *gamma, int per_sample, int N, int C, int HW)
+{
+    const float *in_mean = stats, *in_rstd = stats + (size_t)N * C;
+    const float *ln_mean = stats + 2 * (size_t)N * C, *ln_rstd = ln_mean + N;
+
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        const double p = rho[c];
+        double srho = 0, sg = 0, sb = 0;
+        for (int n = 0; n < N; n++) {
+            const size_t nc = (size_t)n * C + c;
+            const size_t gi = per_sample ? nc : (size_t)c;
+            const float *x = in + nc * HW, *dy = dout + nc * HW;
+            const double mi = in_mean[nc], ri = in_rstd[nc];
+            const double ml = ln_mean[n], rl = ln_rstd[n];
+            double s_diff = 0, s_mix = 0, s_dy = 0;
+            for (int i = 0; i < HW; i++) {
+                const double xin = (x[i] - mi) * ri, xln = (x[i] - ml) * rl;
+                s_diff += dy[i] * (xin - xln);
+                s_mix += dy[i] * (p * xin + (1 - p) * xln);
+                s_dy += dy[i];
+            }
+            srho += gamma[gi] * s_diff;
+            if (per_sample) {
+                if (dgamma)
+                    dgamma[gi] += (float)s_mix;
+                if (dbeta)
+                    dbeta[gi] += (float)s_dy;
+            } else {
+                sg += s_mix;
+                sb += s_dy;
+            }
+        }
+        if (drho)
+            drho[c] += (float)srho;
+        if (!per_sample) {
+            if (dgamma)
+                dgamma[c] += (float)sg;
+            if (dbeta)
+                dbeta[c] += (float)sb;
+        }
+    }
+}
+
+/* For xhat = (x - mean) * r normalised over M elements with the unbiased
+ * variance, dx = r * (dxhat - mean(dxhat) - xhat * sum(dxhat * xhat) / (M - 1)).
+ * Here dxhat_in = rho * dout * gamma over HW, dxhat_ln = (1 - rho) * dout * gamma
+ * over C * HW; din is the sum of both paths. */
+static void linnorm_input_grad(float *din, const float *dout, const float *in,
+                               const float *stats, const float *rho, const float *gamma,
+                               int per_sample, int N, int C, int HW, int acc)
+{
+    const float *in_mean = stats, *in_rstd = stats + (size_t)N * C;
+    const float *ln_mean = stats + 2 * (size_t)N * C, *ln_rstd = ln_mean + N;
+    const size_t plane = (size_t)C * HW;
+
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const double ml = ln_mean[n], rl = ln_rstd[n];
+        /* Layer-norm sums over the whole sample first. */
+        double l_s = 0, l_sx = 0;
+        for (int c = 0; c < C; c++) {
+            const size_t nc = (size_t)n * C + c;
+            const double k = (1 - (double)rho[c]) * gamma[per_sample ? nc : (size_t)c];
+            const float *x = in + nc * HW, *dy = dout + nc * HW;
+            for (int i = 0; i < HW; i++) {
+                const double d = dy[i] * k;
+                l_s += d;
+                l_sx += d * ((x[i] - ml) * rl);
+            }
+        }
+        const double l_mean = l_s / (double)plane, l_proj = l_sx / unbiased_div(plane);
+
+        for (int c = 0; c < C; c++) {
+            const size_t nc = (size_t)n * C + c;
+            const double g = gamma[per_sample ? nc : (size_t)c], p = rho[c];
+            const double ki = p * g, kl = (1 - p) * g;
+            const double mi = in_mean[nc], ri = in_rstd[nc];
+            const float *x = in + nc * HW, *dy = dout + nc * HW;
+            float *dx = din + nc * HW;
+            double i_s = 0, i_sx = 0;
+            for (int i = 0; i < HW; i++) {
+                const double d = dy[i] * ki;
+                i_s += d;
+                i_sx += d * ((x[i] - mi) * ri);
+            }
+            const double i_mean = i_s / HW, i_proj = i_sx / unbiased_div((size_t)HW);
+            for (int i = 0; i < HW; i++) {
+                const double xin = (x[i] - mi) * ri, xln = (x[i] - ml) * rl;
+                const double gi = ri * (dy[i] * ki - i_mean - xin * i_proj);
+                const double gl = rl * (dy[i] * kl - l_mean - xln * l_proj);
+                const float v = (float)(gi + gl);
+                dx[i] = acc ? dx[i] + v : v;
+            }
+        }
+    }
+}
+
+void ug_linnorm_backward(float *din, float *drho, float *dgamma, float *dbeta, const float *dout,
+                         const float *in, const float *stats, const float *rho,
+                         const float *gamma, int per_sample, int N, int C, int HW, int acc)
+{
+    if (drho || dgamma || dbeta)
+        linnorm_param_grads(drho, dgamma, dbeta, dout, in, stats, rho, gamma, per_sample, N, C,
+                            HW);
+    if (din)
+        linnorm_input_grad(din, dout, in, stats, rho, gamma, per_sample, N, C, HW, acc);
+}

@@ -1,0 +1,99 @@
+/* Spectral normalisation as torch.nn.utils.spectral_norm: one power
+ * iteration per training-mode forward, sigma = u . (W v), W_sn = W / sigma,
+ * and the backward pass through sigma with u and v held constant. */
+#include "kernels/kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* torch.nn.functional.normalize: x / max(||x||, eps), eps = 1e-12. */
+static void normalize_into(float *dst, const double *x, int n)
+{
+    double ss = 0;
+    for (int i = 0; i < n; i++)
+        ss += x[i] * x[i];
+    double norm = sqrt(ss);
+    if (norm < 1e-12)
+        norm = 1e-12;
+    for (int i = 0; i < n; i++)
+        dst[i] = (float)(x[i] / norm);
+}
+
+/* y = W v (rows), in double. */
+static void matvec(double *y, const float *w, const float *v, int rows, int cols)
+{
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < rows; r++) {
+        const float *row = w + (size_t)r * cols;
+        double s = 0;
+        for (int c = 0; c < cols; c++)
+            s += (double)row[c] * v[c];
+        y[r] = s;
+    }
+}
+
+/* y = W^T u (cols), in double. */
+static void matvec_t(double *y, const float *w, const float *u, int rows, int cols)
+{
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < cols; c++) {
+        double s = 0;
+        for (int r = 0; r < rows; r++)
+            s += (double)w[(size_t)r * cols + c] * u[r];
+        y[c] = s;
+    }
+}
+
+float ug_spectral_norm_forward(float *w_sn, float *u, float *v, const float *w, int rows, int cols,
+                               int update)
+{
+    double *tv = malloc(sizeof(double) * (size_t)cols);
+    double *tu = malloc(sizeof(double) * (size_t)rows);
+    if (!tv || !tu) { /* out of memory: a NaN sigma makes the failure visible */
+        free(tv);
+        free(tu);
+        return NAN;
+    }
+    if (update) {
+        matvec_t(tv, w, u, rows, cols);
+        normalize_into(v, tv, cols);
+        matvec(tu, w, v, rows, cols);
+        normalize_into(u, tu, rows);
+    }
+    matvec(tu, w, v, rows, cols);
+    double s = 0;
+    for (int r = 0; r < rows; r++)
+        s += u[r] * tu[r];
+    free(tv);
+    free(tu);
+
+    const float sigma = (float)s;
+    if (w_sn) {
+        const size_t n = (size_t)rows * cols;
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++)
+            w_sn[i] = w[i] / sigma;
+    }
+    return sigma;
+}
+
+/* W_sn = W / sigma with sigma = u^T W v, so
+ * dW = dW_sn / sigma - (sum(dW_sn * W) / sigma^2) u v^T. */
+void ug_spectral_norm_backward(float *dw, const float *dw_sn, const float *w, const float *u,
+                               const float *v, float sigma, int rows, int cols)
+{
+    if (!dw)
+        return;
+    const size_t n = (size_t)rows * cols;
+    double dot = 0;
+#pragma omp parallel for schedule(static) reduction(+ : dot)
+    for (size_t i = 0; i < n; i++)
+        dot += (double)dw_sn[i] * w[i];
+    const double inv = 1.0 / sigma, k = dot / ((double)sigma * sigma);
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < rows; r++) {
+        const size_t off = (size_t)r * cols;
+        for (int c = 0; c < cols; c++)
+            dw[off + c] += (float)(dw_sn[off + c] * inv - k * u[r] * v[c]);
+    }
+}
