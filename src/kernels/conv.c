@@ -1,0 +1,258 @@
+/* Convolution without padding (kernels.h): plain-loop reference versions and
+ * a oneDNN fast path (direct convolution forward, backward data, backward
+ * weights), with primitives cached per shape in the ug_kctx. The bias
+ * gradient is a plain sum in both paths. */
+#include <string.h>
+
+#include "core/error.h"
+#include "kernels/dnnl_cache.h"
+#include "kernels/kernels.h"
+
+int ug_conv_out_h(const ug_conv_shape *s)
+{
+    return (s->H - s->k) / s->stride + 1;
+}
+
+int ug_conv_out_w(const ug_conv_shape *s)
+{
+    return (s->W - s->k) / s->stride + 1;
+}
+
+/* ---- reference ---- */
+
+void ug_conv_forward_ref(float *out, const float *in, const float *w, const float *b,
+                         const ug_conv_shape *s)
+{
+    const int N = s->N, Cin = s->Cin, H = s->H, W = s->W, Cout = s->Cout, K = s->k,
+              st = s->stride;
+    const int OH = ug_conv_out_h(s), OW = ug_conv_out_w(s);
+#pragma omp parallel for collapse(2)
+    for (int n = 0; n < N; n++) {
+        for (int co = 0; co < Cout; co++) {
+            float *o = out + ((size_t)n * Cout + co) * OH * OW;
+            for (int oh = 0; oh < OH; oh++) {
+                for (int ow = 0; ow < OW; ow++) {
+                    double acc = b ? b[co] : 0.0;
+                    for (int ci = 0; ci < Cin; ci++) {
+                        const float *x = in + ((size_t)n * Cin + ci) * H * W;
+                        const float *wk = w + ((size_t)co * Cin + ci) * K * K;
+                        for (int kh = 0; kh < K; kh++)
+                            for (int kw = 0; kw < K; kw++)
+                                acc += (double)x[(size_t)(oh * st + kh) * W + ow * st + kw] *
+                                       wk[kh * K + kw];
+                    }
+                    o[(size_t)oh * OW + ow] = (float)acc;
+                }
+            }
+        }
+    }
+}
+
+/* db[co] += sum over n, oh, ow of dout; shared by both paths. */
+static void conv_bias_grad(float *db, const float *dout, int N, int Cout, size_t OHW)
+{
+#pragma omp parallel for
+    for (int co = 0; co < Cout; co++) {
+        double acc = 0;
+        for (int n = 0; n < N; n++) {
+            const float *g = dout + ((size_t)n * Cout + co) * OHW;
+            for (size_t i = 0; i < OHW; i++)
+                acc += g[i];
+        }
+        db[co] += (float)acc;
+    }
+}
+
+void ug_conv_backward_ref(float *din, float *dw, float *db, const float *dout, const float *in,
+                          const float *w, const ug_conv_shape *s, int acc)
+{
+    const int N = s->N, Cin = s->Cin, H = s->H, W = s->W, Cout = s->Cout, K = s->k,
+              st = s->stride;
+    const int OH = ug_conv_out_h(s), OW = ug_conv_out_w(s);
+    const size_t HW = (size_t)H * W, OHW = (size_t)OH * OW;
+    if (din) {
+        /* Scatter each output gradient back; one (n, ci) plane per iteration,
+         * so threads never write the same element. */
+#pragma omp parallel for collapse(2)
+        for (int n = 0; n < N; n++) {
+            for (int ci = 0; ci < Cin; ci++) {
+                float *d = din + ((size_t)n * Cin + ci) * HW;
+                if (!acc)
+                    memset(d, 0, HW * sizeof *d);
+                for (int co = 0; co < Cout; co++) {
+                    const float *g = dout + ((size_t)n * Cout + co) * OHW;
+                    const float *wk = w + ((size_t)co * Cin + ci) * K * K;
+                    for (int oh = 0; oh < OH; oh++)
+                        for (int ow = 0; ow < OW; ow++) {
+                            const float gv = g[(size_t)oh * OW + ow];
+                            for (int kh = 0; kh < K; kh++)
+                                for (int kw = 0; kw < K; kw++)
+                                    d[(size_t)(oh * st + kh) * W + ow * st + kw] +=
+                                        gv * wk[kh * K + kw];
+                        }
+                }
+            }
+        }
+    }
+    if (dw) {
+#pragma omp parallel for collapse(2)
+        for (int co = 0; co < Cout; co++) {
+            for (int ci = 0; ci < Cin; ci++) {
+                float *dwk = dw + ((size_t)co * Cin + ci) * K * K;
+                for (int kh = 0; kh < K; kh++)
+                    for (int kw = 0; kw < K; kw++) {
+                        double a = 0;
+                        for (int n = 0; n < N; n++) {
+                            const float *g = dout + ((size_t)n * Cout + co) * OHW;
+                            const float *x = in + ((size_t)n * Cin + ci) * HW;
+                            for (int oh = 0; oh < OH; oh++)
+                                for (int ow = 0; ow < OW; ow++)
+                                    a += (double)g[(size_t)oh * OW + ow] *
+                                         x[(size_t)(oh * st + kh) * W + ow * st + kw];
+                        }
+                        dwk[kh * K + kw] += (float)a;
+                    }
+            }
+        }
+    }
+    if (db)
+        conv_bias_grad(db, dout, N, Cout, OHW);
+}
+
+/* ---- oneDNN ---- */
+
+enum { CONV_FWD = 1, CONV_FWD_BIAS, CONV_BWD_DATA, CONV_BWD_WEIGHTS };
+
+/* The cached primitive of the given kind for shape s, created on first use. */
+static ug_dnnl_prim *conv_prim(ug_kctx *k, int kind, const ug_conv_shape *s, ug_error *err)
+{
+    const int key[UG_DNNL_KEY_LEN] = {kind, s->N, s->Cin, s->H, s->W, s->Cout, s->k, s->stride};
+    ug_dnnl_prim *p = ug_dnnl_find(k, key);
+    if (p)
+        return p;
+
+    dnnl_engine_t eng = ug_kctx_engine(k);
+    const dnnl_dims_t src_d = {s->N, s->Cin, s->H, s->W};
+    const dnnl_dims_t wei_d = {s->Cout, s->Cin, s->k, s->k};
+    const dnnl_dims_t bias_d = {s->Cout};
+    const dnnl_dims_t dst_d = {s->N, s->Cout, ug_conv_out_h(s), ug_conv_out_w(s)};
+    const dnnl_dims_t strides = {s->stride, s->stride}, pad = {0, 0};
+    /* "any" lets oneDNN pick its fast (blocked) layouts; the cache entry
+     * reorders from and to the plain user layouts. */
+    dnnl_memory_desc_t src_any, wei_any, dst_any, src_u, wei_u, bias_u, dst_u;
+    dnnl_convolution_desc_t fd, bd;
+    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
+    dnnl_status_t st = dnnl_success;
+    const int bias = kind == CONV_FWD_BIAS;
+
+    if ((st = dnnl_memory_desc_init_by_tag(&src_any, 4, src_d, dnnl_f32, dnnl_format_tag_any)) ||
+        (st = dnnl_memory_desc_init_by_tag(&wei_any, 4, wei_d, dnnl_f32, dnnl_format_tag_any)) ||
+        (st = dnnl_memory_desc_init_by_tag(&dst_any, 4, dst_d, dnnl_f32, dnnl_format_tag_any)) ||
+        (st = dnnl_memory_desc_init_by_tag(&src_u, 4, src_d, dnnl_f32, dnnl_nchw)) ||
+        (st = dnnl_memory_desc_init_by_tag(&wei_u, 4, wei_d, dnnl_f32, dnnl_oihw)) ||
+        (st = dnnl_memory_desc_init_by_tag(&bias_u, 1, bias_d, dnnl_f32, dnnl_x)) ||
+        (st = dnnl_memory_desc_init_by_tag(&dst_u, 4, dst_d, dnnl_f32, dnnl_nchw)))
+        goto dnnl_fail;
+    /* The backward primitives need the forward one as a hint. */
+    if ((st = dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training,
+                                                 dnnl_convolution_direct, &src_any, &wei_any,
+                                                 bias ? &bias_u : NULL, &dst_any, strides, pad,
+                                                 pad)) ||
+        (st = dnnl_primitive_desc_create(&fpd, &fd, NULL, eng, NULL)))
+        goto dnnl_fail;
+
+    if (kind == CONV_FWD || kind == CONV_FWD_BIAS) {
+        const ug_dnnl_arg_spec a[] = {{DNNL_ARG_SRC, 0, src_u},
+                                      {DNNL_ARG_WEIGHTS, 0, wei_u},
+                                      {DNNL_ARG_DST, 1, dst_u},
+                                      {DNNL_ARG_BIAS, 0, bias_u}};
+        p = ug_dnnl_add(k, key, fpd, a, bias ? 4 : 3, err);
+    } else if (kind == CONV_BWD_DATA) {
+        const ug_dnnl_arg_spec a[] = {{DNNL_ARG_DIFF_DST, 0, dst_u},
+                                      {DNNL_ARG_WEIGHTS, 0, wei_u},
+                                      {DNNL_ARG_DIFF_SRC, 1, src_u}};
+        if ((st = dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct,
+                                                           &src_any, &wei_any, &dst_any,
+                                                           strides, pad, pad)) ||
+            (st = dnnl_primitive_desc_create(&bpd, &bd, NULL, eng, fpd)))
+            goto dnnl_fail;
+        p = ug_dnnl_add(k, key, bpd, a, 3, err);
+    } else {
+        const ug_dnnl_arg_spec a[] = {{DNNL_ARG_SRC, 0, src_u},
+                                      {DNNL_ARG_DIFF_DST, 0, dst_u},
+                                      {DNNL_ARG_DIFF_WEIGHTS, 1, wei_u}};
+        if ((st = dnnl_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct,
+                                                              &src_any, &wei_any, NULL,
+                                                              &dst_any, strides, pad, pad)) ||
+            (st = dnnl_primitive_desc_create(&bpd, &bd, NULL, eng, fpd)))
+            goto dnnl_fail;
+        p = ug_dnnl_add(k, key, bpd, a, 3, err);
+    }
+    goto done;
+dnnl_fail:
+    ug_fail(err, "oneDNN: cannot create convolution (kind %d, N=%d Cin=%d %dx%d Cout=%d k=%d s=%d): status %d",
+            kind, s->N, s->Cin, s->H, s->W, s->Cout, s->k, s->stride, (int)st);
+    p = NULL;
+done:
+    if (bpd)
+        dnnl_primitive_desc_destroy(bpd);
+    if (fpd)
+        dnnl_primitive_desc_destroy(fpd);
+    return p;
+}
+
+static int conv_check(const ug_conv_shape *s, ug_error *err)
+{
+    if (s->N < 1 || s->Cin < 1 || s->Cout < 1 || s->k < 1 || s->stride < 1 || s->H < s->k ||
+        s->W < s->k)
+        return ug_fail(err, "convolution: bad shape N=%d Cin=%d %dx%d Cout=%d k=%d s=%d", s->N,
+                       s->Cin, s->H, s->W, s->Cout, s->k, s->stride);
+    return 0;
+}
+
+int ug_conv_forward(ug_kctx *k, float *out, const float *in, const float *w, const float *b,
+                    const ug_conv_shape *s, ug_error *err)
+{
+    if (conv_check(s, err))
+        return -1;
+    if (ug_kctx_reference(k)) {
+        ug_conv_forward_ref(out, in, w, b, s);
+        return 0;
+    }
+    ug_dnnl_prim *p = conv_prim(k, b ? CONV_FWD_BIAS : CONV_FWD, s, err);
+    if (!p)
+        return -1;
+    const void *ptrs[] = {in, w, out, b};
+    const int acc[] = {0, 0, 0, 0};
+    return ug_dnnl_exec(k, p, ptrs, acc, err);
+}
+
+int ug_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
+                     const float *in, const float *w, const ug_conv_shape *s, int acc,
+                     ug_error *err)
+{
+    if (conv_check(s, err))
+        return -1;
+    if (ug_kctx_reference(k)) {
+        ug_conv_backward_ref(din, dw, db, dout, in, w, s, acc);
+        return 0;
+    }
+    if (din) {
+        ug_dnnl_prim *p = conv_prim(k, CONV_BWD_DATA, s, err);
+        const void *ptrs[] = {dout, w, din};
+        const int accs[] = {0, 0, acc != 0};
+        if (!p || ug_dnnl_exec(k, p, ptrs, accs, err))
+            return -1;
+    }
+    if (dw) {
+        ug_dnnl_prim *p = conv_prim(k, CONV_BWD_WEIGHTS, s, err);
+        const void *ptrs[] = {in, dout, dw};
+        const int accs[] = {0, 0, 1}; /* parameter gradients always accumulate */
+        if (!p || ug_dnnl_exec(k, p, ptrs, accs, err))
+            return -1;
+    }
+    if (db)
+        conv_bias_grad(db, dout, s->N, s->Cout,
+                       (size_t)ug_conv_out_h(s) * (size_t)ug_conv_out_w(s));
+    return 0;
+}

@@ -1,0 +1,47 @@
+/* Private to src/kernels: the oneDNN side of ug_kctx. A cached primitive is
+ * keyed by a few integers (its kind and shape); it owns, per argument, a
+ * memory object in the caller's plain layout, one in the layout the primitive
+ * chose, and the reorders between them, so a call only sets data handles. */
+#ifndef UG_DNNL_CACHE_H
+#define UG_DNNL_CACHE_H
+
+#include <stddef.h>
+
+#include <dnnl.h>
+
+#include "kernels/kctx.h"
+
+#define UG_DNNL_KEY_LEN 8
+#define UG_DNNL_MAX_ARGS 4
+
+/* One argument of a primitive as the caller sees it. */
+typedef struct ug_dnnl_arg_spec {
+    int arg;                    /* DNNL_ARG_SRC, DNNL_ARG_DIFF_WEIGHTS, ... */
+    int output;                 /* written by the primitive */
+    dnnl_memory_desc_t user_md; /* the caller's plain layout */
+} ug_dnnl_arg_spec;
+
+typedef struct ug_dnnl_prim ug_dnnl_prim;
+
+/* The context's CPU engine; NULL for a reference context. */
+dnnl_engine_t ug_kctx_engine(ug_kctx *k);
+
+/* The cached primitive for key, or NULL. Unused key entries must be 0. */
+ug_dnnl_prim *ug_dnnl_find(ug_kctx *k, const int key[UG_DNNL_KEY_LEN]);
+
+/* Creates the primitive of pd (which stays the caller's), its memories and
+ * reorders, and caches it under key. NULL with err set on failure. */
+ug_dnnl_prim *ug_dnnl_add(ug_kctx *k, const int key[UG_DNNL_KEY_LEN],
+                          const_dnnl_primitive_desc_t pd, const ug_dnnl_arg_spec *args,
+                          int nargs, ug_error *err);
+
+/* Runs p on the caller's buffers, ptrs[i] for args[i] as given to
+ * ug_dnnl_add. An output with acc[i] != 0 is added to the buffer's contents
+ * instead of overwriting them. Waits for completion. */
+int ug_dnnl_exec(ug_kctx *k, ug_dnnl_prim *p, const void *const ptrs[], const int acc[],
+                 ug_error *err);
+
+/* Number of cached primitives (for tests). */
+size_t ug_dnnl_cache_count(const ug_kctx *k);
+
+#endif

@@ -1,0 +1,279 @@
+/* The kernel context (kctx.h) and its cache of oneDNN primitives
+ * (dnnl_cache.h): a CPU engine and in-order stream, a linked list of
+ * primitives searched linearly (a network has a few dozen shapes), and a
+ * growable scratch buffer. */
+#include "kernels/kctx.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "kernels/dnnl_cache.h"
+
+typedef struct ug_dnnl_arg {
+    int arg, output;
+    int same;                     /* the primitive's layout is the caller's */
+    dnnl_memory_t user;           /* caller's layout; handle set per call */
+    dnnl_memory_t mem;            /* primitive's layout, own buffer (NULL if not needed yet) */
+    dnnl_primitive_t reorder;     /* inputs: user -> mem; outputs: mem -> user */
+    dnnl_primitive_t reorder_acc; /* outputs: mem -> user with +=, made on first use */
+} ug_dnnl_arg;
+
+struct ug_dnnl_prim {
+    int key[UG_DNNL_KEY_LEN];
+    dnnl_primitive_t prim;
+    int nargs;
+    ug_dnnl_arg args[UG_DNNL_MAX_ARGS];
+    struct ug_dnnl_prim *next;
+};
+
+struct ug_kctx {
+    int reference;
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+    ug_dnnl_prim *prims;
+    size_t nprims;
+    float *scratch;
+    size_t scratch_count;
+};
+
+static const char *status_name(dnnl_status_t st)
+{
+    switch (st) {
+    case dnnl_out_of_memory: return "out of memory";
+    case dnnl_invalid_arguments: return "invalid arguments";
+    case dnnl_unimplemented: return "unimplemented";
+    case dnnl_runtime_error: return "runtime error";
+    default: return "error";
+    }
+}
+
+#define DNNL_CHECK(call)                                                                 \
+    do {                                                                                 \
+        dnnl_status_t st_ = (call);                                                      \
+        if (st_ != dnnl_success) {                                                       \
+            ug_fail(err, "oneDNN: %s: %s (status %d)", #call, status_name(st_), (int)st_); \
+            goto fail;                                                                   \
+        }                                                                                \
+    } while (0)
+
+ug_kctx *ug_kctx_new(int reference, ug_error *err)
+{
+    ug_kctx *k = calloc(1, sizeof *k);
+    if (!k) {
+        ug_fail(err, "kernel context: out of memory");
+        return NULL;
+    }
+    k->reference = reference != 0;
+    if (!k->reference) {
+        DNNL_CHECK(dnnl_engine_create(&k->engine, dnnl_cpu, 0));
+        DNNL_CHECK(dnnl_stream_create(&k->stream, k->engine, dnnl_stream_default_flags));
+    }
+    return k;
+fail:
+    ug_kctx_free(k);
+    return NULL;
+}
+
+static void arg_free(ug_dnnl_arg *a)
+{
+    if (a->reorder_acc)
+        dnnl_primitive_destroy(a->reorder_acc);
+    if (a->reorder)
+        dnnl_primitive_destroy(a->reorder);
+    if (a->mem)
+        dnnl_memory_destroy(a->mem);
+    if (a->user)
+        dnnl_memory_destroy(a->user);
+}
+
+static void prim_free(ug_dnnl_prim *p)
+{
+    for (int i = 0; i < p->nargs; i++)
+        arg_free(&p->args[i]);
+    if (p->prim)
+        dnnl_primitive_destroy(p->prim);
+    free(p);
+}
+
+void ug_kctx_free(ug_kctx *k)
+{
+    if (!k)
+        return;
+    while (k->prims) {
+        ug_dnnl_prim *next = k->prims->next;
+        prim_free(k->prims);
+        k->prims = next;
+    }
+    if (k->stream)
+        dnnl_stream_destroy(k->stream);
+    if (k->engine)
+        dnnl_engine_destroy(k->engine);
+    free(k->scratch);
+    free(k);
+}
+
+int ug_kctx_reference(const ug_kctx *k)
+{
+    return k->reference;
+}
+
+float *ug_kctx_scratch(ug_kctx *k, size_t count)
+{
+    if (count > k->scratch_count) {
+        /* The contents need not survive, so free + malloc (no copy). */
+        free(k->scratch);
+        k->scratch = malloc((count ? count : 1) * sizeof(float));
+        k->scratch_count = k->scratch ? count : 0;
+    }
+    return k->scratch;
+}
+
+dnnl_engine_t ug_kctx_engine(ug_kctx *k)
+{
+    return k->engine;
+}
+
+size_t ug_dnnl_cache_count(const ug_kctx *k)
+{
+    return k->nprims;
+}
+
+ug_dnnl_prim *ug_dnnl_find(ug_kctx *k, const int key[UG_DNNL_KEY_LEN])
+{
+    for (ug_dnnl_prim *p = k->prims; p; p = p->next)
+        if (memcmp(p->key, key, sizeof p->key) == 0)
+            return p;
+    return NULL;
+}
+
+/* A reorder from one layout to another; add != 0 makes it dst += src. */
+static int make_reorder(ug_kctx *k, dnnl_primitive_t *out, const dnnl_memory_desc_t *from,
+                        const dnnl_memory_desc_t *to, int add, ug_error *err)
+{
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    dnnl_primitive_desc_t rpd = NULL;
+    int rc = -1;
+    if (add) {
+        DNNL_CHECK(dnnl_primitive_attr_create(&attr));
+        DNNL_CHECK(dnnl_post_ops_create(&po));
+        DNNL_CHECK(dnnl_post_ops_append_sum(po, 1.0f));
+        DNNL_CHECK(dnnl_primitive_attr_set_post_ops(attr, po));
+    }
+    DNNL_CHECK(dnnl_reorder_primitive_desc_create(&rpd, from, k->engine, to, k->engine, attr));
+    DNNL_CHECK(dnnl_primitive_create(out, rpd));
+    rc = 0;
+fail:
+    if (rpd)
+        dnnl_primitive_desc_destroy(rpd);
+    if (po)
+        dnnl_post_ops_destroy(po);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    return rc;
+}
+
+static const dnnl_memory_desc_t *mem_md(dnnl_memory_t m)
+{
+    const dnnl_memory_desc_t *md = NULL;
+    dnnl_memory_get_memory_desc(m, &md);
+    return md;
+}
+
+ug_dnnl_prim *ug_dnnl_add(ug_kctx *k, const int key[UG_DNNL_KEY_LEN],
+                          const_dnnl_primitive_desc_t pd, const ug_dnnl_arg_spec *args,
+                          int nargs, ug_error *err)
+{
+    ug_dnnl_prim *p = calloc(1, sizeof *p);
+    if (!p) {
+        ug_fail(err, "oneDNN primitive cache: out of memory");
+        return NULL;
+    }
+    memcpy(p->key, key, sizeof p->key);
+    DNNL_CHECK(dnnl_primitive_create(&p->prim, pd));
+    for (int i = 0; i < nargs && i < UG_DNNL_MAX_ARGS; i++) {
+        ug_dnnl_arg *a = &p->args[i];
+        p->nargs = i + 1;
+        a->arg = args[i].arg;
+        a->output = args[i].output;
+        const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, a->arg);
+        if (!md) {
+            ug_fail(err, "oneDNN: primitive has no argument %d", a->arg);
+            goto fail;
+        }
+        DNNL_CHECK(dnnl_memory_create(&a->user, &args[i].user_md, k->engine, DNNL_MEMORY_NONE));
+        a->same = dnnl_memory_desc_equal(md, &args[i].user_md);
+        if (a->same)
+            continue; /* an output gets its own buffer only if it is ever accumulated */
+        DNNL_CHECK(dnnl_memory_create(&a->mem, md, k->engine, DNNL_MEMORY_ALLOCATE));
+        if (a->output) {
+            if (make_reorder(k, &a->reorder, md, &args[i].user_md, 0, err))
+                goto fail;
+        } else {
+            if (make_reorder(k, &a->reorder, &args[i].user_md, md, 0, err))
+                goto fail;
+        }
+    }
+    p->next = k->prims;
+    k->prims = p;
+    k->nprims++;
+    return p;
+fail:
+    prim_free(p);
+    return NULL;
+}
+
+static int exec2(ug_kctx *k, dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to,
+                 ug_error *err)
+{
+    dnnl_exec_arg_t ea[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    DNNL_CHECK(dnnl_primitive_execute(r, k->stream, 2, ea));
+    return 0;
+fail:
+    return -1;
+}
+
+int ug_dnnl_exec(ug_kctx *k, ug_dnnl_prim *p, const void *const ptrs[], const int acc[],
+                 ug_error *err)
+{
+    dnnl_exec_arg_t ea[UG_DNNL_MAX_ARGS];
+    for (int i = 0; i < p->nargs; i++) {
+        ug_dnnl_arg *a = &p->args[i];
+        /* oneDNN takes void *; inputs are only read. */
+        DNNL_CHECK(dnnl_memory_set_data_handle(a->user, (void *)ptrs[i]));
+        ea[i].arg = a->arg;
+        if (!a->output) {
+            if (!a->same && exec2(k, a->reorder, a->user, a->mem, err))
+                return -1;
+            ea[i].memory = a->same ? a->user : a->mem;
+        } else if (acc[i]) {
+            /* Compute into our own buffer, then add it to the caller's. */
+            const dnnl_memory_desc_t *umd = mem_md(a->user);
+            if (!a->mem)
+                DNNL_CHECK(dnnl_memory_create(&a->mem, umd, k->engine, DNNL_MEMORY_ALLOCATE));
+            if (!a->reorder_acc && make_reorder(k, &a->reorder_acc, mem_md(a->mem), umd, 1, err))
+                return -1;
+            ea[i].memory = a->mem;
+        } else {
+            ea[i].memory = a->same ? a->user : a->mem;
+        }
+    }
+    DNNL_CHECK(dnnl_primitive_execute(p->prim, k->stream, p->nargs, ea));
+    for (int i = 0; i < p->nargs; i++) {
+        ug_dnnl_arg *a = &p->args[i];
+        if (!a->output)
+            continue;
+        if (acc[i]) {
+            if (exec2(k, a->reorder_acc, a->mem, a->user, err))
+                return -1;
+        } else if (!a->same) {
+            if (exec2(k, a->reorder, a->mem, a->user, err))
+                return -1;
+        }
+    }
+    DNNL_CHECK(dnnl_stream_wait(k->stream));
+    return 0;
+fail:
+    return -1;
+}

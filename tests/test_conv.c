@@ -1,0 +1,349 @@
+/* Convolution and linear kernels: the oneDNN fast path against the plain
+ * reference (forward, backward, accumulation semantics), the reference
+ * backward against central finite differences of L = sum(out * R), and the
+ * primitive cache being reused. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/rng.h"
+#include "kernels/dnnl_cache.h"
+#include "kernels/kernels.h"
+
+static ug_rng rng;
+
+static float *randn(size_t n)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)ug_rng_normal(&rng);
+    return p;
+}
+
+static float *zeros(size_t n)
+{
+    return calloc(n ? n : 1, sizeof(float));
+}
+
+static float *copy(const float *a, size_t n)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    memcpy(p, a, n * sizeof *p);
+    return p;
+}
+
+static void fill(float *p, size_t n, float v)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = v;
+}
+
+static double max_abs(const float *a, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fabs(a[i]) > m ? fabs(a[i]) : m;
+    return m;
+}
+
+/* |a - b| small relative to the size of b. */
+static int close_to(const float *a, const float *b, size_t n, double tol)
+{
+    return check_max_abs_diff(a, b, n) <= tol * (1.0 + max_abs(b, n));
+}
+
+static double dot(const float *a, const float *b, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)a[i] * b[i];
+    return s;
+}
+
+/* ---- convolution ---- */
+
+static double conv_loss(float *out, const float *in, const float *w, const float *b,
+                        const ug_conv_shape *s, const float *R, size_t nout)
+{
+    ug_conv_forward_ref(out, in, w, b, s);
+    return dot(out, R, nout);
+}
+
+/* Central differences of L at every element of x against the analytic g. */
+static double conv_fd_err(float *x, size_t n, const float *g, float *out, const float *in,
+                          const float *w, const float *b, const ug_conv_shape *s, const float *R,
+                          size_t nout)
+{
+    const float eps = 0.1f; /* L is linear in each argument, so large eps is exact */
+    double worst = 0, scale = 1.0 + max_abs(g, n);
+    for (size_t i = 0; i < n; i++) {
+        float keep = x[i];
+        x[i] = keep + eps;
+        double lp = conv_loss(out, in, w, b, s, R, nout);
+        x[i] = keep - eps;
+        double lm = conv_loss(out, in, w, b, s, R, nout);
+        x[i] = keep;
+        double fd = (lp - lm) / (2.0 * (double)eps);
+        double e = fabs(fd - g[i]) / scale;
+        worst = e > worst ? e : worst;
+    }
+    return worst;
+}
+
+static void test_conv_case(ug_kctx *fast, ug_kctx *refk, ug_conv_shape s, int bias, int fd)
+{
+    ug_error err = {{0}};
+    const int OH = ug_conv_out_h(&s), OW = ug_conv_out_w(&s);
+    const size_t nin = (size_t)s.N * s.Cin * s.H * s.W, nw = (size_t)s.Cout * s.Cin * s.k * s.k,
+                 nout = (size_t)s.N * s.Cout * OH * OW, nb = (size_t)s.Cout;
+    char tag[128];
+    snprintf(tag, sizeof tag, "N=%d Cin=%d %dx%d Cout=%d k=%d s=%d bias=%d", s.N, s.Cin, s.H, s.W,
+             s.Cout, s.k, s.stride, bias);
+
+    float *in = randn(nin), *w = randn(nw), *b = bias ? randn(nb) : NULL, *R = randn(nout);
+    float *out_r = randn(nout), *out_f = randn(nout), *out_d = randn(nout);
+
+    /* forward */
+    ug_conv_forward_ref(out_r, in, w, b, &s);
+    int rc = ug_conv_forward(fast, out_f, in, w, b, &s, &err);
+    CHECK(rc == 0, "%s: forward: %s", tag, err.msg);
+    CHECK(close_to(out_f, out_r, nout, 1e-5), "%s: forward fast vs ref: %g", tag,
+          check_max_abs_diff(out_f, out_r, nout));
+    CHECK(ug_conv_forward(refk, out_d, in, w, b, &s, &err) == 0 &&
+              memcmp(out_d, out_r, nout * sizeof *out_d) == 0,
+          "%s: reference context does not run the reference", tag);
+
+    /* backward, din overwritten (start from NaN), dw and db accumulated onto D0, B0 */
+    float *dw0 = randn(nw), *db0 = randn(nb);
+    float *din_r = zeros(nin), *din_f = zeros(nin);
+    fill(din_r, nin, NAN);
+    fill(din_f, nin, NAN);
+    float *dw_r = copy(dw0, nw), *dw_f = copy(dw0, nw);
+    float *db_r = copy(db0, nb), *db_f = copy(db0, nb);
+    ug_conv_backward_ref(din_r, dw_r, bias ? db_r : NULL, R, in, w, &s, 0);
+    rc = ug_conv_backward(fast, din_f, dw_f, bias ? db_f : NULL, R, in, w, &s, 0, &err);
+    CHECK(rc == 0, "%s: backward: %s", tag, err.msg);
+    CHECK(close_to(din_f, din_r, nin, 1e-5), "%s: din fast vs ref: %g", tag,
+          check_max_abs_diff(din_f, din_r, nin));
+    CHECK(close_to(dw_f, dw_r, nw, 1e-5), "%s: dw fast vs ref: %g", tag,
+          check_max_abs_diff(dw_f, dw_r, nw));
+    if (bias)
+        CHECK(close_to(db_f, db_r, nb, 1e-5), "%s: db fast vs ref: %g", tag,
+              check_max_abs_diff(db_f, db_r, nb));
+    else
+        CHECK(memcmp(db_f, db0, nb * sizeof *db_f) == 0, "%s: db touched without bias", tag);
+
+    /* the pure gradients, g = result - start */
+    float *gw = zeros(nw), *gb = zeros(nb);
+    for (size_t i = 0; i < nw; i++)
+        gw[i] = dw_r[i] - dw0[i];
+    for (size_t i = 0; i < nb; i++)
+        gb[i] = db_r[i] - db0[i];
+
+    /* acc = 1 adds to din; a second call adds to dw again; skipped pointers */
+    float *x0 = randn(nin), *din_a = copy(x0, nin), *expect = zeros(nin);
+    for (size_t i = 0; i < nin; i++)
+        expect[i] = x0[i] + din_r[i];
+    rc = ug_conv_backward(fast, din_a, dw_f, NULL, R, in, w, &s, 1, &err);
+    CHECK(rc == 0, "%s: backward acc: %s", tag, err.msg);
+    CHECK(close_to(din_a, expect, nin, 1e-5), "%s: din acc=1 fast: %g", tag,
+          check_max_abs_diff(din_a, expect, nin));
+    memcpy(din_a, x0, nin * sizeof *din_a);
+    ug_conv_backward_ref(din_a, NULL, NULL, R, in, w, &s, 1);
+    CHECK(close_to(din_a, expect, nin, 1e-6), "%s: din acc=1 ref", tag);
+    float *dw2 = zeros(nw);
+    for (size_t i = 0; i < nw; i++)
+        dw2[i] = dw0[i] + 2 * gw[i];
+    CHECK(close_to(dw_f, dw2, nw, 1e-5), "%s: dw does not accumulate: %g", tag,
+          check_max_abs_diff(dw_f, dw2, nw));
+    /* dw only (din NULL, as for a first layer) */
+    memcpy(dw_f, dw0, nw * sizeof *dw_f);
+    rc = ug_conv_backward(fast, NULL, dw_f, NULL, R, in, w, &s, 0, &err);
+    CHECK(rc == 0 && close_to(dw_f, dw_r, nw, 1e-5), "%s: dw alone", tag);
+
+    /* the cache holds one primitive per kind and shape */
+    size_t cached = ug_dnnl_cache_count(fast);
+    rc = ug_conv_forward(fast, out_f, in, w, b, &s, &err);
+    rc |= ug_conv_backward(fast, din_f, dw_f, NULL, R, in, w, &s, 1, &err);
+    CHECK(rc == 0 && ug_dnnl_cache_count(fast) == cached, "%s: cache grew on reuse", tag);
+
+    if (fd) {
+        float *scratch = zeros(nout);
+        double e = conv_fd_err(in, nin, din_r, scratch, in, w, b, &s, R, nout);
+        CHECK(e < 1e-3, "%s: din vs finite differences: %g", tag, e);
+        e = conv_fd_err(w, nw, gw, scratch, in, w, b, &s, R, nout);
+        CHECK(e < 1e-3, "%s: dw vs finite differences: %g", tag, e);
+        if (bias) {
+            e = conv_fd_err(b, nb, gb, scratch, in, w, b, &s, R, nout);
+            CHECK(e < 1e-3, "%s: db vs finite differences: %g", tag, e);
+        }
+        free(scratch);
+    }
+
+    free(in), free(w), free(b), free(R), free(out_r), free(out_f), free(out_d);
+    free(dw0), free(db0), free(din_r), free(din_f), free(dw_r), free(dw_f), free(db_r);
+    free(db_f), free(gw), free(gb), free(x0), free(din_a), free(expect), free(dw2);
+}
+
+static void test_conv(ug_kctx *fast, ug_kctx *refk)
+{
+    static const int ks[][2] = {{7, 1}, {3, 1}, {3, 2}, {4, 2}, {4, 1}, {1, 1}};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        for (int bias = 0; bias < 2; bias++) {
+            /* odd sizes, H != W; W = 10 leaves an uncovered column at stride 2 */
+            ug_conv_shape s = {2, 3, 11, 10, 5, ks[i][0], ks[i][1]};
+            test_conv_case(fast, refk, s, bias, 1);
+            /* channel counts where oneDNN picks blocked layouts */
+            ug_conv_shape big = {2, 16, 11, 10, 24, ks[i][0], ks[i][1]};
+            test_conv_case(fast, refk, big, bias, 0);
+        }
+    }
+    ug_conv_shape one = {1, 1, 4, 5, 1, 3, 1};
+    test_conv_case(fast, refk, one, 1, 1);
+
+    ug_error err = {{0}};
+    ug_conv_shape bad = {1, 3, 2, 2, 4, 3, 1};
+    float x[12] = {0}, w[108] = {0}, o[4] = {0};
+    CHECK(ug_conv_forward(fast, o, x, w, NULL, &bad, &err) == -1 && err.msg[0],
+          "kernel larger than image accepted");
+}
+
+/* ---- linear ---- */
+
+static double lin_loss(float *out, const float *in, const float *w, const float *b, int N, int I,
+                       int O, const float *R)
+{
+    ug_linear_forward_ref(out, in, w, b, N, I, O);
+    return dot(out, R, (size_t)N * O);
+}
+
+static double lin_fd_err(float *x, size_t n, const float *g, float *out, const float *in,
+                         const float *w, const float *b, int N, int I, int O, const float *R)
+{
+    const float eps = 0.1f;
+    double worst = 0, scale = 1.0 + max_abs(g, n);
+    for (size_t i = 0; i < n; i++) {
+        float keep = x[i];
+        x[i] = keep + eps;
+        double lp = lin_loss(out, in, w, b, N, I, O, R);
+        x[i] = keep - eps;
+        double lm = lin_loss(out, in, w, b, N, I, O, R);
+        x[i] = keep;
+        double e = fabs((lp - lm) / (2.0 * (double)eps) - g[i]) / scale;
+        worst = e > worst ? e : worst;
+    }
+    return worst;
+}
+
+static void test_linear_case(ug_kctx *fast, ug_kctx *refk, int N, int I, int O, int bias, int fd)
+{
+    ug_error err = {{0}};
+    const size_t nin = (size_t)N * I, nw = (size_t)O * I, nout = (size_t)N * O;
+    char tag[96];
+    snprintf(tag, sizeof tag, "linear N=%d I=%d O=%d bias=%d", N, I, O, bias);
+
+    float *in = randn(nin), *w = randn(nw), *b = bias ? randn(O) : NULL, *R = randn(nout);
+    float *out_r = randn(nout), *out_f = randn(nout), *out_d = randn(nout);
+    ug_linear_forward_ref(out_r, in, w, b, N, I, O);
+    CHECK(ug_linear_forward(fast, out_f, in, w, b, N, I, O, &err) == 0, "%s: %s", tag, err.msg);
+    CHECK(close_to(out_f, out_r, nout, 1e-5), "%s: forward fast vs ref: %g", tag,
+          check_max_abs_diff(out_f, out_r, nout));
+    CHECK(ug_linear_forward(refk, out_d, in, w, b, N, I, O, &err) == 0 &&
+              memcmp(out_d, out_r, nout * sizeof *out_d) == 0,
+          "%s: reference context", tag);
+
+    float *dw0 = randn(nw), *db0 = randn(O);
+    float *din_r = zeros(nin), *din_f = zeros(nin);
+    fill(din_r, nin, NAN);
+    fill(din_f, nin, NAN);
+    float *dw_r = copy(dw0, nw), *dw_f = copy(dw0, nw), *db_r = copy(db0, O), *db_f = copy(db0, O);
+    ug_linear_backward_ref(din_r, dw_r, bias ? db_r : NULL, R, in, w, N, I, O, 0);
+    CHECK(ug_linear_backward(fast, din_f, dw_f, bias ? db_f : NULL, R, in, w, N, I, O, 0, &err) ==
+              0,
+          "%s: %s", tag, err.msg);
+    CHECK(close_to(din_f, din_r, nin, 1e-5), "%s: din fast vs ref: %g", tag,
+          check_max_abs_diff(din_f, din_r, nin));
+    CHECK(close_to(dw_f, dw_r, nw, 1e-5), "%s: dw fast vs ref: %g", tag,
+          check_max_abs_diff(dw_f, dw_r, nw));
+    CHECK(close_to(db_f, db_r, O, 1e-5), "%s: db fast vs ref", tag);
+
+    float *gw = zeros(nw), *gb = zeros(O);
+    for (size_t i = 0; i < nw; i++)
+        gw[i] = dw_r[i] - dw0[i];
+    for (int i = 0; i < O; i++)
+        gb[i] = db_r[i] - db0[i];
+
+    /* acc = 1 for din, dw accumulating again */
+    float *x0 = randn(nin), *din_a = copy(x0, nin), *expect = zeros(nin);
+    for (size_t i = 0; i < nin; i++)
+        expect[i] = x0[i] + din_r[i];
+    CHECK(ug_linear_backward(fast, din_a, dw_f, NULL, R, in, w, N, I, O, 1, &err) == 0, "%s", tag);
+    CHECK(close_to(din_a, expect, nin, 1e-5), "%s: din acc=1 fast", tag);
+    memcpy(din_a, x0, nin * sizeof *din_a);
+    ug_linear_backward_ref(din_a, NULL, NULL, R, in, w, N, I, O, 1);
+    CHECK(close_to(din_a, expect, nin, 1e-6), "%s: din acc=1 ref", tag);
+    float *dw2 = zeros(nw);
+    for (size_t i = 0; i < nw; i++)
+        dw2[i] = dw0[i] + 2 * gw[i];
+    CHECK(close_to(dw_f, dw2, nw, 1e-5), "%s: dw does not accumulate", tag);
+
+    if (fd) {
+        float *scratch = zeros(nout);
+        double e = lin_fd_err(in, nin, din_r, scratch, in, w, b, N, I, O, R);
+        CHECK(e < 1e-3, "%s: din vs finite differences: %g", tag, e);
+        e = lin_fd_err(w, nw, gw, scratch, in, w, b, N, I, O, R);
+        CHECK(e < 1e-3, "%s: dw vs finite differences: %g", tag, e);
+        if (bias) {
+            e = lin_fd_err(b, O, gb, scratch, in, w, b, N, I, O, R);
+            CHECK(e < 1e-3, "%s: db vs finite differences: %g", tag, e);
+        }
+        free(scratch);
+    }
+
+    free(in), free(w), free(b), free(R), free(out_r), free(out_f), free(out_d), free(dw0);
+    free(db0), free(din_r), free(din_f), free(dw_r), free(dw_f), free(db_r), free(db_f);
+    free(gw), free(gb), free(x0), free(din_a), free(expect), free(dw2);
+}
+
+static void test_linear(ug_kctx *fast, ug_kctx *refk)
+{
+    const int Ns[] = {1, 3};
+    for (int i = 0; i < 2; i++)
+        for (int bias = 0; bias < 2; bias++) {
+            test_linear_case(fast, refk, Ns[i], 37, 11, bias, 1);
+            test_linear_case(fast, refk, Ns[i], 4099, 64, bias, 0);
+        }
+}
+
+static void test_scratch(ug_kctx *k)
+{
+    float *a = ug_kctx_scratch(k, 10);
+    CHECK(a != NULL, "scratch 10");
+    for (int i = 0; i < 10; i++)
+        a[i] = (float)i;
+    float *b = ug_kctx_scratch(k, 100000);
+    CHECK(b != NULL, "scratch 100000");
+    b[99999] = 1;
+    CHECK(ug_kctx_scratch(k, 5) == b, "a smaller request reuses the buffer");
+}
+
+int main(void)
+{
+    ug_error err = {{0}};
+    ug_rng_seed(&rng, 1234, 1);
+    ug_kctx *fast = ug_kctx_new(0, &err);
+    CHECK(fast != NULL, "ug_kctx_new(0): %s", err.msg);
+    ug_kctx *refk = ug_kctx_new(1, &err);
+    CHECK(refk != NULL, "ug_kctx_new(1): %s", err.msg);
+    if (!fast || !refk)
+        return check_summary();
+    CHECK(!ug_kctx_reference(fast) && ug_kctx_reference(refk), "ug_kctx_reference");
+    test_conv(fast, refk);
+    test_linear(fast, refk);
+    test_scratch(fast);
+    test_scratch(refk);
+    ug_kctx_free(fast);
+    ug_kctx_free(refk);
+    return check_summary();
+}
