@@ -1,0 +1,54 @@
+/* The Hugging Face safetensors format: an 8-byte little-endian header length
+ * N, N bytes of JSON ({name: {"dtype", "shape", "data_offsets"}} plus an
+ * optional "__metadata__" string map), then the raw tensor data. Reading
+ * accepts F32, F16, BF16 and F64 and gives float32; writing produces F32. */
+#ifndef UG_IO_SAFETENSORS_H
+#define UG_IO_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+#define UG_ST_MAX_DIMS 8
+
+typedef struct ug_st_tensor {
+    const char *name;
+    int ndim;
+    int64_t shape[UG_ST_MAX_DIMS];
+    size_t numel;
+    const float *data; /* numel floats, owned by the file; non-NULL */
+} ug_st_tensor;
+
+typedef struct ug_st_file ug_st_file;
+
+/* Reads and validates the whole file; on success *out must be closed with
+ * ug_st_close. Every error is one line starting with the path. */
+int ug_st_open(ug_st_file **out, const char *path, ug_error *err);
+
+/* Tensors in the order of the header. */
+size_t ug_st_count(const ug_st_file *f);
+const ug_st_tensor *ug_st_at(const ug_st_file *f, size_t i);
+
+/* NULL if there is no tensor of that name. */
+const ug_st_tensor *ug_st_find(const ug_st_file *f, const char *name);
+
+/* A "__metadata__" value; NULL if absent. */
+const char *ug_st_meta(const ug_st_file *f, const char *key);
+
+void ug_st_close(ug_st_file *f);
+
+typedef struct ug_st_entry {
+    const char *name;
+    int ndim;          /* 0..4 */
+    int64_t shape[4];
+    const float *data; /* product(shape) floats */
+} ug_st_entry;
+
+/* Writes n tensors as F32, in the given order, contiguous, with metadata
+ * pairs meta[2i] = key, meta[2i+1] = value (n_meta pairs). The file is
+ * replaced atomically (temp file + fsync + rename). */
+int ug_st_write(const char *path, const ug_st_entry *t, size_t n, const char *const *meta,
+                size_t n_meta, ug_error *err);
+
+#endif

@@ -1,0 +1,369 @@
+/* Tests for src/io/safetensors.c: a write/read round trip, the dtypes that
+ * are converted on reading, and the refusal of broken or hostile files. */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "io/safetensors.h"
+
+static char tmpdir[] = "/tmp/ug_st_test_XXXXXX";
+
+static void path_in_tmp(char *buf, size_t cap, const char *name)
+{
+    snprintf(buf, cap, "%s/%s", tmpdir, name);
+}
+
+static void write_bytes(const char *path, const void *data, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    if (!fp) {
+        perror(path);
+        exit(2);
+    }
+    fwrite(data, 1, n, fp);
+    fclose(fp);
+}
+
+static unsigned char *read_bytes(const char *path, size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    fseek(fp, 0, SEEK_END);
+    long len = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    unsigned char *buf = malloc(len > 0 ? (size_t)len : 1);
+    *n = fread(buf, 1, (size_t)len, fp);
+    fclose(fp);
+    return buf;
+}
+
+/* A file with the given header length field, header text and data. */
+static void write_st(const char *path, uint64_t hlen, const char *header, const void *data,
+                     size_t data_len)
+{
+    size_t htext = strlen(header);
+    size_t total = 8 + htext + data_len;
+    unsigned char *buf = malloc(total);
+    for (int i = 0; i < 8; i++)
+        buf[i] = (unsigned char)(hlen >> (8 * i));
+    memcpy(buf + 8, header, htext);
+    if (data_len)
+        memcpy(buf + 8 + htext, data, data_len);
+    write_bytes(path, buf, total);
+    free(buf);
+}
+
+static void write_st_auto(const char *path, const char *header, const void *data, size_t n)
+{
+    write_st(path, strlen(header), header, data, n);
+}
+
+/* Expects ug_st_open to fail with a message naming the file and containing
+ * the fragment. */
+static void expect_refusal(const char *path, const char *fragment, const char *what)
+{
+    ug_st_file *f = (ug_st_file *)1;
+    ug_error err = {""};
+    int rc = ug_st_open(&f, path, &err);
+    CHECK(rc == -1, "%s: accepted", what);
+    CHECK(f == NULL, "%s: *out not cleared", what);
+    CHECK(strstr(err.msg, path) != NULL, "%s: message does not name the file: %s", what, err.msg);
+    CHECK(strstr(err.msg, fragment) != NULL, "%s: message lacks '%s': %s", what, fragment,
+          err.msg);
+    CHECK(strchr(err.msg, '\n') == NULL, "%s: message is not one line", what);
+    if (rc == 0)
+        ug_st_close(f);
+}
+
+static int count_dir_entries(void)
+{
+    DIR *d = opendir(tmpdir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_round_trip(void)
+{
+    char path[512];
+    path_in_tmp(path, sizeof path, "model.safetensors");
+    float a[6] = {1, -2, 3.5f, 1e-30f, -0.0f, 65504};
+    float b[4] = {0.1f, 0.2f, 0.3f, 0.4f};
+    float c[1] = {42};
+    float d[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    ug_st_entry t[] = {
+        {"genA2B.FC.0.weight", 2, {2, 3}, a},
+        {"b", 1, {4}, b},
+        {"scalar", 0, {0}, c},
+        {"empty", 2, {0, 5}, NULL},
+        {"d \"quoted\"", 4, {1, 2, 2, 2}, d},
+    };
+    const char *meta[] = {"format", "pt", "step", "1000"};
+    ug_error err = {""};
+    int before = count_dir_entries();
+    CHECK(ug_st_write(path, t, 5, meta, 2, &err) == 0, "write: %s", err.msg);
+    CHECK(count_dir_entries() == before + 1, "temporary file left behind");
+
+    size_t n;
+    unsigned char *raw = read_bytes(path, &n);
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--)
+        hlen = hlen << 8 | raw[i];
+    CHECK(hlen % 8 == 0, "header length %llu is not a multiple of 8", (unsigned long long)hlen);
+    CHECK(n == 8 + hlen + 4 * (6 + 4 + 1 + 8), "file size %zu", n);
+    /* The data follows contiguously, in order, as little-endian F32. */
+    size_t pos = 8 + hlen;
+    const float *all[] = {a, b, c, d};
+    size_t counts[] = {6, 4, 1, 8};
+    for (int k = 0; k < 4; k++) {
+        for (size_t i = 0; i < counts[k]; i++, pos += 4) {
+            uint32_t bits;
+            memcpy(&bits, &all[k][i], 4);
+            uint32_t got = (uint32_t)raw[pos] | (uint32_t)raw[pos + 1] << 8 |
+                           (uint32_t)raw[pos + 2] << 16 | (uint32_t)raw[pos + 3] << 24;
+            CHECK(got == bits, "tensor %d element %zu stored wrongly", k, i);
+        }
+    }
+    free(raw);
+
+    ug_st_file *f = NULL;
+    CHECK(ug_st_open(&f, path, &err) == 0, "open: %s", err.msg);
+    if (!f)
+        return;
+    CHECK(ug_st_count(f) == 5, "count %zu", ug_st_count(f));
+    for (size_t i = 0; i < 5 && i < ug_st_count(f); i++) {
+        const ug_st_tensor *r = ug_st_at(f, i);
+        size_t numel = 1;
+        CHECK(strcmp(r->name, t[i].name) == 0, "tensor %zu is '%s'", i, r->name);
+        CHECK(r->ndim == t[i].ndim, "tensor %zu ndim %d", i, r->ndim);
+        for (int dd = 0; dd < t[i].ndim; dd++) {
+            CHECK(r->shape[dd] == t[i].shape[dd], "tensor %zu shape[%d]", i, dd);
+            numel *= (size_t)t[i].shape[dd];
+        }
+        CHECK(r->numel == numel, "tensor %zu numel %zu", i, r->numel);
+        CHECK(r->data != NULL, "tensor %zu has NULL data", i);
+        if (numel)
+            CHECK(memcmp(r->data, t[i].data, numel * 4) == 0, "tensor %zu data differ", i);
+        CHECK(((uintptr_t)r->data & 3) == 0, "tensor %zu data misaligned", i);
+        CHECK(ug_st_find(f, t[i].name) == r, "find '%s'", t[i].name);
+    }
+    CHECK(ug_st_at(f, 5) == NULL, "at(5) should be NULL");
+    CHECK(ug_st_find(f, "nope") == NULL, "find of a missing name");
+    CHECK(ug_st_meta(f, "format") && strcmp(ug_st_meta(f, "format"), "pt") == 0, "meta format");
+    CHECK(ug_st_meta(f, "step") && strcmp(ug_st_meta(f, "step"), "1000") == 0, "meta step");
+    CHECK(ug_st_meta(f, "missing") == NULL, "meta missing");
+    ug_st_close(f);
+
+    /* Overwriting replaces the file atomically and leaves nothing behind. */
+    CHECK(ug_st_write(path, t, 1, NULL, 0, &err) == 0, "rewrite: %s", err.msg);
+    CHECK(count_dir_entries() == before + 1, "temporary file left behind on rewrite");
+    CHECK(ug_st_open(&f, path, &err) == 0, "reopen: %s", err.msg);
+    if (f) {
+        CHECK(ug_st_count(f) == 1, "rewritten count %zu", ug_st_count(f));
+        CHECK(ug_st_meta(f, "format") == NULL, "no metadata after rewrite");
+        ug_st_close(f);
+    }
+    unlink(path);
+}
+
+static void test_write_refusals(void)
+{
+    char path[512];
+    ug_error err = {""};
+    float x[2] = {1, 2};
+    ug_st_entry dup[] = {{"w", 1, {2}, x}, {"w", 1, {2}, x}};
+    path_in_tmp(path, sizeof path, "dup.safetensors");
+    CHECK(ug_st_write(path, dup, 2, NULL, 0, &err) == -1, "duplicate names written");
+    CHECK(strstr(err.msg, path) != NULL, "message: %s", err.msg);
+    CHECK(access(path, F_OK) != 0, "file created despite the error");
+
+    ug_st_entry neg[] = {{"w", 1, {-2}, x}};
+    CHECK(ug_st_write(path, neg, 1, NULL, 0, &err) == -1, "negative shape written");
+
+    const char *nodir = "/nonexistent-dir-ugatit/x.safetensors";
+    CHECK(ug_st_write(nodir, dup, 1, NULL, 0, &err) == -1, "write into a missing directory");
+    CHECK(strstr(err.msg, nodir) != NULL, "message: %s", err.msg);
+    CHECK(count_dir_entries() == 0, "files left behind");
+}
+
+static void test_dtypes(void)
+{
+    char path[512];
+    path_in_tmp(path, sizeof path, "dtypes.safetensors");
+    /* F16: 1.0, -2.0, 65504, smallest subnormal; BF16: 1.0, -3.0;
+     * F64: 0.1, -1e300 (overflows to -inf in float32). */
+    unsigned char data[8 + 4 + 16];
+    const uint16_t f16[4] = {0x3c00, 0xc000, 0x7bff, 0x0001};
+    const uint16_t bf16[2] = {0x3f80, 0xc040};
+    const double f64[2] = {0.1, -1e300};
+    for (int i = 0; i < 4; i++) {
+        data[2 * i] = (unsigned char)f16[i];
+        data[2 * i + 1] = (unsigned char)(f16[i] >> 8);
+    }
+    for (int i = 0; i < 2; i++) {
+        data[8 + 2 * i] = (unsigned char)bf16[i];
+        data[8 + 2 * i + 1] = (unsigned char)(bf16[i] >> 8);
+    }
+    for (int i = 0; i < 2; i++) {
+        uint64_t bits;
+        memcpy(&bits, &f64[i], 8);
+        for (int k = 0; k < 8; k++)
+            data[12 + 8 * i + k] = (unsigned char)(bits >> (8 * k));
+    }
+    write_st_auto(path,
+                  "{\"h\":{\"dtype\":\"F16\",\"shape\":[2,2],\"data_offsets\":[0,8]},"
+                  "\"bf\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[8,12]},"
+                  "\"d\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[12,28]}}   ",
+                  data, sizeof data);
+    ug_st_file *f = NULL;
+    ug_error err = {""};
+    CHECK(ug_st_open(&f, path, &err) == 0, "open: %s", err.msg);
+    if (!f)
+        return;
+    const ug_st_tensor *h = ug_st_find(f, "h"), *bf = ug_st_find(f, "bf"), *d = ug_st_find(f, "d");
+    CHECK(h && bf && d, "tensors missing");
+    if (h && bf && d) {
+        CHECK(h->data[0] == 1.0f && h->data[1] == -2.0f && h->data[2] == 65504.0f,
+              "F16 values %g %g %g", h->data[0], h->data[1], h->data[2]);
+        CHECK(h->data[3] == ldexpf(1.0f, -24), "F16 subnormal %g", h->data[3]);
+        CHECK(bf->data[0] == 1.0f && bf->data[1] == -3.0f, "BF16 values");
+        CHECK(d->data[0] == 0.1f && isinf(d->data[1]) && d->data[1] < 0, "F64 values");
+        CHECK(((uintptr_t)bf->data & 3) == 0, "BF16 data misaligned");
+    }
+    ug_st_close(f);
+    unlink(path);
+}
+
+static void test_refusals(void)
+{
+    char path[512];
+    float x[4] = {1, 2, 3, 4};
+    const char *ok = "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}";
+
+    path_in_tmp(path, sizeof path, "refuse.safetensors");
+
+    /* Sanity: the well-formed version opens. */
+    write_st_auto(path, ok, x, sizeof x);
+    ug_st_file *f = NULL;
+    ug_error err = {""};
+    CHECK(ug_st_open(&f, path, &err) == 0, "well-formed file refused: %s", err.msg);
+    ug_st_close(f);
+
+    /* Truncated: the last tensor's bytes are cut. */
+    write_st_auto(path, ok, x, 10);
+    expect_refusal(path, "exceed", "truncated data");
+
+    write_bytes(path, "\x10\0\0", 3);
+    expect_refusal(path, "too short", "file shorter than the length field");
+
+    write_st(path, 1000, ok, x, sizeof x);
+    expect_refusal(path, "exceeds", "header length beyond the file");
+
+    write_st(path, 0xffffffffffull, ok, x, sizeof x);
+    expect_refusal(path, "absurd", "absurd header length");
+
+    write_st_auto(path, "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]", x,
+                  sizeof x);
+    expect_refusal(path, "JSON", "bad JSON");
+
+    write_st_auto(path, "[1, 2]", NULL, 0);
+    expect_refusal(path, "JSON object", "header not an object");
+
+    write_st_auto(path, "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}} x",
+                  x, sizeof x);
+    expect_refusal(path, "JSON", "trailing garbage after the header");
+
+    write_st_auto(path, "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[16,32]}}", x,
+                  sizeof x);
+    expect_refusal(path, "exceed the 16 bytes of data", "tensor data beyond the file");
+
+    write_st_auto(path, "{\"w\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,16]}}", x,
+                  sizeof x);
+    expect_refusal(path, "dtype 'I64'", "unsupported dtype");
+
+    write_st_auto(path, "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,16]}}", x,
+                  sizeof x);
+    expect_refusal(path, "tensor 'w'", "shape/size mismatch");
+
+    write_st_auto(path,
+                  "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                  "\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}",
+                  x, sizeof x);
+    expect_refusal(path, "twice", "duplicate key");
+
+    write_st_auto(path, "{\"w\":{\"dtype\":\"F32\",\"shape\":[-4],\"data_offsets\":[0,16]}}", x,
+                  sizeof x);
+    expect_refusal(path, "shape[0]", "negative shape");
+
+    write_st_auto(path,
+                  "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],"
+                  "\"data_offsets\":[0,16]}}",
+                  x, sizeof x);
+    expect_refusal(path, "tensor 'w'", "huge shape");
+
+    write_st_auto(path, "{\"w\":{\"dtype\":\"F32\",\"shape\":[4]}}", x, sizeof x);
+    expect_refusal(path, "data_offsets", "missing data_offsets");
+
+    write_st_auto(path, "{\"w\":{\"shape\":[4],\"data_offsets\":[0,16]}}", x, sizeof x);
+    expect_refusal(path, "dtype", "missing dtype");
+
+    write_st_auto(path, "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[8,0]}}", x,
+                  sizeof x);
+    expect_refusal(path, "backwards", "reversed offsets");
+
+    write_st_auto(path, "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0.5,16]}}", x,
+                  sizeof x);
+    expect_refusal(path, "data_offsets", "fractional offsets");
+
+    write_st_auto(path, "{\"__metadata__\":{\"a\":1}}", NULL, 0);
+    expect_refusal(path, "__metadata__", "non-string metadata");
+
+    write_st_auto(path, "{\"w\\u0000\\n\":{\"dtype\":\"X\",\"shape\":[4],\"data_offsets\":[0,16]}}",
+                  x, sizeof x);
+    expect_refusal(path, "dtype", "control characters in a name");
+
+    /* Valid header followed by a truncated copy of a real file. */
+    char big[512];
+    path_in_tmp(big, sizeof big, "cut.safetensors");
+    float y[100] = {0};
+    ug_st_entry e[] = {{"a", 1, {100}, y}};
+    CHECK(ug_st_write(big, e, 1, NULL, 0, &err) == 0, "write: %s", err.msg);
+    size_t n;
+    unsigned char *raw = read_bytes(big, &n);
+    write_bytes(big, raw, n - 1);
+    expect_refusal(big, "exceed", "file cut by one byte");
+    write_bytes(big, raw, 20);
+    expect_refusal(big, "exceeds", "file cut inside the header");
+    free(raw);
+
+    expect_refusal(tmpdir, "not a regular file", "a directory");
+    char missing[512];
+    path_in_tmp(missing, sizeof missing, "missing.safetensors");
+    expect_refusal(missing, "cannot open", "a missing file");
+    unlink(big);
+    unlink(path);
+}
+
+int main(void)
+{
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    test_round_trip();
+    test_write_refusals();
+    test_dtypes();
+    test_refusals();
+    CHECK(count_dir_entries() == 0, "files left in %s", tmpdir);
+    rmdir(tmpdir);
+    return check_summary();
+}
