@@ -1,8 +1,14 @@
 /* ugatit: U-GAT-IT unsupervised image-to-image translation (Kim et al., ICLR
  * 2020), numerically the same network and training step as the authors'
- * PyTorch release. Public interface of libugatit. */
+ * PyTorch release. This is the public interface of libugatit.
+ *
+ * Images are float arrays N x 3 x S x S (planar RGB, values in [-1, 1]) where S
+ * is the model's img_size. A model holds the six networks of the release:
+ * generators A2B and B2A, and global and local discriminators for A and B. */
 #ifndef UGATIT_H
 #define UGATIT_H
+
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -13,6 +19,106 @@ extern "C" {
 typedef struct ug_error {
     char msg[512];
 } ug_error;
+
+typedef struct ug_config {
+    int ch;           /* base channels (release default 64) */
+    int n_res;        /* residual blocks in encoder and decoder (4) */
+    int img_size;     /* image side, a multiple of 4 (256) */
+    int light;        /* 1: the light model; 0: the full (paper) model */
+    int dis_global;   /* layers of the global discriminators (7) */
+    int dis_local;    /* layers of the local discriminators (5) */
+} ug_config;
+
+/* The release's defaults. */
+void ug_config_default(ug_config *c);
+
+typedef struct ug_model ug_model;
+
+/* A new model initialised like PyTorch's defaults from seed. Invalid
+ * configurations (ch < 1, a size not divisible by 4, an image too small for the
+ * discriminators) are refused with an error. */
+int ug_model_new(ug_model **out, const ug_config *c, uint64_t seed, ug_error *err);
+void ug_model_free(ug_model *m);
+const ug_config *ug_model_config(const ug_model *m);
+
+/* Loads a safetensors checkpoint (ours or any with the release's keys). The
+ * configuration comes from the file's metadata or, without it, from the
+ * tensor shapes; img_size_hint (0 for 256) gives the side of a light model
+ * that has no metadata. need_discriminators == 0 accepts a file with only the
+ * generators (enough to translate). */
+int ug_model_load(ug_model **out, const char *path, int img_size_hint, int need_discriminators,
+                  ug_error *err);
+/* Writes every network's parameters and spectral-norm buffers, with the
+ * configuration in the metadata, atomically. */
+int ug_model_save(const ug_model *m, const char *path, ug_error *err);
+
+typedef enum { UG_A2B = 0, UG_B2A = 1 } ug_direction;
+
+/* Runs a generator in evaluation mode on N images. out: N x 3 x S x S;
+ * cam_logit: N x 2 or NULL; heatmap: N x (S/4) x (S/4) or NULL. */
+int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
+                       float *cam_logit, float *heatmap, ug_error *err);
+
+/* ---- training ---- */
+
+typedef struct ug_train_config {
+    long iteration;         /* total steps (1,000,000) */
+    int batch_size;         /* 1 */
+    double lr;              /* 1e-4 */
+    double weight_decay;    /* 1e-4 */
+    float adv_weight;       /* 1 */
+    float cycle_weight;     /* 10 */
+    float identity_weight;  /* 10 */
+    float cam_weight;       /* 1000 */
+    int decay_flag;         /* 1: linear learning-rate decay over the second half */
+} ug_train_config;
+
+void ug_train_config_default(ug_train_config *t);
+
+/* The loss terms of one step, named as in the release. */
+typedef enum {
+    UG_D_AD_GA, UG_D_AD_CAM_GA, UG_D_AD_LA, UG_D_AD_CAM_LA,
+    UG_D_AD_GB, UG_D_AD_CAM_GB, UG_D_AD_LB, UG_D_AD_CAM_LB,
+    UG_D_LOSS_A, UG_D_LOSS_B, UG_D_LOSS,
+    UG_G_AD_GA, UG_G_AD_CAM_GA, UG_G_AD_LA, UG_G_AD_CAM_LA,
+    UG_G_AD_GB, UG_G_AD_CAM_GB, UG_G_AD_LB, UG_G_AD_CAM_LB,
+    UG_G_RECON_A, UG_G_RECON_B, UG_G_IDENTITY_A, UG_G_IDENTITY_B,
+    UG_G_CAM_A, UG_G_CAM_B, UG_G_LOSS_A, UG_G_LOSS_B, UG_G_LOSS,
+    UG_N_LOSSES
+} ug_loss_term;
+
+/* "D_ad_loss_GA", ..., "Generator_loss". */
+const char *ug_loss_name(ug_loss_term t);
+
+typedef struct ug_trainer ug_trainer;
+
+/* A trainer owns the optimiser state and step count of a model it borrows;
+ * seed drives the trainer's own random generator (ug_trainer_rng_*), which
+ * is saved with the checkpoint. */
+int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, uint64_t seed,
+                   ug_error *err);
+void ug_trainer_free(ug_trainer *t);
+
+/* One training step of the release on a batch (batch_size images per domain):
+ * discriminator update, then generator update, then rho clamping. losses
+ * (UG_N_LOSSES floats) may be NULL. */
+int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, float *losses,
+                    ug_error *err);
+/* Steps done so far, and the current learning rates. */
+long ug_trainer_step_count(const ug_trainer *t);
+double ug_trainer_lr(const ug_trainer *t);
+
+/* The trainer's random stream (data order, augmentation): a uniform 32-bit value. */
+uint32_t ug_trainer_random(ug_trainer *t);
+
+/* A training checkpoint: the model plus Adam moments, step, learning rates,
+ * training configuration and random state; written atomically. extra_meta
+ * holds n_extra key/value pairs the caller wants kept (may be NULL). */
+int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *extra_meta,
+                    int n_extra, ug_error *err);
+/* Restores a trainer (and the model it trains, created into *model) from a
+ * training checkpoint, bit-exactly. */
+int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_error *err);
 
 #ifdef __cplusplus
 }

@@ -83,19 +83,63 @@ def load_sample(img_size):
     return x
 
 
-def build(cfg):
-    torch.manual_seed(SEED)
+def build(cfg, seed=SEED, dtype=torch.float32):
+    torch.manual_seed(seed)
     model = ref.UGATIT(ch=cfg['ch'], n_res=cfg['n_res'], img_size=cfg['img_size'],
                        light=cfg['light'], n_layers_global=cfg['n_layers_global'],
                        n_layers_local=cfg['n_layers_local'], **TRAIN)
     n, s = cfg['batch'], cfg['img_size']
     real_A = torch.rand(n, 3, s, s) * 2 - 1
     real_B = torch.rand(n, 3, s, s) * 2 - 1
+    if dtype != torch.float32:
+        for net in model.nets().values():
+            net.to(dtype)
+        real_A, real_B = real_A.to(dtype), real_B.to(dtype)
     return model, real_A, real_B
 
 
+def rel(a, b):
+    """||a - b|| / ||b||, 0 when both are zero."""
+    a, b = a.double(), b.double()
+    n = b.norm().item()
+    return (a - b).norm().item() / n if n > 0 else (a - b).norm().item()
+
+
+def conditioning(cfg, seed):
+    """How far float32 PyTorch lands from float64 PyTorch on this seed: the largest
+    per-tensor relative error of the step-1 gradients and of the change after two steps.
+    A fixture is only a fair yardstick where float32 itself is stable: near-ties in max
+    pooling or ReLU inputs at zero make some seeds' gradients depend on rounding."""
+    results = []
+    for dtype in (torch.float32, torch.float64):
+        model, real_A, real_B = build(cfg, seed, dtype)
+        init = {n: {k: v.clone() for k, v in net.state_dict().items()}
+                for n, net in model.nets().items()}
+        r1 = model.train_step(real_A, real_B, capture=True)
+        model.train_step(real_A, real_B)
+        results.append((init, r1['grads'], {n: net.state_dict() for n, net in model.nets().items()}))
+    (i32, g32, s32), (i64, g64, s64) = results
+    worst_g = max(rel(g32[n][k], g64[n][k]) for n in g64 for k in g64[n])
+    worst_s = max(rel(s32[n][k] - i64[n][k].to(s32[n][k].dtype), s64[n][k] - i64[n][k])
+                  for n in s64 for k in s64[n])
+    return worst_g, worst_s
+
+
+def pick_seed(name, cfg):
+    """The first seed whose float32 reference is stable to 2e-5 (gradients) and 1e-3
+    (the change after two steps)."""
+    for seed in range(SEED, SEED + 50):
+        g, s = conditioning(cfg, seed)
+        print('  %s seed %d: float32 vs float64 gradient %.3g, after two steps %.3g'
+              % (name, seed, g, s))
+        if g < 2e-5 and s < 1e-3:
+            return seed
+    raise SystemExit('no well-conditioned seed found for ' + name)
+
+
 def make(name, cfg):
-    model, real_A, real_B = build(cfg)
+    seed = pick_seed(name, cfg)
+    model, real_A, real_B = build(cfg, seed)
     out = {}
     snapshot(model, 'init', out)
     out['input.real_A'] = real_A
@@ -137,7 +181,7 @@ def make(name, cfg):
                 batch=cfg['batch'], lr=TRAIN['lr'], weight_decay=TRAIN['weight_decay'],
                 adv_weight=TRAIN['adv_weight'], cycle_weight=TRAIN['cycle_weight'],
                 identity_weight=TRAIN['identity_weight'], cam_weight=TRAIN['cam_weight'],
-                seed=SEED, torch=torch.__version__)
+                seed=seed, torch=torch.__version__)
 
     os.makedirs(OUT_DIR, exist_ok=True)
     path = os.path.join(OUT_DIR, name + '.safetensors')

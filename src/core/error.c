@@ -18,13 +18,17 @@ int ug_fail(ug_error *err, const char *fmt, ...)
 int ug_error_prefix(ug_error *err, const char *fmt, ...)
 {
     if (err) {
-        char prefix[256], old[sizeof err->msg];
+        char old[sizeof err->msg];
+        memcpy(old, err->msg, sizeof old);
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(prefix, sizeof prefix, fmt, ap);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
-        memcpy(old, err->msg, sizeof old);
-        snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+        size_t used = strlen(err->msg);
+        if (used + 2 < sizeof err->msg) {
+            memcpy(err->msg + used, ": ", 3);
+            strncat(err->msg, old, sizeof err->msg - used - 3);
+        }
     }
     return -1;
 }

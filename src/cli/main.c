@@ -1,0 +1,40 @@
+/* ugatit: the command-line program. Dispatches to one verb per file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} verbs[] = {
+    {"translate", cmd_translate, "translate an image with a trained generator"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: ugatit COMMAND [options]\n\n"
+                 "U-GAT-IT unpaired image-to-image translation.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        fprintf(out, "  %-12s %s\n", verbs[i].name, verbs[i].help);
+    fprintf(out, "\n'ugatit COMMAND --help' shows the options of a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (strcmp(argv[1], verbs[i].name) == 0)
+            return verbs[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "ugatit: unknown command '%s' (see ugatit --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,51 @@
+/* Reading and writing the networks of a model as safetensors, shared by model
+ * checkpoints and training checkpoints. Keys are the release's GROUP.NAME
+ * (genA2B.DownBlock.1.weight, disGA.model.1.weight_orig, ...). */
+#ifndef UG_CHECKPOINT_H
+#define UG_CHECKPOINT_H
+
+#include "io/safetensors.h"
+#include "model/model.h"
+
+/* A list of tensors and metadata to write; owns the names and values it was given. */
+typedef struct ug_ckpt_writer {
+    ug_st_entry *e;
+    size_t n, cap;
+    char **meta; /* key, value, key, value, ... */
+    size_t n_meta, cap_meta;
+    int failed;
+} ug_ckpt_writer;
+
+void ug_cw_init(ug_ckpt_writer *w);
+void ug_cw_free(ug_ckpt_writer *w);
+void ug_cw_tensor(ug_ckpt_writer *w, const char *name, int ndim, const int64_t *shape,
+                  const float *data);
+void ug_cw_meta(ug_ckpt_writer *w, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Every parameter and buffer of the model's networks from base (one float
+ * block per network, laid out like its data) under prefix + GROUP.NAME;
+ * trainable_only skips the spectral-norm buffers. */
+void ug_cw_model(ug_ckpt_writer *w, const ug_model *m, const char *prefix,
+                 float *const base[UG_N_NETS], int trainable_only);
+/* The configuration as metadata. */
+void ug_cw_config(ug_ckpt_writer *w, const ug_config *c);
+int ug_cw_write(ug_ckpt_writer *w, const char *path, ug_error *err);
+
+/* The model configuration of an open file: metadata where present, else
+ * inferred from the tensor shapes. *has_dis tells whether the file holds
+ * discriminators. */
+int ug_ckpt_config(const ug_st_file *f, const char *path, int img_size_hint, ug_config *c,
+                   int *has_dis, ug_error *err);
+/* Copies prefix + GROUP.NAME of every parameter (and buffer unless
+ * trainable_only) into base[i] (laid out like net i's data), checking that
+ * each exists with the right shape. */
+int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
+                       const char *prefix, float *const base[UG_N_NETS], int trainable_only,
+                       ug_error *err);
+/* An integer/float metadata value, strictly parsed; missing or malformed is an error. */
+int ug_ckpt_meta_long(const ug_st_file *f, const char *path, const char *key, long *out,
+                      ug_error *err);
+int ug_ckpt_meta_double(const ug_st_file *f, const char *path, const char *key, double *out,
+                        ug_error *err);
+
+#endif

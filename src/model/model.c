@@ -1,0 +1,93 @@
+/* Model creation, configuration checks and evaluation-mode translation. */
+#include "model/model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/networks.h"
+#include "nn/tape.h"
+
+const char *const ug_net_group[UG_N_NETS] = {"genA2B", "genB2A", "disGA",
+                                             "disGB",  "disLA",  "disLB"};
+
+void ug_config_default(ug_config *c)
+{
+    c->ch = 64;
+    c->n_res = 4;
+    c->img_size = 256;
+    c->light = 0;
+    c->dis_global = 7;
+    c->dis_local = 5;
+}
+
+const ug_config *ug_model_config(const ug_model *m) { return &m->cfg; }
+
+void ug_model_free(ug_model *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < UG_N_NETS; i++)
+        ug_net_free(&m->net[i]);
+    ug_kctx_free(m->k);
+    ug_arena_free(&m->arena);
+    free(m);
+}
+
+int ug_model_build(ug_model **out, const ug_config *c, int with_dis, ug_error *err)
+{
+    *out = NULL;
+    ug_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return ug_fail(err, "out of memory");
+    m->cfg = *c;
+    m->has_dis = with_dis;
+    ug_arena_init(&m->arena);
+    for (int i = 0; i < UG_N_NETS; i++)
+        ug_net_init(&m->net[i]);
+    int rc = 0;
+    for (int i = UG_GEN_A2B; i <= UG_GEN_B2A && rc == 0; i++)
+        rc = ug_build_generator(&m->net[i], c->ch, c->n_res, c->img_size, c->light, err);
+    for (int i = UG_DIS_GA; with_dis && i < UG_N_NETS && rc == 0; i++) {
+        int layers = i <= UG_DIS_GB ? c->dis_global : c->dis_local;
+        rc = ug_build_discriminator(&m->net[i], c->ch, layers, c->img_size, err);
+    }
+    if (rc == 0) {
+        m->k = ug_kctx_new(0, err);
+        rc = m->k ? 0 : -1;
+    }
+    if (rc < 0) {
+        ug_model_free(m);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+int ug_model_new(ug_model **out, const ug_config *c, uint64_t seed, ug_error *err)
+{
+    if (ug_model_build(out, c, 1, err) < 0)
+        return -1;
+    ug_rng rng;
+    ug_rng_seed(&rng, seed, 1);
+    for (int i = 0; i < UG_N_NETS; i++)
+        ug_net_init_default(&(*out)->net[i], &rng);
+    return 0;
+}
+
+int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
+                       float *cam_logit, float *heatmap, ug_error *err)
+{
+    ug_net *g = &m->net[dir == UG_B2A ? UG_GEN_B2A : UG_GEN_A2B];
+    ug_tape t;
+    ug_arena_reset(&m->arena);
+    if (ug_tape_forward(&t, m->k, &m->arena, g, images, N, 0, err) < 0)
+        return -1;
+    memcpy(out, ug_tape_out(&t, g->out_main), ug_tape_numel(&t, g->out_main) * sizeof(float));
+    if (cam_logit)
+        memcpy(cam_logit, ug_tape_out(&t, g->out_cam),
+               ug_tape_numel(&t, g->out_cam) * sizeof(float));
+    if (heatmap)
+        memcpy(heatmap, ug_tape_out(&t, g->out_heatmap),
+               ug_tape_numel(&t, g->out_heatmap) * sizeof(float));
+    return 0;
+}

@@ -1,0 +1,497 @@
+/* The release's training step: discriminator update, then generator update,
+ * then rho clamping, with Adam (L2 weight decay) and linear learning-rate
+ * decay over the second half of training. The call order of the networks is
+ * the release's, because every discriminator call advances its spectral-norm
+ * state. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/checkpoint.h"
+#include "nn/tape.h"
+
+#define ADAM_BETA1 0.5f
+#define ADAM_BETA2 0.999f
+#define ADAM_EPS 1e-8f
+
+struct ug_trainer {
+    ug_model *m;
+    ug_train_config tc;
+    long step;             /* steps done */
+    double lr_g, lr_d;     /* current learning rates */
+    float *adam_m[UG_N_NETS], *adam_v[UG_N_NETS];
+    ug_rng rng;
+};
+
+static const char *const loss_names[UG_N_LOSSES] = {
+    "D_ad_loss_GA", "D_ad_cam_loss_GA", "D_ad_loss_LA", "D_ad_cam_loss_LA",
+    "D_ad_loss_GB", "D_ad_cam_loss_GB", "D_ad_loss_LB", "D_ad_cam_loss_LB",
+    "D_loss_A", "D_loss_B", "Discriminator_loss",
+    "G_ad_loss_GA", "G_ad_cam_loss_GA", "G_ad_loss_LA", "G_ad_cam_loss_LA",
+    "G_ad_loss_GB", "G_ad_cam_loss_GB", "G_ad_loss_LB", "G_ad_cam_loss_LB",
+    "G_recon_loss_A", "G_recon_loss_B", "G_identity_loss_A", "G_identity_loss_B",
+    "G_cam_loss_A", "G_cam_loss_B", "G_loss_A", "G_loss_B", "Generator_loss",
+};
+
+const char *ug_loss_name(ug_loss_term t)
+{
+    return (unsigned)t < UG_N_LOSSES ? loss_names[t] : "?";
+}
+
+void ug_train_config_default(ug_train_config *t)
+{
+    t->iteration = 1000000;
+    t->batch_size = 1;
+    t->lr = 1e-4;
+    t->weight_decay = 1e-4;
+    t->adv_weight = 1;
+    t->cycle_weight = 10;
+    t->identity_weight = 10;
+    t->cam_weight = 1000;
+    t->decay_flag = 1;
+}
+
+void ug_trainer_free(ug_trainer *t)
+{
+    if (!t)
+        return;
+    for (int i = 0; i < UG_N_NETS; i++) {
+        free(t->adam_m[i]);
+        free(t->adam_v[i]);
+    }
+    free(t);
+}
+
+static int check_train_config(const ug_train_config *tc, ug_error *err)
+{
+    if (tc->iteration < 1)
+        return ug_fail(err, "iteration must be at least 1 (got %ld)", tc->iteration);
+    if (tc->batch_size < 1)
+        return ug_fail(err, "batch_size must be at least 1 (got %d)", tc->batch_size);
+    if (!(tc->lr >= 0) || !(tc->weight_decay >= 0))
+        return ug_fail(err, "lr and weight_decay must be non-negative");
+    return 0;
+}
+
+int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, uint64_t seed,
+                   ug_error *err)
+{
+    *out = NULL;
+    if (!m->has_dis)
+        return ug_fail(err, "the model has no discriminators, so it cannot be trained");
+    if (check_train_config(tc, err) < 0)
+        return -1;
+    ug_trainer *t = calloc(1, sizeof *t);
+    if (!t)
+        return ug_fail(err, "out of memory");
+    t->m = m;
+    t->tc = *tc;
+    t->lr_g = t->lr_d = tc->lr;
+    ug_rng_seed(&t->rng, seed, 2);
+    for (int i = 0; i < UG_N_NETS; i++) {
+        t->adam_m[i] = calloc(m->net[i].total ? m->net[i].total : 1, sizeof(float));
+        t->adam_v[i] = calloc(m->net[i].total ? m->net[i].total : 1, sizeof(float));
+        if (!t->adam_m[i] || !t->adam_v[i]) {
+            ug_trainer_free(t);
+            return ug_fail(err, "out of memory for the optimiser state");
+        }
+    }
+    *out = t;
+    return 0;
+}
+
+long ug_trainer_step_count(const ug_trainer *t) { return t->step; }
+double ug_trainer_lr(const ug_trainer *t) { return t->lr_g; }
+uint32_t ug_trainer_random(ug_trainer *t) { return ug_rng_u32(&t->rng); }
+
+/* ---- one step ---- */
+
+typedef struct {
+    ug_trainer *t;
+    ug_arena *a;
+    ug_error *err;
+    int failed;
+} step_ctx;
+
+static int fwd(step_ctx *s, ug_tape *tape, int net, const float *x, int sn_update)
+{
+    if (s->failed)
+        return -1;
+    ug_model *m = s->t->m;
+    if (ug_tape_forward(tape, m->k, s->a, &m->net[net], x, s->t->tc.batch_size, sn_update,
+                        s->err) < 0)
+        s->failed = 1;
+    return s->failed ? -1 : 0;
+}
+
+static float *grad_of(step_ctx *s, ug_tape *tape, int node)
+{
+    float *g = s->failed ? NULL : ug_tape_grad(tape, s->a, node);
+    if (!g && !s->failed) {
+        s->failed = 1;
+        ug_fail(s->err, "out of memory for gradients");
+    }
+    return g;
+}
+
+/* scale * MSE(output, target), seeding its gradient; returns the unscaled loss. */
+static float mse(step_ctx *s, ug_tape *tape, int node, float target, float scale)
+{
+    float *g = grad_of(s, tape, node);
+    if (!g)
+        return 0;
+    size_t n = ug_tape_numel(tape, node);
+    ug_mse_const_backward(g, tape->out[node], n, target, scale, 1);
+    return ug_mse_const_forward(tape->out[node], n, target);
+}
+
+static float bce(step_ctx *s, ug_tape *tape, int node, float target, float scale)
+{
+    float *g = grad_of(s, tape, node);
+    if (!g)
+        return 0;
+    size_t n = ug_tape_numel(tape, node);
+    ug_bce_logits_const_backward(g, tape->out[node], n, target, scale, 1);
+    return ug_bce_logits_const_forward(tape->out[node], n, target);
+}
+
+static float l1(step_ctx *s, ug_tape *tape, const float *target, float scale)
+{
+    int node = tape->net->out_main;
+    float *g = grad_of(s, tape, node);
+    if (!g)
+        return 0;
+    size_t n = ug_tape_numel(tape, node);
+    ug_l1_backward(g, tape->out[node], target, n, scale, 1);
+    return ug_l1_forward(tape->out[node], target, n);
+}
+
+static void bwd(step_ctx *s, ug_tape *tape, int param_grads, int input_grad)
+{
+    if (!s->failed &&
+        ug_tape_backward(tape, s->t->m->k, s->a, param_grads, input_grad, s->err) < 0)
+        s->failed = 1;
+}
+
+/* Adds the gradient that reached a discriminator's input to a generator output. */
+static void pass_back(step_ctx *s, const ug_tape *d, ug_tape *g)
+{
+    float *dst = grad_of(s, g, g->net->out_main);
+    if (!dst || !d->grad[0])
+        return;
+    ug_add_forward(dst, dst, d->grad[0], ug_tape_numel(g, g->net->out_main));
+}
+
+static void adam(ug_trainer *t, int net, double lr)
+{
+    ug_net *n = &t->m->net[net];
+    for (int p = 0; p < n->n_params; p++) {
+        const ug_param *pp = &n->params[p];
+        if (pp->kind != UG_TRAINABLE)
+            continue;
+        ug_adam_update(n->data + pp->off, n->grad + pp->off, t->adam_m[net] + pp->off,
+                       t->adam_v[net] + pp->off, pp->numel, (float)lr, ADAM_BETA1, ADAM_BETA2,
+                       ADAM_EPS, (float)t->tc.weight_decay, t->step + 1);
+    }
+}
+
+static void clamp_rho(ug_net *n)
+{
+    for (int p = 0; p < n->n_params; p++) {
+        if (!n->params[p].is_rho)
+            continue;
+        float *x = ug_param_data(n, p);
+        for (size_t i = 0; i < n->params[p].numel; i++)
+            x[i] = x[i] < 0 ? 0 : x[i] > 1 ? 1 : x[i];
+    }
+}
+
+static void discriminator_update(step_ctx *s, const float *real_A, const float *real_B,
+                                 float *L)
+{
+    ug_trainer *t = s->t;
+    const ug_train_config *tc = &t->tc;
+    ug_net *nets = t->m->net;
+    ug_tape gab, gba, d[8];
+    for (int i = UG_DIS_GA; i < UG_N_NETS; i++)
+        ug_net_zero_grad(&nets[i]);
+    fwd(s, &gab, UG_GEN_A2B, real_A, 0);
+    fwd(s, &gba, UG_GEN_B2A, real_B, 0);
+    if (s->failed)
+        return;
+    const float *fake_A2B = gab.out[nets[UG_GEN_A2B].out_main];
+    const float *fake_B2A = gba.out[nets[UG_GEN_B2A].out_main];
+    /* The release's order: GA, LA on real A; GB, LB on real B; then on fakes. */
+    const int dis[4] = {UG_DIS_GA, UG_DIS_LA, UG_DIS_GB, UG_DIS_LB};
+    const float *real[4] = {real_A, real_A, real_B, real_B};
+    const float *fake[4] = {fake_B2A, fake_B2A, fake_A2B, fake_A2B};
+    for (int i = 0; i < 4; i++)
+        fwd(s, &d[i], dis[i], real[i], 1);
+    for (int i = 0; i < 4; i++)
+        fwd(s, &d[4 + i], dis[i], fake[i], 1);
+    if (s->failed)
+        return;
+    /* Loss slots per discriminator in the order GA, LA, GB, LB. */
+    const int slot[4] = {UG_D_AD_GA, UG_D_AD_LA, UG_D_AD_GB, UG_D_AD_LB};
+    float w = tc->adv_weight;
+    for (int i = 0; i < 4; i++) {
+        ug_tape *r = &d[i], *f = &d[4 + i];
+        const ug_net *n = &nets[dis[i]];
+        L[slot[i]] = mse(s, r, n->out_main, 1, w) + mse(s, f, n->out_main, 0, w);
+        L[slot[i] + 1] = mse(s, r, n->out_cam, 1, w) + mse(s, f, n->out_cam, 0, w);
+    }
+    L[UG_D_LOSS_A] = w * (L[UG_D_AD_GA] + L[UG_D_AD_CAM_GA] + L[UG_D_AD_LA] + L[UG_D_AD_CAM_LA]);
+    L[UG_D_LOSS_B] = w * (L[UG_D_AD_GB] + L[UG_D_AD_CAM_GB] + L[UG_D_AD_LB] + L[UG_D_AD_CAM_LB]);
+    L[UG_D_LOSS] = L[UG_D_LOSS_A] + L[UG_D_LOSS_B];
+    for (int i = 0; i < 8; i++)
+        bwd(s, &d[i], 1, 0);
+    if (s->failed)
+        return;
+    for (int i = UG_DIS_GA; i < UG_N_NETS; i++)
+        adam(t, i, t->lr_d);
+}
+
+static void generator_update(step_ctx *s, const float *real_A, const float *real_B, float *L)
+{
+    ug_trainer *t = s->t;
+    const ug_train_config *tc = &t->tc;
+    ug_net *nets = t->m->net;
+    ug_tape ab, ba, aba, bab, aa, bb, dga, dla, dgb, dlb;
+    ug_net_zero_grad(&nets[UG_GEN_A2B]);
+    ug_net_zero_grad(&nets[UG_GEN_B2A]);
+    int img = nets[UG_GEN_A2B].out_main;
+    fwd(s, &ab, UG_GEN_A2B, real_A, 0);
+    fwd(s, &ba, UG_GEN_B2A, real_B, 0);
+    if (s->failed)
+        return;
+    const float *fake_A2B = ab.out[img], *fake_B2A = ba.out[img];
+    fwd(s, &aba, UG_GEN_B2A, fake_A2B, 0);
+    fwd(s, &bab, UG_GEN_A2B, fake_B2A, 0);
+    fwd(s, &aa, UG_GEN_B2A, real_A, 0);
+    fwd(s, &bb, UG_GEN_A2B, real_B, 0);
+    fwd(s, &dga, UG_DIS_GA, fake_B2A, 1);
+    fwd(s, &dla, UG_DIS_LA, fake_B2A, 1);
+    fwd(s, &dgb, UG_DIS_GB, fake_A2B, 1);
+    fwd(s, &dlb, UG_DIS_LB, fake_A2B, 1);
+    if (s->failed)
+        return;
+
+    float adv = tc->adv_weight, cyc = tc->cycle_weight, idt = tc->identity_weight,
+          cam = tc->cam_weight;
+    ug_tape *dt[4] = {&dga, &dla, &dgb, &dlb};
+    const int slot[4] = {UG_G_AD_GA, UG_G_AD_LA, UG_G_AD_GB, UG_G_AD_LB};
+    for (int i = 0; i < 4; i++) {
+        const ug_net *n = dt[i]->net;
+        L[slot[i]] = mse(s, dt[i], n->out_main, 1, adv);
+        L[slot[i] + 1] = mse(s, dt[i], n->out_cam, 1, adv);
+    }
+    int cam_node = nets[UG_GEN_A2B].out_cam;
+    L[UG_G_RECON_A] = l1(s, &aba, real_A, cyc);
+    L[UG_G_RECON_B] = l1(s, &bab, real_B, cyc);
+    L[UG_G_IDENTITY_A] = l1(s, &aa, real_A, idt);
+    L[UG_G_IDENTITY_B] = l1(s, &bb, real_B, idt);
+    L[UG_G_CAM_A] = bce(s, &ba, cam_node, 1, cam) + bce(s, &aa, cam_node, 0, cam);
+    L[UG_G_CAM_B] = bce(s, &ab, cam_node, 1, cam) + bce(s, &bb, cam_node, 0, cam);
+    L[UG_G_LOSS_A] = adv * (L[UG_G_AD_GA] + L[UG_G_AD_CAM_GA] + L[UG_G_AD_LA] +
+                            L[UG_G_AD_CAM_LA]) +
+                     cyc * L[UG_G_RECON_A] + idt * L[UG_G_IDENTITY_A] + cam * L[UG_G_CAM_A];
+    L[UG_G_LOSS_B] = adv * (L[UG_G_AD_GB] + L[UG_G_AD_CAM_GB] + L[UG_G_AD_LB] +
+                            L[UG_G_AD_CAM_LB]) +
+                     cyc * L[UG_G_RECON_B] + idt * L[UG_G_IDENTITY_B] + cam * L[UG_G_CAM_B];
+    L[UG_G_LOSS] = L[UG_G_LOSS_A] + L[UG_G_LOSS_B];
+
+    /* Backward from the losses to the generators' inputs: discriminators
+     * first (their parameter gradients are not needed), then the second
+     * generator passes, then the first. */
+    for (int i = 0; i < 4; i++)
+        bwd(s, dt[i], 0, 1);
+    if (s->failed)
+        return;
+    pass_back(s, &dga, &ba);
+    pass_back(s, &dla, &ba);
+    pass_back(s, &dgb, &ab);
+    pass_back(s, &dlb, &ab);
+    bwd(s, &aba, 1, 1);
+    bwd(s, &bab, 1, 1);
+    if (s->failed)
+        return;
+    pass_back(s, &aba, &ab);
+    pass_back(s, &bab, &ba);
+    bwd(s, &aa, 1, 0);
+    bwd(s, &bb, 1, 0);
+    bwd(s, &ab, 1, 0);
+    bwd(s, &ba, 1, 0);
+    if (s->failed)
+        return;
+    adam(t, UG_GEN_A2B, t->lr_g);
+    adam(t, UG_GEN_B2A, t->lr_g);
+    clamp_rho(&nets[UG_GEN_A2B]);
+    clamp_rho(&nets[UG_GEN_B2A]);
+}
+
+int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, float *losses,
+                    ug_error *err)
+{
+    float L[UG_N_LOSSES] = {0};
+    long step = t->step + 1, half = t->tc.iteration / 2;
+    if (t->tc.decay_flag && half > 0 && step > half) {
+        t->lr_g -= t->tc.lr / (double)half;
+        t->lr_d -= t->tc.lr / (double)half;
+    }
+    ug_arena *a = &t->m->arena;
+    step_ctx s = {t, a, err, 0};
+    ug_arena_reset(a);
+    discriminator_update(&s, real_A, real_B, L);
+    ug_arena_reset(a);
+    if (!s.failed)
+        generator_update(&s, real_A, real_B, L);
+    if (s.failed)
+        return ug_error_prefix(err, "training step %ld", step);
+    t->step = step;
+    if (losses)
+        memcpy(losses, L, sizeof L);
+    return 0;
+}
+
+/* ---- training checkpoints ---- */
+
+int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *extra_meta,
+                    int n_extra, ug_error *err)
+{
+    const ug_model *m = t->m;
+    const ug_train_config *tc = &t->tc;
+    ug_ckpt_writer w;
+    ug_cw_init(&w);
+    float *data[UG_N_NETS], *mom[UG_N_NETS], *var[UG_N_NETS];
+    for (int i = 0; i < UG_N_NETS; i++) {
+        data[i] = m->net[i].data;
+        mom[i] = t->adam_m[i];
+        var[i] = t->adam_v[i];
+    }
+    ug_cw_config(&w, &m->cfg);
+    ug_cw_meta(&w, "step", "%ld", t->step);
+    ug_cw_meta(&w, "lr_g", "%.17g", t->lr_g);
+    ug_cw_meta(&w, "lr_d", "%.17g", t->lr_d);
+    ug_cw_meta(&w, "rng_state", "%" PRIu64, t->rng.state);
+    ug_cw_meta(&w, "rng_inc", "%" PRIu64, t->rng.inc);
+    ug_cw_meta(&w, "iteration", "%ld", tc->iteration);
+    ug_cw_meta(&w, "batch_size", "%d", tc->batch_size);
+    ug_cw_meta(&w, "lr", "%.17g", tc->lr);
+    ug_cw_meta(&w, "weight_decay", "%.17g", tc->weight_decay);
+    ug_cw_meta(&w, "adv_weight", "%.9g", tc->adv_weight);
+    ug_cw_meta(&w, "cycle_weight", "%.9g", tc->cycle_weight);
+    ug_cw_meta(&w, "identity_weight", "%.9g", tc->identity_weight);
+    ug_cw_meta(&w, "cam_weight", "%.9g", tc->cam_weight);
+    ug_cw_meta(&w, "decay_flag", "%s", tc->decay_flag ? "true" : "false");
+    for (int i = 0; i < n_extra; i++)
+        ug_cw_meta(&w, extra_meta[2 * i], "%s", extra_meta[2 * i + 1]);
+    ug_cw_model(&w, m, "", data, 0);
+    ug_cw_model(&w, m, "optim.m.", mom, 1);
+    ug_cw_model(&w, m, "optim.v.", var, 1);
+    int rc = ug_cw_write(&w, path, err);
+    ug_cw_free(&w);
+    return rc;
+}
+
+static int meta_u64(const ug_st_file *f, const char *path, const char *key, uint64_t *out,
+                    ug_error *err)
+{
+    const char *s = ug_st_meta(f, key);
+    char *end;
+    errno = 0;
+    unsigned long long v = s ? strtoull(s, &end, 10) : 0;
+    if (!s || errno || end == s || *end)
+        return ug_fail(err, "%s: metadata '%s' is missing or not an unsigned integer", path, key);
+    *out = v;
+    return 0;
+}
+
+static int read_train_config(const ug_st_file *f, const char *path, ug_train_config *tc,
+                             ug_error *err)
+{
+    long iteration, batch;
+    double v[6];
+    const char *keys[6] = {"lr", "weight_decay", "adv_weight", "cycle_weight",
+                           "identity_weight", "cam_weight"};
+    if (ug_ckpt_meta_long(f, path, "iteration", &iteration, err) < 0 ||
+        ug_ckpt_meta_long(f, path, "batch_size", &batch, err) < 0)
+        return -1;
+    for (int i = 0; i < 6; i++)
+        if (ug_ckpt_meta_double(f, path, keys[i], &v[i], err) < 0)
+            return -1;
+    const char *decay = ug_st_meta(f, "decay_flag");
+    if (!decay || (strcmp(decay, "true") && strcmp(decay, "false")))
+        return ug_fail(err, "%s: metadata 'decay_flag' must be true or false", path);
+    if (batch < 1 || batch > 1 << 16)
+        return ug_fail(err, "%s: metadata 'batch_size' = %ld is out of range", path, batch);
+    tc->iteration = iteration;
+    tc->batch_size = (int)batch;
+    tc->lr = v[0];
+    tc->weight_decay = v[1];
+    tc->adv_weight = (float)v[2];
+    tc->cycle_weight = (float)v[3];
+    tc->identity_weight = (float)v[4];
+    tc->cam_weight = (float)v[5];
+    tc->decay_flag = strcmp(decay, "true") == 0;
+    return check_train_config(tc, err) < 0 ? ug_error_prefix(err, "%s", path) : 0;
+}
+
+int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_error *err)
+{
+    *out = NULL;
+    *model = NULL;
+    ug_st_file *f;
+    if (ug_st_open(&f, path, err) < 0)
+        return -1;
+    ug_config c;
+    ug_train_config tc;
+    ug_model *m = NULL;
+    ug_trainer *t = NULL;
+    int has_dis, rc = -1;
+    long step;
+    uint64_t state, inc;
+    double lr_g, lr_d;
+    if (ug_ckpt_config(f, path, 0, &c, &has_dis, err) < 0 ||
+        read_train_config(f, path, &tc, err) < 0 ||
+        ug_ckpt_meta_long(f, path, "step", &step, err) < 0 ||
+        ug_ckpt_meta_double(f, path, "lr_g", &lr_g, err) < 0 ||
+        ug_ckpt_meta_double(f, path, "lr_d", &lr_d, err) < 0 ||
+        meta_u64(f, path, "rng_state", &state, err) < 0 ||
+        meta_u64(f, path, "rng_inc", &inc, err) < 0)
+        goto done;
+    if (step < 0) {
+        ug_fail(err, "%s: metadata 'step' is negative", path);
+        goto done;
+    }
+    if (ug_model_build(&m, &c, 1, err) < 0) {
+        ug_error_prefix(err, "%s", path);
+        goto done;
+    }
+    if (ug_trainer_new(&t, m, &tc, 0, err) < 0)
+        goto done;
+    float *data[UG_N_NETS];
+    for (int i = 0; i < UG_N_NETS; i++)
+        data[i] = m->net[i].data;
+    if (ug_ckpt_read_model(f, path, m, "", data, 0, err) < 0 ||
+        ug_ckpt_read_model(f, path, m, "optim.m.", t->adam_m, 1, err) < 0 ||
+        ug_ckpt_read_model(f, path, m, "optim.v.", t->adam_v, 1, err) < 0)
+        goto done;
+    t->step = step;
+    t->lr_g = lr_g;
+    t->lr_d = lr_d;
+    t->rng.state = state;
+    t->rng.inc = inc;
+    rc = 0;
+done:
+    ug_st_close(f);
+    if (rc < 0) {
+        ug_trainer_free(t);
+        ug_model_free(m);
+    } else {
+        *out = t;
+        *model = m;
+    }
+    return rc;
+}

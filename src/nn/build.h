@@ -1,0 +1,37 @@
+/* Graph building with shape inference. Each helper appends one node and
+ * returns its index; once a step fails (a size too small for a padding or a
+ * convolution, or out of memory) every later helper returns -1, so a builder
+ * is written as straight-line code and checks b->failed once at the end. */
+#ifndef UG_BUILD_H
+#define UG_BUILD_H
+
+#include "nn/net.h"
+
+typedef struct ug_builder {
+    ug_net *net;
+    ug_error *err;
+    int failed;
+} ug_builder;
+
+int ug_b_input(ug_builder *b, int C, int H, int W);
+int ug_b_pad(ug_builder *b, int x, int pad);
+int ug_b_conv(ug_builder *b, int x, int w, int bias, int k, int stride);
+int ug_b_unary(ug_builder *b, ug_op op, int x); /* OP_INORM, OP_RELU, OP_LRELU, OP_TANH */
+/* adaILN when gamma_node/beta_node >= 0, else ILN with parameters gamma_p, beta_p. */
+int ug_b_linnorm(ug_builder *b, int x, int rho, int gamma_node, int beta_node, int gamma_p,
+                 int beta_p);
+int ug_b_up2(ug_builder *b, int x);
+int ug_b_pool(ug_builder *b, ug_op op, int x); /* OP_GAP, OP_GMP */
+int ug_b_linear(ug_builder *b, int x, int w, int bias);
+int ug_b_scale(ug_builder *b, int x, int w);
+int ug_b_concat(ug_builder *b, int x, int y);
+int ug_b_chsum(ug_builder *b, int x);
+int ug_b_add(ug_builder *b, int x, int y);
+
+/* Parameter registration that reports failure through the builder. */
+int ug_b_param(ug_builder *b, const char *name, int ndim, const int64_t *shape);
+int ug_b_sn_param(ug_builder *b, const char *name, int ndim, const int64_t *shape);
+/* Looks a parameter up by name; a missing one is a builder bug, reported. */
+int ug_b_find(ug_builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,181 @@
+/* The parameter table and graph storage of a network, and PyTorch's default
+ * initialisation over it. */
+#include "nn/net.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ug_net_init(ug_net *n)
+{
+    memset(n, 0, sizeof *n);
+    n->out_main = n->out_cam = n->out_heatmap = -1;
+}
+
+void ug_net_free(ug_net *n)
+{
+    free(n->params);
+    free(n->nodes);
+    free(n->data);
+    free(n->grad);
+    ug_net_init(n);
+}
+
+int ug_net_add_param(ug_net *n, const char *name, ug_param_kind kind, int ndim,
+                     const int64_t *shape)
+{
+    if (n->n_params == n->cap_params) {
+        int cap = n->cap_params ? 2 * n->cap_params : 64;
+        ug_param *p = realloc(n->params, (size_t)cap * sizeof *p);
+        if (!p)
+            return -1;
+        n->params = p;
+        n->cap_params = cap;
+    }
+    ug_param *p = &n->params[n->n_params];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->kind = kind;
+    p->ndim = ndim;
+    p->numel = 1;
+    for (int i = 0; i < ndim; i++) {
+        p->shape[i] = shape[i];
+        p->numel *= (size_t)shape[i];
+    }
+    p->off = n->total;
+    p->sn_u = p->sn_v = -1;
+    size_t len = strlen(name);
+    p->is_rho = len >= 3 && strcmp(name + len - 3, "rho") == 0;
+    /* Keep every tensor 64-byte aligned inside the block. */
+    n->total += (p->numel + 15) & ~(size_t)15;
+    return n->n_params++;
+}
+
+int ug_net_add_sn_param(ug_net *n, const char *name, int ndim, const int64_t *shape)
+{
+    char buf[UG_NAME_MAX];
+    snprintf(buf, sizeof buf, "%s_orig", name);
+    int w = ug_net_add_param(n, buf, UG_TRAINABLE, ndim, shape);
+    int64_t rows = shape[0], cols = 1;
+    for (int i = 1; i < ndim; i++)
+        cols *= shape[i];
+    snprintf(buf, sizeof buf, "%s_u", name);
+    int u = ug_net_add_param(n, buf, UG_BUFFER, 1, &rows);
+    snprintf(buf, sizeof buf, "%s_v", name);
+    int v = ug_net_add_param(n, buf, UG_BUFFER, 1, &cols);
+    if (w < 0 || u < 0 || v < 0)
+        return -1;
+    n->params[w].sn_u = u;
+    n->params[w].sn_v = v;
+    return w;
+}
+
+int ug_net_find(const ug_net *n, const char *name)
+{
+    for (int i = 0; i < n->n_params; i++)
+        if (strcmp(n->params[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int ug_net_alloc(ug_net *n, ug_error *err)
+{
+    size_t bytes = (n->total ? n->total : 16) * sizeof(float);
+    n->data = aligned_alloc(64, bytes);
+    n->grad = aligned_alloc(64, bytes);
+    if (!n->data || !n->grad)
+        return ug_fail(err, "out of memory for %zu parameters", n->total);
+    memset(n->data, 0, bytes);
+    memset(n->grad, 0, bytes);
+    return 0;
+}
+
+int ug_net_add_node(ug_net *n, ug_node node)
+{
+    if (n->n_nodes == n->cap_nodes) {
+        int cap = n->cap_nodes ? 2 * n->cap_nodes : 64;
+        ug_node *p = realloc(n->nodes, (size_t)cap * sizeof *p);
+        if (!p)
+            return -1;
+        n->nodes = p;
+        n->cap_nodes = cap;
+    }
+    n->nodes[n->n_nodes] = node;
+    return n->n_nodes++;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static size_t fan_in(const ug_param *p)
+{
+    size_t f = 1;
+    for (int i = 1; i < p->ndim; i++)
+        f *= (size_t)p->shape[i];
+    return f;
+}
+
+/* The weight that a ".bias" belongs to: "X.bias" -> "X.weight" or "X.weight_orig". */
+static const ug_param *bias_owner(const ug_net *n, const char *bias_name)
+{
+    char buf[UG_NAME_MAX + 8];
+    size_t stem = strlen(bias_name) - strlen("bias");
+    snprintf(buf, sizeof buf, "%.*sweight", (int)stem, bias_name);
+    int i = ug_net_find(n, buf);
+    if (i < 0) {
+        snprintf(buf, sizeof buf, "%.*sweight_orig", (int)stem, bias_name);
+        i = ug_net_find(n, buf);
+    }
+    return i < 0 ? NULL : &n->params[i];
+}
+
+static void fill_uniform(float *x, size_t n, double bound, ug_rng *rng)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)((2.0 * ug_rng_uniform(rng) - 1.0) * bound);
+}
+
+static void fill_unit_normal(float *x, size_t n, ug_rng *rng)
+{
+    double ss = 0;
+    for (size_t i = 0; i < n; i++) {
+        x[i] = (float)ug_rng_normal(rng);
+        ss += (double)x[i] * x[i];
+    }
+    double norm = fmax(sqrt(ss), 1e-12);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(x[i] / norm);
+}
+
+void ug_net_init_default(ug_net *n, ug_rng *rng)
+{
+    for (int i = 0; i < n->n_params; i++) {
+        ug_param *p = &n->params[i];
+        float *x = ug_param_data(n, i);
+        if (ends_with(p->name, "_u") || ends_with(p->name, "_v")) {
+            fill_unit_normal(x, p->numel, rng);
+        } else if ((ends_with(p->name, ".weight") || ends_with(p->name, ".weight_orig")) &&
+                   p->ndim >= 2) {
+            fill_uniform(x, p->numel, 1.0 / sqrt((double)fan_in(p)), rng);
+        } else if (ends_with(p->name, ".bias")) {
+            const ug_param *w = bias_owner(n, p->name);
+            if (w)
+                fill_uniform(x, p->numel, 1.0 / sqrt((double)fan_in(w)), rng);
+        }
+    }
+}
+
+void ug_net_zero_grad(ug_net *n) { memset(n->grad, 0, n->total * sizeof(float)); }
+
+size_t ug_net_trainable(const ug_net *n)
+{
+    size_t t = 0;
+    for (int i = 0; i < n->n_params; i++)
+        if (n->params[i].kind == UG_TRAINABLE)
+            t += n->params[i].numel;
+    return t;
+}

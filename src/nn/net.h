@@ -1,0 +1,99 @@
+/* A network: a table of named parameters laid out in one contiguous block
+ * (the release's state_dict, in its order), and a graph of nodes over them that
+ * the tape (tape.c) runs forward and backward. The graph is data, not code, so
+ * generator and discriminator variants (ablations, other normalisations) are
+ * other builders, and a new backend or an exporter walks the same list. */
+#ifndef UG_NET_H
+#define UG_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/rng.h"
+
+#define UG_NAME_MAX 64
+
+typedef enum {
+    UG_TRAINABLE, /* a parameter: gets a gradient and an optimiser update */
+    UG_BUFFER,    /* state that is saved but not trained (spectral-norm u, v) */
+} ug_param_kind;
+
+typedef struct ug_param {
+    char name[UG_NAME_MAX]; /* state_dict key within the network, e.g. "model.1.weight_orig" */
+    ug_param_kind kind;
+    int ndim;
+    int64_t shape[4];
+    size_t numel;
+    size_t off;      /* offset in floats into ug_net.data, .grad */
+    int sn_u, sn_v;  /* for a spectrally normalised weight: its u and v buffers, else -1 */
+    int is_rho;      /* clamped into [0, 1] after each generator update */
+} ug_param;
+
+typedef enum {
+    OP_INPUT,   /* the network input */
+    OP_PAD,     /* reflection pad by .pad */
+    OP_CONV,    /* conv k x k, .stride, weight p[0], bias p[1] (or -1) */
+    OP_INORM,   /* InstanceNorm, no affine */
+    OP_LINNORM, /* adaILN (gamma, beta from nodes in[1], in[2]) or ILN (params p[1], p[2]); rho p[0] */
+    OP_RELU,
+    OP_LRELU,   /* slope 0.2 */
+    OP_TANH,
+    OP_UP2,     /* nearest-neighbour upsampling x2 */
+    OP_GAP,     /* global average pool -> C x 1 x 1 */
+    OP_GMP,     /* global max pool -> C x 1 x 1 */
+    OP_LINEAR,  /* on the flattened input; weight p[0], bias p[1] (or -1) */
+    OP_SCALE,   /* per-channel scaling by the raw weight p[0] (the CAM re-weighting) */
+    OP_CONCAT,  /* channel concatenation of in[0], in[1] */
+    OP_CHSUM,   /* sum over channels -> 1 x H x W (the heatmap) */
+    OP_ADD,     /* in[0] + in[1] (residual) */
+} ug_op;
+
+typedef struct ug_node {
+    ug_op op;
+    int in[3];        /* input nodes, -1 where unused */
+    int p[3];         /* parameters, -1 where unused */
+    int k, stride, pad;
+    int C, H, W;      /* output shape of one sample */
+} ug_node;
+
+typedef struct ug_net {
+    ug_param *params;
+    int n_params, cap_params;
+    ug_node *nodes;
+    int n_nodes, cap_nodes;
+    size_t total;     /* floats in data (and in grad) */
+    float *data;      /* parameters and buffers, contiguous */
+    float *grad;      /* gradients, same layout (buffer entries unused) */
+    int out_main;     /* image (generator) or patch logits (discriminator) */
+    int out_cam;      /* cam_logit, C = 2 */
+    int out_heatmap;  /* heatmap, C = 1 */
+} ug_net;
+
+void ug_net_init(ug_net *n);
+void ug_net_free(ug_net *n);
+
+/* Building: parameters first (in state_dict order), then ug_net_alloc, then the
+ * graph. Returns the index, or -1 when out of memory. */
+int ug_net_add_param(ug_net *n, const char *name, ug_param_kind kind, int ndim,
+                     const int64_t *shape);
+/* A spectrally normalised weight: NAME_orig (trainable) and NAME_u, NAME_v buffers. */
+int ug_net_add_sn_param(ug_net *n, const char *name, int ndim, const int64_t *shape);
+int ug_net_find(const ug_net *n, const char *name);
+int ug_net_alloc(ug_net *n, ug_error *err);
+int ug_net_add_node(ug_net *n, ug_node node);
+
+static inline float *ug_param_data(const ug_net *n, int p) { return n->data + n->params[p].off; }
+static inline float *ug_param_grad(const ug_net *n, int p) { return n->grad + n->params[p].off; }
+
+/* PyTorch's default initialisation, from rng: Kaiming-uniform (a = sqrt(5)),
+ * i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), for weights and biases of convs and
+ * linears (fan_in from the weight's shape); spectral-norm u, v from N(0, 1)
+ * normalised to unit length. Parameters whose name ends in "rho", "gamma" or
+ * "beta" of a normalisation are set by the builder afterwards. */
+void ug_net_init_default(ug_net *n, ug_rng *rng);
+void ug_net_zero_grad(ug_net *n);
+/* Total trainable floats. */
+size_t ug_net_trainable(const ug_net *n);
+
+#endif

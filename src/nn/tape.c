@@ -1,0 +1,365 @@
+/* Forward and backward over a network's graph (see tape.h). */
+#include "nn/tape.h"
+
+#include <string.h>
+
+static size_t node_numel(const ug_tape *t, int i) { return ug_tape_numel(t, i); }
+
+static const float *param_or_eff(const ug_tape *t, int p)
+{
+    return t->w_eff[p] ? t->w_eff[p] : ug_param_data(t->net, p);
+}
+
+static int oom(ug_error *err) { return ug_fail(err, "out of memory for activations"); }
+
+/* Computes the spectrally normalised weights for this call. */
+static int spectral_norms(ug_tape *t, ug_arena *a, int update, ug_error *err)
+{
+    ug_net *net = t->net;
+    for (int p = 0; p < net->n_params; p++) {
+        const ug_param *pp = &net->params[p];
+        if (pp->sn_u < 0)
+            continue;
+        int rows = (int)pp->shape[0], cols = (int)(pp->numel / (size_t)rows);
+        float *u = ug_param_data(net, pp->sn_u), *v = ug_param_data(net, pp->sn_v);
+        t->w_eff[p] = ug_arena_floats(a, pp->numel);
+        t->sn_uv[p] = ug_arena_floats(a, (size_t)rows + (size_t)cols);
+        if (!t->w_eff[p] || !t->sn_uv[p])
+            return oom(err);
+        t->sigma[p] = ug_spectral_norm_forward(t->w_eff[p], u, v, ug_param_data(net, p), rows,
+                                               cols, update);
+        memcpy(t->sn_uv[p], u, (size_t)rows * sizeof(float));
+        memcpy(t->sn_uv[p] + rows, v, (size_t)cols * sizeof(float));
+    }
+    return 0;
+}
+
+static int tape_alloc(ug_tape *t, ug_arena *a, ug_net *net, int N)
+{
+    memset(t, 0, sizeof *t);
+    t->net = net;
+    t->N = N;
+    size_t nn = (size_t)net->n_nodes, np = (size_t)net->n_params;
+    t->out = ug_arena_alloc(a, nn * sizeof *t->out);
+    t->aux = ug_arena_alloc(a, nn * sizeof *t->aux);
+    t->grad = ug_arena_alloc(a, nn * sizeof *t->grad);
+    t->w_eff = ug_arena_alloc(a, np * sizeof *t->w_eff);
+    t->sn_uv = ug_arena_alloc(a, np * sizeof *t->sn_uv);
+    t->dw_eff = ug_arena_alloc(a, np * sizeof *t->dw_eff);
+    t->sigma = ug_arena_floats(a, np);
+    if (!t->out || !t->aux || !t->grad || !t->w_eff || !t->sn_uv || !t->dw_eff || !t->sigma)
+        return -1;
+    memset(t->aux, 0, nn * sizeof *t->aux);
+    memset(t->grad, 0, nn * sizeof *t->grad);
+    memset(t->w_eff, 0, np * sizeof *t->w_eff);
+    memset(t->sn_uv, 0, np * sizeof *t->sn_uv);
+    memset(t->dw_eff, 0, np * sizeof *t->dw_eff);
+    return 0;
+}
+
+static int forward_node(ug_tape *t, ug_kctx *k, ug_arena *a, int i, ug_error *err)
+{
+    const ug_net *net = t->net;
+    const ug_node *nd = &net->nodes[i];
+    const ug_node *x = nd->in[0] >= 0 ? &net->nodes[nd->in[0]] : NULL;
+    const float *xin = x ? t->out[nd->in[0]] : NULL;
+    int N = t->N, HW = nd->H * nd->W;
+    float *out = t->out[i];
+
+    switch (nd->op) {
+    case OP_INPUT:
+        break;
+    case OP_PAD:
+        ug_pad_reflect_forward(out, xin, N, x->C, x->H, x->W, nd->pad);
+        break;
+    case OP_CONV: {
+        ug_conv_shape s = {N, x->C, x->H, x->W, nd->C, nd->k, nd->stride};
+        const float *b = nd->p[1] >= 0 ? ug_param_data(net, nd->p[1]) : NULL;
+        return ug_conv_forward(k, out, xin, param_or_eff(t, nd->p[0]), b, &s, err);
+    }
+    case OP_INORM: {
+        float *stats = ug_arena_floats(a, 2 * (size_t)N * nd->C);
+        if (!stats)
+            return oom(err);
+        t->aux[i] = stats;
+        ug_instnorm_forward(out, stats, stats + (size_t)N * nd->C, xin, N, nd->C, HW, 1e-5f);
+        break;
+    }
+    case OP_LINNORM: {
+        float *stats = ug_arena_floats(a, ug_linnorm_stats_size(N, nd->C));
+        if (!stats)
+            return oom(err);
+        t->aux[i] = stats;
+        int per_sample = nd->in[1] >= 0;
+        const float *gamma = per_sample ? t->out[nd->in[1]] : ug_param_data(net, nd->p[1]);
+        const float *beta = per_sample ? t->out[nd->in[2]] : ug_param_data(net, nd->p[2]);
+        ug_linnorm_forward(out, stats, xin, ug_param_data(net, nd->p[0]), gamma, beta, per_sample,
+                           N, nd->C, HW, 1e-5f);
+        break;
+    }
+    case OP_RELU:
+        ug_relu_forward(out, xin, node_numel(t, i));
+        break;
+    case OP_LRELU:
+        ug_lrelu_forward(out, xin, node_numel(t, i), 0.2f);
+        break;
+    case OP_TANH:
+        ug_tanh_forward(out, xin, node_numel(t, i));
+        break;
+    case OP_UP2:
+        ug_upsample2_forward(out, xin, N, x->C, x->H, x->W);
+        break;
+    case OP_GAP:
+        ug_gap_forward(out, xin, N, x->C, x->H * x->W);
+        break;
+    case OP_GMP: {
+        int32_t *argmax = ug_arena_alloc(a, (size_t)N * x->C * sizeof(int32_t));
+        if (!argmax)
+            return oom(err);
+        t->aux[i] = argmax;
+        ug_gmp_forward(out, argmax, xin, N, x->C, x->H * x->W);
+        break;
+    }
+    case OP_LINEAR: {
+        const float *b = nd->p[1] >= 0 ? ug_param_data(net, nd->p[1]) : NULL;
+        return ug_linear_forward(k, out, xin, param_or_eff(t, nd->p[0]), b, N,
+                                 x->C * x->H * x->W, nd->C, err);
+    }
+    case OP_SCALE:
+        ug_scale_channels_forward(out, xin, ug_param_data(net, nd->p[0]), N, x->C, HW);
+        break;
+    case OP_CONCAT:
+        ug_concat_forward(out, xin, t->out[nd->in[1]], N, x->C, net->nodes[nd->in[1]].C, HW);
+        break;
+    case OP_CHSUM:
+        ug_channel_sum_forward(out, xin, N, x->C, HW);
+        break;
+    case OP_ADD:
+        ug_add_forward(out, xin, t->out[nd->in[1]], node_numel(t, i));
+        break;
+    }
+    return 0;
+}
+
+int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const float *input,
+                    int N, int sn_update, ug_error *err)
+{
+    if (tape_alloc(t, a, net, N) < 0)
+        return oom(err);
+    if (spectral_norms(t, a, sn_update, err) < 0)
+        return -1;
+    t->out[0] = (float *)input;
+    for (int i = 1; i < net->n_nodes; i++) {
+        t->out[i] = ug_arena_floats(a, node_numel(t, i));
+        if (!t->out[i])
+            return oom(err);
+        if (forward_node(t, k, a, i, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+float *ug_tape_grad(ug_tape *t, ug_arena *a, int node)
+{
+    if (!t->grad[node])
+        t->grad[node] = ug_arena_zeros(a, node_numel(t, node));
+    return t->grad[node];
+}
+
+/* Where the gradient of node j goes: accumulate into an existing buffer, or
+ * overwrite a fresh one (acc = 0). NULL when the input image needs none. */
+typedef struct {
+    ug_tape *t;
+    ug_arena *a;
+    int input_grad;
+    int failed;
+} bctx;
+
+static float *din_for(bctx *b, int j, int *acc)
+{
+    *acc = 0;
+    if (j == 0 && !b->input_grad)
+        return NULL;
+    if (b->t->grad[j]) {
+        *acc = 1;
+        return b->t->grad[j];
+    }
+    b->t->grad[j] = ug_arena_floats(b->a, node_numel(b->t, j));
+    if (!b->t->grad[j])
+        b->failed = 1;
+    return b->t->grad[j];
+}
+
+/* The gradient buffer for parameter p: the spectrally normalised weight's
+ * own (folded back into weight_orig at the end) or the network's. */
+static float *dparam_for(bctx *b, int p, int use_eff)
+{
+    ug_tape *t = b->t;
+    if (use_eff && t->w_eff[p]) {
+        if (!t->dw_eff[p]) {
+            t->dw_eff[p] = ug_arena_zeros(b->a, t->net->params[p].numel);
+            if (!t->dw_eff[p])
+                b->failed = 1;
+        }
+        return t->dw_eff[p];
+    }
+    return ug_param_grad(t->net, p);
+}
+
+static int backward_node(bctx *b, ug_kctx *k, int i, int param_grads, ug_error *err)
+{
+    ug_tape *t = b->t;
+    const ug_net *net = t->net;
+    const ug_node *nd = &net->nodes[i];
+    int j = nd->in[0];
+    const ug_node *x = j >= 0 ? &net->nodes[j] : NULL;
+    const float *g = t->grad[i], *out = t->out[i], *xin = j >= 0 ? t->out[j] : NULL;
+    int N = t->N, HW = nd->H * nd->W, acc;
+    size_t n = node_numel(t, i);
+
+    switch (nd->op) {
+    case OP_INPUT:
+        break;
+    case OP_PAD: {
+        float *din = din_for(b, j, &acc);
+        if (din)
+            ug_pad_reflect_backward(din, g, N, x->C, x->H, x->W, nd->pad, acc);
+        break;
+    }
+    case OP_CONV: {
+        ug_conv_shape s = {N, x->C, x->H, x->W, nd->C, nd->k, nd->stride};
+        float *din = din_for(b, j, &acc);
+        float *dw = param_grads ? dparam_for(b, nd->p[0], 1) : NULL;
+        float *db = param_grads && nd->p[1] >= 0 ? dparam_for(b, nd->p[1], 0) : NULL;
+        if (b->failed)
+            return oom(err);
+        if (!din && !dw && !db)
+            break;
+        return ug_conv_backward(k, din, dw, db, g, xin, param_or_eff(t, nd->p[0]), &s, acc, err);
+    }
+    case OP_INORM: {
+        const float *stats = t->aux[i];
+        float *din = din_for(b, j, &acc);
+        if (din)
+            ug_instnorm_backward(din, g, xin, stats, stats + (size_t)N * nd->C, N, nd->C, HW, acc);
+        break;
+    }
+    case OP_LINNORM: {
+        int per_sample = nd->in[1] >= 0;
+        float *din = din_for(b, j, &acc);
+        float *drho = param_grads ? ug_param_grad(net, nd->p[0]) : NULL;
+        float *dgamma, *dbeta;
+        const float *gamma;
+        if (per_sample) {
+            dgamma = ug_tape_grad(t, b->a, nd->in[1]);
+            dbeta = ug_tape_grad(t, b->a, nd->in[2]);
+            gamma = t->out[nd->in[1]];
+        } else {
+            dgamma = param_grads ? ug_param_grad(net, nd->p[1]) : NULL;
+            dbeta = param_grads ? ug_param_grad(net, nd->p[2]) : NULL;
+            gamma = ug_param_data(net, nd->p[1]);
+        }
+        if (b->failed || (per_sample && (!dgamma || !dbeta)))
+            return oom(err);
+        ug_linnorm_backward(din, drho, dgamma, dbeta, g, xin, t->aux[i],
+                            ug_param_data(net, nd->p[0]), gamma, per_sample, N, nd->C, HW, acc);
+        break;
+    }
+    case OP_RELU: {
+        float *din = din_for(b, j, &acc);
+        if (din)
+            ug_relu_backward(din, g, out, n, acc);
+        break;
+    }
+    case OP_LRELU: {
+        float *din = din_for(b, j, &acc);
+        if (din)
+            ug_lrelu_backward(din, g, out, n, 0.2f, acc);
+        break;
+    }
+    case OP_TANH: {
+        float *din = din_for(b, j, &acc);
+        if (din)
+            ug_tanh_backward(din, g, out, n, acc);
+        break;
+    }
+    case OP_UP2: {
+        float *din = din_for(b, j, &acc);
+        if (din)
+            ug_upsample2_backward(din, g, N, x->C, x->H, x->W, acc);
+        break;
+    }
+    case OP_GAP: {
+        float *din = din_for(b, j, &acc);
+        if (din)
+            ug_gap_backward(din, g, N, x->C, x->H * x->W, acc);
+        break;
+    }
+    case OP_GMP: {
+        float *din = din_for(b, j, &acc);
+        if (din)
+            ug_gmp_backward(din, g, t->aux[i], N, x->C, x->H * x->W, acc);
+        break;
+    }
+    case OP_LINEAR: {
+        float *din = din_for(b, j, &acc);
+        float *dw = param_grads ? dparam_for(b, nd->p[0], 1) : NULL;
+        float *db = param_grads && nd->p[1] >= 0 ? dparam_for(b, nd->p[1], 0) : NULL;
+        if (b->failed)
+            return oom(err);
+        return ug_linear_backward(k, din, dw, db, g, xin, param_or_eff(t, nd->p[0]), N,
+                                  x->C * x->H * x->W, nd->C, acc, err);
+    }
+    case OP_SCALE: {
+        float *din = din_for(b, j, &acc);
+        float *dw = param_grads ? ug_param_grad(net, nd->p[0]) : NULL;
+        ug_scale_channels_backward(din, dw, g, xin, ug_param_data(net, nd->p[0]), N, x->C, HW,
+                                   acc);
+        break;
+    }
+    case OP_CONCAT: {
+        int acc_b;
+        float *da = din_for(b, j, &acc);
+        float *db = din_for(b, nd->in[1], &acc_b);
+        ug_concat_backward(da, db, g, N, x->C, net->nodes[nd->in[1]].C, HW, acc, acc_b);
+        break;
+    }
+    case OP_CHSUM: {
+        float *din = din_for(b, j, &acc);
+        if (din)
+            ug_channel_sum_backward(din, g, N, x->C, HW, acc);
+        break;
+    }
+    case OP_ADD: {
+        int acc_b;
+        float *da = din_for(b, j, &acc);
+        float *db = din_for(b, nd->in[1], &acc_b);
+        ug_add_backward(da, db, g, n, acc, acc_b);
+        break;
+    }
+    }
+    return b->failed ? oom(err) : 0;
+}
+
+int ug_tape_backward(ug_tape *t, ug_kctx *k, ug_arena *a, int param_grads, int input_grad,
+                     ug_error *err)
+{
+    bctx b = {t, a, input_grad, 0};
+    for (int i = t->net->n_nodes - 1; i > 0; i--) {
+        if (!t->grad[i])
+            continue;
+        if (backward_node(&b, k, i, param_grads, err) < 0)
+            return -1;
+    }
+    /* Fold the gradients of the spectrally normalised weights into weight_orig. */
+    ug_net *net = t->net;
+    for (int p = 0; p < net->n_params; p++) {
+        if (!t->dw_eff[p])
+            continue;
+        const ug_param *pp = &net->params[p];
+        int rows = (int)pp->shape[0], cols = (int)(pp->numel / (size_t)rows);
+        ug_spectral_norm_backward(ug_param_grad(net, p), t->dw_eff[p], ug_param_data(net, p),
+                                  t->sn_uv[p], t->sn_uv[p] + rows, t->sigma[p], rows, cols);
+    }
+    return 0;
+}
