@@ -1,0 +1,297 @@
+/* Model-level tests: configuration checks, checkpoint round trips and the
+ * refusal of broken checkpoints, bit-exact training resume. */
+#define _DEFAULT_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "model/checkpoint.h"
+
+static char dir[] = "/tmp/ugatit_test_model_XXXXXX";
+
+static ug_config small(void)
+{
+    ug_config c = {2, 1, 32, 1, 5, 3};
+    return c;
+}
+
+static void test_invalid_configs(void)
+{
+    struct {
+        ug_config c;
+        const char *needle;
+    } bad[] = {
+        {{0, 1, 32, 1, 5, 3}, "ch must be at least 1"},
+        {{2, 1, 30, 1, 5, 3}, "multiple of 4"},
+        {{2, 0, 32, 1, 5, 3}, "n_res"},
+        {{2, 1, 64, 1, 7, 5}, "too small"},  /* the release's 7-layer D needs img >= 96 */
+        {{2, 1, 32, 1, 2, 3}, "layers"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ug_model *m = NULL;
+        ug_error err = {{0}};
+        int rc = ug_model_new(&m, &bad[i].c, 1, &err);
+        CHECK(rc < 0 && m == NULL, "config %zu accepted", i);
+        CHECK(strstr(err.msg, bad[i].needle) != NULL, "config %zu: '%s' lacks '%s'", i, err.msg,
+              bad[i].needle);
+    }
+    /* The smallest valid sizes work. */
+    ug_config ok = {1, 1, 96, 0, 7, 5};
+    ug_model *m;
+    ug_error err;
+    CHECK(ug_model_new(&m, &ok, 1, &err) == 0, "img 96 with 7/5 layers: %s", err.msg);
+    ug_model_free(m);
+}
+
+static int same_params(const ug_model *a, const ug_model *b, int nets)
+{
+    for (int i = 0; i < nets; i++)
+        if (a->net[i].total != b->net[i].total ||
+            memcmp(a->net[i].data, b->net[i].data, a->net[i].total * sizeof(float)))
+            return 0;
+    return 1;
+}
+
+static void test_round_trip(void)
+{
+    ug_config c = small();
+    ug_model *m, *back;
+    ug_error err;
+    char path[256];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    CHECK(ug_model_new(&m, &c, 7, &err) == 0, "%s", err.msg);
+    CHECK(ug_model_save(m, path, &err) == 0, "%s", err.msg);
+    CHECK(ug_model_load(&back, path, 0, 1, &err) == 0, "%s", err.msg);
+    if (!back)
+        return;
+    CHECK(memcmp(ug_model_config(back), &c, sizeof c) == 0, "config differs after load");
+    CHECK(same_params(m, back, UG_N_NETS), "tensors differ after load");
+    ug_model_free(back);
+
+    /* Same seed, same weights; other seed, other weights. */
+    ug_model *again, *other;
+    ug_model_new(&again, &c, 7, &err);
+    ug_model_new(&other, &c, 8, &err);
+    CHECK(same_params(m, again, UG_N_NETS), "seed does not reproduce the weights");
+    CHECK(!same_params(m, other, UG_N_NETS), "different seeds give the same weights");
+    ug_model_free(again);
+    ug_model_free(other);
+
+    /* Without metadata (a file written by another tool) the config comes from
+     * the shapes; a light model's size from the hint. */
+    ug_ckpt_writer w;
+    ug_cw_init(&w);
+    float *base[UG_N_NETS];
+    for (int i = 0; i < UG_N_NETS; i++)
+        base[i] = m->net[i].data;
+    ug_cw_model(&w, m, "", base, 0);
+    snprintf(path, sizeof path, "%s/nometa.safetensors", dir);
+    CHECK(ug_cw_write(&w, path, &err) == 0, "%s", err.msg);
+    ug_cw_free(&w);
+    CHECK(ug_model_load(&back, path, 32, 1, &err) == 0, "%s", err.msg);
+    if (back) {
+        CHECK(memcmp(ug_model_config(back), &c, sizeof c) == 0, "inferred config differs");
+        ug_model_free(back);
+    }
+
+    /* A full model's size is inferred from FC.0. */
+    ug_config full = {2, 2, 48, 0, 5, 3};
+    ug_model *fm;
+    CHECK(ug_model_new(&fm, &full, 3, &err) == 0, "%s", err.msg);
+    ug_cw_init(&w);
+    for (int i = 0; i < UG_N_NETS; i++)
+        base[i] = fm->net[i].data;
+    ug_cw_model(&w, fm, "", base, 0);
+    snprintf(path, sizeof path, "%s/full.safetensors", dir);
+    ug_cw_write(&w, path, &err);
+    ug_cw_free(&w);
+    CHECK(ug_model_load(&back, path, 0, 1, &err) == 0, "%s", err.msg);
+    if (back) {
+        CHECK(memcmp(ug_model_config(back), &full, sizeof full) == 0, "full config not inferred");
+        ug_model_free(back);
+    }
+    ug_model_free(fm);
+
+    /* A generators-only file is enough to translate, not to train. */
+    ug_cw_init(&w);
+    for (int i = 0; i < UG_N_NETS; i++)
+        base[i] = i <= UG_GEN_B2A ? m->net[i].data : NULL;
+    ug_cw_config(&w, &c);
+    ug_cw_model(&w, m, "", base, 0);
+    snprintf(path, sizeof path, "%s/gen.safetensors", dir);
+    ug_cw_write(&w, path, &err);
+    ug_cw_free(&w);
+    CHECK(ug_model_load(&back, path, 0, 0, &err) == 0, "%s", err.msg);
+    if (back) {
+        CHECK(same_params(m, back, 2), "generator tensors differ");
+        ug_model_free(back);
+    }
+    CHECK(ug_model_load(&back, path, 0, 1, &err) < 0 && strstr(err.msg, path),
+          "generators-only file accepted for training");
+    ug_model_free(m);
+}
+
+/* Writes a model file with one tensor renamed or reshaped. */
+static void write_broken(const char *path, const char *drop, const char *reshape)
+{
+    ug_config c = small();
+    ug_model *m;
+    ug_error err;
+    ug_model_new(&m, &c, 1, &err);
+    ug_ckpt_writer w;
+    ug_cw_init(&w);
+    ug_cw_config(&w, &c);
+    float *base[UG_N_NETS];
+    for (int i = 0; i < UG_N_NETS; i++)
+        base[i] = m->net[i].data;
+    ug_cw_model(&w, m, "", base, 0);
+    for (size_t i = 0; i < w.n; i++) {
+        if (drop && strcmp(w.e[i].name, drop) == 0)
+            memcpy((char *)w.e[i].name, "X", 2);
+        if (reshape && strcmp(w.e[i].name, reshape) == 0) {
+            /* Same number of floats, other shape. */
+            w.e[i].shape[0] *= w.e[i].shape[1];
+            w.e[i].shape[1] = 1;
+        }
+    }
+    ug_cw_write(&w, path, &err);
+    ug_cw_free(&w);
+    ug_model_free(m);
+}
+
+static void expect_refused(const char *path, const char *needle)
+{
+    ug_model *m = NULL;
+    ug_error err = {{0}};
+    int rc = ug_model_load(&m, path, 0, 1, &err);
+    CHECK(rc < 0 && m == NULL, "%s: broken file accepted", path);
+    CHECK(strstr(err.msg, path) != NULL, "error does not name the file: %s", err.msg);
+    CHECK(strstr(err.msg, needle) != NULL, "error '%s' lacks '%s'", err.msg, needle);
+    CHECK(strchr(err.msg, '\n') == NULL, "error is not one line: %s", err.msg);
+}
+
+static void test_broken_files(void)
+{
+    char good[256], path[256];
+    snprintf(good, sizeof good, "%s/model.safetensors", dir);
+    FILE *f = fopen(good, "rb");
+    CHECK(f != NULL, "no model file");
+    if (!f)
+        return;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *bytes = malloc((size_t)size);
+    CHECK(fread(bytes, 1, (size_t)size, f) == (size_t)size, "read");
+    fclose(f);
+
+    snprintf(path, sizeof path, "%s/truncated.safetensors", dir);
+    f = fopen(path, "wb");
+    fwrite(bytes, 1, (size_t)size / 2, f);
+    fclose(f);
+    expect_refused(path, "");
+
+    snprintf(path, sizeof path, "%s/badjson.safetensors", dir);
+    f = fopen(path, "wb");
+    fwrite(bytes, 1, 8, f);
+    fputs("{\"genA2B.gap_fc.weight\": {\"dtype\": \"F32\", ", f);
+    fwrite(bytes + 8 + 40, 1, (size_t)size - 48, f);
+    fclose(f);
+    expect_refused(path, "");
+
+    snprintf(path, sizeof path, "%s/hugeheader.safetensors", dir);
+    f = fopen(path, "wb");
+    unsigned char len[8] = {0, 0, 0, 0, 1, 0, 0, 0};
+    fwrite(len, 1, 8, f);
+    fwrite(bytes + 8, 1, 100, f);
+    fclose(f);
+    expect_refused(path, "");
+
+    snprintf(path, sizeof path, "%s/missing.safetensors", dir);
+    write_broken(path, "disLB.conv1x1.bias", NULL);
+    expect_refused(path, "missing tensor 'disLB.conv1x1.bias'");
+
+    snprintf(path, sizeof path, "%s/shape.safetensors", dir);
+    write_broken(path, NULL, "genB2A.UpBlock2.2.weight");
+    expect_refused(path, "genB2A.UpBlock2.2.weight");
+
+    snprintf(path, sizeof path, "%s/nonexistent.safetensors", dir);
+    expect_refused(path, "");
+    free(bytes);
+}
+
+static void random_batch(float *x, size_t n, unsigned seed)
+{
+    ug_rng r;
+    ug_rng_seed(&r, seed, 9);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(2 * ug_rng_uniform(&r) - 1);
+}
+
+/* Four steps straight, or two steps, save, load, two more: the same bits. */
+static void test_resume_bit_exact(void)
+{
+    ug_config c = small();
+    ug_train_config tc;
+    ug_train_config_default(&tc);
+    tc.iteration = 4; /* so that the learning rate decays in steps 3 and 4 */
+    tc.batch_size = 2;
+    size_t n = (size_t)tc.batch_size * 3 * c.img_size * c.img_size;
+    float *A = malloc(n * sizeof *A), *B = malloc(n * sizeof *B);
+    ug_error err;
+    ug_model *m1, *m2, *m3;
+    ug_trainer *t1, *t2, *t3;
+    ug_model_new(&m1, &c, 5, &err);
+    ug_model_new(&m2, &c, 5, &err);
+    ug_trainer_new(&t1, m1, &tc, 11, &err);
+    ug_trainer_new(&t2, m2, &tc, 11, &err);
+    char path[256];
+    snprintf(path, sizeof path, "%s/train.safetensors", dir);
+    for (int s = 0; s < 4; s++) {
+        random_batch(A, n, 2 * s);
+        random_batch(B, n, 2 * s + 1);
+        CHECK(ug_trainer_step(t1, A, B, NULL, &err) == 0, "%s", err.msg);
+        if (s < 2)
+            CHECK(ug_trainer_step(t2, A, B, NULL, &err) == 0, "%s", err.msg);
+        if (s == 1) {
+            const char *extra[2] = {"note", "hello"};
+            CHECK(ug_trainer_save(t2, path, extra, 1, &err) == 0, "%s", err.msg);
+            ug_trainer_free(t2);
+            ug_model_free(m2);
+            CHECK(ug_trainer_load(&t3, &m3, path, &err) == 0, "%s", err.msg);
+            if (!t3)
+                goto out;
+            CHECK(ug_trainer_step_count(t3) == 2, "step count not restored");
+        }
+        if (s >= 2)
+            CHECK(ug_trainer_step(t3, A, B, NULL, &err) == 0, "%s", err.msg);
+    }
+    CHECK(ug_trainer_lr(t1) == 0.0, "lr did not decay to 0 at the last step: %g", ug_trainer_lr(t1));
+    CHECK(ug_trainer_lr(t3) == ug_trainer_lr(t1), "lr differs after resume");
+    CHECK(same_params(m1, m3, UG_N_NETS), "resumed run differs from the uninterrupted one");
+    CHECK(ug_trainer_random(t1) == ug_trainer_random(t3), "random state differs after resume");
+    ug_trainer_free(t3);
+    ug_model_free(m3);
+out:
+    ug_trainer_free(t1);
+    ug_model_free(m1);
+    free(A);
+    free(B);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_invalid_configs();
+    test_round_trip();
+    test_broken_files();
+    test_resume_bit_exact();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+    return check_summary();
+}

@@ -1,0 +1,145 @@
+/* `ugatit translate` end to end on the real sample images: the output equals
+ * our PyTorch reference's translation of the same image with the same
+ * weights, and bad input gets a one-line error and a non-zero exit. */
+#define _DEFAULT_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "io/image.h"
+#include "model/checkpoint.h"
+
+static char dir[] = "/tmp/ugatit_test_translate_XXXXXX";
+#define SAMPLE UGATIT_SHARED "/data/selfie2anime-sample"
+
+/* Runs the program with args; returns its exit status, stderr in err_out. */
+static int run(const char *args, char *err_out, size_t n)
+{
+    char cmd[2048], errfile[300];
+    snprintf(errfile, sizeof errfile, "%s/stderr.txt", dir);
+    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>%s", UGATIT_CLI, args, errfile);
+    int st = system(cmd);
+    err_out[0] = 0;
+    FILE *f = fopen(errfile, "r");
+    if (f) {
+        size_t got = fread(err_out, 1, n - 1, f);
+        err_out[got] = 0;
+        fclose(f);
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The light96 fixture's initial weights as a checkpoint. */
+static int write_fixture_model(const char *path, const ug_st_file **keep)
+{
+    static ug_st_file *f;
+    ug_error err;
+    if (ug_st_open(&f, UGATIT_FIXTURES "/light96.safetensors", &err) < 0)
+        return -1;
+    ug_config c = {4, 2, 96, 1, 7, 5};
+    ug_model *m;
+    if (ug_model_build(&m, &c, 1, &err) < 0)
+        return -1;
+    float *base[UG_N_NETS];
+    for (int i = 0; i < UG_N_NETS; i++)
+        base[i] = m->net[i].data;
+    int rc = ug_ckpt_read_model(f, "light96", m, "init.", base, 0, &err);
+    if (rc == 0)
+        rc = ug_model_save(m, path, &err);
+    ug_model_free(m);
+    *keep = f;
+    return rc;
+}
+
+static void test_matches_reference(const char *model, const ug_st_file *f)
+{
+    char args[1024], out[300], cam[300], msg[1024];
+    snprintf(out, sizeof out, "%s/out.png", dir);
+    snprintf(cam, sizeof cam, "%s/cam.png", dir);
+    snprintf(args, sizeof args, "translate --model %s --input %s/testA/female_2321.jpg "
+             "--output %s --cam %s", model, SAMPLE, out, cam);
+    int rc = run(args, msg, sizeof msg);
+    CHECK(rc == 0, "translate failed (%d): %s", rc, msg);
+    ug_image img = {0}, pic = {0}, want = {0};
+    ug_error err;
+    CHECK(ug_image_load(&img, out, &err) == 0, "%s", err.msg);
+    CHECK(img.w == 96 && img.h == 96, "output is %dx%d", img.w, img.h);
+    const ug_st_tensor *ref = ug_st_find(f, "translate.genA2B.image");
+    const ug_st_tensor *heat = ug_st_find(f, "translate.genA2B.heatmap");
+    CHECK(ref && heat, "fixture lacks translate.*");
+    if (img.rgb && ref && ug_tensor_to_image(&want, ref->data, 96, 96) == 0) {
+        int worst = 0;
+        for (int i = 0; i < 96 * 96 * 3; i++)
+            worst = abs(img.rgb[i] - want.rgb[i]) > worst ? abs(img.rgb[i] - want.rgb[i]) : worst;
+        /* Pixels equal up to a rounding flip where a value sits on .5. */
+        CHECK(worst <= 1, "translated pixels differ from the reference by %d levels", worst);
+    }
+    CHECK(ug_image_load(&pic, cam, &err) == 0, "%s", err.msg);
+    CHECK(pic.w == 96 && pic.h == 96, "cam is %dx%d", pic.w, pic.h);
+    if (pic.rgb && heat) {
+        ug_image expect = {0};
+        CHECK(ug_cam_image(&expect, heat->data, 24, 24, 96, &err) == 0, "%s", err.msg);
+        int differ = 0;
+        for (int i = 0; expect.rgb && i < 96 * 96 * 3; i++)
+            differ += abs(pic.rgb[i] - expect.rgb[i]) > 8;
+        CHECK(differ < 96 * 96 * 3 / 100, "cam picture differs from the reference's in %d values",
+              differ);
+        ug_image_free(&expect);
+    }
+    ug_image_free(&img);
+    ug_image_free(&pic);
+    ug_image_free(&want);
+
+    /* B2A on the PNG sample (anime to selfie) also works. */
+    snprintf(args, sizeof args, "translate --model %s --input %s/testB/3414.png --output %s "
+             "--direction B2A", model, SAMPLE, out);
+    CHECK(run(args, msg, sizeof msg) == 0, "B2A failed: %s", msg);
+}
+
+static void expect_error(const char *args, const char *needle)
+{
+    char msg[1024];
+    int rc = run(args, msg, sizeof msg);
+    CHECK(rc != 0, "'%s' succeeded", args);
+    CHECK(strstr(msg, needle) != NULL, "'%s': message '%s' lacks '%s'", args, msg, needle);
+    char *nl = strchr(msg, '\n');
+    CHECK(nl && nl[1] == 0, "'%s': not one line: '%s'", args, msg);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    char model[300], args[1024], text[300];
+    const ug_st_file *f = NULL;
+    snprintf(model, sizeof model, "%s/light96.safetensors", dir);
+    CHECK(write_fixture_model(model, &f) == 0, "could not write the fixture model");
+    if (f)
+        test_matches_reference(model, f);
+
+    snprintf(text, sizeof text, "%s/notanimage.png", dir);
+    FILE *t = fopen(text, "w");
+    fputs("hello\n", t);
+    fclose(t);
+    snprintf(args, sizeof args, "translate --model %s --input %s --output %s/o.png", model, text,
+             dir);
+    expect_error(args, text);
+    snprintf(args, sizeof args, "translate --model %s/none.safetensors --input %s --output "
+             "%s/o.png", dir, text, dir);
+    expect_error(args, "none.safetensors");
+    snprintf(args, sizeof args, "translate --model %s --input %s/testA/female_2321.jpg "
+             "--output %s/o.png --direction X", model, SAMPLE, dir);
+    expect_error(args, "--direction");
+    expect_error("translate --input x.png", "--model");
+    expect_error("translate --model a --input b --output c --bogus 1", "--bogus");
+    expect_error("nosuchverb", "nosuchverb");
+
+    ug_st_close((ug_st_file *)f);
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    CHECK(system(args) == 0, "cleanup");
+    return check_summary();
+}
