@@ -41,6 +41,14 @@ int ug_model_new(ug_model **out, const ug_config *c, uint64_t seed, ug_error *er
 void ug_model_free(ug_model *m);
 const ug_config *ug_model_config(const ug_model *m);
 
+/* The learned rho of every adaILN and ILN layer of both generators (how much
+ * instance versus layer normalisation each keeps): ug_model_rho_count()
+ * layers; layer i's name ("genA2B.UpBlock1_1.norm1.rho") and its mean, min
+ * and max over channels. */
+int ug_model_rho_count(const ug_model *m);
+void ug_model_rho(const ug_model *m, int i, const char **name_group, const char **name,
+                  float *mean, float *min, float *max);
+
 /* Loads a safetensors checkpoint (ours or any with the release's keys). The
  * configuration comes from the file's metadata or, without it, from the
  * tensor shapes; img_size_hint (0 for 256) gives the side of a light model
@@ -51,6 +59,10 @@ int ug_model_load(ug_model **out, const char *path, int img_size_hint, int need_
 /* Writes every network's parameters and spectral-norm buffers, with the
  * configuration in the metadata, atomically. */
 int ug_model_save(const ug_model *m, const char *path, ug_error *err);
+
+/* Copies the metadata value of key in a checkpoint into out (n bytes);
+ * returns 1 when the file has no such key. */
+int ug_checkpoint_meta(const char *path, const char *key, char *out, int n, ug_error *err);
 
 typedef enum { UG_A2B = 0, UG_B2A = 1 } ug_direction;
 
@@ -104,6 +116,8 @@ void ug_trainer_free(ug_trainer *t);
  * (UG_N_LOSSES floats) may be NULL. */
 int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, float *losses,
                     ug_error *err);
+const ug_train_config *ug_trainer_config(const ug_trainer *t);
+
 /* Steps done so far, and the current learning rates. */
 long ug_trainer_step_count(const ug_trainer *t);
 double ug_trainer_lr(const ug_trainer *t);

@@ -3,5 +3,6 @@
 #define UG_CLI_COMMANDS_H
 
 int cmd_translate(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *help;
 } verbs[] = {
+    {"train", cmd_train, "train a translator on two folders of images"},
     {"translate", cmd_translate, "translate an image with a trained generator"},
 };
 

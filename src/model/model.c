@@ -91,3 +91,44 @@ int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N
                ug_tape_numel(&t, g->out_heatmap) * sizeof(float));
     return 0;
 }
+
+/* Finds the i-th rho parameter over both generators. */
+static const ug_param *nth_rho(const ug_model *m, int i, int *net)
+{
+    for (*net = UG_GEN_A2B; *net <= UG_GEN_B2A; (*net)++) {
+        const ug_net *n = &m->net[*net];
+        for (int p = 0; p < n->n_params; p++)
+            if (n->params[p].is_rho && i-- == 0)
+                return &n->params[p];
+    }
+    return NULL;
+}
+
+int ug_model_rho_count(const ug_model *m)
+{
+    int count = 0;
+    for (int g = UG_GEN_A2B; g <= UG_GEN_B2A; g++)
+        for (int p = 0; p < m->net[g].n_params; p++)
+            count += m->net[g].params[p].is_rho;
+    return count;
+}
+
+void ug_model_rho(const ug_model *m, int i, const char **name_group, const char **name,
+                  float *mean, float *min, float *max)
+{
+    int net;
+    const ug_param *p = nth_rho(m, i, &net);
+    if (!p)
+        return;
+    const float *x = m->net[net].data + p->off;
+    double sum = 0;
+    *min = *max = x[0];
+    for (size_t k = 0; k < p->numel; k++) {
+        sum += x[k];
+        *min = x[k] < *min ? x[k] : *min;
+        *max = x[k] > *max ? x[k] : *max;
+    }
+    *mean = (float)(sum / (double)p->numel);
+    *name_group = ug_net_group[net];
+    *name = p->name;
+}

@@ -1,0 +1,145 @@
+/* The result folder of a training run (see results.h). */
+#include "cli/results.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/error.h"
+
+int ug_mkdirs(const char *path, ug_error *err)
+{
+    char buf[UG_PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return ug_fail(err, "%s: path too long", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+                return ug_fail(err, "%s: cannot create folder: %s", buf, strerror(errno));
+            struct stat st;
+            if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode))
+                return ug_fail(err, "%s: exists and is not a folder", buf);
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    return 0;
+}
+
+int ug_results_init(ug_results *r, const char *result_dir, const char *name, ug_error *err)
+{
+    snprintf(r->name, sizeof r->name, "%s", name);
+    if (snprintf(r->root, sizeof r->root, "%s/%s", result_dir, name) >= (int)sizeof r->root)
+        return ug_fail(err, "%s: path too long", result_dir);
+    const char *sub[3] = {"model", "img", "test"};
+    for (int i = 0; i < 3; i++) {
+        char p[UG_PATH_MAX + 16];
+        snprintf(p, sizeof p, "%s/%s", r->root, sub[i]);
+        if (ug_mkdirs(p, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void ug_results_checkpoint(const ug_results *r, long step, char *out, size_t n)
+{
+    snprintf(out, n, "%s/model/%s_params_%07ld.safetensors", r->root, r->name, step);
+}
+
+/* The step of "NAME_params_%07d.EXT", or -1. */
+static long checkpoint_step(const char *file, const char *name)
+{
+    size_t len = strlen(name);
+    if (strncmp(file, name, len) || strncmp(file + len, "_params_", 8))
+        return -1;
+    const char *digits = file + len + 8;
+    char *end;
+    long step = strtol(digits, &end, 10);
+    if (end == digits || step < 0 || (strcmp(end, ".safetensors") && strcmp(end, ".pt")))
+        return -1;
+    return step;
+}
+
+int ug_find_newest_checkpoint(const char *model_dir, const char *name, char *out, size_t n,
+                              long *step, ug_error *err)
+{
+    DIR *d = opendir(model_dir);
+    if (!d)
+        return errno == ENOENT ? 1 : ug_fail(err, "%s: %s", model_dir, strerror(errno));
+    long best = -1;
+    int best_is_st = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long s = checkpoint_step(e->d_name, name);
+        int is_st = strstr(e->d_name, ".safetensors") != NULL;
+        /* At equal steps our own format wins: it holds the optimiser state. */
+        if (s > best || (s == best && s >= 0 && is_st && !best_is_st)) {
+            best = s;
+            best_is_st = is_st;
+            snprintf(out, n, "%s/%s", model_dir, e->d_name);
+        }
+    }
+    closedir(d);
+    if (best < 0)
+        return 1;
+    *step = best;
+    return 0;
+}
+
+/* Copies the header and the rows with step <= keep_step of the old log. */
+static int copy_kept_rows(FILE *in, FILE *out, long keep_step)
+{
+    char line[8192];
+    int first = 1;
+    while (fgets(line, sizeof line, in)) {
+        if (first) {
+            first = 0;
+            continue; /* the header is written anew */
+        }
+        char *end;
+        long step = strtol(line, &end, 10);
+        if (end != line && *end == ',' && step <= keep_step)
+            fputs(line, out);
+    }
+    return ferror(out) ? -1 : 0;
+}
+
+int ug_log_open(FILE **out, const ug_results *r, long keep_step, ug_error *err)
+{
+    char path[UG_PATH_MAX + 16], tmp[UG_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/log.csv", r->root);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return ug_fail(err, "%s: %s", tmp, strerror(errno));
+    fputs("step", f);
+    for (int i = 0; i < UG_N_LOSSES; i++)
+        fprintf(f, ",%s", ug_loss_name((ug_loss_term)i));
+    fputs(",lr,seconds\n", f);
+    FILE *old = keep_step > 0 ? fopen(path, "r") : NULL;
+    if (old) {
+        copy_kept_rows(old, f, keep_step);
+        fclose(old);
+    }
+    if (fflush(f) != 0 || rename(tmp, path) != 0) {
+        fclose(f);
+        remove(tmp);
+        return ug_fail(err, "%s: cannot write: %s", path, strerror(errno));
+    }
+    *out = f; /* the open stream now writes to the renamed file */
+    return 0;
+}
+
+void ug_log_row(FILE *f, long step, const float *losses, double lr, double seconds)
+{
+    fprintf(f, "%ld", step);
+    for (int i = 0; i < UG_N_LOSSES; i++)
+        fprintf(f, ",%.9g", losses[i]);
+    fprintf(f, ",%.9g,%.3f\n", lr, seconds);
+    fflush(f);
+}

@@ -1,0 +1,154 @@
+/* Sample grids and the report of a training run (see samples.h). */
+#include "cli/samples.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "report/grid.h"
+#include "report/report.h"
+
+/* Loads up to UG_SAMPLES_PER_SET images of list, evenly spread, into dst;
+ * returns how many. */
+static int load_spread(float *dst, const ug_filelist *list, int img, ug_error *err)
+{
+    size_t n = list->n < UG_SAMPLES_PER_SET ? list->n : UG_SAMPLES_PER_SET;
+    size_t plane = (size_t)3 * img * img;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = i * list->n / n;
+        if (ug_load_test_image(dst + i * plane, list->paths[k], img, err) < 0)
+            return -1;
+    }
+    return (int)n;
+}
+
+/* The test list of one domain, or an empty list when the folder is missing. */
+static int load_test_list(ug_filelist *out, const char *root, const char *sub, ug_error *err)
+{
+    char dir[UG_PATH_MAX];
+    if (ug_dataset_subdir(dir, sizeof dir, root, sub, err) < 0)
+        return -1;
+    ug_error ignored;
+    if (ug_dataset_list(out, dir, &ignored) < 0)
+        memset(out, 0, sizeof *out);
+    return 0;
+}
+
+int ug_samples_load(ug_samples *s, const char *dataset_root, const ug_filelist *train_a,
+                    const ug_filelist *train_b, int img, ug_error *err)
+{
+    memset(s, 0, sizeof *s);
+    ug_filelist test_a = {0}, test_b = {0};
+    size_t plane = (size_t)3 * img * img;
+    int rc = -1;
+    s->img = img;
+    s->a = malloc(2 * UG_SAMPLES_PER_SET * plane * sizeof(float));
+    s->b = malloc(2 * UG_SAMPLES_PER_SET * plane * sizeof(float));
+    if (!s->a || !s->b) {
+        ug_fail(err, "out of memory for the sample images");
+        goto done;
+    }
+    if (load_test_list(&test_a, dataset_root, "testA", err) < 0 ||
+        load_test_list(&test_b, dataset_root, "testB", err) < 0)
+        goto done;
+    /* Both grids get the same number of columns per set. */
+    int ta = load_spread(s->a, train_a, img, err), tb = load_spread(s->b, train_b, img, err);
+    if (ta < 0 || tb < 0)
+        goto done;
+    int na = test_a.n ? load_spread(s->a + (size_t)ta * plane, &test_a, img, err) : 0;
+    int nb = test_b.n ? load_spread(s->b + (size_t)tb * plane, &test_b, img, err) : 0;
+    if (na < 0 || nb < 0)
+        goto done;
+    s->n = ta + na < tb + nb ? ta + na : tb + nb;
+    rc = 0;
+done:
+    ug_filelist_free(&test_a);
+    ug_filelist_free(&test_b);
+    if (rc < 0)
+        ug_samples_free(s);
+    return rc;
+}
+
+void ug_samples_free(ug_samples *s)
+{
+    free(s->a);
+    free(s->b);
+    memset(s, 0, sizeof *s);
+}
+
+static int write_grid(const ug_samples *s, ug_model *m, ug_direction dir, const char *path,
+                      ug_error *err)
+{
+    ug_grid g;
+    const float *src = dir == UG_A2B ? s->a : s->b;
+    size_t plane = (size_t)3 * s->img * s->img;
+    if (ug_grid_init(&g, UG_GRID_ROWS, s->n, s->img, err) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < s->n && rc == 0; i++)
+        rc = ug_grid_column(&g, i, m, dir, src + (size_t)i * plane, err);
+    if (rc == 0)
+        rc = ug_grid_save(&g, path, err);
+    ug_grid_free(&g);
+    return rc;
+}
+
+int ug_samples_write(const ug_samples *s, ug_model *m, const char *root, long step,
+                     ug_error *err)
+{
+    char path[UG_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/img/A2B_%07ld.png", root, step);
+    if (write_grid(s, m, UG_A2B, path, err) < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/img/B2A_%07ld.png", root, step);
+    return write_grid(s, m, UG_B2A, path, err);
+}
+
+int ug_write_report(const ug_results *r, const char *dataset_root, ug_model *m,
+                    const ug_trainer *t, long step, ug_error *err)
+{
+    const ug_config *c = ug_model_config(m);
+    const ug_train_config *tc = ug_trainer_config(t);
+    char v[16][96];
+    snprintf(v[0], sizeof v[0], "%d", c->img_size);
+    snprintf(v[1], sizeof v[1], "%d", c->ch);
+    snprintf(v[2], sizeof v[2], "%d", c->n_res);
+    snprintf(v[3], sizeof v[3], "%s", c->light ? "light" : "full");
+    snprintf(v[4], sizeof v[4], "%d global, %d local", c->dis_global, c->dis_local);
+    snprintf(v[5], sizeof v[5], "%d", tc->batch_size);
+    snprintf(v[6], sizeof v[6], "%ld", tc->iteration);
+    snprintf(v[7], sizeof v[7], "%g (now %.3g)", tc->lr, ug_trainer_lr(t));
+    snprintf(v[8], sizeof v[8], "%g", tc->weight_decay);
+    snprintf(v[9], sizeof v[9], "adv %g, cycle %g, identity %g, cam %g", tc->adv_weight, tc->cycle_weight,
+             tc->identity_weight, tc->cam_weight);
+    snprintf(v[10], sizeof v[10], "%s", tc->decay_flag ? "true" : "false");
+    const char *kv[] = {"dataset", dataset_root, "img_size", v[0], "ch", v[1], "n_res", v[2],
+                        "model", v[3], "discriminator layers", v[4], "batch_size", v[5],
+                        "iteration", v[6], "lr", v[7], "weight_decay", v[8], "loss weights", v[9],
+                        "decay_flag", v[10]};
+    int n_rho = ug_model_rho_count(m);
+    char (*names)[128] = calloc((size_t)n_rho + 1, sizeof *names);
+    const char **name_ptrs = calloc((size_t)n_rho + 1, sizeof *name_ptrs);
+    float *stats = calloc(3 * ((size_t)n_rho + 1), sizeof *stats);
+    int rc = -1;
+    if (!names || !name_ptrs || !stats) {
+        ug_fail(err, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n_rho; i++) {
+        const char *group, *name;
+        ug_model_rho(m, i, &group, &name, &stats[i], &stats[n_rho + i], &stats[2 * n_rho + i]);
+        snprintf(names[i], sizeof names[i], "%s.%s", group, name);
+        name_ptrs[i] = names[i];
+    }
+    ug_report_input in = {r->name, r->root, step, tc->iteration, step,
+                          kv, (int)(sizeof kv / sizeof kv[0] / 2), name_ptrs,
+                          stats, stats + n_rho, stats + 2 * n_rho, n_rho};
+    rc = ug_report_write(&in, err);
+done:
+    free(names);
+    free(name_ptrs);
+    free(stats);
+    return rc;
+}

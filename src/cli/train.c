@@ -1,0 +1,309 @@
+/* ugatit train: the release's training loop on two folders of images, with
+ * readable progress, sample grids and a report every --print_freq steps,
+ * checkpoints every --save_freq steps and on Ctrl-C/SIGTERM, and an exact
+ * resume from the newest checkpoint. */
+#include <math.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/results.h"
+#include "cli/samples.h"
+#include "core/error.h"
+#include "data/loader.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void format_duration(char *out, size_t n, double s)
+{
+    long t = (long)(s + 0.5);
+    snprintf(out, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+}
+
+static void warn_stderr(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "warning: %s\n", msg);
+}
+
+typedef struct train_opts {
+    char dataset_root[UG_PATH_MAX];
+    char name[256];
+    const char *result_dir, *init;
+    ug_config cfg;
+    ug_train_config tc;
+    long print_freq, save_freq, seed, threads;
+    int resume, augment;
+} train_opts;
+
+static int parse(int argc, char **argv, train_opts *o)
+{
+    cli_opt opt[] = {
+        {"dataset", "NAME|DIR", "dataset/NAME/{trainA,trainB,testA,testB}, or a folder", NULL, 1},
+        {"iteration", "N", "training steps", "1000000", 0},
+        {"batch_size", "N", "images per domain per step", "1", 0},
+        {"print_freq", "N", "progress, sample grids and report every N steps", "1000", 0},
+        {"save_freq", "N", "checkpoint every N steps", "100000", 0},
+        {"decay_flag", "BOOL", "linear learning-rate decay over the second half", "true", 0},
+        {"lr", "X", "learning rate", "0.0001", 0},
+        {"weight_decay", "X", "Adam weight decay (L2)", "0.0001", 0},
+        {"adv_weight", "X", "weight of the adversarial losses", "1", 0},
+        {"cycle_weight", "X", "weight of the cycle losses", "10", 0},
+        {"identity_weight", "X", "weight of the identity losses", "10", 0},
+        {"cam_weight", "X", "weight of the CAM losses", "1000", 0},
+        {"ch", "N", "base channels", "64", 0},
+        {"n_res", "N", "residual blocks", "4", 0},
+        {"n_dis", "N", "discriminator depth: global N+1 layers, local N-1", "6", 0},
+        {"img_size", "N", "image side (a multiple of 4)", "256", 0},
+        {"result_dir", "DIR", "results go to DIR/NAME/{model,img,test}", "results", 0},
+        {"resume", "BOOL", "continue from the newest checkpoint in DIR/NAME/model", "false", 0},
+        {"light", "BOOL", "the light model (pooled MLP input)", "false", 0},
+        {"seed", "N", "random seed (weights, data order, augmentation)", "0", 0},
+        {"threads", "N", "threads (0: all cores)", "0", 0},
+        {"augment_flag", "BOOL", "random flip and crop; false: only resize", "true", 0},
+        {"init", "CKPT", "start from these weights (spectral-norm state included)", NULL, 0},
+    };
+    int n = sizeof opt / sizeof opt[0];
+    ug_train_config_default(&o->tc);
+    int rc = cli_parse(argc, argv, opt, n,
+                       "usage: ugatit train --dataset NAME|DIR [options]\n\n"
+                       "Trains a U-GAT-IT translator between DIR/trainA and DIR/trainB.");
+    if (rc)
+        return rc;
+    long iteration, batch, ch, n_res, n_dis, img;
+    double lr, wd, adv, cyc, idt, cam;
+    if (cli_int(opt, n, "iteration", 1, 1000000000, &iteration) < 0 ||
+        cli_int(opt, n, "batch_size", 1, 4096, &batch) < 0 ||
+        cli_int(opt, n, "print_freq", 1, 1000000000, &o->print_freq) < 0 ||
+        cli_int(opt, n, "save_freq", 1, 1000000000, &o->save_freq) < 0 ||
+        cli_bool(opt, n, "decay_flag", &o->tc.decay_flag) < 0 ||
+        cli_double(opt, n, "lr", 0, 1e3, &lr) < 0 ||
+        cli_double(opt, n, "weight_decay", 0, 1e3, &wd) < 0 ||
+        cli_double(opt, n, "adv_weight", 0, 1e9, &adv) < 0 ||
+        cli_double(opt, n, "cycle_weight", 0, 1e9, &cyc) < 0 ||
+        cli_double(opt, n, "identity_weight", 0, 1e9, &idt) < 0 ||
+        cli_double(opt, n, "cam_weight", 0, 1e9, &cam) < 0 ||
+        cli_int(opt, n, "ch", 1, 4096, &ch) < 0 || cli_int(opt, n, "n_res", 1, 64, &n_res) < 0 ||
+        cli_int(opt, n, "n_dis", 2, 11, &n_dis) < 0 ||
+        cli_int(opt, n, "img_size", 8, 8192, &img) < 0 ||
+        cli_bool(opt, n, "resume", &o->resume) < 0 ||
+        cli_bool(opt, n, "light", &o->cfg.light) < 0 ||
+        cli_int(opt, n, "seed", 0, 0x7fffffffffffffffL, &o->seed) < 0 ||
+        cli_int(opt, n, "threads", 0, 1024, &o->threads) < 0 ||
+        cli_bool(opt, n, "augment_flag", &o->augment) < 0)
+        return -1;
+    ug_error err;
+    const char *dataset = cli_find(opt, n, "dataset")->value;
+    if (ug_dataset_resolve(o->dataset_root, sizeof o->dataset_root, dataset, &err) < 0) {
+        fprintf(stderr, "ugatit train: %s\n", err.msg);
+        return -1;
+    }
+    ug_dataset_name(o->name, sizeof o->name, o->dataset_root);
+    o->result_dir = cli_find(opt, n, "result_dir")->value;
+    o->init = cli_find(opt, n, "init")->value;
+    o->cfg.ch = (int)ch, o->cfg.n_res = (int)n_res, o->cfg.img_size = (int)img;
+    o->cfg.dis_global = (int)n_dis + 1, o->cfg.dis_local = (int)n_dis - 1;
+    o->tc.iteration = iteration, o->tc.batch_size = (int)batch;
+    o->tc.lr = lr, o->tc.weight_decay = wd;
+    o->tc.adv_weight = (float)adv, o->tc.cycle_weight = (float)cyc;
+    o->tc.identity_weight = (float)idt, o->tc.cam_weight = (float)cam;
+    return 0;
+}
+
+/* The model and trainer: resumed from the newest checkpoint, started from
+ * --init weights, or new; the loader seed comes with a resumed checkpoint. */
+static int setup_trainer(const train_opts *o, const ug_results *r, ug_model **m, ug_trainer **t,
+                         uint64_t *data_seed, ug_error *err)
+{
+    char model_dir[UG_PATH_MAX + 8], ckpt[UG_PATH_MAX + 300];
+    long step;
+    *data_seed = (uint64_t)o->seed;
+    snprintf(model_dir, sizeof model_dir, "%s/model", r->root);
+    int found = o->resume ? ug_find_newest_checkpoint(model_dir, r->name, ckpt, sizeof ckpt,
+                                                      &step, err)
+                          : 1;
+    if (found < 0)
+        return -1;
+    if (found == 0) {
+        if (ug_trainer_load(t, m, ckpt, err) < 0)
+            return -1;
+        char seed[32];
+        if (ug_checkpoint_meta(ckpt, "seed", seed, sizeof seed, err) == 0)
+            *data_seed = strtoull(seed, NULL, 10);
+        printf("resuming from %s (step %ld)\n", ckpt, ug_trainer_step_count(*t));
+        return 0;
+    }
+    if (o->init) {
+        if (ug_model_load(m, o->init, o->cfg.img_size, 1, err) < 0)
+            return -1;
+        printf("starting from the weights of %s\n", o->init);
+    } else if (ug_model_new(m, &o->cfg, (uint64_t)o->seed, err) < 0) {
+        return -1;
+    }
+    if (ug_trainer_new(t, *m, &o->tc, (uint64_t)o->seed, err) < 0) {
+        ug_model_free(*m);
+        *m = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int save_checkpoint(const ug_trainer *t, const ug_results *r, uint64_t data_seed,
+                           int augment, ug_error *err)
+{
+    char path[UG_PATH_MAX + 300], seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)data_seed);
+    const char *extra[] = {"seed", seed, "augment_flag", augment ? "true" : "false",
+                           "dataset", r->name};
+    ug_results_checkpoint(r, ug_trainer_step_count(t), path, sizeof path);
+    if (ug_trainer_save(t, path, extra, 3, err) < 0)
+        return -1;
+    printf("saved %s\n", path);
+    return 0;
+}
+
+static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_trainer *t,
+                      ug_loader *loader, ug_samples *samples, uint64_t data_seed, ug_error *err)
+{
+    const ug_config *c = ug_model_config(m);
+    long total = o->tc.iteration, start = ug_trainer_step_count(t);
+    size_t numel = (size_t)o->tc.batch_size * 3 * c->img_size * c->img_size;
+    float *A = malloc(numel * sizeof *A), *B = malloc(numel * sizeof *B);
+    float L[UG_N_LOSSES];
+    FILE *log = NULL;
+    int rc = -1;
+    if (!A || !B) {
+        ug_fail(err, "out of memory for a batch");
+        goto done;
+    }
+    if (ug_log_open(&log, r, start, err) < 0)
+        goto done;
+    if (start >= total)
+        printf("already at step %ld of %ld\n", start, total);
+    double t_start = now(), t_window = t_start;
+    long window_steps = 0;
+    for (long step = start + 1; step <= total; step++) {
+        if (ug_loader_next(loader, A, B, err) < 0 || ug_trainer_step(t, A, B, L, err) < 0)
+            goto done;
+        if (!isfinite(L[UG_D_LOSS]) || !isfinite(L[UG_G_LOSS])) {
+            char last[UG_PATH_MAX + 300] = "none", dir[UG_PATH_MAX + 8];
+            long s;
+            snprintf(dir, sizeof dir, "%s/model", r->root);
+            ug_find_newest_checkpoint(dir, r->name, last, sizeof last, &s, err);
+            ug_fail(err, "step %ld: the losses are not finite (Discriminator_loss %g, "
+                         "Generator_loss %g); stopping, the last good checkpoint is %s",
+                    step, L[UG_D_LOSS], L[UG_G_LOSS], last);
+            goto done;
+        }
+        ug_log_row(log, step, L, ug_trainer_lr(t), now() - t_start);
+        window_steps++;
+        if (step % o->print_freq == 0 || step == start + 1 || step == total) {
+            double dt = now() - t_window, rate = window_steps / (dt > 0 ? dt : 1e-9);
+            char left[32];
+            format_duration(left, sizeof left, (double)(total - step) / rate);
+            printf("[%7ld/%ld] d_loss %.4f  g_loss %.4f  %.2f it/s  left %s\n", step, total,
+                   L[UG_D_LOSS], L[UG_G_LOSS], rate, left);
+            fflush(stdout);
+            t_window = now();
+            window_steps = 0;
+        }
+        if (step % o->print_freq == 0 || step == total) {
+            if (ug_samples_write(samples, m, r->root, step, err) < 0 ||
+                ug_write_report(r, o->dataset_root, m, t, step, err) < 0)
+                goto done;
+        }
+        if (step % o->save_freq == 0 || step == total || stop_signal) {
+            if (save_checkpoint(t, r, data_seed, o->augment, err) < 0)
+                goto done;
+        }
+        if (stop_signal) {
+            printf("stopped by signal %d at step %ld; --resume true continues\n",
+                   (int)stop_signal, step);
+            rc = 128 + stop_signal;
+            goto done;
+        }
+    }
+    size_t skipped = ug_loader_skipped(loader);
+    printf("done: %ld steps, %zu undecodable file%s skipped\n", total - start, skipped,
+           skipped == 1 ? "" : "s");
+    rc = 0;
+done:
+    if (log)
+        fclose(log);
+    free(A);
+    free(B);
+    return rc;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_opts o;
+    memset(&o, 0, sizeof o);
+    int rc = parse(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? 2 : 0;
+    if (o.threads > 0)
+        omp_set_num_threads((int)o.threads);
+
+    ug_error err = {{0}};
+    ug_results r;
+    ug_filelist a = {0}, b = {0};
+    ug_model *m = NULL;
+    ug_trainer *t = NULL;
+    ug_loader *loader = NULL;
+    ug_samples samples = {0};
+    uint64_t data_seed;
+    int status = 1;
+    char dir[UG_PATH_MAX];
+    /* Every input is checked before any work starts. */
+    if (ug_dataset_subdir(dir, sizeof dir, o.dataset_root, "trainA", &err) < 0 ||
+        ug_dataset_list(&a, dir, &err) < 0 ||
+        ug_dataset_subdir(dir, sizeof dir, o.dataset_root, "trainB", &err) < 0 ||
+        ug_dataset_list(&b, dir, &err) < 0 ||
+        ug_results_init(&r, o.result_dir, o.name, &err) < 0 ||
+        setup_trainer(&o, &r, &m, &t, &data_seed, &err) < 0)
+        goto done;
+    const ug_config *c = ug_model_config(m);
+    ug_loader_config lc = {&a, &b, o.tc.batch_size, c->img_size, o.augment, data_seed,
+                           warn_stderr, NULL};
+    if (ug_loader_new(&loader, &lc, &err) < 0 ||
+        ug_loader_start(loader, ug_trainer_step_count(t), &err) < 0 ||
+        ug_samples_load(&samples, o.dataset_root, &a, &b, c->img_size, &err) < 0)
+        goto done;
+    printf("training %s: %zu + %zu images, img %d, ch %d, n_res %d, %s, discriminators %d/%d, "
+           "%d thread%s\n", r.name, a.n, b.n, c->img_size, c->ch, c->n_res,
+           c->light ? "light" : "full", c->dis_global, c->dis_local, omp_get_max_threads(),
+           omp_get_max_threads() == 1 ? "" : "s");
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    status = train_loop(&o, &r, m, t, loader, &samples, data_seed, &err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (status > 0)
+        goto out; /* stopped by a signal, checkpoint written */
+done:
+    if (status)
+        fprintf(stderr, "ugatit train: %s\n", err.msg);
+out:
+    ug_samples_free(&samples);
+    ug_loader_free(loader);
+    ug_trainer_free(t);
+    ug_model_free(m);
+    ug_filelist_free(&a);
+    ug_filelist_free(&b);
+    return status < 0 ? 1 : status;
+}
