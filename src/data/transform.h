@@ -1,0 +1,31 @@
+/* The release's torchvision pipelines on decoded RGB images.
+ * Training: RandomHorizontalFlip(), Resize((img + 30, img + 30)),
+ * RandomCrop(img), ToTensor(), Normalize(0.5, 0.5).
+ * Test: Resize((img, img)), ToTensor(), Normalize(0.5, 0.5).
+ * Resizing is Pillow's bilinear filter (ug_image_resize_bilinear). */
+#ifndef UG_DATA_TRANSFORM_H
+#define UG_DATA_TRANSFORM_H
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "io/image.h"
+
+/* How much larger the training resize is than the crop. */
+#define UG_CROP_MARGIN 30
+
+/* The random choices of one training transform. */
+typedef struct ug_augment {
+    int flip;   /* 1: mirror left-right before resizing */
+    int top;    /* crop offset in rows, 0..UG_CROP_MARGIN */
+    int left;   /* crop offset in columns, 0..UG_CROP_MARGIN */
+} ug_augment;
+
+/* Draws flip (p = 0.5), then top, then left (uniform in 0..30), the order
+ * torchvision draws them in. */
+void ug_augment_draw(ug_augment *a, ug_rng *r);
+
+/* Transforms in into chw (3 x img x img floats in [-1, 1]): the training
+ * pipeline with the choices in a, or the test pipeline when a is NULL. */
+int ug_transform(float *chw, const ug_image *in, int img, const ug_augment *a, ug_error *err);
+
+#endif
