@@ -3,6 +3,10 @@
 #define UG_CLI_COMMANDS_H
 
 int cmd_translate(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+int cmd_make_shapes(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 #endif
