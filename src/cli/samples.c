@@ -10,17 +10,24 @@
 #include "report/report.h"
 
 /* Loads up to UG_SAMPLES_PER_SET images of list, evenly spread, into dst;
- * returns how many. */
-static int load_spread(float *dst, const ug_filelist *list, int img, ug_error *err)
+ * an undecodable file is passed over (the loader warns about it) for the
+ * next one. Returns how many were loaded. */
+static int load_spread(float *dst, const ug_filelist *list, int img)
 {
-    size_t n = list->n < UG_SAMPLES_PER_SET ? list->n : UG_SAMPLES_PER_SET;
-    size_t plane = (size_t)3 * img * img;
-    for (size_t i = 0; i < n; i++) {
-        size_t k = i * list->n / n;
-        if (ug_load_test_image(dst + i * plane, list->paths[k], img, err) < 0)
-            return -1;
+    size_t want = list->n < UG_SAMPLES_PER_SET ? list->n : UG_SAMPLES_PER_SET;
+    size_t plane = (size_t)3 * img * img, got = 0, k = 0;
+    ug_error ignored;
+    for (size_t i = 0; i < want; i++) {
+        size_t start = i * list->n / want;
+        for (k = k > start ? k : start; k < list->n; k++)
+            if (ug_load_test_image(dst + got * plane, list->paths[k], img, &ignored) == 0)
+                break;
+        if (k == list->n)
+            break;
+        got++;
+        k++;
     }
-    return (int)n;
+    return (int)got;
 }
 
 /* The test list of one domain, or an empty list when the folder is missing. */
@@ -53,14 +60,14 @@ int ug_samples_load(ug_samples *s, const char *dataset_root, const ug_filelist *
         load_test_list(&test_b, dataset_root, "testB", err) < 0)
         goto done;
     /* Both grids get the same number of columns per set. */
-    int ta = load_spread(s->a, train_a, img, err), tb = load_spread(s->b, train_b, img, err);
-    if (ta < 0 || tb < 0)
-        goto done;
-    int na = test_a.n ? load_spread(s->a + (size_t)ta * plane, &test_a, img, err) : 0;
-    int nb = test_b.n ? load_spread(s->b + (size_t)tb * plane, &test_b, img, err) : 0;
-    if (na < 0 || nb < 0)
-        goto done;
+    int ta = load_spread(s->a, train_a, img), tb = load_spread(s->b, train_b, img);
+    int na = test_a.n ? load_spread(s->a + (size_t)ta * plane, &test_a, img) : 0;
+    int nb = test_b.n ? load_spread(s->b + (size_t)tb * plane, &test_b, img) : 0;
     s->n = ta + na < tb + nb ? ta + na : tb + nb;
+    if (s->n == 0) {
+        ug_fail(err, "%s: no readable sample images", dataset_root);
+        goto done;
+    }
     rc = 0;
 done:
     ug_filelist_free(&test_a);
