@@ -102,6 +102,7 @@ int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, uin
     return 0;
 }
 
+const ug_train_config *ug_trainer_config(const ug_trainer *t) { return &t->tc; }
 long ug_trainer_step_count(const ug_trainer *t) { return t->step; }
 double ug_trainer_lr(const ug_trainer *t) { return t->lr_g; }
 uint32_t ug_trainer_random(ug_trainer *t) { return ug_rng_u32(&t->rng); }
