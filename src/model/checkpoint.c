@@ -289,6 +289,18 @@ int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
     return 0;
 }
 
+int ug_checkpoint_meta(const char *path, const char *key, char *out, int n, ug_error *err)
+{
+    ug_st_file *f;
+    if (ug_st_open(&f, path, err) < 0)
+        return -1;
+    const char *v = ug_st_meta(f, key);
+    if (v)
+        snprintf(out, (size_t)n, "%s", v);
+    ug_st_close(f);
+    return v ? 0 : 1;
+}
+
 int ug_model_load(ug_model **out, const char *path, int img_size_hint, int need_discriminators,
                   ug_error *err)
 {
