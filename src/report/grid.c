@@ -1,0 +1,120 @@
+/* Sample grids of the release (see grid.h). */
+#include "report/grid.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int ug_grid_init(ug_grid *g, int rows, int cols, int img, ug_error *err)
+{
+    memset(g, 0, sizeof *g);
+    /* The caps keep every pixel offset well inside size_t and int. */
+    if (rows < 1 || cols < 1 || img < 1 || rows > 64 || cols > 1024 || img > 4096 ||
+        (size_t)cols * img > 65536)
+        return ug_fail(err, "grid: bad size (%d rows x %d columns of %d px)", rows, cols, img);
+    size_t n = (size_t)rows * img * (size_t)cols * img * 3;
+    g->pix.rgb = calloc(n, 1);
+    if (!g->pix.rgb)
+        return ug_fail(err, "grid: out of memory (%zu bytes)", n);
+    g->rows = rows;
+    g->cols = cols;
+    g->img = img;
+    g->pix.w = cols * img;
+    g->pix.h = rows * img;
+    return 0;
+}
+
+void ug_grid_free(ug_grid *g)
+{
+    ug_image_free(&g->pix);
+    memset(g, 0, sizeof *g);
+}
+
+static int check_tile(const ug_grid *g, int row, int col, ug_error *err)
+{
+    if (!g->pix.rgb)
+        return ug_fail(err, "grid: not initialised");
+    if (row < 0 || row >= g->rows || col < 0 || col >= g->cols)
+        return ug_fail(err, "grid: tile (%d, %d) outside %d x %d", row, col, g->rows, g->cols);
+    return 0;
+}
+
+/* Copies an img x img picture into its tile. */
+static void blit(ug_grid *g, int row, int col, const ug_image *tile)
+{
+    size_t stride = (size_t)g->pix.w * 3, line = (size_t)g->img * 3;
+    unsigned char *dst = g->pix.rgb + (size_t)row * g->img * stride + (size_t)col * line;
+    for (int y = 0; y < g->img; y++)
+        memcpy(dst + (size_t)y * stride, tile->rgb + (size_t)y * line, line);
+}
+
+int ug_grid_put_tensor(ug_grid *g, int row, int col, const float *chw, ug_error *err)
+{
+    if (check_tile(g, row, col, err))
+        return -1;
+    ug_image tile = {0};
+    if (ug_tensor_to_image(&tile, chw, g->img, g->img))
+        return ug_fail(err, "grid: out of memory");
+    blit(g, row, col, &tile);
+    ug_image_free(&tile);
+    return 0;
+}
+
+int ug_grid_put_cam(ug_grid *g, int row, int col, const float *heatmap, int hh, int hw,
+                    ug_error *err)
+{
+    if (check_tile(g, row, col, err))
+        return -1;
+    ug_image tile = {0};
+    if (ug_cam_image(&tile, heatmap, hh, hw, g->img, err))
+        return ug_error_prefix(err, "grid");
+    blit(g, row, col, &tile);
+    ug_image_free(&tile);
+    return 0;
+}
+
+int ug_grid_column(ug_grid *g, int col, ug_model *m, ug_direction dir, const float *real,
+                   ug_error *err)
+{
+    int s = ug_model_config(m)->img_size, hs = s / 4;
+    if (check_tile(g, 0, col, err))
+        return -1;
+    if (g->rows != UG_GRID_ROWS || g->img != s)
+        return ug_fail(err, "grid: a sample column needs %d rows of %d px (grid has %d of %d)",
+                       UG_GRID_ROWS, s, g->rows, g->img);
+    ug_direction other = dir == UG_A2B ? UG_B2A : UG_A2B;
+    size_t n = (size_t)3 * s * s, nh = (size_t)hs * hs;
+    /* ident, fake, cycle images, then their three heat maps */
+    float *buf = malloc((3 * n + 3 * nh) * sizeof *buf);
+    if (!buf)
+        return ug_fail(err, "grid: out of memory");
+    float *ident = buf, *fake = buf + n, *cycle = buf + 2 * n;
+    float *h_ident = buf + 3 * n, *h_fake = h_ident + nh, *h_cycle = h_fake + nh;
+    int rc = ug_model_translate(m, other, real, 1, ident, NULL, h_ident, err);
+    if (rc == 0)
+        rc = ug_model_translate(m, dir, real, 1, fake, NULL, h_fake, err);
+    if (rc == 0)
+        rc = ug_model_translate(m, other, fake, 1, cycle, NULL, h_cycle, err);
+    if (rc == 0)
+        rc = ug_grid_put_tensor(g, UG_GRID_REAL, col, real, err);
+    if (rc == 0)
+        rc = ug_grid_put_cam(g, UG_GRID_CAM_ID, col, h_ident, hs, hs, err);
+    if (rc == 0)
+        rc = ug_grid_put_tensor(g, UG_GRID_ID, col, ident, err);
+    if (rc == 0)
+        rc = ug_grid_put_cam(g, UG_GRID_CAM_FAKE, col, h_fake, hs, hs, err);
+    if (rc == 0)
+        rc = ug_grid_put_tensor(g, UG_GRID_FAKE, col, fake, err);
+    if (rc == 0)
+        rc = ug_grid_put_cam(g, UG_GRID_CAM_CYCLE, col, h_cycle, hs, hs, err);
+    if (rc == 0)
+        rc = ug_grid_put_tensor(g, UG_GRID_CYCLE, col, cycle, err);
+    free(buf);
+    return rc;
+}
+
+int ug_grid_save(const ug_grid *g, const char *path, ug_error *err)
+{
+    if (!g->pix.rgb)
+        return ug_fail(err, "%s: grid not initialised", path);
+    return ug_image_save_png(path, &g->pix, err);
+}

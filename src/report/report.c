@@ -1,0 +1,274 @@
+/* The HTML training report (see report.h). */
+#include "report/report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/atomic.h"
+#include "report/chart.h"
+#include "report/csvlog.h"
+#include "report/html.h"
+
+static const char *const style =
+    "body{font-family:sans-serif;max-width:1240px;margin:1em auto;padding:0 1em;color:#222}"
+    "h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}"
+    "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:2px 8px;"
+    "text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    ".muted{color:#777}.warn{color:#b00}"
+    ".bar{width:320px;height:10px;background:#eee;border:1px solid #ccc;display:inline-block;"
+    "vertical-align:middle}.bar span{display:block;height:100%;background:#4a8}"
+    ".multiples{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:6px}"
+    ".samples{display:flex;margin:.4em 0}.samples ol{display:flex;flex-direction:column;"
+    "list-style:none;margin:0;padding:0 6px 0 0;font-size:12px;min-width:7em}"
+    ".samples li{flex:1;display:flex;align-items:center;justify-content:flex-end}"
+    ".samples img{max-width:100%;height:auto;display:block}.samples a{flex:0 1 auto}\n";
+
+static void header(FILE *fp, const ug_report_input *in)
+{
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<title>U-GAT-IT: ", fp);
+    ug_html_text(fp, in->title);
+    fprintf(fp, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>U-GAT-IT: ", style);
+    ug_html_text(fp, in->title);
+    fputs("</h1>\n<p>", fp);
+    if (in->total_steps > 0) {
+        double pct = 100.0 * (double)in->step / (double)in->total_steps;
+        pct = pct < 0 ? 0 : pct > 100 ? 100 : pct;
+        fprintf(fp, "Step %ld of %ld (%.1f%%) <span class=\"bar\"><span style=\"width:%.1f%%\">"
+                    "</span></span>", in->step, in->total_steps, pct, pct);
+    } else {
+        fprintf(fp, "Step %ld", in->step);
+    }
+    char when[64] = "";
+    time_t now = time(NULL);
+    struct tm tm;
+    if (localtime_r(&now, &tm))
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+    fprintf(fp, "<br><span class=\"muted\">written %s</span></p>\n", when);
+}
+
+static void config_table(FILE *fp, const ug_report_input *in)
+{
+    fputs("<h2>Configuration</h2>\n", fp);
+    if (in->n_config <= 0 || !in->config_kv) {
+        fputs("<p class=\"muted\">none given</p>\n", fp);
+        return;
+    }
+    fputs("<table>\n", fp);
+    for (int i = 0; i < in->n_config; i++) {
+        fputs("<tr><th>", fp);
+        ug_html_text(fp, in->config_kv[2 * i]);
+        fputs("</th><td>", fp);
+        ug_html_text(fp, in->config_kv[2 * i + 1]);
+        fputs("</td></tr>\n", fp);
+    }
+    fputs("</table>\n", fp);
+}
+
+/* Notes non-finite values and skipped rows, which usually mean trouble. */
+static void log_warnings(FILE *fp, const ug_log *log)
+{
+    for (int c = 0; c < log->n_cols; c++) {
+        if (log->nonfinite[c] == 0)
+            continue;
+        fputs("<p class=\"warn\">", fp);
+        ug_html_text(fp, log->names[c]);
+        fprintf(fp, ": %ld non-finite value(s) left out, the first at step %.0f</p>\n",
+                log->nonfinite[c], log->first_nonfinite_step[c]);
+    }
+    if (log->bad_rows)
+        fprintf(fp, "<p class=\"warn\">%ld malformed rows of log.csv left out</p>\n",
+                log->bad_rows);
+}
+
+static int is_main(const char *name)
+{
+    return strcmp(name, "Discriminator_loss") == 0 || strcmp(name, "Generator_loss") == 0;
+}
+
+static int curves(FILE *fp, const ug_report_input *in, ug_error *err)
+{
+    fputs("<h2>Losses</h2>\n", fp);
+    size_t len = strlen(in->result_dir) + 16;
+    char *path = malloc(len);
+    if (!path)
+        return ug_fail(err, "report: out of memory");
+    snprintf(path, len, "%s/log.csv", in->result_dir);
+    ug_log log;
+    ug_error why;
+    int have = ug_log_read(&log, path, UG_REPORT_MAX_POINTS, &why) == 0;
+    free(path);
+    if (!have || log.rows == 0) {
+        fputs("<p class=\"muted\">No log yet", fp);
+        if (!have) {
+            fputs(" (", fp);
+            ug_html_text(fp, why.msg);
+            fputc(')', fp);
+        }
+        fputs(".</p>\n", fp);
+        if (have)
+            ug_log_free(&log);
+        return 0;
+    }
+    fprintf(fp, "<p class=\"muted\">%ld rows of log.csv, steps %.0f to %.0f; each point is the "
+                "mean of up to %ld rows, the band their minimum and maximum.</p>\n",
+            log.rows, log.step_lo[0], log.last_step, log.rows_per_bucket);
+    log_warnings(fp, &log);
+
+    int *cols = malloc((size_t)log.n_cols * sizeof *cols), rc = 0, n_main = 0;
+    if (!cols) {
+        ug_log_free(&log);
+        return ug_fail(err, "report: out of memory");
+    }
+    for (int c = 0; c < log.n_cols; c++)
+        if (is_main(log.names[c]))
+            cols[n_main++] = c;
+    if (n_main > 0) {
+        ug_chart ch = {1200, 340, UG_REPORT_MAX_POINTS, 1, NULL, "main"};
+        rc = ug_chart_svg(fp, &log, cols, n_main, &ch, err);
+    }
+    fputs("<h3>Every column</h3>\n<div class=\"multiples\">\n", fp);
+    for (int c = 0; rc == 0 && c < log.n_cols; c++) {
+        if (strcmp(log.names[c], "seconds") == 0)
+            continue;
+        /* The title carries the latest value. */
+        char num[40], id[24];
+        num[0] = '\0';
+        if (isfinite(log.last[c]))
+            snprintf(num, sizeof num, " = %.4g", log.last[c]);
+        size_t nlen = strlen(log.names[c]);
+        char *title = malloc(nlen + sizeof num);
+        if (!title) {
+            rc = ug_fail(err, "report: out of memory");
+            break;
+        }
+        memcpy(title, log.names[c], nlen);
+        strcpy(title + nlen, num);
+        snprintf(id, sizeof id, "c%d", c);
+        ug_chart ch = {300, 170, 250, strcmp(log.names[c], "lr") != 0, title, id};
+        rc = ug_chart_svg(fp, &log, &c, 1, &ch, err);
+        free(title);
+    }
+    fputs("</div>\n", fp);
+    free(cols);
+    ug_log_free(&log);
+    return rc;
+}
+
+static int file_exists(const char *dir, const char *rel)
+{
+    size_t n = strlen(dir) + strlen(rel) + 2;
+    char *p = malloc(n);
+    if (!p)
+        return 0;
+    snprintf(p, n, "%s/%s", dir, rel);
+    int ok = access(p, R_OK) == 0;
+    free(p);
+    return ok;
+}
+
+static void sample_grid(FILE *fp, const ug_report_input *in, const char *dir, const char *s,
+                        const char *t)
+{
+    char rel[64];
+    snprintf(rel, sizeof rel, "img/%s_%07ld.png", dir, in->sample_step);
+    fprintf(fp, "<h3>%s</h3>\n", dir);
+    if (!file_exists(in->result_dir, rel)) {
+        fprintf(fp, "<p class=\"muted\">%s is missing.</p>\n", rel);
+        return;
+    }
+    /* Row labels beside the picture, stretched to its height by flexbox. */
+    fprintf(fp, "<div class=\"samples\"><ol><li>real %s</li><li>CAM %s2%s</li><li>%s2%s</li>"
+                "<li>CAM %s2%s</li><li>%s2%s</li><li>CAM %s2%s2%s</li><li>%s2%s2%s</li></ol>",
+            s, s, s, s, s, s, t, s, t, s, t, s, s, t, s);
+    fprintf(fp, "<a href=\"%s\"><img src=\"%s\" alt=\"%s samples at step %ld\"></a></div>\n", rel,
+            rel, dir, in->sample_step);
+}
+
+static void samples(FILE *fp, const ug_report_input *in)
+{
+    fputs("<h2>Samples</h2>\n", fp);
+    if (in->sample_step <= 0) {
+        fputs("<p class=\"muted\">No samples yet.</p>\n", fp);
+        return;
+    }
+    fprintf(fp, "<p class=\"muted\">At step %ld; columns are training images, then test "
+                "images. CAM rows: the attention heat map, red high, blue low.</p>\n",
+            in->sample_step);
+    sample_grid(fp, in, "A2B", "A", "B");
+    sample_grid(fp, in, "B2A", "B", "A");
+}
+
+/* A 0..1 scale with the min-max range as a bar and the mean as a tick. */
+static void rho_bar(FILE *fp, float mean, float mn, float mx)
+{
+    const double w = 200;
+    double a = fmin(fmax(mn, 0), 1) * w, b = fmin(fmax(mx, 0), 1) * w;
+    double m = fmin(fmax(mean, 0), 1) * w;
+    if (!isfinite(a) || !isfinite(b) || !isfinite(m)) {
+        fputs("<span class=\"warn\">not finite</span>", fp);
+        return;
+    }
+    fprintf(fp, "<svg width=\"210\" height=\"14\" viewBox=\"-5 0 210 14\">"
+                "<line x1=\"0\" y1=\"7\" x2=\"%.0f\" y2=\"7\" stroke=\"#ccc\"/>"
+                "<rect x=\"%.1f\" y=\"3\" width=\"%.1f\" height=\"8\" fill=\"#9cc3e6\"/>"
+                "<rect x=\"%.1f\" y=\"1\" width=\"2\" height=\"12\" fill=\"#1f4e79\"/></svg>",
+            w, a, fmax(b - a, 1), m - 1);
+}
+
+static void rho_table(FILE *fp, const ug_report_input *in)
+{
+    fputs("<h2>Learned rho</h2>\n", fp);
+    if (in->n_rho <= 0 || !in->rho_names || !in->rho_mean || !in->rho_min || !in->rho_max) {
+        fputs("<p class=\"muted\">none given</p>\n", fp);
+        return;
+    }
+    fputs("<p class=\"muted\">rho mixes instance (1) and layer (0) normalisation in adaILN and "
+          "ILN; bars span 0 to 1, shaded from the minimum to the maximum over channels, the tick "
+          "at the mean.</p>\n<table>\n<tr><th>layer</th><th>mean</th><th>min</th><th>max</th>"
+          "<th>0 &#8230; 1</th></tr>\n", fp);
+    for (int i = 0; i < in->n_rho; i++) {
+        fputs("<tr><td>", fp);
+        ug_html_text(fp, in->rho_names[i]);
+        const float v[3] = {in->rho_mean[i], in->rho_min[i], in->rho_max[i]};
+        for (int k = 0; k < 3; k++) {
+            fputs("</td><td class=\"n\">", fp);
+            ug_html_number(fp, v[k]);
+        }
+        fputs("</td><td>", fp);
+        rho_bar(fp, v[0], v[1], v[2]);
+        fputs("</td></tr>\n", fp);
+    }
+    fputs("</table>\n", fp);
+}
+
+int ug_report_write(const ug_report_input *in, ug_error *err)
+{
+    if (!in->result_dir)
+        return ug_fail(err, "report: no result directory");
+    size_t n = strlen(in->result_dir) + 16;
+    char *path = malloc(n);
+    if (!path)
+        return ug_fail(err, "report: out of memory");
+    snprintf(path, n, "%s/index.html", in->result_dir);
+    ug_atomic a;
+    int rc = ug_atomic_open(&a, path, err);
+    free(path);
+    if (rc)
+        return -1;
+    header(a.fp, in);
+    config_table(a.fp, in);
+    rc = curves(a.fp, in, err);
+    if (rc == 0) {
+        samples(a.fp, in);
+        rho_table(a.fp, in);
+        fputs("</body>\n</html>\n", a.fp);
+        return ug_atomic_commit(&a, err);
+    }
+    ug_atomic_abort(&a);
+    return -1;
+}
