@@ -14,7 +14,9 @@ typedef struct ug_dnnl_arg {
     int arg, output;
     int same;                     /* the primitive's layout is the caller's */
     dnnl_memory_t user;           /* caller's layout; handle set per call */
-    dnnl_memory_t mem;            /* primitive's layout, own buffer (NULL if not needed yet) */
+    dnnl_memory_t mem;            /* primitive's layout; its buffer is a slice of the
+                                     context's shared layout scratch, set per call */
+    size_t bytes;                 /* size of mem's buffer */
     dnnl_primitive_t reorder;     /* inputs: user -> mem; outputs: mem -> user */
     dnnl_primitive_t reorder_acc; /* outputs: mem -> user with +=, made on first use */
 } ug_dnnl_arg;
@@ -35,6 +37,10 @@ struct ug_kctx {
     size_t nprims;
     float *scratch;
     size_t scratch_count;
+    void *lscratch;               /* buffers of the oneDNN layouts, shared by every primitive */
+    size_t lscratch_bytes;
+    double flops;
+    int no_winograd;
 };
 
 static const char *status_name(dnnl_status_t st)
@@ -110,6 +116,7 @@ void ug_kctx_free(ug_kctx *k)
     if (k->engine)
         dnnl_engine_destroy(k->engine);
     free(k->scratch);
+    free(k->lscratch);
     free(k);
 }
 
@@ -127,6 +134,26 @@ float *ug_kctx_scratch(ug_kctx *k, size_t count)
         k->scratch_count = k->scratch ? count : 0;
     }
     return k->scratch;
+}
+
+void ug_kctx_set_winograd(ug_kctx *k, int on)
+{
+    k->no_winograd = !on;
+}
+
+int ug_kctx_winograd(const ug_kctx *k)
+{
+    return !k->no_winograd;
+}
+
+double ug_kctx_flops(const ug_kctx *k)
+{
+    return k->flops;
+}
+
+void ug_kctx_add_flops(ug_kctx *k, double flops)
+{
+    k->flops += flops;
 }
 
 dnnl_engine_t ug_kctx_engine(ug_kctx *k)
@@ -206,7 +233,8 @@ ug_dnnl_prim *ug_dnnl_add(ug_kctx *k, const int key[UG_DNNL_KEY_LEN],
         a->same = dnnl_memory_desc_equal(md, &args[i].user_md);
         if (a->same)
             continue; /* an output gets its own buffer only if it is ever accumulated */
-        DNNL_CHECK(dnnl_memory_create(&a->mem, md, k->engine, DNNL_MEMORY_ALLOCATE));
+        DNNL_CHECK(dnnl_memory_create(&a->mem, md, k->engine, DNNL_MEMORY_NONE));
+        a->bytes = dnnl_memory_desc_get_size(md);
         if (a->output) {
             if (make_reorder(k, &a->reorder, md, &args[i].user_md, 0, err))
                 goto fail;
@@ -234,10 +262,53 @@ fail:
     return -1;
 }
 
+#define LSCRATCH_ALIGN 64
+
+/* Points the primitive-layout memories that this call uses at slices of the
+ * context's layout scratch (grown as needed; the primitives run one at a
+ * time, so one buffer serves them all and no primitive keeps its own). */
+static int bind_scratch(ug_kctx *k, ug_dnnl_prim *p, const int acc[], ug_error *err)
+{
+    size_t total = 0;
+    for (int i = 0; i < p->nargs; i++) {
+        ug_dnnl_arg *a = &p->args[i];
+        if (a->output && acc[i] && !a->mem) {
+            /* Accumulated output in the caller's own layout: a buffer to compute into. */
+            const dnnl_memory_desc_t *umd = mem_md(a->user);
+            DNNL_CHECK(dnnl_memory_create(&a->mem, umd, k->engine, DNNL_MEMORY_NONE));
+            a->bytes = dnnl_memory_desc_get_size(umd);
+        }
+        if (a->mem && (!a->same || (a->output && acc[i])))
+            total += (a->bytes + LSCRATCH_ALIGN - 1) & ~(size_t)(LSCRATCH_ALIGN - 1);
+    }
+    if (total > k->lscratch_bytes) {
+        free(k->lscratch);
+        k->lscratch = aligned_alloc(LSCRATCH_ALIGN, total);
+        k->lscratch_bytes = k->lscratch ? total : 0;
+        if (!k->lscratch) {
+            ug_fail(err, "oneDNN layout buffers: out of memory (%zu bytes)", total);
+            return -1;
+        }
+    }
+    size_t off = 0;
+    for (int i = 0; i < p->nargs; i++) {
+        ug_dnnl_arg *a = &p->args[i];
+        if (a->mem && (!a->same || (a->output && acc[i]))) {
+            DNNL_CHECK(dnnl_memory_set_data_handle(a->mem, (char *)k->lscratch + off));
+            off += (a->bytes + LSCRATCH_ALIGN - 1) & ~(size_t)(LSCRATCH_ALIGN - 1);
+        }
+    }
+    return 0;
+fail:
+    return -1;
+}
+
 int ug_dnnl_exec(ug_kctx *k, ug_dnnl_prim *p, const void *const ptrs[], const int acc[],
                  ug_error *err)
 {
     dnnl_exec_arg_t ea[UG_DNNL_MAX_ARGS];
+    if (bind_scratch(k, p, acc, err) < 0)
+        return -1;
     for (int i = 0; i < p->nargs; i++) {
         ug_dnnl_arg *a = &p->args[i];
         /* oneDNN takes void *; inputs are only read. */
@@ -248,11 +319,9 @@ int ug_dnnl_exec(ug_kctx *k, ug_dnnl_prim *p, const void *const ptrs[], const in
                 return -1;
             ea[i].memory = a->same ? a->user : a->mem;
         } else if (acc[i]) {
-            /* Compute into our own buffer, then add it to the caller's. */
-            const dnnl_memory_desc_t *umd = mem_md(a->user);
-            if (!a->mem)
-                DNNL_CHECK(dnnl_memory_create(&a->mem, umd, k->engine, DNNL_MEMORY_ALLOCATE));
-            if (!a->reorder_acc && make_reorder(k, &a->reorder_acc, mem_md(a->mem), umd, 1, err))
+            /* Compute into a layout buffer, then add it to the caller's. */
+            if (!a->reorder_acc &&
+                make_reorder(k, &a->reorder_acc, mem_md(a->mem), mem_md(a->user), 1, err))
                 return -1;
             ea[i].memory = a->mem;
         } else {

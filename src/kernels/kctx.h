@@ -19,4 +19,15 @@ int ug_kctx_reference(const ug_kctx *k);
  * the next call of ug_kctx_scratch on the same context. NULL when out of memory. */
 float *ug_kctx_scratch(ug_kctx *k, size_t count);
 
+/* Winograd convolutions (3x3, stride 1) on the fast path: on by default;
+ * off gives direct convolutions only. */
+void ug_kctx_set_winograd(ug_kctx *k, int on);
+int ug_kctx_winograd(const ug_kctx *k);
+
+/* Floating-point operations done by the convolution and linear kernels on
+ * this context so far (2 per multiply-add, forward and backward), for
+ * benchmarks; ug_kctx_add_flops is the kernels' side. */
+double ug_kctx_flops(const ug_kctx *k);
+void ug_kctx_add_flops(ug_kctx *k, double flops);
+
 #endif

@@ -80,6 +80,7 @@ static int sgemm(char ta, char tb, int M, int Nn, int K, const float *A, int lda
 int ug_linear_forward(ug_kctx *k, float *out, const float *in, const float *w, const float *b,
                       int N, int I, int O, ug_error *err)
 {
+    ug_kctx_add_flops(k, 2.0 * N * (double)I * O);
     if (ug_kctx_reference(k)) {
         ug_linear_forward_ref(out, in, w, b, N, I, O);
         return 0;
@@ -95,6 +96,7 @@ int ug_linear_backward(ug_kctx *k, float *din, float *dw, float *db, const float
                        const float *in, const float *w, int N, int I, int O, int acc,
                        ug_error *err)
 {
+    ug_kctx_add_flops(k, 2.0 * N * (double)I * O * ((din != NULL) + (dw != NULL)));
     if (ug_kctx_reference(k)) {
         ug_linear_backward_ref(din, dw, db, dout, in, w, N, I, O, acc);
         return 0;

@@ -80,7 +80,7 @@ int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N
     ug_net *g = &m->net[dir == UG_B2A ? UG_GEN_B2A : UG_GEN_A2B];
     ug_tape t;
     ug_arena_reset(&m->arena);
-    if (ug_tape_forward(&t, m->k, &m->arena, g, images, N, 0, err) < 0)
+    if (ug_tape_forward_nograd(&t, m->k, &m->arena, g, images, N, 0, err) < 0)
         return -1;
     memcpy(out, ug_tape_out(&t, g->out_main), ug_tape_numel(&t, g->out_main) * sizeof(float));
     if (cam_logit)

@@ -1,7 +1,91 @@
 /* Forward and backward over a network's graph (see tape.h). */
 #include "nn/tape.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* ---- profiling ---- */
+
+#define PROF_MAX 512
+#define PROF_SN_FWD 100 /* pseudo-ops: spectral norm forward and backward */
+#define PROF_SN_BWD 101
+
+typedef struct {
+    int op, C, H, W, inC, inH, k, stride;
+    double fwd, bwd;
+    long nfwd, nbwd;
+} prof_entry;
+
+static int prof_on;
+static prof_entry prof[PROF_MAX];
+static int prof_n;
+
+void ug_tape_profile_enable(int on) { prof_on = on; }
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void prof_add(const ug_net *net, int op, int node, double dt, int bwd)
+{
+    prof_entry key = {op, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    if (node >= 0) {
+        const ug_node *nd = &net->nodes[node];
+        key.C = nd->C, key.H = nd->H, key.W = nd->W, key.k = nd->k, key.stride = nd->stride;
+        if (nd->in[0] >= 0)
+            key.inC = net->nodes[nd->in[0]].C, key.inH = net->nodes[nd->in[0]].H;
+    }
+    int i;
+    for (i = 0; i < prof_n; i++)
+        if (memcmp(&prof[i], &key, 8 * sizeof(int)) == 0)
+            break;
+    if (i == prof_n) {
+        if (prof_n == PROF_MAX)
+            return;
+        prof[prof_n++] = key;
+    }
+    if (bwd)
+        prof[i].bwd += dt, prof[i].nbwd++;
+    else
+        prof[i].fwd += dt, prof[i].nfwd++;
+}
+
+static int prof_cmp(const void *a, const void *b)
+{
+    const prof_entry *x = a, *y = b;
+    double tx = x->fwd + x->bwd, ty = y->fwd + y->bwd;
+    return tx < ty ? 1 : tx > ty ? -1 : 0;
+}
+
+void ug_tape_profile_print(FILE *f)
+{
+    static const char *names[] = {"input", "pad", "conv", "inorm", "linnorm", "relu", "lrelu",
+                                  "tanh", "up2", "gap", "gmp", "linear", "scale", "concat",
+                                  "chsum", "add"};
+    double total = 0;
+    for (int i = 0; i < prof_n; i++)
+        total += prof[i].fwd + prof[i].bwd;
+    qsort(prof, (size_t)prof_n, sizeof *prof, prof_cmp);
+    fprintf(f, "%-8s %-26s %9s %6s %9s %6s %6s\n", "op", "in -> out (C x H), k/s", "fwd s",
+            "calls", "bwd s", "calls", "share");
+    for (int i = 0; i < prof_n; i++) {
+        const prof_entry *e = &prof[i];
+        const char *name = e->op == PROF_SN_FWD   ? "sn_fwd"
+                           : e->op == PROF_SN_BWD ? "sn_bwd"
+                                                  : names[e->op];
+        char shape[64];
+        snprintf(shape, sizeof shape, "%dx%d -> %dx%d k%d/%d", e->inC, e->inH, e->C, e->H, e->k,
+                 e->stride);
+        fprintf(f, "%-8s %-26s %9.4f %6ld %9.4f %6ld %5.1f%%\n", name, shape, e->fwd, e->nfwd,
+                e->bwd, e->nbwd, total > 0 ? 100 * (e->fwd + e->bwd) / total : 0.0);
+    }
+    fprintf(f, "total %.4f s in nodes\n", total);
+    prof_n = 0;
+}
 
 static size_t node_numel(const ug_tape *t, int i) { return ug_tape_numel(t, i); }
 
@@ -16,6 +100,7 @@ static int oom(ug_error *err) { return ug_fail(err, "out of memory for activatio
 static int spectral_norms(ug_tape *t, ug_arena *a, int update, ug_error *err)
 {
     ug_net *net = t->net;
+    double t0 = prof_on ? now_s() : 0;
     for (int p = 0; p < net->n_params; p++) {
         const ug_param *pp = &net->params[p];
         if (pp->sn_u < 0)
@@ -31,6 +116,8 @@ static int spectral_norms(ug_tape *t, ug_arena *a, int update, ug_error *err)
         memcpy(t->sn_uv[p], u, (size_t)rows * sizeof(float));
         memcpy(t->sn_uv[p] + rows, v, (size_t)cols * sizeof(float));
     }
+    if (prof_on)
+        prof_add(net, PROF_SN_FWD, -1, now_s() - t0, 0);
     return 0;
 }
 
@@ -153,8 +240,101 @@ int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const floa
         t->out[i] = ug_arena_floats(a, node_numel(t, i));
         if (!t->out[i])
             return oom(err);
+        double t0 = prof_on ? now_s() : 0;
         if (forward_node(t, k, a, i, err) < 0)
             return -1;
+        if (prof_on)
+            prof_add(net, net->nodes[i].op, i, now_s() - t0, 0);
+    }
+    return 0;
+}
+
+/* ---- forward without a tape: buffers recycled by liveness ---- */
+
+typedef struct {
+    float *p;
+    size_t n; /* floats */
+} free_buf;
+
+/* Node kinds whose kernel may write over its first input (element-wise, or
+ * per-plane statistics taken before the plane is written; see kernels.h). */
+static int may_overwrite_input(ug_op op)
+{
+    return op == OP_RELU || op == OP_LRELU || op == OP_TANH || op == OP_ADD || op == OP_INORM ||
+           op == OP_LINNORM || op == OP_SCALE;
+}
+
+int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const float *input,
+                           int N, int sn_update, ug_error *err)
+{
+    if (tape_alloc(t, a, net, N) < 0)
+        return oom(err);
+    if (spectral_norms(t, a, sn_update, err) < 0)
+        return -1;
+    const int nn = net->n_nodes;
+    /* last[j]: the last node reading node j's output (nn for the network's outputs). */
+    int *last = ug_arena_alloc(a, (size_t)nn * sizeof *last);
+    free_buf *pool = ug_arena_alloc(a, (size_t)nn * sizeof *pool);
+    if (!last || !pool)
+        return oom(err);
+    for (int i = 0; i < nn; i++) {
+        last[i] = i;
+        for (int j = 0; j < 3; j++)
+            if (net->nodes[i].in[j] >= 0)
+                last[net->nodes[i].in[j]] = i;
+    }
+    const int outs[3] = {net->out_main, net->out_cam, net->out_heatmap};
+    for (int j = 0; j < 3; j++)
+        if (outs[j] >= 0)
+            last[outs[j]] = nn;
+    last[0] = nn; /* the caller's input is never recycled */
+    int npool = 0;
+    t->out[0] = (float *)input;
+    for (int i = 1; i < nn; i++) {
+        const ug_node *nd = &net->nodes[i];
+        const size_t need = node_numel(t, i);
+        /* The inputs whose last reader this is, each once. */
+        int dying[3], ndying = 0;
+        for (int j = 0; j < 3; j++) {
+            int in = nd->in[j];
+            if (in >= 0 && last[in] == i && t->out[in] && (j < 1 || in != nd->in[0]) &&
+                (j < 2 || in != nd->in[1]))
+                dying[ndying++] = in;
+        }
+        /* The output may take over a dying input the kernel can write over:
+         * the first input of an element-wise or per-plane kernel, or either
+         * operand of an add. */
+        int early = 0;
+        if (may_overwrite_input(nd->op))
+            for (int d = 0; d < ndying; d++)
+                if (dying[d] == nd->in[0] || nd->op == OP_ADD) {
+                    pool[npool].p = t->out[dying[d]];
+                    pool[npool++].n = node_numel(t, dying[d]);
+                    early |= 1 << d;
+                }
+        /* The smallest free buffer that fits, or a new one from the arena. */
+        int best = -1;
+        for (int b = 0; b < npool; b++)
+            if (pool[b].n >= need && (best < 0 || pool[b].n < pool[best].n))
+                best = b;
+        if (best >= 0) {
+            t->out[i] = pool[best].p;
+            pool[best] = pool[--npool];
+        } else if (!(t->out[i] = ug_arena_floats(a, need))) {
+            return oom(err);
+        }
+        double t0 = prof_on ? now_s() : 0;
+        if (forward_node(t, k, a, i, err) < 0)
+            return -1;
+        if (prof_on)
+            prof_add(net, nd->op, i, now_s() - t0, 0);
+        for (int d = 0; d < ndying; d++) {
+            if (!(early & (1 << d))) {
+                pool[npool].p = t->out[dying[d]];
+                pool[npool++].n = node_numel(t, dying[d]);
+            }
+            t->out[dying[d]] = NULL;
+        }
     }
     return 0;
 }
@@ -348,9 +528,13 @@ int ug_tape_backward(ug_tape *t, ug_kctx *k, ug_arena *a, int param_grads, int i
     for (int i = t->net->n_nodes - 1; i > 0; i--) {
         if (!t->grad[i])
             continue;
+        double t0 = prof_on ? now_s() : 0;
         if (backward_node(&b, k, i, param_grads, err) < 0)
             return -1;
+        if (prof_on)
+            prof_add(t->net, t->net->nodes[i].op, i, now_s() - t0, 1);
     }
+    double t0 = prof_on ? now_s() : 0;
     /* Fold the gradients of the spectrally normalised weights into weight_orig. */
     ug_net *net = t->net;
     for (int p = 0; p < net->n_params; p++) {
@@ -361,5 +545,7 @@ int ug_tape_backward(ug_tape *t, ug_kctx *k, ug_arena *a, int param_grads, int i
         ug_spectral_norm_backward(ug_param_grad(net, p), t->dw_eff[p], ug_param_data(net, p),
                                   t->sn_uv[p], t->sn_uv[p] + rows, t->sigma[p], rows, cols);
     }
+    if (prof_on)
+        prof_add(net, PROF_SN_BWD, -1, now_s() - t0, 1);
     return 0;
 }

@@ -10,6 +10,8 @@
 #ifndef UG_TAPE_H
 #define UG_TAPE_H
 
+#include <stdio.h>
+
 #include "core/arena.h"
 #include "kernels/kernels.h"
 #include "nn/net.h"
@@ -32,6 +34,15 @@ typedef struct ug_tape {
 int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const float *input,
                     int N, int sn_update, ug_error *err);
 
+/* The same forward pass for when no backward will follow (evaluation, or a
+ * generator whose output a discriminator only reads): a node's output buffer
+ * is recycled once its last consumer has run, and element-wise nodes write
+ * over their dying input, so the arena holds only the live tensors. Only
+ * net->out_main, out_cam and out_heatmap are left in t->out (the others are
+ * NULL); ug_tape_backward must not be called on this tape. */
+int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const float *input,
+                           int N, int sn_update, ug_error *err);
+
 static inline const float *ug_tape_out(const ug_tape *t, int node) { return t->out[node]; }
 static inline size_t ug_tape_numel(const ug_tape *t, int node)
 {
@@ -48,5 +59,12 @@ float *ug_tape_grad(ug_tape *t, ug_arena *a, int node);
  * otherwise left in t->grad[0]. */
 int ug_tape_backward(ug_tape *t, ug_kctx *k, ug_arena *a, int param_grads, int input_grad,
                      ug_error *err);
+
+/* Profiling (off by default, process-wide, not thread-safe): while enabled,
+ * every node run forward or backward adds its wall time to a table keyed by
+ * op and shapes; ug_tape_profile_print writes the table, largest total
+ * first, and clears it. For benchmarks (bench/bench.c --profile). */
+void ug_tape_profile_enable(int on);
+void ug_tape_profile_print(FILE *f);
 
 #endif

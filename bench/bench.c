@@ -1,0 +1,142 @@
+/* Benchmark of libugatit, one row per process (so that the peak RSS is the
+ * row's own):
+ *
+ *   bench infer|train --img S --ch C --light 0|1 [--reps R] [--warmup W]
+ *         [--profile] [--full-model]
+ *
+ * infer: ug_model_translate of one image (batch 1, A2B); train: one
+ * ug_trainer_step with batch 1. Inputs are uniform in [-1, 1] from a fixed
+ * seed, weights PyTorch's default initialisation (ug_model_new). Prints one
+ * line of key=value: the median and minimum time of the timed repetitions,
+ * the peak resident set (getrusage ru_maxrss) and the convolution + linear
+ * FLOPs of one repetition. --profile prints a per-op table of the timed
+ * repetitions (tape profiling) to stderr. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "model/model.h"
+#include "nn/tape.h"
+#include "ugatit.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: bench infer|train --img S --ch C --light 0|1 [--reps R] "
+                    "[--warmup W] [--profile]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        usage();
+    int train = strcmp(argv[1], "train") == 0;
+    if (!train && strcmp(argv[1], "infer") != 0)
+        usage();
+    int img = 256, ch = 64, light = 1, reps = 5, warmup = 1, profile = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--profile")) {
+            profile = 1;
+            continue;
+        }
+        if (i + 1 >= argc)
+            usage();
+        int v = atoi(argv[++i]);
+        if (!strcmp(a, "--img"))
+            img = v;
+        else if (!strcmp(a, "--ch"))
+            ch = v;
+        else if (!strcmp(a, "--light"))
+            light = v;
+        else if (!strcmp(a, "--reps"))
+            reps = v;
+        else if (!strcmp(a, "--warmup"))
+            warmup = v;
+        else
+            usage();
+    }
+    if (reps < 1)
+        reps = 1;
+
+    ug_error err;
+    ug_config c;
+    ug_config_default(&c);
+    c.img_size = img;
+    c.ch = ch;
+    c.light = light;
+    ug_model *m;
+    if (ug_model_new(&m, &c, 1234, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 1;
+    }
+    size_t n = (size_t)3 * img * img;
+    float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *out = malloc(n * sizeof *out);
+    if (!x || !y || !out)
+        return 1;
+    srand(42);
+    for (size_t i = 0; i < n; i++) {
+        x[i] = 2.0f * (float)rand() / (float)RAND_MAX - 1.0f;
+        y[i] = 2.0f * (float)rand() / (float)RAND_MAX - 1.0f;
+    }
+    ug_trainer *t = NULL;
+    if (train) {
+        ug_train_config tc;
+        ug_train_config_default(&tc);
+        if (ug_trainer_new(&t, m, &tc, 7, &err) < 0) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            return 1;
+        }
+    }
+    double *times = calloc((size_t)reps, sizeof *times), flops = 0;
+    for (int r = 0; r < warmup + reps; r++) {
+        if (profile && r == warmup)
+            ug_tape_profile_enable(1);
+        double f0 = ug_kctx_flops(m->k), t0 = now_s();
+        int rc = train ? ug_trainer_step(t, x, y, NULL, &err)
+                       : ug_model_translate(m, UG_A2B, x, 1, out, NULL, NULL, &err);
+        double dt = now_s() - t0;
+        if (rc < 0) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            return 1;
+        }
+        flops = ug_kctx_flops(m->k) - f0;
+        if (r >= warmup)
+            times[r - warmup] = dt;
+    }
+    if (profile) {
+        ug_tape_profile_enable(0);
+        fprintf(stderr, "profile over %d repetitions:\n", reps);
+        ug_tape_profile_print(stderr);
+    }
+    qsort(times, (size_t)reps, sizeof *times, cmp_double);
+    double median = reps % 2 ? times[reps / 2] : 0.5 * (times[reps / 2 - 1] + times[reps / 2]);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("impl=ugatit mode=%s img=%d ch=%d light=%d reps=%d median_s=%.4f min_s=%.4f "
+           "maxrss_mb=%.1f arena_peak_mb=%.1f gflop=%.3f\n",
+           argv[1], img, ch, light, reps, median, times[0], ru.ru_maxrss / 1024.0,
+           m->arena.used_peak / 1048576.0, flops / 1e9);
+    ug_trainer_free(t);
+    ug_model_free(m);
+    free(times);
+    free(x);
+    free(y);
+    free(out);
+    return 0;
+}
