@@ -122,6 +122,11 @@ const ug_train_config *ug_trainer_config(const ug_trainer *t);
 long ug_trainer_step_count(const ug_trainer *t);
 double ug_trainer_lr(const ug_trainer *t);
 
+/* Positions a new trainer after `step` steps of a run whose checkpoint held
+ * no optimiser state (the release's .pt files): Adam starts afresh and the
+ * learning rates are those an uninterrupted run has after `step` steps. */
+int ug_trainer_set_step(ug_trainer *t, long step, ug_error *err);
+
 /* The trainer's random stream (data order, augmentation): a uniform 32-bit value. */
 uint32_t ug_trainer_random(ug_trainer *t);
 

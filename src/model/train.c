@@ -103,6 +103,22 @@ int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, uin
 }
 
 const ug_train_config *ug_trainer_config(const ug_trainer *t) { return &t->tc; }
+
+int ug_trainer_set_step(ug_trainer *t, long step, ug_error *err)
+{
+    if (step < 0)
+        return ug_fail(err, "step must not be negative (got %ld)", step);
+    long half = t->tc.iteration / 2;
+    t->step = step;
+    t->lr_g = t->lr_d = t->tc.lr;
+    /* The decay of ug_trainer_step, applied step by step so that the
+     * rounding is the same as in an uninterrupted run. */
+    for (long s = half + 1; t->tc.decay_flag && half > 0 && s <= step; s++) {
+        t->lr_g -= t->tc.lr / (double)half;
+        t->lr_d -= t->tc.lr / (double)half;
+    }
+    return 0;
+}
 long ug_trainer_step_count(const ug_trainer *t) { return t->step; }
 double ug_trainer_lr(const ug_trainer *t) { return t->lr_g; }
 uint32_t ug_trainer_random(ug_trainer *t) { return ug_rng_u32(&t->rng); }
