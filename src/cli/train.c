@@ -138,6 +138,18 @@ static int setup_trainer(const train_opts *o, const ug_results *r, ug_model **m,
                           : 1;
     if (found < 0)
         return -1;
+    size_t len = strlen(ckpt);
+    if (found == 0 && len > 3 && strcmp(ckpt + len - 3, ".pt") == 0) {
+        /* A checkpoint of the release: weights only, so Adam starts afresh. */
+        if (ug_model_load(m, ckpt, o->cfg.img_size, 1, err) < 0)
+            return -1;
+        if (ug_trainer_new(t, *m, &o->tc, (uint64_t)o->seed, err) < 0 ||
+            ug_trainer_set_step(*t, step, err) < 0)
+            return -1;
+        printf("resuming from %s (step %ld; it holds no optimiser state, so Adam starts "
+               "afresh)\n", ckpt, step);
+        return 0;
+    }
     if (found == 0) {
         if (ug_trainer_load(t, m, ckpt, err) < 0)
             return -1;
