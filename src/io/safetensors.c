@@ -27,6 +27,27 @@ struct ug_st_file {
     char **meta;      /* 2 * n_meta strings: key, value, key, value... */
 };
 
+/* Where the bytes come from: an open file or a caller's buffer. */
+typedef struct source {
+    FILE *fp;                 /* NULL for a buffer */
+    const unsigned char *buf;
+    uint64_t size;
+} source;
+
+/* Reads n bytes at absolute offset pos; -1 if they are not all there. */
+static int src_read(const source *s, uint64_t pos, void *dst, size_t n)
+{
+    if (pos > s->size || n > s->size - pos)
+        return -1;
+    if (!s->fp) {
+        memcpy(dst, s->buf + pos, n);
+        return 0;
+    }
+    if (pos > (uint64_t)INT64_MAX || fseeko(s->fp, (off_t)pos, SEEK_SET) != 0)
+        return -1;
+    return fread(dst, 1, n, s->fp) == n ? 0 : -1;
+}
+
 /* What the header says about one tensor, before the data is read. */
 typedef struct header_tensor {
     const char *name; /* points into the cJSON tree */
@@ -167,6 +188,12 @@ static void decode(float *dst, const unsigned char *raw, size_t count, enum dtyp
         }
         }
     }
+}
+
+void ug_st_decode(float *dst, const unsigned char *raw, size_t count, ug_st_dtype d)
+{
+    static const enum dtype map[] = {DT_F32, DT_F16, DT_BF16, DT_F64};
+    decode(dst, raw, count, map[d]);
 }
 
 static int compare_names(const char *a, const char *b) { return strcmp(a, b); }
@@ -313,8 +340,8 @@ static int parse_metadata(ug_st_file *f, const cJSON *md, const char *path, ug_e
     return 0;
 }
 
-/* Reads one tensor's bytes at absolute file offset pos and decodes them. */
-static int read_tensor(ug_st_tensor *t, const header_tensor *ht, FILE *fp, uint64_t pos,
+/* Reads one tensor's bytes at absolute offset pos and decodes them. */
+static int read_tensor(ug_st_tensor *t, const header_tensor *ht, const source *src, uint64_t pos,
                        const char *path, ug_error *err)
 {
     char nb[128];
@@ -326,12 +353,9 @@ static int read_tensor(ug_st_tensor *t, const header_tensor *ht, FILE *fp, uint6
     t->data = dst;
     if (ht->numel == 0)
         return 0;
-    if (pos > (uint64_t)INT64_MAX || fseeko(fp, (off_t)pos, SEEK_SET) != 0)
-        return ug_fail(err, "%s: tensor '%s': seek failed: %s", path,
-                       printable(nb, sizeof nb, ht->name), strerror(errno));
     size_t esize = dtype_size(ht->dtype);
     if (ht->dtype == DT_F32 && host_is_little_endian()) {
-        if (fread(dst, 4, ht->numel, fp) != ht->numel)
+        if (src_read(src, pos, dst, 4 * ht->numel) != 0)
             return ug_fail(err, "%s: tensor '%s': read failed (file truncated while reading?)",
                            path, printable(nb, sizeof nb, ht->name));
         return 0;
@@ -340,7 +364,7 @@ static int read_tensor(ug_st_tensor *t, const header_tensor *ht, FILE *fp, uint6
     size_t per = CHUNK_BYTES / esize;
     for (size_t done = 0; done < ht->numel;) {
         size_t k = ht->numel - done < per ? ht->numel - done : per;
-        if (fread(chunk, esize, k, fp) != k)
+        if (src_read(src, pos + (uint64_t)done * esize, chunk, k * esize) != 0)
             return ug_fail(err, "%s: tensor '%s': read failed (file truncated while reading?)",
                            path, printable(nb, sizeof nb, ht->name));
         decode(dst + done, chunk, k, ht->dtype);
@@ -350,17 +374,12 @@ static int read_tensor(ug_st_tensor *t, const header_tensor *ht, FILE *fp, uint6
 }
 
 /* Reads the 8-byte length and the JSON header; returns the parsed tree. */
-static int read_header(FILE *fp, const char *path, cJSON **root, uint64_t *hlen,
+static int read_header(const source *src, const char *path, cJSON **root, uint64_t *hlen,
                        uint64_t *data_size, ug_error *err)
 {
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0)
-        return ug_fail(err, "%s: cannot stat: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return ug_fail(err, "%s: not a regular file", path);
-    uint64_t fsize = (uint64_t)st.st_size;
+    uint64_t fsize = src->size;
     unsigned char lenbuf[8];
-    if (fsize < 8 || fread(lenbuf, 1, 8, fp) != 8)
+    if (fsize < 8 || src_read(src, 0, lenbuf, 8) != 0)
         return ug_fail(err, "%s: file is %llu bytes, too short for a safetensors header", path,
                        (unsigned long long)fsize);
     uint64_t n = load_u64_le(lenbuf);
@@ -377,7 +396,7 @@ static int read_header(FILE *fp, const char *path, cJSON **root, uint64_t *hlen,
     if (!text)
         return ug_fail(err, "%s: out of memory for a %llu-byte header", path,
                        (unsigned long long)n);
-    if (fread(text, 1, (size_t)n, fp) != (size_t)n) {
+    if (src_read(src, 8, text, (size_t)n) != 0) {
         free(text);
         return ug_fail(err, "%s: cannot read the %llu-byte header", path, (unsigned long long)n);
     }
@@ -454,7 +473,7 @@ static int index_names(ug_st_file *f, const char *path, ug_error *err)
 }
 
 /* Fills f from an already-parsed header: validation first, then the data. */
-static int load(ug_st_file *f, FILE *fp, const cJSON *root, uint64_t hlen, uint64_t data_size,
+static int load(ug_st_file *f, const source *src, const cJSON *root, uint64_t hlen, uint64_t data_size,
                 const char *path, ug_error *err)
 {
     size_t count = (size_t)cJSON_GetArraySize(root);
@@ -485,9 +504,28 @@ static int load(ug_st_file *f, FILE *fp, const cJSON *root, uint64_t hlen, uint6
     if (rc == 0)
         rc = index_names(f, path, err);
     for (size_t i = 0; rc == 0 && i < count; i++)
-        rc = read_tensor(&f->t[i], &hts[i], fp, 8 + hlen + hts[i].begin, path, err);
+        rc = read_tensor(&f->t[i], &hts[i], src, 8 + hlen + hts[i].begin, path, err);
     free(hts);
     return rc;
+}
+
+/* Parses a whole file from src; path names it in messages. */
+static int open_source(ug_st_file **out, const source *src, const char *path, ug_error *err)
+{
+    cJSON *root = NULL;
+    uint64_t hlen = 0, data_size = 0;
+    if (read_header(src, path, &root, &hlen, &data_size, err) != 0)
+        return -1;
+    ug_st_file *f = calloc(1, sizeof *f);
+    int rc = f ? load(f, src, root, hlen, data_size, path, err)
+               : ug_fail(err, "%s: out of memory", path);
+    cJSON_Delete(root);
+    if (rc != 0) {
+        ug_st_close(f);
+        return -1;
+    }
+    *out = f;
+    return 0;
 }
 
 int ug_st_open(ug_st_file **out, const char *path, ug_error *err)
@@ -496,23 +534,90 @@ int ug_st_open(ug_st_file **out, const char *path, ug_error *err)
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return ug_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    cJSON *root = NULL;
-    uint64_t hlen = 0, data_size = 0;
-    if (read_header(fp, path, &root, &hlen, &data_size, err) != 0) {
-        fclose(fp);
-        return -1;
+    struct stat st;
+    int rc;
+    if (fstat(fileno(fp), &st) != 0) {
+        rc = ug_fail(err, "%s: cannot stat: %s", path, strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        rc = ug_fail(err, "%s: not a regular file", path);
+    } else {
+        source src = {fp, NULL, (uint64_t)st.st_size};
+        rc = open_source(out, &src, path, err);
     }
-    ug_st_file *f = calloc(1, sizeof *f);
-    int rc = f ? load(f, fp, root, hlen, data_size, path, err)
-               : ug_fail(err, "%s: out of memory", path);
-    cJSON_Delete(root);
     fclose(fp);
-    if (rc != 0) {
-        ug_st_close(f);
-        return -1;
+    return rc;
+}
+
+int ug_st_open_mem(ug_st_file **out, const void *buf, size_t len, const char *name,
+                   ug_error *err)
+{
+    *out = NULL;
+    source src = {NULL, buf, len};
+    return open_source(out, &src, name, err);
+}
+
+/* ---- building in memory ----------------------------------------------- */
+
+int ug_st_new(ug_st_file **out, ug_error *err)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? 0 : ug_fail(err, "out of memory");
+}
+
+int ug_st_add(ug_st_file *f, const char *name, int ndim, const int64_t *shape, float *data,
+              const char *path, ug_error *err)
+{
+    char nb[128];
+    if (ndim < 0 || ndim > UG_ST_MAX_DIMS) {
+        free(data);
+        return ug_fail(err, "%s: tensor '%s': %d dimensions, at most %d are supported", path,
+                       printable(nb, sizeof nb, name), ndim, UG_ST_MAX_DIMS);
     }
-    *out = f;
+    size_t numel = 1;
+    for (int d = 0; d < ndim; d++) {
+        if (shape[d] < 0 || (shape[d] > 0 && numel > SIZE_MAX / 8 / (uint64_t)shape[d])) {
+            free(data);
+            return ug_fail(err, "%s: tensor '%s': bad shape[%d] = %lld", path,
+                           printable(nb, sizeof nb, name), d, (long long)shape[d]);
+        }
+        numel *= (size_t)shape[d];
+    }
+    /* Growing by doubling: the array's capacity is the next power of two. */
+    if ((f->n & (f->n - 1)) == 0) {
+        size_t cap = f->n ? 2 * f->n : 1;
+        ug_st_tensor *t = cap <= SIZE_MAX / sizeof *t ? realloc(f->t, cap * sizeof *t) : NULL;
+        if (!t) {
+            free(data);
+            return ug_fail(err, "%s: out of memory", path);
+        }
+        f->t = t;
+    }
+    if (!data && numel > 0)
+        return ug_fail(err, "%s: tensor '%s': no data", path, printable(nb, sizeof nb, name));
+    size_t len = strlen(name);
+    char *copy = malloc(len + 1);
+    if (!copy || (!data && !(data = malloc(sizeof(float))))) {
+        free(copy);
+        free(data);
+        return ug_fail(err, "%s: out of memory", path);
+    }
+    memcpy(copy, name, len + 1);
+    ug_st_tensor *t = &f->t[f->n++];
+    memset(t, 0, sizeof *t);
+    t->name = copy;
+    t->ndim = ndim;
+    for (int d = 0; d < ndim; d++)
+        t->shape[d] = shape[d];
+    t->numel = numel;
+    t->data = data;
     return 0;
+}
+
+int ug_st_finish(ug_st_file *f, const char *path, ug_error *err)
+{
+    free(f->by_name);
+    f->by_name = NULL;
+    return index_names(f, path, err);
 }
 
 size_t ug_st_count(const ug_st_file *f) { return f->n; }
@@ -535,6 +640,8 @@ const ug_st_tensor *ug_st_find(const ug_st_file *f, const char *name)
     }
     return NULL;
 }
+
+size_t ug_st_meta_count(const ug_st_file *f) { return f->n_meta; }
 
 const char *ug_st_meta(const ug_st_file *f, const char *key)
 {

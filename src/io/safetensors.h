@@ -26,17 +26,43 @@ typedef struct ug_st_file ug_st_file;
  * ug_st_close. Every error is one line starting with the path. */
 int ug_st_open(ug_st_file **out, const char *path, ug_error *err);
 
-/* Tensors in the order of the header. */
+/* The same from a buffer of len bytes (the caller keeps it); name is used in
+ * messages in place of a path. */
+int ug_st_open_mem(ug_st_file **out, const void *buf, size_t len, const char *name,
+                   ug_error *err);
+
+/* Building a file in memory (how other formats, e.g. .pt, are read into the
+ * same structure): ug_st_new, then ug_st_add per tensor, then ug_st_finish,
+ * which indexes the names and refuses duplicates; only then may ug_st_find
+ * be used. ug_st_add takes ownership of data (malloc'd, numel floats; may be
+ * NULL when numel is 0), also when it fails. path names the source in
+ * messages. */
+int ug_st_new(ug_st_file **out, ug_error *err);
+int ug_st_add(ug_st_file *f, const char *name, int ndim, const int64_t *shape, float *data,
+              const char *path, ug_error *err);
+int ug_st_finish(ug_st_file *f, const char *path, ug_error *err);
+
+/* Tensors in the order of the header (or of ug_st_add). */
 size_t ug_st_count(const ug_st_file *f);
 const ug_st_tensor *ug_st_at(const ug_st_file *f, size_t i);
 
 /* NULL if there is no tensor of that name. */
 const ug_st_tensor *ug_st_find(const ug_st_file *f, const char *name);
 
+/* How many "__metadata__" pairs the file has. */
+size_t ug_st_meta_count(const ug_st_file *f);
+
 /* A "__metadata__" value; NULL if absent. */
 const char *ug_st_meta(const ug_st_file *f, const char *key);
 
 void ug_st_close(ug_st_file *f);
+
+/* Little-endian element types that are read as float32. */
+typedef enum { UG_ST_F32, UG_ST_F16, UG_ST_BF16, UG_ST_F64 } ug_st_dtype;
+
+/* Converts count little-endian elements of type d at raw to float32 (exact
+ * for F16/BF16, rounded to nearest for F64). */
+void ug_st_decode(float *dst, const unsigned char *raw, size_t count, ug_st_dtype d);
 
 typedef struct ug_st_entry {
     const char *name;
