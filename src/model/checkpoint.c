@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/tensor_file.h"
+
 void ug_cw_init(ug_ckpt_writer *w) { memset(w, 0, sizeof *w); }
 
 void ug_cw_free(ug_ckpt_writer *w)
@@ -306,7 +308,7 @@ int ug_model_load(ug_model **out, const char *path, int img_size_hint, int need_
 {
     *out = NULL;
     ug_st_file *f;
-    if (ug_st_open(&f, path, err) < 0)
+    if (ug_tensor_file_open(&f, path, err) < 0)
         return -1;
     ug_config c;
     int has_dis, rc = -1;

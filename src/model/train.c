@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/tensor_file.h"
 #include "model/checkpoint.h"
 #include "nn/tape.h"
 
@@ -460,7 +461,7 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_err
     *out = NULL;
     *model = NULL;
     ug_st_file *f;
-    if (ug_st_open(&f, path, err) < 0)
+    if (ug_tensor_file_open(&f, path, err) < 0)
         return -1;
     ug_config c;
     ug_train_config tc;

@@ -1,0 +1,56 @@
+/* PyTorch's zip-based .pt format (torch.save since 1.6), read without Python
+ * and without running anything: ARCHIVE/data.pkl is a pickle read by the
+ * restricted unpickler (pickle.h); ARCHIVE/data/KEY are raw little-endian
+ * storages; ARCHIVE is whatever top folder the entries share. A file is read
+ * into the same in-memory ug_st_file as safetensors (float32 tensors by name):
+ * a dict of state_dicts {group: {name: tensor}} gives GROUP.NAME keys, a
+ * single state_dict {name: tensor} (a generator) gives genA2B.NAME. */
+#ifndef UG_IO_PT_H
+#define UG_IO_PT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "io/pickle.h"
+#include "io/safetensors.h"
+
+typedef struct ug_pt_limits {
+    size_t max_pickle_bytes;   /* size of data.pkl */
+    size_t max_objects;        /* pickle objects */
+    int max_depth;             /* pickle nesting and open MARKs */
+    size_t max_entries;        /* zip entries */
+    uint64_t max_tensor_bytes; /* float32 output plus one storage; 0: 8 x the archive + 1 MiB */
+} ug_pt_limits;
+
+void ug_pt_limits_default(ug_pt_limits *lim);
+
+/* Reads a .pt file with the default limits. Errors are one line starting
+ * with the path. */
+int ug_pt_open(ug_st_file **out, const char *path, ug_error *err);
+
+/* The same from len bytes in memory (the caller keeps buf); name is used in
+ * messages. lim may be NULL for the defaults. */
+int ug_pt_open_mem(ug_st_file **out, const void *buf, size_t len, const char *name,
+                   const ug_pt_limits *lim, ug_error *err);
+
+/* Writes tensors named GROUP.NAME as torch.save writes a dict of state_dicts,
+ * {GROUP: OrderedDict(NAME: float32 tensor)} (groups and names in the given
+ * order), to a zip of stored entries archive/data.pkl, archive/data/N and
+ * archive/version; torch.load reads it. The file is replaced atomically. */
+int ug_pt_write(const char *path, const ug_st_entry *t, size_t n, ug_error *err);
+
+/* ---- internal to the reader, exposed for the fuzzers ---- */
+
+typedef struct ug_pt_item {
+    char *name;               /* GROUP.NAME */
+    const ug_pk_obj *tensor;  /* UG_PK_TENSOR, owned by the pickle */
+} ug_pt_item;
+
+/* The tensors of an unpickled root, named as above, in pickle order. *items
+ * is freed with ug_pt_items_free (also after a failure). */
+int ug_pt_flatten(const ug_pk_obj *root, ug_pt_item **items, size_t *n, const char *name,
+                  ug_error *err);
+void ug_pt_items_free(ug_pt_item *items, size_t n);
+
+#endif

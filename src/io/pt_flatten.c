@@ -1,0 +1,99 @@
+/* From an unpickled torch.save object to a flat list of named tensors (see
+ * pt.h). Only two shapes are accepted, walked to a fixed depth of two, so
+ * cycles or sharing in a hostile pickle cannot make this loop or blow up. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/pt.h"
+
+/* The state_dict a single generator is saved as goes under this group. */
+#define SINGLE_GROUP "genA2B"
+
+static const char *printable(char *out, size_t cap, const char *s)
+{
+    size_t k = 0;
+    for (; s[k] && k + 4 < cap; k++)
+        out[k] = ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) ? '?' : s[k];
+    if (s[k])
+        memcpy(out + k, "...", 3), k += 3;
+    out[k] = '\0';
+    return out;
+}
+
+static int all_tensors(const ug_pk_obj *d)
+{
+    for (size_t k = 0; 2 * k < d->n; k++)
+        if (d->items[2 * k + 1]->type != UG_PK_TENSOR)
+            return 0;
+    return 1;
+}
+
+static int add(ug_pt_item **items, size_t *n, size_t *cap, const char *group, const char *key,
+               const ug_pk_obj *t)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 64;
+        ug_pt_item *p = realloc(*items, c * sizeof *p);
+        if (!p)
+            return -1;
+        *items = p;
+        *cap = c;
+    }
+    size_t gl = strlen(group), kl = strlen(key);
+    char *name = malloc(gl + kl + 2);
+    if (!name)
+        return -1;
+    memcpy(name, group, gl);
+    name[gl] = '.';
+    memcpy(name + gl + 1, key, kl + 1);
+    (*items)[*n].name = name;
+    (*items)[*n].tensor = t;
+    (*n)++;
+    return 0;
+}
+
+int ug_pt_flatten(const ug_pk_obj *root, ug_pt_item **items, size_t *n, const char *name,
+                  ug_error *err)
+{
+    *items = NULL;
+    *n = 0;
+    size_t cap = 0;
+    char a[96], b[96];
+    if (root->type != UG_PK_DICT)
+        return ug_fail(err, "%s: the pickle holds a %s, not a dict of tensors", name,
+                       ug_pk_type_name(root->type));
+    int single = root->n > 0 && all_tensors(root);
+    for (size_t k = 0; 2 * k < root->n; k++) {
+        const char *key = root->items[2 * k]->s;
+        const ug_pk_obj *v = root->items[2 * k + 1];
+        if (single) {
+            if (add(items, n, &cap, SINGLE_GROUP, key, v) < 0)
+                return ug_fail(err, "%s: out of memory", name);
+            continue;
+        }
+        if (v->type != UG_PK_DICT)
+            return ug_fail(err, "%s: '%s' is a %s, neither a state_dict nor a tensor", name,
+                           printable(a, sizeof a, key), ug_pk_type_name(v->type));
+        for (size_t j = 0; 2 * j < v->n; j++) {
+            const ug_pk_obj *t = v->items[2 * j + 1];
+            if (t->type != UG_PK_TENSOR)
+                return ug_fail(err, "%s: '%s.%s' is a %s, not a tensor", name,
+                               printable(a, sizeof a, key),
+                               printable(b, sizeof b, v->items[2 * j]->s),
+                               ug_pk_type_name(t->type));
+            if (add(items, n, &cap, key, v->items[2 * j]->s, t) < 0)
+                return ug_fail(err, "%s: out of memory", name);
+        }
+    }
+    if (*n == 0)
+        return ug_fail(err, "%s: the pickle holds no tensors", name);
+    return 0;
+}
+
+void ug_pt_items_free(ug_pt_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(items[i].name);
+    free(items);
+}

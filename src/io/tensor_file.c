@@ -1,0 +1,49 @@
+/* Format dispatch for tensor files (see tensor_file.h). */
+#include "io/tensor_file.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "io/pt.h"
+
+/* Reads up to 4 first bytes; *n is how many there were. */
+static int head(const char *path, unsigned char b[4], size_t *n, ug_error *err)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return ug_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    *n = fread(b, 1, 4, fp);
+    fclose(fp);
+    return 0;
+}
+
+/* "PK\3\4" starts a zip with entries, "PK\5\6" an empty one. */
+static int is_zip(const unsigned char b[4], size_t n)
+{
+    return n == 4 && b[0] == 'P' && b[1] == 'K' &&
+           ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6));
+}
+
+int ug_tensor_file_is_pt(const char *path, ug_error *err)
+{
+    unsigned char b[4];
+    size_t n = 0;
+    return head(path, b, &n, err) < 0 ? -1 : is_zip(b, n);
+}
+
+int ug_tensor_file_open(ug_st_file **out, const char *path, ug_error *err)
+{
+    *out = NULL;
+    unsigned char b[4];
+    size_t n = 0;
+    if (head(path, b, &n, err) < 0)
+        return -1;
+    if (is_zip(b, n))
+        return ug_pt_open(out, path, err);
+    /* torch.save before PyTorch 1.6 began with a pickled LONG1 magic number. */
+    if (n == 4 && b[0] == 0x80 && b[1] == 0x02 && b[2] == 0x8a && b[3] == 0x0a)
+        return ug_fail(err, "%s: a legacy (pre-1.6) torch.save file, which is not supported; "
+                            "re-save it with a newer PyTorch", path);
+    return ug_st_open(out, path, err);
+}

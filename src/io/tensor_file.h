@@ -1,0 +1,15 @@
+/* Opening a file of named tensors in whichever format it is: a PyTorch .pt
+ * (a zip) or safetensors, told apart by the first bytes, not the name. */
+#ifndef UG_IO_TENSOR_FILE_H
+#define UG_IO_TENSOR_FILE_H
+
+#include "core/error.h"
+#include "io/safetensors.h"
+
+/* Like ug_st_open, for either format; .pt files have no metadata. */
+int ug_tensor_file_open(ug_st_file **out, const char *path, ug_error *err);
+
+/* 1 if path starts like a zip archive (a .pt), 0 if not, -1 on error. */
+int ug_tensor_file_is_pt(const char *path, ug_error *err);
+
+#endif
