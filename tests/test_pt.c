@@ -1,0 +1,458 @@
+/* Tests for the PyTorch .pt reader and writer (src/io/pt*.c, pickle.c,
+ * tensor_file.c) and `ugatit convert`: the committed fixtures written by
+ * torch.save (tools/make_pt_fixtures.py) load bit for bit like their
+ * safetensors twins, translate gives the same PNG from either, conversions
+ * round-trip, and broken or hostile files and pickles are refused. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "io/pickle.h"
+#include "io/pt.h"
+#include "io/safetensors.h"
+#include "io/tensor_file.h"
+
+#define PT UGATIT_FIXTURES "/pt/"
+#define SAMPLE UGATIT_SHARED "/data/selfie2anime-sample/testA/female_2321.jpg"
+
+static char tmpdir[] = "/tmp/ug_pt_test_XXXXXX";
+
+static void in_tmp(char *buf, size_t cap, const char *name)
+{
+    snprintf(buf, cap, "%s/%s", tmpdir, name);
+}
+
+static unsigned char *read_bytes(const char *path, size_t *n)
+{
+    *n = 0;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    fseek(fp, 0, SEEK_END);
+    long len = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    unsigned char *buf = malloc(len > 0 ? (size_t)len : 1);
+    *n = fread(buf, 1, (size_t)len, fp);
+    fclose(fp);
+    return buf;
+}
+
+static void write_bytes(const char *path, const void *data, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    if (!fp) {
+        perror(path);
+        exit(2);
+    }
+    fwrite(data, 1, n, fp);
+    fclose(fp);
+}
+
+/* Same names in the same order, shapes, and bit-identical data. */
+static void expect_same(const ug_st_file *a, const ug_st_file *b, const char *what)
+{
+    CHECK(ug_st_count(a) == ug_st_count(b), "%s: %zu vs %zu tensors", what, ug_st_count(a),
+          ug_st_count(b));
+    for (size_t i = 0; i < ug_st_count(a) && i < ug_st_count(b); i++) {
+        const ug_st_tensor *x = ug_st_at(a, i), *y = ug_st_at(b, i);
+        /* ugatit_ref.save_safetensors stores a 0-dim tensor with shape [1]. */
+        int scalar = x->ndim == 0 && y->ndim == 1 && y->shape[0] == 1;
+        int same = strcmp(x->name, y->name) == 0 && (x->ndim == y->ndim || scalar) &&
+                   x->numel == y->numel;
+        for (int d = 0; same && !scalar && d < x->ndim; d++)
+            same = x->shape[d] == y->shape[d];
+        CHECK(same, "%s: tensor %zu: '%s' vs '%s' (name, shape)", what, i, x->name, y->name);
+        if (same)
+            CHECK(memcmp(x->data, y->data, x->numel * sizeof(float)) == 0,
+                  "%s: tensor '%s' differs", what, x->name);
+        CHECK(ug_st_find(a, x->name) == x, "%s: find '%s'", what, x->name);
+    }
+}
+
+static void expect_twin(const char *stem)
+{
+    char pt[512], st[512];
+    snprintf(pt, sizeof pt, PT "%s.pt", stem);
+    snprintf(st, sizeof st, PT "%s.safetensors", stem);
+    ug_st_file *a = NULL, *b = NULL, *c = NULL;
+    ug_error err = {""};
+    CHECK(ug_tensor_file_open(&a, pt, &err) == 0, "%s: %s", pt, err.msg);
+    CHECK(ug_tensor_file_open(&b, st, &err) == 0, "%s: %s", st, err.msg);
+    size_t n;
+    unsigned char *bytes = read_bytes(pt, &n);
+    CHECK(ug_pt_open_mem(&c, bytes, n, pt, NULL, &err) == 0, "%s (memory): %s", pt, err.msg);
+    if (a && b)
+        expect_same(a, b, stem);
+    if (a && c)
+        expect_same(a, c, stem);
+    ug_st_close(a);
+    ug_st_close(b);
+    ug_st_close(c);
+    free(bytes);
+}
+
+static void test_fixtures(void)
+{
+    expect_twin("light96_params_0000001");
+    expect_twin("full32");
+    expect_twin("gen_only");
+    expect_twin("dtypes");
+
+    ug_st_file *f = NULL;
+    ug_error err = {""};
+    CHECK(ug_tensor_file_open(&f, PT "light96_params_0000001.pt", &err) == 0, "%s", err.msg);
+    if (f) {
+        const char *groups[] = {"genA2B", "genB2A", "disGA", "disGB", "disLA", "disLB"};
+        for (int g = 0; g < 6; g++) {
+            char name[128];
+            snprintf(name, sizeof name, "%s.%s", groups[g],
+                     g < 2 ? "DownBlock.1.weight" : "model.1.weight_u");
+            CHECK(ug_st_find(f, name) != NULL, "light96: no '%s'", name);
+        }
+        CHECK(ug_st_meta_count(f) == 0, "a .pt has no metadata");
+        ug_st_close(f);
+    }
+    CHECK(ug_tensor_file_open(&f, PT "gen_only.pt", &err) == 0, "%s", err.msg);
+    if (f) {
+        CHECK(ug_st_find(f, "genA2B.DownBlock.1.weight") != NULL, "gen_only: genA2B. prefix");
+        CHECK(ug_st_find(f, "genB2A.DownBlock.1.weight") == NULL, "gen_only: no genB2A");
+        ug_st_close(f);
+    }
+    CHECK(ug_tensor_file_open(&f, PT "dtypes.pt", &err) == 0, "%s", err.msg);
+    if (f) {
+        const ug_st_tensor *t = ug_st_find(f, "genA2B.scalar");
+        CHECK(t && t->ndim == 0 && t->numel == 1 && t->data[0] == 2.5f, "0-dim tensor");
+        t = ug_st_find(f, "genA2B.empty");
+        CHECK(t && t->ndim == 2 && t->numel == 0, "empty tensor");
+        t = ug_st_find(f, "genA2B.row");
+        CHECK(t && t->ndim == 1 && t->shape[0] == 4, "view with an offset");
+        ug_st_close(f);
+    }
+}
+
+/* Runs the CLI; returns its exit status. */
+static int run_cli(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>%s/stderr.txt", UGATIT_CLI, args, tmpdir);
+    int rc = system(cmd);
+    return rc == -1 ? -1 : WEXITSTATUS(rc);
+}
+
+static int same_file(const char *a, const char *b)
+{
+    size_t na, nb;
+    unsigned char *x = read_bytes(a, &na), *y = read_bytes(b, &nb);
+    int same = x && y && na == nb && memcmp(x, y, na) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+static void test_translate(void)
+{
+    if (access(SAMPLE, R_OK) != 0) {
+        printf("skipping translate: %s not found\n", SAMPLE);
+        return;
+    }
+    const char *cases[][2] = {{"light96_params_0000001", "--img_size 96"}, {"full32", ""}};
+    for (int i = 0; i < 2; i++) {
+        char args[2048], png_pt[512], png_st[512];
+        in_tmp(png_pt, sizeof png_pt, "from_pt.png");
+        in_tmp(png_st, sizeof png_st, "from_st.png");
+        snprintf(args, sizeof args, "translate --model '" PT "%s.pt' --input '%s' --output '%s' %s",
+                 cases[i][0], SAMPLE, png_pt, cases[i][1]);
+        CHECK(run_cli(args) == 0, "translate with %s.pt failed", cases[i][0]);
+        snprintf(args, sizeof args,
+                 "translate --model '" PT "%s.safetensors' --input '%s' --output '%s' %s",
+                 cases[i][0], SAMPLE, png_st, cases[i][1]);
+        CHECK(run_cli(args) == 0, "translate with %s.safetensors failed", cases[i][0]);
+        CHECK(same_file(png_pt, png_st), "%s: the PNGs from .pt and .safetensors differ",
+              cases[i][0]);
+        unlink(png_pt);
+        unlink(png_st);
+    }
+}
+
+static void test_convert(void)
+{
+    char st1[512], pt2[512], st2[512], args[2048];
+    in_tmp(st1, sizeof st1, "a.safetensors");
+    in_tmp(pt2, sizeof pt2, "b.pt");
+    in_tmp(st2, sizeof st2, "c.safetensors");
+    snprintf(args, sizeof args, "convert '" PT "light96_params_0000001.pt' '%s'", st1);
+    CHECK(run_cli(args) == 0, "convert pt -> safetensors");
+    snprintf(args, sizeof args, "convert '%s' '%s'", st1, pt2);
+    CHECK(run_cli(args) == 0, "convert safetensors -> pt");
+    snprintf(args, sizeof args, "convert '%s' '%s'", pt2, st2);
+    CHECK(run_cli(args) == 0, "convert pt -> safetensors again");
+    CHECK(same_file(st1, st2), "pt -> st -> pt -> st is not stable");
+    CHECK(ug_tensor_file_is_pt(pt2, NULL) == 1, "convert wrote no zip");
+
+    ug_st_file *orig = NULL, *back = NULL;
+    ug_error err = {""};
+    CHECK(ug_tensor_file_open(&orig, PT "light96_params_0000001.pt", &err) == 0, "%s", err.msg);
+    CHECK(ug_tensor_file_open(&back, pt2, &err) == 0, "%s", err.msg);
+    if (orig && back)
+        expect_same(orig, back, "round trip");
+    ug_st_close(orig);
+    ug_st_close(back);
+
+    snprintf(args, sizeof args, "convert '%s' '%s/x.bin'", st1, tmpdir);
+    CHECK(run_cli(args) == 2, "convert to an unknown extension accepted");
+    snprintf(args, sizeof args, "convert '" PT "bad_posix_system.pt' '%s'", st1);
+    CHECK(run_cli(args) == 1, "convert of a hostile file accepted");
+    CHECK(same_file(st1, st2), "a failed convert touched the output");
+    unlink(st1);
+    unlink(pt2);
+    unlink(st2);
+}
+
+/* The writer with the awkward shapes, through the reader. */
+static void test_write_read(void)
+{
+    float a[6] = {1, -2, 3.5f, 0, 1e-30f, -0.0f}, s = 7;
+    ug_st_entry e[] = {
+        {"g1.a", 2, {2, 3}, a},
+        {"g2.s", 0, {0}, &s},
+        {"g1.empty", 2, {0, 5}, NULL},
+        {"g2.sub.name", 1, {6}, a},
+    };
+    char path[512];
+    in_tmp(path, sizeof path, "w.pt");
+    ug_error err = {""};
+    CHECK(ug_pt_write(path, e, 4, &err) == 0, "%s", err.msg);
+    ug_st_file *f = NULL;
+    CHECK(ug_tensor_file_open(&f, path, &err) == 0, "%s", err.msg);
+    if (f) {
+        /* Grouped by first appearance: g1's tensors, then g2's. */
+        const char *order[] = {"g1.a", "g1.empty", "g2.s", "g2.sub.name"};
+        for (size_t i = 0; i < 4 && i < ug_st_count(f); i++)
+            CHECK(strcmp(ug_st_at(f, i)->name, order[i]) == 0, "order %zu: %s", i,
+                  ug_st_at(f, i)->name);
+        const ug_st_tensor *t = ug_st_find(f, "g1.a");
+        CHECK(t && t->numel == 6 && memcmp(t->data, a, sizeof a) == 0, "g1.a");
+        t = ug_st_find(f, "g2.s");
+        CHECK(t && t->ndim == 0 && t->data[0] == 7, "g2.s");
+        t = ug_st_find(f, "g1.empty");
+        CHECK(t && t->numel == 0 && t->shape[1] == 5, "g1.empty");
+        ug_st_close(f);
+    }
+    ug_st_entry bad = {"nogroup", 1, {6}, a};
+    err.msg[0] = '\0';
+    CHECK(ug_pt_write(path, &bad, 1, &err) == -1 && strstr(err.msg, "GROUP.NAME"),
+          "a name without a group: %s", err.msg);
+    unlink(path);
+}
+
+static void expect_refused(const char *path, const char *fragment)
+{
+    ug_st_file *f = (ug_st_file *)1;
+    ug_error err = {""};
+    int rc = ug_tensor_file_open(&f, path, &err);
+    CHECK(rc == -1 && f == NULL, "%s: accepted", path);
+    CHECK(strstr(err.msg, path) != NULL, "%s: message does not name the file: %s", path, err.msg);
+    CHECK(strstr(err.msg, fragment) != NULL, "%s: message lacks '%s': %s", path, fragment,
+          err.msg);
+    CHECK(strchr(err.msg, '\n') == NULL, "%s: message is not one line", path);
+    if (rc == 0)
+        ug_st_close(f);
+}
+
+static void test_hostile_files(void)
+{
+    static const char *cases[][2] = {
+        {"bad_truncated.pt", "not a readable zip archive"},
+        {"bad_storage_size.pt", "holds 24 bytes, but 7 elements"},
+        {"bad_posix_system.pt", "data.pkl: global 'posix system' is not allowed"},
+        {"bad_builtins_eval.pt", "global '__builtin__ eval' is not allowed"},
+        {"bad_deep.pt", "open MARKs"},
+        {"bad_deep_tuples.pt", "nested deeper than"},
+        {"bad_huge_size.pt", "size is too large"},
+        {"bad_huge_storage.pt", "is absurd"},
+        {"bad_opcode.pt", "opcode 0x69 (INST) is not allowed"},
+        {"bad_stride.pt", "only contiguous tensors"},
+        {"bad_transposed.pt", "only contiguous tensors"},
+        {"bad_offset.pt", "exceed the storage"},
+        {"bad_missing_storage.pt", "archive/data/7 is missing"},
+        {"bad_long_storage.pt", "global 'torch LongStorage' is not allowed"},
+        {"bad_no_version.pt", "version is missing"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, PT "%s", cases[i][0]);
+        expect_refused(path, cases[i][1]);
+    }
+    char path[512];
+    in_tmp(path, sizeof path, "legacy.pt");
+    write_bytes(path, "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
+    expect_refused(path, "legacy");
+    in_tmp(path, sizeof path, "empty.pt");
+    write_bytes(path, "PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 22);
+    expect_refused(path, "empty");
+    unlink(path);
+
+    /* The memory limit is checked before anything large is allocated. */
+    size_t n;
+    unsigned char *bytes = read_bytes(PT "light96_params_0000001.pt", &n);
+    ug_pt_limits lim;
+    ug_pt_limits_default(&lim);
+    lim.max_tensor_bytes = 100000;
+    ug_st_file *f = NULL;
+    ug_error err = {""};
+    CHECK(ug_pt_open_mem(&f, bytes, n, "mem.pt", &lim, &err) == -1 && strstr(err.msg, "limit"),
+          "tensor byte limit: %s", err.msg);
+    ug_pt_limits_default(&lim);
+    lim.max_objects = 100;
+    CHECK(ug_pt_open_mem(&f, bytes, n, "mem.pt", &lim, &err) == -1 &&
+              strstr(err.msg, "more than 100 objects"), "object limit: %s", err.msg);
+    ug_pt_limits_default(&lim);
+    lim.max_pickle_bytes = 1000;
+    CHECK(ug_pt_open_mem(&f, bytes, n, "mem.pt", &lim, &err) == -1 &&
+              strstr(err.msg, "data.pkl is"), "pickle size limit: %s", err.msg);
+    /* Every truncation of a real file is an error, never a crash. */
+    for (size_t cut = 0; cut < n; cut += n / 97 + 1) {
+        f = NULL;
+        int rc = ug_pt_open_mem(&f, bytes, cut, "cut.pt", NULL, &err);
+        CHECK(rc == -1 && f == NULL, "truncated at %zu accepted", cut);
+    }
+    free(bytes);
+}
+
+/* Pickles straight into the unpickler and the flattener. */
+static int load_pickle(const char *bytes, size_t n, ug_error *err)
+{
+    ug_pk_limits lim = {10000, 32};
+    ug_pickle *p = NULL;
+    if (ug_pk_load(&p, (const unsigned char *)bytes, n, &lim, "p", err) < 0)
+        return -1;
+    ug_pt_item *items;
+    size_t count;
+    int rc = ug_pt_flatten(ug_pk_root(p), &items, &count, "p", err);
+    ug_pt_items_free(items, count);
+    ug_pk_free(p);
+    return rc;
+}
+
+#define TENSOR_ARGS "((X\x07\0\0\0storagectorch\nFloatStorage\nX\x01\0\0\0" "0X\x03\0\0\0cpuK\x06tQK\0K\x06\x85K\x01\x85\x89"
+
+static void test_hostile_pickles(void)
+{
+    static const struct { const char *bytes; size_t n; const char *fragment; } cases[] = {
+#define P(s, frag) {s, sizeof s - 1, frag}
+        P("", "ends without STOP"),
+        P("\x80\x01}.", "protocol 1"),
+        P("\x80\x02}q\x05.", "skips ahead"),
+        P("\x80\x02}j\x00\x00\x00\x10.", "is not set"),
+        P("\x80\x02X\xff\xff\xff\x7f", "pickle ends"),
+        P("\x80\x02X\x03\0\0\0a\0b.", "NUL byte"),
+        P("\x80\x02}}.", "2 objects on the stack"),
+        P("\x80\x02}.x", "1 bytes after STOP"),
+        P("\x80\x02}(.", "open MARK"),
+        P("\x80\x02.", "0 objects"),
+        P("\x80\x02}(X\x01\0\0\0au.", "odd number"),
+        P("\x80\x02}K\x01K\x02s.", "dict key is a int"),
+        P("\x80\x02)K\x01K\x02s.", "SETITEM(S) on a tuple"),
+        P("\x80\x02s.", "SETITEM needs"),
+        P("\x80\x02u.", "without a MARK"),
+        P("\x80\x02R.", "empty stack"),
+        P("\x80\x02\x95\xff\0\0\0\0\0\0\0}.", "FRAME is longer"),
+        P("\x80\x02\x8a\x09\0\0\0\0\0\0\0\0\0.", "larger than 64 bits"),
+        P("\x80\x02\x93.", "STACK_GLOBAL"),
+        P("\x80\x02\xff.", "0xff (unknown)"),
+        P("\x80\x02" "cbuiltins\ngetattr\n.", "global 'builtins getattr' is not allowed"),
+        P("\x80\x02" "cos\nsys", "two newline-terminated names"),
+        P("\x80\x02" "ctorch\nFloatStorage\n)R.", "calling 'torch FloatStorage' is not allowed"),
+        P("\x80\x02" "ccollections\nOrderedDict\nK\x01\x85R.", "OrderedDict called with arguments"),
+        P("\x80\x02X\x01\0\0\0a)R.", "REDUCE calls a str"),
+        P("\x80\x02)}b.", "BUILD on a tuple"),
+        P("\x80\x02" "ccollections\nOrderedDict\n)RK\x01" "b.", "BUILD with a int state"),
+        P("\x80\x02(X\x07\0\0\0storageK\x01t\x85Q.", "persistent id is not"),
+        P("\x80\x02K\x01Q.", "persistent id is not"),
+        P("\x80\x02(X\x07\0\0\0storageccollections\nOrderedDict\nK\0K\0K\0tQ.",
+          "not a storage class"),
+        P("\x80\x02}(X\x01\0\0\0wctorch._utils\n_rebuild_tensor_v2\n" TENSOR_ARGS
+          "}(X\x01\0\0\0hK\x01utRu.", "backward hooks"),
+        P("\x80\x02}(X\x01\0\0\0wctorch._utils\n_rebuild_tensor_v2\n(K\x01K\0)))tRu.",
+          "6 or 7 expected"),
+        P("\x80\x02K\x01.", "holds a int"),
+        P("\x80\x02}.", "no tensors"),
+        P("\x80\x02}(X\x01\0\0\0gK\x01u.", "'g' is a int"),
+        P("\x80\x02}(X\x01\0\0\0g}(X\x01\0\0\0xK\x01uu.", "'g.x' is a int"),
+        P("\x80\x02}q\0(X\x01\0\0\0gh\0u.", "'g.g' is a dict"),
+        P("\x80\x02}q\0X\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0s"
+          "X\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0s"
+          "X\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0s"
+          "X\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0s"
+          "X\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0s"
+          "X\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0s"
+          "X\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0s.",
+          "nested deeper"),
+#undef P
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ug_error err = {""};
+        int rc = load_pickle(cases[i].bytes, cases[i].n, &err);
+        CHECK(rc == -1, "pickle %zu accepted", i);
+        CHECK(strstr(err.msg, cases[i].fragment) != NULL, "pickle %zu: lacks '%s': %s", i,
+              cases[i].fragment, err.msg);
+        CHECK(strncmp(err.msg, "p: ", 3) == 0 && !strchr(err.msg, '\n'),
+              "pickle %zu: message form: %s", i, err.msg);
+    }
+    /* A good one: protocol 4 with a FRAME, a tensor with the 7th (metadata) argument. */
+    static const char good[] = "\x80\x04\x95\x05\0\0\0\0\0\0\0}(X\x01\0\0\0w"
+                               "ctorch._utils\n_rebuild_tensor_v2\n" TENSOR_ARGS
+                               "ccollections\nOrderedDict\n)RNtRu.";
+    ug_error err = {""};
+    CHECK(load_pickle(good, sizeof good - 1, &err) == 0, "good pickle: %s", err.msg);
+}
+
+static void test_builder(void)
+{
+    ug_st_file *f = NULL;
+    ug_error err = {""};
+    CHECK(ug_st_new(&f, &err) == 0, "new");
+    int64_t shape[1] = {2};
+    float *a = malloc(2 * sizeof *a), *b = malloc(2 * sizeof *b);
+    CHECK(ug_st_add(f, "x", 1, shape, a, "mem", &err) == 0, "add x");
+    CHECK(ug_st_add(f, "x", 1, shape, b, "mem", &err) == 0, "add x again");
+    CHECK(ug_st_finish(f, "mem", &err) == -1 && strstr(err.msg, "'x' appears twice"),
+          "duplicate: %s", err.msg);
+    ug_st_close(f);
+    /* safetensors from memory, as the fuzzer reads it */
+    size_t n;
+    unsigned char *bytes = read_bytes(PT "gen_only.safetensors", &n);
+    ug_st_file *g = NULL, *h = NULL;
+    CHECK(ug_st_open_mem(&g, bytes, n, "mem", &err) == 0, "%s", err.msg);
+    CHECK(ug_st_open(&h, PT "gen_only.safetensors", &err) == 0, "%s", err.msg);
+    if (g && h)
+        expect_same(g, h, "safetensors from memory");
+    CHECK(ug_st_open_mem(&f, bytes, n - 1, "mem", &err) == -1, "truncated buffer accepted");
+    ug_st_close(g);
+    ug_st_close(h);
+    free(bytes);
+}
+
+int main(void)
+{
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    test_fixtures();
+    test_write_read();
+    test_hostile_files();
+    test_hostile_pickles();
+    test_builder();
+    test_convert();
+    test_translate();
+    char path[512];
+    in_tmp(path, sizeof path, "stderr.txt");
+    unlink(path);
+    rmdir(tmpdir);
+    return check_summary();
+}
