@@ -509,6 +509,8 @@ static void test_cam(void)
 }
 
 /* ---- spectral normalisation ---- */
+
+static double sn_work[4096]; /* rows + cols doubles for every test here */
 typedef struct {
     int rows, cols;
     float *u, *v;
@@ -518,7 +520,7 @@ typedef struct {
 static void sn_fwd(fd_case *c, float *out)
 {
     sn_data *s = c->data;
-    s->sigma = ug_spectral_norm_forward(out, s->u, s->v, c->x[0], s->rows, s->cols, 0);
+    s->sigma = ug_spectral_norm_forward(out, s->u, s->v, c->x[0], s->rows, s->cols, 0, sn_work);
 }
 static void sn_bwd(fd_case *c, const float *dout, int acc)
 {
@@ -543,13 +545,13 @@ static void test_spectral(void)
     float u[2] = {1, 0}, v[3] = {0, 0, 0}, wsn[6];
     float sigma = 0;
     for (int it = 0; it < 50; it++)
-        sigma = ug_spectral_norm_forward(wsn, u, v, w, 2, 3, 1);
+        sigma = ug_spectral_norm_forward(wsn, u, v, w, 2, 3, 1, sn_work);
     CHECK(fabsf(sigma - 3.0f) < 1e-5f, "spectral sigma %g, want 3", sigma);
     CHECK(fabs(norm2(u, 2) - 1) < 1e-6 && fabs(norm2(v, 3) - 1) < 1e-6, "u, v unit length");
     CHECK(fabsf(wsn[0] - 2.0f / sigma) < 1e-7f, "w_sn = w / sigma");
     /* Without update u and v stay as they are. */
     float u0[2] = {u[0], u[1]};
-    const float s2 = ug_spectral_norm_forward(wsn, u, v, w, 2, 3, 0);
+    const float s2 = ug_spectral_norm_forward(wsn, u, v, w, 2, 3, 0, sn_work);
     CHECK(u[0] == u0[0] && u[1] == u0[1] && s2 == sigma, "no update in eval mode");
 
     /* One iteration from a known u, checked by hand: u = (1, 0):
@@ -557,14 +559,14 @@ static void test_spectral(void)
      * sigma = u . W v = (25 + 16) / sqrt(5 * 41) = sqrt(41 / 5). */
     u[0] = 1;
     u[1] = 0;
-    sigma = ug_spectral_norm_forward(wsn, u, v, w, 2, 3, 1);
+    sigma = ug_spectral_norm_forward(wsn, u, v, w, 2, 3, 1, sn_work);
     CHECK(fabsf(sigma - sqrtf(41.0f / 5)) < 1e-6f, "one power iteration sigma %g", sigma);
     CHECK(fabsf(v[0] - 2 / sqrtf(5)) < 1e-6f && fabsf(u[1] - 4 / sqrtf(41)) < 1e-6f,
           "one power iteration u, v");
 
     /* A zero u normalises to zero, not NaN (eps 1e-12). */
     float uz[2] = {0, 0}, vz[3] = {1, 1, 1};
-    ug_spectral_norm_forward(NULL, uz, vz, w, 2, 3, 1);
+    ug_spectral_norm_forward(NULL, uz, vz, w, 2, 3, 1, sn_work);
     CHECK(vz[0] == 0 && vz[1] == 0 && vz[2] == 0, "normalize of zero is zero");
 
     /* Gradient through sigma, u and v fixed after a few iterations. */
@@ -574,7 +576,7 @@ static void test_spectral(void)
     fill_uniform(wr, (size_t)rows * cols, -1, 1);
     fill_uniform(s.u, rows, -1, 1);
     for (int it = 0; it < 3; it++)
-        ug_spectral_norm_forward(out, s.u, s.v, wr, rows, cols, 1);
+        ug_spectral_norm_forward(out, s.u, s.v, wr, rows, cols, 1, sn_work);
     fd_case c = {.name = "spectral", .forward = sn_fwd, .backward = sn_bwd, .nvar = 1,
                  .x = {wr}, .nx = {(size_t)rows * cols}, .is_param = {1},
                  .nout = (size_t)rows * cols, .eps = 1e-3f, .data = &s};
@@ -583,6 +585,37 @@ static void test_spectral(void)
     free(s.v);
     free(wr);
     free(out);
+
+    /* A wide matrix (several column blocks of W^T u, a ragged last one)
+     * against the power iteration written out plainly in double. */
+    const int R = 9, C = 700;
+    float *wb = alloc((size_t)R * C), *ub = alloc(R), *vb = alloc(C);
+    double *tv = calloc(C, sizeof *tv), tu[9], ssv = 0, ssu = 0, sig = 0;
+    fill_uniform(wb, (size_t)R * C, -1, 1);
+    fill_uniform(ub, R, -1, 1);
+    for (int c2 = 0; c2 < C; c2++) {
+        for (int r = 0; r < R; r++)
+            tv[c2] += (double)wb[(size_t)r * C + c2] * ub[r];
+        ssv += tv[c2] * tv[c2];
+    }
+    for (int r = 0; r < R; r++) {
+        tu[r] = 0;
+        for (int c2 = 0; c2 < C; c2++)
+            tu[r] += (double)wb[(size_t)r * C + c2] * (float)(tv[c2] / sqrt(ssv));
+        ssu += tu[r] * tu[r];
+    }
+    for (int r = 0; r < R; r++)
+        sig += (double)(float)(tu[r] / sqrt(ssu)) * tu[r];
+    const float sb = ug_spectral_norm_forward(NULL, ub, vb, wb, R, C, 1, sn_work);
+    double dv = 0;
+    for (int c2 = 0; c2 < C; c2++)
+        dv = fmax(dv, fabs(vb[c2] - tv[c2] / sqrt(ssv)));
+    CHECK(dv < 1e-7 && fabs(sb - sig) < 1e-5 * fabs(sig), "wide spectral norm: v off by %g, "
+          "sigma %g vs %g", dv, sb, sig);
+    free(wb);
+    free(ub);
+    free(vb);
+    free(tv);
 }
 
 /* ---- losses ---- */

@@ -118,10 +118,13 @@ void ug_add_backward(float *da, float *db, const float *dout, size_t n, int acc_
  * with one power iteration and eps 1e-12. w is rows x cols (weight_orig
  * reshaped to out x in*kh*kw), u has rows, v has cols.
  * update != 0 (training mode): v = normalize(w^T u), u = normalize(w v),
- * written back to u and v. Then sigma = u . (w v) and w_sn = w / sigma.
- * Returns sigma. */
+ * written back to u and v. Then sigma = u . (w v) and w_sn = w / sigma
+ * (skipped when w_sn is NULL). Returns sigma. work: rows + cols doubles of
+ * the caller's (nothing is allocated). */
 float ug_spectral_norm_forward(float *w_sn, float *u, float *v, const float *w, int rows, int cols,
-                               int update);
+                               int update, double *work);
+/* w_sn[i] = w[i] / sigma over n floats (what the forward writes). */
+void ug_spectral_norm_apply(float *w_sn, const float *w, float sigma, size_t n);
 /* Gradient through sigma with u, v constant:
  * dw += dw_sn / sigma - (sum(dw_sn * w) / sigma^2) * u v^T. */
 void ug_spectral_norm_backward(float *dw, const float *dw_sn, const float *w, const float *u,

@@ -4,7 +4,6 @@
 #include "kernels/kernels.h"
 
 #include <math.h>
-#include <stdlib.h>
 
 /* torch.nn.functional.normalize: x / max(||x||, eps), eps = 1e-12. */
 static void normalize_into(float *dst, const double *x, int n)
@@ -19,7 +18,7 @@ static void normalize_into(float *dst, const double *x, int n)
         dst[i] = (float)(x[i] / norm);
 }
 
-/* y = W v (rows), in double. */
+/* y = W v (rows), in double, one row per iteration (fixed order per row). */
 static void matvec(double *y, const float *w, const float *v, int rows, int cols)
 {
 #pragma omp parallel for schedule(static)
@@ -32,49 +31,57 @@ static void matvec(double *y, const float *w, const float *v, int rows, int cols
     }
 }
 
-/* y = W^T u (cols), in double. */
+#define COL_BLOCK 256
+
+/* y = W^T u (cols), in double: each column summed over the rows in order, a
+ * block of columns per iteration so that rows are read in contiguous runs. */
 static void matvec_t(double *y, const float *w, const float *u, int rows, int cols)
 {
+    const int nblocks = (cols + COL_BLOCK - 1) / COL_BLOCK;
 #pragma omp parallel for schedule(static)
-    for (int c = 0; c < cols; c++) {
-        double s = 0;
-        for (int r = 0; r < rows; r++)
-            s += (double)w[(size_t)r * cols + c] * u[r];
-        y[c] = s;
+    for (int bl = 0; bl < nblocks; bl++) {
+        const int c0 = bl * COL_BLOCK, nc = cols - c0 < COL_BLOCK ? cols - c0 : COL_BLOCK;
+        double acc[COL_BLOCK];
+        for (int c = 0; c < nc; c++)
+            acc[c] = 0;
+        for (int r = 0; r < rows; r++) {
+            const float *row = w + (size_t)r * cols + c0;
+            const double ur = u[r];
+            for (int c = 0; c < nc; c++)
+                acc[c] += (double)row[c] * ur;
+        }
+        for (int c = 0; c < nc; c++)
+            y[c0 + c] = acc[c];
     }
 }
 
 float ug_spectral_norm_forward(float *w_sn, float *u, float *v, const float *w, int rows, int cols,
-                               int update)
+                               int update, double *work)
 {
-    double *tv = malloc(sizeof(double) * (size_t)cols);
-    double *tu = malloc(sizeof(double) * (size_t)rows);
-    if (!tv || !tu) { /* out of memory: a NaN sigma makes the failure visible */
-        free(tv);
-        free(tu);
-        return NAN;
-    }
+    double *tu = work, *tv = work + rows;
     if (update) {
         matvec_t(tv, w, u, rows, cols);
         normalize_into(v, tv, cols);
-        matvec(tu, w, v, rows, cols);
-        normalize_into(u, tu, rows);
     }
+    /* W v with the (new) v: normalised into the new u, and the same
+     * product gives sigma (torch computes it twice; the values are equal). */
     matvec(tu, w, v, rows, cols);
+    if (update)
+        normalize_into(u, tu, rows);
     double s = 0;
     for (int r = 0; r < rows; r++)
         s += u[r] * tu[r];
-    free(tv);
-    free(tu);
-
     const float sigma = (float)s;
-    if (w_sn) {
-        const size_t n = (size_t)rows * cols;
-#pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < n; i++)
-            w_sn[i] = w[i] / sigma;
-    }
+    if (w_sn)
+        ug_spectral_norm_apply(w_sn, w, sigma, (size_t)rows * cols);
     return sigma;
+}
+
+void ug_spectral_norm_apply(float *w_sn, const float *w, float sigma, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        w_sn[i] = w[i] / sigma;
 }
 
 /* W_sn = W / sigma with sigma = u^T W v, so

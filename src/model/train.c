@@ -144,6 +144,19 @@ static int fwd(step_ctx *s, ug_tape *tape, int net, const float *x, int sn_updat
     return s->failed ? -1 : 0;
 }
 
+/* A generator call that no backward pass goes through (the D phase's fakes):
+ * only its outputs are kept, dead activations are recycled. */
+static int fwd_nograd(step_ctx *s, ug_tape *tape, int net, const float *x)
+{
+    if (s->failed)
+        return -1;
+    ug_model *m = s->t->m;
+    if (ug_tape_forward_nograd(tape, m->k, s->a, &m->net[net], x, s->t->tc.batch_size, 0,
+                               s->err) < 0)
+        s->failed = 1;
+    return s->failed ? -1 : 0;
+}
+
 static float *grad_of(step_ctx *s, ug_tape *tape, int node)
 {
     float *g = s->failed ? NULL : ug_tape_grad(tape, s->a, node);
@@ -235,8 +248,8 @@ static void discriminator_update(step_ctx *s, const float *real_A, const float *
     ug_tape gab, gba, d[8];
     for (int i = UG_DIS_GA; i < UG_N_NETS; i++)
         ug_net_zero_grad(&nets[i]);
-    fwd(s, &gab, UG_GEN_A2B, real_A, 0);
-    fwd(s, &gba, UG_GEN_B2A, real_B, 0);
+    fwd_nograd(s, &gab, UG_GEN_A2B, real_A);
+    fwd_nograd(s, &gba, UG_GEN_B2A, real_B);
     if (s->failed)
         return;
     const float *fake_A2B = gab.out[nets[UG_GEN_A2B].out_main];

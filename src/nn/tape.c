@@ -8,8 +8,7 @@
 /* ---- profiling ---- */
 
 #define PROF_MAX 512
-#define PROF_SN_FWD 100 /* pseudo-ops: spectral norm forward and backward */
-#define PROF_SN_BWD 101
+#define PROF_SN_FWD 100 /* pseudo-op: the spectral norms of a call (their backward is in the node) */
 
 typedef struct {
     int op, C, H, W, inC, inH, k, stride;
@@ -74,9 +73,7 @@ void ug_tape_profile_print(FILE *f)
             "calls", "bwd s", "calls", "share");
     for (int i = 0; i < prof_n; i++) {
         const prof_entry *e = &prof[i];
-        const char *name = e->op == PROF_SN_FWD   ? "sn_fwd"
-                           : e->op == PROF_SN_BWD ? "sn_bwd"
-                                                  : names[e->op];
+        const char *name = e->op == PROF_SN_FWD ? "sn_fwd" : names[e->op];
         char shape[64];
         snprintf(shape, sizeof shape, "%dx%d -> %dx%d k%d/%d", e->inC, e->inH, e->C, e->H, e->k,
                  e->stride);
@@ -89,9 +86,23 @@ void ug_tape_profile_print(FILE *f)
 
 static size_t node_numel(const ug_tape *t, int i) { return ug_tape_numel(t, i); }
 
-static const float *param_or_eff(const ug_tape *t, int p)
+/* The weight a node uses: the parameter itself, or for a spectrally
+ * normalised one W / sigma of this call, computed into the context's scratch
+ * (so no call keeps a weight-sized copy; extra > 0 reserves that many more
+ * floats after it, returned in *extra_out). NULL when out of memory. */
+static const float *weight_for(const ug_tape *t, ug_kctx *k, int p, size_t extra,
+                               float **extra_out)
 {
-    return t->w_eff[p] ? t->w_eff[p] : ug_param_data(t->net, p);
+    const ug_param *pp = &t->net->params[p];
+    if (!t->sn_uv[p])
+        return ug_param_data(t->net, p);
+    float *w = ug_kctx_scratch(k, pp->numel + extra);
+    if (!w)
+        return NULL;
+    ug_spectral_norm_apply(w, ug_param_data(t->net, p), t->sigma[p], pp->numel);
+    if (extra_out)
+        *extra_out = w + pp->numel;
+    return w;
 }
 
 static int oom(ug_error *err) { return ug_fail(err, "out of memory for activations"); }
@@ -107,12 +118,12 @@ static int spectral_norms(ug_tape *t, ug_arena *a, int update, ug_error *err)
             continue;
         int rows = (int)pp->shape[0], cols = (int)(pp->numel / (size_t)rows);
         float *u = ug_param_data(net, pp->sn_u), *v = ug_param_data(net, pp->sn_v);
-        t->w_eff[p] = ug_arena_floats(a, pp->numel);
         t->sn_uv[p] = ug_arena_floats(a, (size_t)rows + (size_t)cols);
-        if (!t->w_eff[p] || !t->sn_uv[p])
+        double *work = ug_arena_alloc(a, ((size_t)rows + (size_t)cols) * sizeof(double));
+        if (!t->sn_uv[p] || !work)
             return oom(err);
-        t->sigma[p] = ug_spectral_norm_forward(t->w_eff[p], u, v, ug_param_data(net, p), rows,
-                                               cols, update);
+        t->sigma[p] = ug_spectral_norm_forward(NULL, u, v, ug_param_data(net, p), rows, cols,
+                                               update, work);
         memcpy(t->sn_uv[p], u, (size_t)rows * sizeof(float));
         memcpy(t->sn_uv[p] + rows, v, (size_t)cols * sizeof(float));
     }
@@ -130,17 +141,13 @@ static int tape_alloc(ug_tape *t, ug_arena *a, ug_net *net, int N)
     t->out = ug_arena_alloc(a, nn * sizeof *t->out);
     t->aux = ug_arena_alloc(a, nn * sizeof *t->aux);
     t->grad = ug_arena_alloc(a, nn * sizeof *t->grad);
-    t->w_eff = ug_arena_alloc(a, np * sizeof *t->w_eff);
     t->sn_uv = ug_arena_alloc(a, np * sizeof *t->sn_uv);
-    t->dw_eff = ug_arena_alloc(a, np * sizeof *t->dw_eff);
     t->sigma = ug_arena_floats(a, np);
-    if (!t->out || !t->aux || !t->grad || !t->w_eff || !t->sn_uv || !t->dw_eff || !t->sigma)
+    if (!t->out || !t->aux || !t->grad || !t->sn_uv || !t->sigma)
         return -1;
     memset(t->aux, 0, nn * sizeof *t->aux);
     memset(t->grad, 0, nn * sizeof *t->grad);
-    memset(t->w_eff, 0, np * sizeof *t->w_eff);
     memset(t->sn_uv, 0, np * sizeof *t->sn_uv);
-    memset(t->dw_eff, 0, np * sizeof *t->dw_eff);
     return 0;
 }
 
@@ -162,7 +169,8 @@ static int forward_node(ug_tape *t, ug_kctx *k, ug_arena *a, int i, ug_error *er
     case OP_CONV: {
         ug_conv_shape s = {N, x->C, x->H, x->W, nd->C, nd->k, nd->stride};
         const float *b = nd->p[1] >= 0 ? ug_param_data(net, nd->p[1]) : NULL;
-        return ug_conv_forward(k, out, xin, param_or_eff(t, nd->p[0]), b, &s, err);
+        const float *w = weight_for(t, k, nd->p[0], 0, NULL);
+        return w ? ug_conv_forward(k, out, xin, w, b, &s, err) : oom(err);
     }
     case OP_INORM: {
         float *stats = ug_arena_floats(a, 2 * (size_t)N * nd->C);
@@ -209,8 +217,9 @@ static int forward_node(ug_tape *t, ug_kctx *k, ug_arena *a, int i, ug_error *er
     }
     case OP_LINEAR: {
         const float *b = nd->p[1] >= 0 ? ug_param_data(net, nd->p[1]) : NULL;
-        return ug_linear_forward(k, out, xin, param_or_eff(t, nd->p[0]), b, N,
-                                 x->C * x->H * x->W, nd->C, err);
+        const float *w = weight_for(t, k, nd->p[0], 0, NULL);
+        return w ? ug_linear_forward(k, out, xin, w, b, N, x->C * x->H * x->W, nd->C, err)
+                 : oom(err);
     }
     case OP_SCALE:
         ug_scale_channels_forward(out, xin, ug_param_data(net, nd->p[0]), N, x->C, HW);
@@ -370,20 +379,44 @@ static float *din_for(bctx *b, int j, int *acc)
     return b->t->grad[j];
 }
 
-/* The gradient buffer for parameter p: the spectrally normalised weight's
- * own (folded back into weight_orig at the end) or the network's. */
-static float *dparam_for(bctx *b, int p, int use_eff)
+/* The weight of a conv or linear node for its backward pass, and where its
+ * gradient goes: the parameter's own gradient, or for a spectrally normalised
+ * weight a zeroed scratch buffer (*dw_sn) that fold_sn() then folds into
+ * weight_orig's gradient through sigma. */
+static const float *weight_and_grad(bctx *b, ug_kctx *k, int p, int param_grads, float **dw,
+                                    float **dw_sn)
 {
     ug_tape *t = b->t;
-    if (use_eff && t->w_eff[p]) {
-        if (!t->dw_eff[p]) {
-            t->dw_eff[p] = ug_arena_zeros(b->a, t->net->params[p].numel);
-            if (!t->dw_eff[p])
-                b->failed = 1;
-        }
-        return t->dw_eff[p];
+    const ug_param *pp = &t->net->params[p];
+    *dw = NULL;
+    *dw_sn = NULL;
+    const int sn = t->sn_uv[p] != NULL;
+    const int need_dw_sn = sn && param_grads;
+    const float *w = weight_for(t, k, p, need_dw_sn ? pp->numel : 0, need_dw_sn ? dw_sn : NULL);
+    if (!w) {
+        b->failed = 1;
+        return NULL;
     }
-    return ug_param_grad(t->net, p);
+    if (param_grads) {
+        if (sn) {
+            memset(*dw_sn, 0, pp->numel * sizeof(float));
+            *dw = *dw_sn;
+        } else {
+            *dw = ug_param_grad(t->net, p);
+        }
+    }
+    return w;
+}
+
+/* weight_orig's gradient from the spectrally normalised weight's (this
+ * call's sigma, u and v). */
+static void fold_sn(ug_tape *t, int p, const float *dw_sn)
+{
+    const ug_net *net = t->net;
+    const ug_param *pp = &net->params[p];
+    int rows = (int)pp->shape[0], cols = (int)(pp->numel / (size_t)rows);
+    ug_spectral_norm_backward(ug_param_grad(net, p), dw_sn, ug_param_data(net, p), t->sn_uv[p],
+                              t->sn_uv[p] + rows, t->sigma[p], rows, cols);
 }
 
 static int backward_node(bctx *b, ug_kctx *k, int i, int param_grads, ug_error *err)
@@ -409,13 +442,20 @@ static int backward_node(bctx *b, ug_kctx *k, int i, int param_grads, ug_error *
     case OP_CONV: {
         ug_conv_shape s = {N, x->C, x->H, x->W, nd->C, nd->k, nd->stride};
         float *din = din_for(b, j, &acc);
-        float *dw = param_grads ? dparam_for(b, nd->p[0], 1) : NULL;
-        float *db = param_grads && nd->p[1] >= 0 ? dparam_for(b, nd->p[1], 0) : NULL;
+        float *db = param_grads && nd->p[1] >= 0 ? ug_param_grad(net, nd->p[1]) : NULL;
         if (b->failed)
             return oom(err);
-        if (!din && !dw && !db)
+        if (!din && !param_grads)
             break;
-        return ug_conv_backward(k, din, dw, db, g, xin, param_or_eff(t, nd->p[0]), &s, acc, err);
+        float *dw, *dw_sn;
+        const float *w = weight_and_grad(b, k, nd->p[0], param_grads, &dw, &dw_sn);
+        if (!w)
+            return oom(err);
+        if (ug_conv_backward(k, din, dw, db, g, xin, w, &s, acc, err) < 0)
+            return -1;
+        if (dw_sn)
+            fold_sn(t, nd->p[0], dw_sn);
+        break;
     }
     case OP_INORM: {
         const float *stats = t->aux[i];
@@ -483,12 +523,19 @@ static int backward_node(bctx *b, ug_kctx *k, int i, int param_grads, ug_error *
     }
     case OP_LINEAR: {
         float *din = din_for(b, j, &acc);
-        float *dw = param_grads ? dparam_for(b, nd->p[0], 1) : NULL;
-        float *db = param_grads && nd->p[1] >= 0 ? dparam_for(b, nd->p[1], 0) : NULL;
+        float *db = param_grads && nd->p[1] >= 0 ? ug_param_grad(net, nd->p[1]) : NULL;
         if (b->failed)
             return oom(err);
-        return ug_linear_backward(k, din, dw, db, g, xin, param_or_eff(t, nd->p[0]), N,
-                                  x->C * x->H * x->W, nd->C, acc, err);
+        float *dw, *dw_sn;
+        const float *w = weight_and_grad(b, k, nd->p[0], param_grads, &dw, &dw_sn);
+        if (!w)
+            return oom(err);
+        if (ug_linear_backward(k, din, dw, db, g, xin, w, N, x->C * x->H * x->W, nd->C, acc,
+                               err) < 0)
+            return -1;
+        if (dw_sn)
+            fold_sn(t, nd->p[0], dw_sn);
+        break;
     }
     case OP_SCALE: {
         float *din = din_for(b, j, &acc);
@@ -534,18 +581,5 @@ int ug_tape_backward(ug_tape *t, ug_kctx *k, ug_arena *a, int param_grads, int i
         if (prof_on)
             prof_add(t->net, t->net->nodes[i].op, i, now_s() - t0, 1);
     }
-    double t0 = prof_on ? now_s() : 0;
-    /* Fold the gradients of the spectrally normalised weights into weight_orig. */
-    ug_net *net = t->net;
-    for (int p = 0; p < net->n_params; p++) {
-        if (!t->dw_eff[p])
-            continue;
-        const ug_param *pp = &net->params[p];
-        int rows = (int)pp->shape[0], cols = (int)(pp->numel / (size_t)rows);
-        ug_spectral_norm_backward(ug_param_grad(net, p), t->dw_eff[p], ug_param_data(net, p),
-                                  t->sn_uv[p], t->sn_uv[p] + rows, t->sigma[p], rows, cols);
-    }
-    if (prof_on)
-        prof_add(net, PROF_SN_BWD, -1, now_s() - t0, 1);
     return 0;
 }

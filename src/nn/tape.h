@@ -1,7 +1,6 @@
 /* One forward call of a network, recorded so that it can be run backward:
  * every node's output, what the backward pass needs (normalisation statistics,
- * max-pool positions), and the spectrally normalised weights with the u, v
- * this call used. Everything lives in the caller's arena, so a training step
+ * max-pool positions), and the sigma, u, v of the spectral norms of this call. Everything lives in the caller's arena, so a training step
  * allocates nothing once the arena has grown to its size.
  *
  * Backward: seed the gradient of an output with ug_tape_grad() (losses
@@ -22,10 +21,10 @@ typedef struct ug_tape {
     float **out;        /* per node: output, N x C x H x W */
     void **aux;         /* per node: saved statistics or positions */
     float **grad;       /* per node: gradient of the output, NULL until written */
-    float **w_eff;      /* per parameter: spectrally normalised weight, or NULL */
-    float **sn_uv;      /* per parameter: copy of u then v as this call used them */
+    float **sn_uv;      /* per spectrally normalised parameter: u then v as this call
+                           used them (NULL for the others); W / sigma itself is
+                           recomputed where needed, never stored */
     float *sigma;       /* per parameter */
-    float **dw_eff;     /* per parameter: gradient of w_eff */
 } ug_tape;
 
 /* Runs the network on input (N x 3 x H x W, H = W = the size it was built for).
