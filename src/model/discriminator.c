@@ -41,16 +41,10 @@ static void build_graph(ug_builder *b, int n_layers, int img)
         x = ug_b_conv(b, x, w, bias, 4, j < n_layers - 2 ? 2 : 1);
         x = ug_b_unary(b, OP_LRELU, x);
     }
-    /* CAM. The logits use the spectrally normalised weights, the re-weighting
-     * the raw weight_orig: the release's quirk (OP_SCALE reads raw weights). */
-    int gap_w = ug_b_find(b, "gap_fc.weight_orig"), gmp_w = ug_b_find(b, "gmp_fc.weight_orig");
-    int gap_logit = ug_b_linear(b, ug_b_pool(b, OP_GAP, x), gap_w, -1);
-    int gmp_logit = ug_b_linear(b, ug_b_pool(b, OP_GMP, x), gmp_w, -1);
-    net->out_cam = ug_b_concat(b, gap_logit, gmp_logit);
-    x = ug_b_concat(b, ug_b_scale(b, x, gap_w), ug_b_scale(b, x, gmp_w));
-    x = ug_b_conv(b, x, ug_b_find(b, "conv1x1.weight"), ug_b_find(b, "conv1x1.bias"), 1, 1);
-    x = ug_b_unary(b, OP_LRELU, x);
-    net->out_heatmap = ug_b_chsum(b, x);
+    /* CAM attention: logits from the spectrally normalised gap_fc/gmp_fc,
+     * re-weighting with their raw weight_orig (the release's quirk). */
+    x = ug_b_cam(b, x, ug_b_find(b, "gap_fc.weight_orig"), ug_b_find(b, "gmp_fc.weight_orig"),
+                 ug_b_find(b, "conv1x1.weight"), ug_b_find(b, "conv1x1.bias"), OP_LRELU);
     x = ug_b_pad(b, x, 1);
     net->out_main = ug_b_conv(b, x, ug_b_find(b, "conv.weight_orig"), -1, 4, 1);
 }

@@ -95,16 +95,9 @@ static void build_graph(ug_builder *b, int n_res, int img, int light)
         x = ug_b_add(b, x, r);
     }
 
-    /* CAM: the pooled features give the logits, and the same weights
-     * re-weight the feature maps. */
-    int gap_w = ug_b_find(b, "gap_fc.weight"), gmp_w = ug_b_find(b, "gmp_fc.weight");
-    int gap_logit = ug_b_linear(b, ug_b_pool(b, OP_GAP, x), gap_w, -1);
-    int gmp_logit = ug_b_linear(b, ug_b_pool(b, OP_GMP, x), gmp_w, -1);
-    net->out_cam = ug_b_concat(b, gap_logit, gmp_logit);
-    x = ug_b_concat(b, ug_b_scale(b, x, gap_w), ug_b_scale(b, x, gmp_w));
-    x = ug_b_conv(b, x, ug_b_find(b, "conv1x1.weight"), ug_b_find(b, "conv1x1.bias"), 1, 1);
-    x = ug_b_unary(b, OP_RELU, x);
-    net->out_heatmap = ug_b_chsum(b, x);
+    /* CAM attention. */
+    x = ug_b_cam(b, x, ug_b_find(b, "gap_fc.weight"), ug_b_find(b, "gmp_fc.weight"),
+                 ug_b_find(b, "conv1x1.weight"), ug_b_find(b, "conv1x1.bias"), OP_RELU);
 
     /* gamma and beta of every adaILN, from one MLP. */
     int h = light ? ug_b_pool(b, OP_GAP, x) : x;

@@ -152,6 +152,17 @@ int ug_b_add(ug_builder *b, int x, int y)
     return i;
 }
 
+int ug_b_cam(ug_builder *b, int x, int gap_w, int gmp_w, int conv_w, int conv_b, ug_op act)
+{
+    int gap_logit = ug_b_linear(b, ug_b_pool(b, OP_GAP, x), gap_w, -1);
+    int gmp_logit = ug_b_linear(b, ug_b_pool(b, OP_GMP, x), gmp_w, -1);
+    b->net->out_cam = ug_b_concat(b, gap_logit, gmp_logit);
+    x = ug_b_concat(b, ug_b_scale(b, x, gap_w), ug_b_scale(b, x, gmp_w));
+    x = ug_b_unary(b, act, ug_b_conv(b, x, conv_w, conv_b, 1, 1));
+    b->net->out_heatmap = ug_b_chsum(b, x);
+    return x;
+}
+
 int ug_b_param(ug_builder *b, const char *name, int ndim, const int64_t *shape)
 {
     int i = ug_net_add_param(b->net, name, UG_TRAINABLE, ndim, shape);

@@ -28,6 +28,15 @@ int ug_b_concat(ug_builder *b, int x, int y);
 int ug_b_chsum(ug_builder *b, int x);
 int ug_b_add(ug_builder *b, int x, int y);
 
+/* The CAM attention block shared by generator and discriminator: the pooled
+ * features of x through gap_w and gmp_w give the cam logits (net->out_cam);
+ * the feature maps re-weighted by the same weights, concatenated, through
+ * conv1x1 (conv_w, conv_b) and the activation act give the result, whose
+ * channel sum is the heatmap (net->out_heatmap). OP_LINEAR uses a spectrally
+ * normalised weight where there is one, OP_SCALE always the raw one: the
+ * release's discriminator quirk. */
+int ug_b_cam(ug_builder *b, int x, int gap_w, int gmp_w, int conv_w, int conv_b, ug_op act);
+
 /* Parameter registration that reports failure through the builder. */
 int ug_b_param(ug_builder *b, const char *name, int ndim, const int64_t *shape);
 int ug_b_sn_param(ug_builder *b, const char *name, int ndim, const int64_t *shape);
