@@ -98,6 +98,32 @@ static void test_matches_reference(const char *model, const ug_st_file *f)
     CHECK(run(args, msg, sizeof msg) == 0, "B2A failed: %s", msg);
 }
 
+/* A folder in, a folder out with the same relative paths as PNG; a bad
+ * file is reported, the others still translated, and the exit is non-zero. */
+static void test_folder(const char *model)
+{
+    char args[2048], msg[4096], p[512];
+    snprintf(args, sizeof args, "cp -r %s %s/in && echo broken > %s/in/trainA/zz_bad.jpg", SAMPLE,
+             dir, dir);
+    CHECK(system(args) == 0, "copy the samples");
+    snprintf(args, sizeof args, "translate --model %s --input %s/in --output %s/out --cam %s/cam",
+             model, dir, dir, dir);
+    int rc = run(args, msg, sizeof msg);
+    CHECK(rc == 1, "folder with a bad file: exit %d: %s", rc, msg);
+    CHECK(strstr(msg, "zz_bad.jpg") != NULL, "bad file not named: %s", msg);
+    const char *rel[4] = {"testA/female_2321", "testB/3414", "trainA/female_222", "trainB/0006"};
+    for (int i = 0; i < 4; i++) {
+        ug_image img = {0};
+        ug_error err;
+        snprintf(p, sizeof p, "%s/out/%s.png", dir, rel[i]);
+        CHECK(ug_image_load(&img, p, &err) == 0 && img.w == 96, "%s", err.msg);
+        ug_image_free(&img);
+        snprintf(p, sizeof p, "%s/cam/%s.png", dir, rel[i]);
+        CHECK(ug_image_load(&img, p, &err) == 0 && img.w == 96, "%s", err.msg);
+        ug_image_free(&img);
+    }
+}
+
 static void expect_error(const char *args, const char *needle)
 {
     char msg[1024];
@@ -120,6 +146,7 @@ int main(void)
     CHECK(write_fixture_model(model, &f) == 0, "could not write the fixture model");
     if (f)
         test_matches_reference(model, f);
+    test_folder(model);
 
     snprintf(text, sizeof text, "%s/notanimage.png", dir);
     FILE *t = fopen(text, "w");

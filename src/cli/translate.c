@@ -1,59 +1,105 @@
-/* ugatit translate: one image through a trained generator, optionally with
- * its attention map. */
+/* ugatit translate: images through a trained generator, optionally with the
+ * attention map. The input is one image or a folder of them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/results.h"
+#include "core/error.h"
+#include "data/dataset.h"
 #include "io/image.h"
-#include "ugatit.h"
 
-/* Reads path, resizes it to size x size if needed (bilinear, as the release's
- * test transform), and returns the 3 x size x size tensor. */
-static int load_input(const char *path, int size, float *chw, ug_error *err)
+typedef struct translate_ctx {
+    ug_model *m;
+    ug_direction dir;
+    int S;
+    float *in, *out, *heat;
+} translate_ctx;
+
+/* One image: read, resize to the model's size (bilinear, as the release's
+ * test transform), translate, write out_path and, if cam_path, the heatmap. */
+static int translate_one(translate_ctx *c, const char *in_path, const char *out_path,
+                         const char *cam_path, ug_error *err)
 {
-    ug_image img = {0}, resized = {0};
-    if (ug_image_load(&img, path, err) < 0)
+    ug_image out = {0}, pic = {0};
+    int rc = -1;
+    if (ug_load_test_image(c->in, in_path, c->S, err) < 0 ||
+        ug_model_translate(c->m, c->dir, c->in, 1, c->out, NULL, c->heat, err) < 0)
         return -1;
-    const ug_image *use = &img;
-    if (img.w != size || img.h != size) {
-        if (ug_image_resize_bilinear(&resized, &img, size, size, err) < 0) {
-            ug_image_free(&img);
-            return -1;
-        }
-        use = &resized;
+    if (ug_tensor_to_image(&out, c->out, c->S, c->S) < 0) {
+        ug_fail(err, "%s: out of memory", out_path);
+        goto done;
     }
-    ug_image_to_tensor(chw, use);
-    ug_image_free(&img);
-    ug_image_free(&resized);
-    return 0;
+    if (ug_image_save_png(out_path, &out, err) < 0)
+        goto done;
+    if (cam_path && (ug_cam_image(&pic, c->heat, c->S / 4, c->S / 4, c->S, err) < 0 ||
+                     ug_image_save_png(cam_path, &pic, err) < 0))
+        goto done;
+    rc = 0;
+done:
+    ug_image_free(&out);
+    ug_image_free(&pic);
+    return rc;
 }
 
-static int save_tensor(const char *path, const float *chw, int size, ug_error *err)
+/* out_dir/REL with REL's extension replaced by .png, creating its folder. */
+static int output_path(char *out, size_t n, const char *out_dir, const char *rel, ug_error *err)
 {
-    ug_image out = {0};
-    if (ug_tensor_to_image(&out, chw, size, size) < 0)
-        return ug_fail(err, "%s: out of memory", path), -1;
-    int rc = ug_image_save_png(path, &out, err);
-    ug_image_free(&out);
+    const char *dot = strrchr(rel, '.');
+    size_t stem = dot ? (size_t)(dot - rel) : strlen(rel);
+    if (snprintf(out, n, "%s/%.*s.png", out_dir, (int)stem, rel) >= (int)n)
+        return ug_fail(err, "%s/%s: path too long", out_dir, rel);
+    char *slash = strrchr(out, '/');
+    *slash = 0;
+    int rc = ug_mkdirs(out, err);
+    *slash = '/';
     return rc;
+}
+
+/* Every image under in_dir; a file that fails is reported and passed over.
+ * Returns the number of failures, or -1 when nothing could start. */
+static int translate_folder(translate_ctx *c, const char *in_dir, const char *out_dir,
+                            const char *cam_dir, ug_error *err)
+{
+    ug_filelist list = {0};
+    if (ug_dataset_list(&list, in_dir, err) < 0)
+        return -1;
+    size_t skip = strlen(list.dir) + 1, failed = 0;
+    char out[UG_PATH_MAX], cam[UG_PATH_MAX];
+    for (size_t i = 0; i < list.n; i++) {
+        const char *rel = list.paths[i] + skip;
+        ug_error e;
+        if (output_path(out, sizeof out, out_dir, rel, &e) < 0 ||
+            (cam_dir && output_path(cam, sizeof cam, cam_dir, rel, &e) < 0) ||
+            translate_one(c, list.paths[i], out, cam_dir ? cam : NULL, &e) < 0) {
+            fprintf(stderr, "ugatit translate: %s\n", e.msg);
+            failed++;
+        }
+    }
+    printf("translated %zu of %zu images into %s\n", list.n - failed, list.n, out_dir);
+    ug_filelist_free(&list);
+    return (int)(failed > 0);
 }
 
 int cmd_translate(int argc, char **argv)
 {
     cli_opt o[] = {
-        {"model", "CKPT", "checkpoint (.safetensors)", NULL, 1},
-        {"input", "IMAGE", "input image (JPEG or PNG)", NULL, 1},
-        {"output", "OUT.png", "where to write the translated image", NULL, 1},
+        {"model", "CKPT", "checkpoint (.safetensors or the release's .pt)", NULL, 1},
+        {"input", "IMAGE|DIR", "input image (JPEG or PNG), or a folder of them", NULL, 1},
+        {"output", "OUT.png|DIR", "translated image, or a folder for a folder input", NULL, 1},
         {"direction", "A2B|B2A", "which generator to run", "A2B", 0},
         {"img_size", "N", "image side of a light model without metadata", "256", 0},
-        {"cam", "CAM.png", "also write the attention heatmap (JET colours)", NULL, 0},
+        {"cam", "CAM.png|DIR", "also write the attention heatmap (JET colours)", NULL, 0},
     };
     int n = sizeof o / sizeof o[0];
     int rc = cli_parse(argc, argv, o, n,
-                       "usage: ugatit translate --model CKPT --input IMAGE --output OUT.png "
-                       "[--direction A2B|B2A] [--img_size N] [--cam CAM.png]");
+                       "usage: ugatit translate --model CKPT --input IMAGE|DIR --output "
+                       "OUT.png|DIR [--direction A2B|B2A] [--img_size N] [--cam CAM.png|DIR]\n\n"
+                       "With a folder as input, every image under it is translated to the same "
+                       "relative path under the output folder, as PNG.");
     if (rc)
         return rc < 0 ? 2 : 0;
     long img_hint;
@@ -64,44 +110,42 @@ int cmd_translate(int argc, char **argv)
         fprintf(stderr, "ugatit translate: --direction must be A2B or B2A (got '%s')\n", dir);
         return 2;
     }
+    const char *input = cli_find(o, n, "input")->value, *output = cli_find(o, n, "output")->value;
+    const char *cam = cli_find(o, n, "cam")->value;
+    struct stat st;
+    int folder = stat(input, &st) == 0 && S_ISDIR(st.st_mode);
 
     ug_error err = {{0}};
-    ug_model *m = NULL;
-    float *in = NULL, *out = NULL, *heat = NULL;
+    translate_ctx c = {NULL, strcmp(dir, "B2A") == 0 ? UG_B2A : UG_A2B, 0, NULL, NULL, NULL};
     int status = 1;
-    if (ug_model_load(&m, cli_find(o, n, "model")->value, (int)img_hint, 0, &err) < 0)
+    if (ug_model_load(&c.m, cli_find(o, n, "model")->value, (int)img_hint, 0, &err) < 0)
         goto done;
-    int S = ug_model_config(m)->img_size;
-    size_t numel = (size_t)3 * S * S;
-    in = malloc(numel * sizeof *in);
-    out = malloc(numel * sizeof *out);
-    heat = malloc((size_t)(S / 4) * (S / 4) * sizeof *heat);
-    if (!in || !out || !heat) {
+    c.S = ug_model_config(c.m)->img_size;
+    size_t numel = (size_t)3 * c.S * c.S;
+    c.in = malloc(numel * sizeof *c.in);
+    c.out = malloc(numel * sizeof *c.out);
+    c.heat = malloc((size_t)(c.S / 4) * (c.S / 4) * sizeof *c.heat);
+    if (!c.in || !c.out || !c.heat) {
         ug_fail(&err, "out of memory");
         goto done;
     }
-    if (load_input(cli_find(o, n, "input")->value, S, in, &err) < 0 ||
-        ug_model_translate(m, strcmp(dir, "B2A") == 0 ? UG_B2A : UG_A2B, in, 1, out, NULL, heat,
-                           &err) < 0 ||
-        save_tensor(cli_find(o, n, "output")->value, out, S, &err) < 0)
-        goto done;
-    const char *cam = cli_find(o, n, "cam")->value;
-    if (cam) {
-        ug_image pic = {0};
-        if (ug_cam_image(&pic, heat, S / 4, S / 4, S, &err) < 0)
-            goto done;
-        rc = ug_image_save_png(cam, &pic, &err);
-        ug_image_free(&pic);
+    if (folder) {
+        rc = translate_folder(&c, input, output, cam, &err);
         if (rc < 0)
             goto done;
+        status = rc;
+        goto out;
     }
+    if (translate_one(&c, input, output, cam, &err) < 0)
+        goto done;
     status = 0;
 done:
     if (status)
         fprintf(stderr, "ugatit translate: %s\n", err.msg);
-    free(in);
-    free(out);
-    free(heat);
-    ug_model_free(m);
+out:
+    free(c.in);
+    free(c.out);
+    free(c.heat);
+    ug_model_free(c.m);
     return status;
 }
