@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cli.h"
 #include "io/image.h"
 #include "model/checkpoint.h"
 
@@ -22,18 +23,7 @@ static char dir[] = "/tmp/ugatit_test_train_XXXXXX";
 
 static int run(const char *args, char *out, size_t n)
 {
-    char cmd[4096], file[300];
-    snprintf(file, sizeof file, "%s/output.txt", dir);
-    snprintf(cmd, sizeof cmd, "%s %s >%s 2>&1", UGATIT_CLI, args, file);
-    int st = system(cmd);
-    out[0] = 0;
-    FILE *f = fopen(file, "r");
-    if (f) {
-        size_t got = fread(out, 1, n - 1, f);
-        out[got] = 0;
-        fclose(f);
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return run_cli(dir, args, 1, out, n);
 }
 
 static int exists(const char *path)

@@ -8,27 +8,16 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cli.h"
 #include "io/image.h"
 #include "model/checkpoint.h"
 
 static char dir[] = "/tmp/ugatit_test_translate_XXXXXX";
 #define SAMPLE UGATIT_SHARED "/data/selfie2anime-sample"
 
-/* Runs the program with args; returns its exit status, stderr in err_out. */
-static int run(const char *args, char *err_out, size_t n)
+static int run(const char *args, char *out, size_t n)
 {
-    char cmd[2048], errfile[300];
-    snprintf(errfile, sizeof errfile, "%s/stderr.txt", dir);
-    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>%s", UGATIT_CLI, args, errfile);
-    int st = system(cmd);
-    err_out[0] = 0;
-    FILE *f = fopen(errfile, "r");
-    if (f) {
-        size_t got = fread(err_out, 1, n - 1, f);
-        err_out[got] = 0;
-        fclose(f);
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return run_cli(dir, args, 0, out, n);
 }
 
 /* The light96 fixture's initial weights as a checkpoint. */
