@@ -1,0 +1,114 @@
+"""Driver of bench/run.sh: runs the rows, ours (build/bench/ugatit_bench) and PyTorch's
+(bench/bench_torch.py) alternately, one process per run, and prints a Markdown table.
+
+Each run reports its median over its repetitions (after a warm-up); a row's time is the median
+of its runs' medians, and its peak RSS the largest of its runs'. GFLOP/s is our convolution and
+linear FLOPs per repetition (counted by the kernels, the same work PyTorch does less its extra
+backward through the D phase's generators) over our median time; "% of peak" compares that
+with the FP32 FMA peak that bench/fma_peak measures first.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# name: (mode, img, ch, light, reps, torch mem limit in GB or 0)
+ROWS = {
+    'infer-light': ('infer', 256, 64, 1, 5, 0),
+    'infer-full': ('infer', 256, 64, 0, 5, 0),
+    'train-128': ('train', 128, 32, 1, 3, 0),
+    'train-256': ('train', 256, 64, 1, 2, 0),
+    'train-full': ('train', 256, 64, 0, 1, 21),
+}
+
+
+def parse(line):
+    return dict(kv.split('=', 1) for kv in line.split() if '=' in kv)
+
+
+def run(cmd):
+    p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = [l for l in p.stdout.splitlines() if l.startswith('impl=')]
+    if p.returncode != 0 or not lines:
+        return {'status': 'failed (rc %d): %s' % (p.returncode, p.stderr.strip()[-200:])}, p.stderr
+    return parse(lines[-1]), p.stderr
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--build', default='build-bench')
+    ap.add_argument('--rows', default=','.join(ROWS))
+    ap.add_argument('--rounds', type=int, default=2)
+    ap.add_argument('--quick', action='store_true')
+    ap.add_argument('--profile', action='store_true')
+    ap.add_argument('--no-torch', action='store_true')
+    a = ap.parse_args()
+    rounds = 1 if a.quick else a.rounds
+
+    fma = subprocess.run([os.path.join(ROOT, a.build, 'bench', 'fma_peak')], stdout=subprocess.PIPE,
+                         text=True).stdout
+    peak_gflops = float(parse(fma).get('gflops', 'nan'))
+    print('FP32 FMA peak (bench/fma_peak, 2 threads): %.0f GFLOP/s' % peak_gflops, flush=True)
+
+    results = []
+    for name in a.rows.split(','):
+        mode, img, ch, light, reps, memlim = ROWS[name]
+        if a.quick:
+            reps = max(1, reps // 2)
+        common = [mode, '--img', str(img), '--ch', str(ch), '--light', str(light),
+                  '--reps', str(reps), '--warmup', '1']
+        ours, theirs = [], []
+        for r in range(rounds):
+            cmd = [os.path.join(a.build, 'bench', 'ugatit_bench')] + common
+            if a.profile and r == 0:
+                cmd.append('--profile')
+            res, err = run(cmd)
+            if a.profile and r == 0:
+                sys.stderr.write('--- profile of %s ---\n%s' % (name, err))
+            ours.append(res)
+            print('  %s ours:  %s' % (name, ' '.join('%s=%s' % kv for kv in res.items())), flush=True)
+            if a.no_torch:
+                continue
+            tcmd = ['/usr/bin/python3', 'bench/bench_torch.py'] + common
+            if memlim:
+                tcmd += ['--mem-limit-gb', str(memlim)]
+            res, _ = run(tcmd)
+            theirs.append(res)
+            print('  %s torch: %s' % (name, ' '.join('%s=%s' % kv for kv in res.items())), flush=True)
+        results.append((name, mode, img, ch, light, ours, theirs))
+
+    def med(rs):
+        v = [float(r['median_s']) for r in rs if 'median_s' in r]
+        return statistics.median(v) if v else None
+
+    def rss(rs):
+        v = [float(r['maxrss_mb']) for r in rs if 'maxrss_mb' in r]
+        return max(v) if v else None
+
+    print()
+    print('| row | ours s | PyTorch s | time ratio | ours peak RSS MB | PyTorch peak RSS MB | '
+          'RSS ratio | ours GFLOP/s | % of FMA peak |')
+    print('|---|---|---|---|---|---|---|---|---|')
+    for name, mode, img, ch, light, ours, theirs in results:
+        to, tt = med(ours), med(theirs)
+        ro, rt = rss(ours), rss(theirs)
+        gf = float(ours[0].get('gflop', 'nan')) if ours and 'gflop' in ours[0] else float('nan')
+        label = '%s %d ch%d %s' % (mode, img, ch, 'light' if light else 'full')
+        tstat = next((r['status'] for r in theirs if 'status' in r), None)
+        print('| %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+            label,
+            '%.3f' % to if to else 'failed',
+            '%.3f' % tt if tt else (tstat or 'not run'),
+            '%.2f' % (to / tt) if to and tt else '-',
+            '%.0f' % ro if ro else '-',
+            '%.0f' % rt if rt else '-',
+            '%.2f' % (ro / rt) if ro and rt else '-',
+            '%.0f' % (gf / to) if to else '-',
+            '%.0f%%' % (100 * gf / to / peak_gflops) if to else '-'))
+
+
+if __name__ == '__main__':
+    main()
