@@ -49,11 +49,12 @@ int ug_model_rho_count(const ug_model *m);
 void ug_model_rho(const ug_model *m, int i, const char **name_group, const char **name,
                   float *mean, float *min, float *max);
 
-/* Loads a safetensors checkpoint (ours or any with the release's keys). The
+/* Loads a checkpoint: safetensors (ours or any with the release's keys) or
+ * the release's PyTorch .pt, told apart by their first bytes. The
  * configuration comes from the file's metadata or, without it, from the
  * tensor shapes; img_size_hint (0 for 256) gives the side of a light model
  * that has no metadata. need_discriminators == 0 accepts a file with only the
- * generators (enough to translate). */
+ * generators, or only genA2B (a single state_dict), enough to translate. */
 int ug_model_load(ug_model **out, const char *path, int img_size_hint, int need_discriminators,
                   ug_error *err);
 /* Writes every network's parameters and spectral-norm buffers, with the

@@ -136,7 +136,7 @@ static void run_fixture(const char *file, int reference)
                    meta_int(f, "n_layers_local")};
     int N = meta_int(f, "batch");
     ug_model *m;
-    rc = ug_model_build(&m, &c, 1, &err);
+    rc = ug_model_build(&m, &c, UG_ALL_NETS, &err);
     CHECK(rc == 0, "%s: build: %s", file, err.msg);
     if (rc) {
         ug_st_close(f);

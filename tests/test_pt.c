@@ -159,8 +159,9 @@ static void test_translate(void)
         printf("skipping translate: %s not found\n", SAMPLE);
         return;
     }
-    const char *cases[][2] = {{"light96_params_0000001", "--img_size 96"}, {"full32", ""}};
-    for (int i = 0; i < 2; i++) {
+    const char *cases[][2] = {{"light96_params_0000001", "--img_size 96"}, {"full32", ""},
+                              {"gen_only", "--img_size 96"}};
+    for (int i = 0; i < 3; i++) {
         char args[2048], png_pt[512], png_st[512];
         in_tmp(png_pt, sizeof png_pt, "from_pt.png");
         in_tmp(png_st, sizeof png_st, "from_st.png");
@@ -176,6 +177,12 @@ static void test_translate(void)
         unlink(png_pt);
         unlink(png_st);
     }
+    /* A generator-only file has no B2A generator: a clear error, not a crash. */
+    char args[2048], png[512];
+    in_tmp(png, sizeof png, "b2a.png");
+    snprintf(args, sizeof args, "translate --model '" PT "gen_only.pt' --input '%s' --output '%s' "
+             "--img_size 96 --direction B2A", SAMPLE, png);
+    CHECK(run_cli(args) == 1, "B2A with a generator-only file did not fail cleanly");
 }
 
 static void test_convert(void)

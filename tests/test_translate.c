@@ -29,7 +29,7 @@ static int write_fixture_model(const char *path, const ug_st_file **keep)
         return -1;
     ug_config c = {4, 2, 96, 1, 7, 5};
     ug_model *m;
-    if (ug_model_build(&m, &c, 1, &err) < 0)
+    if (ug_model_build(&m, &c, UG_ALL_NETS, &err) < 0)
         return -1;
     float *base[UG_N_NETS];
     for (int i = 0; i < UG_N_NETS; i++)

@@ -120,7 +120,7 @@ int ug_model_save(const ug_model *m, const char *path, ug_error *err)
     ug_cw_init(&w);
     float *base[UG_N_NETS];
     for (int i = 0; i < UG_N_NETS; i++)
-        base[i] = (i <= UG_GEN_B2A || m->has_dis) ? m->net[i].data : NULL;
+        base[i] = ug_model_has(m, i) ? m->net[i].data : NULL;
     ug_cw_config(&w, &m->cfg);
     ug_cw_model(&w, m, "", base, 0);
     int rc = ug_cw_write(&w, path, err);
@@ -246,11 +246,17 @@ static int config_from_shapes(const ug_st_file *f, const char *path, int img_siz
 }
 
 int ug_ckpt_config(const ug_st_file *f, const char *path, int img_size_hint, ug_config *c,
-                   int *has_dis, ug_error *err)
+                   unsigned *nets, ug_error *err)
 {
     int rc = ug_st_meta(f, "ch") ? config_from_meta(f, path, c, err)
                                  : config_from_shapes(f, path, img_size_hint, c, err);
-    *has_dis = ug_st_find(f, "disGA.model.1.weight_orig") != NULL;
+    /* genA2B is always there (the configuration comes from it); the others
+     * are optional for translation. */
+    *nets = 1u << UG_GEN_A2B;
+    if (ug_st_find(f, "genB2A.DownBlock.1.weight"))
+        *nets |= 1u << UG_GEN_B2A;
+    if (ug_st_find(f, "disGA.model.1.weight_orig"))
+        *nets |= UG_ALL_NETS & ~UG_GENERATORS;
     return rc;
 }
 
@@ -294,7 +300,7 @@ int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
 int ug_checkpoint_meta(const char *path, const char *key, char *out, int n, ug_error *err)
 {
     ug_st_file *f;
-    if (ug_st_open(&f, path, err) < 0)
+    if (ug_tensor_file_open(&f, path, err) < 0)
         return -1;
     const char *v = ug_st_meta(f, key);
     if (v)
@@ -311,22 +317,26 @@ int ug_model_load(ug_model **out, const char *path, int img_size_hint, int need_
     if (ug_tensor_file_open(&f, path, err) < 0)
         return -1;
     ug_config c;
-    int has_dis, rc = -1;
+    unsigned nets;
+    int rc = -1;
     ug_model *m = NULL;
-    if (ug_ckpt_config(f, path, img_size_hint, &c, &has_dis, err) < 0)
+    if (ug_ckpt_config(f, path, img_size_hint, &c, &nets, err) < 0)
         goto done;
-    if (need_discriminators && !has_dis) {
+    if (need_discriminators && !(nets & (1u << UG_DIS_GA))) {
         ug_fail(err, "%s: missing tensor 'disGA.model.1.weight_orig' (the file holds no "
                      "discriminators)", path);
         goto done;
     }
-    if (ug_model_build(&m, &c, has_dis, err) < 0) {
+    /* Training needs all six networks: a missing one is named by the reader. */
+    if (need_discriminators)
+        nets = UG_ALL_NETS;
+    if (ug_model_build(&m, &c, nets, err) < 0) {
         ug_error_prefix(err, "%s", path);
         goto done;
     }
     float *base[UG_N_NETS];
     for (int i = 0; i < UG_N_NETS; i++)
-        base[i] = (i <= UG_GEN_B2A || has_dis) ? m->net[i].data : NULL;
+        base[i] = ug_model_has(m, i) ? m->net[i].data : NULL;
     rc = ug_ckpt_read_model(f, path, m, "", base, 0, err);
 done:
     ug_st_close(f);

@@ -32,10 +32,10 @@ void ug_cw_config(ug_ckpt_writer *w, const ug_config *c);
 int ug_cw_write(ug_ckpt_writer *w, const char *path, ug_error *err);
 
 /* The model configuration of an open file: metadata where present, else
- * inferred from the tensor shapes. *has_dis tells whether the file holds
- * discriminators. */
+ * inferred from the tensor shapes. *nets gets the networks the file holds
+ * (a bit per network, as ug_model.nets). */
 int ug_ckpt_config(const ug_st_file *f, const char *path, int img_size_hint, ug_config *c,
-                   int *has_dis, ug_error *err);
+                   unsigned *nets, ug_error *err);
 /* Copies prefix + GROUP.NAME of every parameter (and buffer unless
  * trainable_only) into base[i] (laid out like net i's data), checking that
  * each exists with the right shape. */

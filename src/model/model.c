@@ -33,23 +33,27 @@ void ug_model_free(ug_model *m)
     free(m);
 }
 
-int ug_model_build(ug_model **out, const ug_config *c, int with_dis, ug_error *err)
+int ug_model_build(ug_model **out, const ug_config *c, unsigned nets, ug_error *err)
 {
     *out = NULL;
     ug_model *m = calloc(1, sizeof *m);
     if (!m)
         return ug_fail(err, "out of memory");
     m->cfg = *c;
-    m->has_dis = with_dis;
+    m->nets = nets;
     ug_arena_init(&m->arena);
     for (int i = 0; i < UG_N_NETS; i++)
         ug_net_init(&m->net[i]);
     int rc = 0;
-    for (int i = UG_GEN_A2B; i <= UG_GEN_B2A && rc == 0; i++)
-        rc = ug_build_generator(&m->net[i], c->ch, c->n_res, c->img_size, c->light, err);
-    for (int i = UG_DIS_GA; with_dis && i < UG_N_NETS && rc == 0; i++) {
-        int layers = i <= UG_DIS_GB ? c->dis_global : c->dis_local;
-        rc = ug_build_discriminator(&m->net[i], c->ch, layers, c->img_size, err);
+    for (int i = 0; i < UG_N_NETS && rc == 0; i++) {
+        if (!ug_model_has(m, i))
+            continue;
+        if (i <= UG_GEN_B2A)
+            rc = ug_build_generator(&m->net[i], c->ch, c->n_res, c->img_size, c->light, err);
+        else
+            rc = ug_build_discriminator(&m->net[i], c->ch,
+                                        i <= UG_DIS_GB ? c->dis_global : c->dis_local,
+                                        c->img_size, err);
     }
     if (rc == 0) {
         m->k = ug_kctx_new(0, err);
@@ -65,7 +69,7 @@ int ug_model_build(ug_model **out, const ug_config *c, int with_dis, ug_error *e
 
 int ug_model_new(ug_model **out, const ug_config *c, uint64_t seed, ug_error *err)
 {
-    if (ug_model_build(out, c, 1, err) < 0)
+    if (ug_model_build(out, c, UG_ALL_NETS, err) < 0)
         return -1;
     ug_rng rng;
     ug_rng_seed(&rng, seed, 1);
@@ -77,7 +81,10 @@ int ug_model_new(ug_model **out, const ug_config *c, uint64_t seed, ug_error *er
 int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
                        float *cam_logit, float *heatmap, ug_error *err)
 {
-    ug_net *g = &m->net[dir == UG_B2A ? UG_GEN_B2A : UG_GEN_A2B];
+    int gen = dir == UG_B2A ? UG_GEN_B2A : UG_GEN_A2B;
+    if (!ug_model_has(m, gen))
+        return ug_fail(err, "the checkpoint holds no %s generator", ug_net_group[gen]);
+    ug_net *g = &m->net[gen];
     ug_tape t;
     ug_arena_reset(&m->arena);
     if (ug_tape_forward_nograd(&t, m->k, &m->arena, g, images, N, 0, err) < 0)

@@ -14,14 +14,20 @@ extern const char *const ug_net_group[UG_N_NETS];
 
 struct ug_model {
     ug_config cfg;
-    int has_dis;          /* 0 for a generators-only model (translation) */
+    unsigned nets;        /* bit i set: network i is present (a translation-only
+                             model may hold just its generators, or one) */
     ug_net net[UG_N_NETS];
     ug_kctx *k;
     ug_arena arena;
 };
 
-/* Builds the networks of cfg (discriminators only if with_dis), parameters
- * zero except the constant initial values. */
-int ug_model_build(ug_model **out, const ug_config *c, int with_dis, ug_error *err);
+#define UG_ALL_NETS ((1u << UG_N_NETS) - 1)
+#define UG_GENERATORS ((1u << UG_GEN_A2B) | (1u << UG_GEN_B2A))
+
+static inline int ug_model_has(const ug_model *m, int net) { return (m->nets >> net) & 1u; }
+
+/* Builds the networks of cfg in the mask nets (UG_ALL_NETS to train),
+ * parameters zero except the constant initial values. */
+int ug_model_build(ug_model **out, const ug_config *c, unsigned nets, ug_error *err);
 
 #endif

@@ -80,8 +80,9 @@ int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, uin
                    ug_error *err)
 {
     *out = NULL;
-    if (!m->has_dis)
-        return ug_fail(err, "the model has no discriminators, so it cannot be trained");
+    if (m->nets != UG_ALL_NETS)
+        return ug_fail(err, "the model holds only generators (loaded for translation), so it "
+                            "cannot be trained");
     if (check_train_config(tc, err) < 0)
         return -1;
     ug_trainer *t = calloc(1, sizeof *t);
@@ -480,11 +481,12 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_err
     ug_train_config tc;
     ug_model *m = NULL;
     ug_trainer *t = NULL;
-    int has_dis, rc = -1;
+    unsigned nets;
+    int rc = -1;
     long step;
     uint64_t state, inc;
     double lr_g, lr_d;
-    if (ug_ckpt_config(f, path, 0, &c, &has_dis, err) < 0 ||
+    if (ug_ckpt_config(f, path, 0, &c, &nets, err) < 0 ||
         read_train_config(f, path, &tc, err) < 0 ||
         ug_ckpt_meta_long(f, path, "step", &step, err) < 0 ||
         ug_ckpt_meta_double(f, path, "lr_g", &lr_g, err) < 0 ||
@@ -496,7 +498,7 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_err
         ug_fail(err, "%s: metadata 'step' is negative", path);
         goto done;
     }
-    if (ug_model_build(&m, &c, 1, err) < 0) {
+    if (ug_model_build(&m, &c, UG_ALL_NETS, err) < 0) {
         ug_error_prefix(err, "%s", path);
         goto done;
     }
