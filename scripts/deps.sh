@@ -5,5 +5,5 @@ if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
-    build-essential cmake pkg-config clang libomp-dev libdnnl-dev libpng-dev libjpeg-dev \
+    build-essential cmake pkg-config clang libclang-rt-14-dev libomp-dev libdnnl-dev libpng-dev libjpeg-dev \
     libcjson-dev libzip-dev >/dev/null
