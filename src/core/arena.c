@@ -16,6 +16,7 @@ void ug_arena_init(ug_arena *a) { memset(a, 0, sizeof *a); }
 
 void ug_arena_free(ug_arena *a)
 {
+    free(a->freed);
     ug_arena_block *b = a->first;
     while (b) {
         ug_arena_block *next = b->next;
@@ -40,11 +41,55 @@ static ug_arena_block *block_new(size_t size)
     return b;
 }
 
-void *ug_arena_alloc(ug_arena *a, size_t bytes)
+static size_t round_up(size_t bytes)
 {
     bytes = (bytes + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-    if (bytes == 0)
-        bytes = ARENA_ALIGN;
+    return bytes ? bytes : ARENA_ALIGN;
+}
+
+void ug_arena_release(ug_arena *a, void *p, size_t bytes)
+{
+    if (!p)
+        return;
+    if (a->n_freed == a->cap_freed) {
+        size_t cap = a->cap_freed ? 2 * a->cap_freed : 256;
+        ug_arena_freed *f = realloc(a->freed, cap * sizeof *f);
+        if (!f)
+            return; /* not reused then, still valid until the reset */
+        a->freed = f;
+        a->cap_freed = cap;
+    }
+    bytes = round_up(bytes);
+    a->freed[a->n_freed].p = p;
+    a->freed[a->n_freed].bytes = bytes;
+    a->n_freed++;
+    a->used -= bytes;
+}
+
+void *ug_arena_alloc(ug_arena *a, size_t bytes)
+{
+    bytes = round_up(bytes);
+    /* The smallest released allocation that fits; what it has beyond the
+     * request stays on the list, so every release hands back exactly what
+     * its allocation took. */
+    size_t best = a->n_freed;
+    for (size_t i = 0; i < a->n_freed; i++)
+        if (a->freed[i].bytes >= bytes &&
+            (best == a->n_freed || a->freed[i].bytes < a->freed[best].bytes))
+            best = i;
+    if (best < a->n_freed) {
+        void *p = a->freed[best].p;
+        if (a->freed[best].bytes > bytes) {
+            a->freed[best].p = (unsigned char *)p + bytes;
+            a->freed[best].bytes -= bytes;
+        } else {
+            a->freed[best] = a->freed[--a->n_freed];
+        }
+        a->used += bytes;
+        if (a->used > a->used_peak)
+            a->used_peak = a->used;
+        return p;
+    }
     /* Walk forward through blocks kept from earlier steps before making one. */
     while (a->head && a->head->off + bytes > a->head->size && a->head->next) {
         a->head = a->head->next;
@@ -90,4 +135,5 @@ void ug_arena_reset(ug_arena *a)
     if (a->head)
         a->head->off = 0;
     a->used = 0;
+    a->n_freed = 0;
 }

@@ -1,4 +1,5 @@
-/* A bump allocator for per-step activations. Memory is taken from large
+/* A bump allocator for per-step activations, with a free list for
+ * allocations released early (ug_arena_release). Memory is taken from large
  * blocks; ug_arena_reset() makes it all reusable without freeing, so after the
  * first training step no step calls malloc. Allocations are 64-byte aligned
  * (cache lines, AVX-512 vectors). */
@@ -9,7 +10,14 @@
 
 typedef struct ug_arena_block ug_arena_block;
 
+typedef struct ug_arena_freed {
+    void *p;
+    size_t bytes;
+} ug_arena_freed;
+
 typedef struct ug_arena {
+    ug_arena_freed *freed;   /* released allocations, reused before new space */
+    size_t n_freed, cap_freed;
     ug_arena_block *head;   /* block currently being filled */
     ug_arena_block *first;  /* chain of all blocks, kept across resets */
     size_t used_peak;       /* largest total in use seen, in bytes */
@@ -23,6 +31,10 @@ void *ug_arena_alloc(ug_arena *a, size_t bytes);
 float *ug_arena_floats(ug_arena *a, size_t count);
 /* Like ug_arena_floats, zero-filled. */
 float *ug_arena_zeros(ug_arena *a, size_t count);
+/* Hands an allocation of the given size back before the reset: a later
+ * allocation that fits takes the smallest released one. (Best fit over a
+ * short list; no coalescing, the tape's sizes repeat.) */
+void ug_arena_release(ug_arena *a, void *p, size_t bytes);
 void ug_arena_reset(ug_arena *a);
 
 #endif

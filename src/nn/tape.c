@@ -237,6 +237,33 @@ static int forward_node(ug_tape *t, ug_kctx *k, ug_arena *a, int i, ug_error *er
     return 0;
 }
 
+/* Memory planning of the recording forward pass (the tape keeps what the
+ * backward pass reads, not every output):
+ *
+ * A ReLU or LeakyReLU writes over its input when it is that input's only
+ * reader and the input's own backward does not read its output (conv,
+ * linear, the normalisations, add), and the input is not a network output:
+ * the activation's backward reads only its own output. */
+static int relu_in_place(const ug_net *net, const ug_node *nd, int j, const int *readers)
+{
+    if ((nd->op != OP_RELU && nd->op != OP_LRELU) || j <= 0 || readers[j] != 1)
+        return 0;
+    if (j == net->out_main || j == net->out_cam || j == net->out_heatmap)
+        return 0;
+    ug_op op = net->nodes[j].op;
+    return op == OP_CONV || op == OP_LINEAR || op == OP_INORM || op == OP_LINNORM || op == OP_ADD;
+}
+
+/* A reflection pad read only by a convolution is not kept: its backward
+ * needs no values, and the convolution's weight gradient recomputes the
+ * padded input from the pad's input (which the tape keeps). */
+static int pad_recomputed(const ug_net *net, const ug_node *nd, const int *readers)
+{
+    int j = nd->in[0];
+    return nd->op == OP_CONV && j > 0 && net->nodes[j].op == OP_PAD && readers[j] == 1 &&
+           j != net->out_main && j != net->out_cam && j != net->out_heatmap;
+}
+
 int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const float *input,
                     int N, int sn_update, ug_error *err)
 {
@@ -245,25 +272,38 @@ int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const floa
     if (spectral_norms(t, a, sn_update, err) < 0)
         return -1;
     t->out[0] = (float *)input;
-    for (int i = 1; i < net->n_nodes; i++) {
-        t->out[i] = ug_arena_floats(a, node_numel(t, i));
-        if (!t->out[i])
+    const int nn = net->n_nodes;
+    /* readers[j]: how many nodes read node j's output. */
+    int *readers = ug_arena_alloc(a, (size_t)nn * sizeof *readers);
+    if (!readers)
+        return oom(err);
+    memset(readers, 0, (size_t)nn * sizeof *readers);
+    for (int i = 0; i < nn; i++)
+        for (int j = 0; j < 3; j++)
+            if (net->nodes[i].in[j] >= 0)
+                readers[net->nodes[i].in[j]]++;
+    for (int i = 1; i < nn; i++) {
+        const ug_node *nd = &net->nodes[i];
+        const int j = nd->in[0];
+        if (relu_in_place(net, nd, j, readers))
+            t->out[i] = t->out[j]; /* see relu_in_place */
+        else if (!(t->out[i] = ug_arena_floats(a, node_numel(t, i))))
             return oom(err);
         double t0 = prof_on ? now_s() : 0;
         if (forward_node(t, k, a, i, err) < 0)
             return -1;
         if (prof_on)
-            prof_add(net, net->nodes[i].op, i, now_s() - t0, 0);
+            prof_add(net, nd->op, i, now_s() - t0, 0);
+        if (pad_recomputed(net, nd, readers)) {
+            /* Only this convolution read the padded copy: not kept (see pad_recomputed). */
+            ug_arena_release(a, t->out[j], node_numel(t, j) * sizeof(float));
+            t->out[j] = NULL;
+        }
     }
     return 0;
 }
 
 /* ---- forward without a tape: buffers recycled by liveness ---- */
-
-typedef struct {
-    float *p;
-    size_t n; /* floats */
-} free_buf;
 
 /* Node kinds whose kernel may write over its first input (element-wise, or
  * per-plane statistics taken before the plane is written; see kernels.h). */
@@ -283,8 +323,7 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, con
     const int nn = net->n_nodes;
     /* last[j]: the last node reading node j's output (nn for the network's outputs). */
     int *last = ug_arena_alloc(a, (size_t)nn * sizeof *last);
-    free_buf *pool = ug_arena_alloc(a, (size_t)nn * sizeof *pool);
-    if (!last || !pool)
+    if (!last)
         return oom(err);
     for (int i = 0; i < nn; i++) {
         last[i] = i;
@@ -297,11 +336,9 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, con
         if (outs[j] >= 0)
             last[outs[j]] = nn;
     last[0] = nn; /* the caller's input is never recycled */
-    int npool = 0;
     t->out[0] = (float *)input;
     for (int i = 1; i < nn; i++) {
         const ug_node *nd = &net->nodes[i];
-        const size_t need = node_numel(t, i);
         /* The inputs whose last reader this is, each once. */
         int dying[3], ndying = 0;
         for (int j = 0; j < 3; j++) {
@@ -310,38 +347,27 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, con
                 (j < 2 || in != nd->in[1]))
                 dying[ndying++] = in;
         }
-        /* The output may take over a dying input the kernel can write over:
-         * the first input of an element-wise or per-plane kernel, or either
-         * operand of an add. */
+        /* A dying input the kernel can write over goes back to the arena
+         * before the output is allocated, so the output (same size, the
+         * best fit) usually takes its place: the first input of an
+         * element-wise or per-plane kernel, or either operand of an add. */
         int early = 0;
         if (may_overwrite_input(nd->op))
             for (int d = 0; d < ndying; d++)
                 if (dying[d] == nd->in[0] || nd->op == OP_ADD) {
-                    pool[npool].p = t->out[dying[d]];
-                    pool[npool++].n = node_numel(t, dying[d]);
+                    ug_arena_release(a, t->out[dying[d]], node_numel(t, dying[d]) * sizeof(float));
                     early |= 1 << d;
                 }
-        /* The smallest free buffer that fits, or a new one from the arena. */
-        int best = -1;
-        for (int b = 0; b < npool; b++)
-            if (pool[b].n >= need && (best < 0 || pool[b].n < pool[best].n))
-                best = b;
-        if (best >= 0) {
-            t->out[i] = pool[best].p;
-            pool[best] = pool[--npool];
-        } else if (!(t->out[i] = ug_arena_floats(a, need))) {
+        if (!(t->out[i] = ug_arena_floats(a, node_numel(t, i))))
             return oom(err);
-        }
         double t0 = prof_on ? now_s() : 0;
         if (forward_node(t, k, a, i, err) < 0)
             return -1;
         if (prof_on)
             prof_add(net, nd->op, i, now_s() - t0, 0);
         for (int d = 0; d < ndying; d++) {
-            if (!(early & (1 << d))) {
-                pool[npool].p = t->out[dying[d]];
-                pool[npool++].n = node_numel(t, dying[d]);
-            }
+            if (!(early & (1 << d)))
+                ug_arena_release(a, t->out[dying[d]], node_numel(t, dying[d]) * sizeof(float));
             t->out[dying[d]] = NULL;
         }
     }
@@ -451,7 +477,21 @@ static int backward_node(bctx *b, ug_kctx *k, int i, int param_grads, ug_error *
         const float *w = weight_and_grad(b, k, nd->p[0], param_grads, &dw, &dw_sn);
         if (!w)
             return oom(err);
-        if (ug_conv_backward(k, din, dw, db, g, xin, w, &s, acc, err) < 0)
+        float *padded = NULL;
+        if (!xin && dw) {
+            /* The pad was not kept: recompute it for the weight gradient. */
+            const ug_node *pn = &net->nodes[j], *src = &net->nodes[pn->in[0]];
+            padded = ug_arena_floats(b->a, node_numel(t, j));
+            if (!padded)
+                return oom(err);
+            ug_pad_reflect_forward(padded, t->out[pn->in[0]], N, src->C, src->H, src->W,
+                                   pn->pad);
+            xin = padded;
+        }
+        int rc = ug_conv_backward(k, din, dw, db, g, xin, w, &s, acc, err);
+        if (padded)
+            ug_arena_release(b->a, padded, node_numel(t, j) * sizeof(float));
+        if (rc < 0)
             return -1;
         if (dw_sn)
             fold_sn(t, nd->p[0], dw_sn);
@@ -572,14 +612,25 @@ int ug_tape_backward(ug_tape *t, ug_kctx *k, ug_arena *a, int param_grads, int i
                      ug_error *err)
 {
     bctx b = {t, a, input_grad, 0};
-    for (int i = t->net->n_nodes - 1; i > 0; i--) {
-        if (!t->grad[i])
-            continue;
-        double t0 = prof_on ? now_s() : 0;
-        if (backward_node(&b, k, i, param_grads, err) < 0)
-            return -1;
-        if (prof_on)
-            prof_add(t->net, t->net->nodes[i].op, i, now_s() - t0, 1);
+    const ug_net *net = t->net;
+    for (int i = net->n_nodes - 1; i > 0; i--) {
+        if (t->grad[i]) {
+            double t0 = prof_on ? now_s() : 0;
+            if (backward_node(&b, k, i, param_grads, err) < 0)
+                return -1;
+            if (prof_on)
+                prof_add(net, net->nodes[i].op, i, now_s() - t0, 1);
+        }
+        /* Every reader of node i has run backward (they come after it), so
+         * its output and gradient are dead: back to the arena. An output
+         * that an in-place ReLU shares goes back with its input. */
+        size_t bytes = node_numel(t, i) * sizeof(float);
+        ug_arena_release(a, t->grad[i], bytes);
+        t->grad[i] = NULL;
+        int j = net->nodes[i].in[0];
+        if (t->out[i] && !(j >= 0 && t->out[j] == t->out[i]))
+            ug_arena_release(a, t->out[i], bytes);
+        t->out[i] = NULL;
     }
     return 0;
 }

@@ -55,7 +55,14 @@ float *ug_tape_grad(ug_tape *t, ug_arena *a, int node);
 /* Runs backward from every node whose gradient was seeded. param_grads == 0
  * skips the parameter gradients (a discriminator seen from the generator's
  * loss); input_grad == 0 skips the gradient of the input image, which is
- * otherwise left in t->grad[0]. */
+ * otherwise left in t->grad[0]. As it goes it hands every node's output and
+ * gradient back to the arena (all but the input's), so afterwards t->out[i]
+ * and t->grad[i] are NULL for i > 0: read the outputs before.
+ *
+ * The recording forward pass keeps only what backward reads: t->out[i] of a
+ * reflection pad read by a single convolution is NULL (recomputed when the
+ * weight gradient needs it), and a ReLU that is its input's only reader
+ * shares that input's buffer (see tape.c). */
 int ug_tape_backward(ug_tape *t, ug_kctx *k, ug_arena *a, int param_grads, int input_grad,
                      ug_error *err);
 
