@@ -202,6 +202,18 @@ static void test_conv(ug_kctx *fast, ug_kctx *refk)
     ug_conv_shape one = {1, 1, 4, 5, 1, 3, 1};
     test_conv_case(fast, refk, one, 1, 1);
 
+    /* 3x3 stride 1 with channels in multiples of 16: the Winograd path
+     * (F(4x4, 3x3), several tiles and a ragged edge), held to the same
+     * tolerance as the direct one; then the same shapes with Winograd off. */
+    const ug_conv_shape wino[] = {{2, 32, 11, 10, 16, 3, 1}, {1, 64, 18, 19, 32, 3, 1}};
+    for (int off = 0; off < 2; off++) {
+        ug_kctx_set_winograd(fast, !off);
+        CHECK(ug_kctx_winograd(fast) == !off, "ug_kctx_set_winograd");
+        for (size_t i = 0; i < sizeof wino / sizeof wino[0]; i++)
+            test_conv_case(fast, refk, wino[i], (int)i, 0);
+    }
+    ug_kctx_set_winograd(fast, 1);
+
     ug_error err = {{0}};
     ug_conv_shape bad = {1, 3, 2, 2, 4, 3, 1};
     float x[12] = {0}, w[108] = {0}, o[4] = {0};
