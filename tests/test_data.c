@@ -164,7 +164,7 @@ static void test_listing(void)
     rc = ug_dataset_list(&l, SAMPLES "/trainA", &err);
     CHECK(rc == 0 && l.n == 1 && strcmp(l.paths[0], SAMPLES "/trainA/female_222.jpg") == 0,
           "sample trainA: %s", rc ? err.msg : l.paths[0]);
-    ug_filelist copy;
+    ug_filelist copy = {0};
     CHECK(rc == 0 && ug_filelist_copy(&copy, &l, &err) == 0 && copy.n == 1 &&
               strcmp(copy.paths[0], l.paths[0]) == 0 && strcmp(copy.dir, l.dir) == 0,
           "copy");
