@@ -2,7 +2,8 @@
 (bench/bench_torch.py) alternately, one process per run, and prints a Markdown table.
 
 Each run reports its median over its repetitions (after a warm-up); a row's time is the median
-of its runs' medians, and its peak RSS the largest of its runs'. GFLOP/s is our convolution and
+of its runs' medians, and its peak RSS the largest of its runs'. "best-run ratio" divides the
+fastest repetitions (robust when other work shares the machine). GFLOP/s is our convolution and
 linear FLOPs per repetition (counted by the kernels, the same work PyTorch does less its extra
 backward through the D phase's generators) over our median time; "% of peak" compares that
 with the FP32 FMA peak that bench/fma_peak measures first.
@@ -84,25 +85,31 @@ def main():
         v = [float(r['median_s']) for r in rs if 'median_s' in r]
         return statistics.median(v) if v else None
 
+    def best(rs):
+        v = [float(r['min_s']) for r in rs if 'min_s' in r]
+        return min(v) if v else None
+
     def rss(rs):
         v = [float(r['maxrss_mb']) for r in rs if 'maxrss_mb' in r]
         return max(v) if v else None
 
     print()
-    print('| row | ours s | PyTorch s | time ratio | ours peak RSS MB | PyTorch peak RSS MB | '
-          'RSS ratio | ours GFLOP/s | % of FMA peak |')
-    print('|---|---|---|---|---|---|---|---|---|')
+    print('| row | ours s | PyTorch s | time ratio | best-run ratio | ours peak RSS MB | '
+          'PyTorch peak RSS MB | RSS ratio | ours GFLOP/s | % of FMA peak |')
+    print('|---|---|---|---|---|---|---|---|---|---|')
     for name, mode, img, ch, light, ours, theirs in results:
         to, tt = med(ours), med(theirs)
         ro, rt = rss(ours), rss(theirs)
         gf = float(ours[0].get('gflop', 'nan')) if ours and 'gflop' in ours[0] else float('nan')
         label = '%s %d ch%d %s' % (mode, img, ch, 'light' if light else 'full')
         tstat = next((r['status'] for r in theirs if 'status' in r), None)
-        print('| %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+        bo, bt = best(ours), best(theirs)
+        print('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
             label,
             '%.3f' % to if to else 'failed',
             '%.3f' % tt if tt else (tstat or 'not run'),
             '%.2f' % (to / tt) if to and tt else '-',
+            '%.2f' % (bo / bt) if bo and bt else '-',
             '%.0f' % ro if ro else '-',
             '%.0f' % rt if rt else '-',
             '%.2f' % (ro / rt) if ro and rt else '-',
