@@ -151,7 +151,32 @@ static int tape_alloc(ug_tape *t, ug_arena *a, ug_net *net, int N)
     return 0;
 }
 
-static int forward_node(ug_tape *t, ug_kctx *k, ug_arena *a, int i, ug_error *err)
+/* What node i's backward pass needs besides values (normalisation
+ * statistics, max-pool positions), allocated before the node's inputs can go
+ * back to the arena: a kernel must never write its statistics over an input
+ * it is still reading. */
+static int alloc_aux(ug_tape *t, ug_arena *a, int i)
+{
+    const ug_node *nd = &t->net->nodes[i];
+    size_t bytes;
+    switch (nd->op) {
+    case OP_INORM:
+        bytes = 2 * (size_t)t->N * nd->C * sizeof(float);
+        break;
+    case OP_LINNORM:
+        bytes = ug_linnorm_stats_size(t->N, nd->C) * sizeof(float);
+        break;
+    case OP_GMP:
+        bytes = (size_t)t->N * nd->C * sizeof(int32_t);
+        break;
+    default:
+        return 0;
+    }
+    t->aux[i] = ug_arena_alloc(a, bytes);
+    return t->aux[i] ? 0 : -1;
+}
+
+static int forward_node(ug_tape *t, ug_kctx *k, int i, ug_error *err)
 {
     const ug_net *net = t->net;
     const ug_node *nd = &net->nodes[i];
@@ -173,18 +198,12 @@ static int forward_node(ug_tape *t, ug_kctx *k, ug_arena *a, int i, ug_error *er
         return w ? ug_conv_forward(k, out, xin, w, b, &s, err) : oom(err);
     }
     case OP_INORM: {
-        float *stats = ug_arena_floats(a, 2 * (size_t)N * nd->C);
-        if (!stats)
-            return oom(err);
-        t->aux[i] = stats;
+        float *stats = t->aux[i];
         ug_instnorm_forward(out, stats, stats + (size_t)N * nd->C, xin, N, nd->C, HW, 1e-5f);
         break;
     }
     case OP_LINNORM: {
-        float *stats = ug_arena_floats(a, ug_linnorm_stats_size(N, nd->C));
-        if (!stats)
-            return oom(err);
-        t->aux[i] = stats;
+        float *stats = t->aux[i];
         int per_sample = nd->in[1] >= 0;
         const float *gamma = per_sample ? t->out[nd->in[1]] : ug_param_data(net, nd->p[1]);
         const float *beta = per_sample ? t->out[nd->in[2]] : ug_param_data(net, nd->p[2]);
@@ -207,14 +226,9 @@ static int forward_node(ug_tape *t, ug_kctx *k, ug_arena *a, int i, ug_error *er
     case OP_GAP:
         ug_gap_forward(out, xin, N, x->C, x->H * x->W);
         break;
-    case OP_GMP: {
-        int32_t *argmax = ug_arena_alloc(a, (size_t)N * x->C * sizeof(int32_t));
-        if (!argmax)
-            return oom(err);
-        t->aux[i] = argmax;
-        ug_gmp_forward(out, argmax, xin, N, x->C, x->H * x->W);
+    case OP_GMP:
+        ug_gmp_forward(out, t->aux[i], xin, N, x->C, x->H * x->W);
         break;
-    }
     case OP_LINEAR: {
         const float *b = nd->p[1] >= 0 ? ug_param_data(net, nd->p[1]) : NULL;
         const float *w = weight_for(t, k, nd->p[0], 0, NULL);
@@ -285,12 +299,14 @@ int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const floa
     for (int i = 1; i < nn; i++) {
         const ug_node *nd = &net->nodes[i];
         const int j = nd->in[0];
+        if (alloc_aux(t, a, i) < 0)
+            return oom(err);
         if (relu_in_place(net, nd, j, readers))
             t->out[i] = t->out[j]; /* see relu_in_place */
         else if (!(t->out[i] = ug_arena_floats(a, node_numel(t, i))))
             return oom(err);
         double t0 = prof_on ? now_s() : 0;
-        if (forward_node(t, k, a, i, err) < 0)
+        if (forward_node(t, k, i, err) < 0)
             return -1;
         if (prof_on)
             prof_add(net, nd->op, i, now_s() - t0, 0);
@@ -352,6 +368,8 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, con
          * best fit) usually takes its place: the first input of an
          * element-wise or per-plane kernel, or either operand of an add. */
         int early = 0;
+        if (alloc_aux(t, a, i) < 0)
+            return oom(err);
         if (may_overwrite_input(nd->op))
             for (int d = 0; d < ndying; d++)
                 if (dying[d] == nd->in[0] || nd->op == OP_ADD) {
@@ -361,7 +379,7 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, con
         if (!(t->out[i] = ug_arena_floats(a, node_numel(t, i))))
             return oom(err);
         double t0 = prof_on ? now_s() : 0;
-        if (forward_node(t, k, a, i, err) < 0)
+        if (forward_node(t, k, i, err) < 0)
             return -1;
         if (prof_on)
             prof_add(net, nd->op, i, now_s() - t0, 0);
