@@ -248,7 +248,8 @@ static void discriminator_update(step_ctx *s, const float *real_A, const float *
     ug_net *nets = t->m->net;
     ug_tape gab, gba, d[8];
     for (int i = UG_DIS_GA; i < UG_N_NETS; i++)
-        ug_net_zero_grad(&nets[i]);
+        if (ug_net_zero_grad(&nets[i], s->err) < 0)
+            s->failed = 1;
     fwd_nograd(s, &gab, UG_GEN_A2B, real_A);
     fwd_nograd(s, &gba, UG_GEN_B2A, real_B);
     if (s->failed)
@@ -291,8 +292,9 @@ static void generator_update(step_ctx *s, const float *real_A, const float *real
     const ug_train_config *tc = &t->tc;
     ug_net *nets = t->m->net;
     ug_tape ab, ba, aba, bab, aa, bb, dga, dla, dgb, dlb;
-    ug_net_zero_grad(&nets[UG_GEN_A2B]);
-    ug_net_zero_grad(&nets[UG_GEN_B2A]);
+    if (ug_net_zero_grad(&nets[UG_GEN_A2B], s->err) < 0 ||
+        ug_net_zero_grad(&nets[UG_GEN_B2A], s->err) < 0)
+        s->failed = 1;
     int img = nets[UG_GEN_A2B].out_main;
     fwd(s, &ab, UG_GEN_A2B, real_A, 0);
     fwd(s, &ba, UG_GEN_B2A, real_B, 0);

@@ -83,11 +83,9 @@ int ug_net_alloc(ug_net *n, ug_error *err)
 {
     size_t bytes = (n->total ? n->total : 16) * sizeof(float);
     n->data = aligned_alloc(64, bytes);
-    n->grad = aligned_alloc(64, bytes);
-    if (!n->data || !n->grad)
+    if (!n->data)
         return ug_fail(err, "out of memory for %zu parameters", n->total);
     memset(n->data, 0, bytes);
-    memset(n->grad, 0, bytes);
     return 0;
 }
 
@@ -169,7 +167,14 @@ void ug_net_init_default(ug_net *n, ug_rng *rng)
     }
 }
 
-void ug_net_zero_grad(ug_net *n) { memset(n->grad, 0, n->total * sizeof(float)); }
+int ug_net_zero_grad(ug_net *n, ug_error *err)
+{
+    size_t bytes = (n->total ? n->total : 16) * sizeof(float);
+    if (!n->grad && !(n->grad = aligned_alloc(64, bytes)))
+        return ug_fail(err, "out of memory for the gradients of %zu parameters", n->total);
+    memset(n->grad, 0, bytes);
+    return 0;
+}
 
 size_t ug_net_trainable(const ug_net *n)
 {

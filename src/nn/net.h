@@ -64,7 +64,9 @@ typedef struct ug_net {
     int n_nodes, cap_nodes;
     size_t total;     /* floats in data (and in grad) */
     float *data;      /* parameters and buffers, contiguous */
-    float *grad;      /* gradients, same layout (buffer entries unused) */
+    float *grad;      /* gradients, same layout (buffer entries unused); allocated by
+                         the first ug_net_zero_grad, so a model that only
+                         translates never holds them */
     int out_main;     /* image (generator) or patch logits (discriminator) */
     int out_cam;      /* cam_logit, C = 2 */
     int out_heatmap;  /* heatmap, C = 1 */
@@ -92,7 +94,8 @@ static inline float *ug_param_grad(const ug_net *n, int p) { return n->grad + n-
  * normalised to unit length. Parameters whose name ends in "rho", "gamma" or
  * "beta" of a normalisation are set by the builder afterwards. */
 void ug_net_init_default(ug_net *n, ug_rng *rng);
-void ug_net_zero_grad(ug_net *n);
+/* Zeroes the gradients, allocating them on first use. */
+int ug_net_zero_grad(ug_net *n, ug_error *err);
 /* Total trainable floats. */
 size_t ug_net_trainable(const ug_net *n);
 

@@ -629,6 +629,8 @@ static int backward_node(bctx *b, ug_kctx *k, int i, int param_grads, ug_error *
 int ug_tape_backward(ug_tape *t, ug_kctx *k, ug_arena *a, int param_grads, int input_grad,
                      ug_error *err)
 {
+    if (param_grads && !t->net->grad)
+        return ug_fail(err, "internal: parameter gradients requested before ug_net_zero_grad");
     bctx b = {t, a, input_grad, 0};
     const ug_net *net = t->net;
     for (int i = net->n_nodes - 1; i > 0; i--) {
