@@ -168,6 +168,32 @@ static void test_resume(const char *shapes)
           count_lines(log));
 }
 
+/* A result folder holding the release's .pt checkpoints: --resume continues
+ * from the newest one (fresh Adam state), and --init takes one too. */
+static void test_resume_from_pt(const char *shapes)
+{
+    char args[2048], out[8192], st[512], pt[512];
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/rpt --iteration 2 "
+             "--print_freq 2 --save_freq 2 " TINY, shapes, dir);
+    CHECK(run(args, out, sizeof out) == 0, "train: %s", out);
+    snprintf(st, sizeof st, "%s/rpt/shapes/model/shapes_params_0000002.safetensors", dir);
+    snprintf(pt, sizeof pt, "%s/rpt/shapes/model/shapes_params_0000002.pt", dir);
+    snprintf(args, sizeof args, "convert %s %s", st, pt);
+    CHECK(run(args, out, sizeof out) == 0, "convert: %s", out);
+    remove(st);
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/rpt --iteration 4 "
+             "--print_freq 2 --save_freq 2 --resume true " TINY, shapes, dir);
+    CHECK(run(args, out, sizeof out) == 0, "resume from .pt: %s", out);
+    CHECK(strstr(out, "shapes_params_0000002.pt (step 2; it holds no optimiser state"),
+          "did not resume from the .pt: %s", out);
+    snprintf(st, sizeof st, "%s/rpt/shapes/model/shapes_params_0000004.safetensors", dir);
+    CHECK(exists(st), "no checkpoint after resuming from the .pt");
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/rinit --iteration 1 "
+             "--print_freq 1 --save_freq 1 --init %s " TINY, shapes, dir, pt);
+    CHECK(run(args, out, sizeof out) == 0 && strstr(out, "starting from the weights of"),
+          "--init from .pt: %s", out);
+}
+
 static void test_bad_inputs(const char *shapes)
 {
     char args[2048], out[8192], p[512], bad[512];
@@ -242,6 +268,7 @@ int main(void)
     CHECK(run(args, out, sizeof out) == 0, "make-shapes: %s", out);
     test_files_written(shapes);
     test_resume(shapes);
+    test_resume_from_pt(shapes);
     test_bad_inputs(shapes);
     test_real_images();
     snprintf(args, sizeof args, "rm -rf %s", dir);
