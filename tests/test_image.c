@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 #include "io/image.h"
 
 #define SAMPLES UGATIT_SHARED "/data/selfie2anime-sample"
@@ -21,31 +22,6 @@ static char tmpdir[] = "/tmp/ug_image_test_XXXXXX";
 static void tmp_path(char *buf, size_t cap, const char *name)
 {
     snprintf(buf, cap, "%s/%s", tmpdir, name);
-}
-
-static unsigned char *read_file(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    unsigned char *buf = malloc(len > 0 ? (size_t)len : 1);
-    *n = fread(buf, 1, (size_t)len, fp);
-    fclose(fp);
-    return buf;
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-    if (!fp) {
-        perror(path);
-        exit(2);
-    }
-    fwrite(data, 1, n, fp);
-    fclose(fp);
 }
 
 /* A PNG of any colour type written directly with libpng. rows holds h rows
@@ -200,32 +176,32 @@ static void test_refusals(void)
     char path[512];
     size_t n;
     tmp_path(path, sizeof path, "broken.jpg");
-    unsigned char *jpg = read_file(JPEG_SAMPLE, &n);
+    unsigned char *jpg = read_bytes(JPEG_SAMPLE, &n);
     CHECK(jpg != NULL, "cannot read %s", JPEG_SAMPLE);
     if (jpg) {
-        write_file(path, jpg, n / 2);
+        write_bytes(path, jpg, n / 2);
         expect_load_refusal(path, "truncated JPEG");
-        write_file(path, jpg, 200);
+        write_bytes(path, jpg, 200);
         expect_load_refusal(path, "JPEG cut inside its header");
         free(jpg);
     }
     tmp_path(path, sizeof path, "broken.png");
-    unsigned char *png = read_file(PNG_SAMPLE, &n);
+    unsigned char *png = read_bytes(PNG_SAMPLE, &n);
     CHECK(png != NULL, "cannot read %s", PNG_SAMPLE);
     if (png) {
-        write_file(path, png, n / 2);
+        write_bytes(path, png, n / 2);
         expect_load_refusal(path, "truncated PNG");
-        write_file(path, png, 30);
+        write_bytes(path, png, 30);
         expect_load_refusal(path, "PNG cut inside IHDR");
         png[n / 2] ^= 0x55; /* a flipped byte inside IDAT: CRC or zlib error */
-        write_file(path, png, n);
+        write_bytes(path, png, n);
         expect_load_refusal(path, "corrupt PNG");
         free(png);
     }
     tmp_path(path, sizeof path, "notes.png");
-    write_file(path, "just some text\n", 15);
+    write_bytes(path, "just some text\n", 15);
     expect_load_refusal(path, "text file");
-    write_file(path, "", 0);
+    write_bytes(path, "", 0);
     expect_load_refusal(path, "empty file");
     unlink(path);
     tmp_path(path, sizeof path, "broken.jpg");
@@ -241,7 +217,7 @@ static void compare_with_fixture(const char *src, const char *fixture, int w, in
     ug_image in = {0}, out = {0};
     ug_error err = {""};
     size_t n = 0;
-    unsigned char *want = read_file(fixture, &n);
+    unsigned char *want = read_bytes(fixture, &n);
     CHECK(want && n == (size_t)w * h * 3, "fixture %s missing or wrong size", fixture);
     CHECK(ug_image_load(&in, src, &err) == 0, "load: %s", err.msg);
     CHECK(ug_image_resize_bilinear(&out, &in, w, h, &err) == 0, "resize: %s", err.msg);

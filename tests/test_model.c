@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 #include "model/checkpoint.h"
 
 static char dir[] = "/tmp/ugatit_test_model_XXXXXX";
@@ -175,28 +176,22 @@ static void test_broken_files(void)
 {
     char good[256], path[256];
     snprintf(good, sizeof good, "%s/model.safetensors", dir);
-    FILE *f = fopen(good, "rb");
-    CHECK(f != NULL, "no model file");
-    if (!f)
+    size_t size;
+    unsigned char *bytes = read_bytes(good, &size);
+    CHECK(bytes != NULL, "no model file");
+    if (!bytes)
         return;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *bytes = malloc((size_t)size);
-    CHECK(fread(bytes, 1, (size_t)size, f) == (size_t)size, "read");
-    fclose(f);
 
     snprintf(path, sizeof path, "%s/truncated.safetensors", dir);
-    f = fopen(path, "wb");
-    fwrite(bytes, 1, (size_t)size / 2, f);
-    fclose(f);
+    write_bytes(path, bytes, size / 2);
     expect_refused(path, "");
+    FILE *f;
 
     snprintf(path, sizeof path, "%s/badjson.safetensors", dir);
     f = fopen(path, "wb");
     fwrite(bytes, 1, 8, f);
     fputs("{\"genA2B.gap_fc.weight\": {\"dtype\": \"F32\", ", f);
-    fwrite(bytes + 8 + 40, 1, (size_t)size - 48, f);
+    fwrite(bytes + 8 + 40, 1, size - 48, f);
     fclose(f);
     expect_refused(path, "");
 

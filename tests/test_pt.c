@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 #include "io/pickle.h"
 #include "io/pt.h"
 #include "io/safetensors.h"
@@ -24,32 +25,6 @@ static char tmpdir[] = "/tmp/ug_pt_test_XXXXXX";
 static void in_tmp(char *buf, size_t cap, const char *name)
 {
     snprintf(buf, cap, "%s/%s", tmpdir, name);
-}
-
-static unsigned char *read_bytes(const char *path, size_t *n)
-{
-    *n = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    unsigned char *buf = malloc(len > 0 ? (size_t)len : 1);
-    *n = fread(buf, 1, (size_t)len, fp);
-    fclose(fp);
-    return buf;
-}
-
-static void write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-    if (!fp) {
-        perror(path);
-        exit(2);
-    }
-    fwrite(data, 1, n, fp);
-    fclose(fp);
 }
 
 /* Same names in the same order, shapes, and bit-identical data. */
