@@ -12,7 +12,7 @@ static const struct {
     {"demo", cmd_demo, "make a small data set, train on it for a few minutes, test, report"},
     {"train", cmd_train, "train a translator on two folders of images"},
     {"test", cmd_test, "write the release's 7-row test strips for every test image"},
-    {"translate", cmd_translate, "translate an image with a trained generator"},
+    {"translate", cmd_translate, "translate an image, or a folder of them, with a trained generator"},
     {"convert", cmd_convert, "convert a checkpoint between PyTorch .pt and safetensors"},
     {"make-shapes", cmd_make_shapes, "write the demo's discs-and-squares data set"},
 };
