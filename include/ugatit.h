@@ -106,7 +106,7 @@ const char *ug_loss_name(ug_loss_term t);
 typedef struct ug_trainer ug_trainer;
 
 /* A trainer owns the optimiser state and step count of a model it borrows;
- * seed drives the trainer's own random generator (ug_trainer_rng_*), which
+ * seed drives the trainer's own random generator (ug_trainer_random), which
  * is saved with the checkpoint. */
 int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, uint64_t seed,
                    ug_error *err);
@@ -128,7 +128,10 @@ double ug_trainer_lr(const ug_trainer *t);
  * learning rates are those an uninterrupted run has after `step` steps. */
 int ug_trainer_set_step(ug_trainer *t, long step, ug_error *err);
 
-/* The trainer's random stream (data order, augmentation): a uniform 32-bit value. */
+/* A uniform 32-bit value from the trainer's random stream, for callers that
+ * want randomness restored with the checkpoint. The training loop's data
+ * order and augmentation do not use it: they are a function of the seed and
+ * the step (src/data/loader.h). */
 uint32_t ug_trainer_random(ug_trainer *t);
 
 /* A training checkpoint: the model plus Adam moments, step, learning rates,
