@@ -636,10 +636,12 @@ static void test_shapes(void)
             CHECK(strcmp(l.paths[i], want) == 0, "name %s", l.paths[i]);
             ug_shape s;
             ug_shape_params(&s, 3, f / 2, (int)i, S);
-            int d2 = 0;
-            for (int c = 0; c < 3; c++)
-                d2 += (s.fg[c] - s.bg[c]) * (s.fg[c] - s.bg[c]);
-            CHECK(d2 >= 128 * 128, "colours too close");
+            int black = 1, full = 0;
+            for (int c = 0; c < 3; c++) {
+                black &= s.bg[c] == 0;
+                full |= s.fg[c] == 255;
+            }
+            CHECK(black && full, "background not black or shape colour not at full value");
             CHECK(s.side >= S * 3 / 10 && s.side <= S * 7 / 10 && s.x0 >= 1 && s.y0 >= 1 &&
                       s.x0 + s.side <= S - 1 && s.y0 + s.side <= S - 1,
                   "shape %d,%d side %d", s.x0, s.y0, s.side);

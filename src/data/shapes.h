@@ -1,5 +1,5 @@
 /* The built-in demo dataset: domain A holds one filled disc per image,
- * domain B one filled square, each on a plain background. Image i of a split
+ * domain B one filled square, each on a black background. Image i of a split
  * has the same colours and place in both domains (the square is the disc's
  * bounding box), so B_i is the ideal translation of A_i; the loader shuffles
  * the domains independently, so training still sees unpaired data. */
@@ -24,8 +24,8 @@ typedef struct ug_shape {
 int ug_shapes_test_count(int n);
 
 /* The shape of image i of a split (0 train, 1 test): side between 30% and
- * 70% of size, at least one background pixel on each side, colours at least
- * 128 apart (Euclidean, in RGB). */
+ * 70% of size, at least one background pixel on each side, a black
+ * background and a colour whose brightest channel is 255. */
 void ug_shape_params(ug_shape *s, uint64_t seed, int split, int i, int size);
 
 /* Writes out_dir/{trainA,trainB,testA,testB}/NNNN.png (numbered from 0,
