@@ -150,7 +150,7 @@ typedef struct {
     int N, C, H, W;
     int p;
     float slope;
-    int per_sample;
+    int per_sample, relu;
     float *stats, *mean, *rstd, *out_saved;
     float *b, *gamma, *beta, *w;
     int32_t *argmax;
@@ -195,7 +195,7 @@ static void test_pad(void)
 static void in_fwd(fd_case *c, float *out)
 {
     img_data *d = D(c);
-    ug_instnorm_forward(out, d->mean, d->rstd, c->x[0], d->N, d->C, d->H * d->W, 1e-5f);
+    ug_instnorm_forward(out, d->mean, d->rstd, c->x[0], d->N, d->C, d->H * d->W, 1e-5f, 0);
 }
 static void in_bwd(fd_case *c, const float *dout, int acc)
 {
@@ -209,7 +209,7 @@ static void test_instnorm(void)
     /* Biased variance: {1, 2, 3, 4} has mean 2.5 and var 1.25. */
     const float x4[4] = {1, 2, 3, 4};
     float y[4], m, r;
-    ug_instnorm_forward(y, &m, &r, x4, 1, 1, 4, 0.0f);
+    ug_instnorm_forward(y, &m, &r, x4, 1, 1, 4, 0.0f, 0);
     CHECK(fabsf(m - 2.5f) < 1e-6f, "instnorm mean %g", m);
     CHECK(fabsf(r - 1.0f / sqrtf(1.25f)) < 1e-6f, "instnorm rstd is biased: %g", r);
     CHECK(fabsf(y[0] + 1.5f / sqrtf(1.25f)) < 1e-6f, "instnorm out[0] %g", y[0]);
@@ -222,6 +222,17 @@ static void test_instnorm(void)
     fd_case c = {.name = "instnorm", .forward = in_fwd, .backward = in_bwd, .nvar = 1,
                  .x = {x}, .nx = {150}, .nout = 150, .eps = 1e-2f, .data = &d};
     fd_check(&c, 1e-3);
+
+    /* The fused ReLU: the same output clamped at zero, the same statistics. */
+    float *y0 = alloc(150), *y1 = alloc(150), m1[6], r1[6];
+    ug_instnorm_forward(y0, d.mean, d.rstd, x, 2, 3, 25, 1e-5f, 0);
+    ug_instnorm_forward(y1, m1, r1, x, 2, 3, 25, 1e-5f, 1);
+    int same = memcmp(m1, d.mean, sizeof m1) == 0 && memcmp(r1, d.rstd, sizeof r1) == 0;
+    for (int i = 0; i < 150; i++)
+        same &= y1[i] == (y0[i] > 0 ? y0[i] : 0);
+    CHECK(same, "instnorm with relu differs from relu(instnorm)");
+    free(y0);
+    free(y1);
     free(x);
     free(d.mean);
     free(d.rstd);
@@ -232,7 +243,7 @@ static void ln_fwd(fd_case *c, float *out)
 {
     img_data *d = D(c);
     ug_linnorm_forward(out, d->stats, c->x[0], c->x[1], c->x[2], c->x[3], d->per_sample, d->N,
-                       d->C, d->H * d->W, 1e-5f);
+                       d->C, d->H * d->W, 1e-5f, d->relu);
 }
 static void ln_bwd(fd_case *c, const float *dout, int acc)
 {
@@ -243,15 +254,17 @@ static void ln_bwd(fd_case *c, const float *dout, int acc)
 
 static void test_linnorm(void)
 {
-    CHECK(ug_linnorm_stats_size(2, 3) == 2 * 6 + 2 * 2, "linnorm stats size");
+    /* Four statistics, then the forward pass's double scratch. */
+    CHECK(ug_linnorm_stats_size(2, 3) == 2 * 6 + 2 * 2 + 4 * 6, "linnorm stats size");
 
     /* Unbiased variances: one sample, two channels of {1,2,3,4} and {5,6,7,8}.
      * Instance: mean 2.5 / 6.5, var 5/3. Layer: mean 4.5, var 42/7 = 6. */
     {
         const float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
         const float rho[2] = {1, 0}, g[2] = {2, 1}, b[2] = {0.5f, 0};
-        float y[8], st[6];
-        ug_linnorm_forward(y, st, x, rho, g, b, 0, 1, 2, 4, 0.0f);
+        float y[8];
+        _Alignas(double) float st[14];
+        ug_linnorm_forward(y, st, x, rho, g, b, 0, 1, 2, 4, 0.0f, 0);
         CHECK(fabsf(st[0] - 2.5f) < 1e-6f && fabsf(st[1] - 6.5f) < 1e-6f, "linnorm in means");
         CHECK(fabsf(st[2] - 1.0f / sqrtf(5.0f / 3)) < 1e-6f, "linnorm in rstd unbiased %g", st[2]);
         CHECK(fabsf(st[4] - 4.5f) < 1e-6f, "linnorm ln mean %g", st[4]);
@@ -283,6 +296,22 @@ static void test_linnorm(void)
                      .is_param = {0, 1, 1, 1}, .nout = (size_t)N * C * HW, .eps = 1e-2f,
                      .data = &d};
         fd_check(&c, 1e-3);
+
+        /* The fused ReLU: the same output clamped at zero. */
+        const size_t nout = (size_t)N * C * HW;
+        float *y0 = alloc(nout), *y1 = alloc(nout);
+        ln_fwd(&c, y0);
+        d.relu = 1;
+        ln_fwd(&c, y1);
+        d.relu = 0;
+        int same = 1, clamped = 0;
+        for (size_t i = 0; i < nout; i++) {
+            same &= y1[i] == (y0[i] > 0 ? y0[i] : 0);
+            clamped += y0[i] < 0;
+        }
+        CHECK(same && clamped > 0, "%s with relu differs from relu(%s)", c.name, c.name);
+        free(y0);
+        free(y1);
         free(x);
         free(rho);
         free(g);

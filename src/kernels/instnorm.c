@@ -5,7 +5,7 @@
 #include <math.h>
 
 void ug_instnorm_forward(float *out, float *mean, float *rstd, const float *in, int N, int C,
-                         int HW, float eps)
+                         int HW, float eps, int relu)
 {
     const long planes = (long)N * C;
 #pragma omp parallel for schedule(static)
@@ -23,8 +23,10 @@ void ug_instnorm_forward(float *out, float *mean, float *rstd, const float *in, 
             ss += d * d;
         }
         const double r = 1.0 / sqrt(ss / HW + eps);
-        for (int i = 0; i < HW; i++)
-            y[i] = (float)((x[i] - m) * r);
+        for (int i = 0; i < HW; i++) {
+            const float v = (float)((x[i] - m) * r);
+            y[i] = relu && v < 0 ? 0 : v;
+        }
         mean[nc] = (float)m;
         rstd[nc] = (float)r;
     }

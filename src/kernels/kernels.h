@@ -55,9 +55,12 @@ void ug_pad_reflect_backward(float *din, const float *dout, int N, int C, int H,
                              int acc);
 
 /* ---- InstanceNorm without affine parameters, biased variance (instnorm.c).
- * Saves mean and rstd = 1/sqrt(var + eps), each N*C, for the backward pass. */
+ * Saves mean and rstd = 1/sqrt(var + eps), each N*C, for the backward pass.
+ * relu != 0 applies a ReLU to the output in the same pass (the backward
+ * pass reads the input, never the output, so the ReLU's own backward is
+ * unchanged). */
 void ug_instnorm_forward(float *out, float *mean, float *rstd, const float *in, int N, int C,
-                         int HW, float eps);
+                         int HW, float eps, int relu);
 void ug_instnorm_backward(float *din, const float *dout, const float *in, const float *mean,
                           const float *rstd, int N, int C, int HW, int acc);
 
@@ -65,12 +68,13 @@ void ug_instnorm_backward(float *din, const float *dout, const float *in, const 
  *   out = (rho[c] * x_in + (1 - rho[c]) * x_ln) * gamma[n,c] + beta[n,c]
  * x_in normalises over H,W per (n,c); x_ln over C,H,W per n.
  * gamma/beta are N x C when per_sample != 0 (adaILN, from the MLP) and C
- * otherwise (ILN's own parameters). stats receives 2*N*C + 2*N floats
- * (instance mean and rstd, then layer mean and rstd). */
+ * otherwise (ILN's own parameters). stats holds ug_linnorm_stats_size floats
+ * (8-byte aligned): instance mean and rstd (N*C each), layer mean and rstd
+ * (N each), then the forward pass's scratch. relu as for instance norm. */
 size_t ug_linnorm_stats_size(int N, int C);
 void ug_linnorm_forward(float *out, float *stats, const float *in, const float *rho,
                         const float *gamma, const float *beta, int per_sample, int N, int C,
-                        int HW, float eps);
+                        int HW, float eps, int relu);
 /* drho += (C); dgamma, dbeta += (N x C if per_sample, else C). din by acc. */
 void ug_linnorm_backward(float *din, float *drho, float *dgamma, float *dbeta, const float *dout,
                          const float *in, const float *stats, const float *rho,

@@ -9,7 +9,9 @@
 
 size_t ug_linnorm_stats_size(int N, int C)
 {
-    return 2 * (size_t)N * C + 2 * (size_t)N;
+    /* The four statistics, then room for N * C (mean, centred sum of
+     * squares) pairs in double, the forward pass's scratch. */
+    return 2 * (size_t)N * C + 2 * (size_t)N + 4 * (size_t)N * C;
 }
 
 /* count - 1 for the unbiased variance; a single element would divide by
@@ -19,58 +21,64 @@ static double unbiased_div(size_t count)
     return count > 1 ? (double)(count - 1) : 1.0;
 }
 
-/* Mean and 1/sqrt(unbiased var + eps) of x[0..count), both in double. */
-static void mean_rstd(const float *x, size_t count, double eps, double *mean, double *rstd)
-{
-    double s = 0;
-    for (size_t i = 0; i < count; i++)
-        s += x[i];
-    const double m = s / (double)count;
-    double ss = 0;
-    for (size_t i = 0; i < count; i++) {
-        const double d = x[i] - m;
-        ss += d * d;
-    }
-    *mean = m;
-    *rstd = 1.0 / sqrt(ss / unbiased_div(count) + eps);
-}
-
 void ug_linnorm_forward(float *out, float *stats, const float *in, const float *rho,
                         const float *gamma, const float *beta, int per_sample, int N, int C,
-                        int HW, float eps)
+                        int HW, float eps, int relu)
 {
     float *in_mean = stats, *in_rstd = stats + (size_t)N * C;
     float *ln_mean = stats + 2 * (size_t)N * C, *ln_rstd = ln_mean + N;
-    const size_t plane = (size_t)C * HW;
+    double *moments = (double *)(ln_rstd + N); /* 2N + 2NC floats in: 8-byte aligned */
+    const long planes = (long)N * C;
 
+    /* Each plane's mean and centred sum of squares, in double (two passes
+     * over a plane that stays in cache). */
 #pragma omp parallel for schedule(static)
+    for (long nc = 0; nc < planes; nc++) {
+        const float *x = in + (size_t)nc * HW;
+        double s = 0;
+        for (int i = 0; i < HW; i++)
+            s += x[i];
+        const double m = s / HW;
+        double ss = 0;
+        for (int i = 0; i < HW; i++) {
+            const double d = x[i] - m;
+            ss += d * d;
+        }
+        moments[2 * nc] = m;
+        moments[2 * nc + 1] = ss;
+        in_mean[nc] = (float)m;
+        in_rstd[nc] = (float)(1.0 / sqrt(ss / unbiased_div((size_t)HW) + eps));
+    }
+    /* The layer statistics from the planes' (equal-sized groups): the mean
+     * of the means, and each plane's sum of squares about the layer mean. */
     for (int n = 0; n < N; n++) {
-        double m, r;
-        mean_rstd(in + n * plane, plane, eps, &m, &r);
+        const double *mo = moments + 2 * (size_t)n * C;
+        double s = 0;
+        for (int c = 0; c < C; c++)
+            s += mo[2 * c];
+        const double m = s / C;
+        double ss = 0;
+        for (int c = 0; c < C; c++)
+            ss += mo[2 * c + 1] + (double)HW * (mo[2 * c] - m) * (mo[2 * c] - m);
         ln_mean[n] = (float)m;
-        ln_rstd[n] = (float)r;
+        ln_rstd[n] = (float)(1.0 / sqrt(ss / unbiased_div((size_t)C * HW) + eps));
     }
 
-    const long planes = (long)N * C;
 #pragma omp parallel for schedule(static)
     for (long nc = 0; nc < planes; nc++) {
         const int n = (int)(nc / C), c = (int)(nc % C);
         const float *x = in + (size_t)nc * HW;
         float *y = out + (size_t)nc * HW;
-        double mi, ri;
-        mean_rstd(x, (size_t)HW, eps, &mi, &ri);
-        /* Use the stored (float) statistics, exactly what the backward reads. */
-        in_mean[nc] = (float)mi;
-        in_rstd[nc] = (float)ri;
-        mi = in_mean[nc];
-        ri = in_rstd[nc];
+        /* The stored (float) statistics, exactly what the backward reads. */
+        const double mi = in_mean[nc], ri = in_rstd[nc];
         const double ml = ln_mean[n], rl = ln_rstd[n];
         const double p = rho[c];
         const size_t gi = per_sample ? (size_t)nc : (size_t)c;
         const double g = gamma[gi], b = beta[gi];
         for (int i = 0; i < HW; i++) {
             const double xin = (x[i] - mi) * ri, xln = (x[i] - ml) * rl;
-            y[i] = (float)((p * xin + (1 - p) * xln) * g + b);
+            const float v = (float)((p * xin + (1 - p) * xln) * g + b);
+            y[i] = relu && v < 0 ? 0 : v;
         }
     }
 }
@@ -135,11 +143,11 @@ static void linnorm_input_grad(float *din, const float *dout, const float *in,
     const float *ln_mean = stats + 2 * (size_t)N * C, *ln_rstd = ln_mean + N;
     const size_t plane = (size_t)C * HW;
 
-#pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
         const double ml = ln_mean[n], rl = ln_rstd[n];
         /* Layer-norm sums over the whole sample first. */
         double l_s = 0, l_sx = 0;
+#pragma omp parallel for schedule(static) reduction(+ : l_s, l_sx)
         for (int c = 0; c < C; c++) {
             const size_t nc = (size_t)n * C + c;
             const double k = (1 - (double)rho[c]) * gamma[per_sample ? nc : (size_t)c];
@@ -152,6 +160,7 @@ static void linnorm_input_grad(float *din, const float *dout, const float *in,
         }
         const double l_mean = l_s / (double)plane, l_proj = l_sx / unbiased_div(plane);
 
+#pragma omp parallel for schedule(static)
         for (int c = 0; c < C; c++) {
             const size_t nc = (size_t)n * C + c;
             const double g = gamma[per_sample ? nc : (size_t)c], p = rho[c];

@@ -176,7 +176,8 @@ static int alloc_aux(ug_tape *t, ug_arena *a, int i)
     return t->aux[i] ? 0 : -1;
 }
 
-static int forward_node(ug_tape *t, ug_kctx *k, int i, ug_error *err)
+/* fuse_relu: a normalisation applies the ReLU that follows it (relu_fused). */
+static int forward_node(ug_tape *t, ug_kctx *k, int i, int fuse_relu, ug_error *err)
 {
     const ug_net *net = t->net;
     const ug_node *nd = &net->nodes[i];
@@ -199,7 +200,8 @@ static int forward_node(ug_tape *t, ug_kctx *k, int i, ug_error *err)
     }
     case OP_INORM: {
         float *stats = t->aux[i];
-        ug_instnorm_forward(out, stats, stats + (size_t)N * nd->C, xin, N, nd->C, HW, 1e-5f);
+        ug_instnorm_forward(out, stats, stats + (size_t)N * nd->C, xin, N, nd->C, HW, 1e-5f,
+                            fuse_relu);
         break;
     }
     case OP_LINNORM: {
@@ -208,7 +210,7 @@ static int forward_node(ug_tape *t, ug_kctx *k, int i, ug_error *err)
         const float *gamma = per_sample ? t->out[nd->in[1]] : ug_param_data(net, nd->p[1]);
         const float *beta = per_sample ? t->out[nd->in[2]] : ug_param_data(net, nd->p[2]);
         ug_linnorm_forward(out, stats, xin, ug_param_data(net, nd->p[0]), gamma, beta, per_sample,
-                           N, nd->C, HW, 1e-5f);
+                           N, nd->C, HW, 1e-5f, fuse_relu);
         break;
     }
     case OP_RELU:
@@ -268,6 +270,36 @@ static int relu_in_place(const ug_net *net, const ug_node *nd, int j, const int 
     return op == OP_CONV || op == OP_LINEAR || op == OP_INORM || op == OP_LINNORM || op == OP_ADD;
 }
 
+/* A normalisation read only by a ReLU, the next node, applies the ReLU in
+ * its own pass and the ReLU node takes over its buffer (one pass over memory
+ * fewer). The normalisation's output is then never seen, which is safe in
+ * the recording pass too: its backward reads its input, not its output. */
+static int relu_fused(const ug_net *net, int j, const int *readers)
+{
+    if (j <= 0 || j + 1 >= net->n_nodes || readers[j] != 1)
+        return 0;
+    if (net->nodes[j].op != OP_INORM && net->nodes[j].op != OP_LINNORM)
+        return 0;
+    if (j == net->out_main || j == net->out_cam || j == net->out_heatmap)
+        return 0;
+    return net->nodes[j + 1].op == OP_RELU && net->nodes[j + 1].in[0] == j;
+}
+
+/* readers[j]: how many nodes read node j's output (an arena array). */
+static int *count_readers(ug_arena *a, const ug_net *net)
+{
+    const int nn = net->n_nodes;
+    int *readers = ug_arena_alloc(a, (size_t)nn * sizeof *readers);
+    if (!readers)
+        return NULL;
+    memset(readers, 0, (size_t)nn * sizeof *readers);
+    for (int i = 0; i < nn; i++)
+        for (int j = 0; j < 3; j++)
+            if (net->nodes[i].in[j] >= 0)
+                readers[net->nodes[i].in[j]]++;
+    return readers;
+}
+
 /* A reflection pad read only by a convolution is not kept: its backward
  * needs no values, and the convolution's weight gradient recomputes the
  * padded input from the pad's input (which the tape keeps). */
@@ -287,15 +319,9 @@ int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const floa
         return -1;
     t->out[0] = (float *)input;
     const int nn = net->n_nodes;
-    /* readers[j]: how many nodes read node j's output. */
-    int *readers = ug_arena_alloc(a, (size_t)nn * sizeof *readers);
+    int *readers = count_readers(a, net);
     if (!readers)
         return oom(err);
-    memset(readers, 0, (size_t)nn * sizeof *readers);
-    for (int i = 0; i < nn; i++)
-        for (int j = 0; j < 3; j++)
-            if (net->nodes[i].in[j] >= 0)
-                readers[net->nodes[i].in[j]]++;
     for (int i = 1; i < nn; i++) {
         const ug_node *nd = &net->nodes[i];
         const int j = nd->in[0];
@@ -305,8 +331,10 @@ int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const floa
             t->out[i] = t->out[j]; /* see relu_in_place */
         else if (!(t->out[i] = ug_arena_floats(a, node_numel(t, i))))
             return oom(err);
+        if (relu_fused(net, j, readers))
+            continue; /* applied by node j; relu_in_place shared the buffer */
         double t0 = prof_on ? now_s() : 0;
-        if (forward_node(t, k, i, err) < 0)
+        if (forward_node(t, k, i, relu_fused(net, i, readers), err) < 0)
             return -1;
         if (prof_on)
             prof_add(net, nd->op, i, now_s() - t0, 0);
@@ -339,7 +367,8 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, con
     const int nn = net->n_nodes;
     /* last[j]: the last node reading node j's output (nn for the network's outputs). */
     int *last = ug_arena_alloc(a, (size_t)nn * sizeof *last);
-    if (!last)
+    int *readers = count_readers(a, net);
+    if (!last || !readers)
         return oom(err);
     for (int i = 0; i < nn; i++) {
         last[i] = i;
@@ -355,6 +384,12 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, con
     t->out[0] = (float *)input;
     for (int i = 1; i < nn; i++) {
         const ug_node *nd = &net->nodes[i];
+        if (relu_fused(net, nd->in[0], readers)) {
+            /* Applied by the normalisation: take over its buffer. */
+            t->out[i] = t->out[nd->in[0]];
+            t->out[nd->in[0]] = NULL;
+            continue;
+        }
         /* The inputs whose last reader this is, each once. */
         int dying[3], ndying = 0;
         for (int j = 0; j < 3; j++) {
@@ -379,7 +414,7 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, con
         if (!(t->out[i] = ug_arena_floats(a, node_numel(t, i))))
             return oom(err);
         double t0 = prof_on ? now_s() : 0;
-        if (forward_node(t, k, i, err) < 0)
+        if (forward_node(t, k, i, relu_fused(net, i, readers), err) < 0)
             return -1;
         if (prof_on)
             prof_add(net, nd->op, i, now_s() - t0, 0);
