@@ -246,7 +246,7 @@ static void discriminator_update(step_ctx *s, const float *real_A, const float *
     ug_trainer *t = s->t;
     const ug_train_config *tc = &t->tc;
     ug_net *nets = t->m->net;
-    ug_tape gab, gba, d[8];
+    ug_tape gab, gba, real_d, fake_d;
     for (int i = UG_DIS_GA; i < UG_N_NETS; i++)
         if (ug_net_zero_grad(&nets[i], s->err) < 0)
             s->failed = 1;
@@ -256,34 +256,87 @@ static void discriminator_update(step_ctx *s, const float *real_A, const float *
         return;
     const float *fake_A2B = gab.out[nets[UG_GEN_A2B].out_main];
     const float *fake_B2A = gba.out[nets[UG_GEN_B2A].out_main];
-    /* The release's order: GA, LA on real A; GB, LB on real B; then on fakes. */
+    /* Each discriminator on its real images, then on the fakes (the order of
+     * its spectral-norm updates in the release), loss and backward pass
+     * before the next one starts, so one pair of tapes is alive at a time. */
     const int dis[4] = {UG_DIS_GA, UG_DIS_LA, UG_DIS_GB, UG_DIS_LB};
     const float *real[4] = {real_A, real_A, real_B, real_B};
     const float *fake[4] = {fake_B2A, fake_B2A, fake_A2B, fake_A2B};
-    for (int i = 0; i < 4; i++)
-        fwd(s, &d[i], dis[i], real[i], 1);
-    for (int i = 0; i < 4; i++)
-        fwd(s, &d[4 + i], dis[i], fake[i], 1);
-    if (s->failed)
-        return;
     /* Loss slots per discriminator in the order GA, LA, GB, LB. */
     const int slot[4] = {UG_D_AD_GA, UG_D_AD_LA, UG_D_AD_GB, UG_D_AD_LB};
     float w = tc->adv_weight;
     for (int i = 0; i < 4; i++) {
-        ug_tape *r = &d[i], *f = &d[4 + i];
         const ug_net *n = &nets[dis[i]];
-        L[slot[i]] = mse(s, r, n->out_main, 1, w) + mse(s, f, n->out_main, 0, w);
-        L[slot[i] + 1] = mse(s, r, n->out_cam, 1, w) + mse(s, f, n->out_cam, 0, w);
+        fwd(s, &real_d, dis[i], real[i], 1);
+        fwd(s, &fake_d, dis[i], fake[i], 1);
+        if (s->failed)
+            return;
+        L[slot[i]] = mse(s, &real_d, n->out_main, 1, w) + mse(s, &fake_d, n->out_main, 0, w);
+        L[slot[i] + 1] = mse(s, &real_d, n->out_cam, 1, w) + mse(s, &fake_d, n->out_cam, 0, w);
+        bwd(s, &real_d, 1, 0);
+        bwd(s, &fake_d, 1, 0);
     }
+    if (s->failed)
+        return;
     L[UG_D_LOSS_A] = w * (L[UG_D_AD_GA] + L[UG_D_AD_CAM_GA] + L[UG_D_AD_LA] + L[UG_D_AD_CAM_LA]);
     L[UG_D_LOSS_B] = w * (L[UG_D_AD_GB] + L[UG_D_AD_CAM_GB] + L[UG_D_AD_LB] + L[UG_D_AD_CAM_LB]);
     L[UG_D_LOSS] = L[UG_D_LOSS_A] + L[UG_D_LOSS_B];
-    for (int i = 0; i < 8; i++)
-        bwd(s, &d[i], 1, 0);
-    if (s->failed)
-        return;
     for (int i = UG_DIS_GA; i < UG_N_NETS; i++)
         adam(t, i, t->lr_d);
+}
+
+/* One translation of the generator update: src through gen to a fake, the
+ * fake through the target domain's two discriminators (dis[0] global,
+ * dis[1] local) and through the other generator back to src (the cycle).
+ * Its losses are seeded and its backward pass run before the next part of
+ * the update starts, so that only this part's activations are alive: the
+ * generators' parameter gradients add up across the parts. adv receives
+ * the four adversarial terms (global, its CAM, local, its CAM). */
+static void translation(step_ctx *s, int gen, int back, const int dis[2], const float *src,
+                        float adv[4], float *recon, float *cam)
+{
+    const ug_train_config *tc = &s->t->tc;
+    ug_net *nets = s->t->m->net;
+    ug_tape g, cyc, d[2];
+    if (fwd(s, &g, gen, src, 0) < 0)
+        return;
+    const float *fake = g.out[nets[gen].out_main];
+    fwd(s, &cyc, back, fake, 0);
+    fwd(s, &d[0], dis[0], fake, 1);
+    fwd(s, &d[1], dis[1], fake, 1);
+    if (s->failed)
+        return;
+    for (int i = 0; i < 2; i++) {
+        adv[2 * i] = mse(s, &d[i], nets[dis[i]].out_main, 1, tc->adv_weight);
+        adv[2 * i + 1] = mse(s, &d[i], nets[dis[i]].out_cam, 1, tc->adv_weight);
+    }
+    *recon = l1(s, &cyc, src, tc->cycle_weight);
+    *cam = bce(s, &g, nets[gen].out_cam, 1, tc->cam_weight);
+    /* Discriminators first (their parameter gradients are not needed), then
+     * the cycle pass, then the first pass. */
+    bwd(s, &d[0], 0, 1);
+    bwd(s, &d[1], 0, 1);
+    if (s->failed)
+        return;
+    pass_back(s, &d[0], &g);
+    pass_back(s, &d[1], &g);
+    bwd(s, &cyc, 1, 1);
+    if (s->failed)
+        return;
+    pass_back(s, &cyc, &g);
+    bwd(s, &g, 1, 0);
+}
+
+/* The identity part: a domain's image through the generator into it. */
+static void identity(step_ctx *s, int gen, const float *x, float *idt, float *cam)
+{
+    const ug_train_config *tc = &s->t->tc;
+    ug_tape g;
+    if (fwd(s, &g, gen, x, 0) < 0)
+        return;
+    *idt = l1(s, &g, x, tc->identity_weight);
+    *cam = bce(s, &g, s->t->m->net[gen].out_cam, 0, tc->cam_weight);
+    bwd(s, &g, 1, 0);
 }
 
 static void generator_update(step_ctx *s, const float *real_A, const float *real_B, float *L)
@@ -291,43 +344,31 @@ static void generator_update(step_ctx *s, const float *real_A, const float *real
     ug_trainer *t = s->t;
     const ug_train_config *tc = &t->tc;
     ug_net *nets = t->m->net;
-    ug_tape ab, ba, aba, bab, aa, bb, dga, dla, dgb, dlb;
     if (ug_net_zero_grad(&nets[UG_GEN_A2B], s->err) < 0 ||
         ug_net_zero_grad(&nets[UG_GEN_B2A], s->err) < 0)
         s->failed = 1;
-    int img = nets[UG_GEN_A2B].out_main;
-    fwd(s, &ab, UG_GEN_A2B, real_A, 0);
-    fwd(s, &ba, UG_GEN_B2A, real_B, 0);
-    if (s->failed)
-        return;
-    const float *fake_A2B = ab.out[img], *fake_B2A = ba.out[img];
-    fwd(s, &aba, UG_GEN_B2A, fake_A2B, 0);
-    fwd(s, &bab, UG_GEN_A2B, fake_B2A, 0);
-    fwd(s, &aa, UG_GEN_B2A, real_A, 0);
-    fwd(s, &bb, UG_GEN_A2B, real_B, 0);
-    fwd(s, &dga, UG_DIS_GA, fake_B2A, 1);
-    fwd(s, &dla, UG_DIS_LA, fake_B2A, 1);
-    fwd(s, &dgb, UG_DIS_GB, fake_A2B, 1);
-    fwd(s, &dlb, UG_DIS_LB, fake_A2B, 1);
+    /* A to B is judged by B's discriminators and cycled back by B2A; B to A
+     * the other way round. */
+    const int dis_B[2] = {UG_DIS_GB, UG_DIS_LB}, dis_A[2] = {UG_DIS_GA, UG_DIS_LA};
+    float adv_B[4], adv_A[4], cam_AB, cam_BA, cam_AA, cam_BB;
+    translation(s, UG_GEN_A2B, UG_GEN_B2A, dis_B, real_A, adv_B, &L[UG_G_RECON_A], &cam_AB);
+    translation(s, UG_GEN_B2A, UG_GEN_A2B, dis_A, real_B, adv_A, &L[UG_G_RECON_B], &cam_BA);
+    identity(s, UG_GEN_B2A, real_A, &L[UG_G_IDENTITY_A], &cam_AA);
+    identity(s, UG_GEN_A2B, real_B, &L[UG_G_IDENTITY_B], &cam_BB);
     if (s->failed)
         return;
 
+    const int slot_A[4] = {UG_G_AD_GA, UG_G_AD_CAM_GA, UG_G_AD_LA, UG_G_AD_CAM_LA};
+    const int slot_B[4] = {UG_G_AD_GB, UG_G_AD_CAM_GB, UG_G_AD_LB, UG_G_AD_CAM_LB};
+    for (int i = 0; i < 4; i++) {
+        L[slot_A[i]] = adv_A[i];
+        L[slot_B[i]] = adv_B[i];
+    }
+    /* The generator into A is B2A: its CAM tells B inputs (1) from A's (0). */
+    L[UG_G_CAM_A] = cam_BA + cam_AA;
+    L[UG_G_CAM_B] = cam_AB + cam_BB;
     float adv = tc->adv_weight, cyc = tc->cycle_weight, idt = tc->identity_weight,
           cam = tc->cam_weight;
-    ug_tape *dt[4] = {&dga, &dla, &dgb, &dlb};
-    const int slot[4] = {UG_G_AD_GA, UG_G_AD_LA, UG_G_AD_GB, UG_G_AD_LB};
-    for (int i = 0; i < 4; i++) {
-        const ug_net *n = dt[i]->net;
-        L[slot[i]] = mse(s, dt[i], n->out_main, 1, adv);
-        L[slot[i] + 1] = mse(s, dt[i], n->out_cam, 1, adv);
-    }
-    int cam_node = nets[UG_GEN_A2B].out_cam;
-    L[UG_G_RECON_A] = l1(s, &aba, real_A, cyc);
-    L[UG_G_RECON_B] = l1(s, &bab, real_B, cyc);
-    L[UG_G_IDENTITY_A] = l1(s, &aa, real_A, idt);
-    L[UG_G_IDENTITY_B] = l1(s, &bb, real_B, idt);
-    L[UG_G_CAM_A] = bce(s, &ba, cam_node, 1, cam) + bce(s, &aa, cam_node, 0, cam);
-    L[UG_G_CAM_B] = bce(s, &ab, cam_node, 1, cam) + bce(s, &bb, cam_node, 0, cam);
     L[UG_G_LOSS_A] = adv * (L[UG_G_AD_GA] + L[UG_G_AD_CAM_GA] + L[UG_G_AD_LA] +
                             L[UG_G_AD_CAM_LA]) +
                      cyc * L[UG_G_RECON_A] + idt * L[UG_G_IDENTITY_A] + cam * L[UG_G_CAM_A];
@@ -335,30 +376,6 @@ static void generator_update(step_ctx *s, const float *real_A, const float *real
                             L[UG_G_AD_CAM_LB]) +
                      cyc * L[UG_G_RECON_B] + idt * L[UG_G_IDENTITY_B] + cam * L[UG_G_CAM_B];
     L[UG_G_LOSS] = L[UG_G_LOSS_A] + L[UG_G_LOSS_B];
-
-    /* Backward from the losses to the generators' inputs: discriminators
-     * first (their parameter gradients are not needed), then the second
-     * generator passes, then the first. */
-    for (int i = 0; i < 4; i++)
-        bwd(s, dt[i], 0, 1);
-    if (s->failed)
-        return;
-    pass_back(s, &dga, &ba);
-    pass_back(s, &dla, &ba);
-    pass_back(s, &dgb, &ab);
-    pass_back(s, &dlb, &ab);
-    bwd(s, &aba, 1, 1);
-    bwd(s, &bab, 1, 1);
-    if (s->failed)
-        return;
-    pass_back(s, &aba, &ab);
-    pass_back(s, &bab, &ba);
-    bwd(s, &aa, 1, 0);
-    bwd(s, &bb, 1, 0);
-    bwd(s, &ab, 1, 0);
-    bwd(s, &ba, 1, 0);
-    if (s->failed)
-        return;
     adam(t, UG_GEN_A2B, t->lr_g);
     adam(t, UG_GEN_B2A, t->lr_g);
     clamp_rho(&nets[UG_GEN_A2B]);
