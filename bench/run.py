@@ -7,6 +7,9 @@ fastest repetitions (robust when other work shares the machine). GFLOP/s is our 
 linear FLOPs per repetition (counted by the kernels, the same work PyTorch does less its extra
 backward through the D phase's generators) over our median time; "% of peak" compares that
 with the FP32 FMA peak that bench/fma_peak measures first.
+
+Inference rows also time ONNX Runtime (bench/ort, npm onnxruntime-node) on the same generator
+exported from the PyTorch reference (bench/export_onnx.py), when run.sh could install it.
 """
 import argparse
 import os
@@ -46,7 +49,11 @@ def main():
     ap.add_argument('--quick', action='store_true')
     ap.add_argument('--profile', action='store_true')
     ap.add_argument('--no-torch', action='store_true')
+    ap.add_argument('--no-ort', action='store_true')
     a = ap.parse_args()
+    ort_js = os.path.join(ROOT, 'bench', 'ort', 'bench_ort.js')
+    have_ort = not a.no_ort and os.path.isdir(os.path.join(ROOT, 'bench', 'ort', 'node_modules',
+                                                           'onnxruntime-node'))
     rounds = 1 if a.quick else a.rounds
 
     fma = subprocess.run([os.path.join(ROOT, a.build, 'bench', 'fma_peak')], stdout=subprocess.PIPE,
@@ -61,7 +68,14 @@ def main():
             reps = max(1, reps // 2)
         common = [mode, '--img', str(img), '--ch', str(ch), '--light', str(light),
                   '--reps', str(reps), '--warmup', '1']
-        ours, theirs = [], []
+        ours, theirs, ort = [], [], []
+        onnx = None
+        if mode == 'infer' and have_ort:
+            onnx = os.path.join(ROOT, a.build, 'gen_%d_%d_%d.onnx' % (img, ch, light))
+            if not os.path.exists(onnx):
+                subprocess.run(['/usr/bin/python3', 'bench/export_onnx.py', '--img', str(img),
+                                '--ch', str(ch), '--light', str(light), '--out', onnx],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for r in range(rounds):
             cmd = [os.path.join(a.build, 'bench', 'ugatit_bench')] + common
             if a.profile and r == 0:
@@ -79,7 +93,13 @@ def main():
             res, _ = run(tcmd)
             theirs.append(res)
             print('  %s torch: %s' % (name, ' '.join('%s=%s' % kv for kv in res.items())), flush=True)
-        results.append((name, mode, img, ch, light, ours, theirs))
+            if onnx:
+                res, _ = run(['node', ort_js, onnx, '--img', str(img), '--reps', str(reps),
+                              '--warmup', '1'])
+                ort.append(res)
+                print('  %s ort:   %s' % (name, ' '.join('%s=%s' % kv for kv in res.items())),
+                      flush=True)
+        results.append((name, mode, img, ch, light, ours, theirs, ort))
 
     def med(rs):
         v = [float(r['median_s']) for r in rs if 'median_s' in r]
@@ -95,16 +115,18 @@ def main():
 
     print()
     print('| row | ours s | PyTorch s | time ratio | best-run ratio | ours peak RSS MB | '
-          'PyTorch peak RSS MB | RSS ratio | ours GFLOP/s | % of FMA peak |')
-    print('|---|---|---|---|---|---|---|---|---|---|')
-    for name, mode, img, ch, light, ours, theirs in results:
+          'PyTorch peak RSS MB | RSS ratio | ours GFLOP/s | % of FMA peak | ONNX Runtime s | '
+          'ours / ONNX Runtime |')
+    print('|---|---|---|---|---|---|---|---|---|---|---|---|')
+    for name, mode, img, ch, light, ours, theirs, ort in results:
         to, tt = med(ours), med(theirs)
         ro, rt = rss(ours), rss(theirs)
         gf = float(ours[0].get('gflop', 'nan')) if ours and 'gflop' in ours[0] else float('nan')
         label = '%s %d ch%d %s' % (mode, img, ch, 'light' if light else 'full')
         tstat = next((r['status'] for r in theirs if 'status' in r), None)
         bo, bt = best(ours), best(theirs)
-        print('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+        tx = med(ort)
+        print('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
             label,
             '%.3f' % to if to else 'failed',
             '%.3f' % tt if tt else (tstat or 'not run'),
@@ -114,7 +136,9 @@ def main():
             '%.0f' % rt if rt else '-',
             '%.2f' % (ro / rt) if ro and rt else '-',
             '%.0f' % (gf / to) if to else '-',
-            '%.0f%%' % (100 * gf / to / peak_gflops) if to else '-'))
+            '%.0f%%' % (100 * gf / to / peak_gflops) if to else '-',
+            '%.3f' % tx if tx else ('failed' if ort else '-'),
+            '%.2f' % (to / tx) if to and tx else '-'))
 
 
 if __name__ == '__main__':

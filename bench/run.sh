@@ -2,10 +2,10 @@
 # Benchmarks of ugatit against our PyTorch reference on this machine (see README,
 # "Benchmarks"). Builds the Release configuration in build-bench/, measures the FP32 FMA peak,
 # then runs every selected row, ours and PyTorch's alternately, one process per run, and prints
-# the table.
+# the table. Inference rows also run ONNX Runtime (bench/ort) on the same generator.
 #
 #   bench/run.sh [--rows infer-light,infer-full,train-128,train-256,train-full] [--rounds N]
-#                [--quick] [--profile]
+#                [--quick] [--profile] [--no-torch] [--no-ort]
 #
 # Rows default to all of them (about 10 minutes). --quick does one round with fewer
 # repetitions; --profile prints our per-op profile of each row as well.
@@ -13,5 +13,11 @@ set -e
 cd "$(dirname "$0")/.."
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DUGATIT_WERROR=ON >/dev/null
 cmake --build build-bench -j2 --target ugatit_bench fma_peak >/dev/null
+# ONNX Runtime for the inference rows, where npm can install it (ONNXRUNTIME_NODE_INSTALL=skip:
+# the CPU build only, no GPU add-on download).
+if command -v npm >/dev/null && [ ! -d bench/ort/node_modules/onnxruntime-node ]; then
+    (cd bench/ort && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund >/dev/null) ||
+        echo "bench: could not install onnxruntime-node; the ONNX Runtime column stays empty" >&2
+fi
 export OMP_NUM_THREADS=2
 exec /usr/bin/python3 bench/run.py --build build-bench "$@"

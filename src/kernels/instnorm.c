@@ -12,17 +12,21 @@ void ug_instnorm_forward(float *out, float *mean, float *rstd, const float *in, 
     for (long nc = 0; nc < planes; nc++) {
         const float *x = in + (size_t)nc * HW;
         float *y = out + (size_t)nc * HW;
-        /* Two passes in double: the mean first, then the centred squares. */
+        /* Two passes in double: the mean first, then the centred squares.
+         * The simd reductions sum in several lanes (order is free). */
         double s = 0;
+#pragma omp simd reduction(+ : s)
         for (int i = 0; i < HW; i++)
             s += x[i];
         const double m = s / HW;
         double ss = 0;
+#pragma omp simd reduction(+ : ss)
         for (int i = 0; i < HW; i++) {
             const double d = x[i] - m;
             ss += d * d;
         }
         const double r = 1.0 / sqrt(ss / HW + eps);
+#pragma omp simd
         for (int i = 0; i < HW; i++) {
             const float v = (float)((x[i] - m) * r);
             y[i] = relu && v < 0 ? 0 : v;
@@ -46,11 +50,13 @@ void ug_instnorm_backward(float *din, const float *dout, const float *in, const 
         float *dx = din + (size_t)nc * HW;
         const double m = mean[nc], r = rstd[nc];
         double sdy = 0, sdyx = 0;
+#pragma omp simd reduction(+ : sdy, sdyx)
         for (int i = 0; i < HW; i++) {
             sdy += dy[i];
             sdyx += dy[i] * ((x[i] - m) * r);
         }
         const double mdy = sdy / HW, mdyx = sdyx / HW;
+#pragma omp simd
         for (int i = 0; i < HW; i++) {
             const double xhat = (x[i] - m) * r;
             const float g = (float)(r * (dy[i] - mdy - xhat * mdyx));

@@ -36,10 +36,12 @@ void ug_linnorm_forward(float *out, float *stats, const float *in, const float *
     for (long nc = 0; nc < planes; nc++) {
         const float *x = in + (size_t)nc * HW;
         double s = 0;
+#pragma omp simd reduction(+ : s)
         for (int i = 0; i < HW; i++)
             s += x[i];
         const double m = s / HW;
         double ss = 0;
+#pragma omp simd reduction(+ : ss)
         for (int i = 0; i < HW; i++) {
             const double d = x[i] - m;
             ss += d * d;
@@ -75,6 +77,7 @@ void ug_linnorm_forward(float *out, float *stats, const float *in, const float *
         const double p = rho[c];
         const size_t gi = per_sample ? (size_t)nc : (size_t)c;
         const double g = gamma[gi], b = beta[gi];
+#pragma omp simd
         for (int i = 0; i < HW; i++) {
             const double xin = (x[i] - mi) * ri, xln = (x[i] - ml) * rl;
             const float v = (float)((p * xin + (1 - p) * xln) * g + b);
@@ -103,6 +106,7 @@ static void linnorm_param_grads(float *drho, float *dgamma, float *dbeta, const 
             const double mi = in_mean[nc], ri = in_rstd[nc];
             const double ml = ln_mean[n], rl = ln_rstd[n];
             double s_diff = 0, s_mix = 0, s_dy = 0;
+#pragma omp simd reduction(+ : s_diff, s_mix, s_dy)
             for (int i = 0; i < HW; i++) {
                 const double xin = (x[i] - mi) * ri, xln = (x[i] - ml) * rl;
                 s_diff += dy[i] * (xin - xln);
@@ -152,6 +156,7 @@ static void linnorm_input_grad(float *din, const float *dout, const float *in,
             const size_t nc = (size_t)n * C + c;
             const double k = (1 - (double)rho[c]) * gamma[per_sample ? nc : (size_t)c];
             const float *x = in + nc * HW, *dy = dout + nc * HW;
+#pragma omp simd reduction(+ : l_s, l_sx)
             for (int i = 0; i < HW; i++) {
                 const double d = dy[i] * k;
                 l_s += d;
@@ -169,12 +174,14 @@ static void linnorm_input_grad(float *din, const float *dout, const float *in,
             const float *x = in + nc * HW, *dy = dout + nc * HW;
             float *dx = din + nc * HW;
             double i_s = 0, i_sx = 0;
+#pragma omp simd reduction(+ : i_s, i_sx)
             for (int i = 0; i < HW; i++) {
                 const double d = dy[i] * ki;
                 i_s += d;
                 i_sx += d * ((x[i] - mi) * ri);
             }
             const double i_mean = i_s / HW, i_proj = i_sx / unbiased_div((size_t)HW);
+#pragma omp simd
             for (int i = 0; i < HW; i++) {
                 const double xin = (x[i] - mi) * ri, xln = (x[i] - ml) * rl;
                 const double gi = ri * (dy[i] * ki - i_mean - xin * i_proj);
