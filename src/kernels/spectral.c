@@ -18,13 +18,14 @@ static void normalize_into(float *dst, const double *x, int n)
         dst[i] = (float)(x[i] / norm);
 }
 
-/* y = W v (rows), in double, one row per iteration (fixed order per row). */
+/* y = W v (rows), in double, one row per iteration (a simd reduction per row). */
 static void matvec(double *y, const float *w, const float *v, int rows, int cols)
 {
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < rows; r++) {
         const float *row = w + (size_t)r * cols;
         double s = 0;
+#pragma omp simd reduction(+ : s)
         for (int c = 0; c < cols; c++)
             s += (double)row[c] * v[c];
         y[r] = s;
@@ -47,6 +48,7 @@ static void matvec_t(double *y, const float *w, const float *u, int rows, int co
         for (int r = 0; r < rows; r++) {
             const float *row = w + (size_t)r * cols + c0;
             const double ur = u[r];
+#pragma omp simd
             for (int c = 0; c < nc; c++)
                 acc[c] += (double)row[c] * ur;
         }
@@ -93,13 +95,14 @@ void ug_spectral_norm_backward(float *dw, const float *dw_sn, const float *w, co
         return;
     const size_t n = (size_t)rows * cols;
     double dot = 0;
-#pragma omp parallel for schedule(static) reduction(+ : dot)
+#pragma omp parallel for simd schedule(static) reduction(+ : dot)
     for (size_t i = 0; i < n; i++)
         dot += (double)dw_sn[i] * w[i];
     const double inv = 1.0 / sigma, k = dot / ((double)sigma * sigma);
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < rows; r++) {
         const size_t off = (size_t)r * cols;
+#pragma omp simd
         for (int c = 0; c < cols; c++)
             dw[off + c] += (float)(dw_sn[off + c] * inv - k * u[r] * v[c]);
     }
