@@ -246,7 +246,7 @@ static void discriminator_update(step_ctx *s, const float *real_A, const float *
     ug_trainer *t = s->t;
     const ug_train_config *tc = &t->tc;
     ug_net *nets = t->m->net;
-    ug_tape gab, gba, real_d, fake_d;
+    ug_tape gab, gba, d;
     for (int i = UG_DIS_GA; i < UG_N_NETS; i++)
         if (ug_net_zero_grad(&nets[i], s->err) < 0)
             s->failed = 1;
@@ -257,8 +257,8 @@ static void discriminator_update(step_ctx *s, const float *real_A, const float *
     const float *fake_A2B = gab.out[nets[UG_GEN_A2B].out_main];
     const float *fake_B2A = gba.out[nets[UG_GEN_B2A].out_main];
     /* Each discriminator on its real images, then on the fakes (the order of
-     * its spectral-norm updates in the release), loss and backward pass
-     * before the next one starts, so one pair of tapes is alive at a time. */
+     * its spectral-norm updates in the release), each tape taken backward
+     * before the next starts, so one tape is alive at a time. */
     const int dis[4] = {UG_DIS_GA, UG_DIS_LA, UG_DIS_GB, UG_DIS_LB};
     const float *real[4] = {real_A, real_A, real_B, real_B};
     const float *fake[4] = {fake_B2A, fake_B2A, fake_A2B, fake_A2B};
@@ -267,14 +267,19 @@ static void discriminator_update(step_ctx *s, const float *real_A, const float *
     float w = tc->adv_weight;
     for (int i = 0; i < 4; i++) {
         const ug_net *n = &nets[dis[i]];
-        fwd(s, &real_d, dis[i], real[i], 1);
-        fwd(s, &fake_d, dis[i], fake[i], 1);
-        if (s->failed)
+        float real_loss[2], fake_loss[2];
+        if (fwd(s, &d, dis[i], real[i], 1) < 0)
             return;
-        L[slot[i]] = mse(s, &real_d, n->out_main, 1, w) + mse(s, &fake_d, n->out_main, 0, w);
-        L[slot[i] + 1] = mse(s, &real_d, n->out_cam, 1, w) + mse(s, &fake_d, n->out_cam, 0, w);
-        bwd(s, &real_d, 1, 0);
-        bwd(s, &fake_d, 1, 0);
+        real_loss[0] = mse(s, &d, n->out_main, 1, w);
+        real_loss[1] = mse(s, &d, n->out_cam, 1, w);
+        bwd(s, &d, 1, 0);
+        if (fwd(s, &d, dis[i], fake[i], 1) < 0)
+            return;
+        fake_loss[0] = mse(s, &d, n->out_main, 0, w);
+        fake_loss[1] = mse(s, &d, n->out_cam, 0, w);
+        bwd(s, &d, 1, 0);
+        L[slot[i]] = real_loss[0] + fake_loss[0];
+        L[slot[i] + 1] = real_loss[1] + fake_loss[1];
     }
     if (s->failed)
         return;
@@ -301,29 +306,22 @@ static void translation(step_ctx *s, int gen, int back, const int dis[2], const 
     if (fwd(s, &g, gen, src, 0) < 0)
         return;
     const float *fake = g.out[nets[gen].out_main];
-    fwd(s, &cyc, back, fake, 0);
-    fwd(s, &d[0], dis[0], fake, 1);
-    fwd(s, &d[1], dis[1], fake, 1);
-    if (s->failed)
-        return;
+    /* Each discriminator's tape gone before the next tape starts (their
+     * parameter gradients are not needed), then the cycle pass. */
     for (int i = 0; i < 2; i++) {
+        if (fwd(s, &d[i], dis[i], fake, 1) < 0)
+            return;
         adv[2 * i] = mse(s, &d[i], nets[dis[i]].out_main, 1, tc->adv_weight);
         adv[2 * i + 1] = mse(s, &d[i], nets[dis[i]].out_cam, 1, tc->adv_weight);
+        bwd(s, &d[i], 0, 1);
+        pass_back(s, &d[i], &g);
     }
+    if (fwd(s, &cyc, back, fake, 0) < 0)
+        return;
     *recon = l1(s, &cyc, src, tc->cycle_weight);
-    *cam = bce(s, &g, nets[gen].out_cam, 1, tc->cam_weight);
-    /* Discriminators first (their parameter gradients are not needed), then
-     * the cycle pass, then the first pass. */
-    bwd(s, &d[0], 0, 1);
-    bwd(s, &d[1], 0, 1);
-    if (s->failed)
-        return;
-    pass_back(s, &d[0], &g);
-    pass_back(s, &d[1], &g);
     bwd(s, &cyc, 1, 1);
-    if (s->failed)
-        return;
     pass_back(s, &cyc, &g);
+    *cam = bce(s, &g, nets[gen].out_cam, 1, tc->cam_weight);
     bwd(s, &g, 1, 0);
 }
 

@@ -88,20 +88,16 @@ static size_t node_numel(const ug_tape *t, int i) { return ug_tape_numel(t, i); 
 
 /* The weight a node uses: the parameter itself, or for a spectrally
  * normalised one W / sigma of this call, computed into the context's scratch
- * (so no call keeps a weight-sized copy; extra > 0 reserves that many more
- * floats after it, returned in *extra_out). NULL when out of memory. */
-static const float *weight_for(const ug_tape *t, ug_kctx *k, int p, size_t extra,
-                               float **extra_out)
+ * (so no call keeps a weight-sized copy). NULL when out of memory. */
+static const float *weight_for(const ug_tape *t, ug_kctx *k, int p)
 {
     const ug_param *pp = &t->net->params[p];
     if (!t->sn_uv[p])
         return ug_param_data(t->net, p);
-    float *w = ug_kctx_scratch(k, pp->numel + extra);
+    float *w = ug_kctx_scratch(k, pp->numel);
     if (!w)
         return NULL;
     ug_spectral_norm_apply(w, ug_param_data(t->net, p), t->sigma[p], pp->numel);
-    if (extra_out)
-        *extra_out = w + pp->numel;
     return w;
 }
 
@@ -195,7 +191,7 @@ static int forward_node(ug_tape *t, ug_kctx *k, int i, int fuse_relu, ug_error *
     case OP_CONV: {
         ug_conv_shape s = {N, x->C, x->H, x->W, nd->C, nd->k, nd->stride};
         const float *b = nd->p[1] >= 0 ? ug_param_data(net, nd->p[1]) : NULL;
-        const float *w = weight_for(t, k, nd->p[0], 0, NULL);
+        const float *w = weight_for(t, k, nd->p[0]);
         return w ? ug_conv_forward(k, out, xin, w, b, &s, err) : oom(err);
     }
     case OP_INORM: {
@@ -233,7 +229,7 @@ static int forward_node(ug_tape *t, ug_kctx *k, int i, int fuse_relu, ug_error *
         break;
     case OP_LINEAR: {
         const float *b = nd->p[1] >= 0 ? ug_param_data(net, nd->p[1]) : NULL;
-        const float *w = weight_for(t, k, nd->p[0], 0, NULL);
+        const float *w = weight_for(t, k, nd->p[0]);
         return w ? ug_linear_forward(k, out, xin, w, b, N, x->C * x->H * x->W, nd->C, err)
                  : oom(err);
     }
@@ -253,6 +249,11 @@ static int forward_node(ug_tape *t, ug_kctx *k, int i, int fuse_relu, ug_error *
     return 0;
 }
 
+static int is_output(const ug_net *net, int j)
+{
+    return j == net->out_main || j == net->out_cam || j == net->out_heatmap;
+}
+
 /* Memory planning of the recording forward pass (the tape keeps what the
  * backward pass reads, not every output):
  *
@@ -264,7 +265,7 @@ static int relu_in_place(const ug_net *net, const ug_node *nd, int j, const int 
 {
     if ((nd->op != OP_RELU && nd->op != OP_LRELU) || j <= 0 || readers[j] != 1)
         return 0;
-    if (j == net->out_main || j == net->out_cam || j == net->out_heatmap)
+    if (is_output(net, j))
         return 0;
     ug_op op = net->nodes[j].op;
     return op == OP_CONV || op == OP_LINEAR || op == OP_INORM || op == OP_LINNORM || op == OP_ADD;
@@ -280,7 +281,7 @@ static int relu_fused(const ug_net *net, int j, const int *readers)
         return 0;
     if (net->nodes[j].op != OP_INORM && net->nodes[j].op != OP_LINNORM)
         return 0;
-    if (j == net->out_main || j == net->out_cam || j == net->out_heatmap)
+    if (is_output(net, j))
         return 0;
     return net->nodes[j + 1].op == OP_RELU && net->nodes[j + 1].in[0] == j;
 }
@@ -300,14 +301,18 @@ static int *count_readers(ug_arena *a, const ug_net *net)
     return readers;
 }
 
-/* A reflection pad read only by a convolution is not kept: its backward
- * needs no values, and the convolution's weight gradient recomputes the
- * padded input from the pad's input (which the tape keeps). */
-static int pad_recomputed(const ug_net *net, const ug_node *nd, const int *readers)
+/* Copies that a convolution's weight gradient can make again from what the
+ * tape keeps are not kept (their own backward passes read no values): a
+ * reflection pad read only by the convolution after it, and an up-sampling
+ * read only by such a pad. See recompute(). */
+static int recomputed(const ug_net *net, int j, const int *readers)
 {
-    int j = nd->in[0];
-    return nd->op == OP_CONV && j > 0 && net->nodes[j].op == OP_PAD && readers[j] == 1 &&
-           j != net->out_main && j != net->out_cam && j != net->out_heatmap;
+    if (j <= 0 || j + 1 >= net->n_nodes || readers[j] != 1 || is_output(net, j) ||
+        net->nodes[j + 1].in[0] != j)
+        return 0;
+    ug_op op = net->nodes[j].op, next = net->nodes[j + 1].op;
+    return (op == OP_PAD && next == OP_CONV) ||
+           (op == OP_UP2 && next == OP_PAD && recomputed(net, j + 1, readers));
 }
 
 int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const float *input,
@@ -338,8 +343,8 @@ int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const floa
             return -1;
         if (prof_on)
             prof_add(net, nd->op, i, now_s() - t0, 0);
-        if (pad_recomputed(net, nd, readers)) {
-            /* Only this convolution read the padded copy: not kept (see pad_recomputed). */
+        if (recomputed(net, j, readers)) {
+            /* Its only reader has run: not kept (see recomputed). */
             ug_arena_release(a, t->out[j], node_numel(t, j) * sizeof(float));
             t->out[j] = NULL;
         }
@@ -458,33 +463,44 @@ static float *din_for(bctx *b, int j, int *acc)
     return b->t->grad[j];
 }
 
-/* The weight of a conv or linear node for its backward pass, and where its
- * gradient goes: the parameter's own gradient, or for a spectrally normalised
- * weight a zeroed scratch buffer (*dw_sn) that fold_sn() then folds into
- * weight_orig's gradient through sigma. */
-static const float *weight_and_grad(bctx *b, ug_kctx *k, int p, int param_grads, float **dw,
-                                    float **dw_sn)
+/* Node j's output made again (see recomputed), into a fresh arena buffer;
+ * NULL when out of memory. */
+static float *recompute(bctx *b, int j)
+{
+    const ug_tape *t = b->t;
+    const ug_node *nd = &t->net->nodes[j], *src = &t->net->nodes[nd->in[0]];
+    const float *in = t->out[nd->in[0]];
+    float *made = NULL;
+    if (!in && !(in = made = recompute(b, nd->in[0])))
+        return NULL;
+    float *out = ug_arena_floats(b->a, node_numel(t, j));
+    if (out && nd->op == OP_PAD)
+        ug_pad_reflect_forward(out, in, t->N, src->C, src->H, src->W, nd->pad);
+    else if (out)
+        ug_upsample2_forward(out, in, t->N, src->C, src->H, src->W);
+    if (made)
+        ug_arena_release(b->a, made, node_numel(t, nd->in[0]) * sizeof(float));
+    return out;
+}
+
+/* Where a conv or linear node's weight gradient goes: the parameter's own
+ * gradient, or for a spectrally normalised weight a zeroed buffer in the
+ * context's scratch, which fold_sn() then folds into weight_orig's gradient
+ * through sigma. Such a node computes and folds its weight gradient before
+ * its input gradient, whose W / sigma (weight_for) then takes the same
+ * scratch: one weight-sized buffer instead of two. */
+static float *weight_grad_for(bctx *b, ug_kctx *k, int p)
 {
     ug_tape *t = b->t;
-    const ug_param *pp = &t->net->params[p];
-    *dw = NULL;
-    *dw_sn = NULL;
-    const int sn = t->sn_uv[p] != NULL;
-    const int need_dw_sn = sn && param_grads;
-    const float *w = weight_for(t, k, p, need_dw_sn ? pp->numel : 0, need_dw_sn ? dw_sn : NULL);
-    if (!w) {
+    if (!t->sn_uv[p])
+        return ug_param_grad(t->net, p);
+    size_t n = t->net->params[p].numel;
+    float *dw = ug_kctx_scratch(k, n);
+    if (!dw)
         b->failed = 1;
-        return NULL;
-    }
-    if (param_grads) {
-        if (sn) {
-            memset(*dw_sn, 0, pp->numel * sizeof(float));
-            *dw = *dw_sn;
-        } else {
-            *dw = ug_param_grad(t->net, p);
-        }
-    }
-    return w;
+    else
+        memset(dw, 0, n * sizeof *dw);
+    return dw;
 }
 
 /* weight_orig's gradient from the spectrally normalised weight's (this
@@ -526,28 +542,29 @@ static int backward_node(bctx *b, ug_kctx *k, int i, int param_grads, ug_error *
             return oom(err);
         if (!din && !param_grads)
             break;
-        float *dw, *dw_sn;
-        const float *w = weight_and_grad(b, k, nd->p[0], param_grads, &dw, &dw_sn);
-        if (!w)
+        const int p = nd->p[0], sn = t->sn_uv[p] != NULL;
+        float *dw = param_grads ? weight_grad_for(b, k, p) : NULL;
+        if (b->failed)
             return oom(err);
         float *padded = NULL;
-        if (!xin && dw) {
-            /* The pad was not kept: recompute it for the weight gradient. */
-            const ug_node *pn = &net->nodes[j], *src = &net->nodes[pn->in[0]];
-            padded = ug_arena_floats(b->a, node_numel(t, j));
-            if (!padded)
-                return oom(err);
-            ug_pad_reflect_forward(padded, t->out[pn->in[0]], N, src->C, src->H, src->W,
-                                   pn->pad);
-            xin = padded;
+        if (!xin && dw && !(xin = padded = recompute(b, j)))
+            return oom(err);
+        int rc = 0;
+        if (sn && dw) { /* weight gradient first (see weight_grad_for) */
+            rc = ug_conv_backward(k, NULL, dw, db, g, xin, NULL, &s, acc, err);
+            if (rc == 0)
+                fold_sn(t, p, dw);
+            dw = db = NULL;
         }
-        int rc = ug_conv_backward(k, din, dw, db, g, xin, w, &s, acc, err);
+        const float *w = rc == 0 && din ? weight_for(t, k, p) : NULL;
+        if (rc == 0 && din && !w)
+            rc = oom(err);
+        if (rc == 0 && (din || dw || db))
+            rc = ug_conv_backward(k, din, dw, db, g, xin, w, &s, acc, err);
         if (padded)
             ug_arena_release(b->a, padded, node_numel(t, j) * sizeof(float));
         if (rc < 0)
             return -1;
-        if (dw_sn)
-            fold_sn(t, nd->p[0], dw_sn);
         break;
     }
     case OP_INORM: {
@@ -619,15 +636,22 @@ static int backward_node(bctx *b, ug_kctx *k, int i, int param_grads, ug_error *
         float *db = param_grads && nd->p[1] >= 0 ? ug_param_grad(net, nd->p[1]) : NULL;
         if (b->failed)
             return oom(err);
-        float *dw, *dw_sn;
-        const float *w = weight_and_grad(b, k, nd->p[0], param_grads, &dw, &dw_sn);
-        if (!w)
+        const int p = nd->p[0], sn = t->sn_uv[p] != NULL, I = x->C * x->H * x->W;
+        float *dw = param_grads ? weight_grad_for(b, k, p) : NULL;
+        if (b->failed)
             return oom(err);
-        if (ug_linear_backward(k, din, dw, db, g, xin, w, N, x->C * x->H * x->W, nd->C, acc,
-                               err) < 0)
+        if (sn && dw) { /* weight gradient first (see weight_grad_for) */
+            if (ug_linear_backward(k, NULL, dw, db, g, xin, NULL, N, I, nd->C, acc, err) < 0)
+                return -1;
+            fold_sn(t, p, dw);
+            dw = db = NULL;
+        }
+        const float *w = din ? weight_for(t, k, p) : NULL;
+        if (din && !w)
+            return oom(err);
+        if ((din || dw || db) &&
+            ug_linear_backward(k, din, dw, db, g, xin, w, N, I, nd->C, acc, err) < 0)
             return -1;
-        if (dw_sn)
-            fold_sn(t, nd->p[0], dw_sn);
         break;
     }
     case OP_SCALE: {
