@@ -30,6 +30,20 @@ static void test_arena(void)
     ug_arena_reset(&a);
     CHECK(a.used == 0 && a.n_freed == 0, "reset empties the free list");
     CHECK(ug_arena_floats(&a, 10) == x, "reset starts over");
+
+    /* Released neighbours join: two 4 KB ranges serve an 8 KB request. */
+    ug_arena_reset(&a);
+    float *p0 = ug_arena_floats(&a, 1024), *p1 = ug_arena_floats(&a, 1024);
+    float *p2 = ug_arena_floats(&a, 1024);
+    ug_arena_release(&a, p1, 1024 * sizeof(float));
+    ug_arena_release(&a, p0, 1024 * sizeof(float));
+    CHECK(a.n_freed == 1, "touching released ranges join (%zu ranges)", a.n_freed);
+    CHECK(ug_arena_floats(&a, 2048) == p0, "the joined range serves a larger request");
+    /* Released space at the end of the filling goes back to the block. */
+    float *p3 = ug_arena_floats(&a, 1024);
+    ug_arena_release(&a, p3, 1024 * sizeof(float));
+    CHECK(a.n_freed == 0 && ug_arena_floats(&a, 1024) == p3, "the block's end is reused");
+    (void)p2;
     ug_arena_free(&a);
 }
 

@@ -1,5 +1,6 @@
 #include "core/arena.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,10 +48,39 @@ static size_t round_up(size_t bytes)
     return bytes ? bytes : ARENA_ALIGN;
 }
 
-void ug_arena_release(ug_arena *a, void *p, size_t bytes)
+/* Whether q is where a block starts: free ranges never merge across blocks,
+ * even where two blocks happen to lie next to each other. */
+static int block_start(const ug_arena *a, const unsigned char *q)
 {
-    if (!p)
+    for (const ug_arena_block *b = a->first; b; b = b->next)
+        if (b->base == q)
+            return 1;
+    return 0;
+}
+
+/* Puts [p, p + bytes) on the free list, merged with the free ranges right
+ * before and after it (the list never holds two touching ranges, so one pass
+ * finds both); a range that ends where the head block's filling stops goes
+ * back to that block instead. */
+static void free_range(ug_arena *a, unsigned char *p, size_t bytes)
+{
+    for (size_t i = 0; i < a->n_freed;) {
+        unsigned char *q = a->freed[i].p;
+        size_t n = a->freed[i].bytes;
+        if ((q + n == p && !block_start(a, p)) || (p + bytes == q && !block_start(a, q))) {
+            p = q < p ? q : p;
+            bytes += n;
+            a->freed[i] = a->freed[--a->n_freed];
+        } else {
+            i++;
+        }
+    }
+    const ug_arena_block *h = a->head;
+    if (h && (uintptr_t)p >= (uintptr_t)h->base && bytes <= h->off &&
+        p + bytes == h->base + h->off) {
+        a->head->off -= bytes;
         return;
+    }
     if (a->n_freed == a->cap_freed) {
         size_t cap = a->cap_freed ? 2 * a->cap_freed : 256;
         ug_arena_freed *f = realloc(a->freed, cap * sizeof *f);
@@ -59,11 +89,18 @@ void ug_arena_release(ug_arena *a, void *p, size_t bytes)
         a->freed = f;
         a->cap_freed = cap;
     }
-    bytes = round_up(bytes);
     a->freed[a->n_freed].p = p;
     a->freed[a->n_freed].bytes = bytes;
     a->n_freed++;
+}
+
+void ug_arena_release(ug_arena *a, void *p, size_t bytes)
+{
+    if (!p)
+        return;
+    bytes = round_up(bytes);
     a->used -= bytes;
+    free_range(a, p, bytes);
 }
 
 void *ug_arena_alloc(ug_arena *a, size_t bytes)
@@ -90,16 +127,26 @@ void *ug_arena_alloc(ug_arena *a, size_t bytes)
             a->used_peak = a->used;
         return p;
     }
-    /* Walk forward through blocks kept from earlier steps before making one. */
+    /* Walk forward through blocks kept from earlier steps before making one;
+     * the unused end of a block left behind goes on the free list. */
     while (a->head && a->head->off + bytes > a->head->size && a->head->next) {
-        a->head = a->head->next;
+        ug_arena_block *left = a->head;
+        a->head = left->next;
         a->head->off = 0;
+        if (left->off < left->size)
+            free_range(a, left->base + left->off, left->size - left->off);
+        left->off = left->size;
     }
     if (!a->head || a->head->off + bytes > a->head->size) {
         size_t size = bytes > ARENA_MIN_BLOCK ? bytes : ARENA_MIN_BLOCK;
         ug_arena_block *b = block_new(size);
         if (!b)
             return NULL;
+        if (a->head && a->head->off < a->head->size) {
+            /* The unused end of the block left behind, as above. */
+            free_range(a, a->head->base + a->head->off, a->head->size - a->head->off);
+            a->head->off = a->head->size;
+        }
         if (a->head) {
             b->next = a->head->next;
             a->head->next = b;

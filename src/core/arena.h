@@ -31,9 +31,10 @@ void *ug_arena_alloc(ug_arena *a, size_t bytes);
 float *ug_arena_floats(ug_arena *a, size_t count);
 /* Like ug_arena_floats, zero-filled. */
 float *ug_arena_zeros(ug_arena *a, size_t count);
-/* Hands an allocation of the given size back before the reset: a later
- * allocation that fits takes the smallest released one. (Best fit over a
- * short list; no coalescing, the tape's sizes repeat.) */
+/* Hands an allocation of the given size back before the reset: released
+ * space next to other released space, or to the end of the block being
+ * filled, joins it, and a later allocation takes the smallest released range
+ * that fits (best fit over a short list). */
 void ug_arena_release(ug_arena *a, void *p, size_t bytes);
 void ug_arena_reset(ug_arena *a);
 

@@ -403,20 +403,20 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, con
                 (j < 2 || in != nd->in[1]))
                 dying[ndying++] = in;
         }
-        /* A dying input the kernel can write over goes back to the arena
-         * before the output is allocated, so the output (same size, the
-         * best fit) usually takes its place: the first input of an
-         * element-wise or per-plane kernel, or either operand of an add. */
-        int early = 0;
+        /* The output takes over a dying input the kernel can write over (the
+         * first input of an element-wise or per-plane kernel, or either
+         * operand of an add), exactly in place. */
+        int reuse = -1;
         if (alloc_aux(t, a, i) < 0)
             return oom(err);
         if (may_overwrite_input(nd->op))
-            for (int d = 0; d < ndying; d++)
-                if (dying[d] == nd->in[0] || nd->op == OP_ADD) {
-                    ug_arena_release(a, t->out[dying[d]], node_numel(t, dying[d]) * sizeof(float));
-                    early |= 1 << d;
-                }
-        if (!(t->out[i] = ug_arena_floats(a, node_numel(t, i))))
+            for (int d = 0; d < ndying && reuse < 0; d++)
+                if ((dying[d] == nd->in[0] || nd->op == OP_ADD) &&
+                    node_numel(t, dying[d]) == node_numel(t, i))
+                    reuse = d;
+        if (reuse >= 0)
+            t->out[i] = t->out[dying[reuse]];
+        else if (!(t->out[i] = ug_arena_floats(a, node_numel(t, i))))
             return oom(err);
         double t0 = prof_on ? now_s() : 0;
         if (forward_node(t, k, i, relu_fused(net, i, readers), err) < 0)
@@ -424,7 +424,7 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, con
         if (prof_on)
             prof_add(net, nd->op, i, now_s() - t0, 0);
         for (int d = 0; d < ndying; d++) {
-            if (!(early & (1 << d)))
+            if (d != reuse)
                 ug_arena_release(a, t->out[dying[d]], node_numel(t, dying[d]) * sizeof(float));
             t->out[dying[d]] = NULL;
         }
