@@ -2,7 +2,7 @@
  * row's own):
  *
  *   bench infer|train --img S --ch C --light 0|1 [--reps R] [--warmup W]
- *         [--profile] [--full-model]
+ *         [--bf16 0|1] [--profile]
  *
  * infer: ug_model_translate of one image (batch 1, A2B) with a model of
  * that generator only; train: one
@@ -11,7 +11,8 @@
  * line of key=value: the median and minimum time of the timed repetitions,
  * the peak resident set (getrusage ru_maxrss) and the convolution + linear
  * FLOPs of one repetition. --profile prints a per-op table of the timed
- * repetitions (tape profiling) to stderr. */
+ * repetitions (tape profiling) to stderr. --bf16 1 sets the model to bf16
+ * convolutions (inference only). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,7 @@ static int cmp_double(const void *a, const void *b)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench infer|train --img S --ch C --light 0|1 [--reps R] "
-                    "[--warmup W] [--profile]\n");
+                    "[--warmup W] [--bf16 0|1] [--profile]\n");
     exit(2);
 }
 
@@ -49,7 +50,7 @@ int main(int argc, char **argv)
     int train = strcmp(argv[1], "train") == 0;
     if (!train && strcmp(argv[1], "infer") != 0)
         usage();
-    int img = 256, ch = 64, light = 1, reps = 5, warmup = 1, profile = 0;
+    int img = 256, ch = 64, light = 1, reps = 5, warmup = 1, profile = 0, bf16 = 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--profile")) {
@@ -69,6 +70,8 @@ int main(int argc, char **argv)
             reps = v;
         else if (!strcmp(a, "--warmup"))
             warmup = v;
+        else if (!strcmp(a, "--bf16"))
+            bf16 = v;
         else
             usage();
     }
@@ -91,6 +94,10 @@ int main(int argc, char **argv)
         ug_rng rng;
         ug_rng_seed(&rng, 1234, 1);
         ug_net_init_default(&m->net[UG_GEN_A2B], &rng);
+        if (ug_model_set_precision(m, bf16 ? UG_BF16 : UG_FP32, &err) < 0) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            return 1;
+        }
     }
     size_t n = (size_t)3 * img * img;
     float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *out = malloc(n * sizeof *out);

@@ -1,5 +1,5 @@
 /* Model-level tests: configuration checks, checkpoint round trips and the
- * refusal of broken checkpoints, bit-exact training resume. */
+ * refusal of broken checkpoints, bit-exact training resume, bf16 inference. */
 #define _DEFAULT_SOURCE
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +275,50 @@ out:
     free(B);
 }
 
+/* bf16 translation: close to fp32 but not equal (so the path really ran), and
+ * refused by training. Skipped, saying so, where oneDNN has no bf16
+ * convolution for this CPU. */
+static void test_bf16(void)
+{
+    ug_config c = {16, 1, 32, 1, 5, 3};
+    const size_t n = (size_t)3 * c.img_size * c.img_size;
+    float *x = malloc(n * sizeof *x), *o32 = malloc(n * sizeof *o32), *o16 = malloc(n * sizeof *o16);
+    ug_error err;
+    ug_model *m;
+    CHECK(ug_model_new(&m, &c, 3, &err) == 0, "%s", err.msg);
+    random_batch(x, n, 9);
+    CHECK(ug_model_translate(m, UG_A2B, x, 1, o32, NULL, NULL, &err) == 0, "%s", err.msg);
+    CHECK(ug_model_set_precision(m, UG_BF16, &err) == 0, "%s", err.msg);
+    if (ug_model_translate(m, UG_A2B, x, 1, o16, NULL, NULL, &err) < 0) {
+        CHECK(strstr(err.msg, "cannot create convolution") != NULL, "%s", err.msg);
+        printf("bf16 skipped: %s\n", err.msg);
+        goto out;
+    }
+    double worst = 0, sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = o16[i] > o32[i] ? o16[i] - o32[i] : o32[i] - o16[i];
+        worst = d > worst ? d : worst;
+        sum += d;
+    }
+    CHECK(worst > 0 && worst < 0.05 && sum / n < 0.005,
+          "bf16 against fp32: largest difference %g, mean %g", worst, sum / n);
+    ug_train_config tc;
+    ug_train_config_default(&tc);
+    ug_trainer *t;
+    CHECK(ug_trainer_new(&t, m, &tc, 1, &err) == 0, "%s", err.msg);
+    CHECK(ug_trainer_step(t, x, x, NULL, &err) < 0 && strstr(err.msg, "bf16"),
+          "training a bf16 model was not refused (%s)", err.msg);
+    CHECK(ug_model_set_precision(m, UG_FP32, &err) == 0 &&
+              ug_trainer_step(t, x, x, NULL, &err) == 0,
+          "training after going back to fp32: %s", err.msg);
+    ug_trainer_free(t);
+out:
+    ug_model_free(m);
+    free(x);
+    free(o32);
+    free(o16);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -285,6 +329,7 @@ int main(void)
     test_round_trip();
     test_broken_files();
     test_resume_bit_exact();
+    test_bf16();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");

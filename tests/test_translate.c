@@ -77,6 +77,26 @@ static void test_matches_reference(const char *model, const ug_st_file *f)
               differ);
         ug_image_free(&expect);
     }
+    /* --precision bf16: a few levels from the fp32 reference, not identical. */
+    ug_image b16 = {0};
+    snprintf(args, sizeof args, "translate --model %s --input %s/testA/female_2321.jpg "
+             "--output %s/bf16.png --precision bf16", model, SAMPLE, dir);
+    rc = run(args, msg, sizeof msg);
+    snprintf(out, sizeof out, "%s/bf16.png", dir);
+    if (rc != 0 && strstr(msg, "cannot create convolution")) {
+        printf("bf16 skipped: %s", msg);
+    } else {
+        CHECK(rc == 0 && ug_image_load(&b16, out, &err) == 0, "bf16 translate: %s", msg);
+        int worst = 0, differ = 0;
+        for (int i = 0; b16.rgb && want.rgb && i < 96 * 96 * 3; i++) {
+            int d = abs(b16.rgb[i] - want.rgb[i]);
+            worst = d > worst ? d : worst;
+            differ += d > 0;
+        }
+        CHECK(differ > 0 && worst <= 8, "bf16 pixels: %d differ, by up to %d levels", differ,
+              worst);
+    }
+    ug_image_free(&b16);
     ug_image_free(&img);
     ug_image_free(&pic);
     ug_image_free(&want);
@@ -150,6 +170,9 @@ int main(void)
     snprintf(args, sizeof args, "translate --model %s --input %s/testA/female_2321.jpg "
              "--output %s/o.png --direction X", model, SAMPLE, dir);
     expect_error(args, "--direction");
+    snprintf(args, sizeof args, "translate --model %s --input %s/testA/female_2321.jpg "
+             "--output %s/o.png --precision fp16", model, SAMPLE, dir);
+    expect_error(args, "--precision");
     expect_error("translate --input x.png", "--model");
     expect_error("translate --model a --input b --output c --bogus 1", "--bogus");
     expect_error("nosuchverb", "nosuchverb");

@@ -93,11 +93,14 @@ int cmd_translate(int argc, char **argv)
         {"direction", "A2B|B2A", "which generator to run", "A2B", 0},
         {"img_size", "N", "image side of a light model without metadata", "256", 0},
         {"cam", "CAM.png|DIR", "also write the attention heatmap (JET colours)", NULL, 0},
+        {"precision", "fp32|bf16", "arithmetic of the convolutions (bf16: AVX512-BF16 CPUs)",
+         "fp32", 0},
     };
     int n = sizeof o / sizeof o[0];
     int rc = cli_parse(argc, argv, o, n,
                        "usage: ugatit translate --model CKPT --input IMAGE|DIR --output "
-                       "OUT.png|DIR [--direction A2B|B2A] [--img_size N] [--cam CAM.png|DIR]\n\n"
+                       "OUT.png|DIR [--direction A2B|B2A] [--img_size N] [--cam CAM.png|DIR]\n"
+                       "                       [--precision fp32|bf16]\n\n"
                        "With a folder as input, every image under it is translated to the same "
                        "relative path under the output folder, as PNG.");
     if (rc)
@@ -110,6 +113,12 @@ int cmd_translate(int argc, char **argv)
         fprintf(stderr, "ugatit translate: --direction must be A2B or B2A (got '%s')\n", dir);
         return 2;
     }
+    const char *precision = cli_find(o, n, "precision")->value;
+    if (strcmp(precision, "fp32") && strcmp(precision, "bf16")) {
+        fprintf(stderr, "ugatit translate: --precision must be fp32 or bf16 (got '%s')\n",
+                precision);
+        return 2;
+    }
     const char *input = cli_find(o, n, "input")->value, *output = cli_find(o, n, "output")->value;
     const char *cam = cli_find(o, n, "cam")->value;
     struct stat st;
@@ -118,7 +127,8 @@ int cmd_translate(int argc, char **argv)
     ug_error err = {{0}};
     translate_ctx c = {NULL, strcmp(dir, "B2A") == 0 ? UG_B2A : UG_A2B, 0, NULL, NULL, NULL};
     int status = 1;
-    if (ug_model_load(&c.m, cli_find(o, n, "model")->value, (int)img_hint, 0, &err) < 0)
+    if (ug_model_load(&c.m, cli_find(o, n, "model")->value, (int)img_hint, 0, &err) < 0 ||
+        ug_model_set_precision(c.m, strcmp(precision, "bf16") ? UG_FP32 : UG_BF16, &err) < 0)
         goto done;
     c.S = ug_model_config(c.m)->img_size;
     size_t numel = (size_t)3 * c.S * c.S;

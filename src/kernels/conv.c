@@ -127,7 +127,7 @@ enum { CONV_FWD = 1, CONV_FWD_BIAS, CONV_BWD_DATA, CONV_BWD_WEIGHTS };
  * and caches it under key. With quiet != 0, a shape or machine the
  * algorithm does not support returns NULL without setting err. */
 static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int kind, const ug_conv_shape *s,
-                                   dnnl_alg_kind_t alg, int quiet, ug_error *err)
+                                   dnnl_alg_kind_t alg, int bf16, int quiet, ug_error *err)
 {
     ug_dnnl_prim *p = NULL;
     dnnl_engine_t eng = ug_kctx_engine(k);
@@ -143,9 +143,12 @@ static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int kind, const u
     dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
     dnnl_status_t st = dnnl_success;
     const int bias = kind == CONV_FWD_BIAS;
+    /* bf16: oneDNN's layouts of input and weights hold bfloat16, so the
+     * reorders from the plain fp32 buffers round. */
+    const dnnl_data_type_t in_t = bf16 ? dnnl_bf16 : dnnl_f32;
 
-    if ((st = dnnl_memory_desc_init_by_tag(&src_any, 4, src_d, dnnl_f32, dnnl_format_tag_any)) ||
-        (st = dnnl_memory_desc_init_by_tag(&wei_any, 4, wei_d, dnnl_f32, dnnl_format_tag_any)) ||
+    if ((st = dnnl_memory_desc_init_by_tag(&src_any, 4, src_d, in_t, dnnl_format_tag_any)) ||
+        (st = dnnl_memory_desc_init_by_tag(&wei_any, 4, wei_d, in_t, dnnl_format_tag_any)) ||
         (st = dnnl_memory_desc_init_by_tag(&dst_any, 4, dst_d, dnnl_f32, dnnl_format_tag_any)) ||
         (st = dnnl_memory_desc_init_by_tag(&src_u, 4, src_d, dnnl_f32, dnnl_nchw)) ||
         (st = dnnl_memory_desc_init_by_tag(&wei_u, 4, wei_d, dnnl_f32, dnnl_oihw)) ||
@@ -219,17 +222,21 @@ static int conv_wino_eligible(const ug_kctx *k, const ug_conv_shape *s)
 static ug_dnnl_prim *conv_prim(ug_kctx *k, int kind, const ug_conv_shape *s, ug_error *err)
 {
     const int wino = conv_wino_eligible(k, s);
-    const int key[UG_DNNL_KEY_LEN] = {kind + 16 * wino, s->N, s->Cin, s->H, s->W, s->Cout, s->k,
-                                      s->stride};
+    /* bf16 for the forward convolutions that Winograd does not take: at
+     * AVX512-BF16's rate a direct bf16 convolution is no faster than an
+     * fp32 Winograd one, and less exact. */
+    const int bf16 = ug_kctx_bf16(k) && (kind == CONV_FWD || kind == CONV_FWD_BIAS) && !wino;
+    const int key[UG_DNNL_KEY_LEN] = {kind + 16 * wino + 32 * bf16, s->N, s->Cin, s->H, s->W,
+                                      s->Cout, s->k, s->stride};
     ug_dnnl_prim *p = ug_dnnl_find(k, key);
     if (p)
         return p;
     if (wino) {
-        p = conv_prim_alg(k, key, kind, s, dnnl_convolution_winograd, 1, err);
+        p = conv_prim_alg(k, key, kind, s, dnnl_convolution_winograd, 0, 1, err);
         if (p)
             return p;
     }
-    return conv_prim_alg(k, key, kind, s, dnnl_convolution_direct, 0, err);
+    return conv_prim_alg(k, key, kind, s, dnnl_convolution_direct, bf16, 0, err);
 }
 
 static int conv_check(const ug_conv_shape *s, ug_error *err)

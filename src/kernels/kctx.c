@@ -41,6 +41,7 @@ struct ug_kctx {
     size_t lscratch_bytes;
     double flops;
     int no_winograd;
+    int bf16;
 };
 
 static const char *status_name(dnnl_status_t st)
@@ -144,6 +145,16 @@ void ug_kctx_set_winograd(ug_kctx *k, int on)
 int ug_kctx_winograd(const ug_kctx *k)
 {
     return !k->no_winograd;
+}
+
+void ug_kctx_set_bf16(ug_kctx *k, int on)
+{
+    k->bf16 = on != 0;
+}
+
+int ug_kctx_bf16(const ug_kctx *k)
+{
+    return k->bf16;
 }
 
 double ug_kctx_flops(const ug_kctx *k)

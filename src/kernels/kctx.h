@@ -24,6 +24,13 @@ float *ug_kctx_scratch(ug_kctx *k, size_t count);
 void ug_kctx_set_winograd(ug_kctx *k, int on);
 int ug_kctx_winograd(const ug_kctx *k);
 
+/* bf16 forward convolutions on the fast path (inference): inputs and
+ * weights rounded to bfloat16 on their way into oneDNN's layouts, products
+ * summed and returned in fp32. Off by default; backward passes and the
+ * reference kernels are always fp32. */
+void ug_kctx_set_bf16(ug_kctx *k, int on);
+int ug_kctx_bf16(const ug_kctx *k);
+
 /* Floating-point operations done by the convolution and linear kernels on
  * this context so far (2 per multiply-add, forward and backward), for
  * benchmarks; ug_kctx_add_flops is the kernels' side. */

@@ -78,6 +78,14 @@ int ug_model_new(ug_model **out, const ug_config *c, uint64_t seed, ug_error *er
     return 0;
 }
 
+int ug_model_set_precision(ug_model *m, ug_precision p, ug_error *err)
+{
+    if (p != UG_FP32 && p != UG_BF16)
+        return ug_fail(err, "unknown precision %d", (int)p);
+    ug_kctx_set_bf16(m->k, p == UG_BF16);
+    return 0;
+}
+
 int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
                        float *cam_logit, float *heatmap, ug_error *err)
 {

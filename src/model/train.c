@@ -385,6 +385,9 @@ int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, flo
 {
     float L[UG_N_LOSSES] = {0};
     long step = t->step + 1, half = t->tc.iteration / 2;
+    if (ug_kctx_bf16(t->m->k))
+        return ug_fail(err, "training step %ld: the model is set to bf16, which is for "
+                            "inference only", step);
     if (t->tc.decay_flag && half > 0 && step > half) {
         t->lr_g -= t->tc.lr / (double)half;
         t->lr_d -= t->tc.lr / (double)half;
