@@ -4,6 +4,8 @@
 
 #include <math.h>
 
+#include "kernels/moments.h"
+
 void ug_instnorm_forward(float *out, float *mean, float *rstd, const float *in, int N, int C,
                          int HW, float eps, int relu)
 {
@@ -12,19 +14,8 @@ void ug_instnorm_forward(float *out, float *mean, float *rstd, const float *in, 
     for (long nc = 0; nc < planes; nc++) {
         const float *x = in + (size_t)nc * HW;
         float *y = out + (size_t)nc * HW;
-        /* Two passes in double: the mean first, then the centred squares.
-         * The simd reductions sum in several lanes (order is free). */
-        double s = 0;
-#pragma omp simd reduction(+ : s)
-        for (int i = 0; i < HW; i++)
-            s += x[i];
-        const double m = s / HW;
-        double ss = 0;
-#pragma omp simd reduction(+ : ss)
-        for (int i = 0; i < HW; i++) {
-            const double d = x[i] - m;
-            ss += d * d;
-        }
+        double m, ss;
+        ug_plane_moments(x, HW, &m, &ss);
         const double r = 1.0 / sqrt(ss / HW + eps);
 #pragma omp simd
         for (int i = 0; i < HW; i++) {

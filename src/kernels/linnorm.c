@@ -2,10 +2,13 @@
  * normalisation, then a scale and shift. Both variances are UNBIASED (divide
  * by count - 1), as torch.var in the official release.
  *
- * stats layout: in_mean[N*C], in_rstd[N*C], ln_mean[N], ln_rstd[N]. */
+ * stats layout: in_mean[N*C], in_rstd[N*C], ln_mean[N], ln_rstd[N], then the
+ * forward pass's scratch (N*C pairs of doubles). */
 #include "kernels/kernels.h"
 
 #include <math.h>
+
+#include "kernels/moments.h"
 
 size_t ug_linnorm_stats_size(int N, int C)
 {
@@ -30,22 +33,12 @@ void ug_linnorm_forward(float *out, float *stats, const float *in, const float *
     double *moments = (double *)(ln_rstd + N); /* 2N + 2NC floats in: 8-byte aligned */
     const long planes = (long)N * C;
 
-    /* Each plane's mean and centred sum of squares, in double (two passes
-     * over a plane that stays in cache). */
+    /* Each plane's mean and centred sum of squares (two passes over a plane
+     * that stays in cache). */
 #pragma omp parallel for schedule(static)
     for (long nc = 0; nc < planes; nc++) {
-        const float *x = in + (size_t)nc * HW;
-        double s = 0;
-#pragma omp simd reduction(+ : s)
-        for (int i = 0; i < HW; i++)
-            s += x[i];
-        const double m = s / HW;
-        double ss = 0;
-#pragma omp simd reduction(+ : ss)
-        for (int i = 0; i < HW; i++) {
-            const double d = x[i] - m;
-            ss += d * d;
-        }
+        double m, ss;
+        ug_plane_moments(in + (size_t)nc * HW, HW, &m, &ss);
         moments[2 * nc] = m;
         moments[2 * nc + 1] = ss;
         in_mean[nc] = (float)m;
