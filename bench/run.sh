@@ -4,7 +4,8 @@
 # then runs every selected row, ours and PyTorch's alternately, one process per run, and prints
 # the table. Inference rows also run ONNX Runtime (bench/ort) on the same generator.
 #
-#   bench/run.sh [--rows infer-light,infer-full,train-128,train-256,train-full] [--rounds N]
+#   bench/run.sh [--rows infer-light,infer-light-bf16,infer-full,train-128,train-256,train-full]
+#                [--rounds N]
 #                [--quick] [--profile] [--no-torch] [--no-ort]
 #
 # Rows default to all of them (about 10 minutes). --quick does one round with fewer
