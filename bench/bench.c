@@ -112,7 +112,7 @@ int main(int argc, char **argv)
     if (train) {
         ug_train_config tc;
         ug_train_config_default(&tc);
-        if (ug_trainer_new(&t, m, &tc, 7, &err) < 0) {
+        if (ug_trainer_new(&t, m, &tc, &err) < 0) {
             fprintf(stderr, "bench: %s\n", err.msg);
             return 1;
         }

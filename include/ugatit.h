@@ -112,11 +112,11 @@ const char *ug_loss_name(ug_loss_term t);
 
 typedef struct ug_trainer ug_trainer;
 
-/* A trainer owns the optimiser state and step count of a model it borrows;
- * seed drives the trainer's own random generator (ug_trainer_random), which
- * is saved with the checkpoint. */
-int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, uint64_t seed,
-                   ug_error *err);
+/* A trainer owns the optimiser state and step count of a model it borrows.
+ * A step has no randomness of its own: the caller's batches carry the data
+ * order and augmentation (ugatit train derives them from its seed and the
+ * step, src/data/loader.h). */
+int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_error *err);
 void ug_trainer_free(ug_trainer *t);
 
 /* One training step of the release on a batch (batch_size images per domain):
@@ -135,14 +135,8 @@ double ug_trainer_lr(const ug_trainer *t);
  * learning rates are those an uninterrupted run has after `step` steps. */
 int ug_trainer_set_step(ug_trainer *t, long step, ug_error *err);
 
-/* A uniform 32-bit value from the trainer's random stream, for callers that
- * want randomness restored with the checkpoint. The training loop's data
- * order and augmentation do not use it: they are a function of the seed and
- * the step (src/data/loader.h). */
-uint32_t ug_trainer_random(ug_trainer *t);
-
 /* A training checkpoint: the model plus Adam moments, step, learning rates,
- * training configuration and random state; written atomically. extra_meta
+ * and training configuration; written atomically. extra_meta
  * holds n_extra key/value pairs the caller wants kept (may be NULL). */
 int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *extra_meta,
                     int n_extra, ug_error *err);

@@ -168,7 +168,7 @@ static void run_fixture(const char *file, int reference)
     ug_train_config_default(&tc);
     tc.batch_size = N;
     ug_trainer *t;
-    rc = ug_trainer_new(&t, m, &tc, 0, &err);
+    rc = ug_trainer_new(&t, m, &tc, &err);
     CHECK(rc == 0, "%s", err.msg);
     if (rc)
         goto done;

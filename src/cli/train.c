@@ -143,7 +143,7 @@ static int setup_trainer(const train_opts *o, const ug_results *r, ug_model **m,
         /* A checkpoint of the release: weights only, so Adam starts afresh. */
         if (ug_model_load(m, ckpt, o->cfg.img_size, 1, err) < 0)
             return -1;
-        if (ug_trainer_new(t, *m, &o->tc, (uint64_t)o->seed, err) < 0 ||
+        if (ug_trainer_new(t, *m, &o->tc, err) < 0 ||
             ug_trainer_set_step(*t, step, err) < 0)
             return -1;
         printf("resuming from %s (step %ld; it holds no optimiser state, so Adam starts "
@@ -166,7 +166,7 @@ static int setup_trainer(const train_opts *o, const ug_results *r, ug_model **m,
     } else if (ug_model_new(m, &o->cfg, (uint64_t)o->seed, err) < 0) {
         return -1;
     }
-    if (ug_trainer_new(t, *m, &o->tc, (uint64_t)o->seed, err) < 0) {
+    if (ug_trainer_new(t, *m, &o->tc, err) < 0) {
         ug_model_free(*m);
         *m = NULL;
         return -1;

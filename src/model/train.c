@@ -3,8 +3,6 @@
  * decay over the second half of training. The call order of the networks is
  * the release's, because every discriminator call advances its spectral-norm
  * state. */
-#include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +21,6 @@ struct ug_trainer {
     long step;             /* steps done */
     double lr_g, lr_d;     /* current learning rates */
     float *adam_m[UG_N_NETS], *adam_v[UG_N_NETS];
-    ug_rng rng;
 };
 
 static const char *const loss_names[UG_N_LOSSES] = {
@@ -76,8 +73,7 @@ static int check_train_config(const ug_train_config *tc, ug_error *err)
     return 0;
 }
 
-int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, uint64_t seed,
-                   ug_error *err)
+int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_error *err)
 {
     *out = NULL;
     if (m->nets != UG_ALL_NETS)
@@ -91,7 +87,6 @@ int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, uin
     t->m = m;
     t->tc = *tc;
     t->lr_g = t->lr_d = tc->lr;
-    ug_rng_seed(&t->rng, seed, 2);
     for (int i = 0; i < UG_N_NETS; i++) {
         t->adam_m[i] = calloc(m->net[i].total ? m->net[i].total : 1, sizeof(float));
         t->adam_v[i] = calloc(m->net[i].total ? m->net[i].total : 1, sizeof(float));
@@ -123,7 +118,6 @@ int ug_trainer_set_step(ug_trainer *t, long step, ug_error *err)
 }
 long ug_trainer_step_count(const ug_trainer *t) { return t->step; }
 double ug_trainer_lr(const ug_trainer *t) { return t->lr_g; }
-uint32_t ug_trainer_random(ug_trainer *t) { return ug_rng_u32(&t->rng); }
 
 /* ---- one step ---- */
 
@@ -426,8 +420,6 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
     ug_cw_meta(&w, "step", "%ld", t->step);
     ug_cw_meta(&w, "lr_g", "%.17g", t->lr_g);
     ug_cw_meta(&w, "lr_d", "%.17g", t->lr_d);
-    ug_cw_meta(&w, "rng_state", "%" PRIu64, t->rng.state);
-    ug_cw_meta(&w, "rng_inc", "%" PRIu64, t->rng.inc);
     ug_cw_meta(&w, "iteration", "%ld", tc->iteration);
     ug_cw_meta(&w, "batch_size", "%d", tc->batch_size);
     ug_cw_meta(&w, "lr", "%.17g", tc->lr);
@@ -445,19 +437,6 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
     int rc = ug_cw_write(&w, path, err);
     ug_cw_free(&w);
     return rc;
-}
-
-static int meta_u64(const ug_st_file *f, const char *path, const char *key, uint64_t *out,
-                    ug_error *err)
-{
-    const char *s = ug_st_meta(f, key);
-    char *end;
-    errno = 0;
-    unsigned long long v = s ? strtoull(s, &end, 10) : 0;
-    if (!s || errno || end == s || *end)
-        return ug_fail(err, "%s: metadata '%s' is missing or not an unsigned integer", path, key);
-    *out = v;
-    return 0;
 }
 
 static int read_train_config(const ug_st_file *f, const char *path, ug_train_config *tc,
@@ -504,15 +483,12 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_err
     unsigned nets;
     int rc = -1;
     long step;
-    uint64_t state, inc;
     double lr_g, lr_d;
     if (ug_ckpt_config(f, path, 0, &c, &nets, err) < 0 ||
         read_train_config(f, path, &tc, err) < 0 ||
         ug_ckpt_meta_long(f, path, "step", &step, err) < 0 ||
         ug_ckpt_meta_double(f, path, "lr_g", &lr_g, err) < 0 ||
-        ug_ckpt_meta_double(f, path, "lr_d", &lr_d, err) < 0 ||
-        meta_u64(f, path, "rng_state", &state, err) < 0 ||
-        meta_u64(f, path, "rng_inc", &inc, err) < 0)
+        ug_ckpt_meta_double(f, path, "lr_d", &lr_d, err) < 0)
         goto done;
     if (step < 0) {
         ug_fail(err, "%s: metadata 'step' is negative", path);
@@ -522,7 +498,7 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_err
         ug_error_prefix(err, "%s", path);
         goto done;
     }
-    if (ug_trainer_new(&t, m, &tc, 0, err) < 0)
+    if (ug_trainer_new(&t, m, &tc, err) < 0)
         goto done;
     float *data[UG_N_NETS];
     for (int i = 0; i < UG_N_NETS; i++)
@@ -534,8 +510,6 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_err
     t->step = step;
     t->lr_g = lr_g;
     t->lr_d = lr_d;
-    t->rng.state = state;
-    t->rng.inc = inc;
     rc = 0;
 done:
     ug_st_close(f);
