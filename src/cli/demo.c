@@ -50,7 +50,7 @@ int cmd_demo(int argc, char **argv)
     };
     int n = sizeof o / sizeof o[0];
     int rc = cli_parse(argc, argv, o, n,
-                       "usage: ugatit demo [--dir DIR] [--iteration N]\n\n"
+                       "usage: ugatit demo [--dir DIR] [--iteration N] [--threads N]\n\n"
                        "Makes the shapes data set (discs in A, squares in B), trains a small "
                        "light model on it (img 64, ch 16, n_res 4, n_dis 4, cam_weight 10), tests it, and "
                        "writes the report DIR/results/shapes/index.html.");
