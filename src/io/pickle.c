@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/bytes.h"
+
 #define MAX_GLOBAL_LINE 128
 
 struct ug_pickle {
@@ -92,20 +94,6 @@ size_t ug_pk_dtype_size(ug_pk_dtype d)
     case UG_PK_F64: return 8;
     }
     return 0;
-}
-
-/* A printable, bounded copy of untrusted text, so that messages stay one line. */
-static const char *printable(char *out, size_t cap, const char *s, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n && k + 4 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[k++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    if (k + 4 >= cap && n > k)
-        memcpy(out + k, "...", 3), k += 3;
-    out[k] = '\0';
-    return out;
 }
 
 /* Every error names the source and the byte offset of the opcode. */
@@ -316,8 +304,8 @@ static int do_global(machine *m)
         }
     }
     char a[MAX_GLOBAL_LINE + 8], b[MAX_GLOBAL_LINE + 8];
-    return FAIL(m, "global '%s %s' is not allowed", printable(a, sizeof a, start, ml),
-                printable(b, sizeof b, nl1 + 1, nl));
+    return FAIL(m, "global '%s %s' is not allowed", ug_printable_n(a, sizeof a, start, ml),
+                ug_printable_n(b, sizeof b, nl1 + 1, nl));
 }
 
 static int do_tuple(machine *m, size_t base)

@@ -5,21 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/bytes.h"
 #include "io/pt.h"
 
 /* The state_dict a single generator is saved as goes under this group. */
 #define SINGLE_GROUP "genA2B"
-
-static const char *printable(char *out, size_t cap, const char *s)
-{
-    size_t k = 0;
-    for (; s[k] && k + 4 < cap; k++)
-        out[k] = ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) ? '?' : s[k];
-    if (s[k])
-        memcpy(out + k, "...", 3), k += 3;
-    out[k] = '\0';
-    return out;
-}
 
 static int all_tensors(const ug_pk_obj *d)
 {
@@ -74,13 +64,13 @@ int ug_pt_flatten(const ug_pk_obj *root, ug_pt_item **items, size_t *n, const ch
         }
         if (v->type != UG_PK_DICT)
             return ug_fail(err, "%s: '%s' is a %s, neither a state_dict nor a tensor", name,
-                           printable(a, sizeof a, key), ug_pk_type_name(v->type));
+                           ug_printable(a, sizeof a, key), ug_pk_type_name(v->type));
         for (size_t j = 0; 2 * j < v->n; j++) {
             const ug_pk_obj *t = v->items[2 * j + 1];
             if (t->type != UG_PK_TENSOR)
                 return ug_fail(err, "%s: '%s.%s' is a %s, not a tensor", name,
-                               printable(a, sizeof a, key),
-                               printable(b, sizeof b, v->items[2 * j]->s),
+                               ug_printable(a, sizeof a, key),
+                               ug_printable(b, sizeof b, v->items[2 * j]->s),
                                ug_pk_type_name(t->type));
             if (add(items, n, &cap, key, v->items[2 * j]->s, t) < 0)
                 return ug_fail(err, "%s: out of memory", name);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <zip.h>
 
+#include "io/bytes.h"
 #include "io/pt.h"
 
 #define MAX_NAME 4096      /* zip entry names we build */
@@ -20,25 +21,6 @@ void ug_pt_limits_default(ug_pt_limits *lim)
     lim->max_depth = 32;
     lim->max_entries = 1u << 16;
     lim->max_tensor_bytes = 0;
-}
-
-static const char *printable(char *out, size_t cap, const char *s)
-{
-    size_t k = 0;
-    for (; s[k] && k + 4 < cap; k++)
-        out[k] = ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) ? '?' : s[k];
-    if (s[k])
-        memcpy(out + k, "...", 3), k += 3;
-    out[k] = '\0';
-    return out;
-}
-
-static int host_is_little_endian(void)
-{
-    uint16_t one = 1;
-    unsigned char b;
-    memcpy(&b, &one, 1);
-    return b == 1;
 }
 
 /* One open archive and what a load needs to know about it. */
@@ -143,13 +125,13 @@ static int check_layout(archive *a, ug_error *err)
     size_t pl = (size_t)(slash - first);
     memcpy(a->prefix, first, pl);
     a->prefix[pl] = '\0';
-    printable(a->shown, sizeof a->shown, a->prefix);
+    ug_printable(a->shown, sizeof a->shown, a->prefix);
     for (zip_int64_t i = 1; i < n; i++) {
         const char *e = zip_get_name(a->za, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
         if (!e || strncmp(e, first, pl + 1) != 0) {
             char b[128];
             return ug_fail(err, "%s: zip entry '%s' is outside the top folder '%s'", a->name,
-                           e ? printable(b, sizeof b, e) : "?", a->shown);
+                           e ? ug_printable(b, sizeof b, e) : "?", a->shown);
         }
     }
     char text[32];
@@ -158,7 +140,7 @@ static int check_layout(archive *a, ug_error *err)
         return -1;
     if (found && strcmp(text, "little") != 0)
         return ug_fail(err, "%s: byte order '%s' is not supported (little-endian only)", a->name,
-                       printable(text, sizeof text, text));
+                       ug_printable(text, sizeof text, text));
     if (read_small(a, ".data/version", text, sizeof text, &found, err) < 0 ||
         (!found && read_small(a, "version", text, sizeof text, &found, err) < 0))
         return -1;
@@ -206,7 +188,7 @@ static int check_tensor(const archive *a, const ug_pt_item *it, plan *p, uint64_
                         ug_error *err)
 {
     char nb[128], kb[128];
-    const char *tn = printable(nb, sizeof nb, it->name);
+    const char *tn = ug_printable(nb, sizeof nb, it->name);
     const ug_pk_obj *t = it->tensor, *s = t->storage;
     if (strlen(s->s) >= MAX_NAME - 8)
         return ug_fail(err, "%s: tensor '%s': storage key is too long", a->name, tn);
@@ -215,7 +197,7 @@ static int check_tensor(const archive *a, const ug_pt_item *it, plan *p, uint64_
     p->entry = locate(a, rel);
     if (p->entry < 0)
         return ug_fail(err, "%s: tensor '%s': storage %s/data/%s is missing", a->name, tn,
-                       a->shown, printable(kb, sizeof kb, s->s));
+                       a->shown, ug_printable(kb, sizeof kb, s->s));
     uint64_t esize = ug_pk_dtype_size(s->dtype), have;
     if ((uint64_t)s->i > UINT64_MAX / esize)
         return ug_fail(err, "%s: tensor '%s': storage numel %lld is absurd", a->name, tn,
@@ -225,8 +207,9 @@ static int check_tensor(const archive *a, const ug_pt_item *it, plan *p, uint64_
     p->storage_bytes = (uint64_t)s->i * esize;
     if (have != p->storage_bytes)
         return ug_fail(err, "%s: tensor '%s': storage %s holds %llu bytes, but %lld elements of "
-                            "%llu bytes were declared", a->name, tn, printable(kb, sizeof kb, s->s),
-                       (unsigned long long)have, (long long)s->i, (unsigned long long)esize);
+                            "%llu bytes were declared",
+                       a->name, tn, ug_printable(kb, sizeof kb, s->s), (unsigned long long)have,
+                       (long long)s->i, (unsigned long long)esize);
     uint64_t numel = 1;
     int overflow = 0;
     for (int d = 0; d < t->ndim; d++) {
@@ -269,8 +252,8 @@ static int load_tensor(const archive *a, const ug_pt_item *it, const plan *p, fl
 {
     const ug_pk_obj *t = it->tensor, *s = t->storage;
     char what[320], nb[128], kb[128];
-    snprintf(what, sizeof what, "tensor '%s': storage data/%s", printable(nb, sizeof nb, it->name),
-             printable(kb, sizeof kb, s->s));
+    snprintf(what, sizeof what, "tensor '%s': storage data/%s",
+             ug_printable(nb, sizeof nb, it->name), ug_printable(kb, sizeof kb, s->s));
     *out = NULL;
     if (p->numel == 0)
         return 0;
@@ -278,7 +261,7 @@ static int load_tensor(const archive *a, const ug_pt_item *it, const plan *p, fl
     if (!dst)
         return ug_fail(err, "%s: %s: out of memory", a->name, what);
     /* The common case goes straight into the result: one copy, no staging. */
-    if (s->dtype == UG_PK_F32 && host_is_little_endian() && t->offset == 0 &&
+    if (s->dtype == UG_PK_F32 && ug_host_is_little_endian() && t->offset == 0 &&
         p->numel == (uint64_t)s->i) {
         if (read_entry(a, p->entry, dst, p->storage_bytes, what, err) < 0) {
             free(dst);

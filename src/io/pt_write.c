@@ -9,6 +9,7 @@
 #include <zip.h>
 
 #include "io/atomic.h"
+#include "io/bytes.h"
 #include "io/pt.h"
 
 #define ARCHIVE "archive"
@@ -221,17 +222,9 @@ static int build_pickle(bytes *b, const ug_st_entry *t, size_t n, const size_t *
     return b->failed ? -1 : 0;
 }
 
+/* Adds a stored entry with a fixed time (reproducible output); data is borrowed. */
 /* ---- the zip ---------------------------------------------------------- */
 
-static int host_is_little_endian(void)
-{
-    uint16_t one = 1;
-    unsigned char c;
-    memcpy(&c, &one, 1);
-    return c == 1;
-}
-
-/* Adds a stored entry with a fixed time (reproducible output); data is borrowed. */
 static int add_entry(zip_t *za, const char *name, const void *data, size_t len)
 {
     zip_source_t *s = zip_source_buffer(za, len ? data : NULL, len, 0);
@@ -326,7 +319,7 @@ int ug_pt_write(const char *path, const ug_st_entry *t, size_t n, ug_error *err)
         ug_fail(err, "%s: out of memory building data.pkl", path);
         goto done;
     }
-    if (!host_is_little_endian()) {
+    if (!ug_host_is_little_endian()) {
         swapped = swap_all(t, n, numel);
         for (size_t i = 0; i < n || !swapped; i++)
             if (!swapped || !swapped[i]) {

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "io/atomic.h"
+#include "io/bytes.h"
 
 #define MAX_HEADER_BYTES 100000000ull   /* a real header is a few hundred kB */
 #define MAX_EXACT_INT 9007199254740992.0 /* 2^53: JSON numbers are doubles */
@@ -59,31 +60,6 @@ typedef struct header_tensor {
 } header_tensor;
 
 /* ---- small helpers ---------------------------------------------------- */
-
-/* A printable, bounded copy of a (possibly hostile) name for messages, so
- * that every error stays one line. */
-static const char *printable(char *buf, size_t cap, const char *s)
-{
-    size_t i = 0;
-    for (; s[i] && i + 4 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        buf[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    if (s[i]) {
-        memcpy(buf + i, "...", 3);
-        i += 3;
-    }
-    buf[i] = '\0';
-    return buf;
-}
-
-static int host_is_little_endian(void)
-{
-    uint32_t one = 1;
-    unsigned char b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
 
 static uint64_t load_u64_le(const unsigned char *p)
 {
@@ -244,7 +220,7 @@ static int parse_tensor(header_tensor *ht, const cJSON *item, uint64_t data_size
                         const char *path, ug_error *err)
 {
     char nb[128];
-    const char *name = printable(nb, sizeof nb, item->string);
+    const char *name = ug_printable(nb, sizeof nb, item->string);
     ht->name = item->string;
     if (!cJSON_IsObject(item))
         return ug_fail(err, "%s: tensor '%s': header entry is not a JSON object", path, name);
@@ -257,7 +233,7 @@ static int parse_tensor(header_tensor *ht, const cJSON *item, uint64_t data_size
     if (parse_dtype(dt->valuestring, &ht->dtype) != 0) {
         char db[32];
         return ug_fail(err, "%s: tensor '%s': unsupported dtype '%s' (F32, F16, BF16, F64 are read)",
-                       path, name, printable(db, sizeof db, dt->valuestring));
+                       path, name, ug_printable(db, sizeof db, dt->valuestring));
     }
     if (!cJSON_IsArray(sh))
         return ug_fail(err, "%s: tensor '%s': missing or non-array \"shape\"", path, name);
@@ -319,11 +295,11 @@ static int parse_metadata(ug_st_file *f, const cJSON *md, const char *path, ug_e
         char kb[128];
         if (!cJSON_IsString(e))
             return ug_fail(err, "%s: \"__metadata__\" value for '%s' is not a string", path,
-                           printable(kb, sizeof kb, e->string));
+                           ug_printable(kb, sizeof kb, e->string));
         for (size_t i = 0; i < f->n_meta; i++)
             if (strcmp(f->meta[2 * i], e->string) == 0)
                 return ug_fail(err, "%s: \"__metadata__\" key '%s' appears twice", path,
-                               printable(kb, sizeof kb, e->string));
+                               ug_printable(kb, sizeof kb, e->string));
         size_t kl = strlen(e->string), vl = strlen(e->valuestring);
         char *k = malloc(kl + 1), *v = malloc(vl + 1);
         if (!k || !v) {
@@ -349,15 +325,15 @@ static int read_tensor(ug_st_tensor *t, const header_tensor *ht, const source *s
     float *dst = malloc(count * sizeof(float));
     if (!dst)
         return ug_fail(err, "%s: tensor '%s': out of memory for %zu floats", path,
-                       printable(nb, sizeof nb, ht->name), ht->numel);
+                       ug_printable(nb, sizeof nb, ht->name), ht->numel);
     t->data = dst;
     if (ht->numel == 0)
         return 0;
     size_t esize = dtype_size(ht->dtype);
-    if (ht->dtype == DT_F32 && host_is_little_endian()) {
+    if (ht->dtype == DT_F32 && ug_host_is_little_endian()) {
         if (src_read(src, pos, dst, 4 * ht->numel) != 0)
             return ug_fail(err, "%s: tensor '%s': read failed (file truncated while reading?)",
-                           path, printable(nb, sizeof nb, ht->name));
+                           path, ug_printable(nb, sizeof nb, ht->name));
         return 0;
     }
     unsigned char chunk[CHUNK_BYTES];
@@ -366,7 +342,7 @@ static int read_tensor(ug_st_tensor *t, const header_tensor *ht, const source *s
         size_t k = ht->numel - done < per ? ht->numel - done : per;
         if (src_read(src, pos + (uint64_t)done * esize, chunk, k * esize) != 0)
             return ug_fail(err, "%s: tensor '%s': read failed (file truncated while reading?)",
-                           path, printable(nb, sizeof nb, ht->name));
+                           path, ug_printable(nb, sizeof nb, ht->name));
         decode(dst + done, chunk, k, ht->dtype);
         done += k;
     }
@@ -459,7 +435,7 @@ static int index_names(ug_st_file *f, const char *path, ug_error *err)
         char nb[128];
         free(sorted);
         return ug_fail(err, "%s: tensor '%s' appears twice in the header", path,
-                       printable(nb, sizeof nb, dup));
+                       ug_printable(nb, sizeof nb, dup));
     }
     f->by_name = malloc((f->n ? f->n : 1) * sizeof *f->by_name);
     if (!f->by_name) {
@@ -571,14 +547,14 @@ int ug_st_add(ug_st_file *f, const char *name, int ndim, const int64_t *shape, f
     if (ndim < 0 || ndim > UG_ST_MAX_DIMS) {
         free(data);
         return ug_fail(err, "%s: tensor '%s': %d dimensions, at most %d are supported", path,
-                       printable(nb, sizeof nb, name), ndim, UG_ST_MAX_DIMS);
+                       ug_printable(nb, sizeof nb, name), ndim, UG_ST_MAX_DIMS);
     }
     size_t numel = 1;
     for (int d = 0; d < ndim; d++) {
         if (shape[d] < 0 || (shape[d] > 0 && numel > SIZE_MAX / 8 / (uint64_t)shape[d])) {
             free(data);
             return ug_fail(err, "%s: tensor '%s': bad shape[%d] = %lld", path,
-                           printable(nb, sizeof nb, name), d, (long long)shape[d]);
+                           ug_printable(nb, sizeof nb, name), d, (long long)shape[d]);
         }
         numel *= (size_t)shape[d];
     }
@@ -593,7 +569,7 @@ int ug_st_add(ug_st_file *f, const char *name, int ndim, const int64_t *shape, f
         f->t = t;
     }
     if (!data && numel > 0)
-        return ug_fail(err, "%s: tensor '%s': no data", path, printable(nb, sizeof nb, name));
+        return ug_fail(err, "%s: tensor '%s': no data", path, ug_printable(nb, sizeof nb, name));
     size_t len = strlen(name);
     char *copy = malloc(len + 1);
     if (!copy || (!data && !(data = malloc(sizeof(float))))) {
@@ -677,7 +653,7 @@ static int check_entries(const ug_st_entry *t, size_t n, const char *const *meta
     for (size_t i = 0; i < n; i++) {
         if (!t[i].name || !t[i].name[0] || strcmp(t[i].name, "__metadata__") == 0)
             return ug_fail(err, "%s: tensor %zu has an empty or reserved name", path, i);
-        const char *name = printable(nb, sizeof nb, t[i].name);
+        const char *name = ug_printable(nb, sizeof nb, t[i].name);
         if (t[i].ndim < 0 || t[i].ndim > 4)
             return ug_fail(err, "%s: tensor '%s': ndim %d is outside 0..4", path, name, t[i].ndim);
         size_t c = 1;
@@ -708,7 +684,8 @@ static int check_entries(const ug_st_entry *t, size_t n, const char *const *meta
     if (rc != 0)
         return ug_fail(err, "%s: out of memory", path);
     if (dup)
-        return ug_fail(err, "%s: tensor '%s' is given twice", path, printable(nb, sizeof nb, dup));
+        return ug_fail(err, "%s: tensor '%s' is given twice", path,
+                       ug_printable(nb, sizeof nb, dup));
     return 0;
 }
 
