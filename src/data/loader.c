@@ -193,6 +193,21 @@ static void stop_thread(ug_loader *l)
     l->running = 0;
 }
 
+/* The loader's memory (its file lists and buffers), and the loader. */
+static void free_loader(ug_loader *l)
+{
+    for (int d = 0; d < 2; d++) {
+        ug_filelist_free(&l->dom[d].files);
+        free(l->dom[d].perm);
+        free(l->dom[d].bad);
+    }
+    for (int i = 0; i < UG_LOADER_DEPTH; i++) {
+        free(l->slots[i].a);
+        free(l->slots[i].b);
+    }
+    free(l);
+}
+
 int ug_loader_new(ug_loader **out, const ug_loader_config *c, ug_error *err)
 {
     *out = NULL;
@@ -242,16 +257,7 @@ int ug_loader_new(ug_loader **out, const ug_loader_config *c, ug_error *err)
         }
     }
     if (rc != 0) {
-        for (int d = 0; d < 2; d++) {
-            ug_filelist_free(&l->dom[d].files);
-            free(l->dom[d].perm);
-            free(l->dom[d].bad);
-        }
-        for (int i = 0; i < UG_LOADER_DEPTH; i++) {
-            free(l->slots[i].a);
-            free(l->slots[i].b);
-        }
-        free(l);
+        free_loader(l);
         return -1;
     }
     *out = l;
@@ -322,14 +328,5 @@ void ug_loader_free(ug_loader *l)
     stop_thread(l);
     pthread_cond_destroy(&l->cv);
     pthread_mutex_destroy(&l->mu);
-    for (int d = 0; d < 2; d++) {
-        ug_filelist_free(&l->dom[d].files);
-        free(l->dom[d].perm);
-        free(l->dom[d].bad);
-    }
-    for (int i = 0; i < UG_LOADER_DEPTH; i++) {
-        free(l->slots[i].a);
-        free(l->slots[i].b);
-    }
-    free(l);
+    free_loader(l);
 }
