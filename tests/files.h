@@ -4,8 +4,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-/* The bytes of path (malloc'd; *n is their count), or NULL with *n = 0. */
+/* The bytes of path (malloc'd; *n is their count), followed by a NUL so
+ * that a text file can be searched as a string; NULL with *n = 0 when the
+ * file cannot be opened. */
 static inline unsigned char *read_bytes(const char *path, size_t *n)
 {
     *n = 0;
@@ -15,8 +18,11 @@ static inline unsigned char *read_bytes(const char *path, size_t *n)
     fseek(fp, 0, SEEK_END);
     long len = ftell(fp);
     fseek(fp, 0, SEEK_SET);
-    unsigned char *buf = malloc(len > 0 ? (size_t)len : 1);
-    *n = fread(buf, 1, (size_t)len, fp);
+    unsigned char *buf = malloc(len > 0 ? (size_t)len + 1 : 1);
+    if (buf) {
+        *n = fread(buf, 1, len > 0 ? (size_t)len : 0, fp);
+        buf[*n] = '\0';
+    }
     fclose(fp);
     return buf;
 }
@@ -31,6 +37,12 @@ static inline void write_bytes(const char *path, const void *data, size_t n)
     }
     fwrite(data, 1, n, fp);
     fclose(fp);
+}
+
+/* Writes a string (without its NUL) to path. */
+static inline void write_text(const char *path, const char *text)
+{
+    write_bytes(path, text, strlen(text));
 }
 
 #endif

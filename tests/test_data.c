@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "data/shapes.h"
@@ -39,17 +40,12 @@ static void make_dir(const char *rel)
     }
 }
 
-static void write_bytes(const char *rel, const char *data)
+/* Writes a string to a file under the test's folder. */
+static void write_tmp(const char *rel, const char *data)
 {
     char p[512];
     tmp_path(p, sizeof p, rel);
-    FILE *fp = fopen(p, "wb");
-    if (!fp) {
-        perror(p);
-        exit(2);
-    }
-    fputs(data, fp);
-    fclose(fp);
+    write_text(p, data);
 }
 
 /* An 8 x 8 PNG of one colour. */
@@ -102,15 +98,15 @@ static void test_listing(void)
     make_dir("list/sub");
     make_dir("list/sub/deep");
     make_dir("list/dir.png");
-    write_bytes("list/b.PNG", "x");
-    write_bytes("list/a.jpg", "x");
-    write_bytes("list/Z.jpg", "x");
-    write_bytes("list/notes.txt", "x");
-    write_bytes("list/x.png.bak", "x");
-    write_bytes("list/.png", "x"); /* no name before the extension */
-    write_bytes("list/sub/c.JPEG", "x");
-    write_bytes("list/sub/deep/d.png", "x");
-    write_bytes("list/dir.png/e.png", "x");
+    write_tmp("list/b.PNG", "x");
+    write_tmp("list/a.jpg", "x");
+    write_tmp("list/Z.jpg", "x");
+    write_tmp("list/notes.txt", "x");
+    write_tmp("list/x.png.bak", "x");
+    write_tmp("list/.png", "x"); /* no name before the extension */
+    write_tmp("list/sub/c.JPEG", "x");
+    write_tmp("list/sub/deep/d.png", "x");
+    write_tmp("list/dir.png/e.png", "x");
     static const char *const want[] = {"Z.jpg",         "a.jpg",      "b.PNG",
                                        "dir.png/e.png", "sub/c.JPEG", "sub/deep/d.png"};
     char dir[512];
@@ -148,7 +144,7 @@ static void test_listing(void)
     CHECK(l.n == 0 && l.paths == NULL, "missing dir leaves the list empty");
 
     make_dir("empty");
-    write_bytes("empty/readme.txt", "x");
+    write_tmp("empty/readme.txt", "x");
     char empty[512];
     tmp_path(empty, sizeof empty, "empty");
     rc = ug_dataset_list(&l, empty, &err);
@@ -333,12 +329,12 @@ static void make_coded(const char *root, int bad_a, int all_bad_b)
     }
     if (bad_a) {
         snprintf(rel, sizeof rel, "%s/A/03bad.png", root);
-        write_bytes(rel, "this is not an image at all");
+        write_tmp(rel, "this is not an image at all");
     }
     for (int i = 0; i < NB; i++) {
         snprintf(rel, sizeof rel, "%s/B/%02d.png", root, i);
         if (all_bad_b)
-            write_bytes(rel, "\x89PNG\r\n\x1a\n truncated");
+            write_tmp(rel, "\x89PNG\r\n\x1a\n truncated");
         else
             write_solid(rel, 0, (unsigned char)(10 + 30 * i), 0);
     }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 #include "io/image.h"
 #include "report/csvlog.h"
 #include "report/grid.h"
@@ -21,32 +22,6 @@ static char tmpdir[] = "/tmp/ug_report_test_XXXXXX";
 static void path_in(char *buf, size_t cap, const char *rel)
 {
     snprintf(buf, cap, "%s/%s", tmpdir, rel);
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    *n = fread(buf, 1, (size_t)len, fp);
-    buf[*n] = '\0';
-    fclose(fp);
-    return buf;
-}
-
-static void spit(const char *path, const char *text)
-{
-    FILE *fp = fopen(path, "w");
-    if (!fp) {
-        perror(path);
-        exit(2);
-    }
-    fputs(text, fp);
-    fclose(fp);
 }
 
 /* Removes dir and everything in it (two levels are all the tests make). */
@@ -222,7 +197,7 @@ static char *report_in(const char *dir, size_t *n, long sample_step)
     }
     char path[600];
     snprintf(path, sizeof path, "%s/index.html", dir);
-    return slurp(path, n);
+    return (char *)read_bytes(path, n);
 }
 
 /* The most points in any one polyline of the page. */
@@ -254,7 +229,7 @@ static void test_log_and_report(void)
 
     /* A log with a NaN row and a malformed row. */
     snprintf(path, sizeof path, "%s/log.csv", dir);
-    spit(path, "step,Discriminator_loss,Generator_loss,G_cam_loss_A,lr,seconds,odd<name>\n"
+    write_text(path, "step,Discriminator_loss,Generator_loss,G_cam_loss_A,lr,seconds,odd<name>\n"
                "1,2.5,900,600,0.0001,0.5,1\n"
                "2,1.5,nan,300,0.0001,1.0,1\n"
                "3,1.0,400,inf,0.0001,1.5,1\n"
@@ -304,14 +279,14 @@ static void test_log_and_report(void)
 
     /* A single row: a one-point curve. */
     snprintf(path, sizeof path, "%s/log.csv", dir);
-    spit(path, "step,Discriminator_loss,Generator_loss\n1,2.5,900\n");
+    write_text(path, "step,Discriminator_loss,Generator_loss\n1,2.5,900\n");
     html = report_in(dir, &n, 0);
     CHECK(html && strstr(html, "<polyline") && !strstr(html, "nan"), "one-row log page");
     free(html);
 
     /* A broken header: still a page. */
     snprintf(path, sizeof path, "%s/log.csv", dir);
-    spit(path, "\x89PNG garbage,,,\n1,2\n");
+    write_text(path, "\x89PNG garbage,,,\n1,2\n");
     html = report_in(dir, &n, 0);
     CHECK(html && strstr(html, "No log yet") && strstr(html, "step"), "broken log page");
     free(html);
