@@ -8,6 +8,8 @@
 
 #include "check.h"
 #include "model/networks.h"
+#include "nn/build.h"
+#include "nn/op.h"
 #include "nn/tape.h"
 
 static void test_arena(void)
@@ -89,8 +91,62 @@ static void test_nograd(int light)
     ug_net_free(&net);
 }
 
+/* Every op kind has a complete table entry with a distinct name. */
+static void test_op_table(void)
+{
+    for (int op = 0; op < OP_COUNT; op++) {
+        const ug_op_def *d = ug_op_get((ug_op)op);
+        CHECK(d && d->name && d->shape && d->forward && d->backward, "op %d's entry", op);
+        for (int o = 0; d && o < op; o++)
+            CHECK(strcmp(ug_op_get((ug_op)o)->name, d->name) != 0, "op name %s twice", d->name);
+    }
+}
+
+/* A builder slip (a weight whose shape does not fit its input) is an error
+ * from the op's shape rule, not a heap over-read at run time. */
+static void test_shape_rules(void)
+{
+    ug_error err = {{0}};
+    ug_net net;
+    ug_net_init(&net);
+    ug_builder b = {&net, &err, 0};
+    int w = ug_b_param(&b, "conv.weight", 4, (int64_t[]){8, 4, 3, 3});
+    int bias = ug_b_param(&b, "conv.bias", 1, (int64_t[]){7});
+    int fc = ug_b_param(&b, "fc.weight", 2, (int64_t[]){2, 100});
+    CHECK(ug_net_alloc(&net, &err) == 0, "alloc: %s", err.msg);
+
+    int x = ug_b_input(&b, 3, 16, 16);
+    CHECK(ug_b_conv(&b, x, w, -1, 3, 1) < 0 && b.failed && strstr(err.msg, "conv.weight") &&
+              strstr(err.msg, "8x3x3x3"),
+          "a 4-input weight on a 3-channel input is refused: %s", err.msg);
+
+    b.failed = 0, err.msg[0] = 0;
+    x = ug_b_input(&b, 4, 16, 16);
+    CHECK(ug_b_conv(&b, x, w, -1, 5, 1) < 0 && strstr(err.msg, "8x4x5x5"),
+          "a 3x3 weight used as 5x5 is refused: %s", err.msg);
+    b.failed = 0, err.msg[0] = 0;
+    CHECK(ug_b_conv(&b, x, w, bias, 3, 1) < 0 && strstr(err.msg, "conv.bias"),
+          "a bias of the wrong length is refused: %s", err.msg);
+    b.failed = 0, err.msg[0] = 0;
+    int y = ug_b_conv(&b, x, w, -1, 3, 1);
+    CHECK(y >= 0 && net.nodes[y].C == 8 && net.nodes[y].H == 14, "a fitting conv: %s", err.msg);
+    CHECK(ug_b_linear(&b, y, fc, -1) < 0 && strstr(err.msg, "fc.weight"),
+          "a linear whose weight does not take 8x14x14 inputs is refused: %s", err.msg);
+    b.failed = 0, err.msg[0] = 0;
+    CHECK(ug_b_binary(&b, OP_ADD, x, y) < 0 && strstr(err.msg, "adding"),
+          "adding maps of different shapes is refused: %s", err.msg);
+    b.failed = 0, err.msg[0] = 0;
+    CHECK(ug_b_pad(&b, y, 14) < 0 && strstr(err.msg, "too small"), "padding past the edge: %s",
+          err.msg);
+    /* Once failed, every later helper returns -1 without another message. */
+    CHECK(ug_b_unary(&b, OP_RELU, y) < 0, "helpers after a failure return -1");
+    ug_net_free(&net);
+}
+
 int main(void)
 {
+    test_op_table();
+    test_shape_rules();
     test_arena();
     test_nograd(1);
     test_nograd(0);

@@ -39,12 +39,12 @@ static void build_graph(ug_builder *b, int n_layers, int img)
         int bias = ug_b_find(b, "model.%d.bias", 3 * j + 1);
         x = ug_b_pad(b, x, 1);
         x = ug_b_conv(b, x, w, bias, 4, j < n_layers - 2 ? 2 : 1);
-        x = ug_b_unary(b, OP_LRELU, x);
+        x = ug_b_lrelu(b, x, 0.2f);
     }
     /* CAM attention: logits from the spectrally normalised gap_fc/gmp_fc,
      * re-weighting with their raw weight_orig (the release's quirk). */
     x = ug_b_cam(b, x, ug_b_find(b, "gap_fc.weight_orig"), ug_b_find(b, "gmp_fc.weight_orig"),
-                 ug_b_find(b, "conv1x1.weight"), ug_b_find(b, "conv1x1.bias"), OP_LRELU);
+                 ug_b_find(b, "conv1x1.weight"), ug_b_find(b, "conv1x1.bias"), 1);
     x = ug_b_pad(b, x, 1);
     net->out_main = ug_b_conv(b, x, ug_b_find(b, "conv.weight_orig"), -1, 4, 1);
 }

@@ -73,7 +73,7 @@ static int conv_norm_relu(ug_builder *b, int x, int w, int k, int stride, int pa
 {
     x = ug_b_pad(b, x, pad);
     x = ug_b_conv(b, x, w, -1, k, stride);
-    x = ug_b_unary(b, OP_INORM, x);
+    x = ug_b_inorm(b, x, 1e-5f);
     return ug_b_unary(b, OP_RELU, x);
 }
 
@@ -91,16 +91,16 @@ static void build_graph(ug_builder *b, int n_res, int img, int light)
                                3, 1, 1);
         r = ug_b_pad(b, r, 1);
         r = ug_b_conv(b, r, ug_b_find(b, "DownBlock.%d.conv_block.5.weight", 12 + i), -1, 3, 1);
-        r = ug_b_unary(b, OP_INORM, r);
-        x = ug_b_add(b, x, r);
+        r = ug_b_inorm(b, r, 1e-5f);
+        x = ug_b_binary(b, OP_ADD, x, r);
     }
 
     /* CAM attention. */
     x = ug_b_cam(b, x, ug_b_find(b, "gap_fc.weight"), ug_b_find(b, "gmp_fc.weight"),
-                 ug_b_find(b, "conv1x1.weight"), ug_b_find(b, "conv1x1.bias"), OP_RELU);
+                 ug_b_find(b, "conv1x1.weight"), ug_b_find(b, "conv1x1.bias"), 0);
 
     /* gamma and beta of every adaILN, from one MLP. */
-    int h = light ? ug_b_pool(b, OP_GAP, x) : x;
+    int h = light ? ug_b_unary(b, OP_GAP, x) : x;
     h = ug_b_unary(b, OP_RELU, ug_b_linear(b, h, ug_b_find(b, "FC.0.weight"), -1));
     h = ug_b_unary(b, OP_RELU, ug_b_linear(b, h, ug_b_find(b, "FC.2.weight"), -1));
     int gamma = ug_b_linear(b, h, ug_b_find(b, "gamma.weight"), -1);
@@ -113,20 +113,20 @@ static void build_graph(ug_builder *b, int n_res, int img, int light)
             r = ug_b_pad(b, r, 1);
             r = ug_b_conv(b, r, ug_b_find(b, "UpBlock1_%d.conv%d.weight", i, j), -1, 3, 1);
             r = ug_b_linnorm(b, r, ug_b_find(b, "UpBlock1_%d.norm%d.rho", i, j), gamma, beta,
-                             -1, -1);
+                             -1, -1, 1e-5f);
             if (j == 1)
                 r = ug_b_unary(b, OP_RELU, r);
         }
-        x = ug_b_add(b, x, r);
+        x = ug_b_binary(b, OP_ADD, x, r);
     }
     const int up_conv[2] = {2, 7}, up_norm[2] = {3, 8};
     for (int i = 0; i < 2; i++) {
-        x = ug_b_up2(b, x);
+        x = ug_b_unary(b, OP_UP2, x);
         x = ug_b_pad(b, x, 1);
         x = ug_b_conv(b, x, ug_b_find(b, "UpBlock2.%d.weight", up_conv[i]), -1, 3, 1);
         x = ug_b_linnorm(b, x, ug_b_find(b, "UpBlock2.%d.rho", up_norm[i]), -1, -1,
                          ug_b_find(b, "UpBlock2.%d.gamma", up_norm[i]),
-                         ug_b_find(b, "UpBlock2.%d.beta", up_norm[i]));
+                         ug_b_find(b, "UpBlock2.%d.beta", up_norm[i]), 1e-5f);
         x = ug_b_unary(b, OP_RELU, x);
     }
     x = ug_b_pad(b, x, 3);

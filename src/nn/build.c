@@ -1,13 +1,20 @@
 /* Graph building with shape inference (see build.h). */
 #include "nn/build.h"
 
+#include "nn/op.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 
+/* Appends nd after the op's shape rule has checked it and set its shape. */
 static int add(ug_builder *b, ug_node nd)
 {
     if (b->failed)
         return -1;
+    if (ug_op_get(nd.op)->shape(b->net, &nd, b->err) < 0) {
+        b->failed = 1;
+        return -1;
+    }
     int i = ug_net_add_node(b->net, nd);
     if (i < 0) {
         b->failed = 1;
@@ -18,13 +25,8 @@ static int add(ug_builder *b, ug_node nd)
 
 static ug_node blank(ug_op op, int x)
 {
-    ug_node nd = {op, {x, -1, -1}, {-1, -1, -1}, 0, 0, 0, 0, 0, 0};
+    ug_node nd = {.op = op, .in = {x, -1, -1}, .p = {-1, -1, -1}};
     return nd;
-}
-
-static const ug_node *in_node(ug_builder *b, int x)
-{
-    return b->failed || x < 0 ? NULL : &b->net->nodes[x];
 }
 
 int ug_b_input(ug_builder *b, int C, int H, int W)
@@ -36,130 +38,74 @@ int ug_b_input(ug_builder *b, int C, int H, int W)
 
 int ug_b_pad(ug_builder *b, int x, int pad)
 {
-    const ug_node *in = in_node(b, x);
-    if (!in)
-        return -1;
-    if (pad >= in->H || pad >= in->W) {
-        b->failed = 1;
-        ug_fail(b->err, "the image is too small for this network: a %dx%d feature map cannot "
-                        "take reflection padding %d", in->H, in->W, pad);
-        return -1;
-    }
     ug_node nd = blank(OP_PAD, x);
     nd.pad = pad;
-    nd.C = in->C, nd.H = in->H + 2 * pad, nd.W = in->W + 2 * pad;
     return add(b, nd);
 }
 
 int ug_b_conv(ug_builder *b, int x, int w, int bias, int k, int stride)
 {
-    const ug_node *in = in_node(b, x);
-    if (!in)
-        return -1;
-    if (in->H < k || in->W < k) {
-        b->failed = 1;
-        ug_fail(b->err, "the image is too small for this network: a %dx%d feature map is "
-                        "smaller than a %dx%d convolution", in->H, in->W, k, k);
-        return -1;
-    }
     ug_node nd = blank(OP_CONV, x);
-    nd.p[0] = w, nd.p[1] = bias, nd.k = k, nd.stride = stride;
-    nd.C = (int)b->net->params[w].shape[0];
-    nd.H = (in->H - k) / stride + 1, nd.W = (in->W - k) / stride + 1;
+    nd.p[0] = w, nd.p[1] = bias, nd.kh = nd.kw = k, nd.stride = stride;
     return add(b, nd);
 }
 
-int ug_b_unary(ug_builder *b, ug_op op, int x)
+int ug_b_unary(ug_builder *b, ug_op op, int x) { return add(b, blank(op, x)); }
+
+int ug_b_inorm(ug_builder *b, int x, float eps)
 {
-    const ug_node *in = in_node(b, x);
-    if (!in)
-        return -1;
-    ug_node nd = blank(op, x);
-    nd.C = in->C, nd.H = in->H, nd.W = in->W;
+    ug_node nd = blank(OP_INORM, x);
+    nd.eps = eps;
+    return add(b, nd);
+}
+
+int ug_b_lrelu(ug_builder *b, int x, float slope)
+{
+    ug_node nd = blank(OP_LRELU, x);
+    nd.slope = slope;
     return add(b, nd);
 }
 
 int ug_b_linnorm(ug_builder *b, int x, int rho, int gamma_node, int beta_node, int gamma_p,
-                 int beta_p)
+                 int beta_p, float eps)
 {
-    int i = ug_b_unary(b, OP_LINNORM, x);
-    if (i < 0)
-        return -1;
-    ug_node *nd = &b->net->nodes[i];
-    nd->in[1] = gamma_node, nd->in[2] = beta_node;
-    nd->p[0] = rho, nd->p[1] = gamma_p, nd->p[2] = beta_p;
-    return i;
-}
-
-int ug_b_up2(ug_builder *b, int x)
-{
-    int i = ug_b_unary(b, OP_UP2, x);
-    if (i >= 0)
-        b->net->nodes[i].H *= 2, b->net->nodes[i].W *= 2;
-    return i;
-}
-
-int ug_b_pool(ug_builder *b, ug_op op, int x)
-{
-    int i = ug_b_unary(b, op, x);
-    if (i >= 0)
-        b->net->nodes[i].H = b->net->nodes[i].W = 1;
-    return i;
+    ug_node nd = blank(OP_LINNORM, x);
+    nd.in[1] = gamma_node, nd.in[2] = beta_node;
+    nd.p[0] = rho, nd.p[1] = gamma_p, nd.p[2] = beta_p;
+    nd.eps = eps;
+    return add(b, nd);
 }
 
 int ug_b_linear(ug_builder *b, int x, int w, int bias)
 {
-    const ug_node *in = in_node(b, x);
-    if (!in)
-        return -1;
     ug_node nd = blank(OP_LINEAR, x);
     nd.p[0] = w, nd.p[1] = bias;
-    nd.C = (int)b->net->params[w].shape[0], nd.H = nd.W = 1;
     return add(b, nd);
 }
 
 int ug_b_scale(ug_builder *b, int x, int w)
 {
-    int i = ug_b_unary(b, OP_SCALE, x);
-    if (i >= 0)
-        b->net->nodes[i].p[0] = w;
-    return i;
+    ug_node nd = blank(OP_SCALE, x);
+    nd.p[0] = w;
+    return add(b, nd);
 }
 
-int ug_b_concat(ug_builder *b, int x, int y)
+int ug_b_binary(ug_builder *b, ug_op op, int x, int y)
 {
-    int i = ug_b_unary(b, OP_CONCAT, x);
-    if (i >= 0) {
-        b->net->nodes[i].in[1] = y;
-        b->net->nodes[i].C += b->net->nodes[y].C;
-    }
-    return i;
+    ug_node nd = blank(op, x);
+    nd.in[1] = y;
+    return add(b, nd);
 }
 
-int ug_b_chsum(ug_builder *b, int x)
+int ug_b_cam(ug_builder *b, int x, int gap_w, int gmp_w, int conv_w, int conv_b, int leaky)
 {
-    int i = ug_b_unary(b, OP_CHSUM, x);
-    if (i >= 0)
-        b->net->nodes[i].C = 1;
-    return i;
-}
-
-int ug_b_add(ug_builder *b, int x, int y)
-{
-    int i = ug_b_unary(b, OP_ADD, x);
-    if (i >= 0)
-        b->net->nodes[i].in[1] = y;
-    return i;
-}
-
-int ug_b_cam(ug_builder *b, int x, int gap_w, int gmp_w, int conv_w, int conv_b, ug_op act)
-{
-    int gap_logit = ug_b_linear(b, ug_b_pool(b, OP_GAP, x), gap_w, -1);
-    int gmp_logit = ug_b_linear(b, ug_b_pool(b, OP_GMP, x), gmp_w, -1);
-    b->net->out_cam = ug_b_concat(b, gap_logit, gmp_logit);
-    x = ug_b_concat(b, ug_b_scale(b, x, gap_w), ug_b_scale(b, x, gmp_w));
-    x = ug_b_unary(b, act, ug_b_conv(b, x, conv_w, conv_b, 1, 1));
-    b->net->out_heatmap = ug_b_chsum(b, x);
+    int gap_logit = ug_b_linear(b, ug_b_unary(b, OP_GAP, x), gap_w, -1);
+    int gmp_logit = ug_b_linear(b, ug_b_unary(b, OP_GMP, x), gmp_w, -1);
+    b->net->out_cam = ug_b_binary(b, OP_CONCAT, gap_logit, gmp_logit);
+    x = ug_b_binary(b, OP_CONCAT, ug_b_scale(b, x, gap_w), ug_b_scale(b, x, gmp_w));
+    x = ug_b_conv(b, x, conv_w, conv_b, 1, 1);
+    x = leaky ? ug_b_lrelu(b, x, 0.2f) : ug_b_unary(b, OP_RELU, x);
+    b->net->out_heatmap = ug_b_unary(b, OP_CHSUM, x);
     return x;
 }
 

@@ -1,7 +1,8 @@
 /* Graph building with shape inference. Each helper appends one node and
  * returns its index; once a step fails (a size too small for a padding or a
- * convolution, or out of memory) every later helper returns -1, so a builder
- * is written as straight-line code and checks b->failed once at the end. */
+ * convolution, a parameter of the wrong shape, or out of memory) every later
+ * helper returns -1, so a builder is written as straight-line code and checks
+ * b->failed once at the end. The op's shape rule (src/ops) checks each node. */
 #ifndef UG_BUILD_H
 #define UG_BUILD_H
 
@@ -14,28 +15,28 @@ typedef struct ug_builder {
 } ug_builder;
 
 int ug_b_input(ug_builder *b, int C, int H, int W);
-int ug_b_pad(ug_builder *b, int x, int pad);
+int ug_b_pad(ug_builder *b, int x, int pad);                /* reflection, every side */
 int ug_b_conv(ug_builder *b, int x, int w, int bias, int k, int stride);
-int ug_b_unary(ug_builder *b, ug_op op, int x); /* OP_INORM, OP_RELU, OP_LRELU, OP_TANH */
+int ug_b_unary(ug_builder *b, ug_op op, int x); /* an op without attributes or parameters:
+                                                   OP_RELU, OP_TANH, OP_UP2, OP_GAP, OP_GMP,
+                                                   OP_CHSUM */
+int ug_b_inorm(ug_builder *b, int x, float eps);
+int ug_b_lrelu(ug_builder *b, int x, float slope);
 /* adaILN when gamma_node/beta_node >= 0, else ILN with parameters gamma_p, beta_p. */
 int ug_b_linnorm(ug_builder *b, int x, int rho, int gamma_node, int beta_node, int gamma_p,
-                 int beta_p);
-int ug_b_up2(ug_builder *b, int x);
-int ug_b_pool(ug_builder *b, ug_op op, int x); /* OP_GAP, OP_GMP */
+                 int beta_p, float eps);
 int ug_b_linear(ug_builder *b, int x, int w, int bias);
 int ug_b_scale(ug_builder *b, int x, int w);
-int ug_b_concat(ug_builder *b, int x, int y);
-int ug_b_chsum(ug_builder *b, int x);
-int ug_b_add(ug_builder *b, int x, int y);
+int ug_b_binary(ug_builder *b, ug_op op, int x, int y); /* OP_CONCAT, OP_ADD */
 
 /* The CAM attention block shared by generator and discriminator: the pooled
  * features of x through gap_w and gmp_w give the cam logits (net->out_cam);
  * the feature maps re-weighted by the same weights, concatenated, through
- * conv1x1 (conv_w, conv_b) and the activation act give the result, whose
- * channel sum is the heatmap (net->out_heatmap). OP_LINEAR uses a spectrally
- * normalised weight where there is one, OP_SCALE always the raw one: the
- * release's discriminator quirk. */
-int ug_b_cam(ug_builder *b, int x, int gap_w, int gmp_w, int conv_w, int conv_b, ug_op act);
+ * conv1x1 (conv_w, conv_b) and a ReLU (leaky: LeakyReLU 0.2) give the
+ * result, whose channel sum is the heatmap (net->out_heatmap). OP_LINEAR
+ * uses a spectrally normalised weight where there is one, OP_SCALE always
+ * the raw one: the release's discriminator quirk. */
+int ug_b_cam(ug_builder *b, int x, int gap_w, int gmp_w, int conv_w, int conv_b, int leaky);
 
 /* Parameter registration that reports failure through the builder. */
 int ug_b_param(ug_builder *b, const char *name, int ndim, const int64_t *shape);

@@ -30,14 +30,16 @@ typedef struct ug_param {
     int is_rho;      /* clamped into [0, 1] after each generator update */
 } ug_param;
 
+/* The op kinds. What each one does, its shape rule, forward and backward live
+ * in its op family's file under src/ops (the table is src/ops/ops.c). */
 typedef enum {
     OP_INPUT,   /* the network input */
-    OP_PAD,     /* reflection pad by .pad */
-    OP_CONV,    /* conv k x k, .stride, weight p[0], bias p[1] (or -1) */
-    OP_INORM,   /* InstanceNorm, no affine */
+    OP_PAD,     /* reflection pad by .pad on every side */
+    OP_CONV,    /* conv kh x kw, .stride, weight p[0], bias p[1] (or -1) */
+    OP_INORM,   /* InstanceNorm, no affine, .eps */
     OP_LINNORM, /* adaILN (gamma, beta from nodes in[1], in[2]) or ILN (params p[1], p[2]); rho p[0] */
     OP_RELU,
-    OP_LRELU,   /* slope 0.2 */
+    OP_LRELU,   /* negative slope .slope */
     OP_TANH,
     OP_UP2,     /* nearest-neighbour upsampling x2 */
     OP_GAP,     /* global average pool -> C x 1 x 1 */
@@ -47,14 +49,21 @@ typedef enum {
     OP_CONCAT,  /* channel concatenation of in[0], in[1] */
     OP_CHSUM,   /* sum over channels -> 1 x H x W (the heatmap) */
     OP_ADD,     /* in[0] + in[1] (residual) */
+    OP_COUNT
 } ug_op;
+
+#define UG_NODE_IN 3
 
 typedef struct ug_node {
     ug_op op;
-    int in[3];        /* input nodes, -1 where unused */
-    int p[3];         /* parameters, -1 where unused */
-    int k, stride, pad;
-    int C, H, W;      /* output shape of one sample */
+    int in[UG_NODE_IN]; /* input nodes, -1 where unused */
+    int p[3];           /* parameters, -1 where unused */
+    /* Attributes, read by the op (zero where the op has none). */
+    int kh, kw, stride; /* kernel height and width, stride */
+    int pad;            /* padding on every side */
+    float eps;          /* normalisations */
+    float slope;        /* LeakyReLU's negative slope */
+    int C, H, W;        /* output shape of one sample, set by the op's shape rule */
 } ug_node;
 
 typedef struct ug_net {

@@ -1,6 +1,8 @@
 /* Forward and backward over a network's graph (see tape.h). */
 #include "nn/tape.h"
 
+#include "nn/op.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,7 +13,7 @@
 #define PROF_SN_FWD 100 /* pseudo-op: the spectral norms of a call (their backward is in the node) */
 
 typedef struct {
-    int op, C, H, W, inC, inH, k, stride;
+    int op, C, H, W, inC, inH, k, stride; /* op: a ug_op, or PROF_SN_FWD */
     double fwd, bwd;
     long nfwd, nbwd;
 } prof_entry;
@@ -34,7 +36,7 @@ static void prof_add(const ug_net *net, int op, int node, double dt, int bwd)
     prof_entry key = {op, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     if (node >= 0) {
         const ug_node *nd = &net->nodes[node];
-        key.C = nd->C, key.H = nd->H, key.W = nd->W, key.k = nd->k, key.stride = nd->stride;
+        key.C = nd->C, key.H = nd->H, key.W = nd->W, key.k = nd->kh, key.stride = nd->stride;
         if (nd->in[0] >= 0)
             key.inC = net->nodes[nd->in[0]].C, key.inH = net->nodes[nd->in[0]].H;
     }
@@ -62,9 +64,6 @@ static int prof_cmp(const void *a, const void *b)
 
 void ug_tape_profile_print(FILE *f)
 {
-    static const char *names[] = {"input", "pad", "conv", "inorm", "linnorm", "relu", "lrelu",
-                                  "tanh", "up2", "gap", "gmp", "linear", "scale", "concat",
-                                  "chsum", "add"};
     double total = 0;
     for (int i = 0; i < prof_n; i++)
         total += prof[i].fwd + prof[i].bwd;
@@ -73,7 +72,7 @@ void ug_tape_profile_print(FILE *f)
             "calls", "bwd s", "calls", "share");
     for (int i = 0; i < prof_n; i++) {
         const prof_entry *e = &prof[i];
-        const char *name = e->op == PROF_SN_FWD ? "sn_fwd" : names[e->op];
+        const char *name = e->op == PROF_SN_FWD ? "sn_fwd" : ug_op_get((ug_op)e->op)->name;
         char shape[64];
         snprintf(shape, sizeof shape, "%dx%d -> %dx%d k%d/%d", e->inC, e->inH, e->C, e->H, e->k,
                  e->stride);
@@ -86,10 +85,8 @@ void ug_tape_profile_print(FILE *f)
 
 static size_t node_numel(const ug_tape *t, int i) { return ug_tape_numel(t, i); }
 
-/* The weight a node uses: the parameter itself, or for a spectrally
- * normalised one W / sigma of this call, computed into the context's scratch
- * (so no call keeps a weight-sized copy). NULL when out of memory. */
-static const float *weight_for(const ug_tape *t, ug_kctx *k, int p)
+/* W / sigma goes to the context's scratch, so no call keeps a weight-sized copy. */
+const float *ug_tape_weight(const ug_tape *t, ug_kctx *k, int p)
 {
     const ug_param *pp = &t->net->params[p];
     if (!t->sn_uv[p])
@@ -101,7 +98,9 @@ static const float *weight_for(const ug_tape *t, ug_kctx *k, int p)
     return w;
 }
 
-static int oom(ug_error *err) { return ug_fail(err, "out of memory for activations"); }
+int ug_tape_oom(ug_error *err) { return ug_fail(err, "out of memory for activations"); }
+
+static int oom(ug_error *err) { return ug_tape_oom(err); }
 
 /* Computes the spectrally normalised weights for this call. */
 static int spectral_norms(ug_tape *t, ug_arena *a, int update, ug_error *err)
@@ -154,100 +153,22 @@ static int tape_alloc(ug_tape *t, ug_arena *a, ug_net *net, int N)
 static int alloc_aux(ug_tape *t, ug_arena *a, int i)
 {
     const ug_node *nd = &t->net->nodes[i];
-    size_t bytes;
-    switch (nd->op) {
-    case OP_INORM:
-        bytes = 2 * (size_t)t->N * nd->C * sizeof(float);
-        break;
-    case OP_LINNORM:
-        bytes = ug_linnorm_stats_size(t->N, nd->C) * sizeof(float);
-        break;
-    case OP_GMP:
-        bytes = (size_t)t->N * nd->C * sizeof(int32_t);
-        break;
-    default:
+    const ug_op_def *def = ug_op_get(nd->op);
+    if (!def->aux_bytes)
         return 0;
-    }
-    t->aux[i] = ug_arena_alloc(a, bytes);
+    t->aux[i] = ug_arena_alloc(a, def->aux_bytes(nd, t->N));
     return t->aux[i] ? 0 : -1;
 }
 
 /* fuse_relu: a normalisation applies the ReLU that follows it (relu_fused). */
 static int forward_node(ug_tape *t, ug_kctx *k, int i, int fuse_relu, ug_error *err)
 {
-    const ug_net *net = t->net;
-    const ug_node *nd = &net->nodes[i];
-    const ug_node *x = nd->in[0] >= 0 ? &net->nodes[nd->in[0]] : NULL;
-    const float *xin = x ? t->out[nd->in[0]] : NULL;
-    int N = t->N, HW = nd->H * nd->W;
-    float *out = t->out[i];
-
-    switch (nd->op) {
-    case OP_INPUT:
-        break;
-    case OP_PAD:
-        ug_pad_reflect_forward(out, xin, N, x->C, x->H, x->W, nd->pad);
-        break;
-    case OP_CONV: {
-        ug_conv_shape s = {N, x->C, x->H, x->W, nd->C, nd->k, nd->stride};
-        const float *b = nd->p[1] >= 0 ? ug_param_data(net, nd->p[1]) : NULL;
-        const float *w = weight_for(t, k, nd->p[0]);
-        return w ? ug_conv_forward(k, out, xin, w, b, &s, err) : oom(err);
-    }
-    case OP_INORM: {
-        float *stats = t->aux[i];
-        ug_instnorm_forward(out, stats, stats + (size_t)N * nd->C, xin, N, nd->C, HW, 1e-5f,
-                            fuse_relu);
-        break;
-    }
-    case OP_LINNORM: {
-        float *stats = t->aux[i];
-        int per_sample = nd->in[1] >= 0;
-        const float *gamma = per_sample ? t->out[nd->in[1]] : ug_param_data(net, nd->p[1]);
-        const float *beta = per_sample ? t->out[nd->in[2]] : ug_param_data(net, nd->p[2]);
-        ug_linnorm_forward(out, stats, xin, ug_param_data(net, nd->p[0]), gamma, beta, per_sample,
-                           N, nd->C, HW, 1e-5f, fuse_relu);
-        break;
-    }
-    case OP_RELU:
-        ug_relu_forward(out, xin, node_numel(t, i));
-        break;
-    case OP_LRELU:
-        ug_lrelu_forward(out, xin, node_numel(t, i), 0.2f);
-        break;
-    case OP_TANH:
-        ug_tanh_forward(out, xin, node_numel(t, i));
-        break;
-    case OP_UP2:
-        ug_upsample2_forward(out, xin, N, x->C, x->H, x->W);
-        break;
-    case OP_GAP:
-        ug_gap_forward(out, xin, N, x->C, x->H * x->W);
-        break;
-    case OP_GMP:
-        ug_gmp_forward(out, t->aux[i], xin, N, x->C, x->H * x->W);
-        break;
-    case OP_LINEAR: {
-        const float *b = nd->p[1] >= 0 ? ug_param_data(net, nd->p[1]) : NULL;
-        const float *w = weight_for(t, k, nd->p[0]);
-        return w ? ug_linear_forward(k, out, xin, w, b, N, x->C * x->H * x->W, nd->C, err)
-                 : oom(err);
-    }
-    case OP_SCALE:
-        ug_scale_channels_forward(out, xin, ug_param_data(net, nd->p[0]), N, x->C, HW);
-        break;
-    case OP_CONCAT:
-        ug_concat_forward(out, xin, t->out[nd->in[1]], N, x->C, net->nodes[nd->in[1]].C, HW);
-        break;
-    case OP_CHSUM:
-        ug_channel_sum_forward(out, xin, N, x->C, HW);
-        break;
-    case OP_ADD:
-        ug_add_forward(out, xin, t->out[nd->in[1]], node_numel(t, i));
-        break;
-    }
-    return 0;
+    const ug_node *nd = &t->net->nodes[i];
+    const float *x = nd->in[0] >= 0 ? t->out[nd->in[0]] : NULL;
+    return ug_op_get(nd->op)->forward(t, k, i, x, t->out[i], fuse_relu, err);
 }
+
+static int flags_of(const ug_net *net, int j) { return ug_op_get(net->nodes[j].op)->flags; }
 
 static int is_output(const ug_net *net, int j)
 {
@@ -257,18 +178,17 @@ static int is_output(const ug_net *net, int j)
 /* Memory planning of the recording forward pass (the tape keeps what the
  * backward pass reads, not every output):
  *
- * A ReLU or LeakyReLU writes over its input when it is that input's only
- * reader and the input's own backward does not read its output (conv,
- * linear, the normalisations, add), and the input is not a network output:
- * the activation's backward reads only its own output. */
+ * An activation (ReLU, LeakyReLU) writes over its input when it is that
+ * input's only reader, the input's own backward does not read its output,
+ * the input is not a copy the tape drops, and it is not a network output: the
+ * activation's backward reads only its own output. */
 static int relu_in_place(const ug_net *net, const ug_node *nd, int j, const int *readers)
 {
-    if ((nd->op != OP_RELU && nd->op != OP_LRELU) || j <= 0 || readers[j] != 1)
+    if (!(ug_op_get(nd->op)->flags & UG_OPF_ACTIVATION) || j <= 0 || readers[j] != 1)
         return 0;
     if (is_output(net, j))
         return 0;
-    ug_op op = net->nodes[j].op;
-    return op == OP_CONV || op == OP_LINEAR || op == OP_INORM || op == OP_LINNORM || op == OP_ADD;
+    return !(flags_of(net, j) & (UG_OPF_READS_OUTPUT | UG_OPF_RECOMPUTABLE));
 }
 
 /* A normalisation read only by a ReLU, the next node, applies the ReLU in
@@ -279,7 +199,7 @@ static int relu_fused(const ug_net *net, int j, const int *readers)
 {
     if (j <= 0 || j + 1 >= net->n_nodes || readers[j] != 1)
         return 0;
-    if (net->nodes[j].op != OP_INORM && net->nodes[j].op != OP_LINNORM)
+    if (!(flags_of(net, j) & UG_OPF_FUSES_RELU))
         return 0;
     if (is_output(net, j))
         return 0;
@@ -295,7 +215,7 @@ static int *count_readers(ug_arena *a, const ug_net *net)
         return NULL;
     memset(readers, 0, (size_t)nn * sizeof *readers);
     for (int i = 0; i < nn; i++)
-        for (int j = 0; j < 3; j++)
+        for (int j = 0; j < UG_NODE_IN; j++)
             if (net->nodes[i].in[j] >= 0)
                 readers[net->nodes[i].in[j]]++;
     return readers;
@@ -303,16 +223,15 @@ static int *count_readers(ug_arena *a, const ug_net *net)
 
 /* Copies that a convolution's weight gradient can make again from what the
  * tape keeps are not kept (their own backward passes read no values): a
- * reflection pad read only by the convolution after it, and an up-sampling
- * read only by such a pad. See recompute(). */
+ * recomputable node (a reflection pad, an up-sampling) read only by the next
+ * node, which reads it only for its weight gradient (a convolution) or is
+ * itself such a copy. See ug_bwd_recompute(). */
 static int recomputed(const ug_net *net, int j, const int *readers)
 {
     if (j <= 0 || j + 1 >= net->n_nodes || readers[j] != 1 || is_output(net, j) ||
-        net->nodes[j + 1].in[0] != j)
+        net->nodes[j + 1].in[0] != j || !(flags_of(net, j) & UG_OPF_RECOMPUTABLE))
         return 0;
-    ug_op op = net->nodes[j].op, next = net->nodes[j + 1].op;
-    return (op == OP_PAD && next == OP_CONV) ||
-           (op == OP_UP2 && next == OP_PAD && recomputed(net, j + 1, readers));
+    return (flags_of(net, j + 1) & UG_OPF_INPUT_FOR_WGRAD) || recomputed(net, j + 1, readers);
 }
 
 int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const float *input,
@@ -354,14 +273,6 @@ int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const floa
 
 /* ---- forward without a tape: buffers recycled by liveness ---- */
 
-/* Node kinds whose kernel may write over its first input (element-wise, or
- * per-plane statistics taken before the plane is written; see kernels.h). */
-static int may_overwrite_input(ug_op op)
-{
-    return op == OP_RELU || op == OP_LRELU || op == OP_TANH || op == OP_ADD || op == OP_INORM ||
-           op == OP_LINNORM || op == OP_SCALE;
-}
-
 int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const float *input,
                            int N, int sn_update, ug_error *err)
 {
@@ -377,7 +288,7 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, con
         return oom(err);
     for (int i = 0; i < nn; i++) {
         last[i] = i;
-        for (int j = 0; j < 3; j++)
+        for (int j = 0; j < UG_NODE_IN; j++)
             if (net->nodes[i].in[j] >= 0)
                 last[net->nodes[i].in[j]] = i;
     }
@@ -396,11 +307,12 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, con
             continue;
         }
         /* The inputs whose last reader this is, each once. */
-        int dying[3], ndying = 0;
-        for (int j = 0; j < 3; j++) {
-            int in = nd->in[j];
-            if (in >= 0 && last[in] == i && t->out[in] && (j < 1 || in != nd->in[0]) &&
-                (j < 2 || in != nd->in[1]))
+        int dying[UG_NODE_IN], ndying = 0;
+        for (int j = 0; j < UG_NODE_IN; j++) {
+            int in = nd->in[j], seen = 0;
+            for (int e = 0; e < j; e++)
+                seen |= nd->in[e] == in;
+            if (in >= 0 && last[in] == i && t->out[in] && !seen)
                 dying[ndying++] = in;
         }
         /* The output takes over a dying input the kernel can write over (the
@@ -409,9 +321,10 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, con
         int reuse = -1;
         if (alloc_aux(t, a, i) < 0)
             return oom(err);
-        if (may_overwrite_input(nd->op))
+        const int flags = ug_op_get(nd->op)->flags;
+        if (flags & (UG_OPF_OVERWRITES_IN0 | UG_OPF_OVERWRITES_ANY))
             for (int d = 0; d < ndying && reuse < 0; d++)
-                if ((dying[d] == nd->in[0] || nd->op == OP_ADD) &&
+                if ((dying[d] == nd->in[0] || (flags & UG_OPF_OVERWRITES_ANY)) &&
                     node_numel(t, dying[d]) == node_numel(t, i))
                     reuse = d;
         if (reuse >= 0)
@@ -439,16 +352,7 @@ float *ug_tape_grad(ug_tape *t, ug_arena *a, int node)
     return t->grad[node];
 }
 
-/* Where the gradient of node j goes: accumulate into an existing buffer, or
- * overwrite a fresh one (acc = 0). NULL when the input image needs none. */
-typedef struct {
-    ug_tape *t;
-    ug_arena *a;
-    int input_grad;
-    int failed;
-} bctx;
-
-static float *din_for(bctx *b, int j, int *acc)
+float *ug_bwd_din(ug_bwd *b, int j, int *acc)
 {
     *acc = 0;
     if (j == 0 && !b->input_grad)
@@ -463,33 +367,29 @@ static float *din_for(bctx *b, int j, int *acc)
     return b->t->grad[j];
 }
 
-/* Node j's output made again (see recomputed), into a fresh arena buffer;
- * NULL when out of memory. */
-static float *recompute(bctx *b, int j)
+float *ug_bwd_recompute(ug_bwd *b, ug_kctx *k, int j)
 {
-    const ug_tape *t = b->t;
-    const ug_node *nd = &t->net->nodes[j], *src = &t->net->nodes[nd->in[0]];
+    ug_tape *t = b->t;
+    const ug_node *nd = &t->net->nodes[j];
     const float *in = t->out[nd->in[0]];
     float *made = NULL;
-    if (!in && !(in = made = recompute(b, nd->in[0])))
+    if (!in && !(in = made = ug_bwd_recompute(b, k, nd->in[0])))
         return NULL;
     float *out = ug_arena_floats(b->a, node_numel(t, j));
-    if (out && nd->op == OP_PAD)
-        ug_pad_reflect_forward(out, in, t->N, src->C, src->H, src->W, nd->pad);
-    else if (out)
-        ug_upsample2_forward(out, in, t->N, src->C, src->H, src->W);
+    ug_error ignored;
+    if (out && ug_op_get(nd->op)->forward(t, k, j, in, out, 0, &ignored) < 0) {
+        ug_arena_release(b->a, out, node_numel(t, j) * sizeof(float));
+        out = NULL;
+    }
     if (made)
         ug_arena_release(b->a, made, node_numel(t, nd->in[0]) * sizeof(float));
     return out;
 }
 
-/* Where a conv or linear node's weight gradient goes: the parameter's own
- * gradient, or for a spectrally normalised weight a zeroed buffer in the
- * context's scratch, which fold_sn() then folds into weight_orig's gradient
- * through sigma. Such a node computes and folds its weight gradient before
- * its input gradient, whose W / sigma (weight_for) then takes the same
- * scratch: one weight-sized buffer instead of two. */
-static float *weight_grad_for(bctx *b, ug_kctx *k, int p)
+/* Such a node computes and folds its weight gradient before its input
+ * gradient, whose W / sigma (ug_tape_weight) then takes the same scratch: one
+ * weight-sized buffer instead of two. */
+float *ug_bwd_weight_grad(ug_bwd *b, ug_kctx *k, int p)
 {
     ug_tape *t = b->t;
     if (!t->sn_uv[p])
@@ -505,7 +405,7 @@ static float *weight_grad_for(bctx *b, ug_kctx *k, int p)
 
 /* weight_orig's gradient from the spectrally normalised weight's (this
  * call's sigma, u and v). */
-static void fold_sn(ug_tape *t, int p, const float *dw_sn)
+void ug_bwd_fold_sn(ug_tape *t, int p, const float *dw_sn)
 {
     const ug_net *net = t->net;
     const ug_param *pp = &net->params[p];
@@ -514,189 +414,20 @@ static void fold_sn(ug_tape *t, int p, const float *dw_sn)
                               t->sn_uv[p] + rows, t->sigma[p], rows, cols);
 }
 
-static int backward_node(bctx *b, ug_kctx *k, int i, int param_grads, ug_error *err)
-{
-    ug_tape *t = b->t;
-    const ug_net *net = t->net;
-    const ug_node *nd = &net->nodes[i];
-    int j = nd->in[0];
-    const ug_node *x = j >= 0 ? &net->nodes[j] : NULL;
-    const float *g = t->grad[i], *out = t->out[i], *xin = j >= 0 ? t->out[j] : NULL;
-    int N = t->N, HW = nd->H * nd->W, acc;
-    size_t n = node_numel(t, i);
-
-    switch (nd->op) {
-    case OP_INPUT:
-        break;
-    case OP_PAD: {
-        float *din = din_for(b, j, &acc);
-        if (din)
-            ug_pad_reflect_backward(din, g, N, x->C, x->H, x->W, nd->pad, acc);
-        break;
-    }
-    case OP_CONV: {
-        ug_conv_shape s = {N, x->C, x->H, x->W, nd->C, nd->k, nd->stride};
-        float *din = din_for(b, j, &acc);
-        float *db = param_grads && nd->p[1] >= 0 ? ug_param_grad(net, nd->p[1]) : NULL;
-        if (b->failed)
-            return oom(err);
-        if (!din && !param_grads)
-            break;
-        const int p = nd->p[0], sn = t->sn_uv[p] != NULL;
-        float *dw = param_grads ? weight_grad_for(b, k, p) : NULL;
-        if (b->failed)
-            return oom(err);
-        float *padded = NULL;
-        if (!xin && dw && !(xin = padded = recompute(b, j)))
-            return oom(err);
-        int rc = 0;
-        if (sn && dw) { /* weight gradient first (see weight_grad_for) */
-            rc = ug_conv_backward(k, NULL, dw, db, g, xin, NULL, &s, acc, err);
-            if (rc == 0)
-                fold_sn(t, p, dw);
-            dw = db = NULL;
-        }
-        const float *w = rc == 0 && din ? weight_for(t, k, p) : NULL;
-        if (rc == 0 && din && !w)
-            rc = oom(err);
-        if (rc == 0 && (din || dw || db))
-            rc = ug_conv_backward(k, din, dw, db, g, xin, w, &s, acc, err);
-        if (padded)
-            ug_arena_release(b->a, padded, node_numel(t, j) * sizeof(float));
-        if (rc < 0)
-            return -1;
-        break;
-    }
-    case OP_INORM: {
-        const float *stats = t->aux[i];
-        float *din = din_for(b, j, &acc);
-        if (din)
-            ug_instnorm_backward(din, g, xin, stats, stats + (size_t)N * nd->C, N, nd->C, HW, acc);
-        break;
-    }
-    case OP_LINNORM: {
-        int per_sample = nd->in[1] >= 0;
-        float *din = din_for(b, j, &acc);
-        float *drho = param_grads ? ug_param_grad(net, nd->p[0]) : NULL;
-        float *dgamma, *dbeta;
-        const float *gamma;
-        if (per_sample) {
-            dgamma = ug_tape_grad(t, b->a, nd->in[1]);
-            dbeta = ug_tape_grad(t, b->a, nd->in[2]);
-            gamma = t->out[nd->in[1]];
-        } else {
-            dgamma = param_grads ? ug_param_grad(net, nd->p[1]) : NULL;
-            dbeta = param_grads ? ug_param_grad(net, nd->p[2]) : NULL;
-            gamma = ug_param_data(net, nd->p[1]);
-        }
-        if (b->failed || (per_sample && (!dgamma || !dbeta)))
-            return oom(err);
-        ug_linnorm_backward(din, drho, dgamma, dbeta, g, xin, t->aux[i],
-                            ug_param_data(net, nd->p[0]), gamma, per_sample, N, nd->C, HW, acc);
-        break;
-    }
-    case OP_RELU: {
-        float *din = din_for(b, j, &acc);
-        if (din)
-            ug_relu_backward(din, g, out, n, acc);
-        break;
-    }
-    case OP_LRELU: {
-        float *din = din_for(b, j, &acc);
-        if (din)
-            ug_lrelu_backward(din, g, out, n, 0.2f, acc);
-        break;
-    }
-    case OP_TANH: {
-        float *din = din_for(b, j, &acc);
-        if (din)
-            ug_tanh_backward(din, g, out, n, acc);
-        break;
-    }
-    case OP_UP2: {
-        float *din = din_for(b, j, &acc);
-        if (din)
-            ug_upsample2_backward(din, g, N, x->C, x->H, x->W, acc);
-        break;
-    }
-    case OP_GAP: {
-        float *din = din_for(b, j, &acc);
-        if (din)
-            ug_gap_backward(din, g, N, x->C, x->H * x->W, acc);
-        break;
-    }
-    case OP_GMP: {
-        float *din = din_for(b, j, &acc);
-        if (din)
-            ug_gmp_backward(din, g, t->aux[i], N, x->C, x->H * x->W, acc);
-        break;
-    }
-    case OP_LINEAR: {
-        float *din = din_for(b, j, &acc);
-        float *db = param_grads && nd->p[1] >= 0 ? ug_param_grad(net, nd->p[1]) : NULL;
-        if (b->failed)
-            return oom(err);
-        const int p = nd->p[0], sn = t->sn_uv[p] != NULL, I = x->C * x->H * x->W;
-        float *dw = param_grads ? weight_grad_for(b, k, p) : NULL;
-        if (b->failed)
-            return oom(err);
-        if (sn && dw) { /* weight gradient first (see weight_grad_for) */
-            if (ug_linear_backward(k, NULL, dw, db, g, xin, NULL, N, I, nd->C, acc, err) < 0)
-                return -1;
-            fold_sn(t, p, dw);
-            dw = db = NULL;
-        }
-        const float *w = din ? weight_for(t, k, p) : NULL;
-        if (din && !w)
-            return oom(err);
-        if ((din || dw || db) &&
-            ug_linear_backward(k, din, dw, db, g, xin, w, N, I, nd->C, acc, err) < 0)
-            return -1;
-        break;
-    }
-    case OP_SCALE: {
-        float *din = din_for(b, j, &acc);
-        float *dw = param_grads ? ug_param_grad(net, nd->p[0]) : NULL;
-        ug_scale_channels_backward(din, dw, g, xin, ug_param_data(net, nd->p[0]), N, x->C, HW,
-                                   acc);
-        break;
-    }
-    case OP_CONCAT: {
-        int acc_b;
-        float *da = din_for(b, j, &acc);
-        float *db = din_for(b, nd->in[1], &acc_b);
-        ug_concat_backward(da, db, g, N, x->C, net->nodes[nd->in[1]].C, HW, acc, acc_b);
-        break;
-    }
-    case OP_CHSUM: {
-        float *din = din_for(b, j, &acc);
-        if (din)
-            ug_channel_sum_backward(din, g, N, x->C, HW, acc);
-        break;
-    }
-    case OP_ADD: {
-        int acc_b;
-        float *da = din_for(b, j, &acc);
-        float *db = din_for(b, nd->in[1], &acc_b);
-        ug_add_backward(da, db, g, n, acc, acc_b);
-        break;
-    }
-    }
-    return b->failed ? oom(err) : 0;
-}
-
 int ug_tape_backward(ug_tape *t, ug_kctx *k, ug_arena *a, int param_grads, int input_grad,
                      ug_error *err)
 {
     if (param_grads && !t->net->grad)
         return ug_fail(err, "internal: parameter gradients requested before ug_net_zero_grad");
-    bctx b = {t, a, input_grad, 0};
+    ug_bwd b = {t, a, input_grad, 0};
     const ug_net *net = t->net;
     for (int i = net->n_nodes - 1; i > 0; i--) {
         if (t->grad[i]) {
             double t0 = prof_on ? now_s() : 0;
-            if (backward_node(&b, k, i, param_grads, err) < 0)
+            if (ug_op_get(net->nodes[i].op)->backward(&b, k, i, param_grads, err) < 0)
                 return -1;
+            if (b.failed)
+                return oom(err);
             if (prof_on)
                 prof_add(net, net->nodes[i].op, i, now_s() - t0, 1);
         }

@@ -1,0 +1,15 @@
+/* The op families' table entries (each defined in its family's file). */
+#ifndef UG_OPS_H
+#define UG_OPS_H
+
+#include "kernels/kernels.h"
+#include "nn/op.h"
+
+extern const ug_op_def ug_op_pad, ug_op_up2;                            /* spatial.c */
+extern const ug_op_def ug_op_conv, ug_op_linear;                        /* weighted.c */
+extern const ug_op_def ug_op_inorm, ug_op_linnorm;                      /* norm.c */
+extern const ug_op_def ug_op_relu, ug_op_lrelu, ug_op_tanh;             /* activation.c */
+extern const ug_op_def ug_op_gap, ug_op_gmp;                            /* pool.c */
+extern const ug_op_def ug_op_scale, ug_op_concat, ug_op_chsum, ug_op_add; /* channel.c */
+
+#endif
