@@ -110,9 +110,9 @@ static void test_shape_rules(void)
     ug_net net;
     ug_net_init(&net);
     ug_builder b = {&net, &err, 0};
-    int w = ug_b_param(&b, "conv.weight", 4, (int64_t[]){8, 4, 3, 3});
-    int bias = ug_b_param(&b, "conv.bias", 1, (int64_t[]){7});
-    int fc = ug_b_param(&b, "fc.weight", 2, (int64_t[]){2, 100});
+    int w = ug_b_weight(&b, "conv.weight", 4, (int64_t[]){8, 4, 3, 3});
+    int bias = ug_b_bias(&b, "conv.bias", 7, 36);
+    int fc = ug_b_weight(&b, "fc.weight", 2, (int64_t[]){2, 100});
     CHECK(ug_net_alloc(&net, &err) == 0, "alloc: %s", err.msg);
 
     int x = ug_b_input(&b, 3, 16, 16);

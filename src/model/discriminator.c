@@ -16,16 +16,16 @@ static void add_params(ug_builder *b, int64_t ch, int n_layers)
 {
     int64_t c = ch << (n_layers - 2);
     char name[UG_NAME_MAX];
-    ug_b_sn_param(b, "gap_fc.weight", 2, (int64_t[]){1, c});
-    ug_b_sn_param(b, "gmp_fc.weight", 2, (int64_t[]){1, c});
-    ug_b_param(b, "conv1x1.weight", 4, (int64_t[]){c, 2 * c, 1, 1});
-    ug_b_param(b, "conv1x1.bias", 1, (int64_t[]){c});
-    ug_b_sn_param(b, "conv.weight", 4, (int64_t[]){1, c, 4, 4});
+    ug_b_sn_weight(b, "gap_fc.weight", 2, (int64_t[]){1, c});
+    ug_b_sn_weight(b, "gmp_fc.weight", 2, (int64_t[]){1, c});
+    ug_b_weight(b, "conv1x1.weight", 4, (int64_t[]){c, 2 * c, 1, 1});
+    ug_b_bias(b, "conv1x1.bias", c, 2 * c);
+    ug_b_sn_weight(b, "conv.weight", 4, (int64_t[]){1, c, 4, 4});
     for (int j = 0; j <= n_layers - 2; j++) {
         snprintf(name, sizeof name, "model.%d.bias", 3 * j + 1);
-        ug_b_param(b, name, 1, (int64_t[]){layer_out(ch, j)});
+        ug_b_bias(b, name, layer_out(ch, j), layer_in(ch, j) * 16);
         snprintf(name, sizeof name, "model.%d.weight", 3 * j + 1);
-        ug_b_sn_param(b, name, 4, (int64_t[]){layer_out(ch, j), layer_in(ch, j), 4, 4});
+        ug_b_sn_weight(b, name, 4, (int64_t[]){layer_out(ch, j), layer_in(ch, j), 4, 4});
     }
 }
 

@@ -1,72 +1,60 @@
 /* The U-GAT-IT generator (the release's ResnetGenerator): encoder, CAM
  * attention, gamma/beta MLP, adaILN residual decoder. */
 #include <stdio.h>
-#include <string.h>
 
 #include "model/networks.h"
 #include "nn/build.h"
 
-/* Parameters in the release's state_dict order. */
+/* An AdaLIN/ILN rho: one per channel, kept in [0, 1]. */
+static void rho(ug_builder *b, const char *name, int64_t c, float start)
+{
+    ug_b_clamp(b, ug_b_const(b, name, 4, (int64_t[]){1, c, 1, 1}, start), 0, 1);
+}
+
+/* Parameters in the release's state_dict order, with its start values:
+ * adaILN's rho 0.9; ILN's rho 0, gamma 1, beta 0. */
 static void add_params(ug_builder *b, int64_t ch, int n_res, int64_t img, int light)
 {
     int64_t c4 = 4 * ch, fc_in = light ? c4 : c4 * (img / 4) * (img / 4);
     char name[UG_NAME_MAX];
-    ug_b_param(b, "gap_fc.weight", 2, (int64_t[]){1, c4});
-    ug_b_param(b, "gmp_fc.weight", 2, (int64_t[]){1, c4});
-    ug_b_param(b, "conv1x1.weight", 4, (int64_t[]){c4, 2 * c4, 1, 1});
-    ug_b_param(b, "conv1x1.bias", 1, (int64_t[]){c4});
-    ug_b_param(b, "gamma.weight", 2, (int64_t[]){c4, c4});
-    ug_b_param(b, "beta.weight", 2, (int64_t[]){c4, c4});
+    ug_b_weight(b, "gap_fc.weight", 2, (int64_t[]){1, c4});
+    ug_b_weight(b, "gmp_fc.weight", 2, (int64_t[]){1, c4});
+    ug_b_weight(b, "conv1x1.weight", 4, (int64_t[]){c4, 2 * c4, 1, 1});
+    ug_b_bias(b, "conv1x1.bias", c4, 2 * c4);
+    ug_b_weight(b, "gamma.weight", 2, (int64_t[]){c4, c4});
+    ug_b_weight(b, "beta.weight", 2, (int64_t[]){c4, c4});
     for (int i = 1; i <= n_res; i++) {
         for (int j = 1; j <= 2; j++) {
             snprintf(name, sizeof name, "UpBlock1_%d.conv%d.weight", i, j);
-            ug_b_param(b, name, 4, (int64_t[]){c4, c4, 3, 3});
+            ug_b_weight(b, name, 4, (int64_t[]){c4, c4, 3, 3});
             snprintf(name, sizeof name, "UpBlock1_%d.norm%d.rho", i, j);
-            ug_b_param(b, name, 4, (int64_t[]){1, c4, 1, 1});
+            rho(b, name, c4, 0.9f);
         }
     }
-    ug_b_param(b, "DownBlock.1.weight", 4, (int64_t[]){ch, 3, 7, 7});
-    ug_b_param(b, "DownBlock.5.weight", 4, (int64_t[]){2 * ch, ch, 3, 3});
-    ug_b_param(b, "DownBlock.9.weight", 4, (int64_t[]){c4, 2 * ch, 3, 3});
+    ug_b_weight(b, "DownBlock.1.weight", 4, (int64_t[]){ch, 3, 7, 7});
+    ug_b_weight(b, "DownBlock.5.weight", 4, (int64_t[]){2 * ch, ch, 3, 3});
+    ug_b_weight(b, "DownBlock.9.weight", 4, (int64_t[]){c4, 2 * ch, 3, 3});
     for (int i = 0; i < n_res; i++) {
         for (int j = 1; j <= 5; j += 4) {
             snprintf(name, sizeof name, "DownBlock.%d.conv_block.%d.weight", 12 + i, j);
-            ug_b_param(b, name, 4, (int64_t[]){c4, c4, 3, 3});
+            ug_b_weight(b, name, 4, (int64_t[]){c4, c4, 3, 3});
         }
     }
-    ug_b_param(b, "FC.0.weight", 2, (int64_t[]){c4, fc_in});
-    ug_b_param(b, "FC.2.weight", 2, (int64_t[]){c4, c4});
+    ug_b_weight(b, "FC.0.weight", 2, (int64_t[]){c4, fc_in});
+    ug_b_weight(b, "FC.2.weight", 2, (int64_t[]){c4, c4});
     const int up_conv[2] = {2, 7}, up_norm[2] = {3, 8};
     for (int i = 0; i < 2; i++) {
         int64_t cin = c4 >> i, cout = cin / 2;
         snprintf(name, sizeof name, "UpBlock2.%d.weight", up_conv[i]);
-        ug_b_param(b, name, 4, (int64_t[]){cout, cin, 3, 3});
-        const char *suffix[3] = {"rho", "gamma", "beta"};
-        for (int s = 0; s < 3; s++) {
-            snprintf(name, sizeof name, "UpBlock2.%d.%s", up_norm[i], suffix[s]);
-            ug_b_param(b, name, 4, (int64_t[]){1, cout, 1, 1});
-        }
+        ug_b_weight(b, name, 4, (int64_t[]){cout, cin, 3, 3});
+        snprintf(name, sizeof name, "UpBlock2.%d.rho", up_norm[i]);
+        rho(b, name, cout, 0.0f);
+        snprintf(name, sizeof name, "UpBlock2.%d.gamma", up_norm[i]);
+        ug_b_const(b, name, 4, (int64_t[]){1, cout, 1, 1}, 1.0f);
+        snprintf(name, sizeof name, "UpBlock2.%d.beta", up_norm[i]);
+        ug_b_const(b, name, 4, (int64_t[]){1, cout, 1, 1}, 0.0f);
     }
-    ug_b_param(b, "UpBlock2.11.weight", 4, (int64_t[]){3, ch, 7, 7});
-}
-
-/* adaILN rho starts at 0.9; ILN rho at 0, gamma at 1, beta at 0. */
-static void set_constants(ug_net *net)
-{
-    for (int p = 0; p < net->n_params; p++) {
-        const ug_param *pp = &net->params[p];
-        size_t len = strlen(pp->name);
-        float value;
-        if (pp->is_rho)
-            value = strncmp(pp->name, "UpBlock1_", 9) == 0 ? 0.9f : 0.0f;
-        else if (len > 6 && strcmp(pp->name + len - 6, ".gamma") == 0)
-            value = 1.0f;
-        else
-            continue;
-        float *x = ug_param_data(net, p);
-        for (size_t i = 0; i < pp->numel; i++)
-            x[i] = value;
-    }
+    ug_b_weight(b, "UpBlock2.11.weight", 4, (int64_t[]){3, ch, 7, 7});
 }
 
 static int conv_norm_relu(ug_builder *b, int x, int w, int k, int stride, int pad)
@@ -147,7 +135,6 @@ int ug_build_generator(ug_net *net, int ch, int n_res, int img, int light, ug_er
     add_params(&b, ch, n_res, img, light);
     if (b.failed || ug_net_alloc(net, err) < 0)
         goto fail;
-    set_constants(net);
     build_graph(&b, n_res, img, light);
     if (b.failed)
         goto fail;

@@ -113,7 +113,7 @@ static const ug_param *nth_rho(const ug_model *m, int i, int *net)
     for (*net = UG_GEN_A2B; *net <= UG_GEN_B2A; (*net)++) {
         const ug_net *n = &m->net[*net];
         for (int p = 0; p < n->n_params; p++)
-            if (n->params[p].is_rho && i-- == 0)
+            if (n->params[p].clamped && i-- == 0)
                 return &n->params[p];
     }
     return NULL;
@@ -124,7 +124,7 @@ int ug_model_rho_count(const ug_model *m)
     int count = 0;
     for (int g = UG_GEN_A2B; g <= UG_GEN_B2A; g++)
         for (int p = 0; p < m->net[g].n_params; p++)
-            count += m->net[g].params[p].is_rho;
+            count += m->net[g].params[p].clamped;
     return count;
 }
 

@@ -223,17 +223,6 @@ static void adam(ug_trainer *t, int net, double lr)
     }
 }
 
-static void clamp_rho(ug_net *n)
-{
-    for (int p = 0; p < n->n_params; p++) {
-        if (!n->params[p].is_rho)
-            continue;
-        float *x = ug_param_data(n, p);
-        for (size_t i = 0; i < n->params[p].numel; i++)
-            x[i] = x[i] < 0 ? 0 : x[i] > 1 ? 1 : x[i];
-    }
-}
-
 static void discriminator_update(step_ctx *s, const float *real_A, const float *real_B,
                                  float *L)
 {
@@ -370,8 +359,8 @@ static void generator_update(step_ctx *s, const float *real_A, const float *real
     L[UG_G_LOSS] = L[UG_G_LOSS_A] + L[UG_G_LOSS_B];
     adam(t, UG_GEN_A2B, t->lr_g);
     adam(t, UG_GEN_B2A, t->lr_g);
-    clamp_rho(&nets[UG_GEN_A2B]);
-    clamp_rho(&nets[UG_GEN_B2A]);
+    ug_net_clamp(&nets[UG_GEN_A2B]);
+    ug_net_clamp(&nets[UG_GEN_B2A]);
 }
 
 int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, float *losses,

@@ -3,6 +3,7 @@
 
 #include "nn/op.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -109,23 +110,66 @@ int ug_b_cam(ug_builder *b, int x, int gap_w, int gmp_w, int conv_w, int conv_b,
     return x;
 }
 
-int ug_b_param(ug_builder *b, const char *name, int ndim, const int64_t *shape)
+static int param(ug_builder *b, const char *name, int ndim, const int64_t *shape,
+                 ug_init_kind init, double value)
 {
     int i = ug_net_add_param(b->net, name, UG_TRAINABLE, ndim, shape);
-    if (i < 0 && !b->failed) {
+    if (i < 0) {
+        if (!b->failed)
+            ug_fail(b->err, "out of memory building the network");
         b->failed = 1;
-        ug_fail(b->err, "out of memory building the network");
+        return -1;
     }
+    b->net->params[i].init = init;
+    b->net->params[i].init_value = value;
     return i;
 }
 
-int ug_b_sn_param(ug_builder *b, const char *name, int ndim, const int64_t *shape)
+/* PyTorch's default bound for a weight: 1/sqrt(fan_in), the product of the
+ * dimensions after the first. */
+static double weight_bound(int ndim, const int64_t *shape)
+{
+    int64_t fan_in = 1;
+    for (int d = 1; d < ndim; d++)
+        fan_in *= shape[d];
+    return 1.0 / sqrt((double)fan_in);
+}
+
+int ug_b_weight(ug_builder *b, const char *name, int ndim, const int64_t *shape)
+{
+    return param(b, name, ndim, shape, UG_INIT_UNIFORM, weight_bound(ndim, shape));
+}
+
+int ug_b_bias(ug_builder *b, const char *name, int64_t n, int64_t fan_in)
+{
+    return param(b, name, 1, &n, UG_INIT_UNIFORM, 1.0 / sqrt((double)fan_in));
+}
+
+int ug_b_const(ug_builder *b, const char *name, int ndim, const int64_t *shape, float value)
+{
+    return param(b, name, ndim, shape, value == 0 ? UG_INIT_NONE : UG_INIT_CONST, value);
+}
+
+int ug_b_clamp(ug_builder *b, int p, float lo, float hi)
+{
+    if (p >= 0) {
+        ug_param *pp = &b->net->params[p];
+        pp->clamped = 1, pp->clamp_lo = lo, pp->clamp_hi = hi;
+    }
+    return p;
+}
+
+int ug_b_sn_weight(ug_builder *b, const char *name, int ndim, const int64_t *shape)
 {
     int i = ug_net_add_sn_param(b->net, name, ndim, shape);
-    if (i < 0 && !b->failed) {
+    if (i < 0) {
+        if (!b->failed)
+            ug_fail(b->err, "out of memory building the network");
         b->failed = 1;
-        ug_fail(b->err, "out of memory building the network");
+        return -1;
     }
+    b->net->params[i].init = UG_INIT_UNIFORM;
+    b->net->params[i].init_value = weight_bound(ndim, shape);
     return i;
 }
 

@@ -38,9 +38,17 @@ int ug_b_binary(ug_builder *b, ug_op op, int x, int y); /* OP_CONCAT, OP_ADD */
  * the raw one: the release's discriminator quirk. */
 int ug_b_cam(ug_builder *b, int x, int gap_w, int gmp_w, int conv_w, int conv_b, int leaky);
 
-/* Parameter registration that reports failure through the builder. */
-int ug_b_param(ug_builder *b, const char *name, int ndim, const int64_t *shape);
-int ug_b_sn_param(ug_builder *b, const char *name, int ndim, const int64_t *shape);
+/* Parameters, registered in state_dict order before ug_net_alloc, each with
+ * how a new network fills it (failures reported through the builder):
+ * a convolution's or linear's weight and bias (PyTorch's uniform default,
+ * the bias's bound from its layer's fan_in); a spectrally normalised weight
+ * (NAME_orig plus its u and v buffers); a constant start value. */
+int ug_b_weight(ug_builder *b, const char *name, int ndim, const int64_t *shape);
+int ug_b_bias(ug_builder *b, const char *name, int64_t n, int64_t fan_in);
+int ug_b_sn_weight(ug_builder *b, const char *name, int ndim, const int64_t *shape);
+int ug_b_const(ug_builder *b, const char *name, int ndim, const int64_t *shape, float value);
+/* Parameter p is kept in [lo, hi] after every update; returns p. */
+int ug_b_clamp(ug_builder *b, int p, float lo, float hi);
 /* Looks a parameter up by name; a missing one is a builder bug, reported. */
 int ug_b_find(ug_builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

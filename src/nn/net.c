@@ -45,8 +45,6 @@ int ug_net_add_param(ug_net *n, const char *name, ug_param_kind kind, int ndim,
     }
     p->off = n->total;
     p->sn_u = p->sn_v = -1;
-    size_t len = strlen(name);
-    p->is_rho = len >= 3 && strcmp(name + len - 3, "rho") == 0;
     /* Keep every tensor 64-byte aligned inside the block. */
     n->total += (p->numel + 15) & ~(size_t)15;
     return n->n_params++;
@@ -68,6 +66,7 @@ int ug_net_add_sn_param(ug_net *n, const char *name, int ndim, const int64_t *sh
         return -1;
     n->params[w].sn_u = u;
     n->params[w].sn_v = v;
+    n->params[u].init = n->params[v].init = UG_INIT_UNIT_NORMAL;
     return w;
 }
 
@@ -103,34 +102,6 @@ int ug_net_add_node(ug_net *n, ug_node node)
     return n->n_nodes++;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-static size_t fan_in(const ug_param *p)
-{
-    size_t f = 1;
-    for (int i = 1; i < p->ndim; i++)
-        f *= (size_t)p->shape[i];
-    return f;
-}
-
-/* The weight that a ".bias" belongs to: "X.bias" -> "X.weight" or "X.weight_orig". */
-static const ug_param *bias_owner(const ug_net *n, const char *bias_name)
-{
-    char buf[UG_NAME_MAX + 8];
-    size_t stem = strlen(bias_name) - strlen("bias");
-    snprintf(buf, sizeof buf, "%.*sweight", (int)stem, bias_name);
-    int i = ug_net_find(n, buf);
-    if (i < 0) {
-        snprintf(buf, sizeof buf, "%.*sweight_orig", (int)stem, bias_name);
-        i = ug_net_find(n, buf);
-    }
-    return i < 0 ? NULL : &n->params[i];
-}
-
 static void fill_uniform(float *x, size_t n, double bound, ug_rng *rng)
 {
     for (size_t i = 0; i < n; i++)
@@ -152,18 +123,34 @@ static void fill_unit_normal(float *x, size_t n, ug_rng *rng)
 void ug_net_init_default(ug_net *n, ug_rng *rng)
 {
     for (int i = 0; i < n->n_params; i++) {
-        ug_param *p = &n->params[i];
+        const ug_param *p = &n->params[i];
         float *x = ug_param_data(n, i);
-        if (ends_with(p->name, "_u") || ends_with(p->name, "_v")) {
+        switch (p->init) {
+        case UG_INIT_NONE:
+            break;
+        case UG_INIT_UNIFORM:
+            fill_uniform(x, p->numel, p->init_value, rng);
+            break;
+        case UG_INIT_CONST:
+            for (size_t e = 0; e < p->numel; e++)
+                x[e] = p->init_value;
+            break;
+        case UG_INIT_UNIT_NORMAL:
             fill_unit_normal(x, p->numel, rng);
-        } else if ((ends_with(p->name, ".weight") || ends_with(p->name, ".weight_orig")) &&
-                   p->ndim >= 2) {
-            fill_uniform(x, p->numel, 1.0 / sqrt((double)fan_in(p)), rng);
-        } else if (ends_with(p->name, ".bias")) {
-            const ug_param *w = bias_owner(n, p->name);
-            if (w)
-                fill_uniform(x, p->numel, 1.0 / sqrt((double)fan_in(w)), rng);
+            break;
         }
+    }
+}
+
+void ug_net_clamp(ug_net *n)
+{
+    for (int p = 0; p < n->n_params; p++) {
+        const ug_param *pp = &n->params[p];
+        if (!pp->clamped)
+            continue;
+        float *x = ug_param_data(n, p), lo = pp->clamp_lo, hi = pp->clamp_hi;
+        for (size_t i = 0; i < pp->numel; i++)
+            x[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i];
     }
 }
 

@@ -19,6 +19,15 @@ typedef enum {
     UG_BUFFER,    /* state that is saved but not trained (spectral-norm u, v) */
 } ug_param_kind;
 
+/* How a new network fills a parameter (ug_net_init_default). */
+typedef enum {
+    UG_INIT_NONE,        /* left at zero */
+    UG_INIT_UNIFORM,     /* U(-init_value, init_value): PyTorch's default for the weights
+                            and biases of convolutions and linears, bound 1/sqrt(fan_in) */
+    UG_INIT_CONST,       /* every element init_value */
+    UG_INIT_UNIT_NORMAL, /* N(0, 1) scaled to unit length: spectral norm's u and v */
+} ug_init_kind;
+
 typedef struct ug_param {
     char name[UG_NAME_MAX]; /* state_dict key within the network, e.g. "model.1.weight_orig" */
     ug_param_kind kind;
@@ -27,7 +36,10 @@ typedef struct ug_param {
     size_t numel;
     size_t off;      /* offset in floats into ug_net.data, .grad */
     int sn_u, sn_v;  /* for a spectrally normalised weight: its u and v buffers, else -1 */
-    int is_rho;      /* clamped into [0, 1] after each generator update */
+    ug_init_kind init;
+    double init_value;
+    int clamped;     /* projected into [clamp_lo, clamp_hi] after each update (AdaLIN's rho) */
+    float clamp_lo, clamp_hi;
 } ug_param;
 
 /* The op kinds. What each one does, its shape rule, forward and backward live
@@ -88,7 +100,8 @@ void ug_net_free(ug_net *n);
  * graph. Returns the index, or -1 when out of memory. */
 int ug_net_add_param(ug_net *n, const char *name, ug_param_kind kind, int ndim,
                      const int64_t *shape);
-/* A spectrally normalised weight: NAME_orig (trainable) and NAME_u, NAME_v buffers. */
+/* A spectrally normalised weight: NAME_orig (trainable, initialised as a
+ * weight) and NAME_u, NAME_v buffers. */
 int ug_net_add_sn_param(ug_net *n, const char *name, int ndim, const int64_t *shape);
 int ug_net_find(const ug_net *n, const char *name);
 int ug_net_alloc(ug_net *n, ug_error *err);
@@ -97,12 +110,11 @@ int ug_net_add_node(ug_net *n, ug_node node);
 static inline float *ug_param_data(const ug_net *n, int p) { return n->data + n->params[p].off; }
 static inline float *ug_param_grad(const ug_net *n, int p) { return n->grad + n->params[p].off; }
 
-/* PyTorch's default initialisation, from rng: Kaiming-uniform (a = sqrt(5)),
- * i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), for weights and biases of convs and
- * linears (fan_in from the weight's shape); spectral-norm u, v from N(0, 1)
- * normalised to unit length. Parameters whose name ends in "rho", "gamma" or
- * "beta" of a normalisation are set by the builder afterwards. */
+/* Fills every parameter as its init says, in table order, drawing from rng
+ * (the order in which PyTorch's modules draw theirs). */
 void ug_net_init_default(ug_net *n, ug_rng *rng);
+/* Projects every clamped parameter into its range. */
+void ug_net_clamp(ug_net *n);
 /* Zeroes the gradients, allocating them on first use. */
 int ug_net_zero_grad(ug_net *n, ug_error *err);
 /* Total trainable floats. */
