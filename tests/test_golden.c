@@ -34,11 +34,12 @@ static void check_forward(ug_model *m, const ug_st_file *f, int net, const float
     ug_error err;
     ug_net *n = &m->net[net];
     ug_arena_reset(&m->arena);
-    int rc = ug_tape_forward(&t, m->k, &m->arena, n, input, N, 0, &err);
+    int rc = ug_tape_forward(&t, m->k, &m->arena, n, &input, N, UG_EVAL, &err);
     CHECK(rc == 0, "forward %s: %s", ug_net_group[net], err.msg);
     if (rc)
         return;
-    const int nodes[3] = {n->out_main, n->out_cam, n->out_heatmap};
+    const int nodes[3] = {ug_net_output(n, UG_OUT_IMAGE), ug_net_output(n, UG_OUT_CAM),
+                          ug_net_output(n, UG_OUT_HEATMAP)};
     const char *names[3] = {main_name, "cam_logit", "heatmap"};
     for (int i = 0; i < 3; i++) {
         const ug_st_tensor *ref = fx(f, "fwd.%s.%s", ug_net_group[net], names[i]);

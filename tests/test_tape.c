@@ -70,12 +70,14 @@ static void test_nograd(int light)
     ug_arena_init(&a1);
     ug_arena_init(&a2);
     ug_tape t1, t2;
-    rc = ug_tape_forward(&t1, k, &a1, &net, x, N, 0, &err);
+    const float *in = x;
+    rc = ug_tape_forward(&t1, k, &a1, &net, &in, N, UG_EVAL, &err);
     CHECK(rc == 0, "forward: %s", err.msg);
-    rc |= ug_tape_forward_nograd(&t2, k, &a2, &net, x, N, 0, &err);
+    rc |= ug_tape_forward_nograd(&t2, k, &a2, &net, &in, N, UG_EVAL, &err);
     CHECK(rc == 0, "forward_nograd: %s", err.msg);
     if (rc == 0) {
-        const int outs[3] = {net.out_main, net.out_cam, net.out_heatmap};
+        const int outs[3] = {ug_net_output(&net, UG_OUT_IMAGE), ug_net_output(&net, UG_OUT_CAM),
+                             ug_net_output(&net, UG_OUT_HEATMAP)};
         for (int i = 0; i < 3; i++)
             CHECK(memcmp(t1.out[outs[i]], t2.out[outs[i]],
                          ug_tape_numel(&t1, outs[i]) * sizeof(float)) == 0,
@@ -115,13 +117,13 @@ static void test_shape_rules(void)
     int fc = ug_b_weight(&b, "fc.weight", 2, (int64_t[]){2, 100});
     CHECK(ug_net_alloc(&net, &err) == 0, "alloc: %s", err.msg);
 
-    int x = ug_b_input(&b, 3, 16, 16);
+    int x = ug_b_input(&b, "a", 3, 16, 16);
     CHECK(ug_b_conv(&b, x, w, -1, 3, 1) < 0 && b.failed && strstr(err.msg, "conv.weight") &&
               strstr(err.msg, "8x3x3x3"),
           "a 4-input weight on a 3-channel input is refused: %s", err.msg);
 
     b.failed = 0, err.msg[0] = 0;
-    x = ug_b_input(&b, 4, 16, 16);
+    x = ug_b_input(&b, "b", 4, 16, 16);
     CHECK(ug_b_conv(&b, x, w, -1, 5, 1) < 0 && strstr(err.msg, "8x4x5x5"),
           "a 3x3 weight used as 5x5 is refused: %s", err.msg);
     b.failed = 0, err.msg[0] = 0;

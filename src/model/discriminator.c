@@ -31,8 +31,7 @@ static void add_params(ug_builder *b, int64_t ch, int n_layers)
 
 static void build_graph(ug_builder *b, int n_layers, int img)
 {
-    ug_net *net = b->net;
-    int x = ug_b_input(b, 3, img, img);
+    int x = ug_b_input(b, "image", 3, img, img);
     /* n_layers - 2 convolutions halve the side, the last one of the model keeps it. */
     for (int j = 0; j <= n_layers - 2; j++) {
         int w = ug_b_find(b, "model.%d.weight_orig", 3 * j + 1);
@@ -46,7 +45,7 @@ static void build_graph(ug_builder *b, int n_layers, int img)
     x = ug_b_cam(b, x, ug_b_find(b, "gap_fc.weight_orig"), ug_b_find(b, "gmp_fc.weight_orig"),
                  ug_b_find(b, "conv1x1.weight"), ug_b_find(b, "conv1x1.bias"), 1);
     x = ug_b_pad(b, x, 1);
-    net->out_main = ug_b_conv(b, x, ug_b_find(b, "conv.weight_orig"), -1, 4, 1);
+    ug_b_output(b, UG_OUT_IMAGE, ug_b_conv(b, x, ug_b_find(b, "conv.weight_orig"), -1, 4, 1));
 }
 
 int ug_build_discriminator(ug_net *net, int ch, int n_layers, int img, ug_error *err)

@@ -67,8 +67,7 @@ static int conv_norm_relu(ug_builder *b, int x, int w, int k, int stride, int pa
 
 static void build_graph(ug_builder *b, int n_res, int img, int light)
 {
-    ug_net *net = b->net;
-    int x = ug_b_input(b, 3, img, img);
+    int x = ug_b_input(b, "image", 3, img, img);
 
     /* Encoder. */
     x = conv_norm_relu(b, x, ug_b_find(b, "DownBlock.1.weight"), 7, 1, 3);
@@ -119,7 +118,7 @@ static void build_graph(ug_builder *b, int n_res, int img, int light)
     }
     x = ug_b_pad(b, x, 3);
     x = ug_b_conv(b, x, ug_b_find(b, "UpBlock2.11.weight"), -1, 7, 1);
-    net->out_main = ug_b_unary(b, OP_TANH, x);
+    ug_b_output(b, UG_OUT_IMAGE, ug_b_unary(b, OP_TANH, x));
 }
 
 int ug_build_generator(ug_net *net, int ch, int n_res, int img, int light, ug_error *err)

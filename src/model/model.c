@@ -95,15 +95,16 @@ int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N
     ug_net *g = &m->net[gen];
     ug_tape t;
     ug_arena_reset(&m->arena);
-    if (ug_tape_forward_nograd(&t, m->k, &m->arena, g, images, N, 0, err) < 0)
+    if (ug_tape_forward_nograd(&t, m->k, &m->arena, g, &images, N, UG_EVAL, err) < 0)
         return -1;
-    memcpy(out, ug_tape_out(&t, g->out_main), ug_tape_numel(&t, g->out_main) * sizeof(float));
-    if (cam_logit)
-        memcpy(cam_logit, ug_tape_out(&t, g->out_cam),
-               ug_tape_numel(&t, g->out_cam) * sizeof(float));
-    if (heatmap)
-        memcpy(heatmap, ug_tape_out(&t, g->out_heatmap),
-               ug_tape_numel(&t, g->out_heatmap) * sizeof(float));
+    /* An output the generator lacks (no CAM) is left to the caller as zeros. */
+    const char *names[3] = {UG_OUT_IMAGE, UG_OUT_CAM, UG_OUT_HEATMAP};
+    float *dst[3] = {out, cam_logit, heatmap};
+    for (int i = 0; i < 3; i++) {
+        int node = ug_net_output(g, names[i]);
+        if (dst[i] && node >= 0)
+            memcpy(dst[i], ug_tape_out(&t, node), ug_tape_numel(&t, node) * sizeof(float));
+    }
     return 0;
 }
 

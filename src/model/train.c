@@ -128,12 +128,13 @@ typedef struct {
     int failed;
 } step_ctx;
 
-static int fwd(step_ctx *s, ug_tape *tape, int net, const float *x, int sn_update)
+/* Every network runs in training mode, as the release's modules do. */
+static int fwd(step_ctx *s, ug_tape *tape, int net, const float *x)
 {
     if (s->failed)
         return -1;
     ug_model *m = s->t->m;
-    if (ug_tape_forward(tape, m->k, s->a, &m->net[net], x, s->t->tc.batch_size, sn_update,
+    if (ug_tape_forward(tape, m->k, s->a, &m->net[net], &x, s->t->tc.batch_size, UG_TRAIN,
                         s->err) < 0)
         s->failed = 1;
     return s->failed ? -1 : 0;
@@ -146,10 +147,21 @@ static int fwd_nograd(step_ctx *s, ug_tape *tape, int net, const float *x)
     if (s->failed)
         return -1;
     ug_model *m = s->t->m;
-    if (ug_tape_forward_nograd(tape, m->k, s->a, &m->net[net], x, s->t->tc.batch_size, 0,
-                               s->err) < 0)
+    if (ug_tape_forward_nograd(tape, m->k, s->a, &m->net[net], &x, s->t->tc.batch_size,
+                               UG_TRAIN, s->err) < 0)
         s->failed = 1;
     return s->failed ? -1 : 0;
+}
+
+/* The node of a network's output NAME; a missing one is a bug, reported. */
+static int output(step_ctx *s, const ug_tape *tape, const char *name)
+{
+    int node = ug_net_output(tape->net, name);
+    if (node < 0 && !s->failed) {
+        s->failed = 1;
+        ug_fail(s->err, "internal: a network without its output '%s'", name);
+    }
+    return node;
 }
 
 static float *grad_of(step_ctx *s, ug_tape *tape, int node)
@@ -163,9 +175,10 @@ static float *grad_of(step_ctx *s, ug_tape *tape, int node)
 }
 
 /* scale * MSE(output, target), seeding its gradient; returns the unscaled loss. */
-static float mse(step_ctx *s, ug_tape *tape, int node, float target, float scale)
+static float mse(step_ctx *s, ug_tape *tape, const char *name, float target, float scale)
 {
-    float *g = grad_of(s, tape, node);
+    int node = output(s, tape, name);
+    float *g = node < 0 ? NULL : grad_of(s, tape, node);
     if (!g)
         return 0;
     size_t n = ug_tape_numel(tape, node);
@@ -173,9 +186,10 @@ static float mse(step_ctx *s, ug_tape *tape, int node, float target, float scale
     return ug_mse_const_forward(tape->out[node], n, target);
 }
 
-static float bce(step_ctx *s, ug_tape *tape, int node, float target, float scale)
+static float bce(step_ctx *s, ug_tape *tape, const char *name, float target, float scale)
 {
-    float *g = grad_of(s, tape, node);
+    int node = output(s, tape, name);
+    float *g = node < 0 ? NULL : grad_of(s, tape, node);
     if (!g)
         return 0;
     size_t n = ug_tape_numel(tape, node);
@@ -185,8 +199,8 @@ static float bce(step_ctx *s, ug_tape *tape, int node, float target, float scale
 
 static float l1(step_ctx *s, ug_tape *tape, const float *target, float scale)
 {
-    int node = tape->net->out_main;
-    float *g = grad_of(s, tape, node);
+    int node = output(s, tape, UG_OUT_IMAGE);
+    float *g = node < 0 ? NULL : grad_of(s, tape, node);
     if (!g)
         return 0;
     size_t n = ug_tape_numel(tape, node);
@@ -204,10 +218,11 @@ static void bwd(step_ctx *s, ug_tape *tape, int param_grads, int input_grad)
 /* Adds the gradient that reached a discriminator's input to a generator output. */
 static void pass_back(step_ctx *s, const ug_tape *d, ug_tape *g)
 {
-    float *dst = grad_of(s, g, g->net->out_main);
-    if (!dst || !d->grad[0])
+    int out = output(s, g, UG_OUT_IMAGE), in = ug_net_input(d->net, "image");
+    float *dst = out < 0 ? NULL : grad_of(s, g, out);
+    if (!dst || in < 0 || !d->grad[in])
         return;
-    ug_add_forward(dst, dst, d->grad[0], ug_tape_numel(g, g->net->out_main));
+    ug_add_forward(dst, dst, d->grad[in], ug_tape_numel(g, out));
 }
 
 static void adam(ug_trainer *t, int net, double lr)
@@ -237,8 +252,8 @@ static void discriminator_update(step_ctx *s, const float *real_A, const float *
     fwd_nograd(s, &gba, UG_GEN_B2A, real_B);
     if (s->failed)
         return;
-    const float *fake_A2B = gab.out[nets[UG_GEN_A2B].out_main];
-    const float *fake_B2A = gba.out[nets[UG_GEN_B2A].out_main];
+    const float *fake_A2B = ug_tape_output(&gab, UG_OUT_IMAGE);
+    const float *fake_B2A = ug_tape_output(&gba, UG_OUT_IMAGE);
     /* Each discriminator on its real images, then on the fakes (the order of
      * its spectral-norm updates in the release), each tape taken backward
      * before the next starts, so one tape is alive at a time. */
@@ -249,17 +264,16 @@ static void discriminator_update(step_ctx *s, const float *real_A, const float *
     const int slot[4] = {UG_D_AD_GA, UG_D_AD_LA, UG_D_AD_GB, UG_D_AD_LB};
     float w = tc->adv_weight;
     for (int i = 0; i < 4; i++) {
-        const ug_net *n = &nets[dis[i]];
         float real_loss[2], fake_loss[2];
-        if (fwd(s, &d, dis[i], real[i], 1) < 0)
+        if (fwd(s, &d, dis[i], real[i]) < 0)
             return;
-        real_loss[0] = mse(s, &d, n->out_main, 1, w);
-        real_loss[1] = mse(s, &d, n->out_cam, 1, w);
+        real_loss[0] = mse(s, &d, UG_OUT_IMAGE, 1, w);
+        real_loss[1] = mse(s, &d, UG_OUT_CAM, 1, w);
         bwd(s, &d, 1, 0);
-        if (fwd(s, &d, dis[i], fake[i], 1) < 0)
+        if (fwd(s, &d, dis[i], fake[i]) < 0)
             return;
-        fake_loss[0] = mse(s, &d, n->out_main, 0, w);
-        fake_loss[1] = mse(s, &d, n->out_cam, 0, w);
+        fake_loss[0] = mse(s, &d, UG_OUT_IMAGE, 0, w);
+        fake_loss[1] = mse(s, &d, UG_OUT_CAM, 0, w);
         bwd(s, &d, 1, 0);
         L[slot[i]] = real_loss[0] + fake_loss[0];
         L[slot[i] + 1] = real_loss[1] + fake_loss[1];
@@ -284,27 +298,26 @@ static void translation(step_ctx *s, int gen, int back, const int dis[2], const 
                         float adv[4], float *recon, float *cam)
 {
     const ug_train_config *tc = &s->t->tc;
-    ug_net *nets = s->t->m->net;
     ug_tape g, cyc, d[2];
-    if (fwd(s, &g, gen, src, 0) < 0)
+    if (fwd(s, &g, gen, src) < 0)
         return;
-    const float *fake = g.out[nets[gen].out_main];
+    const float *fake = ug_tape_output(&g, UG_OUT_IMAGE);
     /* Each discriminator's tape gone before the next tape starts (their
      * parameter gradients are not needed), then the cycle pass. */
     for (int i = 0; i < 2; i++) {
-        if (fwd(s, &d[i], dis[i], fake, 1) < 0)
+        if (fwd(s, &d[i], dis[i], fake) < 0)
             return;
-        adv[2 * i] = mse(s, &d[i], nets[dis[i]].out_main, 1, tc->adv_weight);
-        adv[2 * i + 1] = mse(s, &d[i], nets[dis[i]].out_cam, 1, tc->adv_weight);
+        adv[2 * i] = mse(s, &d[i], UG_OUT_IMAGE, 1, tc->adv_weight);
+        adv[2 * i + 1] = mse(s, &d[i], UG_OUT_CAM, 1, tc->adv_weight);
         bwd(s, &d[i], 0, 1);
         pass_back(s, &d[i], &g);
     }
-    if (fwd(s, &cyc, back, fake, 0) < 0)
+    if (fwd(s, &cyc, back, fake) < 0)
         return;
     *recon = l1(s, &cyc, src, tc->cycle_weight);
     bwd(s, &cyc, 1, 1);
     pass_back(s, &cyc, &g);
-    *cam = bce(s, &g, nets[gen].out_cam, 1, tc->cam_weight);
+    *cam = bce(s, &g, UG_OUT_CAM, 1, tc->cam_weight);
     bwd(s, &g, 1, 0);
 }
 
@@ -313,10 +326,10 @@ static void identity(step_ctx *s, int gen, const float *x, float *idt, float *ca
 {
     const ug_train_config *tc = &s->t->tc;
     ug_tape g;
-    if (fwd(s, &g, gen, x, 0) < 0)
+    if (fwd(s, &g, gen, x) < 0)
         return;
     *idt = l1(s, &g, x, tc->identity_weight);
-    *cam = bce(s, &g, s->t->m->net[gen].out_cam, 0, tc->cam_weight);
+    *cam = bce(s, &g, UG_OUT_CAM, 0, tc->cam_weight);
     bwd(s, &g, 1, 0);
 }
 

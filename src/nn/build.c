@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Appends nd after the op's shape rule has checked it and set its shape. */
 static int add(ug_builder *b, ug_node nd)
@@ -30,11 +31,35 @@ static ug_node blank(ug_op op, int x)
     return nd;
 }
 
-int ug_b_input(ug_builder *b, int C, int H, int W)
+/* Records a named port, refusing a duplicate name or one too many. */
+static int add_port(ug_builder *b, ug_port *ports, int *count, const char *name, int node)
+{
+    if (b->failed || node < 0)
+        return -1;
+    if (*count == UG_NET_PORTS || strlen(name) >= UG_PORT_NAME) {
+        b->failed = 1;
+        return ug_fail(b->err, "internal: no room for port '%s'", name);
+    }
+    for (int i = 0; i < *count; i++)
+        if (strcmp(ports[i].name, name) == 0) {
+            b->failed = 1;
+            return ug_fail(b->err, "internal: port '%s' twice", name);
+        }
+    snprintf(ports[*count].name, UG_PORT_NAME, "%s", name);
+    ports[(*count)++].node = node;
+    return node;
+}
+
+int ug_b_input(ug_builder *b, const char *name, int C, int H, int W)
 {
     ug_node nd = blank(OP_INPUT, -1);
     nd.C = C, nd.H = H, nd.W = W;
-    return add(b, nd);
+    return add_port(b, b->net->in, &b->net->n_in, name, add(b, nd));
+}
+
+int ug_b_output(ug_builder *b, const char *name, int node)
+{
+    return add_port(b, b->net->out, &b->net->n_out, name, node);
 }
 
 int ug_b_pad(ug_builder *b, int x, int pad)
@@ -102,11 +127,11 @@ int ug_b_cam(ug_builder *b, int x, int gap_w, int gmp_w, int conv_w, int conv_b,
 {
     int gap_logit = ug_b_linear(b, ug_b_unary(b, OP_GAP, x), gap_w, -1);
     int gmp_logit = ug_b_linear(b, ug_b_unary(b, OP_GMP, x), gmp_w, -1);
-    b->net->out_cam = ug_b_binary(b, OP_CONCAT, gap_logit, gmp_logit);
+    ug_b_output(b, UG_OUT_CAM, ug_b_binary(b, OP_CONCAT, gap_logit, gmp_logit));
     x = ug_b_binary(b, OP_CONCAT, ug_b_scale(b, x, gap_w), ug_b_scale(b, x, gmp_w));
     x = ug_b_conv(b, x, conv_w, conv_b, 1, 1);
     x = leaky ? ug_b_lrelu(b, x, 0.2f) : ug_b_unary(b, OP_RELU, x);
-    b->net->out_heatmap = ug_b_unary(b, OP_CHSUM, x);
+    ug_b_output(b, UG_OUT_HEATMAP, ug_b_unary(b, OP_CHSUM, x));
     return x;
 }
 

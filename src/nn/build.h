@@ -14,7 +14,10 @@ typedef struct ug_builder {
     int failed;
 } ug_builder;
 
-int ug_b_input(ug_builder *b, int C, int H, int W);
+/* A named input (its data is the next argument of ug_tape_forward) and a
+ * named output. */
+int ug_b_input(ug_builder *b, const char *name, int C, int H, int W);
+int ug_b_output(ug_builder *b, const char *name, int node);
 int ug_b_pad(ug_builder *b, int x, int pad);                /* reflection, every side */
 int ug_b_conv(ug_builder *b, int x, int w, int bias, int k, int stride);
 int ug_b_unary(ug_builder *b, ug_op op, int x); /* an op without attributes or parameters:
@@ -30,10 +33,10 @@ int ug_b_scale(ug_builder *b, int x, int w);
 int ug_b_binary(ug_builder *b, ug_op op, int x, int y); /* OP_CONCAT, OP_ADD */
 
 /* The CAM attention block shared by generator and discriminator: the pooled
- * features of x through gap_w and gmp_w give the cam logits (net->out_cam);
+ * features of x through gap_w and gmp_w give the cam logits (UG_OUT_CAM);
  * the feature maps re-weighted by the same weights, concatenated, through
  * conv1x1 (conv_w, conv_b) and a ReLU (leaky: LeakyReLU 0.2) give the
- * result, whose channel sum is the heatmap (net->out_heatmap). OP_LINEAR
+ * result, whose channel sum is the heatmap (UG_OUT_HEATMAP). OP_LINEAR
  * uses a spectrally normalised weight where there is one, OP_SCALE always
  * the raw one: the release's discriminator quirk. */
 int ug_b_cam(ug_builder *b, int x, int gap_w, int gmp_w, int conv_w, int conv_b, int leaky);

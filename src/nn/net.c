@@ -10,7 +10,6 @@
 void ug_net_init(ug_net *n)
 {
     memset(n, 0, sizeof *n);
-    n->out_main = n->out_cam = n->out_heatmap = -1;
 }
 
 void ug_net_free(ug_net *n)
@@ -69,6 +68,17 @@ int ug_net_add_sn_param(ug_net *n, const char *name, int ndim, const int64_t *sh
     n->params[u].init = n->params[v].init = UG_INIT_UNIT_NORMAL;
     return w;
 }
+
+static int port(const ug_port *ports, int count, const char *name)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(ports[i].name, name) == 0)
+            return ports[i].node;
+    return -1;
+}
+
+int ug_net_output(const ug_net *n, const char *name) { return port(n->out, n->n_out, name); }
+int ug_net_input(const ug_net *n, const char *name) { return port(n->in, n->n_in, name); }
 
 int ug_net_find(const ug_net *n, const char *name)
 {

@@ -78,6 +78,19 @@ typedef struct ug_node {
     int C, H, W;        /* output shape of one sample, set by the op's shape rule */
 } ug_node;
 
+#define UG_NET_PORTS 4
+#define UG_PORT_NAME 16
+
+/* The output names the model code reads. */
+#define UG_OUT_IMAGE "image"     /* a generator's translation, a discriminator's logits */
+#define UG_OUT_CAM "cam_logit"   /* the CAM classifier's logits, C = 2 */
+#define UG_OUT_HEATMAP "heatmap" /* the attention heatmap, C = 1 */
+
+typedef struct ug_port {
+    char name[UG_PORT_NAME];
+    int node;
+} ug_port;
+
 typedef struct ug_net {
     ug_param *params;
     int n_params, cap_params;
@@ -88,9 +101,10 @@ typedef struct ug_net {
     float *grad;      /* gradients, same layout (buffer entries unused); allocated by
                          the first ug_net_zero_grad, so a model that only
                          translates never holds them */
-    int out_main;     /* image (generator) or patch logits (discriminator) */
-    int out_cam;      /* cam_logit, C = 2 */
-    int out_heatmap;  /* heatmap, C = 1 */
+    /* Named inputs (OP_INPUT nodes, in the order ug_tape_forward takes their
+     * data) and outputs; a name a network does not have is absent. */
+    ug_port in[UG_NET_PORTS], out[UG_NET_PORTS];
+    int n_in, n_out;
 } ug_net;
 
 void ug_net_init(ug_net *n);
@@ -106,6 +120,9 @@ int ug_net_add_sn_param(ug_net *n, const char *name, int ndim, const int64_t *sh
 int ug_net_find(const ug_net *n, const char *name);
 int ug_net_alloc(ug_net *n, ug_error *err);
 int ug_net_add_node(ug_net *n, ug_node node);
+/* The node of output (or input) NAME, or -1 when the network has none. */
+int ug_net_output(const ug_net *n, const char *name);
+int ug_net_input(const ug_net *n, const char *name);
 
 static inline float *ug_param_data(const ug_net *n, int p) { return n->data + n->params[p].off; }
 static inline float *ug_param_grad(const ug_net *n, int p) { return n->grad + n->params[p].off; }

@@ -127,11 +127,12 @@ static int spectral_norms(ug_tape *t, ug_arena *a, int update, ug_error *err)
     return 0;
 }
 
-static int tape_alloc(ug_tape *t, ug_arena *a, ug_net *net, int N)
+static int tape_alloc(ug_tape *t, ug_arena *a, ug_net *net, int N, ug_mode mode)
 {
     memset(t, 0, sizeof *t);
     t->net = net;
     t->N = N;
+    t->mode = mode;
     size_t nn = (size_t)net->n_nodes, np = (size_t)net->n_params;
     t->out = ug_arena_alloc(a, nn * sizeof *t->out);
     t->aux = ug_arena_alloc(a, nn * sizeof *t->aux);
@@ -143,7 +144,27 @@ static int tape_alloc(ug_tape *t, ug_arena *a, ug_net *net, int N)
     memset(t->aux, 0, nn * sizeof *t->aux);
     memset(t->grad, 0, nn * sizeof *t->grad);
     memset(t->sn_uv, 0, np * sizeof *t->sn_uv);
+    memset(t->out, 0, nn * sizeof *t->out);
     return 0;
+}
+
+static int is_input(const ug_net *net, int j) { return net->nodes[j].op == OP_INPUT; }
+
+/* The caller's data of every named input; the spectral norms of this call. */
+static int start(ug_tape *t, ug_arena *a, ug_net *net, const float *const *inputs, int N,
+                 ug_mode mode, ug_error *err)
+{
+    if (tape_alloc(t, a, net, N, mode) < 0)
+        return oom(err);
+    for (int i = 0; i < net->n_in; i++)
+        t->out[net->in[i].node] = (float *)inputs[i];
+    return spectral_norms(t, a, mode == UG_TRAIN, err);
+}
+
+const float *ug_tape_output(const ug_tape *t, const char *name)
+{
+    int node = ug_net_output(t->net, name);
+    return node < 0 ? NULL : t->out[node];
 }
 
 /* What node i's backward pass needs besides values (normalisation
@@ -172,7 +193,10 @@ static int flags_of(const ug_net *net, int j) { return ug_op_get(net->nodes[j].o
 
 static int is_output(const ug_net *net, int j)
 {
-    return j == net->out_main || j == net->out_cam || j == net->out_heatmap;
+    for (int o = 0; o < net->n_out; o++)
+        if (net->out[o].node == j)
+            return 1;
+    return 0;
 }
 
 /* Memory planning of the recording forward pass (the tape keeps what the
@@ -184,7 +208,7 @@ static int is_output(const ug_net *net, int j)
  * activation's backward reads only its own output. */
 static int relu_in_place(const ug_net *net, const ug_node *nd, int j, const int *readers)
 {
-    if (!(ug_op_get(nd->op)->flags & UG_OPF_ACTIVATION) || j <= 0 || readers[j] != 1)
+    if (!(ug_op_get(nd->op)->flags & UG_OPF_ACTIVATION) || is_input(net, j) || readers[j] != 1)
         return 0;
     if (is_output(net, j))
         return 0;
@@ -197,7 +221,7 @@ static int relu_in_place(const ug_net *net, const ug_node *nd, int j, const int 
  * the recording pass too: its backward reads its input, not its output. */
 static int relu_fused(const ug_net *net, int j, const int *readers)
 {
-    if (j <= 0 || j + 1 >= net->n_nodes || readers[j] != 1)
+    if (j < 0 || j + 1 >= net->n_nodes || readers[j] != 1)
         return 0;
     if (!(flags_of(net, j) & UG_OPF_FUSES_RELU))
         return 0;
@@ -228,27 +252,26 @@ static int *count_readers(ug_arena *a, const ug_net *net)
  * itself such a copy. See ug_bwd_recompute(). */
 static int recomputed(const ug_net *net, int j, const int *readers)
 {
-    if (j <= 0 || j + 1 >= net->n_nodes || readers[j] != 1 || is_output(net, j) ||
+    if (j < 0 || j + 1 >= net->n_nodes || readers[j] != 1 || is_output(net, j) ||
         net->nodes[j + 1].in[0] != j || !(flags_of(net, j) & UG_OPF_RECOMPUTABLE))
         return 0;
     return (flags_of(net, j + 1) & UG_OPF_INPUT_FOR_WGRAD) || recomputed(net, j + 1, readers);
 }
 
-int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const float *input,
-                    int N, int sn_update, ug_error *err)
+int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
+                    const float *const *inputs, int N, ug_mode mode, ug_error *err)
 {
-    if (tape_alloc(t, a, net, N) < 0)
-        return oom(err);
-    if (spectral_norms(t, a, sn_update, err) < 0)
+    if (start(t, a, net, inputs, N, mode, err) < 0)
         return -1;
-    t->out[0] = (float *)input;
     const int nn = net->n_nodes;
     int *readers = count_readers(a, net);
     if (!readers)
         return oom(err);
-    for (int i = 1; i < nn; i++) {
+    for (int i = 0; i < nn; i++) {
         const ug_node *nd = &net->nodes[i];
         const int j = nd->in[0];
+        if (is_input(net, i))
+            continue;
         if (alloc_aux(t, a, i) < 0)
             return oom(err);
         if (relu_in_place(net, nd, j, readers))
@@ -273,12 +296,10 @@ int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const floa
 
 /* ---- forward without a tape: buffers recycled by liveness ---- */
 
-int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const float *input,
-                           int N, int sn_update, ug_error *err)
+int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
+                           const float *const *inputs, int N, ug_mode mode, ug_error *err)
 {
-    if (tape_alloc(t, a, net, N) < 0)
-        return oom(err);
-    if (spectral_norms(t, a, sn_update, err) < 0)
+    if (start(t, a, net, inputs, N, mode, err) < 0)
         return -1;
     const int nn = net->n_nodes;
     /* last[j]: the last node reading node j's output (nn for the network's outputs). */
@@ -292,14 +313,14 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, con
             if (net->nodes[i].in[j] >= 0)
                 last[net->nodes[i].in[j]] = i;
     }
-    const int outs[3] = {net->out_main, net->out_cam, net->out_heatmap};
-    for (int j = 0; j < 3; j++)
-        if (outs[j] >= 0)
-            last[outs[j]] = nn;
-    last[0] = nn; /* the caller's input is never recycled */
-    t->out[0] = (float *)input;
-    for (int i = 1; i < nn; i++) {
+    for (int o = 0; o < net->n_out; o++)
+        last[net->out[o].node] = nn;
+    for (int i = 0; i < net->n_in; i++)
+        last[net->in[i].node] = nn; /* the caller's inputs are never recycled */
+    for (int i = 0; i < nn; i++) {
         const ug_node *nd = &net->nodes[i];
+        if (is_input(net, i))
+            continue;
         if (relu_fused(net, nd->in[0], readers)) {
             /* Applied by the normalisation: take over its buffer. */
             t->out[i] = t->out[nd->in[0]];
@@ -355,7 +376,7 @@ float *ug_tape_grad(ug_tape *t, ug_arena *a, int node)
 float *ug_bwd_din(ug_bwd *b, int j, int *acc)
 {
     *acc = 0;
-    if (j == 0 && !b->input_grad)
+    if (is_input(b->t->net, j) && !b->input_grad)
         return NULL;
     if (b->t->grad[j]) {
         *acc = 1;
@@ -421,7 +442,9 @@ int ug_tape_backward(ug_tape *t, ug_kctx *k, ug_arena *a, int param_grads, int i
         return ug_fail(err, "internal: parameter gradients requested before ug_net_zero_grad");
     ug_bwd b = {t, a, input_grad, 0};
     const ug_net *net = t->net;
-    for (int i = net->n_nodes - 1; i > 0; i--) {
+    for (int i = net->n_nodes - 1; i >= 0; i--) {
+        if (is_input(net, i))
+            continue; /* its gradient is the caller's */
         if (t->grad[i]) {
             double t0 = prof_on ? now_s() : 0;
             if (ug_op_get(net->nodes[i].op)->backward(&b, k, i, param_grads, err) < 0)

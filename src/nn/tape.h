@@ -15,9 +15,14 @@
 #include "kernels/kernels.h"
 #include "nn/net.h"
 
+/* PyTorch's module modes: in training mode every spectral norm advances its
+ * u and v by one power iteration (in net->data). */
+typedef enum { UG_EVAL, UG_TRAIN } ug_mode;
+
 typedef struct ug_tape {
     ug_net *net;
     int N;
+    ug_mode mode;
     float **out;        /* per node: output, N x C x H x W */
     void **aux;         /* per node: saved statistics or positions */
     float **grad;       /* per node: gradient of the output, NULL until written */
@@ -27,20 +32,19 @@ typedef struct ug_tape {
     float *sigma;       /* per parameter */
 } ug_tape;
 
-/* Runs the network on input (N x 3 x H x W, H = W = the size it was built for).
- * sn_update != 0 is PyTorch's training mode: every spectral norm advances its
- * u and v by one power iteration, in net->data. */
-int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const float *input,
-                    int N, int sn_update, ug_error *err);
+/* Runs the network on inputs[i] for its i-th named input (N x C x H x W at
+ * the shape it was built for). */
+int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
+                    const float *const *inputs, int N, ug_mode mode, ug_error *err);
 
 /* The same forward pass for when no backward will follow (evaluation, or a
  * generator whose output a discriminator only reads): a node's output buffer
  * is recycled once its last consumer has run, and element-wise nodes write
  * over their dying input, so the arena holds only the live tensors. Only
- * net->out_main, out_cam and out_heatmap are left in t->out (the others are
- * NULL); ug_tape_backward must not be called on this tape. */
-int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const float *input,
-                           int N, int sn_update, ug_error *err);
+ * the network's named outputs are left in t->out (the others are NULL);
+ * ug_tape_backward must not be called on this tape. */
+int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
+                           const float *const *inputs, int N, ug_mode mode, ug_error *err);
 
 static inline const float *ug_tape_out(const ug_tape *t, int node) { return t->out[node]; }
 static inline size_t ug_tape_numel(const ug_tape *t, int node)
@@ -49,15 +53,18 @@ static inline size_t ug_tape_numel(const ug_tape *t, int node)
     return (size_t)t->N * n->C * n->H * n->W;
 }
 
+/* The output NAME of the network's last forward call; NULL when it has none. */
+const float *ug_tape_output(const ug_tape *t, const char *name);
+
 /* The gradient buffer of a node's output, zero-filled on first use. */
 float *ug_tape_grad(ug_tape *t, ug_arena *a, int node);
 
 /* Runs backward from every node whose gradient was seeded. param_grads == 0
  * skips the parameter gradients (a discriminator seen from the generator's
- * loss); input_grad == 0 skips the gradient of the input image, which is
- * otherwise left in t->grad[0]. As it goes it hands every node's output and
- * gradient back to the arena (all but the input's), so afterwards t->out[i]
- * and t->grad[i] are NULL for i > 0: read the outputs before.
+ * loss); input_grad == 0 skips the gradients of the inputs, which are
+ * otherwise left in t->grad[input node]. As it goes it hands every node's
+ * output and gradient back to the arena (all but the inputs'), so afterwards
+ * t->out[i] and t->grad[i] are NULL for the others: read the outputs before.
  *
  * The recording forward pass keeps only what backward reads: t->out[i] of a
  * reflection pad read by a single convolution is NULL (recomputed when the
