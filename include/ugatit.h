@@ -20,6 +20,17 @@ typedef struct ug_error {
     char msg[512];
 } ug_error;
 
+/* The normalisation of the generator's decoder (the paper's ablation; see
+ * the README for the exact definitions of the variants). */
+typedef enum {
+    UG_NORM_ADALIN, /* the release: adaILN in the residual blocks, ILN in up-sampling */
+    UG_NORM_IN,     /* ILN with rho fixed at 1 everywhere; no gamma/beta MLP */
+    UG_NORM_LN,     /* ILN with rho fixed at 0 everywhere; no gamma/beta MLP */
+    UG_NORM_ADAIN,  /* adaILN with rho fixed at 1 in the residual blocks, IN as above in up-sampling */
+    UG_NORM_GN,     /* GroupNorm (up to 32 groups) everywhere; no gamma/beta MLP */
+    UG_N_NORMS
+} ug_norm;
+
 typedef struct ug_config {
     int ch;           /* base channels (release default 64) */
     int n_res;        /* residual blocks in encoder and decoder (4) */
@@ -27,7 +38,14 @@ typedef struct ug_config {
     int light;        /* 1: the light model; 0: the full (paper) model */
     int dis_global;   /* layers of the global discriminators (7) */
     int dis_local;    /* layers of the local discriminators (5) */
+    ug_norm norm;     /* decoder normalisation (UG_NORM_ADALIN) */
+    int no_cam_g;     /* 1: generators without CAM attention (the ablation) */
+    int no_cam_d;     /* 1: discriminators without CAM attention (the ablation) */
 } ug_config;
+
+/* "adalin", "in", "ln", "adain", "gn"; and back (-1 for an unknown name). */
+const char *ug_norm_name(ug_norm n);
+int ug_norm_parse(const char *name);
 
 /* The release's defaults. */
 void ug_config_default(ug_config *c);
@@ -52,11 +70,14 @@ void ug_model_rho(const ug_model *m, int i, const char **name_group, const char 
 /* Loads a checkpoint: safetensors (ours or any with the release's keys) or
  * the release's PyTorch .pt, told apart by their first bytes. The
  * configuration comes from the file's metadata or, without it, from the
- * tensor shapes; img_size_hint (0 for 256) gives the side of a light model
- * that has no metadata. need_discriminators == 0 accepts a file with only the
- * generators, or only genA2B (a single state_dict), enough to translate. */
-int ug_model_load(ug_model **out, const char *path, int img_size_hint, int need_discriminators,
-                  ug_error *err);
+ * tensor shapes; for what shapes cannot tell, hint (NULL for none) gives
+ * img_size (0 for 256: the side of a light model, or of a variant without
+ * the gamma/beta MLP) and norm (UG_NORM_IN or UG_NORM_LN, which hold the same
+ * tensors; a file of either is refused without one of them as hint).
+ * need_discriminators == 0 accepts a file with only the generators, or only
+ * genA2B (a single state_dict), enough to translate. */
+int ug_model_load(ug_model **out, const char *path, const ug_config *hint,
+                  int need_discriminators, ug_error *err);
 /* Writes every network's parameters and spectral-norm buffers, with the
  * configuration in the metadata, atomically. */
 int ug_model_save(const ug_model *m, const char *path, ug_error *err);
@@ -68,7 +89,8 @@ int ug_checkpoint_meta(const char *path, const char *key, char *out, int n, ug_e
 typedef enum { UG_A2B = 0, UG_B2A = 1 } ug_direction;
 
 /* Runs a generator in evaluation mode on N images. out: N x 3 x S x S;
- * cam_logit: N x 2 or NULL; heatmap: N x (S/4) x (S/4) or NULL. */
+ * cam_logit: N x 2 or NULL; heatmap: N x (S/4) x (S/4) or NULL (both must
+ * be NULL for a generator without CAM, config no_cam_g). */
 int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
                        float *cam_logit, float *heatmap, ug_error *err);
 

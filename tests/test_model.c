@@ -13,7 +13,7 @@ static char dir[] = "/tmp/ugatit_test_model_XXXXXX";
 
 static ug_config small(void)
 {
-    ug_config c = {2, 1, 32, 1, 5, 3};
+    ug_config c = {2, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0};
     return c;
 }
 
@@ -23,11 +23,12 @@ static void test_invalid_configs(void)
         ug_config c;
         const char *needle;
     } bad[] = {
-        {{0, 1, 32, 1, 5, 3}, "ch must be at least 1"},
-        {{2, 1, 30, 1, 5, 3}, "multiple of 4"},
-        {{2, 0, 32, 1, 5, 3}, "n_res"},
-        {{2, 1, 64, 1, 7, 5}, "too small"},  /* the release's 7-layer D needs img >= 96 */
-        {{2, 1, 32, 1, 2, 3}, "layers"},
+        {{0, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0}, "ch must be at least 1"},
+        {{2, 1, 30, 1, 5, 3, UG_NORM_ADALIN, 0, 0}, "multiple of 4"},
+        {{2, 0, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0}, "n_res"},
+        {{2, 1, 64, 1, 7, 5, UG_NORM_ADALIN, 0, 0}, "too small"},  /* the release's 7-layer D needs img >= 96 */
+        {{2, 1, 32, 1, 2, 3, UG_NORM_ADALIN, 0, 0}, "layers"},
+        {{2, 1, 32, 1, 5, 3, (ug_norm)UG_N_NORMS, 0, 0}, "unknown decoder norm"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ug_model *m = NULL;
@@ -38,7 +39,7 @@ static void test_invalid_configs(void)
               bad[i].needle);
     }
     /* The smallest valid sizes work. */
-    ug_config ok = {1, 1, 96, 0, 7, 5};
+    ug_config ok = {1, 1, 96, 0, 7, 5, UG_NORM_ADALIN, 0, 0};
     ug_model *m;
     ug_error err;
     CHECK(ug_model_new(&m, &ok, 1, &err) == 0, "img 96 with 7/5 layers: %s", err.msg);
@@ -63,7 +64,7 @@ static void test_round_trip(void)
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     CHECK(ug_model_new(&m, &c, 7, &err) == 0, "%s", err.msg);
     CHECK(ug_model_save(m, path, &err) == 0, "%s", err.msg);
-    CHECK(ug_model_load(&back, path, 0, 1, &err) == 0, "%s", err.msg);
+    CHECK(ug_model_load(&back, path, NULL, 1, &err) == 0, "%s", err.msg);
     if (!back)
         return;
     CHECK(memcmp(ug_model_config(back), &c, sizeof c) == 0, "config differs after load");
@@ -90,14 +91,17 @@ static void test_round_trip(void)
     snprintf(path, sizeof path, "%s/nometa.safetensors", dir);
     CHECK(ug_cw_write(&w, path, &err) == 0, "%s", err.msg);
     ug_cw_free(&w);
-    CHECK(ug_model_load(&back, path, 32, 1, &err) == 0, "%s", err.msg);
+    ug_config hint;
+    ug_config_default(&hint);
+    hint.img_size = 32;
+    CHECK(ug_model_load(&back, path, &hint, 1, &err) == 0, "%s", err.msg);
     if (back) {
         CHECK(memcmp(ug_model_config(back), &c, sizeof c) == 0, "inferred config differs");
         ug_model_free(back);
     }
 
     /* A full model's size is inferred from FC.0. */
-    ug_config full = {2, 2, 48, 0, 5, 3};
+    ug_config full = {2, 2, 48, 0, 5, 3, UG_NORM_ADALIN, 0, 0};
     ug_model *fm;
     CHECK(ug_model_new(&fm, &full, 3, &err) == 0, "%s", err.msg);
     ug_cw_init(&w);
@@ -107,7 +111,7 @@ static void test_round_trip(void)
     snprintf(path, sizeof path, "%s/full.safetensors", dir);
     ug_cw_write(&w, path, &err);
     ug_cw_free(&w);
-    CHECK(ug_model_load(&back, path, 0, 1, &err) == 0, "%s", err.msg);
+    CHECK(ug_model_load(&back, path, NULL, 1, &err) == 0, "%s", err.msg);
     if (back) {
         CHECK(memcmp(ug_model_config(back), &full, sizeof full) == 0, "full config not inferred");
         ug_model_free(back);
@@ -123,12 +127,12 @@ static void test_round_trip(void)
     snprintf(path, sizeof path, "%s/gen.safetensors", dir);
     ug_cw_write(&w, path, &err);
     ug_cw_free(&w);
-    CHECK(ug_model_load(&back, path, 0, 0, &err) == 0, "%s", err.msg);
+    CHECK(ug_model_load(&back, path, NULL, 0, &err) == 0, "%s", err.msg);
     if (back) {
         CHECK(same_params(m, back, 2), "generator tensors differ");
         ug_model_free(back);
     }
-    CHECK(ug_model_load(&back, path, 0, 1, &err) < 0 && strstr(err.msg, path),
+    CHECK(ug_model_load(&back, path, NULL, 1, &err) < 0 && strstr(err.msg, path),
           "generators-only file accepted for training");
     ug_model_free(m);
 }
@@ -165,7 +169,7 @@ static void expect_refused(const char *path, const char *needle)
 {
     ug_model *m = NULL;
     ug_error err = {{0}};
-    int rc = ug_model_load(&m, path, 0, 1, &err);
+    int rc = ug_model_load(&m, path, NULL, 1, &err);
     CHECK(rc < 0 && m == NULL, "%s: broken file accepted", path);
     CHECK(strstr(err.msg, path) != NULL, "error does not name the file: %s", err.msg);
     CHECK(strstr(err.msg, needle) != NULL, "error '%s' lacks '%s'", err.msg, needle);
@@ -279,7 +283,7 @@ out:
  * convolution for this CPU. */
 static void test_bf16(void)
 {
-    ug_config c = {16, 1, 32, 1, 5, 3};
+    ug_config c = {16, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0};
     const size_t n = (size_t)3 * c.img_size * c.img_size;
     float *x = malloc(n * sizeof *x), *o32 = malloc(n * sizeof *o32), *o16 = malloc(n * sizeof *o16);
     ug_error err;

@@ -87,7 +87,7 @@ static void test_files_written(const char *shapes)
         snprintf(p, sizeof p, "%s/r1/shapes/model/shapes_params_%07d.safetensors", dir, s);
         ug_model *m = NULL;
         ug_error err;
-        CHECK(ug_model_load(&m, p, 0, 1, &err) == 0, "checkpoint does not load: %s", err.msg);
+        CHECK(ug_model_load(&m, p, NULL, 1, &err) == 0, "checkpoint does not load: %s", err.msg);
         ug_model_free(m);
         /* 5 training + 5 test samples of 32 pixels, 7 rows. */
         snprintf(p, sizeof p, "%s/r1/shapes/img/A2B_%07d.png", dir, s);

@@ -1,6 +1,8 @@
-"""Write the golden fixtures tests/fixtures/{light96,full32}.safetensors from tools/ugatit_ref.py.
+"""Write the golden fixtures tests/fixtures/NAME.safetensors from tools/ugatit_ref.py.
 
-Usage (needs Debian's python3-torch 1.13):  /usr/bin/python3 tools/make_fixtures.py
+Usage (needs Debian's python3-torch 1.13):  /usr/bin/python3 tools/make_fixtures.py [NAME ...]
+(all of CONFIGS without a name). light96 and full32 are the release's architecture;
+adain_nocamg and gn_nocamd two of the paper's ablations (see ugatit_ref.NORMS).
 
 Per config the file holds (all float32):
   init.<NET>.<KEY>          every state_dict entry of the six networks before training
@@ -36,7 +38,19 @@ CONFIGS = {
                     n_layers_global=7, n_layers_local=5, translate=True),
     'full32': dict(light=False, img_size=32, ch=4, n_res=2, batch=2,
                    n_layers_global=5, n_layers_local=3, translate=False),
+    'adain_nocamg': dict(light=False, img_size=32, ch=4, n_res=2, batch=2,
+                         n_layers_global=5, n_layers_local=3, translate=False,
+                         norm='adain', cam_g=False, cam_d=True),
+    'gn_nocamd': dict(light=True, img_size=32, ch=4, n_res=2, batch=2,
+                      n_layers_global=5, n_layers_local=3, translate=False,
+                      norm='gn', cam_g=True, cam_d=False),
 }
+
+
+def variant(cfg):
+    """The ablation settings of a config (the release's by default)."""
+    return dict(norm=cfg.get('norm', 'adalin'), cam_g=cfg.get('cam_g', True),
+                cam_d=cfg.get('cam_d', True))
 
 
 def snapshot(model, prefix, out):
@@ -56,13 +70,15 @@ def eval_forwards(model, real_A, real_B):
         for name, x in (('genA2B', real_A), ('genB2A', real_B)):
             img, cam, heat = getattr(model, name)(x)
             res['fwd.%s.image' % name] = img
-            res['fwd.%s.cam_logit' % name] = cam
-            res['fwd.%s.heatmap' % name] = heat
+            if cam is not None:
+                res['fwd.%s.cam_logit' % name] = cam
+                res['fwd.%s.heatmap' % name] = heat
         for name, x in (('disGA', real_A), ('disLA', real_A), ('disGB', real_B), ('disLB', real_B)):
             logit, cam, heat = getattr(model, name)(x)
             res['fwd.%s.logit' % name] = logit
-            res['fwd.%s.cam_logit' % name] = cam
-            res['fwd.%s.heatmap' % name] = heat
+            if cam is not None:
+                res['fwd.%s.cam_logit' % name] = cam
+                res['fwd.%s.heatmap' % name] = heat
     model.train()
     # Eval mode must not advance the spectral-norm vectors (or change anything else).
     for n, net in model.nets().items():
@@ -87,7 +103,7 @@ def build(cfg, seed=SEED, dtype=torch.float32):
     torch.manual_seed(seed)
     model = ref.UGATIT(ch=cfg['ch'], n_res=cfg['n_res'], img_size=cfg['img_size'],
                        light=cfg['light'], n_layers_global=cfg['n_layers_global'],
-                       n_layers_local=cfg['n_layers_local'], **TRAIN)
+                       n_layers_local=cfg['n_layers_local'], **variant(cfg), **TRAIN)
     n, s = cfg['batch'], cfg['img_size']
     real_A = torch.rand(n, 3, s, s) * 2 - 1
     real_B = torch.rand(n, 3, s, s) * 2 - 1
@@ -182,6 +198,9 @@ def make(name, cfg):
                 adv_weight=TRAIN['adv_weight'], cycle_weight=TRAIN['cycle_weight'],
                 identity_weight=TRAIN['identity_weight'], cam_weight=TRAIN['cam_weight'],
                 seed=seed, torch=torch.__version__)
+    v = variant(cfg)
+    if v != variant({}):
+        meta.update(norm=v['norm'], cam_g=str(v['cam_g']).lower(), cam_d=str(v['cam_d']).lower())
 
     os.makedirs(OUT_DIR, exist_ok=True)
     path = os.path.join(OUT_DIR, name + '.safetensors')
@@ -207,6 +226,8 @@ def make(name, cfg):
         print('  step1 grad %-6s max|g| %.4g  (%d/%d params with nonzero grad)'
               % (net_name, gmax, nz, len(g)))
     for k in ('fwd.genA2B.image', 'fwd.disGA.logit', 'fwd.disLA.logit', 'fwd.genA2B.cam_logit'):
+        if k not in out:
+            continue
         print('  %-22s shape %s  range [%.4g, %.4g]'
               % (k, list(out[k].shape), out[k].min().item(), out[k].max().item()))
 
@@ -214,8 +235,11 @@ def make(name, cfg):
 def main():
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
-    for name, cfg in CONFIGS.items():
-        make(name, cfg)
+    names = sys.argv[1:] or list(CONFIGS)
+    for name in names:
+        if name not in CONFIGS:
+            raise SystemExit('unknown fixture %s (one of %s)' % (name, ', '.join(CONFIGS)))
+        make(name, CONFIGS[name])
 
 
 if __name__ == '__main__':

@@ -35,18 +35,35 @@ from torch.nn.utils import spectral_norm
 # Normalisations
 # --------------------------------------------------------------------------------------------
 
+def _mix(x, rho, eps):
+    """rho * IN(x) + (1 - rho) * LN(x), both with unbiased variances; rho a tensor or a float."""
+    in_mean = torch.mean(x, dim=[2, 3], keepdim=True)
+    in_var = torch.var(x, dim=[2, 3], keepdim=True)
+    out_in = (x - in_mean) / torch.sqrt(in_var + eps)
+    ln_mean = torch.mean(x, dim=[1, 2, 3], keepdim=True)
+    ln_var = torch.var(x, dim=[1, 2, 3], keepdim=True)
+    out_ln = (x - ln_mean) / torch.sqrt(ln_var + eps)
+    return rho * out_in + (1 - rho) * out_ln
+
+
 class adaILN(nn.Module):
     """Adaptive Instance-Layer Norm: per-channel mix (rho) of IN and LN, then the MLP's gamma/beta.
 
     Both variances are unbiased (torch.var default, divide by count - 1): the release's quirk.
+    With fixed_rho (the AdaIN ablation: 1) there is no rho parameter.
     """
 
-    def __init__(self, num_features, eps=1e-5):
+    def __init__(self, num_features, eps=1e-5, fixed_rho=None):
         super().__init__()
         self.eps = eps
-        self.rho = nn.Parameter(torch.full((1, num_features, 1, 1), 0.9))
+        self.fixed_rho = fixed_rho
+        if fixed_rho is None:
+            self.rho = nn.Parameter(torch.full((1, num_features, 1, 1), 0.9))
 
     def forward(self, x, gamma, beta):
+        if self.fixed_rho is not None:
+            out = _mix(x, self.fixed_rho, self.eps)
+            return out * gamma.unsqueeze(2).unsqueeze(3) + beta.unsqueeze(2).unsqueeze(3)
         in_mean = torch.mean(x, dim=[2, 3], keepdim=True)
         in_var = torch.var(x, dim=[2, 3], keepdim=True)           # unbiased
         out_in = (x - in_mean) / torch.sqrt(in_var + self.eps)
@@ -61,17 +78,24 @@ class adaILN(nn.Module):
 class ILN(nn.Module):
     """Instance-Layer Norm with its own learned per-channel gamma (init 1) and beta (init 0).
 
-    rho starts at 0 (pure layer norm). Variances unbiased, as in adaILN.
+    rho starts at 0 (pure layer norm). Variances unbiased, as in adaILN. With fixed_rho (the
+    IN ablation: 1, LN: 0) there is no rho parameter.
     """
 
-    def __init__(self, num_features, eps=1e-5):
+    def __init__(self, num_features, eps=1e-5, fixed_rho=None):
         super().__init__()
         self.eps = eps
-        self.rho = nn.Parameter(torch.zeros(1, num_features, 1, 1))
+        self.fixed_rho = fixed_rho
+        if fixed_rho is None:
+            self.rho = nn.Parameter(torch.zeros(1, num_features, 1, 1))
         self.gamma = nn.Parameter(torch.ones(1, num_features, 1, 1))
         self.beta = nn.Parameter(torch.zeros(1, num_features, 1, 1))
 
     def forward(self, x):
+        if self.fixed_rho is not None:
+            n = x.shape[0]
+            out = _mix(x, self.fixed_rho, self.eps)
+            return out * self.gamma.expand(n, -1, -1, -1) + self.beta.expand(n, -1, -1, -1)
         in_mean = torch.mean(x, dim=[2, 3], keepdim=True)
         in_var = torch.var(x, dim=[2, 3], keepdim=True)           # unbiased
         out_in = (x - in_mean) / torch.sqrt(in_var + self.eps)
@@ -107,36 +131,72 @@ class ResnetBlock(nn.Module):
         return x + self.conv_block(x)
 
 
-class ResnetAdaILNBlock(nn.Module):
-    """Decoder residual block with adaILN; every block gets the same gamma, beta."""
+# The paper's ablations of the decoder's normalisation (the releases have no code for them;
+# these are the project's definitions, as in the README):
+#   in:    every decoder norm is ILN with rho fixed at 1; no gamma/beta MLP
+#   ln:    the same with rho fixed at 0
+#   adain: residual-block norms adaILN with rho fixed at 1; up-sampling norms as in `in`
+#   gn:    every decoder norm is GroupNorm(G, C, eps 1e-5), G the largest divisor of C <= 32;
+#          no MLP
+NORMS = ('adalin', 'in', 'ln', 'adain', 'gn')
 
-    def __init__(self, dim):
+
+def has_mlp(norm):
+    return norm in ('adalin', 'adain')
+
+
+def groups_of(c):
+    return max(g for g in range(1, min(c, 32) + 1) if c % g == 0)
+
+
+def residual_norm(norm, dim):
+    return {'adalin': lambda: adaILN(dim), 'in': lambda: ILN(dim, fixed_rho=1.0),
+            'ln': lambda: ILN(dim, fixed_rho=0.0), 'adain': lambda: adaILN(dim, fixed_rho=1.0),
+            'gn': lambda: nn.GroupNorm(groups_of(dim), dim, eps=1e-5)}[norm]()
+
+
+def upsampling_norm(norm, dim):
+    return {'adalin': lambda: ILN(dim), 'in': lambda: ILN(dim, fixed_rho=1.0),
+            'ln': lambda: ILN(dim, fixed_rho=0.0), 'adain': lambda: ILN(dim, fixed_rho=1.0),
+            'gn': lambda: nn.GroupNorm(groups_of(dim), dim, eps=1e-5)}[norm]()
+
+
+class ResnetAdaILNBlock(nn.Module):
+    """Decoder residual block with adaILN (or an ablation's norm); every block gets the same
+    gamma, beta (None without the MLP)."""
+
+    def __init__(self, dim, norm='adalin'):
         super().__init__()
+        self.ada = has_mlp(norm)
         self.pad1 = nn.ReflectionPad2d(1)
         self.conv1 = nn.Conv2d(dim, dim, 3, 1, 0, bias=False)
-        self.norm1 = adaILN(dim)
+        self.norm1 = residual_norm(norm, dim)
         self.relu1 = nn.ReLU(True)
         self.pad2 = nn.ReflectionPad2d(1)
         self.conv2 = nn.Conv2d(dim, dim, 3, 1, 0, bias=False)
-        self.norm2 = adaILN(dim)
+        self.norm2 = residual_norm(norm, dim)
+
+    def _norm(self, norm, x, gamma, beta):
+        return norm(x, gamma, beta) if self.ada else norm(x)
 
     def forward(self, x, gamma, beta):
         out = self.pad1(x)
         out = self.conv1(out)
-        out = self.norm1(out, gamma, beta)
+        out = self._norm(self.norm1, out, gamma, beta)
         out = self.relu1(out)
         out = self.pad2(out)
         out = self.conv2(out)
-        out = self.norm2(out, gamma, beta)
+        out = self._norm(self.norm2, out, gamma, beta)
         return out + x
 
 
 class ResnetGenerator(nn.Module):
     """U-GAT-IT generator. Returns (image, cam_logit, heatmap)."""
 
-    def __init__(self, ch=64, n_res=4, img_size=256, light=False):
+    def __init__(self, ch=64, n_res=4, img_size=256, light=False, norm='adalin', cam=True):
         super().__init__()
         self.ch, self.n_res, self.img_size, self.light = ch, n_res, img_size, light
+        self.norm, self.cam = norm, cam
         c4 = ch * 4
 
         # Encoder layers are constructed first (this fixes the order in which the default
@@ -159,26 +219,29 @@ class ResnetGenerator(nn.Module):
         for _ in range(n_res):                                       # 12 .. 12+n_res-1
             down += [ResnetBlock(c4)]
 
-        # CAM attention of the generator.
-        self.gap_fc = nn.Linear(c4, 1, bias=False)
-        self.gmp_fc = nn.Linear(c4, 1, bias=False)
-        self.conv1x1 = nn.Conv2d(c4 * 2, c4, 1, 1, bias=True)
-        self.relu = nn.ReLU(True)
+        # CAM attention of the generator (not built by the --cam_g false ablation).
+        if cam:
+            self.gap_fc = nn.Linear(c4, 1, bias=False)
+            self.gmp_fc = nn.Linear(c4, 1, bias=False)
+            self.conv1x1 = nn.Conv2d(c4 * 2, c4, 1, 1, bias=True)
+            self.relu = nn.ReLU(True)
 
-        # Gamma/beta MLP (all Linear without bias).
-        if light:
-            fc = [nn.Linear(c4, c4, bias=False), nn.ReLU(True),
-                  nn.Linear(c4, c4, bias=False), nn.ReLU(True)]
-        else:
-            side = img_size // 4
-            fc = [nn.Linear(side * side * c4, c4, bias=False), nn.ReLU(True),
-                  nn.Linear(c4, c4, bias=False), nn.ReLU(True)]
-        self.gamma = nn.Linear(c4, c4, bias=False)
-        self.beta = nn.Linear(c4, c4, bias=False)
+        # Gamma/beta MLP (all Linear without bias), for AdaLIN and AdaIN only.
+        fc = None
+        if has_mlp(norm):
+            if light:
+                fc = [nn.Linear(c4, c4, bias=False), nn.ReLU(True),
+                      nn.Linear(c4, c4, bias=False), nn.ReLU(True)]
+            else:
+                side = img_size // 4
+                fc = [nn.Linear(side * side * c4, c4, bias=False), nn.ReLU(True),
+                      nn.Linear(c4, c4, bias=False), nn.ReLU(True)]
+            self.gamma = nn.Linear(c4, c4, bias=False)
+            self.beta = nn.Linear(c4, c4, bias=False)
 
         # Decoder residual blocks UpBlock1_1 .. UpBlock1_n.
         for i in range(n_res):
-            setattr(self, 'UpBlock1_' + str(i + 1), ResnetAdaILNBlock(c4))
+            setattr(self, 'UpBlock1_' + str(i + 1), ResnetAdaILNBlock(c4, norm))
 
         # Up-sampling, indices as in the release (2, 3, 7, 8, 11 hold parameters).
         up2 = []
@@ -188,7 +251,7 @@ class ResnetGenerator(nn.Module):
                 nn.Upsample(scale_factor=2, mode='nearest'),         # 0 / 5
                 nn.ReflectionPad2d(1),                               # 1 / 6
                 nn.Conv2d(ch * mult, ch * mult // 2, 3, 1, 0, bias=False),  # 2 / 7
-                ILN(ch * mult // 2),                                 # 3 / 8
+                upsampling_norm(norm, ch * mult // 2),               # 3 / 8
                 nn.ReLU(True),                                       # 4 / 9
             ]
         up2 += [
@@ -198,11 +261,31 @@ class ResnetGenerator(nn.Module):
         ]
 
         self.DownBlock = nn.Sequential(*down)
-        self.FC = nn.Sequential(*fc)
+        if fc is not None:
+            self.FC = nn.Sequential(*fc)
         self.UpBlock2 = nn.Sequential(*up2)
 
     def forward(self, inp):
         x = self.DownBlock(inp)
+        n = x.shape[0]
+        cam_logit = heatmap = None
+        if self.cam:
+            x, cam_logit, heatmap = self._cam(x)
+        gamma = beta = None
+        if has_mlp(self.norm):
+            if self.light:
+                x_ = F.adaptive_avg_pool2d(x, 1)
+                x_ = self.FC(x_.view(n, -1))
+            else:
+                x_ = self.FC(x.view(n, -1))
+            gamma, beta = self.gamma(x_), self.beta(x_)
+
+        for i in range(self.n_res):
+            x = getattr(self, 'UpBlock1_' + str(i + 1))(x, gamma, beta)
+        out = self.UpBlock2(x)
+        return out, cam_logit, heatmap
+
+    def _cam(self, x):
         n = x.shape[0]
 
         gap = F.adaptive_avg_pool2d(x, 1)
@@ -219,18 +302,7 @@ class ResnetGenerator(nn.Module):
         x = torch.cat([gap, gmp], 1)
         x = self.relu(self.conv1x1(x))
         heatmap = torch.sum(x, dim=1, keepdim=True)
-
-        if self.light:
-            x_ = F.adaptive_avg_pool2d(x, 1)
-            x_ = self.FC(x_.view(n, -1))
-        else:
-            x_ = self.FC(x.view(n, -1))
-        gamma, beta = self.gamma(x_), self.beta(x_)
-
-        for i in range(self.n_res):
-            x = getattr(self, 'UpBlock1_' + str(i + 1))(x, gamma, beta)
-        out = self.UpBlock2(x)
-        return out, cam_logit, heatmap
+        return x, cam_logit, heatmap
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,8 +316,9 @@ class Discriminator(nn.Module):
     Returns (patch logits, cam_logit, heatmap).
     """
 
-    def __init__(self, ch=64, n_layers=5):
+    def __init__(self, ch=64, n_layers=5, cam=True):
         super().__init__()
+        self.cam = cam
         model = [
             nn.ReflectionPad2d(1),                                                  # 0
             spectral_norm(nn.Conv2d(3, ch, 4, 2, 0, bias=True)),                    # 1
@@ -266,16 +339,19 @@ class Discriminator(nn.Module):
         ]
         c = ch * mult * 2                                   # = ch * 2^(n_layers-2)
 
-        self.gap_fc = spectral_norm(nn.Linear(c, 1, bias=False))
-        self.gmp_fc = spectral_norm(nn.Linear(c, 1, bias=False))
-        self.conv1x1 = nn.Conv2d(c * 2, c, 1, 1, bias=True)
-        self.leaky_relu = nn.LeakyReLU(0.2, True)
+        if cam:                                             # not built by --cam_d false
+            self.gap_fc = spectral_norm(nn.Linear(c, 1, bias=False))
+            self.gmp_fc = spectral_norm(nn.Linear(c, 1, bias=False))
+            self.conv1x1 = nn.Conv2d(c * 2, c, 1, 1, bias=True)
+            self.leaky_relu = nn.LeakyReLU(0.2, True)
         self.pad = nn.ReflectionPad2d(1)
         self.conv = spectral_norm(nn.Conv2d(c, 1, 4, 1, 0, bias=False))
         self.model = nn.Sequential(*model)
 
     def forward(self, inp):
         x = self.model(inp)
+        if not self.cam:
+            return self.conv(self.pad(x)), None, None
         n = x.shape[0]
 
         gap = F.adaptive_avg_pool2d(x, 1)
@@ -305,7 +381,7 @@ class Discriminator(nn.Module):
 def clamp_rho(module, lo=0.0, hi=1.0):
     """Clamp every `rho` (adaILN and ILN) of `module` into [lo, hi], in place."""
     for m in module.modules():
-        if hasattr(m, 'rho'):
+        if isinstance(getattr(m, 'rho', None), nn.Parameter):
             m.rho.data = m.rho.data.clamp(lo, hi)
 
 
@@ -316,7 +392,7 @@ class UGATIT:
     """Six networks, two Adam optimisers and the release's training step."""
 
     def __init__(self, ch=64, n_res=4, img_size=256, light=False,
-                 n_layers_global=7, n_layers_local=5,
+                 n_layers_global=7, n_layers_local=5, norm='adalin', cam_g=True, cam_d=True,
                  lr=1e-4, weight_decay=1e-4,
                  adv_weight=1.0, cycle_weight=10.0, identity_weight=10.0, cam_weight=1000.0):
         self.lr = lr
@@ -326,12 +402,12 @@ class UGATIT:
         self.cam_weight = cam_weight
 
         # Construction order as in the release: generators, then global, then local discriminators.
-        self.genA2B = ResnetGenerator(ch, n_res, img_size, light)
-        self.genB2A = ResnetGenerator(ch, n_res, img_size, light)
-        self.disGA = Discriminator(ch, n_layers_global)
-        self.disGB = Discriminator(ch, n_layers_global)
-        self.disLA = Discriminator(ch, n_layers_local)
-        self.disLB = Discriminator(ch, n_layers_local)
+        self.genA2B = ResnetGenerator(ch, n_res, img_size, light, norm, cam_g)
+        self.genB2A = ResnetGenerator(ch, n_res, img_size, light, norm, cam_g)
+        self.disGA = Discriminator(ch, n_layers_global, cam_d)
+        self.disGB = Discriminator(ch, n_layers_global, cam_d)
+        self.disLA = Discriminator(ch, n_layers_local, cam_d)
+        self.disLB = Discriminator(ch, n_layers_local, cam_d)
 
         self.L1 = nn.L1Loss()
         self.MSE = nn.MSELoss()
@@ -378,8 +454,20 @@ class UGATIT:
         'images' (the G-phase fakes).
         """
         adv, cyc, idt, cam = self.adv_weight, self.cycle_weight, self.identity_weight, self.cam_weight
-        MSE, L1, BCE = self.MSE, self.L1, self.BCE
-        ones, zeros = torch.ones_like, torch.zeros_like
+        L1 = self.L1
+
+        # Without CAM (the ablations) a CAM output is None and its loss term is 0.
+        def MSE(x, target):
+            return self.MSE(x, target) if x is not None else torch.zeros(())
+
+        def BCE(x, target):
+            return self.BCE(x, target) if x is not None else torch.zeros(())
+
+        def ones(x):
+            return torch.ones_like(x) if x is not None else None
+
+        def zeros(x):
+            return torch.zeros_like(x) if x is not None else None
         self.train()
         out = {}
 

@@ -90,7 +90,7 @@ static int write_grid(const ug_samples *s, ug_model *m, ug_direction dir, const 
     ug_grid g;
     const float *src = dir == UG_A2B ? s->a : s->b;
     size_t plane = (size_t)3 * s->img * s->img;
-    if (ug_grid_init(&g, UG_GRID_ROWS, s->n, s->img, err) < 0)
+    if (ug_grid_init(&g, ug_grid_rows(m), s->n, s->img, err) < 0)
         return -1;
     int rc = 0;
     for (int i = 0; i < s->n && rc == 0; i++)

@@ -8,6 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/hint.h"
 #include "cli/results.h"
 #include "core/error.h"
 #include "data/dataset.h"
@@ -28,7 +29,7 @@ static int test_direction(ug_model *m, const char *root, const char *sub, ug_dir
         goto done;
     }
     if (ug_dataset_subdir(path, sizeof path, root, sub, err) < 0 ||
-        ug_dataset_list(&list, path, err) < 0 || ug_grid_init(&g, UG_GRID_ROWS, 1, img, err) < 0)
+        ug_dataset_list(&list, path, err) < 0 || ug_grid_init(&g, ug_grid_rows(m), 1, img, err) < 0)
         goto done;
     for (size_t i = 0; i < list.n; i++) {
         if (ug_load_test_image(x, list.paths[i], img, err) < 0 ||
@@ -54,7 +55,7 @@ int cmd_test(int argc, char **argv)
         {"dataset", "NAME|DIR", "dataset/NAME (uses testA and testB), or a folder", NULL, 1},
         {"result_dir", "DIR", "strips go to DIR/NAME/test", "results", 0},
         {"model", "CKPT", "checkpoint (default: the newest in DIR/NAME/model)", NULL, 0},
-        {"img_size", "N", "image side of a light model without metadata", "256", 0},
+        UG_HINT_OPTS,
         {"threads", "N", "threads (0: all cores)", "0", 0},
     };
     int n = sizeof o / sizeof o[0];
@@ -64,9 +65,9 @@ int cmd_test(int argc, char **argv)
                        "translation, CAM, cycle.");
     if (rc)
         return rc < 0 ? 2 : 0;
-    long img_hint, threads;
-    if (cli_int(o, n, "img_size", 8, 8192, &img_hint) < 0 ||
-        cli_int(o, n, "threads", 0, 1024, &threads) < 0)
+    long threads;
+    ug_config hint;
+    if (cli_hint(o, n, "test", &hint) < 0 || cli_int(o, n, "threads", 0, 1024, &threads) < 0)
         return 2;
     if (threads > 0)
         omp_set_num_threads((int)threads);
@@ -96,8 +97,13 @@ int cmd_test(int argc, char **argv)
         model = ckpt;
     }
     snprintf(out_dir, sizeof out_dir, "%s/test", r.root);
-    if (ug_model_load(&m, model, (int)img_hint, 0, &err) < 0 ||
-        test_direction(m, root, "testA", UG_A2B, out_dir, &na, &err) < 0 ||
+    if (ug_model_load(&m, model, &hint, 0, &err) < 0)
+        goto done;
+    if (cli_hint_check(o, n, "test", m, model) < 0) {
+        ug_model_free(m);
+        return 2;
+    }
+    if (test_direction(m, root, "testA", UG_A2B, out_dir, &na, &err) < 0 ||
         test_direction(m, root, "testB", UG_B2A, out_dir, &nb, &err) < 0)
         goto done;
     printf("tested %s: %d A2B and %d B2A strips in %s\n", model, na, nb, out_dir);

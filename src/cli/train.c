@@ -72,6 +72,10 @@ static int parse(int argc, char **argv, train_opts *o)
         {"result_dir", "DIR", "results go to DIR/NAME/{model,img,test}", "results", 0},
         {"resume", "BOOL", "continue from the newest checkpoint in DIR/NAME/model", "false", 0},
         {"light", "BOOL", "the light model (pooled MLP input)", "false", 0},
+        {"norm", "NAME", "decoder norm: adalin (the paper's), or the ablations in, ln, adain, gn",
+         "adalin", 0},
+        {"cam_g", "BOOL", "CAM attention in the generators (false: the ablation)", "true", 0},
+        {"cam_d", "BOOL", "CAM attention in the discriminators (false: the ablation)", "true", 0},
         {"seed", "N", "random seed (weights, data order, augmentation)", "0", 0},
         {"threads", "N", "threads (0: all cores)", "0", 0},
         {"augment_flag", "BOOL", "random flip and crop; false: only resize", "true", 0},
@@ -86,6 +90,7 @@ static int parse(int argc, char **argv, train_opts *o)
         return rc;
     long iteration, batch, ch, n_res, n_dis, img;
     double lr, wd, adv, cyc, idt, cam;
+    int cam_g, cam_d;
     if (cli_int(opt, n, "iteration", 1, 1000000000, &iteration) < 0 ||
         cli_int(opt, n, "batch_size", 1, 4096, &batch) < 0 ||
         cli_int(opt, n, "print_freq", 1, 1000000000, &o->print_freq) < 0 ||
@@ -104,8 +109,16 @@ static int parse(int argc, char **argv, train_opts *o)
         cli_bool(opt, n, "light", &o->cfg.light) < 0 ||
         cli_int(opt, n, "seed", 0, 0x7fffffffffffffffL, &o->seed) < 0 ||
         cli_int(opt, n, "threads", 0, 1024, &o->threads) < 0 ||
-        cli_bool(opt, n, "augment_flag", &o->augment) < 0)
+        cli_bool(opt, n, "augment_flag", &o->augment) < 0 ||
+        cli_bool(opt, n, "cam_g", &cam_g) < 0 || cli_bool(opt, n, "cam_d", &cam_d) < 0)
         return -1;
+    const char *norm = cli_find(opt, n, "norm")->value;
+    if (ug_norm_parse(norm) < 0) {
+        fprintf(stderr, "ugatit train: --norm must be adalin, in, ln, adain or gn (got '%s')\n",
+                norm);
+        return -1;
+    }
+    o->cfg.norm = (ug_norm)ug_norm_parse(norm), o->cfg.no_cam_g = !cam_g, o->cfg.no_cam_d = !cam_d;
     ug_error err;
     const char *dataset = cli_find(opt, n, "dataset")->value;
     if (ug_dataset_resolve(o->dataset_root, sizeof o->dataset_root, dataset, &err) < 0) {
@@ -141,7 +154,7 @@ static int setup_trainer(const train_opts *o, const ug_results *r, ug_model **m,
     size_t len = strlen(ckpt);
     if (found == 0 && len > 3 && strcmp(ckpt + len - 3, ".pt") == 0) {
         /* A checkpoint of the release: weights only, so Adam starts afresh. */
-        if (ug_model_load(m, ckpt, o->cfg.img_size, 1, err) < 0)
+        if (ug_model_load(m, ckpt, &o->cfg, 1, err) < 0)
             return -1;
         if (ug_trainer_new(t, *m, &o->tc, err) < 0 ||
             ug_trainer_set_step(*t, step, err) < 0)
@@ -160,7 +173,7 @@ static int setup_trainer(const train_opts *o, const ug_results *r, ug_model **m,
         return 0;
     }
     if (o->init) {
-        if (ug_model_load(m, o->init, o->cfg.img_size, 1, err) < 0)
+        if (ug_model_load(m, o->init, &o->cfg, 1, err) < 0)
             return -1;
         printf("starting from the weights of %s\n", o->init);
     } else if (ug_model_new(m, &o->cfg, (uint64_t)o->seed, err) < 0) {

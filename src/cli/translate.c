@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/hint.h"
 #include "cli/results.h"
 #include "core/error.h"
 #include "data/dataset.h"
@@ -27,7 +28,8 @@ static int translate_one(translate_ctx *c, const char *in_path, const char *out_
     ug_image out = {0}, pic = {0};
     int rc = -1;
     if (ug_load_test_image(c->in, in_path, c->S, err) < 0 ||
-        ug_model_translate(c->m, c->dir, c->in, 1, c->out, NULL, c->heat, err) < 0)
+        ug_model_translate(c->m, c->dir, c->in, 1, c->out, NULL, cam_path ? c->heat : NULL,
+                           err) < 0)
         return -1;
     if (ug_tensor_to_image(&out, c->out, c->S, c->S) < 0) {
         ug_fail(err, "%s: out of memory", out_path);
@@ -91,7 +93,7 @@ int cmd_translate(int argc, char **argv)
         {"input", "IMAGE|DIR", "input image (JPEG or PNG), or a folder of them", NULL, 1},
         {"output", "OUT.png|DIR", "translated image, or a folder for a folder input", NULL, 1},
         {"direction", "A2B|B2A", "which generator to run", "A2B", 0},
-        {"img_size", "N", "image side of a light model without metadata", "256", 0},
+        UG_HINT_OPTS,
         {"cam", "CAM.png|DIR", "also write the attention heatmap (JET colours)", NULL, 0},
         {"precision", "fp32|bf16", "arithmetic of the convolutions (bf16: AVX512-BF16 CPUs)",
          "fp32", 0},
@@ -100,14 +102,14 @@ int cmd_translate(int argc, char **argv)
     int rc = cli_parse(argc, argv, o, n,
                        "usage: ugatit translate --model CKPT --input IMAGE|DIR --output "
                        "OUT.png|DIR [--direction A2B|B2A] [--img_size N] [--cam CAM.png|DIR]\n"
-                       "                       [--precision fp32|bf16]\n\n"
+                       "                       [--precision fp32|bf16] [--norm in|ln]\n\n"
                        "With a folder as input, every image under it is translated to the same "
                        "relative path under the output folder, as PNG.");
     if (rc)
         return rc < 0 ? 2 : 0;
-    long img_hint;
+    ug_config hint;
     const char *dir = cli_find(o, n, "direction")->value;
-    if (cli_int(o, n, "img_size", 8, 8192, &img_hint) < 0)
+    if (cli_hint(o, n, "translate", &hint) < 0)
         return 2;
     if (strcmp(dir, "A2B") && strcmp(dir, "B2A")) {
         fprintf(stderr, "ugatit translate: --direction must be A2B or B2A (got '%s')\n", dir);
@@ -127,8 +129,14 @@ int cmd_translate(int argc, char **argv)
     ug_error err = {{0}};
     translate_ctx c = {NULL, strcmp(dir, "B2A") == 0 ? UG_B2A : UG_A2B, 0, NULL, NULL, NULL};
     int status = 1;
-    if (ug_model_load(&c.m, cli_find(o, n, "model")->value, (int)img_hint, 0, &err) < 0 ||
-        ug_model_set_precision(c.m, strcmp(precision, "bf16") ? UG_FP32 : UG_BF16, &err) < 0)
+    const char *model = cli_find(o, n, "model")->value;
+    if (ug_model_load(&c.m, model, &hint, 0, &err) < 0)
+        goto done;
+    if (cli_hint_check(o, n, "translate", c.m, model) < 0) {
+        ug_model_free(c.m);
+        return 2;
+    }
+    if (ug_model_set_precision(c.m, strcmp(precision, "bf16") ? UG_FP32 : UG_BF16, &err) < 0)
         goto done;
     c.S = ug_model_config(c.m)->img_size;
     size_t numel = (size_t)3 * c.S * c.S;

@@ -105,6 +105,9 @@ void ug_cw_config(ug_ckpt_writer *w, const ug_config *c)
     ug_cw_meta(w, "light", "%s", c->light ? "true" : "false");
     ug_cw_meta(w, "dis_global", "%d", c->dis_global);
     ug_cw_meta(w, "dis_local", "%d", c->dis_local);
+    ug_cw_meta(w, "norm", "%s", ug_norm_name(c->norm));
+    ug_cw_meta(w, "cam_g", "%s", c->no_cam_g ? "false" : "true");
+    ug_cw_meta(w, "cam_d", "%s", c->no_cam_d ? "false" : "true");
 }
 
 int ug_cw_write(ug_ckpt_writer *w, const char *path, ug_error *err)
@@ -173,6 +176,36 @@ static const ug_st_tensor *need(const ug_st_file *f, const char *path, const cha
     return t;
 }
 
+/* A "true"/"false" metadata value; absent gives dflt. */
+static int meta_bool(const ug_st_file *f, const char *path, const char *key, int dflt, int *out,
+                     ug_error *err)
+{
+    const char *s = ug_st_meta(f, key);
+    if (!s)
+        *out = dflt;
+    else if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)
+        *out = strcmp(s, "true") == 0;
+    else
+        return ug_fail(err, "%s: metadata '%s' must be true or false, not '%s'", path, key, s);
+    return 0;
+}
+
+/* The ablation variant from metadata; files from before the ablations have
+ * none and are the release's model. */
+static int variant_from_meta(const ug_st_file *f, const char *path, ug_config *c, ug_error *err)
+{
+    const char *norm = ug_st_meta(f, "norm");
+    int n = norm ? ug_norm_parse(norm) : UG_NORM_ADALIN, cam_g, cam_d;
+    if (n < 0)
+        return ug_fail(err, "%s: metadata 'norm' is '%s', not one of adalin, in, ln, adain, gn",
+                       path, norm);
+    if (meta_bool(f, path, "cam_g", 1, &cam_g, err) < 0 ||
+        meta_bool(f, path, "cam_d", 1, &cam_d, err) < 0)
+        return -1;
+    c->norm = (ug_norm)n, c->no_cam_g = !cam_g, c->no_cam_d = !cam_d;
+    return 0;
+}
+
 static int config_from_meta(const ug_st_file *f, const char *path, ug_config *c, ug_error *err)
 {
     long v[5];
@@ -189,7 +222,7 @@ static int config_from_meta(const ug_st_file *f, const char *path, ug_config *c,
     c->ch = (int)v[0], c->n_res = (int)v[1], c->img_size = (int)v[2];
     c->dis_global = (int)v[3], c->dis_local = (int)v[4];
     c->light = strcmp(light, "true") == 0;
-    return 0;
+    return variant_from_meta(f, path, c, err);
 }
 
 /* Number of model.* convolutions of a discriminator group in the file. */
@@ -205,10 +238,33 @@ static int count_dis_layers(const ug_st_file *f, const char *group)
     return j == 0 ? 0 : j + 1;
 }
 
-static int config_from_shapes(const ug_st_file *f, const char *path, int img_size_hint,
+/* The decoder normalisation from which tensors its first norm layers hold. */
+static int norm_from_shapes(const ug_st_file *f, const char *path, const ug_config *hint,
+                            ug_config *c, ug_error *err)
+{
+    if (ug_st_find(f, "genA2B.UpBlock1_1.norm1.rho"))
+        c->norm = UG_NORM_ADALIN;
+    else if (ug_st_find(f, "genA2B.UpBlock1_1.norm1.weight"))
+        c->norm = UG_NORM_GN;
+    else if (!ug_st_find(f, "genA2B.UpBlock1_1.norm1.gamma"))
+        c->norm = UG_NORM_ADAIN;
+    else if (hint && (hint->norm == UG_NORM_IN || hint->norm == UG_NORM_LN))
+        c->norm = hint->norm;
+    else
+        return ug_fail(err, "%s: its decoder norms are 'in' or 'ln', which hold the same "
+                            "tensors: say which with --norm in or --norm ln", path);
+    return 0;
+}
+
+static int config_from_shapes(const ug_st_file *f, const char *path, const ug_config *hint,
                               ug_config *c, ug_error *err)
 {
+    int img_size_hint = hint ? hint->img_size : 0;
     ug_config_default(c);
+    if (norm_from_shapes(f, path, hint, c, err) < 0)
+        return -1;
+    c->no_cam_g = !ug_st_find(f, "genA2B.gap_fc.weight");
+    c->no_cam_d = ug_st_find(f, "disGA.model.1.weight_orig") && !ug_st_find(f, "disGA.gap_fc.weight_orig");
     const ug_st_tensor *t = need(f, path, "genA2B.DownBlock.1.weight", 4, err);
     if (!t)
         return -1;
@@ -223,9 +279,13 @@ static int config_from_shapes(const ug_st_file *f, const char *path, int img_siz
             break;
         c->n_res++;
     }
-    if (!(t = need(f, path, "genA2B.FC.0.weight", 2, err)))
-        return -1;
-    int64_t c4 = 4 * (int64_t)c->ch, in = t->shape[1];
+    int64_t c4 = 4 * (int64_t)c->ch, in = c4;
+    /* Without the gamma/beta MLP light and full are the same networks. */
+    if (c->norm == UG_NORM_ADALIN || c->norm == UG_NORM_ADAIN) {
+        if (!(t = need(f, path, "genA2B.FC.0.weight", 2, err)))
+            return -1;
+        in = t->shape[1];
+    }
     if (in == c4) {
         c->light = 1;
         c->img_size = img_size_hint > 0 ? img_size_hint : 256;
@@ -245,11 +305,11 @@ static int config_from_shapes(const ug_st_file *f, const char *path, int img_siz
     return 0;
 }
 
-int ug_ckpt_config(const ug_st_file *f, const char *path, int img_size_hint, ug_config *c,
+int ug_ckpt_config(const ug_st_file *f, const char *path, const ug_config *hint, ug_config *c,
                    unsigned *nets, ug_error *err)
 {
     int rc = ug_st_meta(f, "ch") ? config_from_meta(f, path, c, err)
-                                 : config_from_shapes(f, path, img_size_hint, c, err);
+                                 : config_from_shapes(f, path, hint, c, err);
     /* genA2B is always there (the configuration comes from it); the others
      * are optional for translation. */
     *nets = 1u << UG_GEN_A2B;
@@ -309,8 +369,8 @@ int ug_checkpoint_meta(const char *path, const char *key, char *out, int n, ug_e
     return v ? 0 : 1;
 }
 
-int ug_model_load(ug_model **out, const char *path, int img_size_hint, int need_discriminators,
-                  ug_error *err)
+int ug_model_load(ug_model **out, const char *path, const ug_config *hint,
+                  int need_discriminators, ug_error *err)
 {
     *out = NULL;
     ug_st_file *f;
@@ -320,7 +380,7 @@ int ug_model_load(ug_model **out, const char *path, int img_size_hint, int need_
     unsigned nets;
     int rc = -1;
     ug_model *m = NULL;
-    if (ug_ckpt_config(f, path, img_size_hint, &c, &nets, err) < 0)
+    if (ug_ckpt_config(f, path, hint, &c, &nets, err) < 0)
         goto done;
     if (need_discriminators && !(nets & (1u << UG_DIS_GA))) {
         ug_fail(err, "%s: missing tensor 'disGA.model.1.weight_orig' (the file holds no "

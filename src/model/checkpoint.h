@@ -32,9 +32,10 @@ void ug_cw_config(ug_ckpt_writer *w, const ug_config *c);
 int ug_cw_write(ug_ckpt_writer *w, const char *path, ug_error *err);
 
 /* The model configuration of an open file: metadata where present, else
- * inferred from the tensor shapes. *nets gets the networks the file holds
- * (a bit per network, as ug_model.nets). */
-int ug_ckpt_config(const ug_st_file *f, const char *path, int img_size_hint, ug_config *c,
+ * inferred from the tensor shapes with hint for what they cannot tell (see
+ * ug_model_load). *nets gets the networks the file holds (a bit per network,
+ * as ug_model.nets). */
+int ug_ckpt_config(const ug_st_file *f, const char *path, const ug_config *hint, ug_config *c,
                    unsigned *nets, ug_error *err);
 /* Copies prefix + GROUP.NAME of every parameter (and buffer unless
  * trainable_only) into base[i] (laid out like net i's data), checking that

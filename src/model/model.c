@@ -10,8 +10,24 @@
 const char *const ug_net_group[UG_N_NETS] = {"genA2B", "genB2A", "disGA",
                                              "disGB",  "disLA",  "disLB"};
 
+static const char *const norm_names[UG_N_NORMS] = {"adalin", "in", "ln", "adain", "gn"};
+
+const char *ug_norm_name(ug_norm n)
+{
+    return n >= 0 && n < UG_N_NORMS ? norm_names[n] : "?";
+}
+
+int ug_norm_parse(const char *name)
+{
+    for (int n = 0; n < UG_N_NORMS; n++)
+        if (strcmp(name, norm_names[n]) == 0)
+            return n;
+    return -1;
+}
+
 void ug_config_default(ug_config *c)
 {
+    memset(c, 0, sizeof *c);
     c->ch = 64;
     c->n_res = 4;
     c->img_size = 256;
@@ -49,11 +65,11 @@ int ug_model_build(ug_model **out, const ug_config *c, unsigned nets, ug_error *
         if (!ug_model_has(m, i))
             continue;
         if (i <= UG_GEN_B2A)
-            rc = ug_build_generator(&m->net[i], c->ch, c->n_res, c->img_size, c->light, err);
+            rc = ug_build_generator(&m->net[i], c, err);
         else
             rc = ug_build_discriminator(&m->net[i], c->ch,
                                         i <= UG_DIS_GB ? c->dis_global : c->dis_local,
-                                        c->img_size, err);
+                                        c->img_size, !c->no_cam_d, err);
     }
     if (rc == 0) {
         m->k = ug_kctx_new(0, err);
@@ -93,11 +109,13 @@ int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N
     if (!ug_model_has(m, gen))
         return ug_fail(err, "the checkpoint holds no %s generator", ug_net_group[gen]);
     ug_net *g = &m->net[gen];
+    if ((cam_logit || heatmap) && ug_net_output(g, UG_OUT_CAM) < 0)
+        return ug_fail(err, "the generator has no CAM attention (trained with --cam_g false), "
+                            "so no cam_logit or heatmap");
     ug_tape t;
     ug_arena_reset(&m->arena);
     if (ug_tape_forward_nograd(&t, m->k, &m->arena, g, &images, N, UG_EVAL, err) < 0)
         return -1;
-    /* An output the generator lacks (no CAM) is left to the caller as zeros. */
     const char *names[3] = {UG_OUT_IMAGE, UG_OUT_CAM, UG_OUT_HEATMAP};
     float *dst[3] = {out, cam_logit, heatmap};
     for (int i = 0; i < 3; i++) {

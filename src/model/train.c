@@ -164,6 +164,10 @@ static int output(step_ctx *s, const ug_tape *tape, const char *name)
     return node;
 }
 
+/* Whether a network has CAM attention (the ablations drop it): without it
+ * the CAM terms of the losses are 0 and seed no gradient. */
+static int has_cam(const ug_tape *tape) { return ug_net_output(tape->net, UG_OUT_CAM) >= 0; }
+
 static float *grad_of(step_ctx *s, ug_tape *tape, int node)
 {
     float *g = s->failed ? NULL : ug_tape_grad(tape, s->a, node);
@@ -268,12 +272,12 @@ static void discriminator_update(step_ctx *s, const float *real_A, const float *
         if (fwd(s, &d, dis[i], real[i]) < 0)
             return;
         real_loss[0] = mse(s, &d, UG_OUT_IMAGE, 1, w);
-        real_loss[1] = mse(s, &d, UG_OUT_CAM, 1, w);
+        real_loss[1] = has_cam(&d) ? mse(s, &d, UG_OUT_CAM, 1, w) : 0;
         bwd(s, &d, 1, 0);
         if (fwd(s, &d, dis[i], fake[i]) < 0)
             return;
         fake_loss[0] = mse(s, &d, UG_OUT_IMAGE, 0, w);
-        fake_loss[1] = mse(s, &d, UG_OUT_CAM, 0, w);
+        fake_loss[1] = has_cam(&d) ? mse(s, &d, UG_OUT_CAM, 0, w) : 0;
         bwd(s, &d, 1, 0);
         L[slot[i]] = real_loss[0] + fake_loss[0];
         L[slot[i] + 1] = real_loss[1] + fake_loss[1];
@@ -308,7 +312,7 @@ static void translation(step_ctx *s, int gen, int back, const int dis[2], const 
         if (fwd(s, &d[i], dis[i], fake) < 0)
             return;
         adv[2 * i] = mse(s, &d[i], UG_OUT_IMAGE, 1, tc->adv_weight);
-        adv[2 * i + 1] = mse(s, &d[i], UG_OUT_CAM, 1, tc->adv_weight);
+        adv[2 * i + 1] = has_cam(&d[i]) ? mse(s, &d[i], UG_OUT_CAM, 1, tc->adv_weight) : 0;
         bwd(s, &d[i], 0, 1);
         pass_back(s, &d[i], &g);
     }
@@ -317,7 +321,7 @@ static void translation(step_ctx *s, int gen, int back, const int dis[2], const 
     *recon = l1(s, &cyc, src, tc->cycle_weight);
     bwd(s, &cyc, 1, 1);
     pass_back(s, &cyc, &g);
-    *cam = bce(s, &g, UG_OUT_CAM, 1, tc->cam_weight);
+    *cam = has_cam(&g) ? bce(s, &g, UG_OUT_CAM, 1, tc->cam_weight) : 0;
     bwd(s, &g, 1, 0);
 }
 
@@ -329,7 +333,7 @@ static void identity(step_ctx *s, int gen, const float *x, float *idt, float *ca
     if (fwd(s, &g, gen, x) < 0)
         return;
     *idt = l1(s, &g, x, tc->identity_weight);
-    *cam = bce(s, &g, UG_OUT_CAM, 0, tc->cam_weight);
+    *cam = has_cam(&g) ? bce(s, &g, UG_OUT_CAM, 0, tc->cam_weight) : 0;
     bwd(s, &g, 1, 0);
 }
 
@@ -486,7 +490,7 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_err
     int rc = -1;
     long step;
     double lr_g, lr_d;
-    if (ug_ckpt_config(f, path, 0, &c, &nets, err) < 0 ||
+    if (ug_ckpt_config(f, path, NULL, &c, &nets, err) < 0 ||
         read_train_config(f, path, &tc, err) < 0 ||
         ug_ckpt_meta_long(f, path, "step", &step, err) < 0 ||
         ug_ckpt_meta_double(f, path, "lr_g", &lr_g, err) < 0 ||

@@ -102,6 +102,26 @@ int ug_b_linnorm(ug_builder *b, int x, int rho, int gamma_node, int beta_node, i
     return add(b, nd);
 }
 
+int ug_b_linnorm_fixed(ug_builder *b, int x, float rho, int gamma_node, int beta_node,
+                       int gamma_p, int beta_p, float eps)
+{
+    ug_node nd = blank(OP_LINNORM, x);
+    nd.in[1] = gamma_node, nd.in[2] = beta_node;
+    nd.p[1] = gamma_p, nd.p[2] = beta_p;
+    nd.rho = rho, nd.eps = eps;
+    return add(b, nd);
+}
+
+/* Until the group-norm op lands: refused with a message. */
+int ug_b_groupnorm(ug_builder *b, int x, int groups, int weight, int bias, float eps)
+{
+    (void)x, (void)groups, (void)weight, (void)bias, (void)eps;
+    if (!b->failed)
+        ug_fail(b->err, "norm gn: group normalisation is not in this build yet");
+    b->failed = 1;
+    return -1;
+}
+
 int ug_b_linear(ug_builder *b, int x, int w, int bias)
 {
     ug_node nd = blank(OP_LINEAR, x);

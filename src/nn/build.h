@@ -28,6 +28,11 @@ int ug_b_lrelu(ug_builder *b, int x, float slope);
 /* adaILN when gamma_node/beta_node >= 0, else ILN with parameters gamma_p, beta_p. */
 int ug_b_linnorm(ug_builder *b, int x, int rho, int gamma_node, int beta_node, int gamma_p,
                  int beta_p, float eps);
+/* The same with rho fixed (no rho parameter): the ablations' IN (1), LN (0), AdaIN (1). */
+int ug_b_linnorm_fixed(ug_builder *b, int x, float rho, int gamma_node, int beta_node,
+                       int gamma_p, int beta_p, float eps);
+/* torch.nn.GroupNorm(groups, C, eps) with weight and bias parameters of C. */
+int ug_b_groupnorm(ug_builder *b, int x, int groups, int weight, int bias, float eps);
 int ug_b_linear(ug_builder *b, int x, int w, int bias);
 int ug_b_scale(ug_builder *b, int x, int w);
 int ug_b_binary(ug_builder *b, ug_op op, int x, int y); /* OP_CONCAT, OP_ADD */

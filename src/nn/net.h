@@ -49,7 +49,8 @@ typedef enum {
     OP_PAD,     /* reflection pad by .pad on every side */
     OP_CONV,    /* conv kh x kw, .stride, weight p[0], bias p[1] (or -1) */
     OP_INORM,   /* InstanceNorm, no affine, .eps */
-    OP_LINNORM, /* adaILN (gamma, beta from nodes in[1], in[2]) or ILN (params p[1], p[2]); rho p[0] */
+    OP_LINNORM, /* adaILN (gamma, beta from nodes in[1], in[2]) or ILN (params p[1], p[2]);
+                   rho p[0], or fixed at .rho when p[0] < 0 */
     OP_RELU,
     OP_LRELU,   /* negative slope .slope */
     OP_TANH,
@@ -74,6 +75,7 @@ typedef struct ug_node {
     int kh, kw, stride; /* kernel height and width, stride */
     int pad;            /* padding on every side */
     float eps;          /* normalisations */
+    float rho;          /* AdaLIN/ILN without a rho parameter (p[0] < 0): rho fixed at this */
     float slope;        /* LeakyReLU's negative slope */
     int C, H, W;        /* output shape of one sample, set by the op's shape rule */
 } ug_node;

@@ -72,42 +72,40 @@ int ug_grid_put_cam(ug_grid *g, int row, int col, const float *heatmap, int hh, 
     return 0;
 }
 
+int ug_grid_rows(const ug_model *m) { return ug_model_config(m)->no_cam_g ? 4 : 7; }
+
 int ug_grid_column(ug_grid *g, int col, ug_model *m, ug_direction dir, const float *real,
                    ug_error *err)
 {
-    int s = ug_model_config(m)->img_size, hs = s / 4;
+    int s = ug_model_config(m)->img_size, hs = s / 4, cam = !ug_model_config(m)->no_cam_g;
     if (check_tile(g, 0, col, err))
         return -1;
-    if (g->rows != UG_GRID_ROWS || g->img != s)
+    if (g->rows != ug_grid_rows(m) || g->img != s)
         return ug_fail(err, "grid: a sample column needs %d rows of %d px (grid has %d of %d)",
-                       UG_GRID_ROWS, s, g->rows, g->img);
+                       ug_grid_rows(m), s, g->rows, g->img);
     ug_direction other = dir == UG_A2B ? UG_B2A : UG_A2B;
     size_t n = (size_t)3 * s * s, nh = (size_t)hs * hs;
     /* ident, fake, cycle images, then their three heat maps */
     float *buf = malloc((3 * n + 3 * nh) * sizeof *buf);
     if (!buf)
         return ug_fail(err, "grid: out of memory");
-    float *ident = buf, *fake = buf + n, *cycle = buf + 2 * n;
-    float *h_ident = buf + 3 * n, *h_fake = h_ident + nh, *h_cycle = h_fake + nh;
-    int rc = ug_model_translate(m, other, real, 1, ident, NULL, h_ident, err);
+    float *img[3] = {buf, buf + n, buf + 2 * n}, *heat[3];
+    for (int i = 0; i < 3; i++)
+        heat[i] = cam ? buf + 3 * n + (size_t)i * nh : NULL;
+    int rc = ug_model_translate(m, other, real, 1, img[0], NULL, heat[0], err);
     if (rc == 0)
-        rc = ug_model_translate(m, dir, real, 1, fake, NULL, h_fake, err);
+        rc = ug_model_translate(m, dir, real, 1, img[1], NULL, heat[1], err);
     if (rc == 0)
-        rc = ug_model_translate(m, other, fake, 1, cycle, NULL, h_cycle, err);
+        rc = ug_model_translate(m, other, img[1], 1, img[2], NULL, heat[2], err);
+    int row = 0;
     if (rc == 0)
-        rc = ug_grid_put_tensor(g, UG_GRID_REAL, col, real, err);
-    if (rc == 0)
-        rc = ug_grid_put_cam(g, UG_GRID_CAM_ID, col, h_ident, hs, hs, err);
-    if (rc == 0)
-        rc = ug_grid_put_tensor(g, UG_GRID_ID, col, ident, err);
-    if (rc == 0)
-        rc = ug_grid_put_cam(g, UG_GRID_CAM_FAKE, col, h_fake, hs, hs, err);
-    if (rc == 0)
-        rc = ug_grid_put_tensor(g, UG_GRID_FAKE, col, fake, err);
-    if (rc == 0)
-        rc = ug_grid_put_cam(g, UG_GRID_CAM_CYCLE, col, h_cycle, hs, hs, err);
-    if (rc == 0)
-        rc = ug_grid_put_tensor(g, UG_GRID_CYCLE, col, cycle, err);
+        rc = ug_grid_put_tensor(g, row++, col, real, err);
+    for (int i = 0; i < 3 && rc == 0; i++) {
+        if (cam)
+            rc = ug_grid_put_cam(g, row++, col, heat[i], hs, hs, err);
+        if (rc == 0)
+            rc = ug_grid_put_tensor(g, row++, col, img[i], err);
+    }
     free(buf);
     return rc;
 }

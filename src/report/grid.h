@@ -1,19 +1,17 @@
 /* The release's sample grids: rows x cols tiles of img x img RGB pixels,
  * filled tile by tile from [-1, 1] tensors or heat maps, saved as one PNG.
  * A training grid is 7 rows (real, CAM(A2A), A2A, CAM(A2B), A2B,
- * CAM(A2B2A), A2B2A) by 10 columns (5 training + 5 test samples); the test
- * strip of `ugatit test` is the same with one column. */
+ * CAM(A2B2A), A2B2A), or 4 without the CAM rows for a generator without
+ * attention (the ablation), by 10 columns (5 training + 5 test samples); the
+ * test strip of `ugatit test` is the same with one column. */
 #ifndef UG_REPORT_GRID_H
 #define UG_REPORT_GRID_H
 
 #include "io/image.h"
 #include "ugatit.h"
 
-/* The rows of a sample column, as ug_grid_column fills them. */
-enum {
-    UG_GRID_REAL, UG_GRID_CAM_ID, UG_GRID_ID, UG_GRID_CAM_FAKE, UG_GRID_FAKE,
-    UG_GRID_CAM_CYCLE, UG_GRID_CYCLE, UG_GRID_ROWS
-};
+/* The rows of m's sample columns: 7, or 4 without CAM. */
+int ug_grid_rows(const ug_model *m);
 
 typedef struct ug_grid {
     int rows, cols, img;
@@ -34,10 +32,11 @@ int ug_grid_put_tensor(ug_grid *g, int row, int col, const float *chw, ug_error 
 int ug_grid_put_cam(ug_grid *g, int row, int col, const float *heatmap, int hh, int hw,
                     ug_error *err);
 
-/* Fills column col (the grid needs UG_GRID_ROWS rows and m's img_size) for
+/* Fills column col (the grid needs ug_grid_rows(m) rows and m's img_size) for
  * one real image of the source domain of dir, as the release does in eval
  * mode. For UG_A2B: real_A, then the other generator on it (identity A2A),
- * genA2B on it (A2B), genB2A on that (cycle A2B2A), each after its heat map. */
+ * genA2B on it (A2B), genB2A on that (cycle A2B2A), each after its heat map
+ * when the generators have CAM. */
 int ug_grid_column(ug_grid *g, int col, ug_model *m, ug_direction dir, const float *real,
                    ug_error *err);
 
