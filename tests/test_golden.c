@@ -173,12 +173,12 @@ static void run_fixture(const char *file, int reference)
     if (rc)
         goto done;
     float L[UG_N_LOSSES];
-    rc = ug_trainer_step(t, ra->data, rb->data, L, &err);
+    rc = ug_trainer_step(t, ra->data, rb->data, N, L, &err);
     CHECK(rc == 0, "step 1: %s", err.msg);
     if (rc == 0) {
         check_losses(f, L, "step1");
         check_grads(m, f);
-        rc = ug_trainer_step(t, ra->data, rb->data, L, &err);
+        rc = ug_trainer_step(t, ra->data, rb->data, N, L, &err);
         CHECK(rc == 0, "step 2: %s", err.msg);
         if (rc == 0) {
             check_losses(f, L, "step2");

@@ -96,6 +96,7 @@ int cmd_test(int argc, char **argv)
         model = ckpt;
     }
     snprintf(out_dir, sizeof out_dir, "%s/test", r.root);
+    ug_remove_stale_temporaries(out_dir);
     if (ug_model_load(&m, model, (int)img_hint, 0, &err) < 0 ||
         test_direction(m, root, "testA", UG_A2B, out_dir, &na, &err) < 0 ||
         test_direction(m, root, "testB", UG_B2A, out_dir, &nb, &err) < 0)
