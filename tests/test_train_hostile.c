@@ -4,6 +4,7 @@
  * --n_dis, and a training step that fails half-way. */
 #define _DEFAULT_SOURCE
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -171,6 +172,31 @@ static void test_lock(void)
     CHECK(rc == 1 && strstr(out, want), "second run: %d %s", rc, out);
     fclose(f);
     CHECK(run(args, out, sizeof out) == 0, "run after the lock is released: %s", out);
+
+    /* A real run holds it while it trains. */
+    char res[300], log[300];
+    snprintf(res, sizeof res, "%s/busy", dir);
+    snprintf(log, sizeof log, "%s/busy/shapes/log.csv", dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(126);
+        execl(UGATIT_CLI, UGATIT_CLI, "train", "--dataset", shapes, "--result_dir", res,
+              "--iteration", "100000", "--print_freq", "100000", "--save_freq", "100000",
+              "--img_size", "32", "--ch", "2", "--n_res", "1", "--n_dis", "4", "--light", "true",
+              "--threads", "1", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 600 && !exists(log); i++)
+        usleep(50000);
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s --iteration 1 " TINY, shapes,
+             res);
+    rc = run(args, out, sizeof out);
+    snprintf(want, sizeof want, "%s/shapes: in use by another ugatit train (pid %ld)", res,
+             (long)pid);
+    CHECK(rc == 1 && strstr(out, want), "run beside a running one: %d %s", rc, out);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
 }
 
 /* Case 5: temporaries of a dead writer are removed, a live one's are kept. */
