@@ -235,12 +235,15 @@ static int resume(train_opts *o, const char *ckpt, ug_model **m, ug_trainer **t,
         return -1;
     /* A checkpoint saved by another program may lack the data seed and the
      * augmentation: the command line's then. */
+    char *end;
     if ((rc = ug_checkpoint_meta(ckpt, "seed", meta, sizeof meta, err)) < 0)
         return -1;
-    if (rc == 0)
-        seed = strtol(meta, NULL, 10);
+    if (rc == 0 && ((seed = strtol(meta, &end, 10)) < 0 || end == meta || *end))
+        return ug_fail(err, "%s: metadata 'seed' = '%s' is not a seed", ckpt, meta);
     if ((rc = ug_checkpoint_meta(ckpt, "augment_flag", meta, sizeof meta, err)) < 0)
         return -1;
+    if (rc == 0 && strcmp(meta, "true") && strcmp(meta, "false"))
+        return ug_fail(err, "%s: metadata 'augment_flag' must be true or false", ckpt);
     if (rc == 0)
         augment = strcmp(meta, "true") == 0;
     const ug_train_config *tc = ug_trainer_config(*t);
@@ -430,8 +433,8 @@ int cmd_train(int argc, char **argv)
     if (setup_trainer(&o, &r, &m, &t, &err) < 0)
         goto done;
     if (ug_trainer_step_count(t) >= o.tc.iteration) {
-        printf("nothing to do: the checkpoint is already at step %ld, and --iteration is %ld "
-               "(a larger --iteration extends the run)\n", ug_trainer_step_count(t),
+        printf("nothing to do: the checkpoint is already at step %ld, and the run has %ld "
+               "steps (a larger --iteration extends it)\n", ug_trainer_step_count(t),
                o.tc.iteration);
         status = 0;
         goto out;
