@@ -122,7 +122,7 @@ int main(int argc, char **argv)
         if (profile && r == warmup)
             ug_tape_profile_enable(1);
         double f0 = ug_kctx_flops(m->k), t0 = now_s();
-        int rc = train ? ug_trainer_step(t, x, y, NULL, &err)
+        int rc = train ? ug_trainer_step(t, x, y, 1, NULL, &err)
                        : ug_model_translate(m, UG_A2B, x, 1, out, NULL, NULL, &err);
         double dt = now_s() - t0;
         if (rc < 0) {

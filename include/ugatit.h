@@ -141,23 +141,41 @@ typedef struct ug_trainer ug_trainer;
 int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_error *err);
 void ug_trainer_free(ug_trainer *t);
 
-/* One training step of the release on a batch (batch_size images per domain):
- * discriminator update, then generator update, then rho clamping. losses
- * (UG_N_LOSSES floats) may be NULL. */
-int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, float *losses,
-                    ug_error *err);
+/* One training step of the release on a batch of n images per domain (n
+ * must be the trainer's batch_size): discriminator update, then generator
+ * update, then rho clamping. losses (UG_N_LOSSES floats) may be NULL.
+ *
+ * A step is not undone when it fails half-way (a loss that is not finite, a
+ * kernel's error): the spectral-norm states and maybe the discriminators have
+ * moved while the step count has not. Such a trainer is in a failed state:
+ * every further ug_trainer_step and ug_trainer_save is refused with an error
+ * saying so; reload the last checkpoint to go on. A step refused before it
+ * starts (a batch of the wrong size, a bf16 model, a failed state) changes
+ * nothing. A loss that is not finite fails the step before the optimiser
+ * updates the networks with it. */
+int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int n,
+                    float *losses, ug_error *err);
 const ug_train_config *ug_trainer_config(const ug_trainer *t);
 
-/* Steps done so far, and the current learning rates. */
+/* Steps done so far, and the learning rate of the last one (of both
+ * optimisers). The learning rate of step s is a function of s and the
+ * configuration only: lr, and with decay_flag the release's linear decay
+ * over the second half of `iteration` steps (lr / (iteration / 2) less per
+ * step past the half-way point, in the release's arithmetic), never below 0. */
 long ug_trainer_step_count(const ug_trainer *t);
 double ug_trainer_lr(const ug_trainer *t);
 
 /* Positions a new trainer after `step` steps of a run whose checkpoint held
  * no optimiser state (the release's .pt files): Adam starts afresh and the
- * learning rates are those an uninterrupted run has after `step` steps. */
+ * learning rate is the one of step `step`. */
 int ug_trainer_set_step(ug_trainer *t, long step, ug_error *err);
 
-/* A training checkpoint: the model plus Adam moments, step, learning rates,
+/* Changes the run's total number of steps, to extend (or shorten) a resumed
+ * run: the learning-rate decay follows the new total from the next step on,
+ * as in a run that had it from the start, and checkpoints record it. */
+int ug_trainer_set_iteration(ug_trainer *t, long iteration, ug_error *err);
+
+/* A training checkpoint: the model plus Adam moments, step, learning rate
  * and training configuration; written atomically. extra_meta
  * holds n_extra key/value pairs the caller wants kept (may be NULL). */
 int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *extra_meta,

@@ -250,9 +250,9 @@ static void test_resume_bit_exact(void)
     for (int s = 0; s < 4; s++) {
         random_batch(A, n, 2 * s);
         random_batch(B, n, 2 * s + 1);
-        CHECK(ug_trainer_step(t1, A, B, NULL, &err) == 0, "%s", err.msg);
+        CHECK(ug_trainer_step(t1, A, B, tc.batch_size, NULL, &err) == 0, "%s", err.msg);
         if (s < 2)
-            CHECK(ug_trainer_step(t2, A, B, NULL, &err) == 0, "%s", err.msg);
+            CHECK(ug_trainer_step(t2, A, B, tc.batch_size, NULL, &err) == 0, "%s", err.msg);
         if (s == 1) {
             const char *extra[2] = {"note", "hello"};
             CHECK(ug_trainer_save(t2, path, extra, 1, &err) == 0, "%s", err.msg);
@@ -264,7 +264,7 @@ static void test_resume_bit_exact(void)
             CHECK(ug_trainer_step_count(t3) == 2, "step count not restored");
         }
         if (s >= 2)
-            CHECK(ug_trainer_step(t3, A, B, NULL, &err) == 0, "%s", err.msg);
+            CHECK(ug_trainer_step(t3, A, B, tc.batch_size, NULL, &err) == 0, "%s", err.msg);
     }
     CHECK(ug_trainer_lr(t1) == 0.0, "lr did not decay to 0 at the last step: %g", ug_trainer_lr(t1));
     CHECK(ug_trainer_lr(t3) == ug_trainer_lr(t1), "lr differs after resume");
@@ -309,10 +309,10 @@ static void test_bf16(void)
     ug_train_config_default(&tc);
     ug_trainer *t;
     CHECK(ug_trainer_new(&t, m, &tc, &err) == 0, "%s", err.msg);
-    CHECK(ug_trainer_step(t, x, x, NULL, &err) < 0 && strstr(err.msg, "bf16"),
+    CHECK(ug_trainer_step(t, x, x, 1, NULL, &err) < 0 && strstr(err.msg, "bf16"),
           "training a bf16 model was not refused (%s)", err.msg);
     CHECK(ug_model_set_precision(m, UG_FP32, &err) == 0 &&
-              ug_trainer_step(t, x, x, NULL, &err) == 0,
+              ug_trainer_step(t, x, x, 1, NULL, &err) == 0,
           "training after going back to fp32: %s", err.msg);
     ug_trainer_free(t);
 out:

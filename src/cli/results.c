@@ -1,11 +1,17 @@
 /* The result folder of a training run (see results.h). */
+#define _DEFAULT_SOURCE /* flock */
 #include "cli/results.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
 
@@ -44,6 +50,74 @@ int ug_results_init(ug_results *r, const char *result_dir, const char *name, ug_
             return -1;
     }
     return 0;
+}
+
+int ug_results_lock(const ug_results *r, int *fd_out, ug_error *err)
+{
+    char path[UG_PATH_MAX + 8], pid[32] = "";
+    snprintf(path, sizeof path, "%s/.lock", r->root);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return ug_fail(err, "%s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        ssize_t n = e == EWOULDBLOCK ? read(fd, pid, sizeof pid - 1) : 0;
+        close(fd);
+        if (e != EWOULDBLOCK)
+            return ug_fail(err, "%s: cannot lock: %s", path, strerror(e));
+        pid[n > 0 ? n : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        return ug_fail(err, "%s: in use by another ugatit train (pid %s); wait for it to end or "
+                            "give another --result_dir", r->root, *pid ? pid : "unknown");
+    }
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) < 0 || write(fd, pid, (size_t)n) != n) {
+        int e = errno;
+        close(fd);
+        return ug_fail(err, "%s: cannot write: %s", path, strerror(e));
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+void ug_results_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
+/* The process id of a temporary's name "NAME.tmp.PID", or 0. */
+static long temporary_pid(const char *file)
+{
+    const char *p = NULL;
+    for (const char *q = strstr(file, ".tmp."); q; q = strstr(q + 1, ".tmp."))
+        p = q + 5;
+    if (!p || !isdigit((unsigned char)*p))
+        return 0;
+    char *end;
+    long pid = strtol(p, &end, 10);
+    return *end || pid <= 0 ? 0 : pid;
+}
+
+void ug_remove_stale_temporaries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long pid = temporary_pid(e->d_name);
+        if (pid == 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* not a temporary, or its writer may still be at work */
+        char path[UG_PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        removed += unlink(path) == 0;
+    }
+    closedir(d);
+    if (removed)
+        printf("removed %d temporary file%s left in %s by a run that was killed\n", removed,
+               removed == 1 ? "" : "s", dir);
 }
 
 void ug_results_checkpoint(const ug_results *r, long step, char *out, size_t n)

@@ -20,6 +20,17 @@ int ug_results_init(ug_results *r, const char *result_dir, const char *name, ug_
 /* mkdir -p. */
 int ug_mkdirs(const char *path, ug_error *err);
 
+/* Locks the result folder for this process (flock on RESULT_DIR/NAME/.lock,
+ * which holds its pid) until ug_results_unlock(*fd); fails at once, naming
+ * the folder and the holder's pid, when another run holds it. */
+int ug_results_lock(const ug_results *r, int *fd, ug_error *err);
+void ug_results_unlock(int fd);
+
+/* Removes from dir the temporaries of atomic writes ("NAME.tmp.PID", see
+ * io/atomic.c) whose process is gone (a run killed by SIGKILL leaves them),
+ * and says so on stdout; those of live processes stay. */
+void ug_remove_stale_temporaries(const char *dir);
+
 /* RESULT_DIR/NAME/model/NAME_params_%07d.safetensors */
 void ug_results_checkpoint(const ug_results *r, long step, char *out, size_t n);
 /* The checkpoint with the highest step in dir (NAME_params_%07d.safetensors or

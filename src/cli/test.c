@@ -97,6 +97,7 @@ int cmd_test(int argc, char **argv)
         model = ckpt;
     }
     snprintf(out_dir, sizeof out_dir, "%s/test", r.root);
+    ug_remove_stale_temporaries(out_dir);
     if (ug_model_load(&m, model, &hint, 0, &err) < 0)
         goto done;
     if (cli_hint_check(o, n, "test", m, model) < 0) {

@@ -2,7 +2,6 @@
  * readable progress, sample grids and a report every --print_freq steps,
  * checkpoints every --save_freq steps and on Ctrl-C/SIGTERM, and an exact
  * resume from the newest checkpoint. */
-#include <math.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +39,39 @@ static void warn_stderr(void *ctx, const char *msg)
     fprintf(stderr, "warning: %s\n", msg);
 }
 
+static const cli_opt options[] = {
+    {"dataset", "NAME|DIR", "dataset/NAME/{trainA,trainB,testA,testB}, or a folder", NULL, 1},
+    {"iteration", "N", "training steps (with --resume: the checkpoint's unless given)",
+     "1000000", 0},
+    {"batch_size", "N", "images per domain per step", "1", 0},
+    {"print_freq", "N", "progress, sample grids and report every N steps", "1000", 0},
+    {"save_freq", "N", "checkpoint every N steps", "100000", 0},
+    {"decay_flag", "BOOL", "linear learning-rate decay over the second half", "true", 0},
+    {"lr", "X", "learning rate", "0.0001", 0},
+    {"weight_decay", "X", "Adam weight decay (L2)", "0.0001", 0},
+    {"adv_weight", "X", "weight of the adversarial losses", "1", 0},
+    {"cycle_weight", "X", "weight of the cycle losses", "10", 0},
+    {"identity_weight", "X", "weight of the identity losses", "10", 0},
+    {"cam_weight", "X", "weight of the CAM losses", "1000", 0},
+    {"ch", "N", "base channels", "64", 0},
+    {"n_res", "N", "residual blocks", "4", 0},
+    {"n_dis", "N", "discriminator depth, 4 to 11: global N+1 layers, local N-1", "6", 0},
+    {"img_size", "N", "image side (a multiple of 4)", "256", 0},
+    {"result_dir", "DIR", "results go to DIR/NAME/{model,img,test}", "results", 0},
+    {"resume", "BOOL", "continue from the newest checkpoint in DIR/NAME/model, with its "
+                       "configuration (see above)", "false", 0},
+    {"light", "BOOL", "the light model (pooled MLP input)", "false", 0},
+    {"norm", "NAME", "decoder norm: adalin (the paper's), or the ablations in, ln, adain, gn",
+     "adalin", 0},
+    {"cam_g", "BOOL", "CAM attention in the generators (false: the ablation)", "true", 0},
+    {"cam_d", "BOOL", "CAM attention in the discriminators (false: the ablation)", "true", 0},
+    {"seed", "N", "random seed (weights, data order, augmentation)", "0", 0},
+    {"threads", "N", "threads (0: all cores)", "0", 0},
+    {"augment_flag", "BOOL", "random flip and crop; false: only resize", "true", 0},
+    {"init", "CKPT", "start from these weights (spectral-norm state included)", NULL, 0},
+};
+#define N_OPTIONS ((int)(sizeof options / sizeof options[0]))
+
 typedef struct train_opts {
     char dataset_root[UG_PATH_MAX];
     char name[256];
@@ -48,44 +80,36 @@ typedef struct train_opts {
     ug_train_config tc;
     long print_freq, save_freq, seed, threads;
     int resume, augment;
+    cli_opt opt[N_OPTIONS]; /* options as parsed */
 } train_opts;
+
+/* The value of --name as the command line gave it, or NULL when it did not
+ * (parsing replaces the default's pointer with one into argv). */
+static const char *given(const train_opts *o, const char *name)
+{
+    for (int i = 0; i < N_OPTIONS; i++)
+        if (strcmp(options[i].name, name) == 0)
+            return o->opt[i].value != options[i].value ? o->opt[i].value : NULL;
+    return NULL;
+}
 
 static int parse(int argc, char **argv, train_opts *o)
 {
-    cli_opt opt[] = {
-        {"dataset", "NAME|DIR", "dataset/NAME/{trainA,trainB,testA,testB}, or a folder", NULL, 1},
-        {"iteration", "N", "training steps", "1000000", 0},
-        {"batch_size", "N", "images per domain per step", "1", 0},
-        {"print_freq", "N", "progress, sample grids and report every N steps", "1000", 0},
-        {"save_freq", "N", "checkpoint every N steps", "100000", 0},
-        {"decay_flag", "BOOL", "linear learning-rate decay over the second half", "true", 0},
-        {"lr", "X", "learning rate", "0.0001", 0},
-        {"weight_decay", "X", "Adam weight decay (L2)", "0.0001", 0},
-        {"adv_weight", "X", "weight of the adversarial losses", "1", 0},
-        {"cycle_weight", "X", "weight of the cycle losses", "10", 0},
-        {"identity_weight", "X", "weight of the identity losses", "10", 0},
-        {"cam_weight", "X", "weight of the CAM losses", "1000", 0},
-        {"ch", "N", "base channels", "64", 0},
-        {"n_res", "N", "residual blocks", "4", 0},
-        {"n_dis", "N", "discriminator depth: global N+1 layers, local N-1", "6", 0},
-        {"img_size", "N", "image side (a multiple of 4)", "256", 0},
-        {"result_dir", "DIR", "results go to DIR/NAME/{model,img,test}", "results", 0},
-        {"resume", "BOOL", "continue from the newest checkpoint in DIR/NAME/model", "false", 0},
-        {"light", "BOOL", "the light model (pooled MLP input)", "false", 0},
-        {"norm", "NAME", "decoder norm: adalin (the paper's), or the ablations in, ln, adain, gn",
-         "adalin", 0},
-        {"cam_g", "BOOL", "CAM attention in the generators (false: the ablation)", "true", 0},
-        {"cam_d", "BOOL", "CAM attention in the discriminators (false: the ablation)", "true", 0},
-        {"seed", "N", "random seed (weights, data order, augmentation)", "0", 0},
-        {"threads", "N", "threads (0: all cores)", "0", 0},
-        {"augment_flag", "BOOL", "random flip and crop; false: only resize", "true", 0},
-        {"init", "CKPT", "start from these weights (spectral-norm state included)", NULL, 0},
-    };
-    int n = sizeof opt / sizeof opt[0];
+    cli_opt *opt = o->opt;
+    int n = N_OPTIONS;
+    memcpy(opt, options, sizeof options);
     ug_train_config_default(&o->tc);
     int rc = cli_parse(argc, argv, opt, n,
                        "usage: ugatit train --dataset NAME|DIR [options]\n\n"
-                       "Trains a U-GAT-IT translator between DIR/trainA and DIR/trainB.");
+                       "Trains a U-GAT-IT translator between DIR/trainA and DIR/trainB.\n\n"
+                       "With --resume true a run goes on with its checkpoint's configuration: a "
+                       "flag given\nthat contradicts it is an error, one not given takes the "
+                       "checkpoint's value.\n--iteration, --print_freq, --save_freq and "
+                       "--threads may change; a larger --iteration\nextends the run (the "
+                       "learning-rate decay recomputed for the new total). A checkpoint\n"
+                       "already at --iteration is left as it is (nothing to do, exit status 0). "
+                       "--init\ntakes the model's configuration from its checkpoint the same "
+                       "way.");
     if (rc)
         return rc;
     long iteration, batch, ch, n_res, n_dis, img;
@@ -103,7 +127,9 @@ static int parse(int argc, char **argv, train_opts *o)
         cli_double(opt, n, "identity_weight", 0, 1e9, &idt) < 0 ||
         cli_double(opt, n, "cam_weight", 0, 1e9, &cam) < 0 ||
         cli_int(opt, n, "ch", 1, 4096, &ch) < 0 || cli_int(opt, n, "n_res", 1, 64, &n_res) < 0 ||
-        cli_int(opt, n, "n_dis", 2, 11, &n_dis) < 0 ||
+        /* The local discriminator's n_dis - 1 layers: at least 3, the global
+         * one's n_dis + 1: at most 12 (ug_build_discriminator). */
+        cli_int(opt, n, "n_dis", 4, 11, &n_dis) < 0 ||
         cli_int(opt, n, "img_size", 8, 8192, &img) < 0 ||
         cli_bool(opt, n, "resume", &o->resume) < 0 ||
         cli_bool(opt, n, "light", &o->cfg.light) < 0 ||
@@ -137,14 +163,135 @@ static int parse(int argc, char **argv, train_opts *o)
     return 0;
 }
 
+/* A flag the command line gave must agree with the checkpoint's value of it
+ * (same: whether it does; value: the checkpoint's, as text). */
+static int agree(const train_opts *o, const char *flag, int same, const char *value,
+                 const char *path, ug_error *err)
+{
+    const char *v = given(o, flag);
+    if (!v || same)
+        return 0;
+    return ug_fail(err, "--%s %s contradicts the checkpoint's %s %s (%s)", flag, v, flag, value,
+                   path);
+}
+
+static const char *bool_text(int b) { return b ? "true" : "false"; }
+
+/* The model's configuration comes from a checkpoint (--resume or --init):
+ * the flags given must not say otherwise. */
+static int check_model_flags(const train_opts *o, const ug_config *c, const char *path,
+                             ug_error *err)
+{
+    char ch[16], n_res[16], img[16], n_dis[64];
+    snprintf(ch, sizeof ch, "%d", c->ch);
+    snprintf(n_res, sizeof n_res, "%d", c->n_res);
+    snprintf(img, sizeof img, "%d", c->img_size);
+    if (c->dis_local == c->dis_global - 2)
+        snprintf(n_dis, sizeof n_dis, "%d", c->dis_global - 1);
+    else
+        snprintf(n_dis, sizeof n_dis, "(none: discriminators of %d and %d layers)",
+                 c->dis_global, c->dis_local);
+    const ug_config *g = &o->cfg;
+    return agree(o, "ch", g->ch == c->ch, ch, path, err) < 0 ||
+                   agree(o, "n_res", g->n_res == c->n_res, n_res, path, err) < 0 ||
+                   agree(o, "img_size", g->img_size == c->img_size, img, path, err) < 0 ||
+                   agree(o, "light", g->light == c->light, bool_text(c->light), path, err) < 0 ||
+                   agree(o, "n_dis", g->dis_global == c->dis_global &&
+                                         g->dis_local == c->dis_local, n_dis, path, err) < 0 ||
+                   agree(o, "norm", g->norm == c->norm, ug_norm_name(c->norm), path, err) < 0 ||
+                   agree(o, "cam_g", g->no_cam_g == c->no_cam_g, bool_text(!c->no_cam_g), path,
+                         err) < 0 ||
+                   agree(o, "cam_d", g->no_cam_d == c->no_cam_d, bool_text(!c->no_cam_d), path,
+                         err) < 0
+               ? -1
+               : 0;
+}
+
+/* The same for the training configuration of a resumed checkpoint, its data
+ * seed and augmentation. */
+static int check_train_flags(const train_opts *o, const ug_train_config *tc, long seed,
+                             int augment, const char *path, ug_error *err)
+{
+    const ug_train_config *g = &o->tc;
+    char v[8][32];
+    snprintf(v[0], sizeof v[0], "%d", tc->batch_size);
+    snprintf(v[1], sizeof v[1], "%g", tc->lr);
+    snprintf(v[2], sizeof v[2], "%g", tc->weight_decay);
+    snprintf(v[3], sizeof v[3], "%g", tc->adv_weight);
+    snprintf(v[4], sizeof v[4], "%g", tc->cycle_weight);
+    snprintf(v[5], sizeof v[5], "%g", tc->identity_weight);
+    snprintf(v[6], sizeof v[6], "%g", tc->cam_weight);
+    snprintf(v[7], sizeof v[7], "%ld", seed);
+    return agree(o, "batch_size", g->batch_size == tc->batch_size, v[0], path, err) < 0 ||
+                   agree(o, "lr", g->lr == tc->lr, v[1], path, err) < 0 ||
+                   agree(o, "weight_decay", g->weight_decay == tc->weight_decay, v[2], path,
+                         err) < 0 ||
+                   agree(o, "adv_weight", g->adv_weight == tc->adv_weight, v[3], path, err) < 0 ||
+                   agree(o, "cycle_weight", g->cycle_weight == tc->cycle_weight, v[4], path,
+                         err) < 0 ||
+                   agree(o, "identity_weight", g->identity_weight == tc->identity_weight, v[5],
+                         path, err) < 0 ||
+                   agree(o, "cam_weight", g->cam_weight == tc->cam_weight, v[6], path, err) < 0 ||
+                   agree(o, "decay_flag", g->decay_flag == tc->decay_flag,
+                         bool_text(tc->decay_flag), path, err) < 0 ||
+                   agree(o, "seed", o->seed == seed, v[7], path, err) < 0 ||
+                   agree(o, "augment_flag", o->augment == augment, bool_text(augment), path,
+                         err) < 0
+               ? -1
+               : 0;
+}
+
+/* Continues from our training checkpoint ckpt: its configuration, data seed
+ * and augmentation replace those of o (checked against the flags given),
+ * except the total number of steps when --iteration was given. */
+static int resume(train_opts *o, const char *ckpt, ug_model **m, ug_trainer **t, ug_error *err)
+{
+    char meta[32];
+    long seed = o->seed;
+    int augment = o->augment, rc;
+    if (ug_trainer_load(t, m, ckpt, err) < 0)
+        return -1;
+    /* A checkpoint saved by another program may lack the data seed and the
+     * augmentation: the command line's then. */
+    char *end;
+    if ((rc = ug_checkpoint_meta(ckpt, "seed", meta, sizeof meta, err)) < 0)
+        return -1;
+    if (rc == 0 && ((seed = strtol(meta, &end, 10)) < 0 || end == meta || *end))
+        return ug_fail(err, "%s: metadata 'seed' = '%s' is not a seed", ckpt, meta);
+    if ((rc = ug_checkpoint_meta(ckpt, "augment_flag", meta, sizeof meta, err)) < 0)
+        return -1;
+    if (rc == 0 && strcmp(meta, "true") && strcmp(meta, "false"))
+        return ug_fail(err, "%s: metadata 'augment_flag' must be true or false", ckpt);
+    if (rc == 0)
+        augment = strcmp(meta, "true") == 0;
+    const ug_train_config *tc = ug_trainer_config(*t);
+    long total = tc->iteration;
+    if (check_model_flags(o, ug_model_config(*m), ckpt, err) < 0 ||
+        check_train_flags(o, tc, seed, augment, ckpt, err) < 0 ||
+        (given(o, "iteration") && ug_trainer_set_iteration(*t, o->tc.iteration, err) < 0))
+        return -1;
+    o->tc = *tc;
+    o->seed = seed;
+    o->augment = augment;
+    printf("resuming from %s (step %ld) with its configuration; ", ckpt,
+           ug_trainer_step_count(*t));
+    if (tc->iteration != total)
+        printf("--iteration %ld (was %ld: the learning-rate decay follows the new total), ",
+               tc->iteration, total);
+    printf("--print_freq %ld, --save_freq %ld and --threads %ld from the command line\n",
+           o->print_freq, o->save_freq, o->threads);
+    if (o->init)
+        printf("--init %s is not used: the run continues from its checkpoint\n", o->init);
+    return 0;
+}
+
 /* The model and trainer: resumed from the newest checkpoint, started from
- * --init weights, or new; the loader seed comes with a resumed checkpoint. */
-static int setup_trainer(const train_opts *o, const ug_results *r, ug_model **m, ug_trainer **t,
-                         uint64_t *data_seed, ug_error *err)
+ * --init weights, or new. A resumed run's configuration replaces o's. */
+static int setup_trainer(train_opts *o, const ug_results *r, ug_model **m, ug_trainer **t,
+                         ug_error *err)
 {
     char model_dir[UG_PATH_MAX + 8], ckpt[UG_PATH_MAX + 300];
     long step;
-    *data_seed = (uint64_t)o->seed;
     snprintf(model_dir, sizeof model_dir, "%s/model", r->root);
     int found = o->resume ? ug_find_newest_checkpoint(model_dir, r->name, ckpt, sizeof ckpt,
                                                       &step, err)
@@ -153,46 +300,35 @@ static int setup_trainer(const train_opts *o, const ug_results *r, ug_model **m,
         return -1;
     size_t len = strlen(ckpt);
     if (found == 0 && len > 3 && strcmp(ckpt + len - 3, ".pt") == 0) {
-        /* A checkpoint of the release: weights only, so Adam starts afresh. */
-        if (ug_model_load(m, ckpt, &o->cfg, 1, err) < 0)
-            return -1;
-        if (ug_trainer_new(t, *m, &o->tc, err) < 0 ||
-            ug_trainer_set_step(*t, step, err) < 0)
+        /* A checkpoint of the release: weights only, so Adam starts afresh,
+         * and the training configuration is the command line's. */
+        if (ug_model_load(m, ckpt, &o->cfg, 1, err) < 0 ||
+            check_model_flags(o, ug_model_config(*m), ckpt, err) < 0 ||
+            ug_trainer_new(t, *m, &o->tc, err) < 0 || ug_trainer_set_step(*t, step, err) < 0)
             return -1;
         printf("resuming from %s (step %ld; it holds no optimiser state, so Adam starts "
                "afresh)\n", ckpt, step);
         return 0;
     }
-    if (found == 0) {
-        if (ug_trainer_load(t, m, ckpt, err) < 0)
-            return -1;
-        char seed[32];
-        if (ug_checkpoint_meta(ckpt, "seed", seed, sizeof seed, err) == 0)
-            *data_seed = strtoull(seed, NULL, 10);
-        printf("resuming from %s (step %ld)\n", ckpt, ug_trainer_step_count(*t));
-        return 0;
-    }
+    if (found == 0)
+        return resume(o, ckpt, m, t, err);
     if (o->init) {
-        if (ug_model_load(m, o->init, &o->cfg, 1, err) < 0)
+        if (ug_model_load(m, o->init, &o->cfg, 1, err) < 0 ||
+            check_model_flags(o, ug_model_config(*m), o->init, err) < 0)
             return -1;
         printf("starting from the weights of %s\n", o->init);
     } else if (ug_model_new(m, &o->cfg, (uint64_t)o->seed, err) < 0) {
         return -1;
     }
-    if (ug_trainer_new(t, *m, &o->tc, err) < 0) {
-        ug_model_free(*m);
-        *m = NULL;
-        return -1;
-    }
-    return 0;
+    return ug_trainer_new(t, *m, &o->tc, err);
 }
 
-static int save_checkpoint(const ug_trainer *t, const ug_results *r, uint64_t data_seed,
-                           int augment, ug_error *err)
+static int save_checkpoint(const train_opts *o, const ug_trainer *t, const ug_results *r,
+                           ug_error *err)
 {
     char path[UG_PATH_MAX + 300], seed[32];
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)data_seed);
-    const char *extra[] = {"seed", seed, "augment_flag", augment ? "true" : "false",
+    snprintf(seed, sizeof seed, "%ld", o->seed);
+    const char *extra[] = {"seed", seed, "augment_flag", o->augment ? "true" : "false",
                            "dataset", r->name};
     ug_results_checkpoint(r, ug_trainer_step_count(t), path, sizeof path);
     if (ug_trainer_save(t, path, extra, 3, err) < 0)
@@ -201,12 +337,26 @@ static int save_checkpoint(const ug_trainer *t, const ug_results *r, uint64_t da
     return 0;
 }
 
+/* After a failed step: the message names the checkpoint to go back to. */
+static void name_last_checkpoint(const ug_results *r, ug_error *err)
+{
+    char last[UG_PATH_MAX + 300] = "none", dir[UG_PATH_MAX + 8];
+    long step;
+    ug_error ignored;
+    snprintf(dir, sizeof dir, "%s/model", r->root);
+    ug_find_newest_checkpoint(dir, r->name, last, sizeof last, &step, &ignored);
+    size_t len = strlen(err->msg);
+    snprintf(err->msg + len, sizeof err->msg - len, "; stopping, the last good checkpoint is %s",
+             last);
+}
+
 static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_trainer *t,
-                      ug_loader *loader, ug_samples *samples, uint64_t data_seed, ug_error *err)
+                      ug_loader *loader, ug_samples *samples, ug_error *err)
 {
     const ug_config *c = ug_model_config(m);
+    int batch = o->tc.batch_size;
     long total = o->tc.iteration, start = ug_trainer_step_count(t);
-    size_t numel = (size_t)o->tc.batch_size * 3 * c->img_size * c->img_size;
+    size_t numel = (size_t)batch * 3 * c->img_size * c->img_size;
     float *A = malloc(numel * sizeof *A), *B = malloc(numel * sizeof *B);
     float L[UG_N_LOSSES];
     FILE *log = NULL;
@@ -217,21 +367,13 @@ static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_
     }
     if (ug_log_open(&log, r, start, err) < 0)
         goto done;
-    if (start >= total)
-        printf("already at step %ld of %ld\n", start, total);
     double t_start = now(), t_window = t_start;
     long window_steps = 0;
     for (long step = start + 1; step <= total; step++) {
-        if (ug_loader_next(loader, A, B, err) < 0 || ug_trainer_step(t, A, B, L, err) < 0)
+        if (ug_loader_next(loader, A, B, err) < 0)
             goto done;
-        if (!isfinite(L[UG_D_LOSS]) || !isfinite(L[UG_G_LOSS])) {
-            char last[UG_PATH_MAX + 300] = "none", dir[UG_PATH_MAX + 8];
-            long s;
-            snprintf(dir, sizeof dir, "%s/model", r->root);
-            ug_find_newest_checkpoint(dir, r->name, last, sizeof last, &s, err);
-            ug_fail(err, "step %ld: the losses are not finite (Discriminator_loss %g, "
-                         "Generator_loss %g); stopping, the last good checkpoint is %s",
-                    step, L[UG_D_LOSS], L[UG_G_LOSS], last);
+        if (ug_trainer_step(t, A, B, batch, L, err) < 0) {
+            name_last_checkpoint(r, err);
             goto done;
         }
         ug_log_row(log, step, L, ug_trainer_lr(t), now() - t_start);
@@ -252,7 +394,7 @@ static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_
                 goto done;
         }
         if (step % o->save_freq == 0 || step == total || stop_signal) {
-            if (save_checkpoint(t, r, data_seed, o->augment, err) < 0)
+            if (save_checkpoint(o, t, r, err) < 0)
                 goto done;
         }
         if (stop_signal) {
@@ -291,8 +433,7 @@ int cmd_train(int argc, char **argv)
     ug_trainer *t = NULL;
     ug_loader *loader = NULL;
     ug_samples samples = {0};
-    uint64_t data_seed;
-    int status = 1;
+    int status = 1, lock = -1;
     char dir[UG_PATH_MAX];
     /* Every input is checked before any work starts. */
     if (ug_dataset_subdir(dir, sizeof dir, o.dataset_root, "trainA", &err) < 0 ||
@@ -300,22 +441,36 @@ int cmd_train(int argc, char **argv)
         ug_dataset_subdir(dir, sizeof dir, o.dataset_root, "trainB", &err) < 0 ||
         ug_dataset_list(&b, dir, &err) < 0 ||
         ug_results_init(&r, o.result_dir, o.name, &err) < 0 ||
-        setup_trainer(&o, &r, &m, &t, &data_seed, &err) < 0)
+        ug_results_lock(&r, &lock, &err) < 0)
         goto done;
+    const char *written[3] = {"", "/model", "/img"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(dir, sizeof dir, "%s%s", r.root, written[i]);
+        ug_remove_stale_temporaries(dir);
+    }
+    if (setup_trainer(&o, &r, &m, &t, &err) < 0)
+        goto done;
+    if (ug_trainer_step_count(t) >= o.tc.iteration) {
+        printf("nothing to do: the checkpoint is already at step %ld, and the run has %ld "
+               "steps (a larger --iteration extends it)\n", ug_trainer_step_count(t),
+               o.tc.iteration);
+        status = 0;
+        goto out;
+    }
     const ug_config *c = ug_model_config(m);
-    ug_loader_config lc = {&a, &b, o.tc.batch_size, c->img_size, o.augment, data_seed,
+    ug_loader_config lc = {&a, &b, o.tc.batch_size, c->img_size, o.augment, (uint64_t)o.seed,
                            warn_stderr, NULL};
     if (ug_loader_new(&loader, &lc, &err) < 0 ||
         ug_loader_start(loader, ug_trainer_step_count(t), &err) < 0 ||
         ug_samples_load(&samples, o.dataset_root, &a, &b, c->img_size, &err) < 0)
         goto done;
     printf("training %s: %zu + %zu images, img %d, ch %d, n_res %d, %s, discriminators %d/%d, "
-           "%d thread%s\n", r.name, a.n, b.n, c->img_size, c->ch, c->n_res,
-           c->light ? "light" : "full", c->dis_global, c->dis_local, omp_get_max_threads(),
-           omp_get_max_threads() == 1 ? "" : "s");
+           "batch %d, %ld steps, %d thread%s\n", r.name, a.n, b.n, c->img_size, c->ch, c->n_res,
+           c->light ? "light" : "full", c->dis_global, c->dis_local, o.tc.batch_size,
+           o.tc.iteration, omp_get_max_threads(), omp_get_max_threads() == 1 ? "" : "s");
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    status = train_loop(&o, &r, m, t, loader, &samples, data_seed, &err);
+    status = train_loop(&o, &r, m, t, loader, &samples, &err);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     if (status > 0)
@@ -330,5 +485,6 @@ out:
     ug_model_free(m);
     ug_filelist_free(&a);
     ug_filelist_free(&b);
+    ug_results_unlock(lock);
     return status < 0 ? 1 : status;
 }

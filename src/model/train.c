@@ -3,6 +3,7 @@
  * decay over the second half of training. The call order of the networks is
  * the release's, because every discriminator call advances its spectral-norm
  * state. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +15,15 @@
 #define ADAM_BETA1 0.5f
 #define ADAM_BETA2 0.999f
 #define ADAM_EPS 1e-8f
+/* The refusal of a trainer whose step failed half-way (ug_trainer_step). */
+#define FAILED_STATE "the trainer is in a failed state after step %ld failed half-way; " \
+                     "reload the checkpoint"
 
 struct ug_trainer {
     ug_model *m;
     ug_train_config tc;
     long step;             /* steps done */
-    double lr_g, lr_d;     /* current learning rates */
+    long failed_step;      /* the step that failed half-way, or 0 */
     float *adam_m[UG_N_NETS], *adam_v[UG_N_NETS];
 };
 
@@ -86,7 +90,6 @@ int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_
         return ug_fail(err, "out of memory");
     t->m = m;
     t->tc = *tc;
-    t->lr_g = t->lr_d = tc->lr;
     for (int i = 0; i < UG_N_NETS; i++) {
         t->adam_m[i] = calloc(m->net[i].total ? m->net[i].total : 1, sizeof(float));
         t->adam_v[i] = calloc(m->net[i].total ? m->net[i].total : 1, sizeof(float));
@@ -101,23 +104,40 @@ int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_
 
 const ug_train_config *ug_trainer_config(const ug_trainer *t) { return &t->tc; }
 
+/* The learning rate of step `step` (the first is 1), the same for the
+ * generators and the discriminators. The release subtracts lr / (iteration
+ * / 2) from it before each step past the half-way point; this repeats that
+ * subtraction in the same double arithmetic, so the value is bit for bit the
+ * release's, and stops at 0, where the release would go below it (an odd
+ * iteration, or a step past the end). At most iteration / 2 subtractions per
+ * call: under a millisecond at the default 1,000,000 steps. */
+static double scheduled_lr(const ug_train_config *tc, long step)
+{
+    long half = tc->iteration / 2;
+    double lr = tc->lr;
+    for (long s = half + 1; tc->decay_flag && half > 0 && s <= step && lr > 0; s++)
+        lr -= tc->lr / (double)half;
+    return lr > 0 ? lr : 0;
+}
+
 int ug_trainer_set_step(ug_trainer *t, long step, ug_error *err)
 {
     if (step < 0)
         return ug_fail(err, "step must not be negative (got %ld)", step);
-    long half = t->tc.iteration / 2;
     t->step = step;
-    t->lr_g = t->lr_d = t->tc.lr;
-    /* The decay of ug_trainer_step, applied step by step so that the
-     * rounding is the same as in an uninterrupted run. */
-    for (long s = half + 1; t->tc.decay_flag && half > 0 && s <= step; s++) {
-        t->lr_g -= t->tc.lr / (double)half;
-        t->lr_d -= t->tc.lr / (double)half;
-    }
     return 0;
 }
+
+int ug_trainer_set_iteration(ug_trainer *t, long iteration, ug_error *err)
+{
+    if (iteration < 1)
+        return ug_fail(err, "iteration must be at least 1 (got %ld)", iteration);
+    t->tc.iteration = iteration;
+    return 0;
+}
+
 long ug_trainer_step_count(const ug_trainer *t) { return t->step; }
-double ug_trainer_lr(const ug_trainer *t) { return t->lr_g; }
+double ug_trainer_lr(const ug_trainer *t) { return scheduled_lr(&t->tc, t->step); }
 
 /* ---- one step ---- */
 
@@ -125,6 +145,7 @@ typedef struct {
     ug_trainer *t;
     ug_arena *a;
     ug_error *err;
+    double lr;   /* this step's learning rate */
     int failed;
 } step_ctx;
 
@@ -242,6 +263,17 @@ static void adam(ug_trainer *t, int net, double lr)
     }
 }
 
+/* A loss that is not finite would take the parameters with it: the step
+ * fails before the optimiser runs. */
+static int finite_loss(step_ctx *s, const char *name, float loss)
+{
+    if (isfinite(loss))
+        return 1;
+    s->failed = 1;
+    ug_fail(s->err, "the losses are not finite (%s %g)", name, loss);
+    return 0;
+}
+
 static void discriminator_update(step_ctx *s, const float *real_A, const float *real_B,
                                  float *L)
 {
@@ -287,8 +319,10 @@ static void discriminator_update(step_ctx *s, const float *real_A, const float *
     L[UG_D_LOSS_A] = w * (L[UG_D_AD_GA] + L[UG_D_AD_CAM_GA] + L[UG_D_AD_LA] + L[UG_D_AD_CAM_LA]);
     L[UG_D_LOSS_B] = w * (L[UG_D_AD_GB] + L[UG_D_AD_CAM_GB] + L[UG_D_AD_LB] + L[UG_D_AD_CAM_LB]);
     L[UG_D_LOSS] = L[UG_D_LOSS_A] + L[UG_D_LOSS_B];
+    if (!finite_loss(s, "Discriminator_loss", L[UG_D_LOSS]))
+        return;
     for (int i = UG_DIS_GA; i < UG_N_NETS; i++)
-        adam(t, i, t->lr_d);
+        adam(t, i, s->lr);
 }
 
 /* One translation of the generator update: src through gen to a fake, the
@@ -374,33 +408,40 @@ static void generator_update(step_ctx *s, const float *real_A, const float *real
                             L[UG_G_AD_CAM_LB]) +
                      cyc * L[UG_G_RECON_B] + idt * L[UG_G_IDENTITY_B] + cam * L[UG_G_CAM_B];
     L[UG_G_LOSS] = L[UG_G_LOSS_A] + L[UG_G_LOSS_B];
-    adam(t, UG_GEN_A2B, t->lr_g);
-    adam(t, UG_GEN_B2A, t->lr_g);
+    if (!finite_loss(s, "Generator_loss", L[UG_G_LOSS]))
+        return;
+    adam(t, UG_GEN_A2B, s->lr);
+    adam(t, UG_GEN_B2A, s->lr);
     ug_net_clamp(&nets[UG_GEN_A2B]);
     ug_net_clamp(&nets[UG_GEN_B2A]);
 }
 
-int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, float *losses,
-                    ug_error *err)
+int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int n,
+                    float *losses, ug_error *err)
 {
     float L[UG_N_LOSSES] = {0};
-    long step = t->step + 1, half = t->tc.iteration / 2;
+    long step = t->step + 1;
+    /* Checks before any change leave the trainer as it was. */
+    if (t->failed_step)
+        return ug_fail(err, "training step %ld: " FAILED_STATE, step, t->failed_step);
+    if (n != t->tc.batch_size)
+        return ug_fail(err, "training step %ld: a batch of %d images per domain, but the "
+                            "trainer's batch_size is %d", step, n, t->tc.batch_size);
     if (ug_kctx_bf16(t->m->k))
         return ug_fail(err, "training step %ld: the model is set to bf16, which is for "
                             "inference only", step);
-    if (t->tc.decay_flag && half > 0 && step > half) {
-        t->lr_g -= t->tc.lr / (double)half;
-        t->lr_d -= t->tc.lr / (double)half;
-    }
     ug_arena *a = &t->m->arena;
-    step_ctx s = {t, a, err, 0};
+    step_ctx s = {t, a, err, scheduled_lr(&t->tc, step), 0};
     ug_arena_reset(a);
     discriminator_update(&s, real_A, real_B, L);
     ug_arena_reset(a);
     if (!s.failed)
         generator_update(&s, real_A, real_B, L);
-    if (s.failed)
+    if (s.failed) {
+        /* Spectral-norm states, and maybe the discriminators, have moved. */
+        t->failed_step = step;
         return ug_error_prefix(err, "training step %ld", step);
+    }
     t->step = step;
     if (losses)
         memcpy(losses, L, sizeof L);
@@ -412,8 +453,11 @@ int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, flo
 int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *extra_meta,
                     int n_extra, ug_error *err)
 {
+    if (t->failed_step)
+        return ug_fail(err, "%s: not saved: " FAILED_STATE, path, t->failed_step);
     const ug_model *m = t->m;
     const ug_train_config *tc = &t->tc;
+    double lr = scheduled_lr(tc, t->step);
     ug_ckpt_writer w;
     ug_cw_init(&w);
     float *data[UG_N_NETS], *mom[UG_N_NETS], *var[UG_N_NETS];
@@ -424,8 +468,8 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
     }
     ug_cw_config(&w, &m->cfg);
     ug_cw_meta(&w, "step", "%ld", t->step);
-    ug_cw_meta(&w, "lr_g", "%.17g", t->lr_g);
-    ug_cw_meta(&w, "lr_d", "%.17g", t->lr_d);
+    ug_cw_meta(&w, "lr_g", "%.17g", lr);
+    ug_cw_meta(&w, "lr_d", "%.17g", lr);
     ug_cw_meta(&w, "iteration", "%ld", tc->iteration);
     ug_cw_meta(&w, "batch_size", "%d", tc->batch_size);
     ug_cw_meta(&w, "lr", "%.17g", tc->lr);
@@ -489,12 +533,9 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_err
     unsigned nets;
     int rc = -1;
     long step;
-    double lr_g, lr_d;
     if (ug_ckpt_config(f, path, NULL, &c, &nets, err) < 0 ||
         read_train_config(f, path, &tc, err) < 0 ||
-        ug_ckpt_meta_long(f, path, "step", &step, err) < 0 ||
-        ug_ckpt_meta_double(f, path, "lr_g", &lr_g, err) < 0 ||
-        ug_ckpt_meta_double(f, path, "lr_d", &lr_d, err) < 0)
+        ug_ckpt_meta_long(f, path, "step", &step, err) < 0)
         goto done;
     if (step < 0) {
         ug_fail(err, "%s: metadata 'step' is negative", path);
@@ -514,8 +555,6 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_err
         ug_ckpt_read_model(f, path, m, "optim.v.", t->adam_v, 1, err) < 0)
         goto done;
     t->step = step;
-    t->lr_g = lr_g;
-    t->lr_d = lr_d;
     rc = 0;
 done:
     ug_st_close(f);
