@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -329,6 +330,18 @@ static void test_refusals(void)
     unlink(path);
 }
 
+/* A FIFO is refused, not waited on. */
+static void test_fifo(void)
+{
+    char path[512];
+    path_in_tmp(path, sizeof path, "fifo.safetensors");
+    CHECK(mkfifo(path, 0600) == 0, "mkfifo %s", path);
+    alarm(60); /* a reader that waits on the FIFO fails here instead of hanging */
+    expect_refusal(path, "is a FIFO, not a regular file", "a FIFO");
+    alarm(0);
+    unlink(path);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -339,6 +352,7 @@ int main(void)
     test_write_refusals();
     test_dtypes();
     test_refusals();
+    test_fifo();
     CHECK(count_dir_entries() == 0, "files left in %s", tmpdir);
     rmdir(tmpdir);
     return check_summary();

@@ -4,11 +4,13 @@
 #define _DEFAULT_SOURCE
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "cli.h"
+#include "files.h"
 #include "io/image.h"
 #include "model/checkpoint.h"
 
@@ -133,6 +135,40 @@ static void test_folder(const char *model)
     }
 }
 
+/* A FIFO as the model, the input or the output is refused at once, with a
+ * message naming it, instead of waiting forever (timeout ends a regression). */
+static void test_fifos(const char *model)
+{
+    char fifo[512], args[2048], msg[1024], file[512];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    snprintf(file, sizeof file, "%s/fifo_out.txt", dir);
+    CHECK(mkfifo(fifo, 0600) == 0, "mkfifo");
+    const char *cases[3][2] = {{"--model", "--input"}, {"--input", "--model"},
+                               {"--output", "--model"}};
+    for (int i = 0; i < 3; i++) {
+        /* the FIFO for cases[i][0]; a good model and input otherwise */
+        const char *m = i == 0 ? fifo : model, *in = i == 1 ? fifo : SAMPLE "/testA/female_2321.jpg";
+        char out[600];
+        snprintf(out, sizeof out, "%s", i == 2 ? fifo : dir);
+        if (i != 2)
+            strcat(out, "/fifo_result.png");
+        snprintf(args, sizeof args, "timeout 30 %s translate --model %s --input %s --output %s "
+                 "2>%s >/dev/null", UGATIT_CLI, m, in, out, file);
+        int st = system(args);
+        int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        size_t n;
+        char *text = (char *)read_bytes(file, &n);
+        snprintf(msg, sizeof msg, "%s", text ? text : "");
+        free(text);
+        CHECK(rc == 1, "a FIFO as %s: exit %d (124: it hung): %s", cases[i][0], rc, msg);
+        CHECK(strstr(msg, fifo) && strstr(msg, "is a FIFO, not a regular file"),
+              "a FIFO as %s: '%s'", cases[i][0], msg);
+    }
+    struct stat st;
+    CHECK(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO was replaced");
+    unlink(fifo);
+}
+
 static void expect_error(const char *args, const char *needle)
 {
     char msg[1024];
@@ -156,6 +192,7 @@ int main(void)
     if (f)
         test_matches_reference(model, f);
     test_folder(model);
+    test_fifos(model);
 
     snprintf(text, sizeof text, "%s/notanimage.png", dir);
     FILE *t = fopen(text, "w");

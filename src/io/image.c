@@ -5,7 +5,6 @@
  * a local of the function that called setjmp. */
 #include "io/image.h"
 
-#include <errno.h>
 #include <math.h>
 #include <png.h>
 #include <setjmp.h>
@@ -18,6 +17,7 @@
 #include <jpeglib.h>
 
 #include "io/atomic.h"
+#include "io/file.h"
 
 #define MAX_FILE_BYTES (512u << 20)
 #define MAX_PIXELS (1u << 27) /* 134M pixels, 400 MB of RGB: beyond any use here */
@@ -34,9 +34,9 @@ void ug_image_free(ug_image *img)
 /* Reads a whole file into a malloc'd buffer. */
 static int slurp(const char *path, unsigned char **data, size_t *size, ug_error *err)
 {
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = ug_fopen_read(path, NULL, err);
     if (!fp)
-        return ug_fail(err, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
     size_t cap = 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);
     while (buf) {
@@ -289,12 +289,22 @@ static void png_out_error(png_structp png, png_const_charp msg)
     png_longjmp(png, 1);
 }
 
-static int png_write_inner(png_out *o, png_structp png, png_infop info, FILE *fp,
+static void png_write_atomic(png_structp png, png_bytep data, size_t n)
+{
+    ug_atomic_write(png_get_io_ptr(png), data, n); /* a failure is reported by the commit */
+}
+
+static void png_flush_nothing(png_structp png)
+{
+    (void)png; /* ug_atomic_write does not buffer */
+}
+
+static int png_write_inner(png_out *o, png_structp png, png_infop info, ug_atomic *a,
                            const ug_image *img, const char *path, ug_error *err)
 {
     if (setjmp(png_jmpbuf(png)))
         return ug_fail(err, "%s: PNG encoder: %s", path, o->msg);
-    png_init_io(png, fp);
+    png_set_write_fn(png, a, png_write_atomic, png_flush_nothing);
     png_set_IHDR(png, info, (png_uint_32)img->w, (png_uint_32)img->h, 8, PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
@@ -324,7 +334,7 @@ int ug_image_save_png(const char *path, const ug_image *img, ug_error *err)
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &o, png_out_error,
                                               png_on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
-    int rc = info ? png_write_inner(&o, png, info, a.fp, img, path, err)
+    int rc = info ? png_write_inner(&o, png, info, &a, img, path, err)
                   : ug_fail(err, "%s: out of memory", path);
     png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
     free(o.rows);

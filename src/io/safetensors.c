@@ -4,15 +4,13 @@
 #include "io/safetensors.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 
 #include "io/atomic.h"
 #include "io/bytes.h"
+#include "io/file.h"
 
 #define MAX_HEADER_BYTES 100000000ull   /* a real header is a few hundred kB */
 #define MAX_EXACT_INT 9007199254740992.0 /* 2^53: JSON numbers are doubles */
@@ -507,19 +505,12 @@ static int open_source(ug_st_file **out, const source *src, const char *path, ug
 int ug_st_open(ug_st_file **out, const char *path, ug_error *err)
 {
     *out = NULL;
-    FILE *fp = fopen(path, "rb");
+    uint64_t size;
+    FILE *fp = ug_fopen_read(path, &size, err);
     if (!fp)
-        return ug_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    int rc;
-    if (fstat(fileno(fp), &st) != 0) {
-        rc = ug_fail(err, "%s: cannot stat: %s", path, strerror(errno));
-    } else if (!S_ISREG(st.st_mode)) {
-        rc = ug_fail(err, "%s: not a regular file", path);
-    } else {
-        source src = {fp, NULL, (uint64_t)st.st_size};
-        rc = open_source(out, &src, path, err);
-    }
+        return -1;
+    source src = {fp, NULL, size};
+    int rc = open_source(out, &src, path, err);
     fclose(fp);
     return rc;
 }
@@ -751,7 +742,7 @@ static char *build_header(const ug_st_entry *t, size_t n, const size_t *numel,
 }
 
 /* Writes floats as little-endian F32 through a small buffer. */
-static void write_f32(FILE *fp, const float *x, size_t count)
+static void write_f32(ug_atomic *a, const float *x, size_t count)
 {
     unsigned char buf[CHUNK_BYTES];
     size_t per = CHUNK_BYTES / 4;
@@ -765,7 +756,7 @@ static void write_f32(FILE *fp, const float *x, size_t count)
             buf[4 * i + 2] = (unsigned char)(b >> 16);
             buf[4 * i + 3] = (unsigned char)(b >> 24);
         }
-        fwrite(buf, 4, k, fp); /* errors are caught by ferror at commit */
+        ug_atomic_write(a, buf, 4 * k); /* a failure is reported by the commit */
         done += k;
     }
 }
@@ -796,12 +787,11 @@ int ug_st_write(const char *path, const ug_st_entry *t, size_t n, const char *co
     }
     unsigned char lenbuf[8];
     store_u64_le(lenbuf, padded);
-    fwrite(lenbuf, 1, 8, a.fp);
-    fwrite(header, 1, hlen, a.fp);
-    for (size_t i = hlen; i < padded; i++)
-        fputc(' ', a.fp);
+    ug_atomic_write(&a, lenbuf, 8);
+    ug_atomic_write(&a, header, hlen);
+    ug_atomic_write(&a, "       ", padded - hlen);
     for (size_t i = 0; i < n; i++)
-        write_f32(a.fp, t[i].data, numel[i]);
+        write_f32(&a, t[i].data, numel[i]);
     free(header);
     free(numel);
     return ug_atomic_commit(&a, err);
