@@ -415,6 +415,50 @@ static int parse_entries(ug_st_file *f, const cJSON *root, header_tensor *hts,
     return 0;
 }
 
+static int cmp_offsets(const void *a, const void *b)
+{
+    const header_tensor *x = *(const header_tensor *const *)a, *y = *(const header_tensor *const *)b;
+    if (x->begin != y->begin)
+        return x->begin < y->begin ? -1 : 1;
+    return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* The format's rule for the data: the tensors' bytes, each byte in exactly
+ * one tensor, with no gap and nothing after the last. */
+static int check_layout(const header_tensor *hts, size_t n, uint64_t data_size,
+                        const char *path, ug_error *err)
+{
+    const header_tensor **order = malloc((n ? n : 1) * sizeof *order);
+    if (!order)
+        return ug_fail(err, "%s: out of memory", path);
+    for (size_t i = 0; i < n; i++)
+        order[i] = &hts[i];
+    qsort(order, n, sizeof *order, cmp_offsets);
+    char na[128], nb[128];
+    uint64_t at = 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const header_tensor *h = order[i];
+        if (h->begin < at)
+            rc = ug_fail(err, "%s: tensors '%s' and '%s' overlap (data_offsets [%llu, %llu] and "
+                              "[%llu, %llu])", path, ug_printable(na, sizeof na, order[i - 1]->name),
+                         ug_printable(nb, sizeof nb, h->name),
+                         (unsigned long long)order[i - 1]->begin,
+                         (unsigned long long)order[i - 1]->end, (unsigned long long)h->begin,
+                         (unsigned long long)h->end);
+        else if (h->begin > at)
+            rc = ug_fail(err, "%s: %llu bytes of data before tensor '%s' belong to no tensor",
+                         path, (unsigned long long)(h->begin - at),
+                         ug_printable(nb, sizeof nb, h->name));
+        at = h->end;
+    }
+    if (rc == 0 && at != data_size)
+        rc = ug_fail(err, "%s: %llu bytes after the last tensor's data belong to no tensor", path,
+                     (unsigned long long)(data_size - at));
+    free(order);
+    return rc;
+}
+
 /* Builds the by-name index and rejects duplicate names. */
 static int index_names(ug_st_file *f, const char *path, ug_error *err)
 {
@@ -460,6 +504,8 @@ static int load(ug_st_file *f, const source *src, const cJSON *root, uint64_t hl
         return ug_fail(err, "%s: out of memory", path);
     }
     int rc = parse_entries(f, root, hts, data_size, path, err);
+    if (rc == 0)
+        rc = check_layout(hts, count, data_size, path, err);
     for (size_t i = 0; rc == 0 && i < count; i++) {
         size_t len = strlen(hts[i].name);
         char *name = malloc(len + 1);
