@@ -83,19 +83,18 @@ int ug_atomic_open(ug_atomic *a, const char *path, ug_error *err)
     return 0;
 }
 
-int ug_atomic_write(ug_atomic *a, const void *data, size_t n)
+void ug_atomic_write(ug_atomic *a, const void *data, size_t n)
 {
     const char *p = data;
     while (n > 0 && !a->error) {
         ssize_t got = write(a->fd, p, n < SSIZE_MAX ? n : SSIZE_MAX);
-        if (got < 0 && errno != EINTR) {
-            a->error = errno;
-        } else if (got > 0) {
+        if (got > 0) {
             p += got;
             n -= (size_t)got;
+        } else if (got == 0 || errno != EINTR) {
+            a->error = got == 0 ? EIO : errno; /* 0: no progress, never seen on a file */
         }
     }
-    return a->error ? -1 : 0;
 }
 
 void ug_atomic_abort(ug_atomic *a)

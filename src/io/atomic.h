@@ -23,8 +23,8 @@ typedef struct ug_atomic {
 int ug_atomic_open(ug_atomic *a, const char *path, ug_error *err);
 
 /* Appends n bytes. The first failure is kept (with its errno) and reported
- * by ug_atomic_commit; returns -1 once writing has failed, 0 otherwise. */
-int ug_atomic_write(ug_atomic *a, const void *data, size_t n);
+ * by ug_atomic_commit; after it, nothing more is written. */
+void ug_atomic_write(ug_atomic *a, const void *data, size_t n);
 
 /* Fsyncs, closes and renames over the final path. On failure (of this or of
  * an earlier write: "PATH: write failed: No space left on device") the
