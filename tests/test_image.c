@@ -2,12 +2,15 @@
  * and JPEG, PNG save/reload, PNG colour-type conversion, refusal of broken
  * files, Pillow-exact bilinear resizing (against fixtures made by
  * tools/make_resize_fixture.py), tensor conversion and the CAM picture. */
+#include <math.h>
 #include <png.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+/* jpeglib.h needs size_t and FILE first. */
+#include <jpeglib.h>
 
 #include "check.h"
 #include "files.h"
@@ -366,6 +369,74 @@ static void test_cam(void)
     CHECK(ug_cam_image(&cam, flat, 2, 2, 0, &err) == -1, "size 0 accepted");
 }
 
+/* A 16x16 4-channel JPEG of four flat 8x8 blocks (quality 100), stored as
+ * CMYK or YCCK (libjpeg converts the stored CMYK values to YCCK itself). */
+static void write_cmyk_jpeg(const char *path, J_COLOR_SPACE stored,
+                            const unsigned char colours[4][4])
+{
+    unsigned char px[16 * 16 * 4];
+    for (int y = 0; y < 16; y++)
+        for (int x = 0; x < 16; x++)
+            memcpy(px + 4 * (16 * y + x), colours[2 * (y / 8) + x / 8], 4);
+    struct jpeg_compress_struct ci;
+    struct jpeg_error_mgr jerr;
+    ci.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&ci);
+    unsigned char *mem = NULL;
+    unsigned long size = 0;
+    jpeg_mem_dest(&ci, &mem, &size);
+    ci.image_width = ci.image_height = 16;
+    ci.input_components = 4;
+    ci.in_color_space = JCS_CMYK;
+    jpeg_set_defaults(&ci);
+    jpeg_set_colorspace(&ci, stored);
+    for (int c = 0; c < 4; c++) /* no chroma subsampling: the blocks stay flat */
+        ci.comp_info[c].h_samp_factor = ci.comp_info[c].v_samp_factor = 1;
+    jpeg_set_quality(&ci, 100, TRUE);
+    jpeg_start_compress(&ci, TRUE);
+    while (ci.next_scanline < 16) {
+        JSAMPROW row = px + 4 * 16 * ci.next_scanline;
+        jpeg_write_scanlines(&ci, &row, 1);
+    }
+    jpeg_finish_compress(&ci);
+    jpeg_destroy_compress(&ci);
+    write_bytes(path, mem, size);
+    free(mem);
+}
+
+/* CMYK and YCCK JPEGs load as PIL's convert('RGB') gives them: the stored
+ * values taken as inverted (Adobe) CMYK, R = (255 - K)(255 - C) / 255. */
+static void test_cmyk_jpeg(void)
+{
+    /* stored C, M, Y, K per block */
+    static const unsigned char colours[4][4] = {
+        {255, 255, 255, 255}, {200, 100, 30, 255}, {255, 128, 0, 128}, {60, 180, 240, 200}};
+    const J_COLOR_SPACE spaces[2] = {JCS_CMYK, JCS_YCCK};
+    for (int s = 0; s < 2; s++) {
+        char path[512];
+        tmp_path(path, sizeof path, s ? "ycck.jpg" : "cmyk.jpg");
+        write_cmyk_jpeg(path, spaces[s], colours);
+        ug_image img = {0};
+        ug_error err;
+        CHECK(ug_image_load(&img, path, &err) == 0, "%s", err.msg);
+        int worst = 0;
+        for (int y = 0; img.rgb && y < 16; y++) {
+            for (int x = 0; x < 16; x++) {
+                const unsigned char *k = colours[2 * (y / 8) + x / 8];
+                for (int c = 0; c < 3; c++) {
+                    int want = (int)lround(k[3] * k[c] / 255.0);
+                    int d = abs(img.rgb[3 * (16 * y + x) + c] - want);
+                    worst = d > worst ? d : worst;
+                }
+            }
+        }
+        CHECK(img.rgb && img.w == 16 && img.h == 16 && worst <= 3,
+              "%s: %dx%d, pixels off by up to %d levels", path, img.w, img.h, worst);
+        ug_image_free(&img);
+        unlink(path);
+    }
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -375,6 +446,7 @@ int main(void)
     test_load_and_save();
     test_png_conversions();
     test_refusals();
+    test_cmyk_jpeg();
     test_resize();
     test_tensors();
     test_cam();

@@ -1,6 +1,8 @@
 /* Model-level tests: configuration checks, checkpoint round trips and the
  * refusal of broken checkpoints, bit-exact training resume, bf16 inference. */
 #define _DEFAULT_SOURCE
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -220,6 +222,72 @@ static void test_broken_files(void)
     free(bytes);
 }
 
+/* Overwrites the first float of the first tensor whose name starts with
+ * prefix in a file of our writer (tensors contiguous in header order) with
+ * v; its name goes to name. */
+static void poison(const char *path, const char *prefix, float v, char *name, size_t cap)
+{
+    ug_st_file *f;
+    ug_error err;
+    name[0] = 0;
+    CHECK(ug_st_open(&f, path, &err) == 0, "%s", err.msg);
+    if (!f)
+        return;
+    size_t size, off = 0, i = 0;
+    for (; i < ug_st_count(f) && strncmp(ug_st_at(f, i)->name, prefix, strlen(prefix)); i++)
+        off += 4 * ug_st_at(f, i)->numel;
+    CHECK(i < ug_st_count(f), "%s: no tensor %s*", path, prefix);
+    if (i < ug_st_count(f))
+        snprintf(name, cap, "%s", ug_st_at(f, i)->name);
+    ug_st_close(f);
+    unsigned char *bytes = read_bytes(path, &size);
+    size_t hlen = 0;
+    for (int k = 7; k >= 0; k--)
+        hlen = hlen << 8 | bytes[k];
+    uint32_t b;
+    memcpy(&b, &v, 4);
+    for (int k = 0; k < 4; k++)
+        bytes[8 + hlen + off + (size_t)k] = (unsigned char)(b >> (8 * k));
+    write_bytes(path, bytes, size);
+    free(bytes);
+}
+
+/* Weights or Adam moments holding NaN or Inf are refused with the tensor's
+ * name, not translated into a flat picture or trained on. */
+static void test_non_finite(void)
+{
+    ug_config c = small();
+    ug_model *m = NULL;
+    ug_trainer *t = NULL;
+    ug_train_config tc;
+    ug_train_config_default(&tc);
+    ug_error err;
+    char path[256], name[256], needle[600];
+    snprintf(path, sizeof path, "%s/nan.safetensors", dir);
+    CHECK(ug_model_new(&m, &c, 3, &err) == 0 && ug_model_save(m, path, &err) == 0, "%s", err.msg);
+    poison(path, "genA2B.", NAN, name, sizeof name);
+    snprintf(needle, sizeof needle, "tensor '%s' holds NaN", name);
+    expect_refused(path, needle);
+
+    snprintf(path, sizeof path, "%s/inf.safetensors", dir);
+    CHECK(ug_model_save(m, path, &err) == 0, "%s", err.msg);
+    poison(path, "disLB.", -INFINITY, name, sizeof name);
+    snprintf(needle, sizeof needle, "tensor '%s' holds Inf", name);
+    expect_refused(path, needle);
+
+    snprintf(path, sizeof path, "%s/adam.safetensors", dir);
+    CHECK(ug_trainer_new(&t, m, &tc, &err) == 0 && ug_trainer_save(t, path, NULL, 0, &err) == 0,
+          "%s", err.msg);
+    poison(path, "optim.v.", INFINITY, name, sizeof name);
+    ug_trainer *back = NULL;
+    ug_model *mb = NULL;
+    CHECK(ug_trainer_load(&back, &mb, path, &err) < 0 && back == NULL, "%s: accepted", path);
+    snprintf(needle, sizeof needle, "%s: tensor '%s' holds Inf", path, name);
+    CHECK(strstr(err.msg, needle) != NULL, "error '%s' lacks '%s'", err.msg, needle);
+    ug_trainer_free(t);
+    ug_model_free(m);
+}
+
 static void random_batch(float *x, size_t n, unsigned seed)
 {
     ug_rng r;
@@ -331,6 +399,7 @@ int main(void)
     test_invalid_configs();
     test_round_trip();
     test_broken_files();
+    test_non_finite();
     test_resume_bit_exact();
     test_bf16();
     char cmd[300];

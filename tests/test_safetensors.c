@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -329,6 +330,66 @@ static void test_refusals(void)
     unlink(path);
 }
 
+/* Every data byte belongs to exactly one tensor: overlapping offsets, a gap
+ * and bytes after the last tensor are refused; tensors stored in another
+ * order than the header's are fine. */
+static void test_layout(void)
+{
+    char path[512];
+    path_in_tmp(path, sizeof path, "layout.safetensors");
+    float x[5] = {1, 2, 3, 4, 5};
+    write_st_auto(path,
+                  "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                  "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                  x, 12);
+    expect_refusal(path, "tensors 'a' and 'b' overlap", "overlapping tensors");
+    write_st_auto(path,
+                  "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                  "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+                  x, 8);
+    expect_refusal(path, "overlap", "two tensors on the same bytes");
+    write_st_auto(path,
+                  "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                  "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[12,20]}}",
+                  x, 20);
+    expect_refusal(path, "4 bytes of data before tensor 'b' belong to no tensor", "a gap");
+    write_st_auto(path, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                  x, 12);
+    expect_refusal(path, "before tensor 'a'", "a gap at the start");
+    write_st_auto(path, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+                  x, 12);
+    expect_refusal(path, "4 bytes after the last tensor", "trailing bytes");
+    write_st_auto(path, "{}", x, 4);
+    expect_refusal(path, "after the last tensor", "data without tensors");
+
+    write_st_auto(path,
+                  "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]},"
+                  "\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,8]},"
+                  "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+                  x, 16);
+    ug_st_file *f = NULL;
+    ug_error err;
+    CHECK(ug_st_open(&f, path, &err) == 0, "tensors out of header order: %s", err.msg);
+    if (f) {
+        CHECK(ug_st_find(f, "a")->data[0] == 3 && ug_st_find(f, "b")->data[1] == 2,
+              "tensors out of header order read wrongly");
+        ug_st_close(f);
+    }
+    unlink(path);
+}
+
+/* A FIFO is refused, not waited on. */
+static void test_fifo(void)
+{
+    char path[512];
+    path_in_tmp(path, sizeof path, "fifo.safetensors");
+    CHECK(mkfifo(path, 0600) == 0, "mkfifo %s", path);
+    alarm(60); /* a reader that waits on the FIFO fails here instead of hanging */
+    expect_refusal(path, "is a FIFO, not a regular file", "a FIFO");
+    alarm(0);
+    unlink(path);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -339,6 +400,8 @@ int main(void)
     test_write_refusals();
     test_dtypes();
     test_refusals();
+    test_fifo();
+    test_layout();
     CHECK(count_dir_entries() == 0, "files left in %s", tmpdir);
     rmdir(tmpdir);
     return check_summary();

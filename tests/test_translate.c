@@ -4,11 +4,13 @@
 #define _DEFAULT_SOURCE
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "cli.h"
+#include "files.h"
 #include "io/image.h"
 #include "model/checkpoint.h"
 
@@ -133,6 +135,71 @@ static void test_folder(const char *model)
     }
 }
 
+static int is_png(const char *path)
+{
+    ug_image img = {0};
+    ug_error err;
+    int ok = ug_image_load(&img, path, &err) == 0;
+    ug_image_free(&img);
+    return ok;
+}
+
+/* Folder paths given with trailing slashes (as in the README's example)
+ * keep every output name whole. */
+static void test_folder_slashes(const char *model)
+{
+    char args[2048], msg[4096], p[512];
+    snprintf(args, sizeof args, "mkdir -p %s/sl/in && cp %s/testA/female_2321.jpg %s/sl/in/",
+             dir, SAMPLE, dir);
+    CHECK(system(args) == 0, "copy a sample");
+    snprintf(args, sizeof args, "translate --model %s --input %s/sl/in/ --output %s/sl/out/ "
+             "--cam %s/sl/cam/", model, dir, dir, dir);
+    CHECK(run(args, msg, sizeof msg) == 0, "trailing slashes: %s", msg);
+    snprintf(p, sizeof p, "%s/sl/out/female_2321.png", dir);
+    CHECK(is_png(p), "%s missing (input and output with a trailing slash)", p);
+    snprintf(p, sizeof p, "%s/sl/cam/female_2321.png", dir);
+    CHECK(is_png(p), "%s missing (--cam with a trailing slash)", p);
+    snprintf(args, sizeof args, "translate --model %s --input %s/sl/in// --output %s/sl/out2",
+             model, dir, dir);
+    CHECK(run(args, msg, sizeof msg) == 0, "two trailing slashes: %s", msg);
+    snprintf(p, sizeof p, "%s/sl/out2/female_2321.png", dir);
+    CHECK(is_png(p), "%s missing (input with two trailing slashes)", p);
+}
+
+/* A FIFO as the model, the input or the output is refused at once, with a
+ * message naming it, instead of waiting forever (timeout ends a regression). */
+static void test_fifos(const char *model)
+{
+    char fifo[512], args[2048], msg[1024], file[512];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    snprintf(file, sizeof file, "%s/fifo_out.txt", dir);
+    CHECK(mkfifo(fifo, 0600) == 0, "mkfifo");
+    const char *cases[3][2] = {{"--model", "--input"}, {"--input", "--model"},
+                               {"--output", "--model"}};
+    for (int i = 0; i < 3; i++) {
+        /* the FIFO for cases[i][0]; a good model and input otherwise */
+        const char *m = i == 0 ? fifo : model, *in = i == 1 ? fifo : SAMPLE "/testA/female_2321.jpg";
+        char out[600];
+        snprintf(out, sizeof out, "%s", i == 2 ? fifo : dir);
+        if (i != 2)
+            strcat(out, "/fifo_result.png");
+        snprintf(args, sizeof args, "timeout 30 %s translate --model %s --input %s --output %s "
+                 "2>%s >/dev/null", UGATIT_CLI, m, in, out, file);
+        int st = system(args);
+        int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        size_t n;
+        char *text = (char *)read_bytes(file, &n);
+        snprintf(msg, sizeof msg, "%s", text ? text : "");
+        free(text);
+        CHECK(rc == 1, "a FIFO as %s: exit %d (124: it hung): %s", cases[i][0], rc, msg);
+        CHECK(strstr(msg, fifo) && strstr(msg, "is a FIFO, not a regular file"),
+              "a FIFO as %s: '%s'", cases[i][0], msg);
+    }
+    struct stat st;
+    CHECK(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO was replaced");
+    unlink(fifo);
+}
+
 static void expect_error(const char *args, const char *needle)
 {
     char msg[1024];
@@ -156,6 +223,8 @@ int main(void)
     if (f)
         test_matches_reference(model, f);
     test_folder(model);
+    test_folder_slashes(model);
+    test_fifos(model);
 
     snprintf(text, sizeof text, "%s/notanimage.png", dir);
     FILE *t = fopen(text, "w");
@@ -174,6 +243,12 @@ int main(void)
              "--output %s/o.png --precision fp16", model, SAMPLE, dir);
     expect_error(args, "--precision");
     expect_error("translate --input x.png", "--model");
+    /* A folder input with a file as the output folder: said once, not per image. */
+    snprintf(args, sizeof args, "translate --model %s --input %s/in --output %s", model, dir, text);
+    expect_error(args, "is not a folder");
+    snprintf(args, sizeof args, "translate --model %s --input %s/in --output %s/out --cam %s",
+             model, dir, dir, text);
+    expect_error(args, "is not a folder");
     expect_error("translate --model a --input b --output c --bogus 1", "--bogus");
     expect_error("nosuchverb", "nosuchverb");
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "io/file.h"
 
 int ug_mkdirs(const char *path, ug_error *err)
 {
@@ -195,7 +196,7 @@ int ug_log_open(FILE **out, const ug_results *r, long keep_step, ug_error *err)
     for (int i = 0; i < UG_N_LOSSES; i++)
         fprintf(f, ",%s", ug_loss_name((ug_loss_term)i));
     fputs(",lr,seconds\n", f);
-    FILE *old = keep_step > 0 ? fopen(path, "r") : NULL;
+    FILE *old = keep_step > 0 ? ug_fopen_read(path, NULL, NULL) : NULL; /* none: no rows */
     if (old) {
         copy_kept_rows(old, f, keep_step);
         fclose(old);

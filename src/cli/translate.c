@@ -52,27 +52,34 @@ static int output_path(char *out, size_t n, const char *out_dir, const char *rel
 {
     const char *dot = strrchr(rel, '.');
     size_t stem = dot ? (size_t)(dot - rel) : strlen(rel);
-    if (snprintf(out, n, "%s/%.*s.png", out_dir, (int)stem, rel) >= (int)n)
+    size_t dl = strlen(out_dir);
+    const char *slash = dl > 0 && out_dir[dl - 1] == '/' ? "" : "/";
+    if (snprintf(out, n, "%s%s%.*s.png", out_dir, slash, (int)stem, rel) >= (int)n)
         return ug_fail(err, "%s/%s: path too long", out_dir, rel);
-    char *slash = strrchr(out, '/');
-    *slash = 0;
+    char *last = strrchr(out, '/');
+    *last = 0;
     int rc = ug_mkdirs(out, err);
-    *slash = '/';
+    *last = '/';
     return rc;
 }
 
 /* Every image under in_dir; a file that fails is reported and passed over.
- * Returns the number of failures, or -1 when nothing could start. */
+ * Returns 1 when some failed, 0 when none did, or -1 when nothing could start
+ * (no images, or an output folder that cannot be made). */
 static int translate_folder(translate_ctx *c, const char *in_dir, const char *out_dir,
                             const char *cam_dir, ug_error *err)
 {
     ug_filelist list = {0};
     if (ug_dataset_list(&list, in_dir, err) < 0)
         return -1;
-    size_t skip = strlen(list.dir) + 1, failed = 0;
+    if (ug_mkdirs(out_dir, err) < 0 || (cam_dir && ug_mkdirs(cam_dir, err) < 0)) {
+        ug_filelist_free(&list);
+        return -1;
+    }
+    size_t failed = 0;
     char out[UG_PATH_MAX], cam[UG_PATH_MAX];
     for (size_t i = 0; i < list.n; i++) {
-        const char *rel = list.paths[i] + skip;
+        const char *rel = ug_filelist_rel(&list, i);
         ug_error e;
         if (output_path(out, sizeof out, out_dir, rel, &e) < 0 ||
             (cam_dir && output_path(cam, sizeof cam, cam_dir, rel, &e) < 0) ||

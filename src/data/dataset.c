@@ -145,6 +145,12 @@ int ug_dataset_list(ug_filelist *out, const char *dir, ug_error *err)
     return 0;
 }
 
+const char *ug_filelist_rel(const ug_filelist *l, size_t i)
+{
+    size_t n = strlen(l->dir);
+    return l->paths[i] + n + (n > 0 && l->dir[n - 1] != '/'); /* as join() put them */
+}
+
 void ug_filelist_free(ug_filelist *l)
 {
     if (!l)

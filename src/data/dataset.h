@@ -21,6 +21,9 @@ typedef struct ug_filelist {
  * failure *out is left empty. */
 int ug_dataset_list(ug_filelist *out, const char *dir, ug_error *err);
 
+/* paths[i] relative to dir ("photos/" and "photos//" as well as "photos"). */
+const char *ug_filelist_rel(const ug_filelist *l, size_t i);
+
 /* Frees the list and zeroes it; safe on a zeroed list. */
 void ug_filelist_free(ug_filelist *l);
 

@@ -5,7 +5,6 @@
  * a local of the function that called setjmp. */
 #include "io/image.h"
 
-#include <errno.h>
 #include <math.h>
 #include <png.h>
 #include <setjmp.h>
@@ -18,6 +17,7 @@
 #include <jpeglib.h>
 
 #include "io/atomic.h"
+#include "io/file.h"
 
 #define MAX_FILE_BYTES (512u << 20)
 #define MAX_PIXELS (1u << 27) /* 134M pixels, 400 MB of RGB: beyond any use here */
@@ -34,9 +34,9 @@ void ug_image_free(ug_image *img)
 /* Reads a whole file into a malloc'd buffer. */
 static int slurp(const char *path, unsigned char **data, size_t *size, ug_error *err)
 {
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = ug_fopen_read(path, NULL, err);
     if (!fp)
-        return ug_fail(err, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
     size_t cap = 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);
     while (buf) {
@@ -182,6 +182,7 @@ typedef struct jpeg_job {
     char msg[JMSG_LENGTH_MAX];
     struct jpeg_decompress_struct cinfo;
     unsigned char *rgb;
+    unsigned char *cmyk_row; /* one row as decoded, for CMYK and YCCK files */
 } jpeg_job;
 
 static void jpeg_on_error(j_common_ptr c)
@@ -199,6 +200,25 @@ static void jpeg_on_message(j_common_ptr c, int level)
         jpeg_on_error(c);
 }
 
+/* a * b / 255 rounded, as Pillow's MULDIV255 (a, b in 0..255). */
+static int muldiv255(int a, int b)
+{
+    int t = a * b + 128;
+    return ((t >> 8) + t) >> 8;
+}
+
+/* PIL's convert('RGB') of a CMYK JPEG row as libjpeg decodes it: PIL takes
+ * every 4-channel JPEG to hold Adobe's inverted CMYK (ink = 255 - stored),
+ * then R = (255 - K) - C * (255 - K) / 255, likewise G from M, B from Y. */
+static void cmyk_to_rgb(unsigned char *rgb, const unsigned char *stored, size_t w)
+{
+    for (size_t i = 0; i < w; i++) {
+        int nk = stored[4 * i + 3]; /* 255 - K */
+        for (int c = 0; c < 3; c++)
+            rgb[3 * i + c] = (unsigned char)(nk - muldiv255(255 - stored[4 * i + c], nk));
+    }
+}
+
 static int jpeg_decode_inner(jpeg_job *job, const unsigned char *data, size_t size,
                              const char *path, ug_error *err)
 {
@@ -209,17 +229,23 @@ static int jpeg_decode_inner(jpeg_job *job, const unsigned char *data, size_t si
     jpeg_read_header(ci, TRUE);
     if (check_dims(ci->image_width, ci->image_height, path, "JPEG", err) != 0)
         return -1;
-    ci->out_color_space = JCS_RGB; /* libjpeg converts grey and YCbCr */
+    /* libjpeg converts grey and YCbCr to RGB, and YCCK to CMYK. */
+    int cmyk = ci->jpeg_color_space == JCS_CMYK || ci->jpeg_color_space == JCS_YCCK;
+    ci->out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
     jpeg_start_decompress(ci);
-    if (ci->output_components != 3)
-        return ug_fail(err, "%s: JPEG did not decode to 3 channels", path);
+    if (ci->output_components != (cmyk ? 4 : 3))
+        return ug_fail(err, "%s: JPEG did not decode to %d channels", path, cmyk ? 4 : 3);
     size_t stride = (size_t)ci->output_width * 3;
     job->rgb = malloc(stride * ci->output_height);
-    if (!job->rgb)
+    job->cmyk_row = cmyk ? malloc((size_t)ci->output_width * 4) : NULL;
+    if (!job->rgb || (cmyk && !job->cmyk_row))
         return ug_fail(err, "%s: out of memory", path);
     while (ci->output_scanline < ci->output_height) {
-        JSAMPROW row = job->rgb + stride * ci->output_scanline;
+        unsigned char *out = job->rgb + stride * ci->output_scanline;
+        JSAMPROW row = cmyk ? job->cmyk_row : out;
         jpeg_read_scanlines(ci, &row, 1);
+        if (cmyk)
+            cmyk_to_rgb(out, job->cmyk_row, ci->output_width);
     }
     return 0;
 }
@@ -248,6 +274,7 @@ static int load_jpeg(ug_image *img, const unsigned char *data, size_t size, cons
         free(job->rgb);
     }
     jpeg_destroy_decompress(&job->cinfo);
+    free(job->cmyk_row);
     free(job);
     return rc;
 }
@@ -289,12 +316,22 @@ static void png_out_error(png_structp png, png_const_charp msg)
     png_longjmp(png, 1);
 }
 
-static int png_write_inner(png_out *o, png_structp png, png_infop info, FILE *fp,
+static void png_write_atomic(png_structp png, png_bytep data, size_t n)
+{
+    ug_atomic_write(png_get_io_ptr(png), data, n); /* a failure is reported by the commit */
+}
+
+static void png_flush_nothing(png_structp png)
+{
+    (void)png; /* ug_atomic_write does not buffer */
+}
+
+static int png_write_inner(png_out *o, png_structp png, png_infop info, ug_atomic *a,
                            const ug_image *img, const char *path, ug_error *err)
 {
     if (setjmp(png_jmpbuf(png)))
         return ug_fail(err, "%s: PNG encoder: %s", path, o->msg);
-    png_init_io(png, fp);
+    png_set_write_fn(png, a, png_write_atomic, png_flush_nothing);
     png_set_IHDR(png, info, (png_uint_32)img->w, (png_uint_32)img->h, 8, PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
@@ -324,7 +361,7 @@ int ug_image_save_png(const char *path, const ug_image *img, ug_error *err)
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &o, png_out_error,
                                               png_on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
-    int rc = info ? png_write_inner(&o, png, info, a.fp, img, path, err)
+    int rc = info ? png_write_inner(&o, png, info, &a, img, path, err)
                   : ug_fail(err, "%s: out of memory", path);
     png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
     free(o.rows);

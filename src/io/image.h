@@ -13,10 +13,11 @@ typedef struct ug_image {
 
 /* Loads a PNG or JPEG (told apart by their magic bytes, not the extension).
  * Grey, grey+alpha, RGBA, palette and 16-bit PNGs become 8-bit RGB, alpha
- * dropped. On failure img is left empty and the message names the file. */
+ * dropped; CMYK and YCCK JPEGs are converted as PIL does. On failure img is
+ * left empty and the message names the file. */
 int ug_image_load(ug_image *img, const char *path, ug_error *err);
 
-/* Writes an 8-bit RGB PNG, replacing path atomically (temp file + rename). */
+/* Writes an 8-bit RGB PNG, replacing path atomically (see io/atomic.h). */
 int ug_image_save_png(const char *path, const ug_image *img, ug_error *err);
 
 /* Frees the pixels and zeroes the struct; safe on a zeroed struct. */

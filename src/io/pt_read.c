@@ -1,14 +1,14 @@
 /* Reading .pt files (see pt.h): the zip through libzip, the pickle through
  * the restricted unpickler, then every tensor checked against its storage
  * (size, stride, offset, bytes) before anything large is allocated. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 #include <zip.h>
 
 #include "io/bytes.h"
+#include "io/file.h"
 #include "io/pt.h"
 
 #define MAX_NAME 4096      /* zip entry names we build */
@@ -380,21 +380,21 @@ int ug_pt_open_mem(ug_st_file **out, const void *buf, size_t len, const char *na
 int ug_pt_open(ug_st_file **out, const char *path, ug_error *err)
 {
     *out = NULL;
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return ug_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return ug_fail(err, "%s: not a regular file", path);
+    uint64_t size;
+    int fd = ug_open_read(path, &size, err);
+    if (fd < 0)
+        return -1;
     int code = 0;
-    zip_t *za = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &code);
+    zip_t *za = zip_fdopen(fd, ZIP_RDONLY | ZIP_CHECKCONS, &code); /* closes fd on success */
     if (!za) {
+        close(fd);
         zip_error_t ze;
         zip_error_init_with_code(&ze, code);
         return zip_failed(&ze, path, err);
     }
     ug_pt_limits lim;
     ug_pt_limits_default(&lim);
-    int rc = read_archive(za, (uint64_t)st.st_size, path, &lim, out, err);
+    int rc = read_archive(za, size, path, &lim, out, err);
     zip_discard(za);
     return rc;
 }

@@ -242,14 +242,14 @@ static int add_entry(zip_t *za, const char *name, const void *data, size_t len)
 }
 
 /* Copies the finished in-memory archive into the atomic file. */
-static int copy_out(zip_source_t *src, FILE *fp)
+static int copy_out(zip_source_t *src, ug_atomic *a)
 {
     if (zip_source_open(src) != 0)
         return -1;
     unsigned char chunk[COPY_CHUNK];
     zip_int64_t got;
     while ((got = zip_source_read(src, chunk, sizeof chunk)) > 0)
-        fwrite(chunk, 1, (size_t)got, fp); /* errors show in ferror at commit */
+        ug_atomic_write(a, chunk, (size_t)got); /* a failure is reported by the commit */
     zip_source_close(src);
     return got < 0 ? -1 : 0;
 }
@@ -341,7 +341,7 @@ int ug_pt_write(const char *path, const ug_st_entry *t, size_t n, ug_error *err)
     ug_atomic a;
     if (ug_atomic_open(&a, path, err) < 0)
         goto done;
-    if (copy_out(src, a.fp) < 0) {
+    if (copy_out(src, &a) < 0) {
         ug_atomic_abort(&a);
         ug_fail(err, "%s: cannot read back the zip archive", path);
         goto done;

@@ -4,15 +4,13 @@
 #include "io/safetensors.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 
 #include "io/atomic.h"
 #include "io/bytes.h"
+#include "io/file.h"
 
 #define MAX_HEADER_BYTES 100000000ull   /* a real header is a few hundred kB */
 #define MAX_EXACT_INT 9007199254740992.0 /* 2^53: JSON numbers are doubles */
@@ -417,6 +415,50 @@ static int parse_entries(ug_st_file *f, const cJSON *root, header_tensor *hts,
     return 0;
 }
 
+static int cmp_offsets(const void *a, const void *b)
+{
+    const header_tensor *x = *(const header_tensor *const *)a, *y = *(const header_tensor *const *)b;
+    if (x->begin != y->begin)
+        return x->begin < y->begin ? -1 : 1;
+    return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* The format's rule for the data: the tensors' bytes, each byte in exactly
+ * one tensor, with no gap and nothing after the last. */
+static int check_layout(const header_tensor *hts, size_t n, uint64_t data_size,
+                        const char *path, ug_error *err)
+{
+    const header_tensor **order = malloc((n ? n : 1) * sizeof *order);
+    if (!order)
+        return ug_fail(err, "%s: out of memory", path);
+    for (size_t i = 0; i < n; i++)
+        order[i] = &hts[i];
+    qsort(order, n, sizeof *order, cmp_offsets);
+    char na[128], nb[128];
+    uint64_t at = 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const header_tensor *h = order[i];
+        if (h->begin < at)
+            rc = ug_fail(err, "%s: tensors '%s' and '%s' overlap (data_offsets [%llu, %llu] and "
+                              "[%llu, %llu])", path, ug_printable(na, sizeof na, order[i - 1]->name),
+                         ug_printable(nb, sizeof nb, h->name),
+                         (unsigned long long)order[i - 1]->begin,
+                         (unsigned long long)order[i - 1]->end, (unsigned long long)h->begin,
+                         (unsigned long long)h->end);
+        else if (h->begin > at)
+            rc = ug_fail(err, "%s: %llu bytes of data before tensor '%s' belong to no tensor",
+                         path, (unsigned long long)(h->begin - at),
+                         ug_printable(nb, sizeof nb, h->name));
+        at = h->end;
+    }
+    if (rc == 0 && at != data_size)
+        rc = ug_fail(err, "%s: %llu bytes after the last tensor's data belong to no tensor", path,
+                     (unsigned long long)(data_size - at));
+    free(order);
+    return rc;
+}
+
 /* Builds the by-name index and rejects duplicate names. */
 static int index_names(ug_st_file *f, const char *path, ug_error *err)
 {
@@ -462,6 +504,8 @@ static int load(ug_st_file *f, const source *src, const cJSON *root, uint64_t hl
         return ug_fail(err, "%s: out of memory", path);
     }
     int rc = parse_entries(f, root, hts, data_size, path, err);
+    if (rc == 0)
+        rc = check_layout(hts, count, data_size, path, err);
     for (size_t i = 0; rc == 0 && i < count; i++) {
         size_t len = strlen(hts[i].name);
         char *name = malloc(len + 1);
@@ -507,19 +551,12 @@ static int open_source(ug_st_file **out, const source *src, const char *path, ug
 int ug_st_open(ug_st_file **out, const char *path, ug_error *err)
 {
     *out = NULL;
-    FILE *fp = fopen(path, "rb");
+    uint64_t size;
+    FILE *fp = ug_fopen_read(path, &size, err);
     if (!fp)
-        return ug_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    int rc;
-    if (fstat(fileno(fp), &st) != 0) {
-        rc = ug_fail(err, "%s: cannot stat: %s", path, strerror(errno));
-    } else if (!S_ISREG(st.st_mode)) {
-        rc = ug_fail(err, "%s: not a regular file", path);
-    } else {
-        source src = {fp, NULL, (uint64_t)st.st_size};
-        rc = open_source(out, &src, path, err);
-    }
+        return -1;
+    source src = {fp, NULL, size};
+    int rc = open_source(out, &src, path, err);
     fclose(fp);
     return rc;
 }
@@ -751,7 +788,7 @@ static char *build_header(const ug_st_entry *t, size_t n, const size_t *numel,
 }
 
 /* Writes floats as little-endian F32 through a small buffer. */
-static void write_f32(FILE *fp, const float *x, size_t count)
+static void write_f32(ug_atomic *a, const float *x, size_t count)
 {
     unsigned char buf[CHUNK_BYTES];
     size_t per = CHUNK_BYTES / 4;
@@ -765,7 +802,7 @@ static void write_f32(FILE *fp, const float *x, size_t count)
             buf[4 * i + 2] = (unsigned char)(b >> 16);
             buf[4 * i + 3] = (unsigned char)(b >> 24);
         }
-        fwrite(buf, 4, k, fp); /* errors are caught by ferror at commit */
+        ug_atomic_write(a, buf, 4 * k); /* a failure is reported by the commit */
         done += k;
     }
 }
@@ -796,12 +833,11 @@ int ug_st_write(const char *path, const ug_st_entry *t, size_t n, const char *co
     }
     unsigned char lenbuf[8];
     store_u64_le(lenbuf, padded);
-    fwrite(lenbuf, 1, 8, a.fp);
-    fwrite(header, 1, hlen, a.fp);
-    for (size_t i = hlen; i < padded; i++)
-        fputc(' ', a.fp);
+    ug_atomic_write(&a, lenbuf, 8);
+    ug_atomic_write(&a, header, hlen);
+    ug_atomic_write(&a, "       ", padded - hlen);
     for (size_t i = 0; i < n; i++)
-        write_f32(a.fp, t[i].data, numel[i]);
+        write_f32(&a, t[i].data, numel[i]);
     free(header);
     free(numel);
     return ug_atomic_commit(&a, err);

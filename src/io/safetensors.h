@@ -22,8 +22,9 @@ typedef struct ug_st_tensor {
 
 typedef struct ug_st_file ug_st_file;
 
-/* Reads and validates the whole file; on success *out must be closed with
- * ug_st_close. Every error is one line starting with the path. */
+/* Reads and validates the whole file (a regular file; each data byte in
+ * exactly one tensor, as the format requires); on success *out must be
+ * closed with ug_st_close. Every error is one line starting with the path. */
 int ug_st_open(ug_st_file **out, const char *path, ug_error *err);
 
 /* The same from a buffer of len bytes (the caller keeps it); name is used in

@@ -1,18 +1,18 @@
 /* Format dispatch for tensor files (see tensor_file.h). */
 #include "io/tensor_file.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "io/file.h"
 #include "io/pt.h"
 
 /* Reads up to 4 first bytes; *n is how many there were. */
 static int head(const char *path, unsigned char b[4], size_t *n, ug_error *err)
 {
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = ug_fopen_read(path, NULL, err);
     if (!fp)
-        return ug_fail(err, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
     *n = fread(b, 1, 4, fp);
     fclose(fp);
     return 0;

@@ -351,6 +351,10 @@ int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
                                    name, got, want);
                 }
             }
+            for (size_t k = 0; k < pp->numel; k++)
+                if (!isfinite(t->data[k]))
+                    return ug_fail(err, "%s: tensor '%s' holds %s at element %zu", path, name,
+                                   isnan(t->data[k]) ? "NaN" : "Inf", k);
             memcpy(base[i] + pp->off, t->data, pp->numel * sizeof(float));
         }
     }

@@ -39,7 +39,7 @@ int ug_ckpt_config(const ug_st_file *f, const char *path, const ug_config *hint,
                    unsigned *nets, ug_error *err);
 /* Copies prefix + GROUP.NAME of every parameter (and buffer unless
  * trainable_only) into base[i] (laid out like net i's data), checking that
- * each exists with the right shape. */
+ * each exists with the right shape and holds no NaN or Inf. */
 int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
                        const char *prefix, float *const base[UG_N_NETS], int trainable_only,
                        ug_error *err);

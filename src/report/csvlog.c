@@ -1,11 +1,12 @@
 /* Streaming, bucketed reading of log.csv (see csvlog.h). */
 #include "report/csvlog.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "io/file.h"
 
 void ug_log_free(ug_log *log)
 {
@@ -193,9 +194,9 @@ int ug_log_read(ug_log *log, const char *path, int max_points, ug_error *err)
     memset(log, 0, sizeof *log);
     if (max_points < 2 || max_points > (1 << 20))
         return ug_fail(err, "%s: bad number of points %d", path, max_points);
-    FILE *fp = fopen(path, "r");
+    FILE *fp = ug_fopen_read(path, NULL, err);
     if (!fp)
-        return ug_fail(err, "%s: %s", path, strerror(errno));
+        return -1;
     char *line = NULL;
     size_t cap = 0;
     double *vals = NULL;

@@ -246,6 +246,19 @@ static void rho_table(FILE *fp, const ug_report_input *in)
     fputs("</table>\n", fp);
 }
 
+/* The whole page into fp. */
+static int page(FILE *fp, const ug_report_input *in, ug_error *err)
+{
+    header(fp, in);
+    config_table(fp, in);
+    if (curves(fp, in, err) != 0)
+        return -1;
+    samples(fp, in);
+    rho_table(fp, in);
+    fputs("</body>\n</html>\n", fp);
+    return 0;
+}
+
 int ug_report_write(const ug_report_input *in, ug_error *err)
 {
     if (!in->result_dir)
@@ -255,20 +268,19 @@ int ug_report_write(const ug_report_input *in, ug_error *err)
     if (!path)
         return ug_fail(err, "report: out of memory");
     snprintf(path, n, "%s/index.html", in->result_dir);
+    /* The page is composed in memory, then written atomically in one piece. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&text, &len);
+    int rc = fp ? page(fp, in, err) : ug_fail(err, "%s: out of memory", path);
+    if (fp && fclose(fp) != 0 && rc == 0)
+        rc = ug_fail(err, "%s: out of memory", path);
     ug_atomic a;
-    int rc = ug_atomic_open(&a, path, err);
-    free(path);
-    if (rc)
-        return -1;
-    header(a.fp, in);
-    config_table(a.fp, in);
-    rc = curves(a.fp, in, err);
-    if (rc == 0) {
-        samples(a.fp, in);
-        rho_table(a.fp, in);
-        fputs("</body>\n</html>\n", a.fp);
-        return ug_atomic_commit(&a, err);
+    if (rc == 0 && (rc = ug_atomic_open(&a, path, err)) == 0) {
+        ug_atomic_write(&a, text, len);
+        rc = ug_atomic_commit(&a, err);
     }
-    ug_atomic_abort(&a);
-    return -1;
+    free(text);
+    free(path);
+    return rc;
 }
