@@ -23,6 +23,7 @@ static const char *const style =
     ".bar{width:320px;height:10px;background:#eee;border:1px solid #ccc;display:inline-block;"
     "vertical-align:middle}.bar span{display:block;height:100%;background:#4a8}"
     ".multiples{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:6px}"
+    ".rho-pooled{display:flex;flex-wrap:wrap;gap:12px}"
     ".samples{display:flex;margin:.4em 0}.samples ol{display:flex;flex-direction:column;"
     "list-style:none;margin:0;padding:0 6px 0 0;font-size:12px;min-width:7em}"
     ".samples li{flex:1;display:flex;align-items:center;justify-content:flex-end}"

@@ -9,8 +9,8 @@
 
 enum { RESIDUAL, UPSAMPLING, OTHER, N_KINDS };
 
-static const char *const kind_title[N_KINDS] = {"residual blocks (UpBlock1_*, adaILN)",
-                                                "up-sampling (UpBlock2.*, ILN)", "other layers"};
+static const char *const kind_title[N_KINDS] = {"residual blocks UpBlock1_*",
+                                                "up-sampling UpBlock2.*", "other layers"};
 
 /* Where a layer sits in the decoder, from its module path. */
 static int kind_of(const char *name)
@@ -55,10 +55,16 @@ static void histogram(FILE *fp, const long *count, int w, int h, const char *tit
         ug_html_text(fp, title);
         fprintf(fp, "</text>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                     "fill=\"#fff\" stroke=\"#bbb\"/>\n", px, py, pw, ph);
-        for (int k = 0; k <= 2; k++) {
-            double y = py + ph - k / 2.0 * ph;
-            fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>", px - 4,
-                    y + 3.5, k / 2.0 * top);
+        /* Whole counts: 0, about half the highest bar, the highest bar. */
+        const double ticks[3] = {0, floor(top / 2), top};
+        for (int k = 0; k < 3; k++) {
+            double y = py + ph - ticks[k] / top * ph;
+            if (k == 1 && (ticks[1] == 0 || ticks[1] == top))
+                continue;
+            fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                        "stroke=\"#e4e4e4\"/><text x=\"%.1f\" y=\"%.1f\" "
+                        "text-anchor=\"end\">%.0f</text>", px, y, px + pw, y, px - 4, y + 3.5,
+                    ticks[k]);
         }
         for (int k = 0; k <= 10; k += 2)
             fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>",
@@ -78,7 +84,7 @@ static void histogram(FILE *fp, const long *count, int w, int h, const char *tit
 /* The pooled histograms of one generator's layers [lo, hi), per kind. */
 static void pooled(FILE *fp, const ug_rho_stats *s, int lo, int hi)
 {
-    fputs("<div class=\"multiples\">\n", fp);
+    fputs("<div class=\"rho-pooled\">\n", fp);
     for (int kind = 0; kind < N_KINDS; kind++) {
         long count[UG_RHO_BINS] = {0}, channels = 0;
         int layers = 0;
@@ -97,7 +103,7 @@ static void pooled(FILE *fp, const ug_rho_stats *s, int lo, int hi)
                  layers == 1 ? "" : "s", channels);
         layer_color(color, sizeof color, kind, 0, 1);
         fprintf(fp, "<div>");
-        histogram(fp, count, 300, 170, title, color, 0);
+        histogram(fp, count, 380, 180, title, color, 0);
         fprintf(fp, "</div>\n");
     }
     fputs("</div>\n", fp);
