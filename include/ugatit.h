@@ -59,13 +59,23 @@ int ug_model_new(ug_model **out, const ug_config *c, uint64_t seed, ug_error *er
 void ug_model_free(ug_model *m);
 const ug_config *ug_model_config(const ug_model *m);
 
-/* The learned rho of every adaILN and ILN layer of both generators (how much
- * instance versus layer normalisation each keeps): ug_model_rho_count()
- * layers; layer i's name ("genA2B.UpBlock1_1.norm1.rho") and its mean, min
- * and max over channels. */
+/* The learned rho of the adaILN and ILN layers of both generators: per
+ * channel, how much instance (1) versus layer (0) normalisation it keeps;
+ * training clamps it to [0, 1] after each step. There are
+ * ug_model_rho_count() layers, genA2B's then genB2A's, each generator's in
+ * state_dict order. */
 int ug_model_rho_count(const ug_model *m);
-void ug_model_rho(const ug_model *m, int i, const char **name_group, const char **name,
-                  float *mean, float *min, float *max);
+
+typedef struct ug_rho_layer {
+    char name[128];      /* module path, "genA2B.UpBlock1_1.norm1": the parameter's
+                            checkpoint key without its last part (".rho") */
+    int channels;
+    const float *values; /* channels values, the model's own: valid until the
+                            model is freed, and changed by each training step */
+} ug_rho_layer;
+
+/* Layer i, 0 <= i < ug_model_rho_count(m); another i is an error. */
+int ug_model_rho(const ug_model *m, int i, ug_rho_layer *out, ug_error *err);
 
 /* Loads a checkpoint: safetensors (ours or any with the release's keys) or
  * the release's PyTorch .pt, told apart by their first bytes. The

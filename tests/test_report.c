@@ -199,15 +199,15 @@ static void test_grid_column(void)
 
 static const char *const kv[] = {"dataset", "selfie2anime", "note", "<script>alert(1)</script>",
                                  "light", "True"};
-static const char *const rho_names[] = {"genA2B.UpBlock1_1.norm1.rho", "genA2B.UpBlock2_2.rho"};
-static const float rho_mean[] = {0.85f, 0.1f}, rho_min[] = {0.7f, 0.0f}, rho_max[] = {1.0f, 0.3f};
+static const ug_rho_stats rho[] = {
+    {"genA2B.UpBlock1_1.norm1", 4, 0.85, 0.7f, 1.0f, {0, 0, 0, 0, 0, 0, 1, 0, 1, 2}},
+    {"genA2B.UpBlock2.2", 2, 0.1, 0.0f, 0.3f, {1, 0, 0, 1, 0, 0, 0, 0, 0, 0}}};
 
 static char *report_in(const char *dir, size_t *n, long sample_step)
 {
     ug_report_input in = {.title = "selfie2anime & <co>", .result_dir = dir, .step = 120,
                           .total_steps = 1000, .sample_step = sample_step, .config_kv = kv,
-                          .n_config = 3, .rho_names = rho_names, .rho_mean = rho_mean,
-                          .rho_min = rho_min, .rho_max = rho_max, .n_rho = 2};
+                          .n_config = 3, .rho = rho, .n_rho = 2};
     ug_error err = {{0}};
     if (ug_report_write(&in, &err)) {
         CHECK(0, "report: %s", err.msg);
@@ -289,7 +289,7 @@ static void test_log_and_report(void)
         CHECK(strstr(html, "src=\"img/A2B_0000005.png\"") &&
                   strstr(html, "B2A_0000005.png is missing"),
               "samples linked by relative path, missing one noted");
-        CHECK(strstr(html, "genA2B.UpBlock1_1.norm1.rho") && strstr(html, "0.85"), "rho table");
+        CHECK(strstr(html, "genA2B.UpBlock1_1.norm1") && strstr(html, "0.85"), "rho table");
         CHECK(strstr(html, "https://") == NULL && strstr(html, "http://www.w3.org/2000/svg"),
               "nothing external");
     }

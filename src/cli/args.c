@@ -20,7 +20,8 @@ static void print_help(const cli_opt *opts, int n, const char *usage)
     printf("%s\n\noptions:\n", usage);
     for (int i = 0; i < n; i++) {
         char left[64];
-        snprintf(left, sizeof left, "--%s %s", opts[i].name, opts[i].metavar);
+        snprintf(left, sizeof left, "--%s%s%s", opts[i].name, opts[i].metavar ? " " : "",
+                 opts[i].metavar ? opts[i].metavar : "");
         printf("  %-26s %s", left, opts[i].help);
         if (opts[i].value)
             printf(" (default %s)", opts[i].value);
@@ -52,7 +53,13 @@ int cli_parse(int argc, char **argv, cli_opt *opts, int n, const char *usage)
             fprintf(stderr, "ugatit %s: unknown option '--%s' (see --help)\n", argv[0], name);
             return -1;
         }
-        if (eq) {
+        if (!o->metavar) {
+            if (eq) {
+                fprintf(stderr, "ugatit %s: option '--%s' takes no value\n", argv[0], name);
+                return -1;
+            }
+            value = "true";
+        } else if (eq) {
             value = eq + 1;
         } else if (i + 1 < argc) {
             value = argv[++i];

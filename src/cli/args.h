@@ -5,7 +5,7 @@
 
 typedef struct cli_opt {
     const char *name;    /* without the leading dashes */
-    const char *metavar; /* shown in --help */
+    const char *metavar; /* shown in --help; NULL: a flag without a value, "true" when given */
     const char *help;
     const char *value;   /* default on input (NULL: none), the given value after parsing */
     int required;

@@ -8,5 +8,6 @@ int cmd_train(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_make_shapes(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_rho(int argc, char **argv);
 
 #endif

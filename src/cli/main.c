@@ -13,6 +13,7 @@ static const struct {
     {"train", cmd_train, "train a translator on two folders of images"},
     {"test", cmd_test, "write the release's 7-row test strips for every test image"},
     {"translate", cmd_translate, "translate an image, or a folder of them, with a trained generator"},
+    {"rho", cmd_rho, "print the learned rho (AdaLIN/ILN mixing weights) of a checkpoint"},
     {"convert", cmd_convert, "convert a checkpoint between PyTorch .pt and safetensors"},
     {"make-shapes", cmd_make_shapes, "write the demo's discs-and-squares data set"},
 };

@@ -134,28 +134,18 @@ int ug_write_report(const ug_results *r, const char *dataset_root, ug_model *m,
                         "model", v[3], "discriminator layers", v[4], "batch_size", v[5],
                         "iteration", v[6], "lr", v[7], "weight_decay", v[8], "loss weights", v[9],
                         "decay_flag", v[10]};
-    int n_rho = ug_model_rho_count(m);
-    char (*names)[128] = calloc((size_t)n_rho + 1, sizeof *names);
-    const char **name_ptrs = calloc((size_t)n_rho + 1, sizeof *name_ptrs);
-    float *stats = calloc(3 * ((size_t)n_rho + 1), sizeof *stats);
-    int rc = -1;
-    if (!names || !name_ptrs || !stats) {
-        ug_fail(err, "out of memory");
-        goto done;
+    char model_dir[UG_PATH_MAX + 8];
+    snprintf(model_dir, sizeof model_dir, "%s/model", r->root);
+    ug_rho_stats *rho = NULL;
+    ug_rho_history history = {0};
+    int n_rho, rc = -1;
+    if (ug_rho_stats_model(&rho, &n_rho, m, err) == 0 &&
+        ug_rho_history_read(&history, m, model_dir, r->name, step, err) == 0) {
+        ug_report_input in = {r->name, r->root, step, tc->iteration, step,
+                              kv, (int)(sizeof kv / sizeof kv[0] / 2), rho, n_rho, &history};
+        rc = ug_report_write(&in, err);
     }
-    for (int i = 0; i < n_rho; i++) {
-        const char *group, *name;
-        ug_model_rho(m, i, &group, &name, &stats[i], &stats[n_rho + i], &stats[2 * n_rho + i]);
-        snprintf(names[i], sizeof names[i], "%s.%s", group, name);
-        name_ptrs[i] = names[i];
-    }
-    ug_report_input in = {r->name, r->root, step, tc->iteration, step,
-                          kv, (int)(sizeof kv / sizeof kv[0] / 2), name_ptrs,
-                          stats, stats + n_rho, stats + 2 * n_rho, n_rho};
-    rc = ug_report_write(&in, err);
-done:
-    free(names);
-    free(name_ptrs);
-    free(stats);
+    free(rho);
+    ug_rho_history_free(&history);
     return rc;
 }

@@ -28,7 +28,8 @@ int ug_samples_write(const ug_samples *s, ug_model *m, const char *root, long st
                      ug_error *err);
 
 /* Rewrites root/index.html: loss curves from log.csv, the latest grids, the
- * configuration and the learned rho values. */
+ * configuration and the learned rho values, with their layer means over the
+ * checkpoints in root/model. */
 int ug_write_report(const ug_results *r, const char *dataset_root, ug_model *m,
                     const ug_trainer *t, long step, ug_error *err);
 

@@ -490,9 +490,26 @@ static int index_names(ug_st_file *f, const char *path, ug_error *err)
     return 0;
 }
 
-/* Fills f from an already-parsed header: validation first, then the data. */
-static int load(ug_st_file *f, const source *src, const cJSON *root, uint64_t hlen, uint64_t data_size,
-                const char *path, ug_error *err)
+/* The tensors to read: n names, or every tensor when names is NULL. */
+typedef struct selection {
+    const char *const *names;
+    size_t n;
+} selection;
+
+static int selected(const selection *sel, const char *name)
+{
+    if (!sel->names)
+        return 1;
+    for (size_t i = 0; i < sel->n; i++)
+        if (strcmp(sel->names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Fills f from an already-parsed header: validation of every entry first,
+ * then the data of the selected ones. */
+static int load(ug_st_file *f, const source *src, const cJSON *root, uint64_t hlen,
+                uint64_t data_size, const selection *sel, const char *path, ug_error *err)
 {
     size_t count = (size_t)cJSON_GetArraySize(root);
     if (cJSON_GetObjectItemCaseSensitive(root, "__metadata__"))
@@ -506,6 +523,13 @@ static int load(ug_st_file *f, const source *src, const cJSON *root, uint64_t hl
     int rc = parse_entries(f, root, hts, data_size, path, err);
     if (rc == 0)
         rc = check_layout(hts, count, data_size, path, err);
+    if (rc == 0) {
+        size_t kept = 0;
+        for (size_t i = 0; i < count; i++)
+            if (selected(sel, hts[i].name))
+                hts[kept++] = hts[i];
+        count = kept;
+    }
     for (size_t i = 0; rc == 0 && i < count; i++) {
         size_t len = strlen(hts[i].name);
         char *name = malloc(len + 1);
@@ -529,15 +553,16 @@ static int load(ug_st_file *f, const source *src, const cJSON *root, uint64_t hl
     return rc;
 }
 
-/* Parses a whole file from src; path names it in messages. */
-static int open_source(ug_st_file **out, const source *src, const char *path, ug_error *err)
+/* Parses a file from src; path names it in messages. */
+static int open_source(ug_st_file **out, const source *src, const selection *sel,
+                       const char *path, ug_error *err)
 {
     cJSON *root = NULL;
     uint64_t hlen = 0, data_size = 0;
     if (read_header(src, path, &root, &hlen, &data_size, err) != 0)
         return -1;
     ug_st_file *f = calloc(1, sizeof *f);
-    int rc = f ? load(f, src, root, hlen, data_size, path, err)
+    int rc = f ? load(f, src, root, hlen, data_size, sel, path, err)
                : ug_fail(err, "%s: out of memory", path);
     cJSON_Delete(root);
     if (rc != 0) {
@@ -548,7 +573,7 @@ static int open_source(ug_st_file **out, const source *src, const char *path, ug
     return 0;
 }
 
-int ug_st_open(ug_st_file **out, const char *path, ug_error *err)
+static int open_path(ug_st_file **out, const char *path, const selection *sel, ug_error *err)
 {
     *out = NULL;
     uint64_t size;
@@ -556,9 +581,22 @@ int ug_st_open(ug_st_file **out, const char *path, ug_error *err)
     if (!fp)
         return -1;
     source src = {fp, NULL, size};
-    int rc = open_source(out, &src, path, err);
+    int rc = open_source(out, &src, sel, path, err);
     fclose(fp);
     return rc;
+}
+
+int ug_st_open(ug_st_file **out, const char *path, ug_error *err)
+{
+    const selection every = {NULL, 0};
+    return open_path(out, path, &every, err);
+}
+
+int ug_st_open_some(ug_st_file **out, const char *path, const char *const *names, size_t n,
+                    ug_error *err)
+{
+    const selection some = {names, n};
+    return open_path(out, path, &some, err);
 }
 
 int ug_st_open_mem(ug_st_file **out, const void *buf, size_t len, const char *name,
@@ -566,7 +604,8 @@ int ug_st_open_mem(ug_st_file **out, const void *buf, size_t len, const char *na
 {
     *out = NULL;
     source src = {NULL, buf, len};
-    return open_source(out, &src, name, err);
+    const selection every = {NULL, 0};
+    return open_source(out, &src, &every, name, err);
 }
 
 /* ---- building in memory ----------------------------------------------- */

@@ -32,6 +32,13 @@ int ug_st_open(ug_st_file **out, const char *path, ug_error *err);
 int ug_st_open_mem(ug_st_file **out, const void *buf, size_t len, const char *name,
                    ug_error *err);
 
+/* Like ug_st_open, but reads the data of only the tensors named in names[0..n)
+ * (names the file lacks are no error): the whole header is still validated,
+ * and the file then lists only those tensors. For a few small tensors of a
+ * large checkpoint. */
+int ug_st_open_some(ug_st_file **out, const char *path, const char *const *names, size_t n,
+                    ug_error *err);
+
 /* Building a file in memory (how other formats, e.g. .pt, are read into the
  * same structure): ug_st_new, then ug_st_add per tensor, then ug_st_finish,
  * which indexes the names and refuses duplicates; only then may ug_st_find

@@ -67,15 +67,13 @@ static double sy(const frame *f, double v)
     return f->py + f->ph - t * f->ph;
 }
 
-/* 1, 2 or 5 times a power of ten, giving about target intervals. */
-static double nice_step(double span, int target)
+double ug_chart_nice_step(double span, int target)
 {
     double raw = span / target, mag = pow(10, floor(log10(raw))), r = raw / mag;
     return (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag;
 }
 
-/* Step numbers, shortened: 250k, 1M. */
-static void fmt_step(char *buf, size_t cap, double v)
+void ug_chart_fmt_step(char *buf, size_t cap, double v)
 {
     if (fabs(v) >= 1e6 && fmod(v, 1e5) == 0)
         snprintf(buf, cap, "%gM", v / 1e6);
@@ -109,7 +107,7 @@ static void y_axis(FILE *fp, const frame *f)
         return;
     }
     double lo = f->log ? pow(10, f->y0) : f->y0, hi = f->log ? pow(10, f->y1) : f->y1;
-    double step = nice_step(hi - lo, f->ph < 120 ? 3 : 5);
+    double step = ug_chart_nice_step(hi - lo, f->ph < 120 ? 3 : 5);
     for (double k = ceil(lo / step); k * step <= hi * (1 + 1e-12) && k < ceil(lo / step) + 20;
          k++) {
         double v = fabs(k) < 0.5 ? 0 : k * step;
@@ -120,11 +118,11 @@ static void y_axis(FILE *fp, const frame *f)
 
 static void x_axis(FILE *fp, const frame *f)
 {
-    double step = fmax(1, nice_step(f->x1 - f->x0, f->pw < 400 ? 3 : 8)); /* whole steps */
+    double step = fmax(1, ug_chart_nice_step(f->x1 - f->x0, f->pw < 400 ? 3 : 8)); /* whole steps */
     char buf[32];
     for (double k = ceil(f->x0 / step); k * step <= f->x1 && k < ceil(f->x0 / step) + 20; k++) {
         double x = sx(f, k * step);
-        fmt_step(buf, sizeof buf, k * step);
+        ug_chart_fmt_step(buf, sizeof buf, k * step);
         fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>", x,
                 f->py + f->ph, x, f->py + f->ph + 4);
         fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x,

@@ -22,4 +22,9 @@ typedef struct ug_chart {
 int ug_chart_svg(FILE *fp, const ug_log *log, const int *cols, int n, const ug_chart *opt,
                  ug_error *err);
 
+/* 1, 2 or 5 times a power of ten, giving about target intervals of span. */
+double ug_chart_nice_step(double span, int target);
+/* A step number, shortened: 250k, 1M. */
+void ug_chart_fmt_step(char *buf, size_t cap, double v);
+
 #endif

@@ -12,6 +12,7 @@
 #include "report/chart.h"
 #include "report/csvlog.h"
 #include "report/html.h"
+#include "report/rhochart.h"
 
 static const char *const style =
     "body{font-family:sans-serif;max-width:1240px;margin:1em auto;padding:0 1em;color:#222}"
@@ -22,6 +23,7 @@ static const char *const style =
     ".bar{width:320px;height:10px;background:#eee;border:1px solid #ccc;display:inline-block;"
     "vertical-align:middle}.bar span{display:block;height:100%;background:#4a8}"
     ".multiples{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:6px}"
+    ".rho-pooled{display:flex;flex-wrap:wrap;gap:12px}"
     ".samples{display:flex;margin:.4em 0}.samples ol{display:flex;flex-direction:column;"
     "list-style:none;margin:0;padding:0 6px 0 0;font-size:12px;min-width:7em}"
     ".samples li{flex:1;display:flex;align-items:center;justify-content:flex-end}"
@@ -203,49 +205,6 @@ static void samples(FILE *fp, const ug_report_input *in)
     sample_grid(fp, in, "B2A", "B", "A");
 }
 
-/* A 0..1 scale with the min-max range as a bar and the mean as a tick. */
-static void rho_bar(FILE *fp, float mean, float mn, float mx)
-{
-    const double w = 200;
-    double a = fmin(fmax(mn, 0), 1) * w, b = fmin(fmax(mx, 0), 1) * w;
-    double m = fmin(fmax(mean, 0), 1) * w;
-    if (!isfinite(a) || !isfinite(b) || !isfinite(m)) {
-        fputs("<span class=\"warn\">not finite</span>", fp);
-        return;
-    }
-    fprintf(fp, "<svg width=\"210\" height=\"14\" viewBox=\"-5 0 210 14\">"
-                "<line x1=\"0\" y1=\"7\" x2=\"%.0f\" y2=\"7\" stroke=\"#ccc\"/>"
-                "<rect x=\"%.1f\" y=\"3\" width=\"%.1f\" height=\"8\" fill=\"#9cc3e6\"/>"
-                "<rect x=\"%.1f\" y=\"1\" width=\"2\" height=\"12\" fill=\"#1f4e79\"/></svg>",
-            w, a, fmax(b - a, 1), m - 1);
-}
-
-static void rho_table(FILE *fp, const ug_report_input *in)
-{
-    fputs("<h2>Learned rho</h2>\n", fp);
-    if (in->n_rho <= 0 || !in->rho_names || !in->rho_mean || !in->rho_min || !in->rho_max) {
-        fputs("<p class=\"muted\">none given</p>\n", fp);
-        return;
-    }
-    fputs("<p class=\"muted\">rho mixes instance (1) and layer (0) normalisation in adaILN and "
-          "ILN; bars span 0 to 1, shaded from the minimum to the maximum over channels, the tick "
-          "at the mean.</p>\n<table>\n<tr><th>layer</th><th>mean</th><th>min</th><th>max</th>"
-          "<th>0 &#8230; 1</th></tr>\n", fp);
-    for (int i = 0; i < in->n_rho; i++) {
-        fputs("<tr><td>", fp);
-        ug_html_text(fp, in->rho_names[i]);
-        const float v[3] = {in->rho_mean[i], in->rho_min[i], in->rho_max[i]};
-        for (int k = 0; k < 3; k++) {
-            fputs("</td><td class=\"n\">", fp);
-            ug_html_number(fp, v[k]);
-        }
-        fputs("</td><td>", fp);
-        rho_bar(fp, v[0], v[1], v[2]);
-        fputs("</td></tr>\n", fp);
-    }
-    fputs("</table>\n", fp);
-}
-
 /* The whole page into fp. */
 static int page(FILE *fp, const ug_report_input *in, ug_error *err)
 {
@@ -254,7 +213,7 @@ static int page(FILE *fp, const ug_report_input *in, ug_error *err)
     if (curves(fp, in, err) != 0)
         return -1;
     samples(fp, in);
-    rho_table(fp, in);
+    ug_rho_section(fp, in->rho, in->n_rho, in->rho_history);
     fputs("</body>\n</html>\n", fp);
     return 0;
 }

@@ -1,11 +1,12 @@
 /* The training report RESULT_DIR/NAME/index.html: one self-contained page
  * (inline CSS and SVG, no scripts, no external resources) with the
  * configuration, the loss curves drawn from log.csv, the latest sample grids
- * and the learned rho values. Rewritten atomically each time. */
+ * and the learned rho values (rhochart.h). Rewritten atomically each time. */
 #ifndef UG_REPORT_REPORT_H
 #define UG_REPORT_REPORT_H
 
 #include "core/error.h"
+#include "report/rho.h"
 
 typedef struct ug_report_input {
     const char *title;       /* the dataset name */
@@ -15,9 +16,9 @@ typedef struct ug_report_input {
     long sample_step;        /* step of the latest img/A2B_%07d.png; 0: none yet */
     const char *const *config_kv; /* n_config (key, value) pairs: k0, v0, k1, v1, ... */
     int n_config;
-    const char *const *rho_names; /* n_rho layers, e.g. "genA2B.UpBlock1_1.norm1.rho" */
-    const float *rho_mean, *rho_min, *rho_max; /* over each layer's channels */
+    const ug_rho_stats *rho; /* n_rho layers of both generators (ug_rho_stats_model) */
     int n_rho;
+    const ug_rho_history *rho_history; /* the layer means over the run; may be NULL */
 } ug_report_input;
 
 /* Most points per curve in the main chart; the small ones use fewer. */
