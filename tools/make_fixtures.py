@@ -162,12 +162,16 @@ def conditioning(cfg, seed):
 
 def pick_seed(name, cfg):
     """The first seed whose float32 reference is stable to 2e-5 (gradients) and 1e-3
-    (the change after two steps)."""
+    (the change after two steps). With nudged norms (gn_nocamd) no seed of the first 30 meets
+    that: the residual GroupNorm biases, moved by weight decay alone, keep 1e-3 to 1e-2 of
+    float32 rounding after two Adam steps; there 5e-5 and 5e-3 still leave the C test's 1%
+    a margin."""
+    limits = (5e-5, 5e-3) if cfg.get('nudge_norms') else (2e-5, 1e-3)
     for seed in range(SEED, SEED + 50):
         g, s = conditioning(cfg, seed)
         print('  %s seed %d: float32 vs float64 gradient %.3g, after two steps %.3g'
               % (name, seed, g, s))
-        if g < 2e-5 and s < 1e-3:
+        if g < limits[0] and s < limits[1]:
             return seed
     raise SystemExit('no well-conditioned seed found for ' + name)
 
