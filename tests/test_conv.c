@@ -91,15 +91,23 @@ static double conv_fd_err(float *x, size_t n, const float *g, float *out, const 
     return worst;
 }
 
+/* A square kernel without padding. */
+static ug_conv_shape square(int N, int Cin, int H, int W, int Cout, int k, int stride)
+{
+    ug_conv_shape s = {N, Cin, H, W, Cout, k, k, stride, {0, 0, 0, 0}};
+    return s;
+}
+
 static void test_conv_case(ug_kctx *fast, ug_kctx *refk, ug_conv_shape s, int bias, int fd)
 {
     ug_error err = {{0}};
     const int OH = ug_conv_out_h(&s), OW = ug_conv_out_w(&s);
-    const size_t nin = (size_t)s.N * s.Cin * s.H * s.W, nw = (size_t)s.Cout * s.Cin * s.k * s.k,
+    const size_t nin = (size_t)s.N * s.Cin * s.H * s.W, nw = (size_t)s.Cout * s.Cin * s.kh * s.kw,
                  nout = (size_t)s.N * s.Cout * OH * OW, nb = (size_t)s.Cout;
     char tag[128];
-    snprintf(tag, sizeof tag, "N=%d Cin=%d %dx%d Cout=%d k=%d s=%d bias=%d", s.N, s.Cin, s.H, s.W,
-             s.Cout, s.k, s.stride, bias);
+    snprintf(tag, sizeof tag, "N=%d Cin=%d %dx%d Cout=%d k=%dx%d s=%d pad=%d,%d,%d,%d bias=%d",
+             s.N, s.Cin, s.H, s.W, s.Cout, s.kh, s.kw, s.stride, s.pad[0], s.pad[1], s.pad[2],
+             s.pad[3], bias);
 
     float *in = randn(nin), *w = randn(nw), *b = bias ? randn(nb) : NULL, *R = randn(nout);
     float *out_r = randn(nout), *out_f = randn(nout), *out_d = randn(nout);
@@ -192,20 +200,20 @@ static void test_conv(ug_kctx *fast, ug_kctx *refk)
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
         for (int bias = 0; bias < 2; bias++) {
             /* odd sizes, H != W; W = 10 leaves an uncovered column at stride 2 */
-            ug_conv_shape s = {2, 3, 11, 10, 5, ks[i][0], ks[i][1]};
+            ug_conv_shape s = square(2, 3, 11, 10, 5, ks[i][0], ks[i][1]);
             test_conv_case(fast, refk, s, bias, 1);
             /* channel counts where oneDNN picks blocked layouts */
-            ug_conv_shape big = {2, 16, 11, 10, 24, ks[i][0], ks[i][1]};
+            ug_conv_shape big = square(2, 16, 11, 10, 24, ks[i][0], ks[i][1]);
             test_conv_case(fast, refk, big, bias, 0);
         }
     }
-    ug_conv_shape one = {1, 1, 4, 5, 1, 3, 1};
+    ug_conv_shape one = square(1, 1, 4, 5, 1, 3, 1);
     test_conv_case(fast, refk, one, 1, 1);
 
     /* 3x3 stride 1 with channels in multiples of 16: the Winograd path
      * (F(4x4, 3x3), several tiles and a ragged edge), held to the same
      * tolerance as the direct one; then the same shapes with Winograd off. */
-    const ug_conv_shape wino[] = {{2, 32, 11, 10, 16, 3, 1}, {1, 64, 18, 19, 32, 3, 1}};
+    const ug_conv_shape wino[] = {square(2, 32, 11, 10, 16, 3, 1), square(1, 64, 18, 19, 32, 3, 1)};
     for (int off = 0; off < 2; off++) {
         ug_kctx_set_winograd(fast, !off);
         CHECK(ug_kctx_winograd(fast) == !off, "ug_kctx_set_winograd");
@@ -215,7 +223,7 @@ static void test_conv(ug_kctx *fast, ug_kctx *refk)
     ug_kctx_set_winograd(fast, 1);
 
     ug_error err = {{0}};
-    ug_conv_shape bad = {1, 3, 2, 2, 4, 3, 1};
+    ug_conv_shape bad = square(1, 3, 2, 2, 4, 3, 1);
     float x[12] = {0}, w[108] = {0}, o[4] = {0};
     CHECK(ug_conv_forward(fast, o, x, w, NULL, &bad, &err) == -1 && err.msg[0],
           "kernel larger than image accepted");

@@ -30,6 +30,8 @@ typedef struct ug_tape {
                            used them (NULL for the others); W / sigma itself is
                            recomputed where needed, never stored */
     float *sigma;       /* per parameter */
+    int train;          /* training mode (BatchNorm: batch statistics, running ones updated);
+                           the forward call's sn_update */
 } ug_tape;
 
 /* Runs the network on inputs[i] for its i-th named input (N x C x H x W at
