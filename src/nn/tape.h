@@ -16,7 +16,8 @@
 #include "nn/net.h"
 
 /* PyTorch's module modes: in training mode every spectral norm advances its
- * u and v by one power iteration (in net->data). */
+ * u and v by one power iteration (in net->data), and BatchNorm normalises by
+ * the batch's statistics and moves its running ones. */
 typedef enum { UG_EVAL, UG_TRAIN } ug_mode;
 
 typedef struct ug_tape {
@@ -30,8 +31,6 @@ typedef struct ug_tape {
                            used them (NULL for the others); W / sigma itself is
                            recomputed where needed, never stored */
     float *sigma;       /* per parameter */
-    int train;          /* training mode (BatchNorm: batch statistics, running ones updated);
-                           the forward call's sn_update */
 } ug_tape;
 
 /* Runs the network on inputs[i] for its i-th named input (N x C x H x W at

@@ -54,15 +54,15 @@ static int bnorm_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *o
     const ug_net *net = t->net;
     const ug_node *nd = &net->nodes[i];
     const int HW = nd->H * nd->W;
-    if (t->train && t->N * HW < 2)
+    if (t->mode == UG_TRAIN && t->N * HW < 2)
         return ug_fail(err, "BatchNorm in training needs more than one value per channel "
                             "(batch %d of %dx%d maps)", t->N, nd->H, nd->W);
     float *stats = t->aux[i];
     ug_batchnorm_forward(out, stats, stats + nd->C, x, ug_param_data(net, nd->p[0]),
                          ug_param_data(net, nd->p[1]), ug_param_data(net, nd->p[2]),
-                         ug_param_data(net, nd->p[3]), t->train, t->N, nd->C, HW, nd->eps,
+                         ug_param_data(net, nd->p[3]), t->mode == UG_TRAIN, t->N, nd->C, HW, nd->eps,
                          nd->momentum);
-    if (t->train)
+    if (t->mode == UG_TRAIN)
         ug_param_data(net, nd->p[4])[0] += 1;
     return 0;
 }
@@ -78,7 +78,7 @@ static int bnorm_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_erro
     float *dw = param_grads ? ug_param_grad(t->net, nd->p[0]) : NULL;
     float *db = param_grads ? ug_param_grad(t->net, nd->p[1]) : NULL;
     ug_batchnorm_backward(din, dw, db, t->grad[i], t->out[nd->in[0]], stats, stats + nd->C,
-                          ug_param_data(t->net, nd->p[0]), t->train, t->N, nd->C,
+                          ug_param_data(t->net, nd->p[0]), t->mode == UG_TRAIN, t->N, nd->C,
                           nd->H * nd->W, acc);
     return 0;
 }
