@@ -73,7 +73,8 @@ static void test_shape_rules(void)
               strstr(err.msg, "buffer"),
           "a trainable running mean is refused: %s", err.msg);
     nd.p[2] = bn + 2, nd.p[4] = buf;
-    CHECK(ug_op_get(OP_BNORM)->shape(&net, &nd, &err) < 0 && strstr(err.msg, "var"),
+    CHECK(ug_op_get(OP_BNORM)->shape(&net, &nd, &err) < 0 && strstr(err.msg, "var is 4") &&
+              strstr(err.msg, "needs a scalar"),
           "num_batches_tracked of 4 values is refused: %s", err.msg);
     CHECK(ug_b_bnorm(&b, x, bn, 1e-5f, 1.5f) < 0 && strstr(err.msg, "momentum"),
           "momentum 1.5 is refused: %s", err.msg);
@@ -184,22 +185,26 @@ static double loss(graph *g, float *out_copy, ug_error *err)
     return s;
 }
 
-/* rel L2 of analytic against central differences over n floats at x. */
+/* rel L2 of analytic against central differences over n floats at x, at
+ * about 40 of them spread over the tensor (the loss is a whole forward pass). */
 static double fd_err(graph *g, float *x, size_t n, const float *analytic, ug_error *err)
 {
     const float eps = 1e-2f;
-    float *num = alloc(n);
-    for (size_t i = 0; i < n; i++) {
+    const size_t step = n / 40 + 1, m = (n + step - 1) / step;
+    float *num = alloc(m), *ana = alloc(m);
+    for (size_t j = 0; j < m; j++) {
+        const size_t i = j * step;
         const float keep = x[i];
         x[i] = keep + eps;
         const double lp = loss(g, NULL, err);
         x[i] = keep - eps;
         const double lm = loss(g, NULL, err);
         x[i] = keep;
-        num[i] = (float)((lp - lm) / (2.0 * eps));
+        num[j] = (float)((lp - lm) / (2.0 * eps));
+        ana[j] = analytic[i];
     }
-    const double e = check_rel_l2(analytic, num, n);
-    free(num);
+    const double e = check_rel_l2(ana, num, m);
+    free(num), free(ana);
     return e;
 }
 

@@ -70,5 +70,6 @@ int ug_op_check_param(const ug_net *net, const ug_node *nd, int p, int ndim,
         snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "x" : "",
                  (long long)pp->shape[d]);
     return ug_fail(err, "internal: %s node: parameter %s is %s, its input needs %s",
-                   table[nd->op]->name, pp->name, got, want);
+                   table[nd->op]->name, pp->name, got[0] ? got : "a scalar",
+                   want[0] ? want : "a scalar");
 }
