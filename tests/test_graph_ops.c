@@ -80,11 +80,11 @@ static void test_shape_rules(void)
           "momentum 1.5 is refused: %s", err.msg);
     reset(&b, &err);
 
-    CHECK(ug_b_gnorm(&b, x, gw, gw, 2, 1e-5f) >= 0, "gnorm: %s", err.msg);
-    CHECK(ug_b_gnorm(&b, x, gw, gw, 3, 1e-5f) < 0 && strstr(err.msg, "3 groups"),
+    CHECK(ug_b_groupnorm(&b, x, 2, gw, gw, 1e-5f) >= 0, "gnorm: %s", err.msg);
+    CHECK(ug_b_groupnorm(&b, x, 3, gw, gw, 1e-5f) < 0 && strstr(err.msg, "3 groups"),
           "4 channels in 3 groups are refused: %s", err.msg);
     reset(&b, &err);
-    CHECK(ug_b_gnorm(&b, y, gw, gw, 2, 1e-5f) < 0 && strstr(err.msg, "gn.weight"),
+    CHECK(ug_b_groupnorm(&b, y, 2, gw, gw, 1e-5f) < 0 && strstr(err.msg, "gn.weight"),
           "a GroupNorm weight of 4 on 8 channels is refused: %s", err.msg);
     reset(&b, &err);
 
@@ -154,7 +154,7 @@ static int build(graph *g, ug_error *err)
     int a2 = ug_b_binary(&b, OP_ADD, gp, ug_b_binary(&b, OP_ADD, m, m2));
     int cat = ug_b_concat(&b, (const int[]){a2, s, m}, 3);
     int d = ug_b_deconv(&b, cat, dw, db, 3, 2, 1, 1);
-    g->out = ug_b_output(&b, "y", ug_b_gnorm(&b, d, gw, gb, 2, 1e-5f));
+    g->out = ug_b_output(&b, "y", ug_b_groupnorm(&b, d, 2, gw, gb, 1e-5f));
     if (b.failed)
         return -1;
     /* Running statistics away from 0 and 1, affine parameters away from 1 and 0. */

@@ -118,10 +118,10 @@ int ug_b_bnorm(ug_builder *b, int x, int p, float eps, float momentum)
     return add(b, nd);
 }
 
-int ug_b_gnorm(ug_builder *b, int x, int w, int bias, int groups, float eps)
+int ug_b_groupnorm(ug_builder *b, int x, int groups, int weight, int bias, float eps)
 {
     ug_node nd = blank(OP_GNORM, x);
-    nd.p[0] = w, nd.p[1] = bias, nd.groups = groups, nd.eps = eps;
+    nd.p[0] = weight, nd.p[1] = bias, nd.groups = groups, nd.eps = eps;
     return add(b, nd);
 }
 
@@ -157,16 +157,6 @@ int ug_b_linnorm_fixed(ug_builder *b, int x, float rho, int gamma_node, int beta
     nd.p[1] = gamma_p, nd.p[2] = beta_p;
     nd.rho = rho, nd.eps = eps;
     return add(b, nd);
-}
-
-/* Until the group-norm op lands: refused with a message. */
-int ug_b_groupnorm(ug_builder *b, int x, int groups, int weight, int bias, float eps)
-{
-    (void)x, (void)groups, (void)weight, (void)bias, (void)eps;
-    if (!b->failed)
-        ug_fail(b->err, "norm gn: group normalisation is not in this build yet");
-    b->failed = 1;
-    return -1;
 }
 
 int ug_b_linear(ug_builder *b, int x, int w, int bias)

@@ -33,7 +33,6 @@ int ug_b_pool(ug_builder *b, ug_op op, int x, int kh, int kw, int stride, int pa
               int count_pad);
 /* BatchNorm with the five parameters ug_b_bnorm_params registered from index p. */
 int ug_b_bnorm(ug_builder *b, int x, int p, float eps, float momentum);
-int ug_b_gnorm(ug_builder *b, int x, int w, int bias, int groups, float eps);
 int ug_b_inorm(ug_builder *b, int x, float eps);
 int ug_b_lrelu(ug_builder *b, int x, float slope);
 /* adaILN when gamma_node/beta_node >= 0, else ILN with parameters gamma_p, beta_p. */
