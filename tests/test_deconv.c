@@ -52,7 +52,8 @@ static void test_by_hand(ug_kctx *fast)
 
     ug_deconv_shape bad = s;
     bad.out_pad = 2;
-    CHECK(ug_deconv_forward(fast, out, x, w, NULL, &bad, &err) == -1 && strstr(err.msg, "output_padding"),
+    CHECK(ug_deconv_forward(fast, out, x, w, NULL, &bad, &err) == -1 &&
+              strstr(err.msg, "output_padding"),
           "output padding >= stride refused: %s", err.msg);
 }
 
@@ -86,8 +87,9 @@ static void test_fd(ug_deconv_shape s)
         fill_uniform(b, (size_t)s.Cout, -1, 1);
         /* Linear in each variable: a large step is exact up to rounding. */
         fd_case c = {.name = "deconv_ref", .forward = ref_fwd, .backward = ref_bwd,
-                     .nvar = 2 + bias, .x = {x, w, b}, .nx = {in_size(&s), w_size(&s), (size_t)s.Cout},
-                     .is_param = {0, 1, 1}, .nout = out_size(&s), .eps = 0.1f, .data = &d};
+                     .nvar = 2 + bias, .x = {x, w, b},
+                     .nx = {in_size(&s), w_size(&s), (size_t)s.Cout}, .is_param = {0, 1, 1},
+                     .nout = out_size(&s), .eps = 0.1f, .data = &d};
         fd_check(&c, 1e-4);
         free(x), free(w), free(b);
     }

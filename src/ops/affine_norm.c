@@ -53,16 +53,16 @@ static int bnorm_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *o
     (void)k, (void)relu;
     const ug_net *net = t->net;
     const ug_node *nd = &net->nodes[i];
-    const int HW = nd->H * nd->W;
-    if (t->mode == UG_TRAIN && t->N * HW < 2)
+    const int HW = nd->H * nd->W, train = t->mode == UG_TRAIN;
+    if (train && t->N * HW < 2)
         return ug_fail(err, "BatchNorm in training needs more than one value per channel "
                             "(batch %d of %dx%d maps)", t->N, nd->H, nd->W);
     float *stats = t->aux[i];
     ug_batchnorm_forward(out, stats, stats + nd->C, x, ug_param_data(net, nd->p[0]),
                          ug_param_data(net, nd->p[1]), ug_param_data(net, nd->p[2]),
-                         ug_param_data(net, nd->p[3]), t->mode == UG_TRAIN, t->N, nd->C, HW, nd->eps,
+                         ug_param_data(net, nd->p[3]), train, t->N, nd->C, HW, nd->eps,
                          nd->momentum);
-    if (t->mode == UG_TRAIN)
+    if (train)
         ug_param_data(net, nd->p[4])[0] += 1;
     return 0;
 }

@@ -1,7 +1,8 @@
 /* Ops with a weight matrix: convolution, transposed convolution and linear
  * (kernels, with their oneDNN fast paths and plain references, in
- * src/kernels/conv.c, deconv.c and linear.c). A spectrally normalised weight is used as W / sigma of this
- * call; its gradient is folded back into weight_orig's through sigma. */
+ * src/kernels/conv.c, deconv.c and linear.c). A spectrally normalised weight
+ * (convolution and linear) is used as W / sigma of this call; its gradient is
+ * folded back into weight_orig's through sigma. */
 #include "ops/ops.h"
 
 /* The bias parameter p[1], when there is one, holds one value per output. */
