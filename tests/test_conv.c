@@ -1,4 +1,5 @@
-/* Convolution and linear kernels: the oneDNN fast path against the plain
+/* Convolution (square and rectangular kernels, with and without zero
+ * padding) and linear kernels: the oneDNN fast path against the plain
  * reference (forward, backward, accumulation semantics), the reference
  * backward against central finite differences of L = sum(out * R), and the
  * primitive cache being reused. */
@@ -91,15 +92,23 @@ static double conv_fd_err(float *x, size_t n, const float *g, float *out, const 
     return worst;
 }
 
+/* A square kernel without padding. */
+static ug_conv_shape square(int N, int Cin, int H, int W, int Cout, int k, int stride)
+{
+    ug_conv_shape s = {N, Cin, H, W, Cout, k, k, stride, {0, 0, 0, 0}};
+    return s;
+}
+
 static void test_conv_case(ug_kctx *fast, ug_kctx *refk, ug_conv_shape s, int bias, int fd)
 {
     ug_error err = {{0}};
     const int OH = ug_conv_out_h(&s), OW = ug_conv_out_w(&s);
-    const size_t nin = (size_t)s.N * s.Cin * s.H * s.W, nw = (size_t)s.Cout * s.Cin * s.k * s.k,
+    const size_t nin = (size_t)s.N * s.Cin * s.H * s.W, nw = (size_t)s.Cout * s.Cin * s.kh * s.kw,
                  nout = (size_t)s.N * s.Cout * OH * OW, nb = (size_t)s.Cout;
     char tag[128];
-    snprintf(tag, sizeof tag, "N=%d Cin=%d %dx%d Cout=%d k=%d s=%d bias=%d", s.N, s.Cin, s.H, s.W,
-             s.Cout, s.k, s.stride, bias);
+    snprintf(tag, sizeof tag, "N=%d Cin=%d %dx%d Cout=%d k=%dx%d s=%d pad=%d,%d,%d,%d bias=%d",
+             s.N, s.Cin, s.H, s.W, s.Cout, s.kh, s.kw, s.stride, s.pad[0], s.pad[1], s.pad[2],
+             s.pad[3], bias);
 
     float *in = randn(nin), *w = randn(nw), *b = bias ? randn(nb) : NULL, *R = randn(nout);
     float *out_r = randn(nout), *out_f = randn(nout), *out_d = randn(nout);
@@ -192,20 +201,20 @@ static void test_conv(ug_kctx *fast, ug_kctx *refk)
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
         for (int bias = 0; bias < 2; bias++) {
             /* odd sizes, H != W; W = 10 leaves an uncovered column at stride 2 */
-            ug_conv_shape s = {2, 3, 11, 10, 5, ks[i][0], ks[i][1]};
+            ug_conv_shape s = square(2, 3, 11, 10, 5, ks[i][0], ks[i][1]);
             test_conv_case(fast, refk, s, bias, 1);
             /* channel counts where oneDNN picks blocked layouts */
-            ug_conv_shape big = {2, 16, 11, 10, 24, ks[i][0], ks[i][1]};
+            ug_conv_shape big = square(2, 16, 11, 10, 24, ks[i][0], ks[i][1]);
             test_conv_case(fast, refk, big, bias, 0);
         }
     }
-    ug_conv_shape one = {1, 1, 4, 5, 1, 3, 1};
+    ug_conv_shape one = square(1, 1, 4, 5, 1, 3, 1);
     test_conv_case(fast, refk, one, 1, 1);
 
     /* 3x3 stride 1 with channels in multiples of 16: the Winograd path
      * (F(4x4, 3x3), several tiles and a ragged edge), held to the same
      * tolerance as the direct one; then the same shapes with Winograd off. */
-    const ug_conv_shape wino[] = {{2, 32, 11, 10, 16, 3, 1}, {1, 64, 18, 19, 32, 3, 1}};
+    const ug_conv_shape wino[] = {square(2, 32, 11, 10, 16, 3, 1), square(1, 64, 18, 19, 32, 3, 1)};
     for (int off = 0; off < 2; off++) {
         ug_kctx_set_winograd(fast, !off);
         CHECK(ug_kctx_winograd(fast) == !off, "ug_kctx_set_winograd");
@@ -214,11 +223,58 @@ static void test_conv(ug_kctx *fast, ug_kctx *refk)
     }
     ug_kctx_set_winograd(fast, 1);
 
+    /* Rectangular kernels and zero padding (Inception's 1x7 and 7x1, the
+     * CycleGAN discriminator's 4x4 stride 2 padding 1, asymmetric padding). */
+    const ug_conv_shape padded[] = {
+        {2, 3, 11, 10, 5, 1, 7, 1, {0, 0, 3, 3}}, {2, 3, 11, 10, 5, 7, 1, 1, {3, 3, 0, 0}},
+        {2, 3, 11, 10, 5, 4, 4, 2, {1, 1, 1, 1}}, {2, 3, 11, 10, 5, 3, 3, 2, {1, 1, 1, 1}},
+        {2, 3, 11, 10, 5, 3, 2, 1, {0, 2, 1, 0}}, {1, 2, 3, 4, 3, 3, 5, 3, {2, 1, 4, 3}},
+    };
+    for (size_t i = 0; i < sizeof padded / sizeof padded[0]; i++) {
+        for (int bias = 0; bias < 2; bias++) {
+            test_conv_case(fast, refk, padded[i], bias, 1);
+            ug_conv_shape big = padded[i];
+            big.Cin = 16, big.Cout = 24;
+            test_conv_case(fast, refk, big, bias, 0);
+        }
+    }
+    /* Padded 3x3 stride 1 with channels in multiples of 16 (Winograd). */
+    const ug_conv_shape wino_pad = {2, 32, 11, 10, 16, 3, 3, 1, {1, 1, 1, 1}};
+    test_conv_case(fast, refk, wino_pad, 1, 0);
+
+    /* By hand: ones through a 3x3 kernel of ones with padding 1 count the
+     * input pixels under each window (4 at a corner, 6 on an edge, 9 inside). */
+    float ones[16], k9[9], o16[16], o16_fast[16];
+    for (int i = 0; i < 16; i++)
+        ones[i] = 1;
+    for (int i = 0; i < 9; i++)
+        k9[i] = 1;
+    const ug_conv_shape same = {1, 1, 4, 4, 1, 3, 3, 1, {1, 1, 1, 1}};
+    const float count[16] = {4, 6, 6, 4, 6, 9, 9, 6, 6, 9, 9, 6, 4, 6, 6, 4};
+    ug_conv_forward_ref(o16, ones, k9, NULL, &same);
     ug_error err = {{0}};
-    ug_conv_shape bad = {1, 3, 2, 2, 4, 3, 1};
+    CHECK(ug_conv_out_h(&same) == 4 && ug_conv_out_w(&same) == 4 &&
+              memcmp(o16, count, sizeof count) == 0,
+          "padded 3x3 of ones");
+    CHECK(ug_conv_forward(fast, o16_fast, ones, k9, NULL, &same, &err) == 0 &&
+              memcmp(o16_fast, count, sizeof count) == 0,
+          "padded 3x3 of ones, fast: %s", err.msg);
+    /* A 1x3 kernel (1, 2, 3) with padding left 2, right 0 on a row (1, 10, 100):
+     * outputs 3, 32, 321. */
+    const ug_conv_shape row = {1, 1, 1, 3, 1, 1, 3, 1, {0, 0, 2, 0}};
+    const float x3[3] = {1, 10, 100}, k3[3] = {1, 2, 3}, want3[3] = {3, 32, 321};
+    float o3[3];
+    ug_conv_forward_ref(o3, x3, k3, NULL, &row);
+    CHECK(memcmp(o3, want3, sizeof want3) == 0, "1x3 with left padding: %g %g %g", o3[0], o3[1],
+          o3[2]);
+
+    ug_conv_shape bad = square(1, 3, 2, 2, 4, 3, 1);
     float x[12] = {0}, w[108] = {0}, o[4] = {0};
     CHECK(ug_conv_forward(fast, o, x, w, NULL, &bad, &err) == -1 && err.msg[0],
           "kernel larger than image accepted");
+    bad.H = bad.W = 3, bad.pad[0] = 3;
+    CHECK(ug_conv_forward(fast, o, x, w, NULL, &bad, &err) == -1 && err.msg[0],
+          "padding as large as the kernel accepted");
 }
 
 /* ---- linear ---- */

@@ -1,149 +1,14 @@
 /* Tests of the element, normalisation, pooling, CAM, spectral-norm, loss and
  * Adam kernels: forward values that are easy to work out by hand, and every
- * backward pass against central finite differences of L = sum(out * w) for a
- * random w, with the acc (overwrite / accumulate) and NULL-gradient rules. */
+ * backward pass against central finite differences (fd.h), with the acc
+ * (overwrite / accumulate) and NULL-gradient rules. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "core/rng.h"
+#include "fd.h"
 #include "kernels/kernels.h"
-
-static ug_rng rng;
-
-static float *alloc(size_t n)
-{
-    float *p = calloc(n ? n : 1, sizeof(float));
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
-static void fill_uniform(float *x, size_t n, float lo, float hi)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = lo + (hi - lo) * (float)ug_rng_uniform(&rng);
-}
-
-/* Uniform values bounded away from zero (|x| in [0.2, 1]), for kinks at 0. */
-static void fill_away_from_zero(float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const float m = 0.2f + 0.8f * (float)ug_rng_uniform(&rng);
-        x[i] = ug_rng_uniform(&rng) < 0.5 ? -m : m;
-    }
-}
-
-/* ---- the finite-difference harness ----
- * A case names up to 4 variables (inputs or parameters), a forward that
- * computes out from them, and a backward that writes their gradients into
- * grad[i] (skipping a NULL grad[i]) given dout and acc. */
-#define FD_MAXVAR 4
-
-typedef struct fd_case fd_case;
-struct fd_case {
-    const char *name;
-    void (*forward)(fd_case *c, float *out);
-    void (*backward)(fd_case *c, const float *dout, int acc);
-    int nvar;
-    float *x[FD_MAXVAR];
-    size_t nx[FD_MAXVAR];
-    int is_param[FD_MAXVAR]; /* parameters always accumulate */
-    float *grad[FD_MAXVAR];
-    size_t nout;
-    float eps; /* finite-difference step */
-    void *data; /* the kernel-specific rest */
-};
-
-static double weighted_loss(fd_case *c, float *out, const float *wts)
-{
-    c->forward(c, out);
-    double s = 0;
-    for (size_t i = 0; i < c->nout; i++)
-        s += (double)out[i] * wts[i];
-    return s;
-}
-
-/* Fills grad buffers: inputs with in_fill, parameters with param_fill. */
-static void fill_grads(fd_case *c, float **g, float in_fill, float param_fill)
-{
-    for (int v = 0; v < c->nvar; v++)
-        for (size_t i = 0; i < c->nx[v]; i++)
-            g[v][i] = c->is_param[v] ? param_fill : in_fill;
-}
-
-static void fd_check(fd_case *c, double tol)
-{
-    float *out = alloc(c->nout), *wts = alloc(c->nout);
-    fill_uniform(wts, c->nout, -1, 1);
-    float *num[FD_MAXVAR], *ana[FD_MAXVAR], *buf[FD_MAXVAR];
-
-    /* Numerical gradients. */
-    for (int v = 0; v < c->nvar; v++) {
-        num[v] = alloc(c->nx[v]);
-        ana[v] = alloc(c->nx[v]);
-        buf[v] = alloc(c->nx[v]);
-        for (size_t i = 0; i < c->nx[v]; i++) {
-            const float x0 = c->x[v][i];
-            c->x[v][i] = x0 + c->eps;
-            const double lp = weighted_loss(c, out, wts);
-            c->x[v][i] = x0 - c->eps;
-            const double lm = weighted_loss(c, out, wts);
-            c->x[v][i] = x0;
-            num[v][i] = (float)((lp - lm) / (2.0 * c->eps));
-        }
-    }
-
-    /* Analytic, acc = 0: inputs must be overwritten (start from garbage),
-     * parameters accumulated (start from 0.5). */
-    c->forward(c, out);
-    fill_grads(c, ana, 123.0f, 0.5f);
-    for (int v = 0; v < c->nvar; v++)
-        c->grad[v] = ana[v];
-    c->backward(c, wts, 0);
-    for (int v = 0; v < c->nvar; v++) {
-        if (c->is_param[v])
-            for (size_t i = 0; i < c->nx[v]; i++)
-                ana[v][i] -= 0.5f;
-        const double rel = check_rel_l2(ana[v], num[v], c->nx[v]);
-        CHECK(rel < tol, "%s: var %d gradient vs finite differences: rel %g", c->name, v, rel);
-    }
-
-    /* acc = 1: everything adds onto existing content. */
-    fill_grads(c, buf, 1.0f, 1.0f);
-    for (int v = 0; v < c->nvar; v++)
-        c->grad[v] = buf[v];
-    c->backward(c, wts, 1);
-    for (int v = 0; v < c->nvar; v++) {
-        for (size_t i = 0; i < c->nx[v]; i++)
-            buf[v][i] -= 1.0f;
-        const double d = check_max_abs_diff(buf[v], ana[v], c->nx[v]);
-        CHECK(d < 1e-5, "%s: var %d acc=1 does not add: diff %g", c->name, v, d);
-    }
-
-    /* One gradient at a time, the others NULL: the same values. */
-    for (int v = 0; v < c->nvar && c->nvar > 1; v++) {
-        for (int u = 0; u < c->nvar; u++)
-            c->grad[u] = NULL;
-        memset(buf[v], 0, sizeof(float) * c->nx[v]);
-        c->grad[v] = buf[v];
-        c->backward(c, wts, 0);
-        const double d = check_max_abs_diff(buf[v], ana[v], c->nx[v]);
-        CHECK(d < 1e-5, "%s: var %d alone (others NULL) differs: %g", c->name, v, d);
-    }
-
-    for (int v = 0; v < c->nvar; v++) {
-        free(num[v]);
-        free(ana[v]);
-        free(buf[v]);
-        c->grad[v] = NULL;
-    }
-    free(out);
-    free(wts);
-}
 
 /* Shapes shared by the image cases. */
 typedef struct {
@@ -461,15 +326,17 @@ static void scale_bwd(fd_case *c, const float *dout, int acc)
     ug_scale_channels_backward(c->grad[0], c->grad[1], dout, c->x[0], c->x[1], D(c)->N, D(c)->C,
                                D(c)->H * D(c)->W, acc);
 }
-/* concat: C is Ca, p is Cb. */
+/* concat of three inputs: C, p and 1 channels. */
 static void concat_fwd(fd_case *c, float *out)
 {
-    ug_concat_forward(out, c->x[0], c->x[1], D(c)->N, D(c)->C, D(c)->p, D(c)->H * D(c)->W);
+    const int C[3] = {D(c)->C, D(c)->p, 1};
+    const float *in[3] = {c->x[0], c->x[1], c->x[2]};
+    ug_concat_forward(out, in, C, 3, D(c)->N, D(c)->H * D(c)->W);
 }
 static void concat_bwd(fd_case *c, const float *dout, int acc)
 {
-    ug_concat_backward(c->grad[0], c->grad[1], dout, D(c)->N, D(c)->C, D(c)->p,
-                       D(c)->H * D(c)->W, acc, acc);
+    const int C[3] = {D(c)->C, D(c)->p, 1}, accs[3] = {acc, acc, acc};
+    ug_concat_backward(c->grad, accs, dout, C, 3, D(c)->N, D(c)->H * D(c)->W);
 }
 static void csum_fwd(fd_case *c, float *out)
 {
@@ -498,8 +365,12 @@ static void test_cam(void)
     fill_uniform(b, nb, -1, 1);
     fill_uniform(w, C, -1, 1);
 
-    ug_concat_forward(out, a, b, N, C, 2, HW);
-    CHECK(out[0] == a[0] && out[C * HW] == b[0] && out[(C + 2) * HW] == a[C * HW],
+    float *e = alloc((size_t)N * HW), *out3 = alloc(n + nb + (size_t)N * HW);
+    fill_uniform(e, (size_t)N * HW, -1, 1);
+    const float *ins[3] = {a, b, e};
+    ug_concat_forward(out3, ins, (const int[]){C, 2, 1}, 3, N, HW);
+    CHECK(out3[0] == a[0] && out3[C * HW] == b[0] && out3[(C + 2) * HW] == e[0] &&
+              out3[(C + 3) * HW] == a[C * HW] && out3[(2 * C + 5) * HW] == e[HW],
           "concat layout");
     ug_channel_sum_forward(out, a, N, C, HW);
     CHECK(fabsf(out[HW + 1] - (a[C * HW + 1] + a[C * HW + HW + 1] + a[C * HW + 2 * HW + 1])) <
@@ -517,8 +388,9 @@ static void test_cam(void)
                  .eps = 1e-2f, .data = &d};
     fd_check(&c, 1e-3);
 
-    fd_case cc = {.name = "concat", .forward = concat_fwd, .backward = concat_bwd, .nvar = 2,
-                  .x = {a, b}, .nx = {n, nb}, .nout = n + nb, .eps = 1e-2f, .data = &d};
+    fd_case cc = {.name = "concat", .forward = concat_fwd, .backward = concat_bwd, .nvar = 3,
+                  .x = {a, b, e}, .nx = {n, nb, (size_t)N * HW}, .nout = n + nb + (size_t)N * HW,
+                  .eps = 1e-2f, .data = &d};
     fd_check(&cc, 1e-3);
 
     fd_case cs = {.name = "channel_sum", .forward = csum_fwd, .backward = csum_bwd, .nvar = 1,
@@ -533,6 +405,8 @@ static void test_cam(void)
     free(a);
     free(a2);
     free(b);
+    free(e);
+    free(out3);
     free(w);
     free(out);
 }

@@ -46,13 +46,19 @@ void ug_scale_channels_backward(float *din, float *dw, const float *dout, const 
     }
 }
 
-void ug_concat_forward(float *out, const float *a, const float *b, int N, int Ca, int Cb, int HW)
+void ug_concat_forward(float *out, const float *const *in, const int *C, int n_in, int N,
+                       int HW)
 {
-    const size_t na = (size_t)Ca * HW, nb = (size_t)Cb * HW;
+    size_t total = 0;
+    for (int j = 0; j < n_in; j++)
+        total += (size_t)C[j] * HW;
     for (int n = 0; n < N; n++) {
-        float *o = out + (size_t)n * (na + nb);
-        memcpy(o, a + (size_t)n * na, sizeof(float) * na);
-        memcpy(o + na, b + (size_t)n * nb, sizeof(float) * nb);
+        float *o = out + (size_t)n * total;
+        for (int j = 0; j < n_in; j++) {
+            const size_t nj = (size_t)C[j] * HW;
+            memcpy(o, in[j] + (size_t)n * nj, sizeof(float) * nj);
+            o += nj;
+        }
     }
 }
 
@@ -67,16 +73,17 @@ static void copy_or_add(float *dst, const float *src, size_t n, int acc)
         dst[i] += src[i];
 }
 
-void ug_concat_backward(float *da, float *db, const float *dout, int N, int Ca, int Cb, int HW,
-                        int acc_a, int acc_b)
+void ug_concat_backward(float *const *din, const int *acc, const float *dout, const int *C,
+                        int n_in, int N, int HW)
 {
-    const size_t na = (size_t)Ca * HW, nb = (size_t)Cb * HW;
-    for (int n = 0; n < N; n++) {
-        const float *g = dout + (size_t)n * (na + nb);
-        if (da)
-            copy_or_add(da + (size_t)n * na, g, na, acc_a);
-        if (db)
-            copy_or_add(db + (size_t)n * nb, g + na, nb, acc_b);
+    size_t total = 0;
+    for (int j = 0; j < n_in; j++)
+        total += (size_t)C[j] * HW;
+    /* Input by input, so one node given twice gets the sum of both parts. */
+    for (int j = 0, off = 0; j < n_in; off += C[j] * HW, j++) {
+        const size_t nj = (size_t)C[j] * HW;
+        for (int n = 0; din[j] && n < N; n++)
+            copy_or_add(din[j] + (size_t)n * nj, dout + (size_t)n * total + off, nj, acc[j]);
     }
 }
 

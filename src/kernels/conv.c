@@ -1,4 +1,4 @@
-/* Convolution without padding (kernels.h): plain-loop reference versions and
+/* Convolution with zero padding (kernels.h): plain-loop reference versions and
  * a oneDNN fast path (direct convolution forward, backward data, backward
  * weights), with primitives cached per shape in the ug_kctx. The bias
  * gradient is a plain sum in both paths. */
@@ -10,12 +10,12 @@
 
 int ug_conv_out_h(const ug_conv_shape *s)
 {
-    return (s->H - s->k) / s->stride + 1;
+    return (s->H + s->pad[0] + s->pad[1] - s->kh) / s->stride + 1;
 }
 
 int ug_conv_out_w(const ug_conv_shape *s)
 {
-    return (s->W - s->k) / s->stride + 1;
+    return (s->W + s->pad[2] + s->pad[3] - s->kw) / s->stride + 1;
 }
 
 /* ---- reference ---- */
@@ -23,8 +23,8 @@ int ug_conv_out_w(const ug_conv_shape *s)
 void ug_conv_forward_ref(float *out, const float *in, const float *w, const float *b,
                          const ug_conv_shape *s)
 {
-    const int N = s->N, Cin = s->Cin, H = s->H, W = s->W, Cout = s->Cout, K = s->k,
-              st = s->stride;
+    const int N = s->N, Cin = s->Cin, H = s->H, W = s->W, Cout = s->Cout, KH = s->kh,
+              KW = s->kw, st = s->stride, pt = s->pad[0], pl = s->pad[2];
     const int OH = ug_conv_out_h(s), OW = ug_conv_out_w(s);
 #pragma omp parallel for collapse(2)
     for (int n = 0; n < N; n++) {
@@ -35,11 +35,17 @@ void ug_conv_forward_ref(float *out, const float *in, const float *w, const floa
                     double acc = b ? b[co] : 0.0;
                     for (int ci = 0; ci < Cin; ci++) {
                         const float *x = in + ((size_t)n * Cin + ci) * H * W;
-                        const float *wk = w + ((size_t)co * Cin + ci) * K * K;
-                        for (int kh = 0; kh < K; kh++)
-                            for (int kw = 0; kw < K; kw++)
-                                acc += (double)x[(size_t)(oh * st + kh) * W + ow * st + kw] *
-                                       wk[kh * K + kw];
+                        const float *wk = w + ((size_t)co * Cin + ci) * KH * KW;
+                        for (int kh = 0; kh < KH; kh++) {
+                            const int ih = oh * st - pt + kh;
+                            if (ih < 0 || ih >= H)
+                                continue; /* zero padding */
+                            for (int kw = 0; kw < KW; kw++) {
+                                const int iw = ow * st - pl + kw;
+                                if (iw >= 0 && iw < W)
+                                    acc += (double)x[(size_t)ih * W + iw] * wk[kh * KW + kw];
+                            }
+                        }
                     }
                     o[(size_t)oh * OW + ow] = (float)acc;
                 }
@@ -66,8 +72,8 @@ static void conv_bias_grad(float *db, const float *dout, int N, int Cout, size_t
 void ug_conv_backward_ref(float *din, float *dw, float *db, const float *dout, const float *in,
                           const float *w, const ug_conv_shape *s, int acc)
 {
-    const int N = s->N, Cin = s->Cin, H = s->H, W = s->W, Cout = s->Cout, K = s->k,
-              st = s->stride;
+    const int N = s->N, Cin = s->Cin, H = s->H, W = s->W, Cout = s->Cout, KH = s->kh,
+              KW = s->kw, st = s->stride, pt = s->pad[0], pl = s->pad[2];
     const int OH = ug_conv_out_h(s), OW = ug_conv_out_w(s);
     const size_t HW = (size_t)H * W, OHW = (size_t)OH * OW;
     if (din) {
@@ -81,14 +87,18 @@ void ug_conv_backward_ref(float *din, float *dw, float *db, const float *dout, c
                     memset(d, 0, HW * sizeof *d);
                 for (int co = 0; co < Cout; co++) {
                     const float *g = dout + ((size_t)n * Cout + co) * OHW;
-                    const float *wk = w + ((size_t)co * Cin + ci) * K * K;
+                    const float *wk = w + ((size_t)co * Cin + ci) * KH * KW;
                     for (int oh = 0; oh < OH; oh++)
                         for (int ow = 0; ow < OW; ow++) {
                             const float gv = g[(size_t)oh * OW + ow];
-                            for (int kh = 0; kh < K; kh++)
-                                for (int kw = 0; kw < K; kw++)
-                                    d[(size_t)(oh * st + kh) * W + ow * st + kw] +=
-                                        gv * wk[kh * K + kw];
+                            for (int kh = 0; kh < KH; kh++) {
+                                const int ih = oh * st - pt + kh;
+                                for (int kw = 0; kw < KW; kw++) {
+                                    const int iw = ow * st - pl + kw;
+                                    if (ih >= 0 && ih < H && iw >= 0 && iw < W)
+                                        d[(size_t)ih * W + iw] += gv * wk[kh * KW + kw];
+                                }
+                            }
                         }
                 }
             }
@@ -98,19 +108,26 @@ void ug_conv_backward_ref(float *din, float *dw, float *db, const float *dout, c
 #pragma omp parallel for collapse(2)
         for (int co = 0; co < Cout; co++) {
             for (int ci = 0; ci < Cin; ci++) {
-                float *dwk = dw + ((size_t)co * Cin + ci) * K * K;
-                for (int kh = 0; kh < K; kh++)
-                    for (int kw = 0; kw < K; kw++) {
+                float *dwk = dw + ((size_t)co * Cin + ci) * KH * KW;
+                for (int kh = 0; kh < KH; kh++)
+                    for (int kw = 0; kw < KW; kw++) {
                         double a = 0;
                         for (int n = 0; n < N; n++) {
                             const float *g = dout + ((size_t)n * Cout + co) * OHW;
                             const float *x = in + ((size_t)n * Cin + ci) * HW;
-                            for (int oh = 0; oh < OH; oh++)
-                                for (int ow = 0; ow < OW; ow++)
-                                    a += (double)g[(size_t)oh * OW + ow] *
-                                         x[(size_t)(oh * st + kh) * W + ow * st + kw];
+                            for (int oh = 0; oh < OH; oh++) {
+                                const int ih = oh * st - pt + kh;
+                                if (ih < 0 || ih >= H)
+                                    continue;
+                                for (int ow = 0; ow < OW; ow++) {
+                                    const int iw = ow * st - pl + kw;
+                                    if (iw >= 0 && iw < W)
+                                        a += (double)g[(size_t)oh * OW + ow] *
+                                             x[(size_t)ih * W + iw];
+                                }
+                            }
                         }
-                        dwk[kh * K + kw] += (float)a;
+                        dwk[kh * KW + kw] += (float)a;
                     }
             }
         }
@@ -134,10 +151,11 @@ static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int kind, const u
     ug_dnnl_prim *p = NULL;
     dnnl_engine_t eng = ug_kctx_engine(k);
     const dnnl_dims_t src_d = {s->N, s->Cin, s->H, s->W};
-    const dnnl_dims_t wei_d = {s->Cout, s->Cin, s->k, s->k};
+    const dnnl_dims_t wei_d = {s->Cout, s->Cin, s->kh, s->kw};
     const dnnl_dims_t bias_d = {s->Cout};
     const dnnl_dims_t dst_d = {s->N, s->Cout, ug_conv_out_h(s), ug_conv_out_w(s)};
-    const dnnl_dims_t strides = {s->stride, s->stride}, pad = {0, 0};
+    const dnnl_dims_t strides = {s->stride, s->stride};
+    const dnnl_dims_t pad_l = {s->pad[0], s->pad[2]}, pad_r = {s->pad[1], s->pad[3]};
     /* "any" lets oneDNN pick its fast (blocked) layouts; the cache entry
      * reorders from and to the plain user layouts. */
     dnnl_memory_desc_t src_any, wei_any, dst_any, src_u, wei_u, bias_u, dst_u;
@@ -167,8 +185,8 @@ static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int kind, const u
     /* The backward primitives need the forward one as a hint. */
     if ((st = dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training,
                                                  alg, &src_any, &wei_any,
-                                                 bias ? &bias_u : NULL, &dst_any, strides, pad,
-                                                 pad)) ||
+                                                 bias ? &bias_u : NULL, &dst_any, strides, pad_l,
+                                                 pad_r)) ||
         (st = dnnl_primitive_desc_create(&fpd, &fd, NULL, eng, NULL)))
         goto dnnl_fail;
 
@@ -184,7 +202,7 @@ static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int kind, const u
                                       {DNNL_ARG_DIFF_SRC, 1, src_u}};
         if ((st = dnnl_convolution_backward_data_desc_init(&bd, alg,
                                                            &src_any, &wei_any, &dst_any,
-                                                           strides, pad, pad)) ||
+                                                           strides, pad_l, pad_r)) ||
             (st = dnnl_primitive_desc_create(&bpd, &bd, NULL, eng, fpd)))
             goto dnnl_fail;
         p = ug_dnnl_add(k, key, bpd, a, 3, err);
@@ -194,7 +212,7 @@ static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int kind, const u
                                       {DNNL_ARG_DIFF_WEIGHTS, 1, wei_u}};
         if ((st = dnnl_convolution_backward_weights_desc_init(&bd, alg,
                                                               &src_any, &wei_any, NULL,
-                                                              &dst_any, strides, pad, pad)) ||
+                                                              &dst_any, strides, pad_l, pad_r)) ||
             (st = dnnl_primitive_desc_create(&bpd, &bd, NULL, eng, fpd)))
             goto dnnl_fail;
         p = ug_dnnl_add(k, key, bpd, a, 3, err);
@@ -205,8 +223,9 @@ dnnl_fail:
         p = NULL;
         goto done;
     }
-    ug_fail(err, "oneDNN: cannot create convolution (kind %d, N=%d Cin=%d %dx%d Cout=%d k=%d s=%d): status %d",
-            kind, s->N, s->Cin, s->H, s->W, s->Cout, s->k, s->stride, (int)st);
+    ug_fail(err, "oneDNN: cannot create convolution (kind %d, N=%d Cin=%d %dx%d Cout=%d k=%dx%d "
+                 "s=%d): status %d",
+            kind, s->N, s->Cin, s->H, s->W, s->Cout, s->kh, s->kw, s->stride, (int)st);
     p = NULL;
 done:
     if (bpd)
@@ -223,8 +242,8 @@ done:
  * direct. */
 static int conv_wino_eligible(const ug_kctx *k, const ug_conv_shape *s)
 {
-    return ug_kctx_winograd(k) && s->k == 3 && s->stride == 1 && s->Cin % 16 == 0 &&
-           s->Cout % 16 == 0;
+    return ug_kctx_winograd(k) && s->kh == 3 && s->kw == 3 && s->stride == 1 &&
+           s->Cin % 16 == 0 && s->Cout % 16 == 0;
 }
 
 /* The cached primitive of the given kind for shape s, created on first use. */
@@ -236,7 +255,8 @@ static ug_dnnl_prim *conv_prim(ug_kctx *k, int kind, const ug_conv_shape *s, ug_
      * fp32 Winograd one, and less exact. */
     const int bf16 = ug_kctx_bf16(k) && (kind == CONV_FWD || kind == CONV_FWD_BIAS) && !wino;
     const int key[UG_DNNL_KEY_LEN] = {kind + 16 * wino + 32 * bf16, s->N, s->Cin, s->H, s->W,
-                                      s->Cout, s->k, s->stride};
+                                      s->Cout, s->kh, s->stride, s->kw, s->pad[0], s->pad[1],
+                                      s->pad[2], s->pad[3]};
     ug_dnnl_prim *p = ug_dnnl_find(k, key);
     if (p)
         return p;
@@ -250,18 +270,22 @@ static ug_dnnl_prim *conv_prim(ug_kctx *k, int kind, const ug_conv_shape *s, ug_
 
 static int conv_check(const ug_conv_shape *s, ug_error *err)
 {
-    if (s->N < 1 || s->Cin < 1 || s->Cout < 1 || s->k < 1 || s->stride < 1 || s->H < s->k ||
-        s->W < s->k)
-        return ug_fail(err, "convolution: bad shape N=%d Cin=%d %dx%d Cout=%d k=%d s=%d", s->N,
-                       s->Cin, s->H, s->W, s->Cout, s->k, s->stride);
+    int pads_ok = 1;
+    for (int i = 0; i < 4; i++)
+        pads_ok &= s->pad[i] >= 0 && s->pad[i] < (i < 2 ? s->kh : s->kw);
+    if (s->N < 1 || s->Cin < 1 || s->Cout < 1 || s->kh < 1 || s->kw < 1 || s->stride < 1 ||
+        !pads_ok || s->H + s->pad[0] + s->pad[1] < s->kh || s->W + s->pad[2] + s->pad[3] < s->kw)
+        return ug_fail(err, "convolution: bad shape N=%d Cin=%d %dx%d Cout=%d k=%dx%d s=%d pad "
+                            "%d,%d,%d,%d", s->N, s->Cin, s->H, s->W, s->Cout, s->kh, s->kw,
+                       s->stride, s->pad[0], s->pad[1], s->pad[2], s->pad[3]);
     return 0;
 }
 
 /* 2 * multiply-adds of one forward pass. */
 static double conv_flops(const ug_conv_shape *s)
 {
-    return 2.0 * s->N * s->Cout * ug_conv_out_h(s) * ug_conv_out_w(s) * (double)s->Cin * s->k *
-           s->k;
+    return 2.0 * s->N * s->Cout * ug_conv_out_h(s) * ug_conv_out_w(s) * (double)s->Cin * s->kh *
+           s->kw;
 }
 
 int ug_conv_forward(ug_kctx *k, float *out, const float *in, const float *w, const float *b,

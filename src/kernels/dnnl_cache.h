@@ -11,7 +11,7 @@
 
 #include "kernels/kctx.h"
 
-#define UG_DNNL_KEY_LEN 8
+#define UG_DNNL_KEY_LEN 16
 #define UG_DNNL_MAX_ARGS 4
 
 /* One argument of a primitive as the caller sees it. */

@@ -19,14 +19,17 @@
 
 #include "kernels/kctx.h"
 
-/* ---- convolution (conv.c): square kernel k, stride s, no padding (padding
- * is a separate op). out is N x Cout x OH x OW with OH = (H - k) / s + 1. */
+/* ---- convolution (conv.c): kernel kh x kw, stride s, zero padding pad[]
+ * (top, bottom, left, right; each smaller than the kernel side; reflection
+ * padding is a separate op). out is N x Cout x OH x OW with
+ * OH = (H + top + bottom - kh) / s + 1, OW likewise. */
 typedef struct ug_conv_shape {
-    int N, Cin, H, W, Cout, k, stride;
+    int N, Cin, H, W, Cout, kh, kw, stride;
+    int pad[4];
 } ug_conv_shape;
 int ug_conv_out_h(const ug_conv_shape *s);
 int ug_conv_out_w(const ug_conv_shape *s);
-/* w: Cout x Cin x k x k; b: Cout or NULL. */
+/* w: Cout x Cin x kh x kw; b: Cout or NULL. */
 int ug_conv_forward(ug_kctx *k, float *out, const float *in, const float *w, const float *b,
                     const ug_conv_shape *s, ug_error *err);
 int ug_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
@@ -36,6 +39,26 @@ void ug_conv_forward_ref(float *out, const float *in, const float *w, const floa
                          const ug_conv_shape *s);
 void ug_conv_backward_ref(float *din, float *dw, float *db, const float *dout, const float *in,
                           const float *w, const ug_conv_shape *s, int acc);
+
+/* ---- transposed convolution (deconv.c), as torch.nn.ConvTranspose2d: kernel
+ * k x k, stride s, padding p, output padding op (op < s, op <= p < k):
+ * OH = (H - 1) * s - 2p + k + op, OW likewise. Input pixel (ih, iw) adds
+ * in * w[ci][co][kh][kw] to output (ih * s - p + kh, iw * s - p + kw). */
+typedef struct ug_deconv_shape {
+    int N, Cin, H, W, Cout, k, stride, pad, out_pad;
+} ug_deconv_shape;
+int ug_deconv_out_h(const ug_deconv_shape *s);
+int ug_deconv_out_w(const ug_deconv_shape *s);
+/* w: Cin x Cout x k x k (PyTorch's layout); b: Cout or NULL. */
+int ug_deconv_forward(ug_kctx *k, float *out, const float *in, const float *w, const float *b,
+                      const ug_deconv_shape *s, ug_error *err);
+int ug_deconv_backward(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
+                       const float *in, const float *w, const ug_deconv_shape *s, int acc,
+                       ug_error *err);
+void ug_deconv_forward_ref(float *out, const float *in, const float *w, const float *b,
+                           const ug_deconv_shape *s);
+void ug_deconv_backward_ref(float *din, float *dw, float *db, const float *dout,
+                            const float *in, const float *w, const ug_deconv_shape *s, int acc);
 
 /* ---- linear (linear.c): out (N x O) = in (N x I) * w^T + b; w: O x I; b: O or NULL. */
 int ug_linear_forward(ug_kctx *k, float *out, const float *in, const float *w, const float *b,
@@ -80,8 +103,62 @@ void ug_linnorm_backward(float *din, float *drho, float *dgamma, float *dbeta, c
                          const float *in, const float *stats, const float *rho,
                          const float *gamma, int per_sample, int N, int C, int HW, int acc);
 
+/* ---- BatchNorm with affine weight and bias (batchnorm.c), as
+ * torch.nn.BatchNorm2d. train != 0: normalises by the batch's mean and biased
+ * variance over N, H, W, and moves running_mean and running_var by momentum
+ * towards the batch mean and UNBIASED variance (N * HW must exceed 1);
+ * train == 0: normalises by running_mean, running_var (left unchanged). Saves
+ * the mean and rstd = 1/sqrt(var + eps) it used (C each) for the backward
+ * pass, whose train must be the forward's. */
+void ug_batchnorm_forward(float *out, float *mean, float *rstd, const float *in, const float *w,
+                          const float *b, float *running_mean, float *running_var, int train,
+                          int N, int C, int HW, float eps, float momentum);
+void ug_batchnorm_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+                           const float *mean, const float *rstd, const float *w, int train,
+                           int N, int C, int HW, int acc);
+
+/* ---- GroupNorm (groupnorm.c), as torch.nn.GroupNorm(G, C, eps): biased
+ * variance over each group of C / G channels and H, W; weight and bias per
+ * channel. Saves mean and rstd (N * G each). */
+void ug_groupnorm_forward(float *out, float *mean, float *rstd, const float *in, const float *w,
+                          const float *b, int N, int C, int HW, int G, float eps);
+void ug_groupnorm_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+                           const float *mean, const float *rstd, const float *w, int N, int C,
+                           int HW, int G, int acc);
+
+/* ---- windowed pooling (pool2d.c), as torch.nn.MaxPool2d and AvgPool2d
+ * with ceil_mode false: kernel kh x kw, stride, padding pad on every side
+ * (pad <= kh / 2 and kw / 2). OH = (H + 2 pad - kh) / stride + 1. Max
+ * pooling pads with -inf, saves the index in the plane of each output's
+ * maximum (the first one on ties); average pooling divides by kh * kw
+ * (count_pad != 0, PyTorch's count_include_pad) or by the input pixels in
+ * the window. */
+typedef struct ug_pool_shape {
+    int N, C, H, W, kh, kw, stride, pad;
+} ug_pool_shape;
+int ug_pool_out_h(const ug_pool_shape *s);
+int ug_pool_out_w(const ug_pool_shape *s);
+void ug_maxpool_forward(float *out, int32_t *argmax, const float *in, const ug_pool_shape *s);
+void ug_maxpool_backward(float *din, const float *dout, const int32_t *argmax,
+                         const ug_pool_shape *s, int acc);
+void ug_avgpool_forward(float *out, const float *in, const ug_pool_shape *s, int count_pad);
+void ug_avgpool_backward(float *din, const float *dout, const ug_pool_shape *s, int count_pad,
+                         int acc);
+
+/* ---- broadcasting element-wise ops (eltwise.c) over planes of HW: a has
+ * planes x HW values; b has one per plane (ug_add_planes_*, ug_mul_* with
+ * b_planes != 0) or as many as a; out may equal a. The backward passes sum
+ * a broadcast b's gradient over its plane. */
+void ug_add_planes_forward(float *out, const float *a, const float *b, size_t planes, size_t HW);
+void ug_add_planes_backward(float *da, float *db, const float *dout, size_t planes, size_t HW,
+                            int acc_a, int acc_b);
+void ug_mul_forward(float *out, const float *a, const float *b, size_t planes, size_t HW,
+                    int b_planes);
+void ug_mul_backward(float *da, float *db, const float *dout, const float *a, const float *b,
+                     size_t planes, size_t HW, int b_planes, int acc_a, int acc_b);
+
 /* ---- element-wise activations (activation.c); out may equal in. The
- * backward passes read the forward OUTPUT (enough for all three). */
+ * backward passes read the forward OUTPUT (enough for all four). */
 void ug_relu_forward(float *out, const float *in, size_t n);
 void ug_relu_backward(float *din, const float *dout, const float *out, size_t n, int acc);
 void ug_lrelu_forward(float *out, const float *in, size_t n, float slope);
@@ -89,6 +166,8 @@ void ug_lrelu_backward(float *din, const float *dout, const float *out, size_t n
                        int acc);
 void ug_tanh_forward(float *out, const float *in, size_t n);
 void ug_tanh_backward(float *din, const float *dout, const float *out, size_t n, int acc);
+void ug_sigmoid_forward(float *out, const float *in, size_t n);
+void ug_sigmoid_backward(float *din, const float *dout, const float *out, size_t n, int acc);
 
 /* ---- nearest-neighbour upsampling by 2 (upsample.c): N x C x H x W -> 2H x 2W. */
 void ug_upsample2_forward(float *out, const float *in, int N, int C, int H, int W);
@@ -107,10 +186,12 @@ void ug_gmp_backward(float *din, const float *dout, const int32_t *argmax, int N
 void ug_scale_channels_forward(float *out, const float *in, const float *w, int N, int C, int HW);
 void ug_scale_channels_backward(float *din, float *dw, const float *dout, const float *in,
                                 const float *w, int N, int C, int HW, int acc);
-/* channel concatenation: a (N x Ca x HW), b (N x Cb x HW) -> out (N x (Ca+Cb) x HW). */
-void ug_concat_forward(float *out, const float *a, const float *b, int N, int Ca, int Cb, int HW);
-void ug_concat_backward(float *da, float *db, const float *dout, int N, int Ca, int Cb, int HW,
-                        int acc_a, int acc_b);
+/* channel concatenation of n_in inputs in[j] (N x C[j] x HW) -> out (N x sum C[j] x HW);
+ * backward: din[j] by acc[j] (NULL: skipped). */
+void ug_concat_forward(float *out, const float *const *in, const int *C, int n_in, int N,
+                       int HW);
+void ug_concat_backward(float *const *din, const int *acc, const float *dout, const int *C,
+                        int n_in, int N, int HW);
 /* heatmap: out[n,0,:] = sum over c of in[n,c,:]. */
 void ug_channel_sum_forward(float *out, const float *in, int N, int C, int HW);
 void ug_channel_sum_backward(float *din, const float *dout, int N, int C, int HW, int acc);

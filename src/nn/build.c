@@ -27,7 +27,12 @@ static int add(ug_builder *b, ug_node nd)
 
 static ug_node blank(ug_op op, int x)
 {
-    ug_node nd = {.op = op, .in = {x, -1, -1}, .p = {-1, -1, -1}};
+    ug_node nd = {.op = op};
+    for (int j = 0; j < UG_NODE_IN; j++)
+        nd.in[j] = -1;
+    for (int j = 0; j < UG_NODE_P; j++)
+        nd.p[j] = -1;
+    nd.in[0] = x;
     return nd;
 }
 
@@ -76,7 +81,49 @@ int ug_b_conv(ug_builder *b, int x, int w, int bias, int k, int stride)
     return add(b, nd);
 }
 
+int ug_b_conv_zpad(ug_builder *b, int x, int w, int bias, int kh, int kw, int stride,
+                   const int pad[4])
+{
+    ug_node nd = blank(OP_CONV, x);
+    nd.p[0] = w, nd.p[1] = bias, nd.kh = kh, nd.kw = kw, nd.stride = stride;
+    for (int i = 0; i < 4; i++)
+        nd.zpad[i] = pad[i];
+    return add(b, nd);
+}
+
+int ug_b_deconv(ug_builder *b, int x, int w, int bias, int k, int stride, int pad, int out_pad)
+{
+    ug_node nd = blank(OP_DECONV, x);
+    nd.p[0] = w, nd.p[1] = bias, nd.kh = nd.kw = k, nd.stride = stride;
+    nd.pad = pad, nd.out_pad = out_pad;
+    return add(b, nd);
+}
+
 int ug_b_unary(ug_builder *b, ug_op op, int x) { return add(b, blank(op, x)); }
+
+int ug_b_pool(ug_builder *b, ug_op op, int x, int kh, int kw, int stride, int pad,
+              int count_pad)
+{
+    ug_node nd = blank(op, x);
+    nd.kh = kh, nd.kw = kw, nd.stride = stride, nd.pad = pad, nd.count_pad = count_pad;
+    return add(b, nd);
+}
+
+int ug_b_bnorm(ug_builder *b, int x, int p, float eps, float momentum)
+{
+    ug_node nd = blank(OP_BNORM, x);
+    for (int j = 0; j < 5; j++)
+        nd.p[j] = p < 0 ? -1 : p + j;
+    nd.eps = eps, nd.momentum = momentum;
+    return add(b, nd);
+}
+
+int ug_b_groupnorm(ug_builder *b, int x, int groups, int weight, int bias, float eps)
+{
+    ug_node nd = blank(OP_GNORM, x);
+    nd.p[0] = weight, nd.p[1] = bias, nd.groups = groups, nd.eps = eps;
+    return add(b, nd);
+}
 
 int ug_b_inorm(ug_builder *b, int x, float eps)
 {
@@ -112,16 +159,6 @@ int ug_b_linnorm_fixed(ug_builder *b, int x, float rho, int gamma_node, int beta
     return add(b, nd);
 }
 
-/* Until the group-norm op lands: refused with a message. */
-int ug_b_groupnorm(ug_builder *b, int x, int groups, int weight, int bias, float eps)
-{
-    (void)x, (void)groups, (void)weight, (void)bias, (void)eps;
-    if (!b->failed)
-        ug_fail(b->err, "norm gn: group normalisation is not in this build yet");
-    b->failed = 1;
-    return -1;
-}
-
 int ug_b_linear(ug_builder *b, int x, int w, int bias)
 {
     ug_node nd = blank(OP_LINEAR, x);
@@ -143,6 +180,21 @@ int ug_b_binary(ug_builder *b, ug_op op, int x, int y)
     return add(b, nd);
 }
 
+int ug_b_concat(ug_builder *b, const int *xs, int n)
+{
+    if (b->failed)
+        return -1;
+    if (n < 2 || n > UG_NODE_IN) {
+        b->failed = 1;
+        ug_fail(b->err, "internal: concat of %d inputs (2 to %d)", n, UG_NODE_IN);
+        return -1;
+    }
+    ug_node nd = blank(OP_CONCAT, xs[0]);
+    for (int j = 1; j < n; j++)
+        nd.in[j] = xs[j];
+    return add(b, nd);
+}
+
 int ug_b_cam(ug_builder *b, int x, int gap_w, int gmp_w, int conv_w, int conv_b, int leaky)
 {
     int gap_logit = ug_b_linear(b, ug_b_unary(b, OP_GAP, x), gap_w, -1);
@@ -155,10 +207,10 @@ int ug_b_cam(ug_builder *b, int x, int gap_w, int gmp_w, int conv_w, int conv_b,
     return x;
 }
 
-static int param(ug_builder *b, const char *name, int ndim, const int64_t *shape,
-                 ug_init_kind init, double value)
+static int param_of(ug_builder *b, ug_param_kind kind, const char *name, int ndim,
+                    const int64_t *shape, ug_init_kind init, double value)
 {
-    int i = ug_net_add_param(b->net, name, UG_TRAINABLE, ndim, shape);
+    int i = ug_net_add_param(b->net, name, kind, ndim, shape);
     if (i < 0) {
         if (!b->failed)
             ug_fail(b->err, "out of memory building the network");
@@ -168,6 +220,12 @@ static int param(ug_builder *b, const char *name, int ndim, const int64_t *shape
     b->net->params[i].init = init;
     b->net->params[i].init_value = value;
     return i;
+}
+
+static int param(ug_builder *b, const char *name, int ndim, const int64_t *shape,
+                 ug_init_kind init, double value)
+{
+    return param_of(b, UG_TRAINABLE, name, ndim, shape, init, value);
 }
 
 /* PyTorch's default bound for a weight: 1/sqrt(fan_in), the product of the
@@ -193,6 +251,28 @@ int ug_b_bias(ug_builder *b, const char *name, int64_t n, int64_t fan_in)
 int ug_b_const(ug_builder *b, const char *name, int ndim, const int64_t *shape, float value)
 {
     return param(b, name, ndim, shape, value == 0 ? UG_INIT_NONE : UG_INIT_CONST, value);
+}
+
+int ug_b_buffer(ug_builder *b, const char *name, int ndim, const int64_t *shape, float value)
+{
+    return param_of(b, UG_BUFFER, name, ndim, shape, value == 0 ? UG_INIT_NONE : UG_INIT_CONST,
+                    value);
+}
+
+int ug_b_bnorm_params(ug_builder *b, const char *prefix, int64_t C)
+{
+    static const char *const names[5] = {"weight", "bias", "running_mean", "running_var",
+                                         "num_batches_tracked"};
+    static const float start[5] = {1, 0, 0, 1, 0};
+    int first = -1;
+    for (int j = 0; j < 5; j++) {
+        char name[UG_NAME_MAX];
+        snprintf(name, sizeof name, "%s.%s", prefix, names[j]);
+        int i = j < 2 ? ug_b_const(b, name, 1, &C, start[j])
+                      : ug_b_buffer(b, name, j < 4 ? 1 : 0, &C, start[j]);
+        first = j == 0 ? i : first;
+    }
+    return b->failed ? -1 : first;
 }
 
 int ug_b_clamp(ug_builder *b, int p, float lo, float hi)

@@ -20,9 +20,19 @@ int ug_b_input(ug_builder *b, const char *name, int C, int H, int W);
 int ug_b_output(ug_builder *b, const char *name, int node);
 int ug_b_pad(ug_builder *b, int x, int pad);                /* reflection, every side */
 int ug_b_conv(ug_builder *b, int x, int w, int bias, int k, int stride);
+/* kh x kw with zero padding pad[] (top, bottom, left, right). */
+int ug_b_conv_zpad(ug_builder *b, int x, int w, int bias, int kh, int kw, int stride,
+                   const int pad[4]);
+/* Transposed convolution k x k; weight Cin x Cout x k x k. */
+int ug_b_deconv(ug_builder *b, int x, int w, int bias, int k, int stride, int pad, int out_pad);
 int ug_b_unary(ug_builder *b, ug_op op, int x); /* an op without attributes or parameters:
-                                                   OP_RELU, OP_TANH, OP_UP2, OP_GAP, OP_GMP,
-                                                   OP_CHSUM */
+                                                   OP_RELU, OP_TANH, OP_SIGMOID, OP_UP2,
+                                                   OP_GAP, OP_GMP, OP_CHSUM */
+/* OP_MAXPOOL or OP_AVGPOOL (count_pad: PyTorch's count_include_pad; 0 for max). */
+int ug_b_pool(ug_builder *b, ug_op op, int x, int kh, int kw, int stride, int pad,
+              int count_pad);
+/* BatchNorm with the five parameters ug_b_bnorm_params registered from index p. */
+int ug_b_bnorm(ug_builder *b, int x, int p, float eps, float momentum);
 int ug_b_inorm(ug_builder *b, int x, float eps);
 int ug_b_lrelu(ug_builder *b, int x, float slope);
 /* adaILN when gamma_node/beta_node >= 0, else ILN with parameters gamma_p, beta_p. */
@@ -35,7 +45,9 @@ int ug_b_linnorm_fixed(ug_builder *b, int x, float rho, int gamma_node, int beta
 int ug_b_groupnorm(ug_builder *b, int x, int groups, int weight, int bias, float eps);
 int ug_b_linear(ug_builder *b, int x, int w, int bias);
 int ug_b_scale(ug_builder *b, int x, int w);
-int ug_b_binary(ug_builder *b, ug_op op, int x, int y); /* OP_CONCAT, OP_ADD */
+int ug_b_binary(ug_builder *b, ug_op op, int x, int y); /* OP_CONCAT, OP_ADD, OP_MUL */
+/* Channel concatenation of n (2 to UG_NODE_IN) nodes. */
+int ug_b_concat(ug_builder *b, const int *xs, int n);
 
 /* The CAM attention block shared by generator and discriminator: the pooled
  * features of x through gap_w and gmp_w give the cam logits (UG_OUT_CAM);
@@ -55,6 +67,12 @@ int ug_b_weight(ug_builder *b, const char *name, int ndim, const int64_t *shape)
 int ug_b_bias(ug_builder *b, const char *name, int64_t n, int64_t fan_in);
 int ug_b_sn_weight(ug_builder *b, const char *name, int ndim, const int64_t *shape);
 int ug_b_const(ug_builder *b, const char *name, int ndim, const int64_t *shape, float value);
+/* A buffer (saved, not trained) starting at value. */
+int ug_b_buffer(ug_builder *b, const char *name, int ndim, const int64_t *shape, float value);
+/* BatchNorm's PREFIX.weight (1), .bias (0), and buffers .running_mean (0),
+ * .running_var (1), .num_batches_tracked (a scalar, 0), in this order, C
+ * values each; returns the first index. */
+int ug_b_bnorm_params(ug_builder *b, const char *prefix, int64_t C);
 /* Parameter p is kept in [lo, hi] after every update; returns p. */
 int ug_b_clamp(ug_builder *b, int p, float lo, float hi);
 /* Looks a parameter up by name; a missing one is a builder bug, reported. */

@@ -47,7 +47,7 @@ typedef struct ug_param {
 typedef enum {
     OP_INPUT,   /* the network input */
     OP_PAD,     /* reflection pad by .pad on every side */
-    OP_CONV,    /* conv kh x kw, .stride, weight p[0], bias p[1] (or -1) */
+    OP_CONV,    /* conv kh x kw, .stride, zero padding .zpad, weight p[0], bias p[1] (or -1) */
     OP_INORM,   /* InstanceNorm, no affine, .eps */
     OP_LINNORM, /* adaILN (gamma, beta from nodes in[1], in[2]) or ILN (params p[1], p[2]);
                    rho p[0], or fixed at .rho when p[0] < 0 */
@@ -59,23 +59,38 @@ typedef enum {
     OP_GMP,     /* global max pool -> C x 1 x 1 */
     OP_LINEAR,  /* on the flattened input; weight p[0], bias p[1] (or -1) */
     OP_SCALE,   /* per-channel scaling by the raw weight p[0] (the CAM re-weighting) */
-    OP_CONCAT,  /* channel concatenation of in[0], in[1] */
+    OP_CONCAT,  /* channel concatenation of in[0], in[1], ... (the inputs before the first -1) */
     OP_CHSUM,   /* sum over channels -> 1 x H x W (the heatmap) */
-    OP_ADD,     /* in[0] + in[1] (residual) */
+    OP_ADD,     /* in[0] + in[1]; either may be C x 1 x 1, broadcast over H, W */
+    OP_DECONV,  /* transposed conv k x k, .stride, .pad, .out_pad; weight p[0] (Cin x Cout x k x k),
+                   bias p[1] (or -1) */
+    OP_BNORM,   /* BatchNorm, .eps, .momentum; weight p[0], bias p[1], running_mean p[2],
+                   running_var p[3], num_batches_tracked p[4] */
+    OP_GNORM,   /* GroupNorm of .groups groups, .eps; weight p[0], bias p[1] */
+    OP_MAXPOOL, /* max pool kh x kw, .stride, -inf padding .pad */
+    OP_AVGPOOL, /* average pool kh x kw, .stride, zero padding .pad, .count_pad */
+    OP_SIGMOID,
+    OP_MUL,     /* in[0] * in[1]; either may be C x 1 x 1, broadcast over H, W */
     OP_COUNT
 } ug_op;
 
-#define UG_NODE_IN 3
+#define UG_NODE_IN 8
+#define UG_NODE_P 5
 
 typedef struct ug_node {
     ug_op op;
     int in[UG_NODE_IN]; /* input nodes, -1 where unused */
-    int p[3];           /* parameters, -1 where unused */
+    int p[UG_NODE_P];   /* parameters, -1 where unused */
     /* Attributes, read by the op (zero where the op has none). */
     int kh, kw, stride; /* kernel height and width, stride */
-    int pad;            /* padding on every side */
+    int pad;            /* padding on every side (reflection pad, deconv, pooling) */
+    int zpad[4];        /* a convolution's zero padding: top, bottom, left, right */
+    int out_pad;        /* a transposed convolution's output padding */
+    int groups;         /* GroupNorm */
+    int count_pad;      /* average pooling: padding counts in the divisor */
     float eps;          /* normalisations */
     float rho;          /* AdaLIN/ILN without a rho parameter (p[0] < 0): rho fixed at this */
+    float momentum;     /* BatchNorm's running statistics */
     float slope;        /* LeakyReLU's negative slope */
     int C, H, W;        /* output shape of one sample, set by the op's shape rule */
 } ug_node;

@@ -16,7 +16,8 @@
 #include "nn/net.h"
 
 /* PyTorch's module modes: in training mode every spectral norm advances its
- * u and v by one power iteration (in net->data). */
+ * u and v by one power iteration (in net->data), and BatchNorm normalises by
+ * the batch's statistics and moves its running ones. */
 typedef enum { UG_EVAL, UG_TRAIN } ug_mode;
 
 typedef struct ug_tape {

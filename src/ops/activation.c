@@ -74,9 +74,29 @@ static int tanh_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error
     return 0;
 }
 
+static int sigmoid_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
+                           ug_error *err)
+{
+    (void)k, (void)relu, (void)err;
+    ug_sigmoid_forward(out, x, ug_tape_numel(t, i));
+    return 0;
+}
+
+static int sigmoid_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error *err)
+{
+    (void)k, (void)param_grads, (void)err;
+    int acc;
+    float *din = ug_bwd_din(b, b->t->net->nodes[i].in[0], &acc);
+    if (din)
+        ug_sigmoid_backward(din, b->t->grad[i], b->t->out[i], ug_tape_numel(b->t, i), acc);
+    return 0;
+}
+
 #define ACT_FLAGS (UG_OPF_OVERWRITES_IN0 | UG_OPF_READS_OUTPUT)
 const ug_op_def ug_op_relu = {"relu", ACT_FLAGS | UG_OPF_ACTIVATION, same_shape, NULL,
                               relu_forward, relu_backward};
 const ug_op_def ug_op_lrelu = {"lrelu", ACT_FLAGS | UG_OPF_ACTIVATION, lrelu_shape, NULL,
                                lrelu_forward, lrelu_backward};
 const ug_op_def ug_op_tanh = {"tanh", ACT_FLAGS, same_shape, NULL, tanh_forward, tanh_backward};
+const ug_op_def ug_op_sigmoid = {"sigmoid", ACT_FLAGS, same_shape, NULL, sigmoid_forward,
+                                 sigmoid_backward};

@@ -33,7 +33,9 @@ static const ug_op_def *const table[] = {
     [OP_LRELU] = &ug_op_lrelu,     [OP_TANH] = &ug_op_tanh,     [OP_UP2] = &ug_op_up2,
     [OP_GAP] = &ug_op_gap,         [OP_GMP] = &ug_op_gmp,       [OP_LINEAR] = &ug_op_linear,
     [OP_SCALE] = &ug_op_scale,     [OP_CONCAT] = &ug_op_concat, [OP_CHSUM] = &ug_op_chsum,
-    [OP_ADD] = &ug_op_add,
+    [OP_ADD] = &ug_op_add,         [OP_DECONV] = &ug_op_deconv, [OP_BNORM] = &ug_op_bnorm,
+    [OP_GNORM] = &ug_op_gnorm,     [OP_MAXPOOL] = &ug_op_maxpool, [OP_AVGPOOL] = &ug_op_avgpool,
+    [OP_SIGMOID] = &ug_op_sigmoid, [OP_MUL] = &ug_op_mul,
 };
 _Static_assert(sizeof table / sizeof table[0] == OP_COUNT, "one table entry per op kind");
 
@@ -68,5 +70,6 @@ int ug_op_check_param(const ug_net *net, const ug_node *nd, int p, int ndim,
         snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "x" : "",
                  (long long)pp->shape[d]);
     return ug_fail(err, "internal: %s node: parameter %s is %s, its input needs %s",
-                   table[nd->op]->name, pp->name, got, want);
+                   table[nd->op]->name, pp->name, got[0] ? got : "a scalar",
+                   want[0] ? want : "a scalar");
 }

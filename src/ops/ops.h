@@ -6,10 +6,12 @@
 #include "nn/op.h"
 
 extern const ug_op_def ug_op_pad, ug_op_up2;                            /* spatial.c */
-extern const ug_op_def ug_op_conv, ug_op_linear;                        /* weighted.c */
+extern const ug_op_def ug_op_conv, ug_op_deconv, ug_op_linear;          /* weighted.c */
 extern const ug_op_def ug_op_inorm, ug_op_linnorm;                      /* norm.c */
-extern const ug_op_def ug_op_relu, ug_op_lrelu, ug_op_tanh;             /* activation.c */
-extern const ug_op_def ug_op_gap, ug_op_gmp;                            /* pool.c */
-extern const ug_op_def ug_op_scale, ug_op_concat, ug_op_chsum, ug_op_add; /* channel.c */
+extern const ug_op_def ug_op_bnorm, ug_op_gnorm;                        /* affine_norm.c */
+extern const ug_op_def ug_op_relu, ug_op_lrelu, ug_op_tanh, ug_op_sigmoid; /* activation.c */
+extern const ug_op_def ug_op_gap, ug_op_gmp, ug_op_maxpool, ug_op_avgpool; /* pool.c */
+extern const ug_op_def ug_op_scale, ug_op_concat, ug_op_chsum, ug_op_add,
+    ug_op_mul; /* channel.c */
 
 #endif
