@@ -73,9 +73,11 @@ int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N
                        float *cam_logit, float *heatmap, ug_error *err);
 
 /* Arithmetic of the generators' convolutions in ug_model_translate.
- * UG_BF16 rounds their inputs and weights to bfloat16 and sums in fp32
- * (fast on CPUs with AVX512-BF16); for inference only: ug_trainer_step
- * refuses a model set to it. The default is UG_FP32. */
+ * UG_BF16 rounds their inputs and weights to bfloat16 and sums in fp32; for
+ * inference only: ug_trainer_step refuses a model set to it. The default is
+ * UG_FP32. UG_BF16 needs AVX512-BF16: on a CPU without it, or with oneDNN
+ * capped below it (ONEDNN_MAX_CPU_ISA=AVX2, ...), it is refused with an error
+ * naming the instruction set, and the model stays fp32. */
 typedef enum { UG_FP32 = 0, UG_BF16 = 1 } ug_precision;
 int ug_model_set_precision(ug_model *m, ug_precision p, ug_error *err);
 

@@ -13,7 +13,7 @@
 #include "model/checkpoint.h"
 
 static char dir[] = "/tmp/ugatit_test_translate_XXXXXX";
-#define SAMPLE UGATIT_SHARED "/data/selfie2anime-sample"
+#define SAMPLE CHECK_SAMPLES
 
 static int run(const char *args, char *out, size_t n)
 {
@@ -145,6 +145,8 @@ static void expect_error(const char *args, const char *needle)
 
 int main(void)
 {
+    if (!check_samples("test_translate"))
+        return 1;
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;

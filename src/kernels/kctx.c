@@ -1,11 +1,15 @@
 /* The kernel context (kctx.h) and its cache of oneDNN primitives
  * (dnnl_cache.h): a CPU engine and in-order stream, a linked list of
- * primitives searched linearly (a network has a few dozen shapes), and a
- * growable scratch buffer. */
+ * primitives searched linearly (a network has a few dozen shapes) and kept in
+ * order of last use, the least recently used one freed when a new one would
+ * exceed UG_DNNL_CACHE_CAPACITY, and a growable scratch buffer. */
 #include "kernels/kctx.h"
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "core/error.h"
 #include "kernels/dnnl_cache.h"
@@ -147,6 +151,46 @@ int ug_kctx_winograd(const ug_kctx *k)
     return !k->no_winograd;
 }
 
+/* AVX512-BF16 in the CPU's identification: CPUID leaf 7, sub-leaf 1, EAX bit 5. */
+static int cpu_has_avx512_bf16(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, c, d;
+    if (__get_cpuid_max(0, NULL) < 7 || !__get_cpuid_count(7, 0, &a, &b, &c, &d) || a < 1)
+        return 0;
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d))
+        return 0;
+    return (a >> 5) & 1;
+#else
+    return 0;
+#endif
+}
+
+int ug_kctx_bf16_check(ug_error *err)
+{
+    /* oneDNN's effective ISA honours the CPU, the operating system's support
+     * and the cap ONEDNN_MAX_CPU_ISA (or DNNL_MAX_CPU_ISA); every ISA value
+     * at or above avx512_core_bf16 has all of its bits. */
+    unsigned isa = (unsigned)dnnl_get_effective_cpu_isa();
+    unsigned need = (unsigned)dnnl_cpu_isa_avx512_core_bf16;
+    if ((isa & need) == need)
+        return 0;
+    if (!cpu_has_avx512_bf16())
+        return ug_fail(err, "bf16 precision needs a CPU with AVX512-BF16, which this one lacks "
+                            "(fp32 runs everywhere)");
+    const char *cap = getenv("ONEDNN_MAX_CPU_ISA");
+    const char *name = "ONEDNN_MAX_CPU_ISA";
+    if (!cap || !*cap) {
+        cap = getenv("DNNL_MAX_CPU_ISA");
+        name = "DNNL_MAX_CPU_ISA";
+    }
+    if (cap && *cap)
+        return ug_fail(err, "bf16 precision needs AVX512-BF16, which %s=%s turns off in oneDNN",
+                       name, cap);
+    return ug_fail(err, "bf16 precision needs AVX512-BF16, which oneDNN cannot use on this "
+                        "machine (its effective ISA is %#x)", isa);
+}
+
 void ug_kctx_set_bf16(ug_kctx *k, int on)
 {
     k->bf16 = on != 0;
@@ -179,10 +223,32 @@ size_t ug_dnnl_cache_count(const ug_kctx *k)
 
 ug_dnnl_prim *ug_dnnl_find(ug_kctx *k, const int key[UG_DNNL_KEY_LEN])
 {
-    for (ug_dnnl_prim *p = k->prims; p; p = p->next)
-        if (memcmp(p->key, key, sizeof p->key) == 0)
+    for (ug_dnnl_prim **link = &k->prims; *link; link = &(*link)->next) {
+        ug_dnnl_prim *p = *link;
+        if (memcmp(p->key, key, sizeof p->key) == 0) {
+            /* Most recently used first. */
+            *link = p->next;
+            p->next = k->prims;
+            k->prims = p;
             return p;
+        }
+    }
     return NULL;
+}
+
+/* Frees the least recently used primitive (the list's last). A primitive is
+ * only held from its find or add to the end of its ug_dnnl_exec, with no add
+ * in between, so the one freed is never in use. */
+static void evict_lru(ug_kctx *k)
+{
+    ug_dnnl_prim **link = &k->prims;
+    if (!*link)
+        return;
+    while ((*link)->next)
+        link = &(*link)->next;
+    prim_free(*link);
+    *link = NULL;
+    k->nprims--;
 }
 
 /* A reorder from one layout to another; add != 0 makes it dst += src. */
@@ -254,6 +320,8 @@ ug_dnnl_prim *ug_dnnl_add(ug_kctx *k, const int key[UG_DNNL_KEY_LEN],
                 goto fail;
         }
     }
+    while (k->nprims >= UG_DNNL_CACHE_CAPACITY)
+        evict_lru(k);
     p->next = k->prims;
     k->prims = p;
     k->nprims++;
