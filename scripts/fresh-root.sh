@@ -68,7 +68,7 @@ chroot "$root" /usr/bin/env -i HOME=/root LC_ALL=C.UTF-8 TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     bash -euo pipefail -c '
 cd /work
-git clone -q ugatit.bundle ugatit
+git -c advice.detachedHead=false clone -q ugatit.bundle ugatit
 cd ugatit
 git checkout -q --detach "$1"
 [ "$(git rev-parse HEAD)" = "$1" ]
