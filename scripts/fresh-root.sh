@@ -49,6 +49,7 @@ cleanup() {
     echo "== fresh root: $(( $(date +%s) - t0 )) s wall time, exit status $rc"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP   # through cleanup too
 
 echo "== fresh root: mmdebstrap bookworm (apt variant + git) into $root"
 mmdebstrap --quiet --variant=apt --include=git,ca-certificates bookworm "$root" "$mirror"
