@@ -19,17 +19,20 @@ extern "C" {
  *
  * Threads. A model is not thread-safe: ug_model_translate (like a training
  * step) writes the model's activation arena, its oneDNN stream, primitive
- * cache and scratch buffers, so no two calls that take the same model, or a
- * trainer of it, may run at the same time, not even two ug_model_translate;
- * serialise them (a mutex per model), or give each thread its own model
- * (ug_model_load the file once per thread). Different models may be used in
- * different threads at the same time: each owns its arena, oneDNN engine,
- * stream and primitive cache, the library keeps no other mutable global state,
- * and oneDNN's own process-wide primitive cache is thread-safe. Functions
- * without a model or trainer argument (ug_config_default, ug_checkpoint_meta,
- * ug_loss_name, ...) may be called from any thread. Each call parallelises
- * itself with OpenMP (OMP_NUM_THREADS threads), so k models translating at
- * once use k times as many threads; give each fewer where cores are few. */
+ * cache, scratchpad and scratch buffers, so no two calls that take the same
+ * model, or a trainer of it, may run at the same time, not even two
+ * ug_model_translate; serialise them (a mutex per model), or give each thread
+ * its own model (ug_model_load the file once per thread). A model may be used
+ * by different threads one after the other (its oneDNN primitives use the
+ * model's own scratchpad, not oneDNN's per-thread one). Different models may
+ * be used in different threads at the same time: each owns its arena, oneDNN
+ * engine, stream, primitive cache and scratchpad, the library keeps no other
+ * mutable global state, and oneDNN's process-wide primitive cache is
+ * thread-safe. Functions without a model or trainer argument
+ * (ug_config_default, ug_checkpoint_meta, ug_loss_name, ...) may be called
+ * from any thread. Each call parallelises itself with OpenMP (OMP_NUM_THREADS
+ * threads), so k models translating at once use k times as many threads; give
+ * each fewer where cores are few. */
 typedef struct ug_error {
     char msg[512];
 } ug_error;

@@ -30,6 +30,11 @@ typedef struct ug_dnnl_prim ug_dnnl_prim;
 /* The context's CPU engine; NULL for a reference context. */
 dnnl_engine_t ug_kctx_engine(ug_kctx *k);
 
+/* New primitive attributes with the user-managed scratchpad, which every
+ * primitive given to ug_dnnl_add must be made with (the context supplies the
+ * scratchpad; see kctx.c). The caller destroys them. */
+int ug_dnnl_attr_create(dnnl_primitive_attr_t *attr, ug_error *err);
+
 /* The cached primitive for key, or NULL. Unused key entries must be 0.
  * The pointer returned here or by ug_dnnl_add stays valid until the next
  * ug_dnnl_add on the same context (which may free it). */
