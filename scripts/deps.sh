@@ -14,7 +14,11 @@ pkgs=(
 )
 case "${1:-}" in
     "") ;;
-    --bench) pkgs+=(python3 python3-numpy python3-torch nodejs npm) ;;
+    --bench)
+        pkgs+=(python3 python3-numpy python3-torch)
+        # Debian's nodejs and npm, unless npm is there already (NodeSource's
+        # nodejs carries its own npm and conflicts with Debian's).
+        command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
     *) echo "scripts/deps.sh: unknown option '$1' (only --bench)" >&2; exit 2 ;;
 esac
 if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
