@@ -6,7 +6,8 @@ of its runs' medians, and its peak RSS the largest of its runs'. "best-run ratio
 fastest repetitions (robust when other work shares the machine). GFLOP/s is our convolution and
 linear FLOPs per repetition (counted by the kernels, the same work PyTorch does less its extra
 backward through the D phase's generators) over our median time; "% of peak" compares that
-with the FP32 FMA peak that bench/fma_peak measures first.
+with the FP32 FMA peak that bench/fma_peak measures first (AVX-512 or AVX2, whichever the CPU
+has). The table names the CPU (its model name and that ISA) on every row.
 
 Inference rows also time ONNX Runtime (bench/ort, npm onnxruntime-node) on the same generator
 exported from the PyTorch reference (bench/export_onnx.py), when run.sh could install it.
@@ -43,6 +44,32 @@ def run(cmd):
     return parse(lines[-1]), p.stderr
 
 
+def cpu_name():
+    """The CPU's model name as /proc/cpuinfo gives it."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return 'unknown CPU'
+
+
+def cpu_isa(fma_isa):
+    """The vector ISA the FMA peak was measured with, and whether the CPU has AVX512-BF16
+    (which --precision bf16 needs)."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            flags = next((l.split(':', 1)[1].split() for l in f if l.startswith('flags')), [])
+    except OSError:
+        flags = []
+    name = {'avx512': 'AVX-512', 'avx2': 'AVX2'}.get(fma_isa, fma_isa or 'unknown ISA')
+    if fma_isa == 'avx512':
+        name += ' with BF16' if 'avx512_bf16' in flags else ' without BF16'
+    return name
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--build', default='build-bench')
@@ -61,7 +88,10 @@ def main():
     fma = subprocess.run([os.path.join(ROOT, a.build, 'bench', 'fma_peak')], stdout=subprocess.PIPE,
                          text=True).stdout
     peak_gflops = float(parse(fma).get('gflops', 'nan'))
-    print('FP32 FMA peak (bench/fma_peak, 2 threads): %.0f GFLOP/s' % peak_gflops, flush=True)
+    cpu = '%s, %s' % (cpu_name(), cpu_isa(parse(fma).get('isa')))
+    print('CPU: %s' % cpu, flush=True)
+    print('FP32 FMA peak (bench/fma_peak, %s, 2 threads): %.0f GFLOP/s'
+          % (parse(fma).get('isa', '?'), peak_gflops), flush=True)
 
     results = []
     for name in a.rows.split(','):
@@ -116,10 +146,12 @@ def main():
         return max(v) if v else None
 
     print()
-    print('| row | ours s | PyTorch s | time ratio | best-run ratio | ours peak RSS MB | '
+    print('Measured on: %s, FP32 FMA peak %.0f GFLOP/s' % (cpu, peak_gflops))
+    print()
+    print('| row | CPU | ours s | PyTorch s | time ratio | best-run ratio | ours peak RSS MB | '
           'PyTorch peak RSS MB | RSS ratio | ours GFLOP/s | % of FMA peak | ONNX Runtime s | '
           'ours / ONNX Runtime |')
-    print('|---|---|---|---|---|---|---|---|---|---|---|---|')
+    print('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
     for name, mode, img, ch, light, bf16, ours, theirs, ort in results:
         to, tt = med(ours), med(theirs)
         ro, rt = rss(ours), rss(theirs)
@@ -129,8 +161,8 @@ def main():
         tstat = next((r['status'] for r in theirs if 'status' in r), None)
         bo, bt = best(ours), best(theirs)
         tx = med(ort)
-        print('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
-            label,
+        print('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+            label, cpu,
             '%.3f' % to if to else 'failed',
             '%.3f' % tt if tt else (tstat or 'not run'),
             '%.2f' % (to / tt) if to and tt else '-',

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Benchmarks of ugatit against our PyTorch reference on this machine (see README,
-# "Benchmarks"). Builds the Release configuration in build-bench/, measures the FP32 FMA peak,
-# then runs every selected row, ours and PyTorch's alternately, one process per run, and prints
-# the table. Inference rows also run ONNX Runtime (bench/ort) on the same generator.
+# "Benchmarks"). Installs the Debian packages (scripts/deps.sh --bench), builds the Release
+# configuration in build-bench/, measures the FP32 FMA peak, then runs every selected row,
+# ours and PyTorch's alternately, one process per run, and prints the table. Inference rows
+# also run ONNX Runtime (bench/ort) on the same generator.
 #
 #   bench/run.sh [--rows infer-light,infer-light-bf16,infer-full,train-128,train-256,train-full]
 #                [--rounds N]
@@ -12,6 +13,8 @@
 # repetitions; --profile prints our per-op profile of each row as well.
 set -e
 cd "$(dirname "$0")/.."
+# The build's packages plus the benchmark's (PyTorch, Node.js and npm).
+bash scripts/deps.sh --bench
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DUGATIT_WERROR=ON >/dev/null
 cmake --build build-bench -j2 --target ugatit_bench fma_peak >/dev/null
 # ONNX Runtime for the inference rows, where npm can install it (ONNXRUNTIME_NODE_INSTALL=skip:

@@ -15,7 +15,24 @@ extern "C" {
 #endif
 
 /* Every function that can fail returns 0 on success and -1 on failure, with a
- * one-line message in the ug_error the caller passed (which may be NULL). */
+ * one-line message in the ug_error the caller passed (which may be NULL).
+ *
+ * Threads. A model is not thread-safe: ug_model_translate (like a training
+ * step) writes the model's activation arena, its oneDNN stream, primitive
+ * cache, scratchpad and scratch buffers, so no two calls that take the same
+ * model, or a trainer of it, may run at the same time, not even two
+ * ug_model_translate; serialise them (a mutex per model), or give each thread
+ * its own model (ug_model_load the file once per thread). A model may be used
+ * by different threads one after the other (its oneDNN primitives use the
+ * model's own scratchpad, not oneDNN's per-thread one). Different models may
+ * be used in different threads at the same time: each owns its arena, oneDNN
+ * engine, stream, primitive cache and scratchpad, the library keeps no other
+ * mutable global state, and oneDNN's process-wide primitive cache is
+ * thread-safe. Functions without a model or trainer argument
+ * (ug_config_default, ug_checkpoint_meta, ug_loss_name, ...) may be called
+ * from any thread. Each call parallelises itself with OpenMP (OMP_NUM_THREADS
+ * threads), so k models translating at once use k times as many threads; give
+ * each fewer where cores are few. */
 typedef struct ug_error {
     char msg[512];
 } ug_error;
@@ -105,9 +122,11 @@ int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N
                        float *cam_logit, float *heatmap, ug_error *err);
 
 /* Arithmetic of the generators' convolutions in ug_model_translate.
- * UG_BF16 rounds their inputs and weights to bfloat16 and sums in fp32
- * (fast on CPUs with AVX512-BF16); for inference only: ug_trainer_step
- * refuses a model set to it. The default is UG_FP32. */
+ * UG_BF16 rounds their inputs and weights to bfloat16 and sums in fp32; for
+ * inference only: ug_trainer_step refuses a model set to it. The default is
+ * UG_FP32. UG_BF16 needs AVX512-BF16: on a CPU without it, or with oneDNN
+ * capped below it (ONEDNN_MAX_CPU_ISA=AVX2, ...), it is refused with an error
+ * naming the instruction set, and the model stays fp32. */
 typedef enum { UG_FP32 = 0, UG_BF16 = 1 } ug_precision;
 int ug_model_set_precision(ug_model *m, ug_precision p, ug_error *err);
 

@@ -1,9 +1,27 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build needs (run as root or with sudo).
+# Installs the Debian packages (bookworm) that the build, the tests and the demo
+# need (run as root or with sudo). With --bench, also those of bench/run.sh:
+# Python's PyTorch for the reference column and Node.js with npm for the ONNX
+# Runtime column. scripts/fresh-root.sh checks the default set in a new root.
+#
+#   scripts/deps.sh [--bench]
 set -euo pipefail
+pkgs=(
+    build-essential cmake pkg-config        # compiler, make, the build's module lookup
+    clang libclang-rt-14-dev libomp-dev     # the sanitizer build and the fuzzers (.ci/run)
+    libdnnl-dev ocl-icd-opencl-dev          # oneDNN; its CMake config requires OpenCL
+    libpng-dev libjpeg-dev libcjson-dev libzip-dev
+)
+case "${1:-}" in
+    "") ;;
+    --bench)
+        pkgs+=(python3 python3-numpy python3-torch)
+        # Debian's nodejs and npm, unless npm is there already (NodeSource's
+        # nodejs carries its own npm and conflicts with Debian's).
+        command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
+    *) echo "scripts/deps.sh: unknown option '$1' (only --bench)" >&2; exit 2 ;;
+esac
 if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends \
-    build-essential cmake pkg-config clang libclang-rt-14-dev libomp-dev libdnnl-dev libpng-dev libjpeg-dev \
-    libcjson-dev libzip-dev >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null

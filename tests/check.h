@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 static int check_passed, check_failed;
 
@@ -25,6 +26,24 @@ static inline int check_summary(void)
 {
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed ? 1 : 0;
+}
+
+/* The sample images the tests read: shared/ beside the clone (UGATIT_SHARED,
+ * the CMake cache entry UGATIT_SHARED_DIR). A test that reads them calls
+ * check_samples() first and ends with status 1 when it returns 0, after its
+ * one-line message saying what is missing and where it was looked for. */
+#define CHECK_SAMPLES UGATIT_SHARED "/data/selfie2anime-sample"
+
+static inline int check_samples(const char *test)
+{
+    struct stat st;
+    if (stat(CHECK_SAMPLES, &st) == 0 && S_ISDIR(st.st_mode))
+        return 1;
+    fprintf(stderr,
+            "%s: needs the sample data: ../shared/data/selfie2anime-sample beside the clone "
+            "(not found at %s)\n",
+            test, CHECK_SAMPLES);
+    return 0;
 }
 
 /* Largest |a[i] - b[i]|. */

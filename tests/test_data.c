@@ -20,7 +20,7 @@
 #include "data/transform.h"
 #include "io/image.h"
 
-#define SAMPLES UGATIT_SHARED "/data/selfie2anime-sample"
+#define SAMPLES CHECK_SAMPLES
 #define JPEG_SAMPLE SAMPLES "/testA/female_2321.jpg"
 
 static char tmpdir[] = "/tmp/ug_data_test_XXXXXX";
@@ -696,6 +696,8 @@ static void test_shapes(void)
 
 int main(void)
 {
+    if (!check_samples("test_data"))
+        return 1;
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
         return 2;

@@ -16,7 +16,7 @@
 #include "files.h"
 #include "io/image.h"
 
-#define SAMPLES UGATIT_SHARED "/data/selfie2anime-sample"
+#define SAMPLES CHECK_SAMPLES
 #define JPEG_SAMPLE SAMPLES "/testA/female_2321.jpg"
 #define PNG_SAMPLE SAMPLES "/testB/3414.png"
 
@@ -439,6 +439,8 @@ static void test_cmyk_jpeg(void)
 
 int main(void)
 {
+    if (!check_samples("test_image"))
+        return 1;
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
         return 2;

@@ -18,7 +18,7 @@
 #include "io/tensor_file.h"
 
 #define PT UGATIT_FIXTURES "/pt/"
-#define SAMPLE UGATIT_SHARED "/data/selfie2anime-sample/testA/female_2321.jpg"
+#define SAMPLE CHECK_SAMPLES "/testA/female_2321.jpg"
 
 static char tmpdir[] = "/tmp/ug_pt_test_XXXXXX";
 
@@ -130,10 +130,6 @@ static int same_file(const char *a, const char *b)
 
 static void test_translate(void)
 {
-    if (access(SAMPLE, R_OK) != 0) {
-        printf("skipping translate: %s not found\n", SAMPLE);
-        return;
-    }
     const char *cases[][2] = {{"light96_params_0000001", "--img_size 96"}, {"full32", ""},
                               {"gen_only", "--img_size 96"}};
     for (int i = 0; i < 3; i++) {
@@ -421,6 +417,8 @@ static void test_builder(void)
 
 int main(void)
 {
+    if (!check_samples("test_pt"))
+        return 1;
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
         return 2;

@@ -17,7 +17,7 @@
 #include "model/checkpoint.h"
 
 static char dir[] = "/tmp/ugatit_test_train_XXXXXX";
-#define SAMPLE UGATIT_SHARED "/data/selfie2anime-sample"
+#define SAMPLE CHECK_SAMPLES
 /* img 32, ch 2, one residual block, discriminators of 5 and 3 layers. */
 #define TINY "--img_size 32 --ch 2 --n_res 1 --n_dis 4 --light true --threads 2"
 
@@ -258,6 +258,8 @@ static void test_real_images(void)
 
 int main(void)
 {
+    if (!check_samples("test_train"))
+        return 1;
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;

@@ -77,7 +77,8 @@ int cmd_rho(int argc, char **argv)
     ug_model *m = NULL;
     ug_rho_stats *stats = NULL;
     int n_rho, status = 1;
-    if (ug_model_load(&m, path, 0, 0, &err) < 0 || ug_rho_stats_model(&stats, &n_rho, m, &err) < 0)
+    if (ug_model_load(&m, path, NULL, 0, &err) < 0 ||
+        ug_rho_stats_model(&stats, &n_rho, m, &err) < 0)
         goto done;
     if (cli_find(o, n, "csv")->value)
         print_csv(stats, n_rho);

@@ -161,6 +161,7 @@ static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int kind, const u
     dnnl_memory_desc_t src_any, wei_any, dst_any, src_u, wei_u, bias_u, dst_u;
     dnnl_convolution_desc_t fd, bd;
     dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
     dnnl_status_t st = dnnl_success;
     const int bias = kind == CONV_FWD_BIAS;
     /* bf16: oneDNN's layouts of input and weights hold bfloat16, so the
@@ -174,6 +175,8 @@ static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int kind, const u
     const dnnl_format_tag_t act = plain ? dnnl_nchw : dnnl_format_tag_any;
     const dnnl_format_tag_t wei = plain ? dnnl_oihw : dnnl_format_tag_any;
 
+    if (ug_dnnl_attr_create(&attr, err) < 0)
+        return NULL;
     if ((st = dnnl_memory_desc_init_by_tag(&src_any, 4, src_d, in_t, act)) ||
         (st = dnnl_memory_desc_init_by_tag(&wei_any, 4, wei_d, in_t, wei)) ||
         (st = dnnl_memory_desc_init_by_tag(&dst_any, 4, dst_d, dnnl_f32, act)) ||
@@ -187,7 +190,7 @@ static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int kind, const u
                                                  alg, &src_any, &wei_any,
                                                  bias ? &bias_u : NULL, &dst_any, strides, pad_l,
                                                  pad_r)) ||
-        (st = dnnl_primitive_desc_create(&fpd, &fd, NULL, eng, NULL)))
+        (st = dnnl_primitive_desc_create(&fpd, &fd, attr, eng, NULL)))
         goto dnnl_fail;
 
     if (kind == CONV_FWD || kind == CONV_FWD_BIAS) {
@@ -203,7 +206,7 @@ static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int kind, const u
         if ((st = dnnl_convolution_backward_data_desc_init(&bd, alg,
                                                            &src_any, &wei_any, &dst_any,
                                                            strides, pad_l, pad_r)) ||
-            (st = dnnl_primitive_desc_create(&bpd, &bd, NULL, eng, fpd)))
+            (st = dnnl_primitive_desc_create(&bpd, &bd, attr, eng, fpd)))
             goto dnnl_fail;
         p = ug_dnnl_add(k, key, bpd, a, 3, err);
     } else {
@@ -213,7 +216,7 @@ static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int kind, const u
         if ((st = dnnl_convolution_backward_weights_desc_init(&bd, alg,
                                                               &src_any, &wei_any, NULL,
                                                               &dst_any, strides, pad_l, pad_r)) ||
-            (st = dnnl_primitive_desc_create(&bpd, &bd, NULL, eng, fpd)))
+            (st = dnnl_primitive_desc_create(&bpd, &bd, attr, eng, fpd)))
             goto dnnl_fail;
         p = ug_dnnl_add(k, key, bpd, a, 3, err);
     }
@@ -232,6 +235,7 @@ done:
         dnnl_primitive_desc_destroy(bpd);
     if (fpd)
         dnnl_primitive_desc_destroy(fpd);
+    dnnl_primitive_attr_destroy(attr);
     return p;
 }
 

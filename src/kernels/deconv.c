@@ -162,10 +162,13 @@ static ug_dnnl_prim *deconv_prim_new(ug_kctx *k, const int *key, int kind,
     dnnl_memory_desc_t src_any, wei_any, dst_any, src_u, wei_u, bias_u, dst_u;
     dnnl_deconvolution_desc_t fd, bd;
     dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
     dnnl_status_t st = dnnl_success;
     const int bias = kind == DECONV_FWD_BIAS;
     const dnnl_format_tag_t any = dnnl_format_tag_any;
 
+    if (ug_dnnl_attr_create(&attr, err) < 0)
+        return NULL;
     if ((st = dnnl_memory_desc_init_by_tag(&src_any, 4, src_d, dnnl_f32, any)) ||
         (st = dnnl_memory_desc_init_by_tag(&wei_any, 4, wei_d, dnnl_f32, any)) ||
         (st = dnnl_memory_desc_init_by_tag(&dst_any, 4, dst_d, dnnl_f32, any)) ||
@@ -179,7 +182,7 @@ static ug_dnnl_prim *deconv_prim_new(ug_kctx *k, const int *key, int kind,
                                                    dnnl_deconvolution_direct, &src_any,
                                                    &wei_any, bias ? &bias_u : NULL, &dst_any,
                                                    strides, pad_l, pad_r)) ||
-        (st = dnnl_primitive_desc_create(&fpd, &fd, NULL, eng, NULL)))
+        (st = dnnl_primitive_desc_create(&fpd, &fd, attr, eng, NULL)))
         goto dnnl_fail;
 
     if (kind == DECONV_FWD || kind == DECONV_FWD_BIAS) {
@@ -195,7 +198,7 @@ static ug_dnnl_prim *deconv_prim_new(ug_kctx *k, const int *key, int kind,
         if ((st = dnnl_deconvolution_backward_data_desc_init(&bd, dnnl_deconvolution_direct,
                                                              &src_any, &wei_any, &dst_any,
                                                              strides, pad_l, pad_r)) ||
-            (st = dnnl_primitive_desc_create(&bpd, &bd, NULL, eng, fpd)))
+            (st = dnnl_primitive_desc_create(&bpd, &bd, attr, eng, fpd)))
             goto dnnl_fail;
         p = ug_dnnl_add(k, key, bpd, a, 3, err);
     } else {
@@ -205,7 +208,7 @@ static ug_dnnl_prim *deconv_prim_new(ug_kctx *k, const int *key, int kind,
         if ((st = dnnl_deconvolution_backward_weights_desc_init(
                  &bd, dnnl_deconvolution_direct, &src_any, &wei_any, NULL, &dst_any, strides,
                  pad_l, pad_r)) ||
-            (st = dnnl_primitive_desc_create(&bpd, &bd, NULL, eng, fpd)))
+            (st = dnnl_primitive_desc_create(&bpd, &bd, attr, eng, fpd)))
             goto dnnl_fail;
         p = ug_dnnl_add(k, key, bpd, a, 3, err);
     }
@@ -221,6 +224,7 @@ done:
         dnnl_primitive_desc_destroy(bpd);
     if (fpd)
         dnnl_primitive_desc_destroy(fpd);
+    dnnl_primitive_attr_destroy(attr);
     return p;
 }
 

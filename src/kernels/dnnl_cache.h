@@ -12,6 +12,10 @@
 #include "kernels/kctx.h"
 
 #define UG_DNNL_KEY_LEN 16
+/* Most primitives a context keeps: a training step of the full model uses
+ * about 60 shapes, and each new batch size of ug_model_translate about 8 more;
+ * past this, the least recently used one is freed. */
+#define UG_DNNL_CACHE_CAPACITY 128
 #define UG_DNNL_MAX_ARGS 4
 
 /* One argument of a primitive as the caller sees it. */
@@ -26,7 +30,14 @@ typedef struct ug_dnnl_prim ug_dnnl_prim;
 /* The context's CPU engine; NULL for a reference context. */
 dnnl_engine_t ug_kctx_engine(ug_kctx *k);
 
-/* The cached primitive for key, or NULL. Unused key entries must be 0. */
+/* New primitive attributes with the user-managed scratchpad, which every
+ * primitive given to ug_dnnl_add must be made with (the context supplies the
+ * scratchpad; see kctx.c). The caller destroys them. */
+int ug_dnnl_attr_create(dnnl_primitive_attr_t *attr, ug_error *err);
+
+/* The cached primitive for key, or NULL. Unused key entries must be 0.
+ * The pointer returned here or by ug_dnnl_add stays valid until the next
+ * ug_dnnl_add on the same context (which may free it). */
 ug_dnnl_prim *ug_dnnl_find(ug_kctx *k, const int key[UG_DNNL_KEY_LEN]);
 
 /* Creates the primitive of pd (which stays the caller's), its memories and
@@ -41,7 +52,7 @@ ug_dnnl_prim *ug_dnnl_add(ug_kctx *k, const int key[UG_DNNL_KEY_LEN],
 int ug_dnnl_exec(ug_kctx *k, ug_dnnl_prim *p, const void *const ptrs[], const int acc[],
                  ug_error *err);
 
-/* Number of cached primitives (for tests). */
+/* Number of cached primitives, at most UG_DNNL_CACHE_CAPACITY (for tests). */
 size_t ug_dnnl_cache_count(const ug_kctx *k);
 
 #endif

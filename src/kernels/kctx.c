@@ -1,14 +1,30 @@
 /* The kernel context (kctx.h) and its cache of oneDNN primitives
  * (dnnl_cache.h): a CPU engine and in-order stream, a linked list of
- * primitives searched linearly (a network has a few dozen shapes), and a
- * growable scratch buffer. */
+ * primitives searched linearly (a network has a few dozen shapes) and kept in
+ * order of last use, the least recently used one freed when a new one would
+ * exceed UG_DNNL_CACHE_CAPACITY, and a growable scratch buffer. */
 #include "kernels/kctx.h"
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "core/error.h"
 #include "kernels/dnnl_cache.h"
+
+/* A oneDNN primitive and its scratchpad. Every primitive is made with the
+ * user-managed scratchpad mode: with oneDNN's default (library) mode its
+ * scratchpad is a buffer per thread that the primitive finds in the thread
+ * that runs it, so a primitive run in another thread than the one that created
+ * it reads a buffer of the wrong size (or none), and one created in a thread
+ * that ends leaks it. Here the scratchpad is a slice of the context's own
+ * buffer, so a context may move between threads. */
+typedef struct ug_dnnl_op {
+    dnnl_primitive_t prim;
+    dnnl_memory_t pad; /* NULL when the primitive needs no scratchpad */
+} ug_dnnl_op;
 
 typedef struct ug_dnnl_arg {
     int arg, output;
@@ -17,13 +33,13 @@ typedef struct ug_dnnl_arg {
     dnnl_memory_t mem;            /* primitive's layout; its buffer is a slice of the
                                      context's shared layout scratch, set per call */
     size_t bytes;                 /* size of mem's buffer */
-    dnnl_primitive_t reorder;     /* inputs: user -> mem; outputs: mem -> user */
-    dnnl_primitive_t reorder_acc; /* outputs: mem -> user with +=, made on first use */
+    ug_dnnl_op reorder;           /* inputs: user -> mem; outputs: mem -> user */
+    ug_dnnl_op reorder_acc;       /* outputs: mem -> user with +=, made on first use */
 } ug_dnnl_arg;
 
 struct ug_dnnl_prim {
     int key[UG_DNNL_KEY_LEN];
-    dnnl_primitive_t prim;
+    ug_dnnl_op op;
     int nargs;
     ug_dnnl_arg args[UG_DNNL_MAX_ARGS];
     struct ug_dnnl_prim *next;
@@ -39,6 +55,8 @@ struct ug_kctx {
     size_t scratch_count;
     void *lscratch;               /* buffers of the oneDNN layouts, shared by every primitive */
     size_t lscratch_bytes;
+    void *pad;                    /* the primitives' scratchpad, shared by all of them */
+    size_t pad_bytes;
     double flops;
     int no_winograd;
     int bf16;
@@ -82,12 +100,20 @@ fail:
     return NULL;
 }
 
+static void op_free(ug_dnnl_op *op)
+{
+    if (op->pad)
+        dnnl_memory_destroy(op->pad);
+    if (op->prim)
+        dnnl_primitive_destroy(op->prim);
+    op->pad = NULL;
+    op->prim = NULL;
+}
+
 static void arg_free(ug_dnnl_arg *a)
 {
-    if (a->reorder_acc)
-        dnnl_primitive_destroy(a->reorder_acc);
-    if (a->reorder)
-        dnnl_primitive_destroy(a->reorder);
+    op_free(&a->reorder_acc);
+    op_free(&a->reorder);
     if (a->mem)
         dnnl_memory_destroy(a->mem);
     if (a->user)
@@ -98,8 +124,7 @@ static void prim_free(ug_dnnl_prim *p)
 {
     for (int i = 0; i < p->nargs; i++)
         arg_free(&p->args[i]);
-    if (p->prim)
-        dnnl_primitive_destroy(p->prim);
+    op_free(&p->op);
     free(p);
 }
 
@@ -118,6 +143,7 @@ void ug_kctx_free(ug_kctx *k)
         dnnl_engine_destroy(k->engine);
     free(k->scratch);
     free(k->lscratch);
+    free(k->pad);
     free(k);
 }
 
@@ -145,6 +171,46 @@ void ug_kctx_set_winograd(ug_kctx *k, int on)
 int ug_kctx_winograd(const ug_kctx *k)
 {
     return !k->no_winograd;
+}
+
+/* AVX512-BF16 in the CPU's identification: CPUID leaf 7, sub-leaf 1, EAX bit 5. */
+static int cpu_has_avx512_bf16(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, c, d;
+    if (__get_cpuid_max(0, NULL) < 7 || !__get_cpuid_count(7, 0, &a, &b, &c, &d) || a < 1)
+        return 0;
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d))
+        return 0;
+    return (a >> 5) & 1;
+#else
+    return 0;
+#endif
+}
+
+int ug_kctx_bf16_check(ug_error *err)
+{
+    /* oneDNN's effective ISA honours the CPU, the operating system's support
+     * and the cap ONEDNN_MAX_CPU_ISA (or DNNL_MAX_CPU_ISA); every ISA value
+     * at or above avx512_core_bf16 has all of its bits. */
+    unsigned isa = (unsigned)dnnl_get_effective_cpu_isa();
+    unsigned need = (unsigned)dnnl_cpu_isa_avx512_core_bf16;
+    if ((isa & need) == need)
+        return 0;
+    if (!cpu_has_avx512_bf16())
+        return ug_fail(err, "bf16 precision needs a CPU with AVX512-BF16, which this one lacks "
+                            "(fp32 runs everywhere)");
+    const char *cap = getenv("ONEDNN_MAX_CPU_ISA");
+    const char *name = "ONEDNN_MAX_CPU_ISA";
+    if (!cap || !*cap) {
+        cap = getenv("DNNL_MAX_CPU_ISA");
+        name = "DNNL_MAX_CPU_ISA";
+    }
+    if (cap && *cap)
+        return ug_fail(err, "bf16 precision needs AVX512-BF16, which %s=%s turns off in oneDNN",
+                       name, cap);
+    return ug_fail(err, "bf16 precision needs AVX512-BF16, which oneDNN cannot use on this "
+                        "machine (its effective ISA is %#x)", isa);
 }
 
 void ug_kctx_set_bf16(ug_kctx *k, int on)
@@ -179,28 +245,117 @@ size_t ug_dnnl_cache_count(const ug_kctx *k)
 
 ug_dnnl_prim *ug_dnnl_find(ug_kctx *k, const int key[UG_DNNL_KEY_LEN])
 {
-    for (ug_dnnl_prim *p = k->prims; p; p = p->next)
-        if (memcmp(p->key, key, sizeof p->key) == 0)
+    for (ug_dnnl_prim **link = &k->prims; *link; link = &(*link)->next) {
+        ug_dnnl_prim *p = *link;
+        if (memcmp(p->key, key, sizeof p->key) == 0) {
+            /* Most recently used first. */
+            *link = p->next;
+            p->next = k->prims;
+            k->prims = p;
             return p;
+        }
+    }
     return NULL;
 }
 
+/* Frees the least recently used primitive (the list's last). A primitive is
+ * only held from its find or add to the end of its ug_dnnl_exec, with no add
+ * in between, so the one freed is never in use. */
+static void evict_lru(ug_kctx *k)
+{
+    ug_dnnl_prim **link = &k->prims;
+    if (!*link)
+        return;
+    while ((*link)->next)
+        link = &(*link)->next;
+    prim_free(*link);
+    *link = NULL;
+    k->nprims--;
+}
+
+static const dnnl_memory_desc_t *mem_md(dnnl_memory_t m)
+{
+    const dnnl_memory_desc_t *md = NULL;
+    dnnl_memory_get_memory_desc(m, &md);
+    return md;
+}
+
+int ug_dnnl_attr_create(dnnl_primitive_attr_t *attr, ug_error *err)
+{
+    *attr = NULL;
+    DNNL_CHECK(dnnl_primitive_attr_create(attr));
+    DNNL_CHECK(dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user));
+    return 0;
+fail:
+    if (*attr)
+        dnnl_primitive_attr_destroy(*attr);
+    *attr = NULL;
+    return -1;
+}
+
+/* The primitive of pd and, if it needs one, a memory for its scratchpad
+ * (pd made with ug_dnnl_attr_create's attributes). */
+static int op_create(ug_kctx *k, ug_dnnl_op *op, const_dnnl_primitive_desc_t pd, ug_error *err)
+{
+    DNNL_CHECK(dnnl_primitive_create(&op->prim, pd));
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    if (md && dnnl_memory_desc_get_size(md) > 0)
+        DNNL_CHECK(dnnl_memory_create(&op->pad, md, k->engine, DNNL_MEMORY_NONE));
+    return 0;
+fail:
+    op_free(op);
+    return -1;
+}
+
+#define PAD_ALIGN 64
+
+/* Runs op with the nargs arguments in ea, which has room for one more (the
+ * scratchpad, pointed at the context's buffer, grown as needed). */
+static int op_exec(ug_kctx *k, ug_dnnl_op *op, int nargs, dnnl_exec_arg_t *ea, ug_error *err)
+{
+    if (op->pad) {
+        size_t bytes = dnnl_memory_desc_get_size(mem_md(op->pad));
+        bytes = (bytes + PAD_ALIGN - 1) & ~(size_t)(PAD_ALIGN - 1);
+        if (bytes > k->pad_bytes) {
+            /* Nothing queued may still use the old buffer. */
+            DNNL_CHECK(dnnl_stream_wait(k->stream));
+            free(k->pad);
+            k->pad = aligned_alloc(PAD_ALIGN, bytes);
+            k->pad_bytes = k->pad ? bytes : 0;
+            if (!k->pad) {
+                ug_fail(err, "oneDNN scratchpad: out of memory (%zu bytes)", bytes);
+                return -1;
+            }
+        }
+        DNNL_CHECK(dnnl_memory_set_data_handle(op->pad, k->pad));
+        ea[nargs].arg = DNNL_ARG_SCRATCHPAD;
+        ea[nargs].memory = op->pad;
+        nargs++;
+    }
+    DNNL_CHECK(dnnl_primitive_execute(op->prim, k->stream, nargs, ea));
+    return 0;
+fail:
+    return -1;
+}
+
 /* A reorder from one layout to another; add != 0 makes it dst += src. */
-static int make_reorder(ug_kctx *k, dnnl_primitive_t *out, const dnnl_memory_desc_t *from,
+static int make_reorder(ug_kctx *k, ug_dnnl_op *out, const dnnl_memory_desc_t *from,
                         const dnnl_memory_desc_t *to, int add, ug_error *err)
 {
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
     dnnl_primitive_desc_t rpd = NULL;
     int rc = -1;
+    if (ug_dnnl_attr_create(&attr, err) < 0)
+        return -1;
     if (add) {
-        DNNL_CHECK(dnnl_primitive_attr_create(&attr));
         DNNL_CHECK(dnnl_post_ops_create(&po));
         DNNL_CHECK(dnnl_post_ops_append_sum(po, 1.0f));
         DNNL_CHECK(dnnl_primitive_attr_set_post_ops(attr, po));
     }
     DNNL_CHECK(dnnl_reorder_primitive_desc_create(&rpd, from, k->engine, to, k->engine, attr));
-    DNNL_CHECK(dnnl_primitive_create(out, rpd));
+    if (op_create(k, out, rpd, err) < 0)
+        goto fail;
     rc = 0;
 fail:
     if (rpd)
@@ -210,13 +365,6 @@ fail:
     if (attr)
         dnnl_primitive_attr_destroy(attr);
     return rc;
-}
-
-static const dnnl_memory_desc_t *mem_md(dnnl_memory_t m)
-{
-    const dnnl_memory_desc_t *md = NULL;
-    dnnl_memory_get_memory_desc(m, &md);
-    return md;
 }
 
 ug_dnnl_prim *ug_dnnl_add(ug_kctx *k, const int key[UG_DNNL_KEY_LEN],
@@ -229,7 +377,8 @@ ug_dnnl_prim *ug_dnnl_add(ug_kctx *k, const int key[UG_DNNL_KEY_LEN],
         return NULL;
     }
     memcpy(p->key, key, sizeof p->key);
-    DNNL_CHECK(dnnl_primitive_create(&p->prim, pd));
+    if (op_create(k, &p->op, pd, err) < 0)
+        goto fail;
     for (int i = 0; i < nargs && i < UG_DNNL_MAX_ARGS; i++) {
         ug_dnnl_arg *a = &p->args[i];
         p->nargs = i + 1;
@@ -254,6 +403,8 @@ ug_dnnl_prim *ug_dnnl_add(ug_kctx *k, const int key[UG_DNNL_KEY_LEN],
                 goto fail;
         }
     }
+    while (k->nprims >= UG_DNNL_CACHE_CAPACITY)
+        evict_lru(k);
     p->next = k->prims;
     k->prims = p;
     k->nprims++;
@@ -263,14 +414,11 @@ fail:
     return NULL;
 }
 
-static int exec2(ug_kctx *k, dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to,
+static int exec2(ug_kctx *k, ug_dnnl_op *r, dnnl_memory_t from, dnnl_memory_t to,
                  ug_error *err)
 {
-    dnnl_exec_arg_t ea[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
-    DNNL_CHECK(dnnl_primitive_execute(r, k->stream, 2, ea));
-    return 0;
-fail:
-    return -1;
+    dnnl_exec_arg_t ea[3] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    return op_exec(k, r, 2, ea, err);
 }
 
 #define LSCRATCH_ALIGN 64
@@ -317,7 +465,7 @@ fail:
 int ug_dnnl_exec(ug_kctx *k, ug_dnnl_prim *p, const void *const ptrs[], const int acc[],
                  ug_error *err)
 {
-    dnnl_exec_arg_t ea[UG_DNNL_MAX_ARGS];
+    dnnl_exec_arg_t ea[UG_DNNL_MAX_ARGS + 1];
     if (bind_scratch(k, p, acc, err) < 0)
         return -1;
     for (int i = 0; i < p->nargs; i++) {
@@ -326,12 +474,12 @@ int ug_dnnl_exec(ug_kctx *k, ug_dnnl_prim *p, const void *const ptrs[], const in
         DNNL_CHECK(dnnl_memory_set_data_handle(a->user, (void *)ptrs[i]));
         ea[i].arg = a->arg;
         if (!a->output) {
-            if (!a->same && exec2(k, a->reorder, a->user, a->mem, err))
+            if (!a->same && exec2(k, &a->reorder, a->user, a->mem, err))
                 return -1;
             ea[i].memory = a->same ? a->user : a->mem;
         } else if (acc[i]) {
             /* Compute into a layout buffer, then add it to the caller's. */
-            if (!a->reorder_acc &&
+            if (!a->reorder_acc.prim &&
                 make_reorder(k, &a->reorder_acc, mem_md(a->mem), mem_md(a->user), 1, err))
                 return -1;
             ea[i].memory = a->mem;
@@ -339,16 +487,17 @@ int ug_dnnl_exec(ug_kctx *k, ug_dnnl_prim *p, const void *const ptrs[], const in
             ea[i].memory = a->same ? a->user : a->mem;
         }
     }
-    DNNL_CHECK(dnnl_primitive_execute(p->prim, k->stream, p->nargs, ea));
+    if (op_exec(k, &p->op, p->nargs, ea, err) < 0)
+        return -1;
     for (int i = 0; i < p->nargs; i++) {
         ug_dnnl_arg *a = &p->args[i];
         if (!a->output)
             continue;
         if (acc[i]) {
-            if (exec2(k, a->reorder_acc, a->mem, a->user, err))
+            if (exec2(k, &a->reorder_acc, a->mem, a->user, err))
                 return -1;
         } else if (!a->same) {
-            if (exec2(k, a->reorder, a->mem, a->user, err))
+            if (exec2(k, &a->reorder, a->mem, a->user, err))
                 return -1;
         }
     }

@@ -29,6 +29,10 @@ int ug_kctx_winograd(const ug_kctx *k);
  * summed and returned in fp32. Off by default; backward passes and the
  * reference kernels are always fp32. */
 void ug_kctx_set_bf16(ug_kctx *k, int on);
+/* 0 when this machine can run them (oneDNN may use AVX512-BF16: the CPU has
+ * it and ONEDNN_MAX_CPU_ISA does not cap it away); otherwise -1 with a
+ * one-line error naming the missing instruction set and why. */
+int ug_kctx_bf16_check(ug_error *err);
 int ug_kctx_bf16(const ug_kctx *k);
 
 /* Floating-point operations done by the convolution and linear kernels on

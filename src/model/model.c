@@ -98,6 +98,8 @@ int ug_model_set_precision(ug_model *m, ug_precision p, ug_error *err)
 {
     if (p != UG_FP32 && p != UG_BF16)
         return ug_fail(err, "unknown precision %d", (int)p);
+    if (p == UG_BF16 && ug_kctx_bf16_check(err) < 0)
+        return -1;
     ug_kctx_set_bf16(m->k, p == UG_BF16);
     return 0;
 }
