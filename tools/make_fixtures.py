@@ -162,11 +162,11 @@ def conditioning(cfg, seed):
 
 def pick_seed(name, cfg):
     """The first seed whose float32 reference is stable to 2e-5 (gradients) and 1e-3
-    (the change after two steps). With nudged norms (gn_nocamd) no seed of the first 30 meets
-    that: the residual GroupNorm biases, moved by weight decay alone, keep 1e-3 to 1e-2 of
-    float32 rounding after two Adam steps; there 5e-5 and 5e-3 still leave the C test's 1%
-    a margin."""
-    limits = (5e-5, 5e-3) if cfg.get('nudge_norms') else (2e-5, 1e-3)
+    (the change after two steps). With nudged norms (gn_nocamd) the gradients of one-channel
+    GroupNorms keep up to 5e-5 of float32 rounding on most seeds, so 5e-5 there; the change
+    after two steps stays at 1e-3: seed 1, at 1.5e-3, was 6% off in our fast kernels after two
+    steps (0.4% with the reference kernels), seeds 8 and 14 0.2%."""
+    limits = (5e-5, 1e-3) if cfg.get('nudge_norms') else (2e-5, 1e-3)
     for seed in range(SEED, SEED + 50):
         g, s = conditioning(cfg, seed)
         print('  %s seed %d: float32 vs float64 gradient %.3g, after two steps %.3g'
