@@ -256,6 +256,58 @@ static void test_real_images(void)
     check_png(p, 96, 7 * 96);
 }
 
+/* The paper's ablations from the command line: --norm gn --cam_d false
+ * trains, saves, resumes exactly (the variant from the checkpoint, no flag
+ * repeated) and translates; --cam_g false gives 4-row grids and refuses
+ * --cam; a .pt of an `in` model (no metadata) needs --norm to translate. */
+static void test_ablations(const char *shapes)
+{
+    char args[2048], out[8192], a[512], b[512], p[512];
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/gn --iteration 4 "
+             "--print_freq 2 --save_freq 2 --seed 5 --norm gn --cam_d false " TINY, shapes, dir);
+    CHECK(run(args, out, sizeof out) == 0, "train --norm gn --cam_d false: %s", out);
+    snprintf(a, sizeof a, "%s/gn/shapes/model/shapes_params_0000004.safetensors", dir);
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/gn2 --iteration 4 "
+             "--print_freq 2 --save_freq 2 --seed 5 --norm gn --cam_d false " TINY, shapes, dir);
+    CHECK(run(args, out, sizeof out) == 0, "train: %s", out);
+    snprintf(b, sizeof b, "%s/gn2/shapes/model/shapes_params_0000004.safetensors", dir);
+    remove(b);
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/gn2 --iteration 4 "
+             "--resume true", shapes, dir);
+    CHECK(run(args, out, sizeof out) == 0 && strstr(out, "step 2"), "resume gn: %s", out);
+    CHECK(same_checkpoint(a, b), "resumed gn run differs from the uninterrupted one");
+    snprintf(args, sizeof args, "translate --model %s --input %s/testA --output %s/gn_out",
+             a, shapes, dir);
+    CHECK(run(args, out, sizeof out) == 0, "translate with a gn model: %s", out);
+    snprintf(p, sizeof p, "%s/gn/shapes/img/A2B_0000004.png", dir);
+    check_png(p, 10 * 32, 7 * 32);
+
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/nocam --iteration 2 "
+             "--print_freq 2 --save_freq 2 --norm in --cam_g false " TINY, shapes, dir);
+    CHECK(run(args, out, sizeof out) == 0, "train --norm in --cam_g false: %s", out);
+    snprintf(p, sizeof p, "%s/nocam/shapes/img/A2B_0000002.png", dir);
+    check_png(p, 10 * 32, 4 * 32);
+    snprintf(a, sizeof a, "%s/nocam/shapes/model/shapes_params_0000002.safetensors", dir);
+    snprintf(args, sizeof args, "translate --model %s --input %s/testA --output %s/nc_out "
+             "--cam %s/nc_cam", a, shapes, dir, dir);
+    CHECK(run(args, out, sizeof out) != 0 && strstr(out, "no CAM attention"),
+          "--cam on a model without CAM: %s", out);
+    snprintf(b, sizeof b, "%s/nocam.pt", dir);
+    snprintf(args, sizeof args, "convert %s %s", a, b);
+    CHECK(run(args, out, sizeof out) == 0, "convert: %s", out);
+    snprintf(args, sizeof args, "translate --model %s --img_size 32 --input %s/testA "
+             "--output %s/pt_out", b, shapes, dir);
+    CHECK(run(args, out, sizeof out) != 0 && strstr(out, "--norm in or --norm ln"),
+          "an in/ln .pt without --norm: %s", out);
+    snprintf(args, sizeof args, "translate --model %s --img_size 32 --norm ln --input "
+             "%s/testA --output %s/pt_out", b, shapes, dir);
+    CHECK(run(args, out, sizeof out) == 0, "the .pt with --norm ln: %s", out);
+    snprintf(args, sizeof args, "translate --model %s --norm gn --input %s/testA --output "
+             "%s/nc_out", a, shapes, dir);
+    CHECK(run(args, out, sizeof out) != 0 && strstr(out, "contradicts"),
+          "--norm contradicting the metadata: %s", out);
+}
+
 int main(void)
 {
     if (!check_samples("test_train"))
@@ -272,6 +324,7 @@ int main(void)
     test_resume(shapes);
     test_resume_from_pt(shapes);
     test_bad_inputs(shapes);
+    test_ablations(shapes);
     test_real_images();
     snprintf(args, sizeof args, "rm -rf %s", dir);
     CHECK(system(args) == 0, "cleanup");
