@@ -1,7 +1,7 @@
 /* Hostile use of training never damages a run (issue #9): resuming with a
  * longer --iteration, with contradicting flags or past the end, two runs in
  * one result folder, temporaries left by a killed run, an impossible
- * --n_dis, and a training step that fails half-way. */
+ * --n_dis, a training step that fails half-way, and log.csv as a link or a FIFO. */
 #define _DEFAULT_SOURCE
 #include <math.h>
 #include <signal.h>
@@ -302,6 +302,41 @@ static void test_failed_step(void)
     free(bad);
 }
 
+/* log.csv is written like every other file: through a symbolic link to its
+ * target (the link stays), and a FIFO in its place is refused, not replaced. */
+static void test_log_path(void)
+{
+    char path[512], target[512], args[1024], out[8192];
+    snprintf(path, sizeof path, "mkdir -p %s/loglink/shapes %s/logfifo/shapes", dir, dir);
+    CHECK(system(path) == 0, "mkdir");
+    snprintf(target, sizeof target, "%s/elsewhere.csv", dir);
+    snprintf(path, sizeof path, "%s/loglink/shapes/log.csv", dir);
+    FILE *t = fopen(target, "w"); /* a dangling link is refused, as by cp */
+    if (t)
+        fclose(t);
+    CHECK(symlink(target, path) == 0, "symlink");
+    if (train_new("loglink", "--iteration 2"))
+        return;
+    struct stat st;
+    CHECK(lstat(path, &st) == 0 && S_ISLNK(st.st_mode), "log.csv is still a symbolic link");
+    FILE *f = fopen(target, "r");
+    int lines = 0;
+    for (int c; f && (c = fgetc(f)) != EOF;)
+        lines += c == '\n';
+    if (f)
+        fclose(f);
+    CHECK(lines == 3, "the link's target holds the header and 2 rows (%d lines)", lines);
+
+    snprintf(path, sizeof path, "%s/logfifo/shapes/log.csv", dir);
+    CHECK(mkfifo(path, 0600) == 0, "mkfifo");
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/logfifo --iteration 1 "
+             TINY, shapes, dir);
+    int rc = run(args, out, sizeof out);
+    CHECK(rc != 0 && strstr(out, "log.csv") && strstr(out, "FIFO"),
+          "a FIFO as log.csv is refused: %d %s", rc, out);
+    CHECK(lstat(path, &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO is left in place");
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -319,6 +354,7 @@ int main(void)
     test_resume_flags();
     test_lock();
     test_stale_temporaries();
+    test_log_path();
     snprintf(args, sizeof args, "rm -rf %s", dir);
     CHECK(system(args) == 0, "cleanup");
     return check_summary();

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "io/atomic.h"
 #include "io/file.h"
 
 int ug_mkdirs(const char *path, ug_error *err)
@@ -186,27 +187,41 @@ static int copy_kept_rows(FILE *in, FILE *out, long keep_step)
 
 int ug_log_open(FILE **out, const ug_results *r, long keep_step, ug_error *err)
 {
-    char path[UG_PATH_MAX + 16], tmp[UG_PATH_MAX + 32];
+    char path[UG_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/log.csv", r->root);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return ug_fail(err, "%s: %s", tmp, strerror(errno));
-    fputs("step", f);
+    /* The header and the kept rows, replaced atomically; then the stream
+     * appends the rows of this run as they come. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m)
+        return ug_fail(err, "%s: out of memory", path);
+    fputs("step", m);
     for (int i = 0; i < UG_N_LOSSES; i++)
-        fprintf(f, ",%s", ug_loss_name((ug_loss_term)i));
-    fputs(",lr,seconds\n", f);
+        fprintf(m, ",%s", ug_loss_name((ug_loss_term)i));
+    fputs(",lr,seconds\n", m);
     FILE *old = keep_step > 0 ? ug_fopen_read(path, NULL, NULL) : NULL; /* none: no rows */
     if (old) {
-        copy_kept_rows(old, f, keep_step);
+        copy_kept_rows(old, m, keep_step);
         fclose(old);
     }
-    if (fflush(f) != 0 || rename(tmp, path) != 0) {
-        fclose(f);
-        remove(tmp);
-        return ug_fail(err, "%s: cannot write: %s", path, strerror(errno));
+    if (fclose(m) != 0) {
+        free(text);
+        return ug_fail(err, "%s: out of memory", path);
     }
-    *out = f; /* the open stream now writes to the renamed file */
+    ug_atomic a;
+    int rc = ug_atomic_open(&a, path, err);
+    if (rc == 0) {
+        ug_atomic_write(&a, text, len);
+        rc = ug_atomic_commit(&a, err);
+    }
+    free(text);
+    if (rc < 0)
+        return -1;
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return ug_fail(err, "%s: %s", path, strerror(errno));
+    *out = f;
     return 0;
 }
 
