@@ -14,6 +14,14 @@
 extern "C" {
 #endif
 
+/* The functions of libugatit.so: the library is built with hidden symbols
+ * (-fvisibility=hidden) and exports only those marked so. */
+#if defined(__GNUC__)
+#define UG_API __attribute__((visibility("default")))
+#else
+#define UG_API
+#endif
+
 /* Every function that can fail returns 0 on success and -1 on failure, with a
  * one-line message in the ug_error the caller passed (which may be NULL).
  *
@@ -61,27 +69,27 @@ typedef struct ug_config {
 } ug_config;
 
 /* "adalin", "in", "ln", "adain", "gn"; and back (-1 for an unknown name). */
-const char *ug_norm_name(ug_norm n);
-int ug_norm_parse(const char *name);
+UG_API const char *ug_norm_name(ug_norm n);
+UG_API int ug_norm_parse(const char *name);
 
 /* The release's defaults. */
-void ug_config_default(ug_config *c);
+UG_API void ug_config_default(ug_config *c);
 
 typedef struct ug_model ug_model;
 
 /* A new model initialised like PyTorch's defaults from seed. Invalid
  * configurations (ch < 1, a size not divisible by 4, an image too small for the
  * discriminators) are refused with an error. */
-int ug_model_new(ug_model **out, const ug_config *c, uint64_t seed, ug_error *err);
-void ug_model_free(ug_model *m);
-const ug_config *ug_model_config(const ug_model *m);
+UG_API int ug_model_new(ug_model **out, const ug_config *c, uint64_t seed, ug_error *err);
+UG_API void ug_model_free(ug_model *m);
+UG_API const ug_config *ug_model_config(const ug_model *m);
 
 /* The learned rho of the adaILN and ILN layers of both generators: per
  * channel, how much instance (1) versus layer (0) normalisation it keeps;
  * training clamps it to [0, 1] after each step. There are
  * ug_model_rho_count() layers, genA2B's then genB2A's, each generator's in
  * state_dict order. */
-int ug_model_rho_count(const ug_model *m);
+UG_API int ug_model_rho_count(const ug_model *m);
 
 typedef struct ug_rho_layer {
     char name[128];      /* module path, "genA2B.UpBlock1_1.norm1": the parameter's
@@ -92,7 +100,7 @@ typedef struct ug_rho_layer {
 } ug_rho_layer;
 
 /* Layer i, 0 <= i < ug_model_rho_count(m); another i is an error. */
-int ug_model_rho(const ug_model *m, int i, ug_rho_layer *out, ug_error *err);
+UG_API int ug_model_rho(const ug_model *m, int i, ug_rho_layer *out, ug_error *err);
 
 /* Loads a checkpoint: safetensors (ours or any with the release's keys) or
  * the release's PyTorch .pt, told apart by their first bytes. The
@@ -103,23 +111,23 @@ int ug_model_rho(const ug_model *m, int i, ug_rho_layer *out, ug_error *err);
  * tensors; a file of either is refused without one of them as hint).
  * need_discriminators == 0 accepts a file with only the generators, or only
  * genA2B (a single state_dict), enough to translate. */
-int ug_model_load(ug_model **out, const char *path, const ug_config *hint,
-                  int need_discriminators, ug_error *err);
+UG_API int ug_model_load(ug_model **out, const char *path, const ug_config *hint,
+                         int need_discriminators, ug_error *err);
 /* Writes every network's parameters and spectral-norm buffers, with the
  * configuration in the metadata, atomically. */
-int ug_model_save(const ug_model *m, const char *path, ug_error *err);
+UG_API int ug_model_save(const ug_model *m, const char *path, ug_error *err);
 
 /* Copies the metadata value of key in a checkpoint into out (n bytes);
  * returns 1 when the file has no such key. */
-int ug_checkpoint_meta(const char *path, const char *key, char *out, int n, ug_error *err);
+UG_API int ug_checkpoint_meta(const char *path, const char *key, char *out, int n, ug_error *err);
 
 typedef enum { UG_A2B = 0, UG_B2A = 1 } ug_direction;
 
 /* Runs a generator in evaluation mode on N images. out: N x 3 x S x S;
  * cam_logit: N x 2 or NULL; heatmap: N x (S/4) x (S/4) or NULL (both must
  * be NULL for a generator without CAM, config no_cam_g). */
-int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
-                       float *cam_logit, float *heatmap, ug_error *err);
+UG_API int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N,
+                              float *out, float *cam_logit, float *heatmap, ug_error *err);
 
 /* Arithmetic of the generators' convolutions in ug_model_translate.
  * UG_BF16 rounds their inputs and weights to bfloat16 and sums in fp32; for
@@ -128,7 +136,7 @@ int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N
  * capped below it (ONEDNN_MAX_CPU_ISA=AVX2, ...), it is refused with an error
  * naming the instruction set, and the model stays fp32. */
 typedef enum { UG_FP32 = 0, UG_BF16 = 1 } ug_precision;
-int ug_model_set_precision(ug_model *m, ug_precision p, ug_error *err);
+UG_API int ug_model_set_precision(ug_model *m, ug_precision p, ug_error *err);
 
 /* ---- training ---- */
 
@@ -144,7 +152,7 @@ typedef struct ug_train_config {
     int decay_flag;         /* 1: linear learning-rate decay over the second half */
 } ug_train_config;
 
-void ug_train_config_default(ug_train_config *t);
+UG_API void ug_train_config_default(ug_train_config *t);
 
 /* The loss terms of one step, named as in the release. */
 typedef enum {
@@ -159,7 +167,7 @@ typedef enum {
 } ug_loss_term;
 
 /* "D_ad_loss_GA", ..., "Generator_loss". */
-const char *ug_loss_name(ug_loss_term t);
+UG_API const char *ug_loss_name(ug_loss_term t);
 
 typedef struct ug_trainer ug_trainer;
 
@@ -167,8 +175,8 @@ typedef struct ug_trainer ug_trainer;
  * A step has no randomness of its own: the caller's batches carry the data
  * order and augmentation (ugatit train derives them from its seed and the
  * step, src/data/loader.h). */
-int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_error *err);
-void ug_trainer_free(ug_trainer *t);
+UG_API int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_error *err);
+UG_API void ug_trainer_free(ug_trainer *t);
 
 /* One training step of the release on a batch of n images per domain (n
  * must be the trainer's batch_size): discriminator update, then generator
@@ -182,36 +190,36 @@ void ug_trainer_free(ug_trainer *t);
  * starts (a batch of the wrong size, a bf16 model, a failed state) changes
  * nothing. A loss that is not finite fails the step before the optimiser
  * updates the networks with it. */
-int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int n,
-                    float *losses, ug_error *err);
-const ug_train_config *ug_trainer_config(const ug_trainer *t);
+UG_API int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int n,
+                           float *losses, ug_error *err);
+UG_API const ug_train_config *ug_trainer_config(const ug_trainer *t);
 
 /* Steps done so far, and the learning rate of the last one (of both
  * optimisers). The learning rate of step s is a function of s and the
  * configuration only: lr, and with decay_flag the release's linear decay
  * over the second half of `iteration` steps (lr / (iteration / 2) less per
  * step past the half-way point, in the release's arithmetic), never below 0. */
-long ug_trainer_step_count(const ug_trainer *t);
-double ug_trainer_lr(const ug_trainer *t);
+UG_API long ug_trainer_step_count(const ug_trainer *t);
+UG_API double ug_trainer_lr(const ug_trainer *t);
 
 /* Positions a new trainer after `step` steps of a run whose checkpoint held
  * no optimiser state (the release's .pt files): Adam starts afresh and the
  * learning rate is the one of step `step`. */
-int ug_trainer_set_step(ug_trainer *t, long step, ug_error *err);
+UG_API int ug_trainer_set_step(ug_trainer *t, long step, ug_error *err);
 
 /* Changes the run's total number of steps, to extend (or shorten) a resumed
  * run: the learning-rate decay follows the new total from the next step on,
  * as in a run that had it from the start, and checkpoints record it. */
-int ug_trainer_set_iteration(ug_trainer *t, long iteration, ug_error *err);
+UG_API int ug_trainer_set_iteration(ug_trainer *t, long iteration, ug_error *err);
 
 /* A training checkpoint: the model plus Adam moments, step, learning rate
  * and training configuration; written atomically. extra_meta
  * holds n_extra key/value pairs the caller wants kept (may be NULL). */
-int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *extra_meta,
-                    int n_extra, ug_error *err);
+UG_API int ug_trainer_save(const ug_trainer *t, const char *path,
+                           const char *const *extra_meta, int n_extra, ug_error *err);
 /* Restores a trainer (and the model it trains, created into *model) from a
  * training checkpoint, bit-exactly. */
-int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_error *err);
+UG_API int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_error *err);
 
 #ifdef __cplusplus
 }
