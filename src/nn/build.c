@@ -139,24 +139,27 @@ int ug_b_lrelu(ug_builder *b, int x, float slope)
     return add(b, nd);
 }
 
-int ug_b_linnorm(ug_builder *b, int x, int rho, int gamma_node, int beta_node, int gamma_p,
-                 int beta_p, float eps)
+/* An AdaLIN/ILN node: rho the parameter rho_p, or fixed_rho where rho_p < 0. */
+static int linnorm(ug_builder *b, int x, int rho_p, float fixed_rho, int gamma_node,
+                   int beta_node, int gamma_p, int beta_p, float eps)
 {
     ug_node nd = blank(OP_LINNORM, x);
     nd.in[1] = gamma_node, nd.in[2] = beta_node;
-    nd.p[0] = rho, nd.p[1] = gamma_p, nd.p[2] = beta_p;
-    nd.eps = eps;
+    nd.p[0] = rho_p, nd.p[1] = gamma_p, nd.p[2] = beta_p;
+    nd.rho = fixed_rho, nd.eps = eps;
     return add(b, nd);
+}
+
+int ug_b_linnorm(ug_builder *b, int x, int rho, int gamma_node, int beta_node, int gamma_p,
+                 int beta_p, float eps)
+{
+    return linnorm(b, x, rho, 0, gamma_node, beta_node, gamma_p, beta_p, eps);
 }
 
 int ug_b_linnorm_fixed(ug_builder *b, int x, float rho, int gamma_node, int beta_node,
                        int gamma_p, int beta_p, float eps)
 {
-    ug_node nd = blank(OP_LINNORM, x);
-    nd.in[1] = gamma_node, nd.in[2] = beta_node;
-    nd.p[1] = gamma_p, nd.p[2] = beta_p;
-    nd.rho = rho, nd.eps = eps;
-    return add(b, nd);
+    return linnorm(b, x, -1, rho, gamma_node, beta_node, gamma_p, beta_p, eps);
 }
 
 int ug_b_linear(ug_builder *b, int x, int w, int bias)
