@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "model/model.h"
+#include "model/ugatit/ugatit.h"
 #include "nn/tape.h"
 #include "ugatit.h"
 

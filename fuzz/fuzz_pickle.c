@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     ug_pt_item *items;
     size_t n;
-    if (ug_pt_flatten(ug_pk_root(p), &items, &n, "fuzz.pkl", &err) == 0) {
+    if (ug_pt_flatten(ug_pk_root(p), &items, &n, "fuzz.pkl", "genA2B", &err) == 0) {
         for (size_t i = 0; i < n; i++) {
             const ug_pk_obj *t = items[i].tensor;
             sink += t->offset + t->storage->i + (int64_t)t->storage->s[0];

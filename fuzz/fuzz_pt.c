@@ -16,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lim.max_pickle_bytes = 1 << 20;
     lim.max_objects = 1 << 16;
     lim.max_tensor_bytes = 64 << 20;
+    lim.single_group = "genA2B";
     ug_st_file *f;
     ug_error err;
     if (ug_pt_open_mem(&f, data, size, "fuzz.pt", &lim, &err) == 0) {

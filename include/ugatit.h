@@ -37,7 +37,7 @@ extern "C" {
  * engine, stream, primitive cache and scratchpad, the library keeps no other
  * mutable global state, and oneDNN's process-wide primitive cache is
  * thread-safe. Functions without a model or trainer argument
- * (ug_config_default, ug_checkpoint_meta, ug_loss_name, ...) may be called
+ * (ug_config_default, ug_checkpoint_meta, ug_norm_name, ...) may be called
  * from any thread. Each call parallelises itself with OpenMP (OMP_NUM_THREADS
  * threads), so k models translating at once use k times as many threads; give
  * each fewer where cores are few. */
@@ -66,6 +66,7 @@ typedef struct ug_config {
     ug_norm norm;     /* decoder normalisation (UG_NORM_ADALIN) */
     int no_cam_g;     /* 1: generators without CAM attention (the ablation) */
     int no_cam_d;     /* 1: discriminators without CAM attention (the ablation) */
+    const char *family; /* the model family: NULL or "ugatit" (U-GAT-IT, the only one so far) */
 } ug_config;
 
 /* "adalin", "in", "ln", "adain", "gn"; and back (-1 for an unknown name). */
@@ -83,6 +84,11 @@ typedef struct ug_model ug_model;
 UG_API int ug_model_new(ug_model **out, const ug_config *c, uint64_t seed, ug_error *err);
 UG_API void ug_model_free(ug_model *m);
 UG_API const ug_config *ug_model_config(const ug_model *m);
+/* The model's family ("ugatit"), as checkpoints record it. */
+UG_API const char *ug_model_family(const ug_model *m);
+/* The configuration as (key, value) lines for people (the report), as the
+ * family words it; returns how many of at most max it wrote. */
+UG_API int ug_model_describe(const ug_model *m, char kv[][2][64], int max);
 
 /* The learned rho of the adaILN and ILN layers of both generators: per
  * channel, how much instance (1) versus layer (0) normalisation it keeps;
@@ -129,6 +135,24 @@ typedef enum { UG_A2B = 0, UG_B2A = 1 } ug_direction;
 UG_API int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N,
                               float *out, float *cam_logit, float *heatmap, ug_error *err);
 
+/* What a column of a sample grid shows for one real image of the source
+ * domain of a direction, row by row, as the model's family defines it (the
+ * release's U-GAT-IT: real, then the identity, the translation and the
+ * cycle, each after its heat map; without CAM no heat maps). */
+typedef enum {
+    UG_ROW_REAL,    /* the real image */
+    UG_ROW_IMAGE,   /* the translation of row `src` by the grid's direction (other == 0)
+                       or the other one (other == 1) */
+    UG_ROW_HEATMAP, /* the attention heat map of the translation that makes row `src` */
+} ug_row_kind;
+typedef struct ug_sample_row {
+    ug_row_kind kind;
+    int src;   /* an earlier row (UG_ROW_IMAGE), the image row of the call (UG_ROW_HEATMAP) */
+    int other; /* UG_ROW_IMAGE: 1 for the other direction's generator */
+} ug_sample_row;
+/* The rows of m's sample columns into *rows (the model's own table); returns their number. */
+UG_API int ug_model_sample_rows(const ug_model *m, const ug_sample_row **rows);
+
 /* Arithmetic of the generators' convolutions in ug_model_translate.
  * UG_BF16 rounds their inputs and weights to bfloat16 and sums in fp32; for
  * inference only: ug_trainer_step refuses a model set to it. The default is
@@ -154,7 +178,8 @@ typedef struct ug_train_config {
 
 UG_API void ug_train_config_default(ug_train_config *t);
 
-/* The loss terms of one step, named as in the release. */
+/* The loss terms of one step of the ugatit family, in the order its
+ * trainers write them, named as in the release (ug_trainer_loss_name). */
 typedef enum {
     UG_D_AD_GA, UG_D_AD_CAM_GA, UG_D_AD_LA, UG_D_AD_CAM_LA,
     UG_D_AD_GB, UG_D_AD_CAM_GB, UG_D_AD_LB, UG_D_AD_CAM_LB,
@@ -165,9 +190,6 @@ typedef enum {
     UG_G_CAM_A, UG_G_CAM_B, UG_G_LOSS_A, UG_G_LOSS_B, UG_G_LOSS,
     UG_N_LOSSES
 } ug_loss_term;
-
-/* "D_ad_loss_GA", ..., "Generator_loss". */
-UG_API const char *ug_loss_name(ug_loss_term t);
 
 typedef struct ug_trainer ug_trainer;
 
@@ -180,7 +202,7 @@ UG_API void ug_trainer_free(ug_trainer *t);
 
 /* One training step of the release on a batch of n images per domain (n
  * must be the trainer's batch_size): discriminator update, then generator
- * update, then rho clamping. losses (UG_N_LOSSES floats) may be NULL.
+ * update, then rho clamping. losses (ug_trainer_loss_count floats) may be NULL.
  *
  * A step is not undone when it fails half-way (a loss that is not finite, a
  * kernel's error): the spectral-norm states and maybe the discriminators have
@@ -193,6 +215,14 @@ UG_API void ug_trainer_free(ug_trainer *t);
 UG_API int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int n,
                            float *losses, ug_error *err);
 UG_API const ug_train_config *ug_trainer_config(const ug_trainer *t);
+/* The loss terms a step writes (the model family's: UG_N_LOSSES of
+ * ug_loss_term for ugatit), and the name of term i ("D_ad_loss_GA", ...,
+ * "Generator_loss"; "?" for an i out of range). */
+UG_API int ug_trainer_loss_count(const ug_trainer *t);
+UG_API const char *ug_trainer_loss_name(const ug_trainer *t, int i);
+/* Which terms are the discriminators' and the generators' total losses
+ * (what a progress line shows). */
+UG_API void ug_trainer_total_losses(const ug_trainer *t, int *d_loss, int *g_loss);
 
 /* Steps done so far, and the learning rate of the last one (of both
  * optimisers). The learning rate of step s is a function of s and the

@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "model/checkpoint.h"
+#include "model/ugatit/ugatit.h"
 #include "nn/tape.h"
 
 static double worst_fwd, worst_dis_fwd, worst_loss, worst_grad, worst_step2;
@@ -35,7 +36,7 @@ static void check_forward(ug_model *m, const ug_st_file *f, int net, const float
     ug_net *n = &m->net[net];
     ug_arena_reset(&m->arena);
     int rc = ug_tape_forward(&t, m->k, &m->arena, n, &input, N, UG_EVAL, &err);
-    CHECK(rc == 0, "forward %s: %s", ug_net_group[net], err.msg);
+    CHECK(rc == 0, "forward %s: %s", ug_family_ugatit.net_names[net], err.msg);
     if (rc)
         return;
     const int nodes[3] = {ug_net_output(n, UG_OUT_IMAGE), ug_net_output(n, UG_OUT_CAM),
@@ -45,15 +46,15 @@ static void check_forward(ug_model *m, const ug_st_file *f, int net, const float
         /* A network without CAM (an ablation) has neither, nor has its fixture. */
         if (nodes[i] < 0) {
             char key[128];
-            snprintf(key, sizeof key, "fwd.%s.%s", ug_net_group[net], names[i]);
+            snprintf(key, sizeof key, "fwd.%s.%s", ug_family_ugatit.net_names[net], names[i]);
             CHECK(!ug_st_find(f, key), "the fixture has %s, the network not", key);
             continue;
         }
-        const ug_st_tensor *ref = fx(f, "fwd.%s.%s", ug_net_group[net], names[i]);
+        const ug_st_tensor *ref = fx(f, "fwd.%s.%s", ug_family_ugatit.net_names[net], names[i]);
         if (!ref)
             continue;
         size_t numel = ug_tape_numel(&t, nodes[i]);
-        CHECK(ref->numel == numel, "%s.%s size", ug_net_group[net], names[i]);
+        CHECK(ref->numel == numel, "%s.%s size", ug_family_ugatit.net_names[net], names[i]);
         if (ref->numel != numel)
             continue;
         double d = check_max_abs_diff(t.out[nodes[i]], ref->data, numel);
@@ -68,19 +69,19 @@ static void check_forward(ug_model *m, const ug_st_file *f, int net, const float
         } else {
             worst_fwd = fmax(worst_fwd, d);
         }
-        CHECK(d <= 1e-4, "forward %s.%s differs by %g", ug_net_group[net], names[i], d);
+        CHECK(d <= 1e-4, "forward %s.%s differs by %g", ug_family_ugatit.net_names[net], names[i], d);
     }
 }
 
 static void check_losses(const ug_st_file *f, const float *L, const char *step)
 {
     for (int i = 0; i < UG_N_LOSSES; i++) {
-        const ug_st_tensor *ref = fx(f, "%s.loss.%s", step, ug_loss_name((ug_loss_term)i));
+        const ug_st_tensor *ref = fx(f, "%s.loss.%s", step, ug_family_ugatit.loss_names[i]);
         if (!ref)
             continue;
         double d = fabs(L[i] - ref->data[0]) / fmax(1.0, fabs(ref->data[0]));
         worst_loss = fmax(worst_loss, d);
-        CHECK(d <= 1e-4, "%s %s: %.8g vs %.8g", step, ug_loss_name((ug_loss_term)i), L[i],
+        CHECK(d <= 1e-4, "%s %s: %.8g vs %.8g", step, ug_family_ugatit.loss_names[i], L[i],
               ref->data[0]);
     }
 }
@@ -107,7 +108,7 @@ static void check_grads(const ug_model *m, const ug_st_file *f)
         double floor = 0;
         for (int p = 0; p < n->n_params && floor_share > 0; p++) {
             char key[256];
-            snprintf(key, sizeof key, "step1.grad.%s.%s", ug_net_group[i], n->params[p].name);
+            snprintf(key, sizeof key, "step1.grad.%s.%s", ug_family_ugatit.net_names[i], n->params[p].name);
             const ug_st_tensor *ref = ug_st_find(f, key);
             if (ref)
                 floor = fmax(floor, floor_share * norm2(ref->data, ref->numel));
@@ -115,7 +116,7 @@ static void check_grads(const ug_model *m, const ug_st_file *f)
         for (int p = 0; p < n->n_params; p++) {
             if (n->params[p].kind != UG_TRAINABLE)
                 continue;
-            const ug_st_tensor *ref = fx(f, "step1.grad.%s.%s", ug_net_group[i], n->params[p].name);
+            const ug_st_tensor *ref = fx(f, "step1.grad.%s.%s", ug_family_ugatit.net_names[i], n->params[p].name);
             if (!ref || ref->numel != n->params[p].numel)
                 continue;
             const float *ours = ug_param_grad(n, p);
@@ -124,7 +125,7 @@ static void check_grads(const ug_model *m, const ug_st_file *f)
                 d += ((double)ours[j] - ref->data[j]) * ((double)ours[j] - ref->data[j]);
             double r = sqrt(d) / fmax(fmax(norm2(ref->data, ref->numel), floor), 1e-30);
             worst_grad = fmax(worst_grad, r);
-            CHECK(r <= 1e-4, "gradient %s.%s: relative L2 error %g", ug_net_group[i],
+            CHECK(r <= 1e-4, "gradient %s.%s: relative L2 error %g", ug_family_ugatit.net_names[i],
                   n->params[p].name, r);
         }
     }
@@ -136,8 +137,8 @@ static void check_after_two_steps(const ug_model *m, const ug_st_file *f)
         const ug_net *n = &m->net[i];
         for (int p = 0; p < n->n_params; p++) {
             const char *name = n->params[p].name;
-            const ug_st_tensor *ref = fx(f, "step2.state.%s.%s", ug_net_group[i], name);
-            const ug_st_tensor *init = fx(f, "init.%s.%s", ug_net_group[i], name);
+            const ug_st_tensor *ref = fx(f, "step2.state.%s.%s", ug_family_ugatit.net_names[i], name);
+            const ug_st_tensor *init = fx(f, "init.%s.%s", ug_family_ugatit.net_names[i], name);
             if (!ref || !init)
                 continue;
             const float *ours = ug_param_data(n, p);
@@ -149,7 +150,7 @@ static void check_after_two_steps(const ug_model *m, const ug_st_file *f)
             }
             double r = den > 0 ? sqrt(num / den) : (num > 0 ? INFINITY : 0);
             worst_step2 = fmax(worst_step2, r);
-            CHECK(r <= 0.01, "after two steps %s.%s: error %g of the change", ug_net_group[i],
+            CHECK(r <= 0.01, "after two steps %s.%s: error %g of the change", ug_family_ugatit.net_names[i],
                   name, r);
         }
     }
@@ -170,7 +171,8 @@ static void run_fixture(const char *file, int reference)
     ug_config c = {meta_int(f, "ch"), meta_int(f, "n_res"), meta_int(f, "img_size"),
                    light && strcmp(light, "true") == 0, meta_int(f, "n_layers_global"),
                    meta_int(f, "n_layers_local"), norm ? (ug_norm)ug_norm_parse(norm) : 0,
-                   cam_g && strcmp(cam_g, "false") == 0, cam_d && strcmp(cam_d, "false") == 0};
+                   cam_g && strcmp(cam_g, "false") == 0, cam_d && strcmp(cam_d, "false") == 0,
+                   "ugatit"};
     int N = meta_int(f, "batch");
     ug_model *m;
     rc = ug_model_build(&m, &c, UG_ALL_NETS, &err);
@@ -184,7 +186,7 @@ static void run_fixture(const char *file, int reference)
         ug_kctx_free(m->k);
         m->k = ug_kctx_new(1, &err);
     }
-    float *base[UG_N_NETS];
+    float *base[UG_MAX_NETS] = {0};
     for (int i = 0; i < UG_N_NETS; i++)
         base[i] = m->net[i].data;
     rc = ug_ckpt_read_model(f, path, m, "init.", base, 0, &err);

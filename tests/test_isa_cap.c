@@ -26,7 +26,7 @@ int main(void)
     }
     ug_error err = {{0}};
     ug_model *m = NULL;
-    ug_config c = {2, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0};
+    ug_config c = {2, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL};
     CHECK(ug_model_new(&m, &c, 1, &err) == 0, "%s", err.msg);
     if (m) {
         err.msg[0] = 0;

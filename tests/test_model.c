@@ -10,12 +10,23 @@
 #include "check.h"
 #include "files.h"
 #include "model/checkpoint.h"
+#include "model/ugatit/ugatit.h"
+
+/* Field by field (a struct may hold padding); a family of NULL is "ugatit". */
+static int same_config(const ug_config *a, const ug_config *b)
+{
+    const char *fa = a->family ? a->family : "ugatit", *fb = b->family ? b->family : "ugatit";
+    return a->ch == b->ch && a->n_res == b->n_res && a->img_size == b->img_size &&
+           a->light == b->light && a->dis_global == b->dis_global &&
+           a->dis_local == b->dis_local && a->norm == b->norm && a->no_cam_g == b->no_cam_g &&
+           a->no_cam_d == b->no_cam_d && strcmp(fa, fb) == 0;
+}
 
 static char dir[] = "/tmp/ugatit_test_model_XXXXXX";
 
 static ug_config small(void)
 {
-    ug_config c = {2, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0};
+    ug_config c = {2, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL};
     return c;
 }
 
@@ -25,12 +36,12 @@ static void test_invalid_configs(void)
         ug_config c;
         const char *needle;
     } bad[] = {
-        {{0, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0}, "ch must be at least 1"},
-        {{2, 1, 30, 1, 5, 3, UG_NORM_ADALIN, 0, 0}, "multiple of 4"},
-        {{2, 0, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0}, "n_res"},
-        {{2, 1, 64, 1, 7, 5, UG_NORM_ADALIN, 0, 0}, "too small"},  /* the release's 7-layer D needs img >= 96 */
-        {{2, 1, 32, 1, 2, 3, UG_NORM_ADALIN, 0, 0}, "layers"},
-        {{2, 1, 32, 1, 5, 3, (ug_norm)UG_N_NORMS, 0, 0}, "unknown decoder norm"},
+        {{0, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL}, "ch must be at least 1"},
+        {{2, 1, 30, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL}, "multiple of 4"},
+        {{2, 0, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL}, "n_res"},
+        {{2, 1, 64, 1, 7, 5, UG_NORM_ADALIN, 0, 0, NULL}, "too small"},  /* the release's 7-layer D needs img >= 96 */
+        {{2, 1, 32, 1, 2, 3, UG_NORM_ADALIN, 0, 0, NULL}, "layers"},
+        {{2, 1, 32, 1, 5, 3, (ug_norm)UG_N_NORMS, 0, 0, NULL}, "unknown decoder norm"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ug_model *m = NULL;
@@ -41,7 +52,7 @@ static void test_invalid_configs(void)
               bad[i].needle);
     }
     /* The smallest valid sizes work. */
-    ug_config ok = {1, 1, 96, 0, 7, 5, UG_NORM_ADALIN, 0, 0};
+    ug_config ok = {1, 1, 96, 0, 7, 5, UG_NORM_ADALIN, 0, 0, NULL};
     ug_model *m;
     ug_error err;
     CHECK(ug_model_new(&m, &ok, 1, &err) == 0, "img 96 with 7/5 layers: %s", err.msg);
@@ -69,7 +80,7 @@ static void test_round_trip(void)
     CHECK(ug_model_load(&back, path, NULL, 1, &err) == 0, "%s", err.msg);
     if (!back)
         return;
-    CHECK(memcmp(ug_model_config(back), &c, sizeof c) == 0, "config differs after load");
+    CHECK(same_config(ug_model_config(back), &c), "config differs after load");
     CHECK(same_params(m, back, UG_N_NETS), "tensors differ after load");
     ug_model_free(back);
 
@@ -86,7 +97,7 @@ static void test_round_trip(void)
      * the shapes; a light model's size from the hint. */
     ug_ckpt_writer w;
     ug_cw_init(&w);
-    float *base[UG_N_NETS];
+    float *base[UG_MAX_NETS] = {0};
     for (int i = 0; i < UG_N_NETS; i++)
         base[i] = m->net[i].data;
     ug_cw_model(&w, m, "", base, 0);
@@ -98,12 +109,12 @@ static void test_round_trip(void)
     hint.img_size = 32;
     CHECK(ug_model_load(&back, path, &hint, 1, &err) == 0, "%s", err.msg);
     if (back) {
-        CHECK(memcmp(ug_model_config(back), &c, sizeof c) == 0, "inferred config differs");
+        CHECK(same_config(ug_model_config(back), &c), "inferred config differs");
         ug_model_free(back);
     }
 
     /* A full model's size is inferred from FC.0. */
-    ug_config full = {2, 2, 48, 0, 5, 3, UG_NORM_ADALIN, 0, 0};
+    ug_config full = {2, 2, 48, 0, 5, 3, UG_NORM_ADALIN, 0, 0, NULL};
     ug_model *fm;
     CHECK(ug_model_new(&fm, &full, 3, &err) == 0, "%s", err.msg);
     ug_cw_init(&w);
@@ -115,7 +126,7 @@ static void test_round_trip(void)
     ug_cw_free(&w);
     CHECK(ug_model_load(&back, path, NULL, 1, &err) == 0, "%s", err.msg);
     if (back) {
-        CHECK(memcmp(ug_model_config(back), &full, sizeof full) == 0, "full config not inferred");
+        CHECK(same_config(ug_model_config(back), &full), "full config not inferred");
         ug_model_free(back);
     }
     ug_model_free(fm);
@@ -124,7 +135,7 @@ static void test_round_trip(void)
     ug_cw_init(&w);
     for (int i = 0; i < UG_N_NETS; i++)
         base[i] = i <= UG_GEN_B2A ? m->net[i].data : NULL;
-    ug_cw_config(&w, &c);
+    ug_cw_config(&w, m);
     ug_cw_model(&w, m, "", base, 0);
     snprintf(path, sizeof path, "%s/gen.safetensors", dir);
     ug_cw_write(&w, path, &err);
@@ -148,8 +159,8 @@ static void write_broken(const char *path, const char *drop, const char *reshape
     ug_model_new(&m, &c, 1, &err);
     ug_ckpt_writer w;
     ug_cw_init(&w);
-    ug_cw_config(&w, &c);
-    float *base[UG_N_NETS];
+    ug_cw_config(&w, m);
+    float *base[UG_MAX_NETS] = {0};
     for (int i = 0; i < UG_N_NETS; i++)
         base[i] = m->net[i].data;
     ug_cw_model(&w, m, "", base, 0);
@@ -352,7 +363,7 @@ out:
  * it (test_isa_cap checks the refusal). */
 static void test_bf16(void)
 {
-    ug_config c = {16, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0};
+    ug_config c = {16, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL};
     const size_t n = (size_t)3 * c.img_size * c.img_size;
     float *x = malloc(n * sizeof *x), *o32 = malloc(n * sizeof *o32), *o16 = malloc(n * sizeof *o16);
     ug_error err;
@@ -391,6 +402,70 @@ out:
     free(o16);
 }
 
+/* A model file with the family metadata written as given (NULL: left out). */
+static void write_family(const char *path, const char *family, const char *version)
+{
+    ug_config c = small();
+    ug_model *m;
+    ug_error err;
+    ug_model_new(&m, &c, 1, &err);
+    ug_ckpt_writer w;
+    ug_cw_init(&w);
+    if (family)
+        ug_cw_meta(&w, "family", "%s", family);
+    if (version)
+        ug_cw_meta(&w, "format_version", "%s", version);
+    m->fam->config_write(&w, &m->cfg);
+    float *base[UG_MAX_NETS] = {0};
+    for (int i = 0; i < UG_N_NETS; i++)
+        base[i] = m->net[i].data;
+    ug_cw_model(&w, m, "", base, 0);
+    CHECK(ug_cw_write(&w, path, &err) == 0, "%s", err.msg);
+    ug_cw_free(&w);
+    ug_model_free(m);
+}
+
+/* Checkpoints name their family and format version; files without them are
+ * U-GAT-IT's version 1; an unknown family or a newer version is refused. */
+static void test_family(void)
+{
+    char path[600], v[64];
+    ug_error err = {{0}};
+    ug_config c = small();
+    ug_model *m = NULL;
+    CHECK(ug_model_new(&m, &c, 1, &err) == 0, "%s", err.msg);
+    CHECK(m && strcmp(ug_model_family(m), "ugatit") == 0, "family of a new model");
+    snprintf(path, sizeof path, "%s/family.safetensors", dir);
+    CHECK(ug_model_save(m, path, &err) == 0, "%s", err.msg);
+    CHECK(ug_checkpoint_meta(path, "family", v, sizeof v, &err) == 0 && strcmp(v, "ugatit") == 0,
+          "metadata family: %s", v);
+    CHECK(ug_checkpoint_meta(path, "format_version", v, sizeof v, &err) == 0 &&
+              strcmp(v, "1") == 0, "metadata format_version: %s", v);
+    ug_model_free(m);
+
+    snprintf(path, sizeof path, "%s/nofamily.safetensors", dir);
+    write_family(path, NULL, NULL);
+    CHECK(ug_model_load(&m, path, NULL, 1, &err) == 0, "%s", err.msg);
+    if (m) {
+        CHECK(strcmp(ug_model_family(m), "ugatit") == 0, "a file without family is ugatit");
+        ug_model_free(m);
+    }
+    snprintf(path, sizeof path, "%s/cyclegan.safetensors", dir);
+    write_family(path, "cyclegan9", "1");
+    expect_refused(path, "unknown model family 'cyclegan9' (this build has: ugatit)");
+    snprintf(path, sizeof path, "%s/v2.safetensors", dir);
+    write_family(path, "ugatit", "2");
+    expect_refused(path, "format_version 2 of family ugatit; this build reads 1 to 1 (written by "
+                         "a newer ugatit)");
+    snprintf(path, sizeof path, "%s/v0.safetensors", dir);
+    write_family(path, "ugatit", "zero");
+    expect_refused(path, "metadata 'format_version' is not an integer");
+
+    c.family = "nosuch";
+    CHECK(ug_model_new(&m, &c, 1, &err) < 0 && strstr(err.msg, "unknown model family 'nosuch'"),
+          "an unknown family in the config: %s", err.msg);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -403,6 +478,7 @@ int main(void)
     test_non_finite();
     test_resume_bit_exact();
     test_bf16();
+    test_family();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");

@@ -55,11 +55,14 @@ static void expect_twin(const char *stem)
     snprintf(st, sizeof st, PT "%s.safetensors", stem);
     ug_st_file *a = NULL, *b = NULL, *c = NULL;
     ug_error err = {""};
-    CHECK(ug_tensor_file_open(&a, pt, &err) == 0, "%s: %s", pt, err.msg);
-    CHECK(ug_tensor_file_open(&b, st, &err) == 0, "%s: %s", st, err.msg);
+    CHECK(ug_tensor_file_open(&a, pt, "genA2B", &err) == 0, "%s: %s", pt, err.msg);
+    CHECK(ug_tensor_file_open(&b, st, "genA2B", &err) == 0, "%s: %s", st, err.msg);
     size_t n;
     unsigned char *bytes = read_bytes(pt, &n);
-    CHECK(ug_pt_open_mem(&c, bytes, n, pt, NULL, &err) == 0, "%s (memory): %s", pt, err.msg);
+    ug_pt_limits lim;
+    ug_pt_limits_default(&lim);
+    lim.single_group = "genA2B";
+    CHECK(ug_pt_open_mem(&c, bytes, n, pt, &lim, &err) == 0, "%s (memory): %s", pt, err.msg);
     if (a && b)
         expect_same(a, b, stem);
     if (a && c)
@@ -79,7 +82,7 @@ static void test_fixtures(void)
 
     ug_st_file *f = NULL;
     ug_error err = {""};
-    CHECK(ug_tensor_file_open(&f, PT "light96_params_0000001.pt", &err) == 0, "%s", err.msg);
+    CHECK(ug_tensor_file_open(&f, PT "light96_params_0000001.pt", "genA2B", &err) == 0, "%s", err.msg);
     if (f) {
         const char *groups[] = {"genA2B", "genB2A", "disGA", "disGB", "disLA", "disLB"};
         for (int g = 0; g < 6; g++) {
@@ -91,13 +94,17 @@ static void test_fixtures(void)
         CHECK(ug_st_meta_count(f) == 0, "a .pt has no metadata");
         ug_st_close(f);
     }
-    CHECK(ug_tensor_file_open(&f, PT "gen_only.pt", &err) == 0, "%s", err.msg);
+    CHECK(ug_tensor_file_open(&f, PT "gen_only.pt", "genA2B", &err) == 0, "%s", err.msg);
     if (f) {
         CHECK(ug_st_find(f, "genA2B.DownBlock.1.weight") != NULL, "gen_only: genA2B. prefix");
         CHECK(ug_st_find(f, "genB2A.DownBlock.1.weight") == NULL, "gen_only: no genB2A");
         ug_st_close(f);
     }
-    CHECK(ug_tensor_file_open(&f, PT "dtypes.pt", &err) == 0, "%s", err.msg);
+    /* Without a network to put a single state_dict under, it is refused. */
+    CHECK(ug_tensor_file_open(&f, PT "gen_only.pt", NULL, &err) < 0 &&
+              strstr(err.msg, "a single state_dict, and no network it would belong to"),
+          "a single state_dict without a group: %s", err.msg);
+    CHECK(ug_tensor_file_open(&f, PT "dtypes.pt", "genA2B", &err) == 0, "%s", err.msg);
     if (f) {
         const ug_st_tensor *t = ug_st_find(f, "genA2B.scalar");
         CHECK(t && t->ndim == 0 && t->numel == 1 && t->data[0] == 2.5f, "0-dim tensor");
@@ -173,8 +180,8 @@ static void test_convert(void)
 
     ug_st_file *orig = NULL, *back = NULL;
     ug_error err = {""};
-    CHECK(ug_tensor_file_open(&orig, PT "light96_params_0000001.pt", &err) == 0, "%s", err.msg);
-    CHECK(ug_tensor_file_open(&back, pt2, &err) == 0, "%s", err.msg);
+    CHECK(ug_tensor_file_open(&orig, PT "light96_params_0000001.pt", "genA2B", &err) == 0, "%s", err.msg);
+    CHECK(ug_tensor_file_open(&back, pt2, "genA2B", &err) == 0, "%s", err.msg);
     if (orig && back)
         expect_same(orig, back, "round trip");
     ug_st_close(orig);
@@ -205,7 +212,7 @@ static void test_write_read(void)
     ug_error err = {""};
     CHECK(ug_pt_write(path, e, 4, &err) == 0, "%s", err.msg);
     ug_st_file *f = NULL;
-    CHECK(ug_tensor_file_open(&f, path, &err) == 0, "%s", err.msg);
+    CHECK(ug_tensor_file_open(&f, path, "genA2B", &err) == 0, "%s", err.msg);
     if (f) {
         /* Grouped by first appearance: g1's tensors, then g2's. */
         const char *order[] = {"g1.a", "g1.empty", "g2.s", "g2.sub.name"};
@@ -231,7 +238,7 @@ static void expect_refused(const char *path, const char *fragment)
 {
     ug_st_file *f = (ug_st_file *)1;
     ug_error err = {""};
-    int rc = ug_tensor_file_open(&f, path, &err);
+    int rc = ug_tensor_file_open(&f, path, "genA2B", &err);
     CHECK(rc == -1 && f == NULL, "%s: accepted", path);
     CHECK(strstr(err.msg, path) != NULL, "%s: message does not name the file: %s", path, err.msg);
     CHECK(strstr(err.msg, fragment) != NULL, "%s: message lacks '%s': %s", path, fragment,
@@ -310,7 +317,7 @@ static int load_pickle(const char *bytes, size_t n, ug_error *err)
         return -1;
     ug_pt_item *items;
     size_t count;
-    int rc = ug_pt_flatten(ug_pk_root(p), &items, &count, "p", err);
+    int rc = ug_pt_flatten(ug_pk_root(p), &items, &count, "p", "genA2B", err);
     ug_pt_items_free(items, count);
     ug_pk_free(p);
     return rc;

@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "files.h"
+#include "model/ugatit/ugatit.h"
 #include "io/image.h"
 #include "report/csvlog.h"
 #include "report/grid.h"
@@ -207,7 +208,8 @@ static char *report_in(const char *dir, size_t *n, long sample_step)
 {
     ug_report_input in = {.title = "selfie2anime & <co>", .result_dir = dir, .step = 120,
                           .total_steps = 1000, .sample_step = sample_step, .config_kv = kv,
-                          .n_config = 3, .rho = rho, .n_rho = 2};
+                          .n_config = 3, .rho = rho, .n_rho = 2,
+                          .main_losses = {"Discriminator_loss", "Generator_loss"}};
     ug_error err = {{0}};
     if (ug_report_write(&in, &err)) {
         CHECK(0, "report: %s", err.msg);
@@ -325,7 +327,7 @@ static void test_long_log(void)
     FILE *fp = fopen(path, "w");
     fputs("step", fp);
     for (int t = 0; t < UG_N_LOSSES; t++)
-        fprintf(fp, ",%s", ug_loss_name((ug_loss_term)t));
+        fprintf(fp, ",%s", ug_family_ugatit.loss_names[t]);
     fputs(",lr,seconds\n", fp);
     char tails[64][400];
     for (int k = 0; k < 64; k++) {

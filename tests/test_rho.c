@@ -15,6 +15,7 @@
 #include "files.h"
 #include "io/safetensors.h"
 #include "model/model.h"
+#include "model/ugatit/ugatit.h"
 #include "model/rho.h"
 #include "report/report.h"
 #include "report/rho.h"

@@ -29,12 +29,12 @@ static int write_fixture_model(const char *path, const ug_st_file **keep)
     ug_error err;
     if (ug_st_open(&f, UGATIT_FIXTURES "/light96.safetensors", &err) < 0)
         return -1;
-    ug_config c = {4, 2, 96, 1, 7, 5, UG_NORM_ADALIN, 0, 0};
+    ug_config c = {4, 2, 96, 1, 7, 5, UG_NORM_ADALIN, 0, 0, NULL};
     ug_model *m;
     if (ug_model_build(&m, &c, UG_ALL_NETS, &err) < 0)
         return -1;
-    float *base[UG_N_NETS];
-    for (int i = 0; i < UG_N_NETS; i++)
+    float *base[UG_MAX_NETS] = {0};
+    for (int i = 0; i < m->fam->n_nets; i++)
         base[i] = m->net[i].data;
     int rc = ug_ckpt_read_model(f, "light96", m, "init.", base, 0, &err);
     if (rc == 0)

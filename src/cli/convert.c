@@ -9,7 +9,7 @@
 #include "cli/commands.h"
 #include "io/pt.h"
 #include "io/safetensors.h"
-#include "io/tensor_file.h"
+#include "model/checkpoint.h"
 
 static const char *usage = "usage: ugatit convert IN OUT\n\n"
                            "Converts a checkpoint between PyTorch .pt (the authors' release) and\n"
@@ -26,7 +26,7 @@ static int ends_with(const char *s, const char *suffix)
 static int convert(const char *in, const char *out, int to_pt, ug_error *err)
 {
     ug_st_file *f;
-    if (ug_tensor_file_open(&f, in, err) < 0)
+    if (ug_ckpt_open(&f, in, NULL, err) < 0)
         return -1;
     size_t n = ug_st_count(f);
     ug_st_entry *e = calloc(n ? n : 1, sizeof *e);

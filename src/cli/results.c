@@ -185,7 +185,8 @@ static int copy_kept_rows(FILE *in, FILE *out, long keep_step)
     return ferror(out) ? -1 : 0;
 }
 
-int ug_log_open(FILE **out, const ug_results *r, long keep_step, ug_error *err)
+int ug_log_open(FILE **out, const ug_results *r, const ug_trainer *t, long keep_step,
+                ug_error *err)
 {
     char path[UG_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/log.csv", r->root);
@@ -197,8 +198,8 @@ int ug_log_open(FILE **out, const ug_results *r, long keep_step, ug_error *err)
     if (!m)
         return ug_fail(err, "%s: out of memory", path);
     fputs("step", m);
-    for (int i = 0; i < UG_N_LOSSES; i++)
-        fprintf(m, ",%s", ug_loss_name((ug_loss_term)i));
+    for (int i = 0; i < ug_trainer_loss_count(t); i++)
+        fprintf(m, ",%s", ug_trainer_loss_name(t, i));
     fputs(",lr,seconds\n", m);
     FILE *old = keep_step > 0 ? ug_fopen_read(path, NULL, NULL) : NULL; /* none: no rows */
     if (old) {
@@ -225,10 +226,11 @@ int ug_log_open(FILE **out, const ug_results *r, long keep_step, ug_error *err)
     return 0;
 }
 
-void ug_log_row(FILE *f, long step, const float *losses, double lr, double seconds)
+void ug_log_row(FILE *f, long step, const float *losses, int n_losses, double lr,
+                double seconds)
 {
     fprintf(f, "%ld", step);
-    for (int i = 0; i < UG_N_LOSSES; i++)
+    for (int i = 0; i < n_losses; i++)
         fprintf(f, ",%.9g", losses[i]);
     fprintf(f, ",%.9g,%.3f\n", lr, seconds);
     fflush(f);

@@ -38,10 +38,12 @@ void ug_results_checkpoint(const ug_results *r, long step, char *out, size_t n);
 int ug_find_newest_checkpoint(const char *model_dir, const char *name, char *out, size_t n,
                               long *step, ug_error *err);
 
-/* log.csv: one row per step (step, every loss term, lr, seconds). Opening
+/* log.csv: one row per step (step, every loss term of the family, lr, seconds). Opening
  * keeps the rows up to keep_step and drops later ones (a resumed run
  * rewrites the steps it repeats), atomically. */
-int ug_log_open(FILE **out, const ug_results *r, long keep_step, ug_error *err);
-void ug_log_row(FILE *f, long step, const float *losses, double lr, double seconds);
+int ug_log_open(FILE **out, const ug_results *r, const ug_trainer *t, long keep_step,
+                ug_error *err);
+void ug_log_row(FILE *f, long step, const float *losses, int n_losses, double lr,
+                double seconds);
 
 #endif

@@ -115,25 +115,29 @@ int ug_samples_write(const ug_samples *s, ug_model *m, const char *root, long st
 int ug_write_report(const ug_results *r, const char *dataset_root, ug_model *m,
                     const ug_trainer *t, long step, ug_error *err)
 {
-    const ug_config *c = ug_model_config(m);
     const ug_train_config *tc = ug_trainer_config(t);
-    char v[16][96];
-    snprintf(v[0], sizeof v[0], "%d", c->img_size);
-    snprintf(v[1], sizeof v[1], "%d", c->ch);
-    snprintf(v[2], sizeof v[2], "%d", c->n_res);
-    snprintf(v[3], sizeof v[3], "%s", c->light ? "light" : "full");
-    snprintf(v[4], sizeof v[4], "%d global, %d local", c->dis_global, c->dis_local);
-    snprintf(v[5], sizeof v[5], "%d", tc->batch_size);
-    snprintf(v[6], sizeof v[6], "%ld", tc->iteration);
-    snprintf(v[7], sizeof v[7], "%g (now %.3g)", tc->lr, ug_trainer_lr(t));
-    snprintf(v[8], sizeof v[8], "%g", tc->weight_decay);
-    snprintf(v[9], sizeof v[9], "adv %g, cycle %g, identity %g, cam %g", tc->adv_weight, tc->cycle_weight,
-             tc->identity_weight, tc->cam_weight);
-    snprintf(v[10], sizeof v[10], "%s", tc->decay_flag ? "true" : "false");
-    const char *kv[] = {"dataset", dataset_root, "img_size", v[0], "ch", v[1], "n_res", v[2],
-                        "model", v[3], "discriminator layers", v[4], "batch_size", v[5],
-                        "iteration", v[6], "lr", v[7], "weight_decay", v[8], "loss weights", v[9],
-                        "decay_flag", v[10]};
+    /* The family's lines, then the training configuration's. */
+    char family[24][2][64], v[6][96];
+    int n_family = ug_model_describe(m, family, 24);
+    snprintf(v[0], sizeof v[0], "%d", tc->batch_size);
+    snprintf(v[1], sizeof v[1], "%ld", tc->iteration);
+    snprintf(v[2], sizeof v[2], "%g (now %.3g)", tc->lr, ug_trainer_lr(t));
+    snprintf(v[3], sizeof v[3], "%g", tc->weight_decay);
+    snprintf(v[4], sizeof v[4], "adv %g, cycle %g, identity %g, cam %g", tc->adv_weight,
+             tc->cycle_weight, tc->identity_weight, tc->cam_weight);
+    snprintf(v[5], sizeof v[5], "%s", tc->decay_flag ? "true" : "false");
+    const char *train_keys[6] = {"batch_size", "iteration", "lr", "weight_decay",
+                                 "loss weights", "decay_flag"};
+    const char *kv[2 * (2 + 24 + 6)] = {"dataset", dataset_root, "family", ug_model_family(m)};
+    int n = 2;
+    for (int i = 0; i < n_family; i++, n++) {
+        kv[2 * n] = family[i][0];
+        kv[2 * n + 1] = family[i][1];
+    }
+    for (int i = 0; i < 6; i++, n++) {
+        kv[2 * n] = train_keys[i];
+        kv[2 * n + 1] = v[i];
+    }
     char model_dir[UG_PATH_MAX + 8];
     snprintf(model_dir, sizeof model_dir, "%s/model", r->root);
     ug_rho_stats *rho = NULL;
@@ -141,8 +145,11 @@ int ug_write_report(const ug_results *r, const char *dataset_root, ug_model *m,
     int n_rho, rc = -1;
     if (ug_rho_stats_model(&rho, &n_rho, m, err) == 0 &&
         ug_rho_history_read(&history, m, model_dir, r->name, step, err) == 0) {
-        ug_report_input in = {r->name, r->root, step, tc->iteration, step,
-                              kv, (int)(sizeof kv / sizeof kv[0] / 2), rho, n_rho, &history};
+        int d_loss, g_loss;
+        ug_trainer_total_losses(t, &d_loss, &g_loss);
+        ug_report_input in = {r->name, r->root, step, tc->iteration, step, kv, n, rho, n_rho,
+                              &history, {ug_trainer_loss_name(t, d_loss),
+                                         ug_trainer_loss_name(t, g_loss)}};
         rc = ug_report_write(&in, err);
     }
     free(rho);

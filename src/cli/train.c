@@ -53,6 +53,7 @@ static const cli_opt options[] = {
     {"cycle_weight", "X", "weight of the cycle losses", "10", 0},
     {"identity_weight", "X", "weight of the identity losses", "10", 0},
     {"cam_weight", "X", "weight of the CAM losses", "1000", 0},
+    {"family", "NAME", "model family (this build has ugatit)", "ugatit", 0},
     {"ch", "N", "base channels", "64", 0},
     {"n_res", "N", "residual blocks", "4", 0},
     {"n_dis", "N", "discriminator depth, 4 to 11: global N+1 layers, local N-1", "6", 0},
@@ -154,6 +155,7 @@ static int parse(int argc, char **argv, train_opts *o)
     ug_dataset_name(o->name, sizeof o->name, o->dataset_root);
     o->result_dir = cli_find(opt, n, "result_dir")->value;
     o->init = cli_find(opt, n, "init")->value;
+    o->cfg.family = cli_find(opt, n, "family")->value;
     o->cfg.ch = (int)ch, o->cfg.n_res = (int)n_res, o->cfg.img_size = (int)img;
     o->cfg.dis_global = (int)n_dis + 1, o->cfg.dis_local = (int)n_dis - 1;
     o->tc.iteration = iteration, o->tc.batch_size = (int)batch;
@@ -192,7 +194,8 @@ static int check_model_flags(const train_opts *o, const ug_config *c, const char
         snprintf(n_dis, sizeof n_dis, "(none: discriminators of %d and %d layers)",
                  c->dis_global, c->dis_local);
     const ug_config *g = &o->cfg;
-    return agree(o, "ch", g->ch == c->ch, ch, path, err) < 0 ||
+    return agree(o, "family", strcmp(g->family, c->family) == 0, c->family, path, err) < 0 ||
+                   agree(o, "ch", g->ch == c->ch, ch, path, err) < 0 ||
                    agree(o, "n_res", g->n_res == c->n_res, n_res, path, err) < 0 ||
                    agree(o, "img_size", g->img_size == c->img_size, img, path, err) < 0 ||
                    agree(o, "light", g->light == c->light, bool_text(c->light), path, err) < 0 ||
@@ -358,14 +361,16 @@ static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_
     long total = o->tc.iteration, start = ug_trainer_step_count(t);
     size_t numel = (size_t)batch * 3 * c->img_size * c->img_size;
     float *A = malloc(numel * sizeof *A), *B = malloc(numel * sizeof *B);
-    float L[UG_N_LOSSES];
+    float *L = malloc((size_t)ug_trainer_loss_count(t) * sizeof *L);
+    int d_loss, g_loss;
+    ug_trainer_total_losses(t, &d_loss, &g_loss);
     FILE *log = NULL;
     int rc = -1;
-    if (!A || !B) {
+    if (!A || !B || !L) {
         ug_fail(err, "out of memory for a batch");
         goto done;
     }
-    if (ug_log_open(&log, r, start, err) < 0)
+    if (ug_log_open(&log, r, t, start, err) < 0)
         goto done;
     double t_start = now(), t_window = t_start;
     long window_steps = 0;
@@ -376,14 +381,14 @@ static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_
             name_last_checkpoint(r, err);
             goto done;
         }
-        ug_log_row(log, step, L, ug_trainer_lr(t), now() - t_start);
+        ug_log_row(log, step, L, ug_trainer_loss_count(t), ug_trainer_lr(t), now() - t_start);
         window_steps++;
         if (step % o->print_freq == 0 || step == start + 1 || step == total) {
             double dt = now() - t_window, rate = window_steps / (dt > 0 ? dt : 1e-9);
             char left[32];
             format_duration(left, sizeof left, (double)(total - step) / rate);
             printf("[%7ld/%ld] d_loss %.4f  g_loss %.4f  %.2f it/s  left %s\n", step, total,
-                   L[UG_D_LOSS], L[UG_G_LOSS], rate, left);
+                   L[d_loss], L[g_loss], rate, left);
             fflush(stdout);
             t_window = now();
             window_steps = 0;
@@ -413,6 +418,7 @@ done:
         fclose(log);
     free(A);
     free(B);
+    free(L);
     return rc;
 }
 

@@ -4,7 +4,9 @@
  * storages; ARCHIVE is whatever top folder the entries share. A file is read
  * into the same in-memory ug_st_file as safetensors (float32 tensors by name):
  * a dict of state_dicts {group: {name: tensor}} gives GROUP.NAME keys, a
- * single state_dict {name: tensor} (a generator) gives genA2B.NAME. */
+ * single state_dict {name: tensor} (one network, such as the release's
+ * generator files) gives SINGLE_GROUP.NAME, with the group the caller's
+ * model family names (NULL: such a file is refused). */
 #ifndef UG_IO_PT_H
 #define UG_IO_PT_H
 
@@ -21,13 +23,14 @@ typedef struct ug_pt_limits {
     int max_depth;             /* pickle nesting and open MARKs */
     size_t max_entries;        /* zip entries */
     uint64_t max_tensor_bytes; /* float32 output plus one storage; 0: 8 x the archive + 1 MiB */
+    const char *single_group;  /* the group of a single state_dict (NULL: refused) */
 } ug_pt_limits;
 
 void ug_pt_limits_default(ug_pt_limits *lim);
 
 /* Reads a .pt file with the default limits. Errors are one line starting
  * with the path. */
-int ug_pt_open(ug_st_file **out, const char *path, ug_error *err);
+int ug_pt_open(ug_st_file **out, const char *path, const char *single_group, ug_error *err);
 
 /* The same from len bytes in memory (the caller keeps buf); name is used in
  * messages. lim may be NULL for the defaults. */
@@ -50,7 +53,7 @@ typedef struct ug_pt_item {
 /* The tensors of an unpickled root, named as above, in pickle order. *items
  * is freed with ug_pt_items_free (also after a failure). */
 int ug_pt_flatten(const ug_pk_obj *root, ug_pt_item **items, size_t *n, const char *name,
-                  ug_error *err);
+                  const char *single_group, ug_error *err);
 void ug_pt_items_free(ug_pt_item *items, size_t n);
 
 #endif

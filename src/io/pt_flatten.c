@@ -8,9 +8,6 @@
 #include "io/bytes.h"
 #include "io/pt.h"
 
-/* The state_dict a single generator is saved as goes under this group. */
-#define SINGLE_GROUP "genA2B"
-
 static int all_tensors(const ug_pk_obj *d)
 {
     for (size_t k = 0; 2 * k < d->n; k++)
@@ -44,7 +41,7 @@ static int add(ug_pt_item **items, size_t *n, size_t *cap, const char *group, co
 }
 
 int ug_pt_flatten(const ug_pk_obj *root, ug_pt_item **items, size_t *n, const char *name,
-                  ug_error *err)
+                  const char *single_group, ug_error *err)
 {
     *items = NULL;
     *n = 0;
@@ -54,11 +51,13 @@ int ug_pt_flatten(const ug_pk_obj *root, ug_pt_item **items, size_t *n, const ch
         return ug_fail(err, "%s: the pickle holds a %s, not a dict of tensors", name,
                        ug_pk_type_name(root->type));
     int single = root->n > 0 && all_tensors(root);
+    if (single && !single_group)
+        return ug_fail(err, "%s: a single state_dict, and no network it would belong to", name);
     for (size_t k = 0; 2 * k < root->n; k++) {
         const char *key = root->items[2 * k]->s;
         const ug_pk_obj *v = root->items[2 * k + 1];
         if (single) {
-            if (add(items, n, &cap, SINGLE_GROUP, key, v) < 0)
+            if (add(items, n, &cap, single_group, key, v) < 0)
                 return ug_fail(err, "%s: out of memory", name);
             continue;
         }

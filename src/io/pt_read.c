@@ -21,6 +21,7 @@ void ug_pt_limits_default(ug_pt_limits *lim)
     lim->max_depth = 32;
     lim->max_entries = 1u << 16;
     lim->max_tensor_bytes = 0;
+    lim->single_group = NULL;
 }
 
 /* One open archive and what a load needs to know about it. */
@@ -336,7 +337,7 @@ static int read_archive(zip_t *za, uint64_t archive_bytes, const char *name,
     if (rc == 0) {
         char pname[512];
         snprintf(pname, sizeof pname, "%s: data.pkl", name);
-        rc = ug_pt_flatten(ug_pk_root(pk), &items, &n, pname, err);
+        rc = ug_pt_flatten(ug_pk_root(pk), &items, &n, pname, lim->single_group, err);
     }
     if (rc == 0)
         rc = build(&a, items, n, out, err);
@@ -377,7 +378,7 @@ int ug_pt_open_mem(ug_st_file **out, const void *buf, size_t len, const char *na
     return rc;
 }
 
-int ug_pt_open(ug_st_file **out, const char *path, ug_error *err)
+int ug_pt_open(ug_st_file **out, const char *path, const char *single_group, ug_error *err)
 {
     *out = NULL;
     uint64_t size;
@@ -394,6 +395,7 @@ int ug_pt_open(ug_st_file **out, const char *path, ug_error *err)
     }
     ug_pt_limits lim;
     ug_pt_limits_default(&lim);
+    lim.single_group = single_group;
     int rc = read_archive(za, size, path, &lim, out, err);
     zip_discard(za);
     return rc;

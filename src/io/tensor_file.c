@@ -32,7 +32,8 @@ int ug_tensor_file_is_pt(const char *path, ug_error *err)
     return head(path, b, &n, err) < 0 ? -1 : is_zip(b, n);
 }
 
-int ug_tensor_file_open(ug_st_file **out, const char *path, ug_error *err)
+int ug_tensor_file_open(ug_st_file **out, const char *path, const char *single_group,
+                        ug_error *err)
 {
     *out = NULL;
     unsigned char b[4];
@@ -40,7 +41,7 @@ int ug_tensor_file_open(ug_st_file **out, const char *path, ug_error *err)
     if (head(path, b, &n, err) < 0)
         return -1;
     if (is_zip(b, n))
-        return ug_pt_open(out, path, err);
+        return ug_pt_open(out, path, single_group, err);
     /* torch.save before PyTorch 1.6 began with a pickled LONG1 magic number. */
     if (n == 4 && b[0] == 0x80 && b[1] == 0x02 && b[2] == 0x8a && b[3] == 0x0a)
         return ug_fail(err, "%s: a legacy (pre-1.6) torch.save file, which is not supported; "

@@ -6,8 +6,10 @@
 #include "core/error.h"
 #include "io/safetensors.h"
 
-/* Like ug_st_open, for either format; .pt files have no metadata. */
-int ug_tensor_file_open(ug_st_file **out, const char *path, ug_error *err);
+/* Like ug_st_open, for either format; .pt files have no metadata, and one
+ * holding a single state_dict gets its tensors under single_group (see pt.h). */
+int ug_tensor_file_open(ug_st_file **out, const char *path, const char *single_group,
+                        ug_error *err);
 
 /* 1 if path starts like a zip archive (a .pt), 0 if not, -1 on error. */
 int ug_tensor_file_is_pt(const char *path, ug_error *err);

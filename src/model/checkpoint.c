@@ -79,10 +79,10 @@ void ug_cw_meta(ug_ckpt_writer *w, const char *key, const char *fmt, ...)
 }
 
 void ug_cw_model(ug_ckpt_writer *w, const ug_model *m, const char *prefix,
-                 float *const base[UG_N_NETS], int trainable_only)
+                 float *const base[UG_MAX_NETS], int trainable_only)
 {
     char name[256];
-    for (int i = 0; i < UG_N_NETS; i++) {
+    for (int i = 0; i < m->fam->n_nets; i++) {
         const ug_net *net = &m->net[i];
         if (!base[i])
             continue;
@@ -90,24 +90,18 @@ void ug_cw_model(ug_ckpt_writer *w, const ug_model *m, const char *prefix,
             const ug_param *pp = &net->params[p];
             if (trainable_only && pp->kind != UG_TRAINABLE)
                 continue;
-            snprintf(name, sizeof name, "%s%s.%s", prefix, ug_net_group[i], pp->name);
+            snprintf(name, sizeof name, "%s%s.%s", prefix, m->fam->net_names[i], pp->name);
             ug_cw_tensor(w, name, pp->ndim, pp->shape, base[i] + pp->off);
         }
     }
 }
 
-void ug_cw_config(ug_ckpt_writer *w, const ug_config *c)
+void ug_cw_config(ug_ckpt_writer *w, const ug_model *m)
 {
     ug_cw_meta(w, "format", "ugatit");
-    ug_cw_meta(w, "ch", "%d", c->ch);
-    ug_cw_meta(w, "n_res", "%d", c->n_res);
-    ug_cw_meta(w, "img_size", "%d", c->img_size);
-    ug_cw_meta(w, "light", "%s", c->light ? "true" : "false");
-    ug_cw_meta(w, "dis_global", "%d", c->dis_global);
-    ug_cw_meta(w, "dis_local", "%d", c->dis_local);
-    ug_cw_meta(w, "norm", "%s", ug_norm_name(c->norm));
-    ug_cw_meta(w, "cam_g", "%s", c->no_cam_g ? "false" : "true");
-    ug_cw_meta(w, "cam_d", "%s", c->no_cam_d ? "false" : "true");
+    ug_cw_meta(w, "family", "%s", m->fam->name);
+    ug_cw_meta(w, "format_version", "%d", m->fam->format_version);
+    m->fam->config_write(w, &m->cfg);
 }
 
 int ug_cw_write(ug_ckpt_writer *w, const char *path, ug_error *err)
@@ -121,10 +115,10 @@ int ug_model_save(const ug_model *m, const char *path, ug_error *err)
 {
     ug_ckpt_writer w;
     ug_cw_init(&w);
-    float *base[UG_N_NETS];
-    for (int i = 0; i < UG_N_NETS; i++)
+    float *base[UG_MAX_NETS] = {0};
+    for (int i = 0; i < m->fam->n_nets; i++)
         base[i] = ug_model_has(m, i) ? m->net[i].data : NULL;
-    ug_cw_config(&w, &m->cfg);
+    ug_cw_config(&w, m);
     ug_cw_model(&w, m, "", base, 0);
     int rc = ug_cw_write(&w, path, err);
     ug_cw_free(&w);
@@ -163,8 +157,8 @@ int ug_ckpt_meta_double(const ug_st_file *f, const char *path, const char *key, 
     return 0;
 }
 
-static const ug_st_tensor *need(const ug_st_file *f, const char *path, const char *name,
-                                int ndim, ug_error *err)
+const ug_st_tensor *ug_ckpt_need(const ug_st_file *f, const char *path, const char *name,
+                                 int ndim, ug_error *err)
 {
     const ug_st_tensor *t = ug_st_find(f, name);
     if (!t)
@@ -177,8 +171,8 @@ static const ug_st_tensor *need(const ug_st_file *f, const char *path, const cha
 }
 
 /* A "true"/"false" metadata value; absent gives dflt. */
-static int meta_bool(const ug_st_file *f, const char *path, const char *key, int dflt, int *out,
-                     ug_error *err)
+int ug_ckpt_meta_bool(const ug_st_file *f, const char *path, const char *key, int dflt, int *out,
+                      ug_error *err)
 {
     const char *s = ug_st_meta(f, key);
     if (!s)
@@ -190,142 +184,42 @@ static int meta_bool(const ug_st_file *f, const char *path, const char *key, int
     return 0;
 }
 
-/* The ablation variant from metadata; files from before the ablations have
- * none and are the release's model. */
-static int variant_from_meta(const ug_st_file *f, const char *path, ug_config *c, ug_error *err)
+/* The family and its format version; files without them are U-GAT-IT's first. */
+static const ug_family *file_family(const ug_st_file *f, const char *path, ug_error *err)
 {
-    const char *norm = ug_st_meta(f, "norm");
-    int n = norm ? ug_norm_parse(norm) : UG_NORM_ADALIN, cam_g, cam_d;
-    if (n < 0)
-        return ug_fail(err, "%s: metadata 'norm' is '%s', not one of adalin, in, ln, adain, gn",
-                       path, norm);
-    if (meta_bool(f, path, "cam_g", 1, &cam_g, err) < 0 ||
-        meta_bool(f, path, "cam_d", 1, &cam_d, err) < 0)
-        return -1;
-    c->norm = (ug_norm)n, c->no_cam_g = !cam_g, c->no_cam_d = !cam_d;
-    return 0;
-}
-
-static int config_from_meta(const ug_st_file *f, const char *path, ug_config *c, ug_error *err)
-{
-    long v[5];
-    const char *keys[5] = {"ch", "n_res", "img_size", "dis_global", "dis_local"};
-    for (int i = 0; i < 5; i++) {
-        if (ug_ckpt_meta_long(f, path, keys[i], &v[i], err) < 0)
-            return -1;
-        if (v[i] < 1 || v[i] > 65536)
-            return ug_fail(err, "%s: metadata '%s' = %ld is out of range", path, keys[i], v[i]);
+    const ug_family *fam = ug_family_find(ug_st_meta(f, "family"), err);
+    if (!fam)
+        return ug_error_prefix(err, "%s", path), NULL;
+    long version = 1;
+    if (ug_st_meta(f, "format_version") &&
+        ug_ckpt_meta_long(f, path, "format_version", &version, err) < 0)
+        return NULL;
+    if (version < 1 || version > fam->format_version) {
+        ug_fail(err, "%s: format_version %ld of family %s; this build reads 1 to %d%s", path,
+                version, fam->name, fam->format_version,
+                version > fam->format_version ? " (written by a newer ugatit)" : "");
+        return NULL;
     }
-    const char *light = ug_st_meta(f, "light");
-    if (!light || (strcmp(light, "true") && strcmp(light, "false")))
-        return ug_fail(err, "%s: metadata 'light' must be true or false", path);
-    c->ch = (int)v[0], c->n_res = (int)v[1], c->img_size = (int)v[2];
-    c->dis_global = (int)v[3], c->dis_local = (int)v[4];
-    c->light = strcmp(light, "true") == 0;
-    return variant_from_meta(f, path, c, err);
-}
-
-/* Number of model.* convolutions of a discriminator group in the file. */
-static int count_dis_layers(const ug_st_file *f, const char *group)
-{
-    char name[128];
-    int j = 0;
-    for (;; j++) {
-        snprintf(name, sizeof name, "%s.model.%d.weight_orig", group, 3 * j + 1);
-        if (!ug_st_find(f, name))
-            break;
-    }
-    return j == 0 ? 0 : j + 1;
-}
-
-/* The decoder normalisation from which tensors its first norm layers hold. */
-static int norm_from_shapes(const ug_st_file *f, const char *path, const ug_config *hint,
-                            ug_config *c, ug_error *err)
-{
-    if (ug_st_find(f, "genA2B.UpBlock1_1.norm1.rho"))
-        c->norm = UG_NORM_ADALIN;
-    else if (ug_st_find(f, "genA2B.UpBlock1_1.norm1.weight"))
-        c->norm = UG_NORM_GN;
-    else if (!ug_st_find(f, "genA2B.UpBlock1_1.norm1.gamma"))
-        c->norm = UG_NORM_ADAIN;
-    else if (hint && (hint->norm == UG_NORM_IN || hint->norm == UG_NORM_LN))
-        c->norm = hint->norm;
-    else
-        return ug_fail(err, "%s: its decoder norms are 'in' or 'ln', which hold the same "
-                            "tensors: say which with --norm in or --norm ln", path);
-    return 0;
-}
-
-static int config_from_shapes(const ug_st_file *f, const char *path, const ug_config *hint,
-                              ug_config *c, ug_error *err)
-{
-    int img_size_hint = hint ? hint->img_size : 0;
-    ug_config_default(c);
-    if (norm_from_shapes(f, path, hint, c, err) < 0)
-        return -1;
-    c->no_cam_g = !ug_st_find(f, "genA2B.gap_fc.weight");
-    c->no_cam_d = ug_st_find(f, "disGA.model.1.weight_orig") && !ug_st_find(f, "disGA.gap_fc.weight_orig");
-    const ug_st_tensor *t = need(f, path, "genA2B.DownBlock.1.weight", 4, err);
-    if (!t)
-        return -1;
-    if (t->shape[0] < 1 || t->shape[0] > 65536)
-        return ug_fail(err, "%s: implausible channel count %lld", path, (long long)t->shape[0]);
-    c->ch = (int)t->shape[0];
-    char name[128];
-    c->n_res = 0;
-    for (;;) {
-        snprintf(name, sizeof name, "genA2B.UpBlock1_%d.conv1.weight", c->n_res + 1);
-        if (!ug_st_find(f, name))
-            break;
-        c->n_res++;
-    }
-    int64_t c4 = 4 * (int64_t)c->ch, in = c4;
-    /* Without the gamma/beta MLP light and full are the same networks. */
-    if (c->norm == UG_NORM_ADALIN || c->norm == UG_NORM_ADAIN) {
-        if (!(t = need(f, path, "genA2B.FC.0.weight", 2, err)))
-            return -1;
-        in = t->shape[1];
-    }
-    if (in == c4) {
-        c->light = 1;
-        c->img_size = img_size_hint > 0 ? img_size_hint : 256;
-    } else {
-        c->light = 0;
-        int64_t side = (int64_t)llround(sqrt((double)in / (double)c4));
-        if (side < 2 || side * side * c4 != in)
-            return ug_fail(err, "%s: genA2B.FC.0.weight has %lld inputs, which fits neither the "
-                                "light nor the full model with ch %d", path, (long long)in, c->ch);
-        c->img_size = (int)(4 * side);
-    }
-    int g = count_dis_layers(f, "disGA"), l = count_dis_layers(f, "disLA");
-    if (g)
-        c->dis_global = g;
-    if (l)
-        c->dis_local = l;
-    return 0;
+    return fam;
 }
 
 int ug_ckpt_config(const ug_st_file *f, const char *path, const ug_config *hint, ug_config *c,
                    unsigned *nets, ug_error *err)
 {
-    int rc = ug_st_meta(f, "ch") ? config_from_meta(f, path, c, err)
-                                 : config_from_shapes(f, path, hint, c, err);
-    /* genA2B is always there (the configuration comes from it); the others
-     * are optional for translation. */
-    *nets = 1u << UG_GEN_A2B;
-    if (ug_st_find(f, "genB2A.DownBlock.1.weight"))
-        *nets |= 1u << UG_GEN_B2A;
-    if (ug_st_find(f, "disGA.model.1.weight_orig"))
-        *nets |= UG_ALL_NETS & ~UG_GENERATORS;
-    return rc;
+    const ug_family *fam = file_family(f, path, err);
+    if (!fam || fam->config_read(f, path, hint, c, err) < 0)
+        return -1;
+    c->family = fam->name;
+    *nets = fam->nets_in_file(f);
+    return 0;
 }
 
 int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
-                       const char *prefix, float *const base[UG_N_NETS], int trainable_only,
+                       const char *prefix, float *const base[UG_MAX_NETS], int trainable_only,
                        ug_error *err)
 {
     char name[256];
-    for (int i = 0; i < UG_N_NETS; i++) {
+    for (int i = 0; i < m->fam->n_nets; i++) {
         const ug_net *net = &m->net[i];
         if (!base[i])
             continue;
@@ -333,8 +227,8 @@ int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
             const ug_param *pp = &net->params[p];
             if (trainable_only && pp->kind != UG_TRAINABLE)
                 continue;
-            snprintf(name, sizeof name, "%s%s.%s", prefix, ug_net_group[i], pp->name);
-            const ug_st_tensor *t = need(f, path, name, pp->ndim, err);
+            snprintf(name, sizeof name, "%s%s.%s", prefix, m->fam->net_names[i], pp->name);
+            const ug_st_tensor *t = ug_ckpt_need(f, path, name, pp->ndim, err);
             if (!t)
                 return -1;
             for (int d = 0; d < pp->ndim; d++) {
@@ -361,10 +255,17 @@ int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
     return 0;
 }
 
+int ug_ckpt_open(ug_st_file **f, const char *path, const ug_config *hint, ug_error *err)
+{
+    *f = NULL;
+    const ug_family *fam = ug_family_find(hint ? hint->family : NULL, err);
+    return fam ? ug_tensor_file_open(f, path, fam->single_group, err) : -1;
+}
+
 int ug_checkpoint_meta(const char *path, const char *key, char *out, int n, ug_error *err)
 {
     ug_st_file *f;
-    if (ug_tensor_file_open(&f, path, err) < 0)
+    if (ug_ckpt_open(&f, path, NULL, err) < 0)
         return -1;
     const char *v = ug_st_meta(f, key);
     if (v)
@@ -378,7 +279,7 @@ int ug_model_load(ug_model **out, const char *path, const ug_config *hint,
 {
     *out = NULL;
     ug_st_file *f;
-    if (ug_tensor_file_open(&f, path, err) < 0)
+    if (ug_ckpt_open(&f, path, hint, err) < 0)
         return -1;
     ug_config c;
     unsigned nets;
@@ -386,20 +287,22 @@ int ug_model_load(ug_model **out, const char *path, const ug_config *hint,
     ug_model *m = NULL;
     if (ug_ckpt_config(f, path, hint, &c, &nets, err) < 0)
         goto done;
-    if (need_discriminators && !(nets & (1u << UG_DIS_GA))) {
-        ug_fail(err, "%s: missing tensor 'disGA.model.1.weight_orig' (the file holds no "
-                     "discriminators)", path);
+    const ug_family *fam = ug_family_find(c.family, err);
+    unsigned all = (1u << fam->n_nets) - 1;
+    if (need_discriminators && (nets & all & ~fam->translate_nets) == 0) {
+        ug_fail(err, "%s: the file holds only the networks that translate, not the "
+                     "discriminators training needs", path);
         goto done;
     }
-    /* Training needs all six networks: a missing one is named by the reader. */
+    /* Training needs every network: a missing one is named by the reader. */
     if (need_discriminators)
-        nets = UG_ALL_NETS;
+        nets = all;
     if (ug_model_build(&m, &c, nets, err) < 0) {
         ug_error_prefix(err, "%s", path);
         goto done;
     }
-    float *base[UG_N_NETS];
-    for (int i = 0; i < UG_N_NETS; i++)
+    float *base[UG_MAX_NETS] = {0};
+    for (int i = 0; i < m->fam->n_nets; i++)
         base[i] = ug_model_has(m, i) ? m->net[i].data : NULL;
     rc = ug_ckpt_read_model(f, path, m, "", base, 0, err);
 done:

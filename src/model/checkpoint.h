@@ -8,13 +8,13 @@
 #include "model/model.h"
 
 /* A list of tensors and metadata to write; owns the names and values it was given. */
-typedef struct ug_ckpt_writer {
+struct ug_ckpt_writer {
     ug_st_entry *e;
     size_t n, cap;
     char **meta; /* key, value, key, value, ... */
     size_t n_meta, cap_meta;
     int failed;
-} ug_ckpt_writer;
+};
 
 void ug_cw_init(ug_ckpt_writer *w);
 void ug_cw_free(ug_ckpt_writer *w);
@@ -26,12 +26,19 @@ void ug_cw_meta(ug_ckpt_writer *w, const char *key, const char *fmt, ...)
  * block per network, laid out like its data) under prefix + GROUP.NAME;
  * trainable_only skips the spectral-norm buffers. */
 void ug_cw_model(ug_ckpt_writer *w, const ug_model *m, const char *prefix,
-                 float *const base[UG_N_NETS], int trainable_only);
-/* The configuration as metadata. */
-void ug_cw_config(ug_ckpt_writer *w, const ug_config *c);
+                 float *const base[UG_MAX_NETS], int trainable_only);
+/* The model's family, format version and configuration as metadata. */
+void ug_cw_config(ug_ckpt_writer *w, const ug_model *m);
 int ug_cw_write(ug_ckpt_writer *w, const char *path, ug_error *err);
 
-/* The model configuration of an open file: metadata where present, else
+/* Opens a checkpoint of either format (tensor_file.h) for the family of
+ * hint (NULL, or hint->family NULL: U-GAT-IT), which names the network of a
+ * .pt file that holds a single state_dict. */
+int ug_ckpt_open(ug_st_file **f, const char *path, const ug_config *hint, ug_error *err);
+
+/* The model configuration of an open file: its family from the metadata
+ * ("family" and "format_version"; a file without them is U-GAT-IT's version
+ * 1), then the family's configuration from the metadata where present, else
  * inferred from the tensor shapes with hint for what they cannot tell (see
  * ug_model_load). *nets gets the networks the file holds (a bit per network,
  * as ug_model.nets). */
@@ -41,11 +48,17 @@ int ug_ckpt_config(const ug_st_file *f, const char *path, const ug_config *hint,
  * trainable_only) into base[i] (laid out like net i's data), checking that
  * each exists with the right shape and holds no NaN or Inf. */
 int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
-                       const char *prefix, float *const base[UG_N_NETS], int trainable_only,
+                       const char *prefix, float *const base[UG_MAX_NETS], int trainable_only,
                        ug_error *err);
 /* An integer/float metadata value, strictly parsed; missing or malformed is an error. */
 int ug_ckpt_meta_long(const ug_st_file *f, const char *path, const char *key, long *out,
                       ug_error *err);
+/* A "true"/"false" metadata value; absent gives dflt. */
+int ug_ckpt_meta_bool(const ug_st_file *f, const char *path, const char *key, int dflt, int *out,
+                      ug_error *err);
+/* Tensor name of the file with ndim dimensions; NULL with an error naming it otherwise. */
+const ug_st_tensor *ug_ckpt_need(const ug_st_file *f, const char *path, const char *name,
+                                 int ndim, ug_error *err);
 int ug_ckpt_meta_double(const ug_st_file *f, const char *path, const char *key, double *out,
                         ug_error *err);
 

@@ -1,14 +1,10 @@
-/* Model creation, configuration checks and evaluation-mode translation. */
+/* Model creation and evaluation-mode runs, for any family. */
 #include "model/model.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/networks.h"
 #include "nn/tape.h"
-
-const char *const ug_net_group[UG_N_NETS] = {"genA2B", "genB2A", "disGA",
-                                             "disGB",  "disLA",  "disLB"};
 
 static const char *const norm_names[UG_N_NORMS] = {"adalin", "in", "ln", "adain", "gn"};
 
@@ -37,12 +33,23 @@ void ug_config_default(ug_config *c)
 }
 
 const ug_config *ug_model_config(const ug_model *m) { return &m->cfg; }
+const char *ug_model_family(const ug_model *m) { return m->fam->name; }
+
+int ug_model_describe(const ug_model *m, char kv[][2][64], int max)
+{
+    return m->fam->describe(&m->cfg, kv, max);
+}
+
+int ug_model_sample_rows(const ug_model *m, const ug_sample_row **rows)
+{
+    return m->fam->sample_rows(&m->cfg, rows);
+}
 
 void ug_model_free(ug_model *m)
 {
     if (!m)
         return;
-    for (int i = 0; i < UG_N_NETS; i++)
+    for (int i = 0; i < UG_MAX_NETS; i++)
         ug_net_free(&m->net[i]);
     ug_kctx_free(m->k);
     ug_arena_free(&m->arena);
@@ -52,25 +59,23 @@ void ug_model_free(ug_model *m)
 int ug_model_build(ug_model **out, const ug_config *c, unsigned nets, ug_error *err)
 {
     *out = NULL;
+    const ug_family *fam = ug_family_find(c->family, err);
+    if (!fam)
+        return -1;
     ug_model *m = calloc(1, sizeof *m);
     if (!m)
         return ug_fail(err, "out of memory");
+    m->fam = fam;
     m->cfg = *c;
-    m->nets = nets;
+    m->cfg.family = fam->name;
+    m->nets = nets & ((1u << fam->n_nets) - 1);
     ug_arena_init(&m->arena);
-    for (int i = 0; i < UG_N_NETS; i++)
+    for (int i = 0; i < UG_MAX_NETS; i++)
         ug_net_init(&m->net[i]);
     int rc = 0;
-    for (int i = 0; i < UG_N_NETS && rc == 0; i++) {
-        if (!ug_model_has(m, i))
-            continue;
-        if (i <= UG_GEN_B2A)
-            rc = ug_build_generator(&m->net[i], c, err);
-        else
-            rc = ug_build_discriminator(&m->net[i], c->ch,
-                                        i <= UG_DIS_GB ? c->dis_global : c->dis_local,
-                                        c->img_size, !c->no_cam_d, err);
-    }
+    for (int i = 0; i < fam->n_nets && rc == 0; i++)
+        if (ug_model_has(m, i))
+            rc = fam->build(&m->net[i], i, c, err);
     if (rc == 0) {
         m->k = ug_kctx_new(0, err);
         rc = m->k ? 0 : -1;
@@ -89,7 +94,7 @@ int ug_model_new(ug_model **out, const ug_config *c, uint64_t seed, ug_error *er
         return -1;
     ug_rng rng;
     ug_rng_seed(&rng, seed, 1);
-    for (int i = 0; i < UG_N_NETS; i++)
+    for (int i = 0; i < (*out)->fam->n_nets; i++)
         ug_net_init_default(&(*out)->net[i], &rng);
     return 0;
 }
@@ -107,19 +112,28 @@ int ug_model_set_precision(ug_model *m, ug_precision p, ug_error *err)
 int ug_model_translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
                        float *cam_logit, float *heatmap, ug_error *err)
 {
-    int gen = dir == UG_B2A ? UG_GEN_B2A : UG_GEN_A2B;
-    if (!ug_model_has(m, gen))
-        return ug_fail(err, "the checkpoint holds no %s generator", ug_net_group[gen]);
-    ug_net *g = &m->net[gen];
-    if ((cam_logit || heatmap) && ug_net_output(g, UG_OUT_CAM) < 0)
-        return ug_fail(err, "the generator has no CAM attention (trained with --cam_g false), "
-                            "so no cam_logit or heatmap");
+    if (dir != UG_A2B && dir != UG_B2A)
+        return ug_fail(err, "unknown direction %d", (int)dir);
+    return m->fam->translate(m, dir, images, N, out, cam_logit, heatmap, err);
+}
+
+int ug_model_run(ug_model *m, int net, const float *images, int N, float *out, float *cam_logit,
+                 float *heatmap, ug_error *err)
+{
+    const char *group = m->fam->net_names[net];
+    if (!ug_model_has(m, net))
+        return ug_fail(err, "the checkpoint holds no %s network", group);
+    ug_net *g = &m->net[net];
+    const char *names[3] = {UG_OUT_IMAGE, UG_OUT_CAM, UG_OUT_HEATMAP};
+    float *dst[3] = {out, cam_logit, heatmap};
+    for (int i = 1; i < 3; i++)
+        if (dst[i] && ug_net_output(g, names[i]) < 0)
+            return ug_fail(err, "%s has no CAM attention (trained with --cam_g false), so no %s",
+                           group, names[i]);
     ug_tape t;
     ug_arena_reset(&m->arena);
     if (ug_tape_forward_nograd(&t, m->k, &m->arena, g, &images, N, UG_EVAL, err) < 0)
         return -1;
-    const char *names[3] = {UG_OUT_IMAGE, UG_OUT_CAM, UG_OUT_HEATMAP};
-    float *dst[3] = {out, cam_logit, heatmap};
     for (int i = 0; i < 3; i++) {
         int node = ug_net_output(g, names[i]);
         if (dst[i] && node >= 0)

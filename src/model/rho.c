@@ -7,10 +7,10 @@
 
 #include "io/safetensors.h"
 
-/* The i-th rho parameter over both generators, or NULL. */
+/* The i-th rho parameter (a clamped one) over the networks, or NULL. */
 static const ug_param *nth_rho(const ug_model *m, int i, int *net)
 {
-    for (*net = UG_GEN_A2B; i >= 0 && *net <= UG_GEN_B2A; (*net)++) {
+    for (*net = 0; i >= 0 && *net < m->fam->n_nets; (*net)++) {
         const ug_net *n = &m->net[*net];
         for (int p = 0; p < n->n_params; p++)
             if (n->params[p].clamped && i-- == 0)
@@ -22,7 +22,7 @@ static const ug_param *nth_rho(const ug_model *m, int i, int *net)
 int ug_model_rho_count(const ug_model *m)
 {
     int count = 0;
-    for (int g = UG_GEN_A2B; g <= UG_GEN_B2A; g++)
+    for (int g = 0; g < m->fam->n_nets; g++)
         for (int p = 0; p < m->net[g].n_params; p++)
             count += m->net[g].params[p].clamped;
     return count;
@@ -37,7 +37,7 @@ int ug_model_rho(const ug_model *m, int i, ug_rho_layer *out, ug_error *err)
                        ug_model_rho_count(m));
     const char *dot = strrchr(p->name, '.');
     int len = dot ? (int)(dot - p->name) : (int)strlen(p->name);
-    snprintf(out->name, sizeof out->name, "%s.%.*s", ug_net_group[net], len, p->name);
+    snprintf(out->name, sizeof out->name, "%s.%.*s", m->fam->net_names[net], len, p->name);
     out->channels = (int)p->numel;
     out->values = m->net[net].data + p->off;
     return 0;
@@ -53,7 +53,7 @@ int ug_rho_read(const ug_model *m, const char *path, float *out, ug_error *err)
     int rc = keys && names && params ? 0 : ug_fail(err, "%s: out of memory", path);
     for (int i = 0; rc == 0 && i < n; i++) {
         params[i] = nth_rho(m, i, &net);
-        snprintf(keys[i], sizeof keys[i], "%s.%s", ug_net_group[net], params[i]->name);
+        snprintf(keys[i], sizeof keys[i], "%s.%s", m->fam->net_names[net], params[i]->name);
         names[i] = keys[i];
     }
     if (rc == 0)

@@ -1,45 +1,30 @@
-/* The release's training step: discriminator update, then generator update,
- * then rho clamping, with Adam (L2 weight decay) and linear learning-rate
- * decay over the second half of training. The call order of the networks is
- * the release's, because every discriminator call advances its spectral-norm
- * state. */
-#include <math.h>
+/* The trainer of every family: Adam's state, the learning-rate schedule
+ * (the release's linear decay over the second half of training), the step
+ * count and the failed state around the family's step, and training
+ * checkpoints. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io/tensor_file.h"
 #include "model/checkpoint.h"
-#include "nn/tape.h"
+#include "model/step.h"
 
-#define ADAM_BETA1 0.5f
-#define ADAM_BETA2 0.999f
-#define ADAM_EPS 1e-8f
 /* The refusal of a trainer whose step failed half-way (ug_trainer_step). */
 #define FAILED_STATE "the trainer is in a failed state after step %ld failed half-way; " \
                      "reload the checkpoint"
 
-struct ug_trainer {
-    ug_model *m;
-    ug_train_config tc;
-    long step;             /* steps done */
-    long failed_step;      /* the step that failed half-way, or 0 */
-    float *adam_m[UG_N_NETS], *adam_v[UG_N_NETS];
-};
-
-static const char *const loss_names[UG_N_LOSSES] = {
-    "D_ad_loss_GA", "D_ad_cam_loss_GA", "D_ad_loss_LA", "D_ad_cam_loss_LA",
-    "D_ad_loss_GB", "D_ad_cam_loss_GB", "D_ad_loss_LB", "D_ad_cam_loss_LB",
-    "D_loss_A", "D_loss_B", "Discriminator_loss",
-    "G_ad_loss_GA", "G_ad_cam_loss_GA", "G_ad_loss_LA", "G_ad_cam_loss_LA",
-    "G_ad_loss_GB", "G_ad_cam_loss_GB", "G_ad_loss_LB", "G_ad_cam_loss_LB",
-    "G_recon_loss_A", "G_recon_loss_B", "G_identity_loss_A", "G_identity_loss_B",
-    "G_cam_loss_A", "G_cam_loss_B", "G_loss_A", "G_loss_B", "Generator_loss",
-};
-
-const char *ug_loss_name(ug_loss_term t)
+void ug_trainer_total_losses(const ug_trainer *t, int *d_loss, int *g_loss)
 {
-    return (unsigned)t < UG_N_LOSSES ? loss_names[t] : "?";
+    *d_loss = t->m->fam->d_loss;
+    *g_loss = t->m->fam->g_loss;
+}
+
+int ug_trainer_loss_count(const ug_trainer *t) { return t->m->fam->n_losses; }
+
+const char *ug_trainer_loss_name(const ug_trainer *t, int i)
+{
+    return i >= 0 && i < t->m->fam->n_losses ? t->m->fam->loss_names[i] : "?";
 }
 
 void ug_train_config_default(ug_train_config *t)
@@ -59,7 +44,7 @@ void ug_trainer_free(ug_trainer *t)
 {
     if (!t)
         return;
-    for (int i = 0; i < UG_N_NETS; i++) {
+    for (int i = 0; i < UG_MAX_NETS; i++) {
         free(t->adam_m[i]);
         free(t->adam_v[i]);
     }
@@ -80,7 +65,7 @@ static int check_train_config(const ug_train_config *tc, ug_error *err)
 int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_error *err)
 {
     *out = NULL;
-    if (m->nets != UG_ALL_NETS)
+    if (m->nets != (1u << m->fam->n_nets) - 1)
         return ug_fail(err, "the model holds only generators (loaded for translation), so it "
                             "cannot be trained");
     if (check_train_config(tc, err) < 0)
@@ -90,7 +75,7 @@ int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_
         return ug_fail(err, "out of memory");
     t->m = m;
     t->tc = *tc;
-    for (int i = 0; i < UG_N_NETS; i++) {
+    for (int i = 0; i < m->fam->n_nets; i++) {
         t->adam_m[i] = calloc(m->net[i].total ? m->net[i].total : 1, sizeof(float));
         t->adam_v[i] = calloc(m->net[i].total ? m->net[i].total : 1, sizeof(float));
         if (!t->adam_m[i] || !t->adam_v[i]) {
@@ -139,287 +124,10 @@ int ug_trainer_set_iteration(ug_trainer *t, long iteration, ug_error *err)
 long ug_trainer_step_count(const ug_trainer *t) { return t->step; }
 double ug_trainer_lr(const ug_trainer *t) { return scheduled_lr(&t->tc, t->step); }
 
-/* ---- one step ---- */
-
-typedef struct {
-    ug_trainer *t;
-    ug_arena *a;
-    ug_error *err;
-    double lr;   /* this step's learning rate */
-    int failed;
-} step_ctx;
-
-/* Every network runs in training mode, as the release's modules do. */
-static int fwd(step_ctx *s, ug_tape *tape, int net, const float *x)
-{
-    if (s->failed)
-        return -1;
-    ug_model *m = s->t->m;
-    if (ug_tape_forward(tape, m->k, s->a, &m->net[net], &x, s->t->tc.batch_size, UG_TRAIN,
-                        s->err) < 0)
-        s->failed = 1;
-    return s->failed ? -1 : 0;
-}
-
-/* A generator call that no backward pass goes through (the D phase's fakes):
- * only its outputs are kept, dead activations are recycled. */
-static int fwd_nograd(step_ctx *s, ug_tape *tape, int net, const float *x)
-{
-    if (s->failed)
-        return -1;
-    ug_model *m = s->t->m;
-    if (ug_tape_forward_nograd(tape, m->k, s->a, &m->net[net], &x, s->t->tc.batch_size,
-                               UG_TRAIN, s->err) < 0)
-        s->failed = 1;
-    return s->failed ? -1 : 0;
-}
-
-/* The node of a network's output NAME; a missing one is a bug, reported. */
-static int output(step_ctx *s, const ug_tape *tape, const char *name)
-{
-    int node = ug_net_output(tape->net, name);
-    if (node < 0 && !s->failed) {
-        s->failed = 1;
-        ug_fail(s->err, "internal: a network without its output '%s'", name);
-    }
-    return node;
-}
-
-/* Whether a network has CAM attention (the ablations drop it): without it
- * the CAM terms of the losses are 0 and seed no gradient. */
-static int has_cam(const ug_tape *tape) { return ug_net_output(tape->net, UG_OUT_CAM) >= 0; }
-
-static float *grad_of(step_ctx *s, ug_tape *tape, int node)
-{
-    float *g = s->failed ? NULL : ug_tape_grad(tape, s->a, node);
-    if (!g && !s->failed) {
-        s->failed = 1;
-        ug_fail(s->err, "out of memory for gradients");
-    }
-    return g;
-}
-
-/* scale * MSE(output, target), seeding its gradient; returns the unscaled loss. */
-static float mse(step_ctx *s, ug_tape *tape, const char *name, float target, float scale)
-{
-    int node = output(s, tape, name);
-    float *g = node < 0 ? NULL : grad_of(s, tape, node);
-    if (!g)
-        return 0;
-    size_t n = ug_tape_numel(tape, node);
-    ug_mse_const_backward(g, tape->out[node], n, target, scale, 1);
-    return ug_mse_const_forward(tape->out[node], n, target);
-}
-
-static float bce(step_ctx *s, ug_tape *tape, const char *name, float target, float scale)
-{
-    int node = output(s, tape, name);
-    float *g = node < 0 ? NULL : grad_of(s, tape, node);
-    if (!g)
-        return 0;
-    size_t n = ug_tape_numel(tape, node);
-    ug_bce_logits_const_backward(g, tape->out[node], n, target, scale, 1);
-    return ug_bce_logits_const_forward(tape->out[node], n, target);
-}
-
-static float l1(step_ctx *s, ug_tape *tape, const float *target, float scale)
-{
-    int node = output(s, tape, UG_OUT_IMAGE);
-    float *g = node < 0 ? NULL : grad_of(s, tape, node);
-    if (!g)
-        return 0;
-    size_t n = ug_tape_numel(tape, node);
-    ug_l1_backward(g, tape->out[node], target, n, scale, 1);
-    return ug_l1_forward(tape->out[node], target, n);
-}
-
-static void bwd(step_ctx *s, ug_tape *tape, int param_grads, int input_grad)
-{
-    if (!s->failed &&
-        ug_tape_backward(tape, s->t->m->k, s->a, param_grads, input_grad, s->err) < 0)
-        s->failed = 1;
-}
-
-/* Adds the gradient that reached a discriminator's input to a generator output. */
-static void pass_back(step_ctx *s, const ug_tape *d, ug_tape *g)
-{
-    int out = output(s, g, UG_OUT_IMAGE), in = ug_net_input(d->net, "image");
-    float *dst = out < 0 ? NULL : grad_of(s, g, out);
-    if (!dst || in < 0 || !d->grad[in])
-        return;
-    ug_add_forward(dst, dst, d->grad[in], ug_tape_numel(g, out));
-}
-
-static void adam(ug_trainer *t, int net, double lr)
-{
-    ug_net *n = &t->m->net[net];
-    for (int p = 0; p < n->n_params; p++) {
-        const ug_param *pp = &n->params[p];
-        if (pp->kind != UG_TRAINABLE)
-            continue;
-        ug_adam_update(n->data + pp->off, n->grad + pp->off, t->adam_m[net] + pp->off,
-                       t->adam_v[net] + pp->off, pp->numel, (float)lr, ADAM_BETA1, ADAM_BETA2,
-                       ADAM_EPS, (float)t->tc.weight_decay, t->step + 1);
-    }
-}
-
-/* A loss that is not finite would take the parameters with it: the step
- * fails before the optimiser runs. */
-static int finite_loss(step_ctx *s, const char *name, float loss)
-{
-    if (isfinite(loss))
-        return 1;
-    s->failed = 1;
-    ug_fail(s->err, "the losses are not finite (%s %g)", name, loss);
-    return 0;
-}
-
-static void discriminator_update(step_ctx *s, const float *real_A, const float *real_B,
-                                 float *L)
-{
-    ug_trainer *t = s->t;
-    const ug_train_config *tc = &t->tc;
-    ug_net *nets = t->m->net;
-    ug_tape gab, gba, d;
-    for (int i = UG_DIS_GA; i < UG_N_NETS; i++)
-        if (ug_net_zero_grad(&nets[i], s->err) < 0)
-            s->failed = 1;
-    fwd_nograd(s, &gab, UG_GEN_A2B, real_A);
-    fwd_nograd(s, &gba, UG_GEN_B2A, real_B);
-    if (s->failed)
-        return;
-    const float *fake_A2B = ug_tape_output(&gab, UG_OUT_IMAGE);
-    const float *fake_B2A = ug_tape_output(&gba, UG_OUT_IMAGE);
-    /* Each discriminator on its real images, then on the fakes (the order of
-     * its spectral-norm updates in the release), each tape taken backward
-     * before the next starts, so one tape is alive at a time. */
-    const int dis[4] = {UG_DIS_GA, UG_DIS_LA, UG_DIS_GB, UG_DIS_LB};
-    const float *real[4] = {real_A, real_A, real_B, real_B};
-    const float *fake[4] = {fake_B2A, fake_B2A, fake_A2B, fake_A2B};
-    /* Loss slots per discriminator in the order GA, LA, GB, LB. */
-    const int slot[4] = {UG_D_AD_GA, UG_D_AD_LA, UG_D_AD_GB, UG_D_AD_LB};
-    float w = tc->adv_weight;
-    for (int i = 0; i < 4; i++) {
-        float real_loss[2], fake_loss[2];
-        if (fwd(s, &d, dis[i], real[i]) < 0)
-            return;
-        real_loss[0] = mse(s, &d, UG_OUT_IMAGE, 1, w);
-        real_loss[1] = has_cam(&d) ? mse(s, &d, UG_OUT_CAM, 1, w) : 0;
-        bwd(s, &d, 1, 0);
-        if (fwd(s, &d, dis[i], fake[i]) < 0)
-            return;
-        fake_loss[0] = mse(s, &d, UG_OUT_IMAGE, 0, w);
-        fake_loss[1] = has_cam(&d) ? mse(s, &d, UG_OUT_CAM, 0, w) : 0;
-        bwd(s, &d, 1, 0);
-        L[slot[i]] = real_loss[0] + fake_loss[0];
-        L[slot[i] + 1] = real_loss[1] + fake_loss[1];
-    }
-    if (s->failed)
-        return;
-    L[UG_D_LOSS_A] = w * (L[UG_D_AD_GA] + L[UG_D_AD_CAM_GA] + L[UG_D_AD_LA] + L[UG_D_AD_CAM_LA]);
-    L[UG_D_LOSS_B] = w * (L[UG_D_AD_GB] + L[UG_D_AD_CAM_GB] + L[UG_D_AD_LB] + L[UG_D_AD_CAM_LB]);
-    L[UG_D_LOSS] = L[UG_D_LOSS_A] + L[UG_D_LOSS_B];
-    if (!finite_loss(s, "Discriminator_loss", L[UG_D_LOSS]))
-        return;
-    for (int i = UG_DIS_GA; i < UG_N_NETS; i++)
-        adam(t, i, s->lr);
-}
-
-/* One translation of the generator update: src through gen to a fake, the
- * fake through the target domain's two discriminators (dis[0] global,
- * dis[1] local) and through the other generator back to src (the cycle).
- * Its losses are seeded and its backward pass run before the next part of
- * the update starts, so that only this part's activations are alive: the
- * generators' parameter gradients add up across the parts. adv receives
- * the four adversarial terms (global, its CAM, local, its CAM). */
-static void translation(step_ctx *s, int gen, int back, const int dis[2], const float *src,
-                        float adv[4], float *recon, float *cam)
-{
-    const ug_train_config *tc = &s->t->tc;
-    ug_tape g, cyc, d[2];
-    if (fwd(s, &g, gen, src) < 0)
-        return;
-    const float *fake = ug_tape_output(&g, UG_OUT_IMAGE);
-    /* Each discriminator's tape gone before the next tape starts (their
-     * parameter gradients are not needed), then the cycle pass. */
-    for (int i = 0; i < 2; i++) {
-        if (fwd(s, &d[i], dis[i], fake) < 0)
-            return;
-        adv[2 * i] = mse(s, &d[i], UG_OUT_IMAGE, 1, tc->adv_weight);
-        adv[2 * i + 1] = has_cam(&d[i]) ? mse(s, &d[i], UG_OUT_CAM, 1, tc->adv_weight) : 0;
-        bwd(s, &d[i], 0, 1);
-        pass_back(s, &d[i], &g);
-    }
-    if (fwd(s, &cyc, back, fake) < 0)
-        return;
-    *recon = l1(s, &cyc, src, tc->cycle_weight);
-    bwd(s, &cyc, 1, 1);
-    pass_back(s, &cyc, &g);
-    *cam = has_cam(&g) ? bce(s, &g, UG_OUT_CAM, 1, tc->cam_weight) : 0;
-    bwd(s, &g, 1, 0);
-}
-
-/* The identity part: a domain's image through the generator into it. */
-static void identity(step_ctx *s, int gen, const float *x, float *idt, float *cam)
-{
-    const ug_train_config *tc = &s->t->tc;
-    ug_tape g;
-    if (fwd(s, &g, gen, x) < 0)
-        return;
-    *idt = l1(s, &g, x, tc->identity_weight);
-    *cam = has_cam(&g) ? bce(s, &g, UG_OUT_CAM, 0, tc->cam_weight) : 0;
-    bwd(s, &g, 1, 0);
-}
-
-static void generator_update(step_ctx *s, const float *real_A, const float *real_B, float *L)
-{
-    ug_trainer *t = s->t;
-    const ug_train_config *tc = &t->tc;
-    ug_net *nets = t->m->net;
-    if (ug_net_zero_grad(&nets[UG_GEN_A2B], s->err) < 0 ||
-        ug_net_zero_grad(&nets[UG_GEN_B2A], s->err) < 0)
-        s->failed = 1;
-    /* A to B is judged by B's discriminators and cycled back by B2A; B to A
-     * the other way round. */
-    const int dis_B[2] = {UG_DIS_GB, UG_DIS_LB}, dis_A[2] = {UG_DIS_GA, UG_DIS_LA};
-    float adv_B[4], adv_A[4], cam_AB, cam_BA, cam_AA, cam_BB;
-    translation(s, UG_GEN_A2B, UG_GEN_B2A, dis_B, real_A, adv_B, &L[UG_G_RECON_A], &cam_AB);
-    translation(s, UG_GEN_B2A, UG_GEN_A2B, dis_A, real_B, adv_A, &L[UG_G_RECON_B], &cam_BA);
-    identity(s, UG_GEN_B2A, real_A, &L[UG_G_IDENTITY_A], &cam_AA);
-    identity(s, UG_GEN_A2B, real_B, &L[UG_G_IDENTITY_B], &cam_BB);
-    if (s->failed)
-        return;
-
-    const int slot_A[4] = {UG_G_AD_GA, UG_G_AD_CAM_GA, UG_G_AD_LA, UG_G_AD_CAM_LA};
-    const int slot_B[4] = {UG_G_AD_GB, UG_G_AD_CAM_GB, UG_G_AD_LB, UG_G_AD_CAM_LB};
-    for (int i = 0; i < 4; i++) {
-        L[slot_A[i]] = adv_A[i];
-        L[slot_B[i]] = adv_B[i];
-    }
-    /* The generator into A is B2A: its CAM tells B inputs (1) from A's (0). */
-    L[UG_G_CAM_A] = cam_BA + cam_AA;
-    L[UG_G_CAM_B] = cam_AB + cam_BB;
-    float adv = tc->adv_weight, cyc = tc->cycle_weight, idt = tc->identity_weight,
-          cam = tc->cam_weight;
-    L[UG_G_LOSS_A] = adv * (L[UG_G_AD_GA] + L[UG_G_AD_CAM_GA] + L[UG_G_AD_LA] +
-                            L[UG_G_AD_CAM_LA]) +
-                     cyc * L[UG_G_RECON_A] + idt * L[UG_G_IDENTITY_A] + cam * L[UG_G_CAM_A];
-    L[UG_G_LOSS_B] = adv * (L[UG_G_AD_GB] + L[UG_G_AD_CAM_GB] + L[UG_G_AD_LB] +
-                            L[UG_G_AD_CAM_LB]) +
-                     cyc * L[UG_G_RECON_B] + idt * L[UG_G_IDENTITY_B] + cam * L[UG_G_CAM_B];
-    L[UG_G_LOSS] = L[UG_G_LOSS_A] + L[UG_G_LOSS_B];
-    if (!finite_loss(s, "Generator_loss", L[UG_G_LOSS]))
-        return;
-    adam(t, UG_GEN_A2B, s->lr);
-    adam(t, UG_GEN_B2A, s->lr);
-    ug_net_clamp(&nets[UG_GEN_A2B]);
-    ug_net_clamp(&nets[UG_GEN_B2A]);
-}
-
 int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int n,
                     float *losses, ug_error *err)
 {
-    float L[UG_N_LOSSES] = {0};
+    float L[UG_MAX_LOSSES] = {0};
     long step = t->step + 1;
     /* Checks before any change leave the trainer as it was. */
     if (t->failed_step)
@@ -431,20 +139,16 @@ int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int
         return ug_fail(err, "training step %ld: the model is set to bf16, which is for "
                             "inference only", step);
     ug_arena *a = &t->m->arena;
-    step_ctx s = {t, a, err, scheduled_lr(&t->tc, step), 0};
+    ug_step s = {t, a, err, scheduled_lr(&t->tc, step), 0};
     ug_arena_reset(a);
-    discriminator_update(&s, real_A, real_B, L);
-    ug_arena_reset(a);
-    if (!s.failed)
-        generator_update(&s, real_A, real_B, L);
-    if (s.failed) {
+    if (t->m->fam->step(&s, real_A, real_B, L) < 0) {
         /* Spectral-norm states, and maybe the discriminators, have moved. */
         t->failed_step = step;
         return ug_error_prefix(err, "training step %ld", step);
     }
     t->step = step;
     if (losses)
-        memcpy(losses, L, sizeof L);
+        memcpy(losses, L, (size_t)t->m->fam->n_losses * sizeof *L);
     return 0;
 }
 
@@ -460,13 +164,13 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
     double lr = scheduled_lr(tc, t->step);
     ug_ckpt_writer w;
     ug_cw_init(&w);
-    float *data[UG_N_NETS], *mom[UG_N_NETS], *var[UG_N_NETS];
-    for (int i = 0; i < UG_N_NETS; i++) {
+    float *data[UG_MAX_NETS] = {0}, *mom[UG_MAX_NETS] = {0}, *var[UG_MAX_NETS] = {0};
+    for (int i = 0; i < m->fam->n_nets; i++) {
         data[i] = m->net[i].data;
         mom[i] = t->adam_m[i];
         var[i] = t->adam_v[i];
     }
-    ug_cw_config(&w, &m->cfg);
+    ug_cw_config(&w, m);
     ug_cw_meta(&w, "step", "%ld", t->step);
     ug_cw_meta(&w, "lr_g", "%.17g", lr);
     ug_cw_meta(&w, "lr_d", "%.17g", lr);
@@ -524,7 +228,7 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_err
     *out = NULL;
     *model = NULL;
     ug_st_file *f;
-    if (ug_tensor_file_open(&f, path, err) < 0)
+    if (ug_ckpt_open(&f, path, NULL, err) < 0)
         return -1;
     ug_config c;
     ug_train_config tc;
@@ -547,8 +251,8 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_err
     }
     if (ug_trainer_new(&t, m, &tc, err) < 0)
         goto done;
-    float *data[UG_N_NETS];
-    for (int i = 0; i < UG_N_NETS; i++)
+    float *data[UG_MAX_NETS] = {0};
+    for (int i = 0; i < m->fam->n_nets; i++)
         data[i] = m->net[i].data;
     if (ug_ckpt_read_model(f, path, m, "", data, 0, err) < 0 ||
         ug_ckpt_read_model(f, path, m, "optim.m.", t->adam_m, 1, err) < 0 ||

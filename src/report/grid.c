@@ -72,39 +72,53 @@ int ug_grid_put_cam(ug_grid *g, int row, int col, const float *heatmap, int hh, 
     return 0;
 }
 
-int ug_grid_rows(const ug_model *m) { return ug_model_config(m)->no_cam_g ? 4 : 7; }
+int ug_grid_rows(const ug_model *m)
+{
+    const ug_sample_row *rows;
+    return ug_model_sample_rows(m, &rows);
+}
 
+/* The family's rows, computed in order: each translation once, its heat map
+ * kept for the heat-map row that shows it. */
 int ug_grid_column(ug_grid *g, int col, ug_model *m, ug_direction dir, const float *real,
                    ug_error *err)
 {
-    int s = ug_model_config(m)->img_size, hs = s / 4, cam = !ug_model_config(m)->no_cam_g;
+    const ug_sample_row *rows;
+    int n = ug_model_sample_rows(m, &rows), s = ug_model_config(m)->img_size, hs = s / 4;
     if (check_tile(g, 0, col, err))
         return -1;
-    if (g->rows != ug_grid_rows(m) || g->img != s)
+    if (n > UG_GRID_MAX_ROWS)
+        return ug_fail(err, "grid: %d sample rows, more than %d", n, UG_GRID_MAX_ROWS);
+    if (g->rows != n || g->img != s)
         return ug_fail(err, "grid: a sample column needs %d rows of %d px (grid has %d of %d)",
-                       ug_grid_rows(m), s, g->rows, g->img);
+                       n, s, g->rows, g->img);
     ug_direction other = dir == UG_A2B ? UG_B2A : UG_A2B;
-    size_t n = (size_t)3 * s * s, nh = (size_t)hs * hs;
-    /* ident, fake, cycle images, then their three heat maps */
-    float *buf = malloc((3 * n + 3 * nh) * sizeof *buf);
+    size_t plane = (size_t)3 * s * s, nh = (size_t)hs * hs;
+    /* Per row: its image, and the heat map of the call that made it. */
+    float *buf = malloc((size_t)n * (plane + nh) * sizeof *buf);
     if (!buf)
         return ug_fail(err, "grid: out of memory");
-    float *img[3] = {buf, buf + n, buf + 2 * n}, *heat[3];
-    for (int i = 0; i < 3; i++)
-        heat[i] = cam ? buf + 3 * n + (size_t)i * nh : NULL;
-    int rc = ug_model_translate(m, other, real, 1, img[0], NULL, heat[0], err);
-    if (rc == 0)
-        rc = ug_model_translate(m, dir, real, 1, img[1], NULL, heat[1], err);
-    if (rc == 0)
-        rc = ug_model_translate(m, other, img[1], 1, img[2], NULL, heat[2], err);
-    int row = 0;
-    if (rc == 0)
-        rc = ug_grid_put_tensor(g, row++, col, real, err);
-    for (int i = 0; i < 3 && rc == 0; i++) {
-        if (cam)
-            rc = ug_grid_put_cam(g, row++, col, heat[i], hs, hs, err);
-        if (rc == 0)
-            rc = ug_grid_put_tensor(g, row++, col, img[i], err);
+    int wants_heat[UG_GRID_MAX_ROWS] = {0}, rc = 0;
+    for (int r = 0; r < n; r++)
+        if (rows[r].kind == UG_ROW_HEATMAP && rows[r].src >= 0 && rows[r].src < n)
+            wants_heat[rows[r].src] = 1;
+    for (int r = 0; r < n && rc == 0; r++) {
+        float *img = buf + (size_t)r * plane, *heat = buf + (size_t)n * plane + (size_t)r * nh;
+        const ug_sample_row *row = &rows[r];
+        if (row->kind == UG_ROW_REAL)
+            memcpy(img, real, plane * sizeof *img);
+        else if (row->kind == UG_ROW_IMAGE && row->src >= 0 && row->src < r)
+            rc = ug_model_translate(m, row->other ? other : dir, buf + (size_t)row->src * plane,
+                                    1, img, NULL, wants_heat[r] ? heat : NULL, err);
+        else if (row->kind != UG_ROW_HEATMAP || row->src <= r || row->src >= n)
+            rc = ug_fail(err, "grid: sample row %d refers to row %d", r, row->src);
+    }
+    for (int r = 0; r < n && rc == 0; r++) {
+        if (rows[r].kind == UG_ROW_HEATMAP)
+            rc = ug_grid_put_cam(g, r, col, buf + (size_t)n * plane + (size_t)rows[r].src * nh,
+                                 hs, hs, err);
+        else
+            rc = ug_grid_put_tensor(g, r, col, buf + (size_t)r * plane, err);
     }
     free(buf);
     return rc;

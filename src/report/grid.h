@@ -10,7 +10,9 @@
 #include "io/image.h"
 #include "ugatit.h"
 
-/* The rows of m's sample columns: 7, or 4 without CAM. */
+/* The rows of m's sample columns (its family's ug_model_sample_rows: for
+ * U-GAT-IT 7, or 4 without CAM), at most UG_GRID_MAX_ROWS. */
+#define UG_GRID_MAX_ROWS 16
 int ug_grid_rows(const ug_model *m);
 
 typedef struct ug_grid {
@@ -33,10 +35,8 @@ int ug_grid_put_cam(ug_grid *g, int row, int col, const float *heatmap, int hh, 
                     ug_error *err);
 
 /* Fills column col (the grid needs ug_grid_rows(m) rows and m's img_size) for
- * one real image of the source domain of dir, as the release does in eval
- * mode. For UG_A2B: real_A, then the other generator on it (identity A2A),
- * genA2B on it (A2B), genB2A on that (cycle A2B2A), each after its heat map
- * when the generators have CAM. */
+ * one real image of the source domain of dir, in evaluation mode, row by
+ * row as the family's sample rows say. */
 int ug_grid_column(ug_grid *g, int col, ug_model *m, ug_direction dir, const float *real,
                    ug_error *err);
 

@@ -87,9 +87,12 @@ static void log_warnings(FILE *fp, const ug_log *log)
                 log->bad_rows);
 }
 
-static int is_main(const char *name)
+static int is_main(const ug_report_input *in, const char *name)
 {
-    return strcmp(name, "Discriminator_loss") == 0 || strcmp(name, "Generator_loss") == 0;
+    for (int i = 0; i < 2; i++)
+        if (in->main_losses[i] && strcmp(name, in->main_losses[i]) == 0)
+            return 1;
+    return 0;
 }
 
 static int curves(FILE *fp, const ug_report_input *in, ug_error *err)
@@ -127,7 +130,7 @@ static int curves(FILE *fp, const ug_report_input *in, ug_error *err)
         return ug_fail(err, "report: out of memory");
     }
     for (int c = 0; c < log.n_cols; c++)
-        if (is_main(log.names[c]))
+        if (is_main(in, log.names[c]))
             cols[n_main++] = c;
     if (n_main > 0) {
         ug_chart ch = {1200, 340, UG_REPORT_MAX_POINTS, 1, NULL, "main"};

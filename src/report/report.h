@@ -19,6 +19,9 @@ typedef struct ug_report_input {
     const ug_rho_stats *rho; /* n_rho layers of both generators (ug_rho_stats_model) */
     int n_rho;
     const ug_rho_history *rho_history; /* the layer means over the run; may be NULL */
+    /* The log columns of the main chart (the family's discriminator and
+     * generator totals, ug_trainer_total_losses); NULL: none. */
+    const char *main_losses[2];
 } ug_report_input;
 
 /* Most points per curve in the main chart; the small ones use fewer. */

@@ -4,7 +4,7 @@
  * README. */
 #include <stdio.h>
 
-#include "model/networks.h"
+#include "model/ugatit/ugatit.h"
 #include "nn/build.h"
 
 /* What one normalisation layer of the decoder is. */

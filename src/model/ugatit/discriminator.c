@@ -2,7 +2,7 @@
  * normalisation and LeakyReLU, CAM attention, and a patch classifier. */
 #include <stdio.h>
 
-#include "model/networks.h"
+#include "model/ugatit/ugatit.h"
 #include "nn/build.h"
 
 /* Input channels of model layer j (0-based) and its output channels. */

@@ -1,0 +1,26 @@
+/* The list of model families (see family.h). */
+#include "model/family.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "model/ugatit/ugatit.h"
+
+static const ug_family *const families[] = {&ug_family_ugatit};
+#define N_FAMILIES (sizeof families / sizeof families[0])
+
+const ug_family *ug_family_find(const char *name, ug_error *err)
+{
+    if (!name || !*name)
+        return families[0];
+    for (size_t i = 0; i < N_FAMILIES; i++)
+        if (strcmp(name, families[i]->name) == 0)
+            return families[i];
+    char known[256] = "";
+    for (size_t i = 0; i < N_FAMILIES; i++) {
+        size_t len = strlen(known);
+        snprintf(known + len, sizeof known - len, "%s%s", i ? ", " : "", families[i]->name);
+    }
+    ug_fail(err, "unknown model family '%s' (this build has: %s)", name, known);
+    return NULL;
+}

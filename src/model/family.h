@@ -1,0 +1,58 @@
+/* Model families: what makes U-GAT-IT, CycleGAN, UNIT, ... different from
+ * each other, as one table each. Everything generic (building the arena
+ * and kernel context, checkpoints, the trainer's Adam and schedule, the CLI,
+ * sample grids, the log and the report) asks the model's family instead of
+ * assuming one. A family lives in its own folder, src/model/NAME/, and is
+ * listed in family.c. */
+#ifndef UG_FAMILY_H
+#define UG_FAMILY_H
+
+#include "io/safetensors.h"
+#include "nn/net.h"
+#include "ugatit.h"
+
+#define UG_MAX_NETS 8
+#define UG_MAX_LOSSES 64
+
+typedef struct ug_ckpt_writer ug_ckpt_writer;
+typedef struct ug_step ug_step;
+
+typedef struct ug_family {
+    const char *name;   /* checkpoint metadata 'family', --family */
+    int format_version; /* the checkpoint layout this build writes; it reads this and older */
+    /* The networks, each saved under its group ("genA2B", ...). */
+    int n_nets;
+    const char *const *net_names;
+    /* The networks a translation-only file must hold at least (ug_model_load
+     * without discriminators), and which group a lone state_dict (a .pt file
+     * of one network) belongs to. */
+    unsigned translate_nets;
+    const char *single_group;
+    /* Network i of configuration c (its builder checks c). */
+    int (*build)(ug_net *net, int i, const ug_config *c, ug_error *err);
+    /* The configuration to and from checkpoint metadata; from the tensor
+     * shapes (with hint for what they cannot tell) when a file has none. */
+    void (*config_write)(ug_ckpt_writer *w, const ug_config *c);
+    int (*config_read)(const ug_st_file *f, const char *path, const ug_config *hint,
+                       ug_config *c, ug_error *err);
+    /* The networks a file holds (a bit per network). */
+    unsigned (*nets_in_file)(const ug_st_file *f);
+    /* One training step, writing n_losses loss values named loss_names. */
+    int n_losses;
+    const char *const *loss_names;
+    int d_loss, g_loss; /* the discriminators' and the generators' totals among them */
+    int (*step)(ug_step *s, const float *real_A, const float *real_B, float *losses);
+    /* The rows of a sample column (see ugatit.h), n returned. */
+    int (*sample_rows)(const ug_config *c, const ug_sample_row **rows);
+    /* Evaluation-mode translation (ug_model_translate). */
+    int (*translate)(ug_model *m, ug_direction dir, const float *images, int N, float *out,
+                     float *cam_logit, float *heatmap, ug_error *err);
+    /* The configuration as (key, value) lines for the report; n returned. */
+    int (*describe)(const ug_config *c, char kv[][2][64], int max);
+} ug_family;
+
+/* The family named name (NULL or "" is U-GAT-IT), or NULL with an error
+ * listing the families there are. */
+const ug_family *ug_family_find(const char *name, ug_error *err);
+
+#endif

@@ -1,0 +1,54 @@
+/* What a family's training step is made of (family.h's step): the trainer
+ * it updates, and the moves every GAN step repeats: run a network forward
+ * (with or without a tape), seed a loss's gradient at an output, take a tape
+ * backward, hand the gradient at a discriminator's input back to the
+ * generator that made it, and one Adam update of a network. Once one of
+ * them fails, s->failed is set, err holds why, and the others do nothing, so
+ * a step reads as its losses without a check after each call. */
+#ifndef UG_STEP_H
+#define UG_STEP_H
+
+#include "model/model.h"
+#include "nn/tape.h"
+
+struct ug_trainer {
+    ug_model *m;
+    ug_train_config tc;
+    long step;         /* steps done */
+    long failed_step;  /* the step that failed half-way, or 0 */
+    float *adam_m[UG_MAX_NETS], *adam_v[UG_MAX_NETS];
+};
+
+struct ug_step {
+    ug_trainer *t;
+    ug_arena *a;
+    ug_error *err;
+    double lr; /* this step's learning rate */
+    int failed;
+};
+
+/* Network net on x (the trainer's batch), in training mode. */
+int ug_step_fwd(ug_step *s, ug_tape *tape, int net, const float *x);
+/* The same without a backward pass (only its outputs are kept). */
+int ug_step_fwd_nograd(ug_step *s, ug_tape *tape, int net, const float *x);
+/* Whether the tape's network has CAM attention (an output UG_OUT_CAM). */
+int ug_step_has_cam(const ug_tape *tape);
+/* scale * loss(output NAME, target) seeded into the output's gradient;
+ * returns the unscaled loss: mean squared error and binary cross entropy
+ * with logits against a constant, L1 of the image output against a tensor. */
+float ug_step_mse(ug_step *s, ug_tape *tape, const char *name, float target, float scale);
+float ug_step_bce(ug_step *s, ug_tape *tape, const char *name, float target, float scale);
+float ug_step_l1(ug_step *s, ug_tape *tape, const float *target, float scale);
+/* The tape's backward pass: parameter gradients, and the input's gradient. */
+void ug_step_bwd(ug_step *s, ug_tape *tape, int param_grads, int input_grad);
+/* Adds the gradient at d's input "image" to the gradient of g's image output. */
+void ug_step_pass_back(ug_step *s, const ug_tape *d, ug_tape *g);
+/* Zeroes the gradients of the networks in the mask nets. */
+void ug_step_zero_grad(ug_step *s, unsigned nets);
+/* Fails the step when a loss is not finite (before any optimiser runs on it). */
+int ug_step_finite(ug_step *s, const char *name, float loss);
+/* Adam with weight decay on network net's trainable parameters, then its
+ * clamped parameters projected into their ranges. */
+void ug_step_adam(ug_step *s, int net);
+
+#endif
