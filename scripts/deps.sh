@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages (bookworm) that the build, the tests and the demo
-# need (run as root or with sudo). With --bench, also those of bench/run.sh:
-# Python's PyTorch for the reference column and Node.js with npm for the ONNX
-# Runtime column. scripts/fresh-root.sh checks the default set in a new root.
+# need (run as root or with sudo), Node.js and npm among them (the ONNX export's
+# test; bench/run.sh's ONNX Runtime column uses them too). With --bench, also
+# Python's PyTorch for bench/run.sh's reference column. scripts/fresh-root.sh
+# checks the default set in a new root.
 #
 #   scripts/deps.sh [--bench]
 set -euo pipefail
@@ -11,14 +12,18 @@ pkgs=(
     clang libclang-rt-14-dev libomp-dev     # the sanitizer build and the fuzzers (.ci/run)
     libdnnl-dev ocl-icd-opencl-dev          # oneDNN; its CMake config requires OpenCL
     libpng-dev libjpeg-dev libcjson-dev libzip-dev
+    # ugatit export --onnx: protobuf-c and its compiler, ONNX's schema (onnx.proto)
+    libprotobuf-c-dev protobuf-c-compiler libonnx-dev
+    python3-onnx                            # the export's test: Debian's ONNX checker
 )
+# The export's round-trip test runs onnxruntime-node (tests/onnx): Debian's nodejs
+# and npm, unless npm is there already (NodeSource's nodejs carries its own npm
+# and conflicts with Debian's).
+command -v npm >/dev/null || pkgs+=(nodejs npm)
 case "${1:-}" in
     "") ;;
     --bench)
-        pkgs+=(python3 python3-numpy python3-torch)
-        # Debian's nodejs and npm, unless npm is there already (NodeSource's
-        # nodejs carries its own npm and conflicts with Debian's).
-        command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
+        pkgs+=(python3 python3-numpy python3-torch) ;;
     *) echo "scripts/deps.sh: unknown option '$1' (only --bench)" >&2; exit 2 ;;
 esac
 if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

@@ -15,6 +15,7 @@ static const struct {
     {"translate", cmd_translate, "translate an image, or a folder of them, with a trained generator"},
     {"rho", cmd_rho, "print the learned rho (AdaLIN/ILN mixing weights) of a checkpoint"},
     {"convert", cmd_convert, "convert a checkpoint between PyTorch .pt and safetensors"},
+    {"export", cmd_export, "write a trained generator as an ONNX model"},
     {"make-shapes", cmd_make_shapes, "write the demo's discs-and-squares data set"},
 };
 
