@@ -23,6 +23,7 @@
 #include "export/onnx.h"
 #include "files.h"
 #include "model/model.h"
+#include "model/ugatit/ugatit.h"
 #include "nn/build.h"
 #include "onnx.pb-c.h"
 
@@ -83,7 +84,7 @@ static void randomise_norms(ug_model *m, uint32_t seed)
 /* Variant v as a new model saved to DIR/NAME.safetensors. */
 static ug_model *make_model(const variant *v, int k)
 {
-    ug_config c = {v->ch, 2, S, v->light, 5, 3, v->norm, v->no_cam_g, 0};
+    ug_config c = {v->ch, 2, S, v->light, 5, 3, v->norm, v->no_cam_g, 0, NULL};
     ug_model *m = NULL;
     ug_error err;
     char path[300];
@@ -251,7 +252,7 @@ static void test_refused(void)
     ug_net_free(&net);
 
     /* A discriminator's spectrally normalised weights. */
-    ug_config c = {8, 2, S, 1, 5, 3, UG_NORM_ADALIN, 0, 0};
+    ug_config c = {8, 2, S, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL};
     ug_model *m = NULL;
     CHECK(ug_model_new(&m, &c, 1, &err) == 0, "%s", err.msg);
     if (m) {

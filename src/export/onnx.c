@@ -130,9 +130,11 @@ int ug_onnx_export(const ug_model *m, ug_direction dir, const char *path, ug_err
 {
     static const ug_onnx_output outs[] = {{UG_OUT_IMAGE, "translated"},
                                           {UG_OUT_HEATMAP, "heatmap"}};
-    int gen = dir == UG_B2A ? UG_GEN_B2A : UG_GEN_A2B;
+    /* The family's one network of this direction. */
+    int gen = m->fam->translate_net[dir == UG_B2A];
+    const char *name = m->fam->net_names[gen];
     if (!ug_model_has(m, gen))
-        return ug_fail(err, "the checkpoint holds no %s generator", ug_net_group[gen]);
-    return ug_onnx_write_net(&m->net[gen], ug_net_group[gen], outs,
+        return ug_fail(err, "the checkpoint holds no %s network", name);
+    return ug_onnx_write_net(&m->net[gen], name, outs,
                              (int)(sizeof outs / sizeof outs[0]), path, err);
 }

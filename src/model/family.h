@@ -44,6 +44,9 @@ typedef struct ug_family {
     int (*step)(ug_step *s, const float *real_A, const float *real_B, float *losses);
     /* The rows of a sample column (see ugatit.h), n returned. */
     int (*sample_rows)(const ug_config *c, const ug_sample_row **rows);
+    /* The network that translates A to B, and B to A (what translate runs,
+     * and what an exporter writes). */
+    int translate_net[2];
     /* Evaluation-mode translation (ug_model_translate). */
     int (*translate)(ug_model *m, ug_direction dir, const float *images, int N, float *out,
                      float *cam_logit, float *heatmap, ug_error *err);

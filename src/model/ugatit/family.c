@@ -49,7 +49,7 @@ static int sample_rows(const ug_config *c, const ug_sample_row **rows)
 static int translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
                      float *cam_logit, float *heatmap, ug_error *err)
 {
-    return ug_model_run(m, dir == UG_B2A ? UG_GEN_B2A : UG_GEN_A2B, images, N, out, cam_logit,
+    return ug_model_run(m, m->fam->translate_net[dir == UG_B2A], images, N, out, cam_logit,
                         heatmap, err);
 }
 
@@ -88,6 +88,7 @@ const ug_family ug_family_ugatit = {
     .g_loss = UG_G_LOSS,
     .step = ug_ugatit_step,
     .sample_rows = sample_rows,
+    .translate_net = {UG_GEN_A2B, UG_GEN_B2A},
     .translate = translate,
     .describe = describe,
 };
