@@ -1,0 +1,269 @@
+/* Inception-v3 (src/eval): the architecture's parameter counts, the resize,
+ * golden features of both variants on two sample images against PyTorch
+ * (tools/make_inception_fixtures.py, with the deterministic weights of
+ * inception_weights.h written here as safetensors and as .pt), and weights
+ * files that are refused. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "eval/inception.h"
+#include "eval/preprocess.h"
+#include "files.h"
+#include "inception_weights.h"
+#include "io/image.h"
+#include "io/pt.h"
+#include "io/safetensors.h"
+
+static char tmp[64];
+static const char *const IMAGES[2] = {"testA/female_2321.jpg", "testB/3414.png"};
+
+static void architecture(void)
+{
+    for (int v = 0; v < 2; v++) {
+        ug_net net;
+        ug_error err = {{0}};
+        CHECK(ug_inception_build(&net, (ug_inception_kind)v, &err) == 0, "%s", err.msg);
+        /* 94 BasicConv2d of 6 tensors; the notes' learnable count less fc's. */
+        CHECK(net.n_params == 94 * 6, "variant %d: %d parameters", v, net.n_params);
+        CHECK(ug_net_trainable(&net) == 21785568, "variant %d: %zu learnable floats", v,
+              ug_net_trainable(&net));
+        int out = ug_net_output(&net, UG_INCEPTION_OUT);
+        CHECK(out >= 0 && net.nodes[out].C == 2048 && net.nodes[out].H == 1,
+              "variant %d: no 2048 x 1 x 1 output", v);
+        int pools[2] = {0, 0}; /* average pools counting the padding, max pools with padding */
+        for (int i = 0; i < net.n_nodes; i++) {
+            pools[0] += net.nodes[i].op == OP_AVGPOOL && net.nodes[i].count_pad;
+            pools[1] += net.nodes[i].op == OP_MAXPOOL && net.nodes[i].pad;
+        }
+        CHECK(pools[0] == (v ? 9 : 0) && pools[1] == (v ? 0 : 1),
+              "variant %d: %d padded average pools, %d padded max pools", v, pools[0], pools[1]);
+        ug_net_free(&net);
+    }
+}
+
+static void resize(void)
+{
+    /* F.interpolate([[0, 1], [2, 3]], (4, 4), bilinear, align_corners=False)
+     * = 2 r_y + r_x with r = 0, 0.25, 0.75, 1; and 4 -> 2 averages pairs. */
+    const float src[4] = {0, 1, 2, 3}, r[4] = {0, 0.25f, 0.75f, 1};
+    float out[16];
+    ug_error err = {{0}};
+    CHECK(ug_resize_bilinear_torch(out, 4, 4, src, 2, 2, &err) == 0, "%s", err.msg);
+    int ok = 1;
+    for (int y = 0; y < 4; y++)
+        for (int x = 0; x < 4; x++)
+            ok &= fabsf(out[y * 4 + x] - (2 * r[y] + r[x])) < 1e-6f;
+    CHECK(ok, "2x2 to 4x4");
+    const float row[4] = {0, 1, 2, 4};
+    CHECK(ug_resize_bilinear_torch(out, 2, 1, row, 4, 1, &err) == 0 &&
+              fabsf(out[0] - 0.5f) < 1e-6f && fabsf(out[1] - 3.0f) < 1e-6f,
+          "4 to 2: %g %g", out[0], out[1]);
+}
+
+/* The net's tensors as entries named PREFIX.NAME, with fc.weight of fc_rows
+ * rows and fc.bias added; with_counters: num_batches_tracked too. */
+static ug_st_entry *entries(const ug_net *net, const char *prefix, int fc_rows,
+                            int with_counters, size_t *n, float **fc)
+{
+    ug_st_entry *e = calloc((size_t)net->n_params + 2, sizeof *e);
+    *fc = calloc((size_t)fc_rows * 2048 + fc_rows, sizeof **fc);
+    *n = 0;
+    for (int p = 0; p <= net->n_params + 1; p++) {
+        char name[128];
+        ug_st_entry *t = &e[*n];
+        if (p < net->n_params) {
+            const ug_param *q = &net->params[p];
+            if (!with_counters && tw_ends(q->name, "num_batches_tracked"))
+                continue;
+            snprintf(name, sizeof name, "%s%s", prefix, q->name);
+            t->ndim = q->ndim;
+            memcpy(t->shape, q->shape, sizeof t->shape);
+            t->data = ug_param_data(net, p);
+        } else if (p == net->n_params) {
+            snprintf(name, sizeof name, "%sfc.weight", prefix);
+            t->ndim = 2, t->shape[0] = fc_rows, t->shape[1] = 2048, t->data = *fc;
+        } else {
+            snprintf(name, sizeof name, "%sfc.bias", prefix);
+            t->ndim = 1, t->shape[0] = fc_rows, t->data = *fc + (size_t)fc_rows * 2048;
+        }
+        t->name = strdup(name);
+        (*n)++;
+    }
+    return e;
+}
+
+static void free_entries(ug_st_entry *e, size_t n, float *fc)
+{
+    for (size_t i = 0; i < n; i++)
+        free((char *)e[i].name);
+    free(e);
+    free(fc);
+}
+
+/* Writes the test weights of a variant: FID as safetensors with the
+ * counters, torchvision as .pt ({"inception": state_dict}) without. */
+static int write_weights(const char *path, ug_inception_kind v)
+{
+    ug_net net;
+    ug_error err = {{0}};
+    if (ug_inception_build(&net, v, &err) < 0)
+        return -1;
+    fill_test_weights(&net);
+    size_t n;
+    float *fc;
+    int fid = v == UG_INCEPTION_FID;
+    ug_st_entry *e = entries(&net, fid ? "" : "inception.", fid ? 1008 : 1000, fid, &n, &fc);
+    int rc = fid ? ug_st_write(path, e, n, NULL, 0, &err) : ug_pt_write(path, e, n, &err);
+    CHECK(rc == 0, "writing %s: %s", path, err.msg);
+    free_entries(e, n, fc);
+    ug_net_free(&net);
+    return rc;
+}
+
+static void golden(const char *fid_path)
+{
+    char path[512];
+    size_t n;
+    snprintf(path, sizeof path, "%s/inception_features.f32", UGATIT_FIXTURES);
+    unsigned char *want = read_bytes(path, &n);
+    CHECK(want && n == 4 * 2 * 2 * 2048, "cannot read %s", path);
+    if (!want || n != 4 * 2 * 2 * 2048) {
+        free(want);
+        return;
+    }
+    const size_t S = UG_INCEPTION_SIZE;
+    float *x = malloc(2 * 3 * S * S * sizeof *x), feat[2 * 2048];
+    ug_error err = {{0}};
+    for (int i = 0; i < 2; i++) {
+        ug_image img = {0};
+        snprintf(path, sizeof path, "%s/%s", CHECK_SAMPLES, IMAGES[i]);
+        CHECK(ug_image_load(&img, path, &err) == 0 &&
+                  ug_inception_prepare(x + i * 3 * S * S, &img, &err) == 0,
+              "%s", err.msg);
+        ug_image_free(&img);
+    }
+    for (int v = 0; v < 2; v++) {
+        const char *wpath = fid_path;
+        if (v == UG_INCEPTION_TORCHVISION) {
+            snprintf(path, sizeof path, "%s/torchvision.pt", tmp);
+            wpath = path;
+            if (write_weights(wpath, UG_INCEPTION_TORCHVISION) < 0)
+                continue;
+        }
+        ug_inception *m = NULL;
+        CHECK(ug_inception_load(&m, wpath, &err) == 0, "%s", err.msg);
+        if (!m)
+            continue;
+        CHECK(ug_inception_variant(m) == (ug_inception_kind)v, "%s: variant %d", wpath,
+              (int)ug_inception_variant(m));
+        CHECK(strlen(ug_inception_sha256(m)) == 64, "sha256 '%s'", ug_inception_sha256(m));
+        CHECK(ug_inception_features(m, feat, x, 2, &err) == 0, "%s", err.msg);
+        for (int i = 0; i < 2; i++) {
+            const float *w = (const float *)want + (v * 2 + i) * 2048;
+            double rel = check_rel_l2(feat + i * 2048, w, 2048);
+            printf("variant %s, %s: relative L2 %.3g\n", v ? "torchvision" : "FID", IMAGES[i],
+                   rel);
+            CHECK(rel < 1e-4, "variant %d image %d: relative L2 %g", v, i, rel);
+        }
+        ug_inception_free(m);
+        if (v == UG_INCEPTION_TORCHVISION)
+            remove(wpath);
+    }
+    free(x);
+    free(want);
+}
+
+/* Loads path, expecting an error containing both strings. */
+static void refused(const char *path, const char *what, const char *also)
+{
+    ug_inception *m = NULL;
+    ug_error err = {{0}};
+    int rc = ug_inception_load(&m, path, &err);
+    CHECK(rc < 0 && !m && strstr(err.msg, path) && strstr(err.msg, what) &&
+              (!also || strstr(err.msg, also)),
+          "%s: '%s'", path, err.msg);
+    ug_inception_free(m);
+}
+
+static void hostile(const char *fid_path)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/small.safetensors", tmp);
+    float *fc = calloc(1008 * 2048, sizeof *fc), w[32 * 3 * 5 * 5] = {0};
+    ug_st_entry e[3] = {{"fc.weight", 2, {1008, 2048}, fc},
+                        {"Conv2d_1a_3x3.conv.weight", 4, {32, 3, 5, 5}, w},
+                        {"generator.weight", 1, {4}, w}};
+    ug_error err = {{0}};
+    /* fc of 1008 and nothing else: the first conv is missing. */
+    CHECK(ug_st_write(path, e, 1, NULL, 0, &err) == 0, "%s", err.msg);
+    refused(path, "no tensor 'Conv2d_1a_3x3.conv.weight'", "not the weights of an Inception");
+    CHECK(ug_st_write(path, e, 2, NULL, 0, &err) == 0, "%s", err.msg);
+    refused(path, "'Conv2d_1a_3x3.conv.weight' has shape [32, 3, 5, 5]", "[32, 3, 3, 3]");
+    CHECK(ug_st_write(path, e, 3, NULL, 0, &err) == 0, "%s", err.msg);
+    refused(path, "unexpected tensor 'generator.weight'", NULL);
+    e[0].shape[0] = 10;
+    CHECK(ug_st_write(path, e, 1, NULL, 0, &err) == 0, "%s", err.msg);
+    refused(path, "fc.weight has another shape", "[1008, 2048]");
+    CHECK(ug_st_write(path, e + 2, 1, NULL, 0, &err) == 0, "%s", err.msg);
+    refused(path, "no fc.weight", NULL);
+    free(fc);
+    remove(path);
+    /* The real weights, cut short. */
+    snprintf(path, sizeof path, "%s/truncated.safetensors", tmp);
+    size_t n;
+    unsigned char *b = read_bytes(fid_path, &n);
+    CHECK(b && n > 1000, "cannot read %s", fid_path);
+    if (b)
+        write_bytes(path, b, n / 2);
+    free(b);
+    refused(path, "", NULL);
+    remove(path);
+    /* A legacy torch.save stream: named as such. */
+    snprintf(path, sizeof path, "%s/legacy.pth", tmp);
+    write_bytes(path, "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 14);
+    refused(path, "legacy", NULL);
+    remove(path);
+}
+
+static void where(void)
+{
+    const char *p = NULL;
+    ug_error err = {{0}};
+    unsetenv(UG_INCEPTION_ENV);
+    CHECK(ug_inception_path(&p, NULL, &err) < 0 && strstr(err.msg, "--inception") &&
+              strstr(err.msg, UG_INCEPTION_ENV) &&
+              strstr(err.msg, "pt_inception-2015-12-05-6726825d.pth"),
+          "no weights: '%s'", err.msg);
+    CHECK(ug_inception_path(&p, "/nonexistent/w.pth", &err) < 0 &&
+              strstr(err.msg, "/nonexistent/w.pth") && strstr(err.msg, "pytorch-fid"),
+          "missing file: '%s'", err.msg);
+    setenv(UG_INCEPTION_ENV, UGATIT_FIXTURES "/kid_real.f32", 1);
+    CHECK(ug_inception_path(&p, NULL, &err) == 0 && strstr(p, "kid_real.f32"),
+          "from the environment: '%s'", err.msg);
+    unsetenv(UG_INCEPTION_ENV);
+}
+
+int main(void)
+{
+    if (!check_samples("test_inception"))
+        return 1;
+    snprintf(tmp, sizeof tmp, "/tmp/ug_inception_XXXXXX");
+    if (!mkdtemp(tmp)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    architecture();
+    resize();
+    where();
+    char fid[128];
+    snprintf(fid, sizeof fid, "%s/fid.safetensors", tmp);
+    if (write_weights(fid, UG_INCEPTION_FID) == 0) {
+        golden(fid);
+        hostile(fid);
+    }
+    remove(fid);
+    rmdir(tmp);
+    return check_summary();
+}
