@@ -5,9 +5,13 @@
  * files that are refused. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "cli.h"
+#include "data/dataset.h"
+#include "eval/kid.h"
 #include "eval/inception.h"
 #include "eval/preprocess.h"
 #include "files.h"
@@ -227,6 +231,123 @@ static void hostile(const char *fid_path)
     remove(path);
 }
 
+/* Four fakes: the sample images mirrored left to right, as PNG. */
+static void make_fakes(const char *dir)
+{
+    ug_filelist l = {0};
+    ug_error err = {{0}};
+    CHECK(ug_dataset_list(&l, CHECK_SAMPLES, &err) == 0 && l.n == 4, "%s", err.msg);
+    for (size_t i = 0; i < l.n; i++) {
+        ug_image img = {0};
+        CHECK(ug_image_load(&img, l.paths[i], &err) == 0, "%s", err.msg);
+        for (int y = 0; y < img.h; y++)
+            for (int x = 0; x < img.w / 2; x++)
+                for (int c = 0; c < 3; c++) {
+                    unsigned char *a = img.rgb + ((size_t)y * img.w + x) * 3 + c;
+                    unsigned char *b = img.rgb + ((size_t)y * img.w + img.w - 1 - x) * 3 + c;
+                    unsigned char t = *a;
+                    *a = *b, *b = t;
+                }
+        char path[512];
+        snprintf(path, sizeof path, "%s/fake_%zu.png", dir, i);
+        CHECK(ug_image_save_png(path, &img, &err) == 0, "%s", err.msg);
+        ug_image_free(&img);
+    }
+    ug_filelist_free(&l);
+}
+
+/* KID of the sample images against fakes, in process, as ugatit kid computes it. */
+static double kid_here(const char *weights, const char *fakes, const ug_kid_opts *o)
+{
+    ug_inception *m = NULL;
+    ug_filelist r = {0}, f = {0};
+    ug_error err = {{0}};
+    ug_kid_result res = {NAN, NAN, 0, 0};
+    float *x = malloc(8 * 2048 * sizeof *x);
+    CHECK(ug_inception_load(&m, weights, &err) == 0 &&
+              ug_dataset_list(&r, CHECK_SAMPLES, &err) == 0 &&
+              ug_dataset_list(&f, fakes, &err) == 0 &&
+              ug_inception_files(m, x, (const char *const *)r.paths, 4, 8, &err) == 0 &&
+              ug_inception_files(m, x + 4 * 2048, (const char *const *)f.paths, 4, 8, &err) ==
+                  0 &&
+              ug_kid(&res, x, 4, x + 4 * 2048, 4, 2048, o, &err) == 0,
+          "%s", err.msg);
+    free(x);
+    ug_filelist_free(&r);
+    ug_filelist_free(&f);
+    ug_inception_free(m);
+    return 100 * res.mean;
+}
+
+static double after(const char *out, const char *key)
+{
+    const char *p = strstr(out, key);
+    return p ? strtod(p + strlen(key), NULL) : NAN;
+}
+
+static void cli(const char *weights)
+{
+    char fakes[128], args[1024], out[8192];
+    snprintf(fakes, sizeof fakes, "%s/fakes", tmp);
+    CHECK(mkdir(fakes, 0700) == 0, "mkdir %s", fakes);
+    make_fakes(fakes);
+    unsetenv(UG_INCEPTION_ENV);
+
+    snprintf(args, sizeof args, "kid --real %s --fake %s --inception %s --subsets 5 "
+             "--subset_size 3 --seed 7 --json", CHECK_SAMPLES, fakes, weights);
+    int rc = run_cli(tmp, args, 1, out, sizeof out);
+    ug_kid_opts o;
+    ug_kid_opts_default(&o);
+    o.subsets = 5, o.subset_size = 3, o.seed = 7;
+    double want = kid_here(weights, fakes, &o), got = after(out, "\"mean\": ");
+    CHECK(rc == 0 && strstr(out, "{\"protocol\": \"subsets\", \"n_real\": 4, \"n_fake\": 4, "
+                                 "\"kid_x100\": {\"mean\": ") &&
+              fabs(got - want) <= 1e-6 * fabs(want),
+          "--json: rc %d, %.17g (in process %.17g): %s", rc, got, want, out);
+    CHECK(strstr(out, "not comparable with published ones"), "no SHA-256 warning: %s", out);
+
+    snprintf(args, sizeof args, "kid --real %s --fake %s --inception %s --protocol blocks "
+             "--block_size 2", CHECK_SAMPLES, fakes, weights);
+    rc = run_cli(tmp, args, 1, out, sizeof out);
+    o.protocol = UG_KID_BLOCKS, o.block_size = 2;
+    want = kid_here(weights, fakes, &o), got = after(out, "KID x 100: ");
+    CHECK(rc == 0 && strstr(out, "protocol: blocks: 2 consecutive blocks of at most 2") &&
+              fabs(got - want) <= 1e-4 * fabs(want) + 1e-4 && strstr(out, " ± "),
+          "blocks: rc %d, %g (in process %g): %s", rc, got, want, out);
+
+    /* A set against itself: negative (for a positive definite kernel the mean
+     * off-diagonal value is below the diagonal's), with the note. */
+    snprintf(args, sizeof args, "kid --real %s --fake %s --inception %s", CHECK_SAMPLES,
+             CHECK_SAMPLES, weights);
+    rc = run_cli(tmp, args, 1, out, sizeof out);
+    CHECK(rc == 0 && after(out, "KID x 100: ") < 0 && strstr(out, "indistinguishable"),
+          "against itself: %s", out);
+
+    snprintf(args, sizeof args, "kid --real %s/testA --fake %s --inception %s", CHECK_SAMPLES,
+             fakes, weights);
+    rc = run_cli(tmp, args, 0, out, sizeof out);
+    CHECK(rc == 1 && strstr(out, "testA: KID needs at least 2 images in each set (found 1)"),
+          "one real image: rc %d: %s", rc, out);
+    snprintf(args, sizeof args, "kid --real %s --fake %s", CHECK_SAMPLES, fakes);
+    rc = run_cli(tmp, args, 0, out, sizeof out);
+    CHECK(rc == 1 && strstr(out, "--inception FILE") && strstr(out, "pytorch-fid") &&
+              !strchr(strchr(out, '\n') + 1, '\n'),
+          "no weights: rc %d: %s", rc, out);
+    snprintf(args, sizeof args, "kid --real %s --fake %s --protocol paper", CHECK_SAMPLES,
+             fakes);
+    rc = run_cli(tmp, args, 0, out, sizeof out);
+    CHECK(rc == 2 && strstr(out, "--protocol must be subsets or blocks"), "rc %d: %s", rc, out);
+
+    char path[512];
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/fake_%d.png", fakes, i);
+        remove(path);
+    }
+    snprintf(path, sizeof path, "%s/cli_output.txt", tmp);
+    remove(path);
+    rmdir(fakes);
+}
+
 static void where(void)
 {
     const char *p = NULL;
@@ -262,6 +383,7 @@ int main(void)
     if (write_weights(fid, UG_INCEPTION_FID) == 0) {
         golden(fid);
         hostile(fid);
+        cli(fid);
     }
     remove(fid);
     rmdir(tmp);

@@ -16,6 +16,7 @@ static const struct {
     {"rho", cmd_rho, "print the learned rho (AdaLIN/ILN mixing weights) of a checkpoint"},
     {"convert", cmd_convert, "convert a checkpoint between PyTorch .pt and safetensors"},
     {"export", cmd_export, "write a trained generator as an ONNX model"},
+    {"kid", cmd_kid, "Kernel Inception Distance between two folders of images"},
     {"make-shapes", cmd_make_shapes, "write the demo's discs-and-squares data set"},
 };
 

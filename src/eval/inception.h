@@ -45,6 +45,12 @@ const char *ug_inception_sha256(const ug_inception *m);
 int ug_inception_features(ug_inception *m, float *features, const float *images, int N,
                           ug_error *err);
 
+/* features[n x 2048] of image files (PNG or JPEG, preprocessed as
+ * preprocess.h says), batch at a time through the network. A file that
+ * cannot be read is an error naming it. */
+int ug_inception_files(ug_inception *m, float *features, const char *const *paths, size_t n,
+                       int batch, ug_error *err);
+
 /* The weights file to use: given (--inception), else $UGATIT_INCEPTION; with
  * neither, or a path that is not a file, an error saying where to get it. */
 int ug_inception_path(const char **path, const char *given, ug_error *err);
