@@ -114,6 +114,14 @@ static void test_fixtures(void)
         CHECK(t && t->ndim == 1 && t->shape[0] == 4, "view with an offset");
         ug_st_close(f);
     }
+    /* int64 (BatchNorm's num_batches_tracked) is read as float32. */
+    CHECK(ug_tensor_file_open(&f, PT "long_storage.pt", NULL, &err) == 0, "%s", err.msg);
+    if (f) {
+        const ug_st_tensor *t = ug_st_find(f, "genA2B.w");
+        CHECK(t && t->numel == 3 && t->data[0] == 1 && t->data[1] == -2 && t->data[2] == 3,
+              "int64 tensor");
+        ug_st_close(f);
+    }
 }
 
 /* Runs the CLI; returns its exit status. */
@@ -264,7 +272,7 @@ static void test_hostile_files(void)
         {"bad_transposed.pt", "only contiguous tensors"},
         {"bad_offset.pt", "exceed the storage"},
         {"bad_missing_storage.pt", "archive/data/7 is missing"},
-        {"bad_long_storage.pt", "global 'torch LongStorage' is not allowed"},
+        {"bad_int_storage.pt", "global 'torch IntStorage' is not allowed"},
         {"bad_no_version.pt", "version is missing"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

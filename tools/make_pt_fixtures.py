@@ -14,6 +14,7 @@ metadata) written by ugatit_ref.save_safetensors, so a test can compare the two 
   gen_only.pt                a single state_dict (light96's genA2B), as a generator is shared
   dtypes.pt                  float16, bfloat16, float64 and a view with a storage offset;
                              its twin holds the values converted to float32 by torch
+  long_storage.pt            an int64 tensor (as BatchNorm's num_batches_tracked), read as float32
   bad_*.pt                   broken or hostile files that must be refused (hand-made pickles)
 
 The C tests only read these committed files; CI never runs this script.
@@ -173,9 +174,13 @@ def hostile():
     make_zip('bad_stride.pt', state(('w', tensor('0', 6, (2, 3), (1, 2)))), {'0': six})
     make_zip('bad_offset.pt', state(('w', tensor('0', 6, (2, 3), (3, 1), offset=2))), {'0': six})
     make_zip('bad_missing_storage.pt', state(('w', tensor('7', 6, (2, 3), (3, 1)))), {'0': six})
-    make_zip('bad_long_storage.pt',
+    make_zip('bad_int_storage.pt',
+             state(('w', tensor('0', 3, (3,), (1,), storage=b'ctorch\nIntStorage\n'))),
+             {'0': struct.pack('<3i', 1, 2, 3)})
+    # int64, as BatchNorm's num_batches_tracked: read, as float32.
+    make_zip('long_storage.pt',
              state(('w', tensor('0', 3, (3,), (1,), storage=b'ctorch\nLongStorage\n'))),
-             {'0': struct.pack('<3q', 1, 2, 3)})
+             {'0': struct.pack('<3q', 1, -2, 3)})
     make_zip('bad_no_version.pt', state(('w', tensor('0', 6, (6,), (1,)))), {'0': six},
              version=None)
     # A non-contiguous tensor as torch itself saves it.

@@ -68,6 +68,7 @@ static const struct { const char *module, *name; ug_pk_global g; } allowed[] = {
     {"torch", "HalfStorage", UG_PK_G_HALF_STORAGE},
     {"torch", "BFloat16Storage", UG_PK_G_BFLOAT16_STORAGE},
     {"torch", "DoubleStorage", UG_PK_G_DOUBLE_STORAGE},
+    {"torch", "LongStorage", UG_PK_G_LONG_STORAGE},
 };
 
 static size_t global_index(ug_pk_global g)
@@ -92,6 +93,7 @@ size_t ug_pk_dtype_size(ug_pk_dtype d)
     case UG_PK_F16: return 2;
     case UG_PK_BF16: return 2;
     case UG_PK_F64: return 8;
+    case UG_PK_I64: return 8;
     }
     return 0;
 }
@@ -446,7 +448,7 @@ static int do_binpersid(machine *m)
     ug_pk_obj *s = new_obj(m, UG_PK_STORAGE);
     if (!s)
         return -1;
-    static const ug_pk_dtype dt[] = {UG_PK_F32, UG_PK_F16, UG_PK_BF16, UG_PK_F64};
+    static const ug_pk_dtype dt[] = {UG_PK_F32, UG_PK_F16, UG_PK_BF16, UG_PK_F64, UG_PK_I64};
     s->dtype = dt[a[1]->which - UG_PK_G_FLOAT_STORAGE];
     size_t kl = strlen(a[2]->s);
     if (!(s->s = malloc(kl + 1)))

@@ -32,10 +32,11 @@ typedef enum {
     UG_PK_G_FLOAT_STORAGE,
     UG_PK_G_HALF_STORAGE,
     UG_PK_G_BFLOAT16_STORAGE,
-    UG_PK_G_DOUBLE_STORAGE
+    UG_PK_G_DOUBLE_STORAGE,
+    UG_PK_G_LONG_STORAGE /* int64: BatchNorm's num_batches_tracked */
 } ug_pk_global;
 
-typedef enum { UG_PK_F32, UG_PK_F16, UG_PK_BF16, UG_PK_F64 } ug_pk_dtype;
+typedef enum { UG_PK_F32, UG_PK_F16, UG_PK_BF16, UG_PK_F64, UG_PK_I64 } ug_pk_dtype;
 
 typedef struct ug_pk_obj ug_pk_obj;
 struct ug_pk_obj {

@@ -280,7 +280,7 @@ static int load_tensor(const archive *a, const ug_pt_item *it, const plan *p, fl
         return -1;
     }
     size_t esize = ug_pk_dtype_size(s->dtype);
-    static const ug_st_dtype map[] = {UG_ST_F32, UG_ST_F16, UG_ST_BF16, UG_ST_F64};
+    static const ug_st_dtype map[] = {UG_ST_F32, UG_ST_F16, UG_ST_BF16, UG_ST_F64, UG_ST_I64};
     ug_st_decode(dst, raw + (size_t)t->offset * esize, (size_t)p->numel, map[s->dtype]);
     free(raw);
     *out = dst;
