@@ -147,4 +147,5 @@ def main():
     print(OUT, os.path.getsize(OUT), "bytes")
 
 
-main()
+if __name__ == "__main__":
+    main()
