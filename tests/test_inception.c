@@ -311,7 +311,7 @@ static void cli(const char *weights)
     rc = run_cli(tmp, args, 1, out, sizeof out);
     o.protocol = UG_KID_BLOCKS, o.block_size = 2;
     want = kid_here(weights, fakes, &o), got = after(out, "KID x 100: ");
-    CHECK(rc == 0 && strstr(out, "protocol: blocks: 2 consecutive blocks of at most 2") &&
+    CHECK(rc == 0 && strstr(out, "images: 4 real, 4 fake; 2 blocks of at most 2") &&
               fabs(got - want) <= 1e-4 * fabs(want) + 1e-4 && strstr(out, " ± "),
           "blocks: rc %d, %g (in process %g): %s", rc, got, want, out);
 

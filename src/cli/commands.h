@@ -11,5 +11,6 @@ int cmd_demo(int argc, char **argv);
 int cmd_rho(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_kid(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

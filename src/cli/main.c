@@ -17,6 +17,7 @@ static const struct {
     {"convert", cmd_convert, "convert a checkpoint between PyTorch .pt and safetensors"},
     {"export", cmd_export, "write a trained generator as an ONNX model"},
     {"kid", cmd_kid, "Kernel Inception Distance between two folders of images"},
+    {"eval", cmd_eval, "KID of a model's translations of both test sets: a row of the paper's tables"},
     {"make-shapes", cmd_make_shapes, "write the demo's discs-and-squares data set"},
 };
 
