@@ -231,13 +231,14 @@ static void hostile(const char *fid_path)
     remove(path);
 }
 
-/* Four fakes: the sample images mirrored left to right, as PNG. */
-static void make_fakes(const char *dir)
+/* The sample images first .. first + count - 1 (of 4, in sorted order)
+ * mirrored left to right, as PNG in dir. */
+static void make_fakes(const char *dir, size_t first, size_t count)
 {
     ug_filelist l = {0};
     ug_error err = {{0}};
     CHECK(ug_dataset_list(&l, CHECK_SAMPLES, &err) == 0 && l.n == 4, "%s", err.msg);
-    for (size_t i = 0; i < l.n; i++) {
+    for (size_t i = first; i < first + count && i < l.n; i++) {
         ug_image img = {0};
         CHECK(ug_image_load(&img, l.paths[i], &err) == 0, "%s", err.msg);
         for (int y = 0; y < img.h; y++)
@@ -290,7 +291,7 @@ static void cli(const char *weights)
     char fakes[128], args[1024], out[8192];
     snprintf(fakes, sizeof fakes, "%s/fakes", tmp);
     CHECK(mkdir(fakes, 0700) == 0, "mkdir %s", fakes);
-    make_fakes(fakes);
+    make_fakes(fakes, 0, 4);
     unsetenv(UG_INCEPTION_ENV);
 
     snprintf(args, sizeof args, "kid --real %s --fake %s --inception %s --subsets 5 "
@@ -348,6 +349,71 @@ static void cli(const char *weights)
     rmdir(fakes);
 }
 
+/* ugatit eval on a new light model and a data set of two images a side:
+ * its A2B number is what translate and kid give. */
+static void eval_cli(const char *weights)
+{
+    char ds[128], a[160], b[160], tr[160], model[160], args[2048], out[8192];
+    snprintf(ds, sizeof ds, "%s/ds", tmp);
+    snprintf(a, sizeof a, "%s/testA", ds);
+    snprintf(b, sizeof b, "%s/testB", ds);
+    snprintf(tr, sizeof tr, "%s/a2b", tmp);
+    snprintf(model, sizeof model, "%s/model.safetensors", tmp);
+    CHECK(mkdir(ds, 0700) == 0 && mkdir(a, 0700) == 0 && mkdir(b, 0700) == 0, "mkdir %s", ds);
+    make_fakes(a, 0, 2);
+    make_fakes(b, 2, 2);
+    ug_config c;
+    ug_config_default(&c);
+    c.ch = 4, c.n_res = 2, c.img_size = 64, c.light = 1, c.dis_global = 5, c.dis_local = 3;
+    ug_model *m = NULL;
+    ug_error err = {{0}};
+    CHECK(ug_model_new(&m, &c, 3, &err) == 0 && ug_model_save(m, model, &err) == 0, "%s",
+          err.msg);
+    ug_model_free(m);
+
+    snprintf(args, sizeof args, "eval --model %s --dataset %s --inception %s --block_size 2 "
+             "--json", model, ds, weights);
+    int rc = run_cli(tmp, args, 1, out, sizeof out);
+    CHECK(rc == 0 &&
+              strstr(out, "\"a2b\": {\"protocol\": \"blocks\", \"n_real\": 2, \"n_fake\": 2") &&
+              strstr(out, "\"b2a\": {") && strstr(out, "\"std\": null"),
+          "eval --json: rc %d: %s", rc, out);
+    double got = after(out, "\"mean\": ");
+
+    snprintf(args, sizeof args, "translate --model %s --input %s --output %s", model, a, tr);
+    CHECK(run_cli(tmp, args, 0, out, sizeof out) == 0, "translate: %s", out);
+    snprintf(args, sizeof args, "kid --real %s --fake %s --inception %s --protocol blocks "
+             "--block_size 2 --json", b, tr, weights);
+    rc = run_cli(tmp, args, 1, out, sizeof out);
+    double want = after(out, "\"mean\": ");
+    CHECK(rc == 0 && fabs(got - want) <= 1e-3 * fabs(want) + 1e-3,
+          "eval's A2B %.9g, translate + kid %.9g: %s", got, want, out);
+
+    snprintf(args, sizeof args, "eval --model %s --dataset %s --inception %s --block_size 2",
+             model, ds, weights);
+    rc = run_cli(tmp, args, 1, out, sizeof out);
+    CHECK(rc == 0 && strstr(out, "| model | A2B KID x 100 | B2A KID x 100 |") &&
+              strstr(out, "model.safetensors | "),
+          "eval table: rc %d: %s", rc, out);
+    snprintf(args, sizeof args, "eval --model %s --dataset %s/nothing --inception %s", model,
+             tmp, weights);
+    rc = run_cli(tmp, args, 0, out, sizeof out);
+    CHECK(rc == 1 && strstr(out, "nothing"), "eval of no data set: rc %d: %s", rc, out);
+
+    const char *files[] = {"testA/fake_0.png", "testA/fake_1.png", "testB/fake_2.png",
+                           "testB/fake_3.png"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(args, sizeof args, "%s/%s", ds, files[i]);
+        remove(args);
+        snprintf(args, sizeof args, "%s/fake_%d.png", tr, i);
+        remove(args);
+    }
+    rmdir(a), rmdir(b), rmdir(ds), rmdir(tr);
+    remove(model);
+    snprintf(args, sizeof args, "%s/cli_output.txt", tmp);
+    remove(args);
+}
+
 static void where(void)
 {
     const char *p = NULL;
@@ -384,6 +450,7 @@ int main(void)
         golden(fid);
         hostile(fid);
         cli(fid);
+        eval_cli(fid);
     }
     remove(fid);
     rmdir(tmp);
