@@ -3,6 +3,7 @@
  * (tools/make_inception_fixtures.py, with the deterministic weights of
  * inception_weights.h written here as safetensors and as .pt), and weights
  * files that are refused. */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -265,12 +266,13 @@ static double kid_here(const char *weights, const char *fakes, const ug_kid_opts
     ug_error err = {{0}};
     ug_kid_result res = {NAN, NAN, 0, 0};
     float *x = malloc(8 * 2048 * sizeof *x);
+    size_t c;
     CHECK(ug_inception_load(&m, weights, &err) == 0 &&
               ug_dataset_list(&r, CHECK_SAMPLES, &err) == 0 &&
               ug_dataset_list(&f, fakes, &err) == 0 &&
-              ug_inception_files(m, x, (const char *const *)r.paths, 4, 8, &err) == 0 &&
-              ug_inception_files(m, x + 4 * 2048, (const char *const *)f.paths, 4, 8, &err) ==
-                  0 &&
+              ug_inception_files(m, x, (const char *const *)r.paths, 4, 8, NULL, &c, &err) == 0 &&
+              ug_inception_files(m, x + 4 * 2048, (const char *const *)f.paths, 4, 8, NULL, &c,
+                                 &err) == 0 &&
               ug_kid(&res, x, 4, x + 4 * 2048, 4, 2048, o, &err) == 0,
           "%s", err.msg);
     free(x);
@@ -284,6 +286,62 @@ static double after(const char *out, const char *key)
 {
     const char *p = strstr(out, key);
     return p ? strtod(p + strlen(key), NULL) : NAN;
+}
+
+/* Removes the files in dir, then dir. */
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[1024];
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] != '.') {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            remove(path);
+        }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+/* --features-cache: a second run reads every image's features from the cache
+ * and gives the same number; a file changed since, or a damaged entry, is
+ * measured again (in a smaller batch: oneDNN's sums may round differently). */
+static void features_cache(const char *weights, const char *fakes)
+{
+    char cache[128], args[1024], out[8192], path[512];
+    snprintf(cache, sizeof cache, "%s/cache", tmp);
+    snprintf(args, sizeof args, "kid --real %s --fake %s --inception %s --features-cache %s "
+             "--json", CHECK_SAMPLES, fakes, weights, cache);
+    int rc = run_cli(tmp, args, 1, out, sizeof out);
+    double first = after(out, "\"mean\": ");
+    CHECK(rc == 0 && strstr(out, "8 images through Inception-v3") &&
+              strstr(out, "0 from the features cache"),
+          "first run: %s", out);
+    rc = run_cli(tmp, args, 1, out, sizeof out);
+    CHECK(rc == 0 && strstr(out, "8 from the features cache") &&
+              after(out, "\"mean\": ") == first,
+          "second run (%.17g first): %s", first, out);
+    /* A fake written again (a new inode and time), a cache entry cut short. */
+    make_fakes(fakes, 0, 1);
+    DIR *d = opendir(cache);
+    struct dirent *e = NULL;
+    while (d && (e = readdir(d)) && e->d_name[0] == '.')
+        ;
+    if (e) {
+        snprintf(path, sizeof path, "%s/%s", cache, e->d_name);
+        write_bytes(path, "short", 5);
+    }
+    if (d)
+        closedir(d);
+    rc = run_cli(tmp, args, 1, out, sizeof out);
+    CHECK(rc == 0 && (strstr(out, "6 from the features cache") ||
+                      strstr(out, "7 from the features cache")) &&
+              fabs(after(out, "\"mean\": ") - first) <= 1e-6 * fabs(first),
+          "after a change: %s", out);
+    rc = run_cli(tmp, args, 1, out, sizeof out);
+    CHECK(rc == 0 && strstr(out, "8 from the features cache"), "fourth run: %s", out);
+    remove_dir(cache);
 }
 
 static void cli(const char *weights)
@@ -338,6 +396,8 @@ static void cli(const char *weights)
              fakes);
     rc = run_cli(tmp, args, 0, out, sizeof out);
     CHECK(rc == 2 && strstr(out, "--protocol must be subsets or blocks"), "rc %d: %s", rc, out);
+
+    features_cache(weights, fakes);
 
     char path[512];
     for (int i = 0; i < 4; i++) {
@@ -395,6 +455,17 @@ static void eval_cli(const char *weights)
     CHECK(rc == 0 && strstr(out, "| model | A2B KID x 100 | B2A KID x 100 |") &&
               strstr(out, "model.safetensors | "),
           "eval table: rc %d: %s", rc, out);
+    /* The real test images' features come from the cache the second time. */
+    char cache[160];
+    snprintf(cache, sizeof cache, "%s/eval_cache", tmp);
+    snprintf(args, sizeof args, "eval --model %s --dataset %s --inception %s --block_size 2 "
+             "--features-cache %s", model, ds, weights, cache);
+    rc = run_cli(tmp, args, 1, out, sizeof out);
+    CHECK(rc == 0 && strstr(out, "(0 from the features cache)"), "eval cache: %s", out);
+    rc = run_cli(tmp, args, 1, out, sizeof out);
+    CHECK(rc == 0 && strstr(out, "(4 from the features cache)"), "eval cache: %s", out);
+    remove_dir(cache);
+
     snprintf(args, sizeof args, "eval --model %s --dataset %s/nothing --inception %s", model,
              tmp, weights);
     rc = run_cli(tmp, args, 0, out, sizeof out);

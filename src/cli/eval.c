@@ -18,6 +18,8 @@ typedef struct eval {
     ug_model *m;
     ug_inception *net;
     int batch;
+    const char *cache; /* --features-cache: the real images' features */
+    size_t cached;
     ug_error *err;
 } eval;
 
@@ -81,11 +83,13 @@ static int direction(eval *e, const char *root, const char *src, const char *dst
         ug_fail(e->err, "out of memory for the features of %zu images", a.n + b.n);
         goto done;
     }
+    size_t cached;
     if (fake_features(e, dir, a.paths, a.n, fa) < 0 ||
-        ug_inception_files(e->net, fb, (const char *const *)b.paths, b.n, e->batch, e->err) <
-            0 ||
+        ug_inception_files(e->net, fb, (const char *const *)b.paths, b.n, e->batch, e->cache,
+                           &cached, e->err) < 0 ||
         ug_kid(r, fb, b.n, fa, a.n, UG_INCEPTION_DIM, ko, e->err) < 0)
         goto done;
+    e->cached += cached;
     rc = 0;
 done:
     free(fa);
@@ -135,7 +139,7 @@ int cmd_eval(int argc, char **argv)
         return 2;
     const char *model = cli_find(o, n, "model")->value;
     ug_error err = {{0}};
-    eval e = {NULL, NULL, batch, &err};
+    eval e = {NULL, NULL, batch, cli_find(o, n, "features-cache")->value, 0, &err};
     char root[4096];
     ug_kid_result r[2];
     size_t nr[2], nf[2];
@@ -153,8 +157,9 @@ int cmd_eval(int argc, char **argv)
     if (direction(&e, root, "testA", "testB", UG_A2B, &ko, &r[0], &nr[0], &nf[0]) < 0 ||
         direction(&e, root, "testB", "testA", UG_B2A, &ko, &r[1], &nr[1], &nf[1]) < 0)
         goto done;
-    fprintf(stderr, "ugatit eval: %zu translations and %zu real images measured in %.1f s\n",
-            nf[0] + nf[1], nr[0] + nr[1], kid_now() - t0);
+    fprintf(stderr, "ugatit eval: %zu translations and %zu real images (%zu from the features "
+                    "cache) measured in %.1f s\n",
+            nf[0] + nf[1], nr[0] + nr[1], e.cached, kid_now() - t0);
     if (json) {
         printf("{\"model\": ");
         json_string(model);

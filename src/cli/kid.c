@@ -154,13 +154,19 @@ int cmd_kid(int argc, char **argv)
         ug_fail(&err, "out of memory for the features of %zu images", real.n + fake.n);
         goto done;
     }
+    const char *cache = cli_find(o, n, "features-cache")->value;
+    size_t cx, cy;
     double t0 = kid_now();
-    if (ug_inception_files(net, fx, (const char *const *)real.paths, real.n, batch, &err) < 0 ||
-        ug_inception_files(net, fy, (const char *const *)fake.paths, fake.n, batch, &err) < 0)
+    if (ug_inception_files(net, fx, (const char *const *)real.paths, real.n, batch, cache, &cx,
+                           &err) < 0 ||
+        ug_inception_files(net, fy, (const char *const *)fake.paths, fake.n, batch, cache, &cy,
+                           &err) < 0)
         goto done;
     double dt = kid_now() - t0;
-    fprintf(stderr, "ugatit kid: %zu images through Inception-v3 in %.1f s (%.2f images/s)\n",
-            real.n + fake.n, dt, (double)(real.n + fake.n) / dt);
+    size_t ran = real.n + fake.n - cx - cy;
+    fprintf(stderr, "ugatit kid: %zu images through Inception-v3 in %.1f s (%.2f images/s), "
+                    "%zu from the features cache\n",
+            ran, dt, ran ? (double)ran / dt : 0.0, cx + cy);
     ug_kid_result r;
     if (ug_kid(&r, fx, real.n, fy, fake.n, UG_INCEPTION_DIM, &ko, &err) < 0)
         goto done;

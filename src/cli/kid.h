@@ -21,6 +21,8 @@
     {"seed", "S", "subsets: seed of the draws", "0", 0},                                     \
     {"block_size", "B", "blocks: the largest block", "10", 0},                               \
     {"batch", "N", "images per forward pass", "8", 0},                                       \
+    {"features-cache", "DIR", "keep image files' features in DIR and reuse them (keyed by "  \
+                              "file size, time and the weights' hash)", NULL, 0},            \
     {"json", NULL, "print one JSON object instead", NULL, 0}
 
 /* Reads the options into ko and *batch; prints a one-line error and returns -1. */

@@ -47,9 +47,12 @@ int ug_inception_features(ug_inception *m, float *features, const float *images,
 
 /* features[n x 2048] of image files (PNG or JPEG, preprocessed as
  * preprocess.h says), batch at a time through the network. A file that
- * cannot be read is an error naming it. */
+ * cannot be read is an error naming it. With cache (a folder, made if
+ * missing; NULL: none), each image's features are kept in a file keyed by
+ * the image file's device, inode, size and modification time and by the
+ * weights' SHA-256, and read from there the next time; *cached counts those. */
 int ug_inception_files(ug_inception *m, float *features, const char *const *paths, size_t n,
-                       int batch, ug_error *err);
+                       int batch, const char *cache, size_t *cached, ug_error *err);
 
 /* The weights file to use: given (--inception), else $UGATIT_INCEPTION; with
  * neither, or a path that is not a file, an error saying where to get it. */
