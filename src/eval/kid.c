@@ -91,9 +91,11 @@ static void draw(size_t *idx, size_t n, size_t k, ug_rng *r)
 static int subsets(ug_kid_result *r, const float *X, size_t m, const float *Y, size_t n,
                    int d, const ug_kid_opts *o, ug_error *err)
 {
-    size_t M = o->subset_size > 0 ? (size_t)o->subset_size : 1000;
-    if (o->subset_size <= 0)
-        M = M < m ? M : m, M = M < n ? M : n;
+    size_t M = (size_t)o->subset_size;
+    if (o->subset_size <= 0) {
+        M = m < n ? m : n;
+        M = M < 1000 ? M : 1000;
+    }
     if (o->subsets < 1)
         return ug_fail(err, "KID needs at least 1 subset (got %d)", o->subsets);
     if (M < 2)
