@@ -55,37 +55,50 @@ static float *grad_of(ug_step *s, ug_tape *tape, int node)
     return g;
 }
 
-float ug_step_mse(ug_step *s, ug_tape *tape, const char *name, float target, float scale)
+/* Where a loss on output NAME seeds its gradient, with the output's values
+ * and size; NULL once the step has failed. */
+static float *seed(ug_step *s, ug_tape *tape, const char *name, const float **x, size_t *n)
 {
     int node = output(s, tape, name);
     float *g = node < 0 ? NULL : grad_of(s, tape, node);
+    if (g) {
+        *x = tape->out[node];
+        *n = ug_tape_numel(tape, node);
+    }
+    return g;
+}
+
+float ug_step_mse(ug_step *s, ug_tape *tape, const char *name, float target, float scale)
+{
+    const float *x;
+    size_t n;
+    float *g = seed(s, tape, name, &x, &n);
     if (!g)
         return 0;
-    size_t n = ug_tape_numel(tape, node);
-    ug_mse_const_backward(g, tape->out[node], n, target, scale, 1);
-    return ug_mse_const_forward(tape->out[node], n, target);
+    ug_mse_const_backward(g, x, n, target, scale, 1);
+    return ug_mse_const_forward(x, n, target);
 }
 
 float ug_step_bce(ug_step *s, ug_tape *tape, const char *name, float target, float scale)
 {
-    int node = output(s, tape, name);
-    float *g = node < 0 ? NULL : grad_of(s, tape, node);
+    const float *x;
+    size_t n;
+    float *g = seed(s, tape, name, &x, &n);
     if (!g)
         return 0;
-    size_t n = ug_tape_numel(tape, node);
-    ug_bce_logits_const_backward(g, tape->out[node], n, target, scale, 1);
-    return ug_bce_logits_const_forward(tape->out[node], n, target);
+    ug_bce_logits_const_backward(g, x, n, target, scale, 1);
+    return ug_bce_logits_const_forward(x, n, target);
 }
 
 float ug_step_l1(ug_step *s, ug_tape *tape, const float *target, float scale)
 {
-    int node = output(s, tape, UG_OUT_IMAGE);
-    float *g = node < 0 ? NULL : grad_of(s, tape, node);
+    const float *x;
+    size_t n;
+    float *g = seed(s, tape, UG_OUT_IMAGE, &x, &n);
     if (!g)
         return 0;
-    size_t n = ug_tape_numel(tape, node);
-    ug_l1_backward(g, tape->out[node], target, n, scale, 1);
-    return ug_l1_forward(tape->out[node], target, n);
+    ug_l1_backward(g, x, target, n, scale, 1);
+    return ug_l1_forward(x, target, n);
 }
 
 void ug_step_bwd(ug_step *s, ug_tape *tape, int param_grads, int input_grad)
