@@ -10,5 +10,6 @@ int cmd_make_shapes(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_rho(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif
