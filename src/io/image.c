@@ -186,6 +186,7 @@ typedef struct jpeg_job {
     struct jpeg_error_mgr mgr; /* first, so the error manager pointer is the job */
     jmp_buf jump;
     char msg[JMSG_LENGTH_MAX];
+    int refused; /* msg says why we stopped, not what libjpeg found */
     struct jpeg_progress_mgr progress;
     struct jpeg_decompress_struct cinfo;
     unsigned char *rgb;
@@ -218,6 +219,7 @@ static void jpeg_on_progress(j_common_ptr c)
     if (d->input_scan_number > MAX_JPEG_SCANS) {
         jpeg_job *job = (jpeg_job *)c->err;
         snprintf(job->msg, sizeof job->msg, "more than %d scans", MAX_JPEG_SCANS);
+        job->refused = 1;
         longjmp(job->jump, 1);
     }
 }
@@ -246,7 +248,8 @@ static int jpeg_decode_inner(jpeg_job *job, const unsigned char *data, size_t si
 {
     struct jpeg_decompress_struct *ci = &job->cinfo;
     if (setjmp(job->jump))
-        return ug_fail(err, "%s: corrupt or truncated JPEG (%s)", path, job->msg);
+        return job->refused ? ug_fail(err, "%s: JPEG refused: %s", path, job->msg)
+                            : ug_fail(err, "%s: corrupt or truncated JPEG (%s)", path, job->msg);
     jpeg_mem_src(ci, data, (unsigned long)size);
     jpeg_read_header(ci, TRUE);
     if (check_dims(ci->image_width, ci->image_height, max_pixels, path, "JPEG", err) != 0)
