@@ -111,7 +111,7 @@ int cmd_serve(int argc, char **argv)
                        "                        {\"input\", \"results\": [{\"direction\", "
                        "\"image\", \"heatmap\"}], ...}\n"
                        "                        with PNG data: URLs, or {\"error\": MESSAGE} "
-                       "with status 400 or 413\n"
+                       "with status 400, 413 or 500\n"
                        "  GET /api/info         the model's directions, image size and the "
                        "limits\n"
                        "Translations run one at a time (others wait). Stops on Ctrl-C or "

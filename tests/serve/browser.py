@@ -5,6 +5,7 @@ server's error), then the sample selfie, waits for the pictures, checks
 that each one loaded and has a download link, and saves a screenshot.
 
     python3 tests/serve/browser.py UGATIT SHARED_DIR SCREENSHOT.png"""
+import atexit
 import base64
 import json
 import os
@@ -16,7 +17,7 @@ import tempfile
 import urllib.error
 import urllib.request
 
-from common import Server, fail, make_model, samples, wait_until
+from common import Server, fail, kill, make_model, samples, wait_until
 
 TEST = "serve_browser"
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C WebDriver element key
@@ -35,6 +36,7 @@ class Driver:
         self.log = open(os.path.join(tmp, "chromedriver.log"), "w")
         self.proc = subprocess.Popen(["chromedriver", f"--port={port}"], stdout=self.log,
                                      stderr=subprocess.STDOUT)
+        atexit.register(kill, self.proc)
         wait_until(self._ready, 30, "chromedriver", TEST)
         # As root (CI, the fresh Debian root) Chromium's sandbox cannot start;
         # /dev/shm may be missing in a chroot; there is no GPU or display.

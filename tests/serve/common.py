@@ -1,5 +1,6 @@
 """What the `ugatit serve` tests share: a tiny model made with the program
 itself, a server on a free port, HTTP calls and PNG checks (stdlib only)."""
+import atexit
 import base64
 import http.client
 import json
@@ -62,6 +63,12 @@ def a2b_only(src, dst):
     return dst
 
 
+def kill(proc):
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
 class Server:
     """`ugatit serve --port 0 ...`, its URL read from its first line; the rest
     of its output kept in self.lines."""
@@ -71,6 +78,7 @@ class Server:
         self.proc = subprocess.Popen([ugatit, "serve", "--model", model, "--port", "0",
                                       "--threads", "1", *args], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
+        atexit.register(kill, self.proc)  # a failed test leaves no server behind
         first = self.proc.stdout.readline()
         if not first.startswith("serving http://"):
             self.proc.kill()
