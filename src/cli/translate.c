@@ -54,8 +54,8 @@ static int output_path(char *out, size_t n, const char *out_dir, const char *rel
 /* Every image under in_dir; a file that fails is reported and passed over.
  * Returns 1 when some failed, 0 when none did, or -1 when nothing could start
  * (no images, or an output folder that cannot be made). */
-static int translate_folder(translator *t, ug_direction dir, const char *in_dir, const char *out_dir,
-                            const char *cam_dir, ug_error *err)
+static int translate_folder(translator *t, ug_direction dir, const char *in_dir,
+                            const char *out_dir, const char *cam_dir, ug_error *err)
 {
     ug_filelist list = {0};
     if (ug_dataset_list(&list, in_dir, err) < 0)
