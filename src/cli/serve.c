@@ -17,7 +17,6 @@
 #include "cli/commands.h"
 #include "cli/hint.h"
 #include "cli/serve.h"
-#include "model/model.h"
 
 /* Binds and listens on host:port; the descriptor, or -1 after printing why.
  * *bound receives the address (with the port the kernel chose for port 0). */
@@ -61,24 +60,30 @@ static int describe(const struct sockaddr_storage *a, char *url, size_t n)
     return (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
 }
 
-/* The generators of the model, each run once on a grey picture: a broken
- * model fails here rather than on the first upload, which is then as fast
- * as the others (oneDNN's primitives are made). */
-static int prepare(serve_ctx *s, ug_model *m, ug_error *err)
+/* Runs each generator once on a grey picture: a broken model fails here
+ * rather than on the first upload, which is then as fast as the others
+ * (oneDNN's primitives are made). A2B must work; B2A is offered when it does
+ * (a checkpoint may hold genA2B only), and why not is kept in no_b2a. */
+static int prepare(serve_ctx *s, ug_model *m, char *no_b2a, size_t n, ug_error *err)
 {
     if (translator_init(&s->t, m, err) < 0)
         return -1;
     s->cam = !ug_model_config(m)->no_cam_g;
-    s->dirs[s->n_dirs++] = UG_A2B;
-    if (ug_model_has(m, UG_GEN_B2A))
-        s->dirs[s->n_dirs++] = UG_B2A;
     unsigned char grey[3 * 16 * 16];
     memset(grey, 128, sizeof grey);
     ug_image in = {.w = 16, .h = 16, .rgb = grey}, out, cam;
-    for (int i = 0; i < s->n_dirs; i++) {
-        if (translator_run(&s->t, s->dirs[i], &in, "warm-up", &out, s->cam ? &cam : NULL,
-                           err) < 0)
-            return -1;
+    const ug_direction dirs[2] = {UG_A2B, UG_B2A};
+    for (int i = 0; i < 2; i++) {
+        ug_error e;
+        if (translator_run(&s->t, dirs[i], &in, "warm-up", &out, s->cam ? &cam : NULL, &e) < 0) {
+            if (i == 0) {
+                *err = e;
+                return -1;
+            }
+            snprintf(no_b2a, n, "%s", e.msg);
+            continue;
+        }
+        s->dirs[s->n_dirs++] = dirs[i];
         ug_image_free(&out);
         if (s->cam)
             ug_image_free(&cam);
@@ -154,7 +159,8 @@ int cmd_serve(int argc, char **argv)
     int status = 1;
     struct MHD_Daemon *d = NULL;
     pthread_mutex_init(&s.lock, NULL);
-    if (prepare(&s, m, &err) < 0) {
+    char no_b2a[sizeof err.msg] = "";
+    if (prepare(&s, m, no_b2a, sizeof no_b2a, &err) < 0) {
         fprintf(stderr, "ugatit serve: %s: %s\n", model, err.msg);
         goto done;
     }
@@ -170,8 +176,9 @@ int cmd_serve(int argc, char **argv)
     char url[128];
     int loopback = describe(&bound, url, sizeof url);
     setvbuf(stdout, NULL, _IOLBF, 0); /* one line per request, for logs and tests */
-    printf("serving %s (model %s, img %d, %s%s%s); Ctrl-C stops\n", url, s.model_name, s.t.S,
-           s.n_dirs == 2 ? "A2B and B2A" : "A2B only", s.cam ? ", with attention" : "",
+    printf("serving %s (model %s, img %d, %s%s%s%s%s); Ctrl-C stops\n", url, s.model_name,
+           s.t.S, s.n_dirs == 2 ? "A2B and B2A" : "A2B only", s.n_dirs == 2 ? "" : " (B2A: ",
+           no_b2a, s.n_dirs == 2 ? "" : ")", s.cam ? ", with attention" : "",
            loopback ? "" : "; reachable from other machines, without any authentication");
     int sig;
     sigwait(&stop, &sig);

@@ -137,6 +137,8 @@ def main():
 
         # Only genA2B in the file: one direction. Without CAM: no heatmap.
         srv = Server(TEST, ugatit, a2b_only(model, os.path.join(tmp, "a2b.safetensors")))
+        check("A2B only (B2A: " in srv.lines[0] and "genB2A" in srv.lines[0],
+              f"banner: {srv.lines[0]}")
         status, doc = srv.post_image(anime)
         check(status == 200, f"A2B-only model: {status} {doc.get('error')}")
         expect_translation(doc, 64, ["A2B"], True, (256, 256))
