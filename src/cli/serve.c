@@ -176,7 +176,7 @@ int cmd_serve(int argc, char **argv)
     char url[128];
     int loopback = describe(&bound, url, sizeof url);
     setvbuf(stdout, NULL, _IOLBF, 0); /* one line per request, for logs and tests */
-    printf("serving %s (model %s, img %d, %s%s%s%s%s); Ctrl-C stops\n", url, s.model_name,
+    printf("serving %s (model %s, img %d, %s%s%s%s%s%s); Ctrl-C stops\n", url, s.model_name,
            s.t.S, s.n_dirs == 2 ? "A2B and B2A" : "A2B only", s.n_dirs == 2 ? "" : " (B2A: ",
            no_b2a, s.n_dirs == 2 ? "" : ")", s.cam ? ", with attention" : "",
            loopback ? "" : "; reachable from other machines, without any authentication");
