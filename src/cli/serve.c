@@ -123,6 +123,7 @@ int cmd_serve(int argc, char **argv)
                        "SIGTERM.");
     if (rc)
         return rc < 0 ? 2 : 0;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a line per request, for logs and tests */
     long port, threads, max_upload, max_pixels;
     ug_config hint;
     if (cli_hint(o, n, "serve", &hint) < 0 || cli_int(o, n, "port", 0, 65535, &port) < 0 ||
@@ -175,7 +176,6 @@ int cmd_serve(int argc, char **argv)
     }
     char url[128];
     int loopback = describe(&bound, url, sizeof url);
-    setvbuf(stdout, NULL, _IOLBF, 0); /* one line per request, for logs and tests */
     printf("serving %s (model %s, img %d, %s%s%s%s%s%s); Ctrl-C stops\n", url, s.model_name,
            s.t.S, s.n_dirs == 2 ? "A2B and B2A" : "A2B only", s.n_dirs == 2 ? "" : " (B2A: ",
            no_b2a, s.n_dirs == 2 ? "" : ")", s.cam ? ", with attention" : "",
