@@ -169,17 +169,17 @@ int cmd_serve(int argc, char **argv)
     int fd = listen_on(cli_find(o, n, "host")->value, cli_find(o, n, "port")->value, &bound);
     if (fd < 0)
         goto done;
+    char url[128];
+    s.loopback = describe(&bound, url, sizeof url);
     d = serve_http_start(&s, fd);
     if (!d) {
         close(fd);
         goto done;
     }
-    char url[128];
-    int loopback = describe(&bound, url, sizeof url);
     printf("serving %s (model %s, img %d, %s%s%s%s%s%s); Ctrl-C stops\n", url, s.model_name,
            s.t.S, s.n_dirs == 2 ? "A2B and B2A" : "A2B only", s.n_dirs == 2 ? "" : " (B2A: ",
            no_b2a, s.n_dirs == 2 ? "" : ")", s.cam ? ", with attention" : "",
-           loopback ? "" : "; reachable from other machines, without any authentication");
+           s.loopback ? "" : "; reachable from other machines, without any authentication");
     int sig;
     sigwait(&stop, &sig);
     printf("stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -19,6 +19,7 @@ typedef struct serve_ctx {
     int cam;              /* 1: the generators have CAM attention (a heatmap) */
     size_t max_upload;    /* bytes of one request body */
     size_t max_pixels;    /* of one decoded upload */
+    int loopback;         /* listening on loopback: only local Host headers are answered */
 } serve_ctx;
 
 /* An answer: HTTP status and a malloc'd JSON body. */

@@ -2,6 +2,7 @@
  * GET / (the page), GET /api/info, POST /api/translate with the image as
  * the raw body or as the file field of a multipart form. A body over the
  * limit is read and dropped, never kept, and answered 413. */
+#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,26 @@ static enum MHD_Result answer(serve_ctx *s, struct MHD_Connection *c, const char
     return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, msg);
 }
 
+/* Whether a Host header names this machine's loopback ("127.0.0.1:8080",
+ * "localhost", "[::1]:8080"). A server on loopback answers no other: a web
+ * page whose name was pointed at 127.0.0.1 (DNS rebinding) cannot use it. */
+static int host_is_local(const char *host)
+{
+    char name[64];
+    if (host[0] == '[') {
+        const char *end = strchr(host, ']');
+        return end && end - host == 4 && strncmp(host, "[::1]", 5) == 0;
+    }
+    size_t n = strcspn(host, ":");
+    if (n >= sizeof name)
+        return 0;
+    memcpy(name, host, n);
+    name[n] = 0;
+    struct in_addr a;
+    return strcasecmp(name, "localhost") == 0 ||
+           (inet_pton(AF_INET, name, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127);
+}
+
 /* The first call of a request: set up its state from the headers. */
 static int start(struct MHD_Connection *c, const char *url, const char *method, request *rq)
 {
@@ -198,6 +219,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!rq)
             return MHD_NO;
         *req_cls = rq;
+        const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        if (s->loopback && host && !host_is_local(host)) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "Host '%.64s' is not this server, which answers on "
+                                      "loopback only (open 127.0.0.1 or localhost)", host);
+            return send_error(c, 403, msg);
+        }
         if (start(c, url, method, rq) < 0)
             return send_error(c, 400, "a multipart upload without a valid boundary");
         return MHD_YES;

@@ -122,7 +122,13 @@ def main():
         s.sendall(b"\x16\x03\x01 not http at all\r\n\r\n")
         s.recv(4096)
         s.close()
-        # Other paths and methods.
+        # Only local Host names (against DNS rebinding); other paths and methods.
+        for host, want in (("evil.example:80", 403), (f"localhost:{srv.port}", 200),
+                           (f"[::1]:{srv.port}", 200), ("127.0.0.2", 200), ("[::2]", 403)):
+            status, _, raw = srv.request("GET", "/api/info", headers={"Host": host})
+            check(status == want, f"Host {host}: {status} {raw[:200]!r}")
+        check(b"Host 'evil.example:80' is not this server" in srv.request(
+            "GET", "/", headers={"Host": "evil.example:80"})[2], "the Host refusal's message")
         status, _, raw = srv.request("GET", "/nope")
         check(status == 404 and b"/nope: no such page" in raw, f"/nope: {status} {raw!r}")
         status, _, raw = srv.request("GET", "/api/translate")
