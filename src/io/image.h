@@ -20,9 +20,8 @@ typedef struct ug_image {
 int ug_image_load(ug_image *img, const char *path, ug_error *err);
 
 /* The same from size bytes in memory; name is for messages. Pictures of more
- * than max_pixels pixels (in all, or along one side; 0: the file loader's own
- * limit of 2^27) are refused from their header, before any pixel memory is
- * allocated. */
+ * than max_pixels pixels (0: the file loader's own limit of 2^27) are refused
+ * from their header, before any pixel memory is allocated. */
 int ug_image_decode(ug_image *img, const unsigned char *data, size_t size, size_t max_pixels,
                     const char *name, ug_error *err);
 
