@@ -1,12 +1,15 @@
 /* A bump allocator for per-step activations, with a free list for
  * allocations released early (ug_arena_release). Memory is taken from large
  * blocks; ug_arena_reset() makes it all reusable without freeing, so after the
- * first training step no step calls malloc. Allocations are 64-byte aligned
- * (cache lines, AVX-512 vectors). */
+ * first training step no step calls malloc. The blocks are memory of a
+ * backend (backend.h); allocations are 64-byte aligned (cache lines,
+ * AVX-512 vectors). */
 #ifndef UG_ARENA_H
 #define UG_ARENA_H
 
 #include <stddef.h>
+
+#include "backend/backend.h"
 
 typedef struct ug_arena_block ug_arena_block;
 
@@ -22,9 +25,10 @@ typedef struct ug_arena {
     ug_arena_block *first;  /* chain of all blocks, kept across resets */
     size_t used_peak;       /* largest total in use seen, in bytes */
     size_t used;            /* total in use now, in bytes */
+    const ug_backend *be;   /* whose memory the blocks are */
 } ug_arena;
 
-void ug_arena_init(ug_arena *a);
+void ug_arena_init(ug_arena *a, const ug_backend *be);
 void ug_arena_free(ug_arena *a);
 /* Returns NULL only when the system is out of memory. */
 void *ug_arena_alloc(ug_arena *a, size_t bytes);

@@ -94,7 +94,7 @@ const float *ug_tape_weight(const ug_tape *t, ug_kctx *k, int p)
     float *w = ug_kctx_scratch(k, pp->numel);
     if (!w)
         return NULL;
-    ug_spectral_norm_apply(w, ug_param_data(t->net, p), t->sigma[p], pp->numel);
+    ug_spectral_norm_apply(k, w, ug_param_data(t->net, p), t->sigma[p], pp->numel);
     return w;
 }
 
@@ -103,7 +103,7 @@ int ug_tape_oom(ug_error *err) { return ug_fail(err, "out of memory for activati
 static int oom(ug_error *err) { return ug_tape_oom(err); }
 
 /* Computes the spectrally normalised weights for this call. */
-static int spectral_norms(ug_tape *t, ug_arena *a, int update, ug_error *err)
+static int spectral_norms(ug_tape *t, ug_kctx *k, ug_arena *a, int update, ug_error *err)
 {
     ug_net *net = t->net;
     double t0 = prof_on ? now_s() : 0;
@@ -117,10 +117,10 @@ static int spectral_norms(ug_tape *t, ug_arena *a, int update, ug_error *err)
         double *work = ug_arena_alloc(a, ((size_t)rows + (size_t)cols) * sizeof(double));
         if (!t->sn_uv[p] || !work)
             return oom(err);
-        t->sigma[p] = ug_spectral_norm_forward(NULL, u, v, ug_param_data(net, p), rows, cols,
+        t->sigma[p] = ug_spectral_norm_forward(k, NULL, u, v, ug_param_data(net, p), rows, cols,
                                                update, work);
-        memcpy(t->sn_uv[p], u, (size_t)rows * sizeof(float));
-        memcpy(t->sn_uv[p] + rows, v, (size_t)cols * sizeof(float));
+        k->be->copy(t->sn_uv[p], u, (size_t)rows * sizeof(float));
+        k->be->copy(t->sn_uv[p] + rows, v, (size_t)cols * sizeof(float));
     }
     if (prof_on)
         prof_add(net, PROF_SN_FWD, -1, now_s() - t0, 0);
@@ -151,14 +151,14 @@ static int tape_alloc(ug_tape *t, ug_arena *a, ug_net *net, int N, ug_mode mode)
 static int is_input(const ug_net *net, int j) { return net->nodes[j].op == OP_INPUT; }
 
 /* The caller's data of every named input; the spectral norms of this call. */
-static int start(ug_tape *t, ug_arena *a, ug_net *net, const float *const *inputs, int N,
-                 ug_mode mode, ug_error *err)
+static int start(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const float *const *inputs,
+                 int N, ug_mode mode, ug_error *err)
 {
     if (tape_alloc(t, a, net, N, mode) < 0)
         return oom(err);
     for (int i = 0; i < net->n_in; i++)
         t->out[net->in[i].node] = (float *)inputs[i];
-    return spectral_norms(t, a, mode == UG_TRAIN, err);
+    return spectral_norms(t, k, a, mode == UG_TRAIN, err);
 }
 
 const float *ug_tape_output(const ug_tape *t, const char *name)
@@ -261,7 +261,7 @@ static int recomputed(const ug_net *net, int j, const int *readers)
 int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
                     const float *const *inputs, int N, ug_mode mode, ug_error *err)
 {
-    if (start(t, a, net, inputs, N, mode, err) < 0)
+    if (start(t, k, a, net, inputs, N, mode, err) < 0)
         return -1;
     const int nn = net->n_nodes;
     int *readers = count_readers(a, net);
@@ -299,7 +299,7 @@ int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
 int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
                            const float *const *inputs, int N, ug_mode mode, ug_error *err)
 {
-    if (start(t, a, net, inputs, N, mode, err) < 0)
+    if (start(t, k, a, net, inputs, N, mode, err) < 0)
         return -1;
     const int nn = net->n_nodes;
     /* last[j]: the last node reading node j's output (nn for the network's outputs). */
@@ -420,18 +420,18 @@ float *ug_bwd_weight_grad(ug_bwd *b, ug_kctx *k, int p)
     if (!dw)
         b->failed = 1;
     else
-        memset(dw, 0, n * sizeof *dw);
+        k->be->zero(dw, n * sizeof *dw);
     return dw;
 }
 
 /* weight_orig's gradient from the spectrally normalised weight's (this
  * call's sigma, u and v). */
-void ug_bwd_fold_sn(ug_tape *t, int p, const float *dw_sn)
+void ug_bwd_fold_sn(ug_tape *t, ug_kctx *k, int p, const float *dw_sn)
 {
     const ug_net *net = t->net;
     const ug_param *pp = &net->params[p];
     int rows = (int)pp->shape[0], cols = (int)(pp->numel / (size_t)rows);
-    ug_spectral_norm_backward(ug_param_grad(net, p), dw_sn, ug_param_data(net, p), t->sn_uv[p],
+    ug_spectral_norm_backward(k, ug_param_grad(net, p), dw_sn, ug_param_data(net, p), t->sn_uv[p],
                               t->sn_uv[p] + rows, t->sigma[p], rows, cols);
 }
 
