@@ -4,7 +4,7 @@
 #define UG_MODEL_H
 
 #include "core/arena.h"
-#include "kernels/kctx.h"
+#include "backend/backend.h"
 #include "nn/net.h"
 
 enum { UG_GEN_A2B, UG_GEN_B2A, UG_DIS_GA, UG_DIS_GB, UG_DIS_LA, UG_DIS_LB, UG_N_NETS };

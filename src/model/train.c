@@ -24,7 +24,8 @@ struct ug_trainer {
     ug_train_config tc;
     long step;             /* steps done */
     long failed_step;      /* the step that failed half-way, or 0 */
-    float *adam_m[UG_N_NETS], *adam_v[UG_N_NETS];
+    float *adam_m[UG_N_NETS], *adam_v[UG_N_NETS]; /* backend memory, as the parameters */
+    float *real[2];        /* the step's batches (A, B), uploaded into backend memory */
 };
 
 static const char *const loss_names[UG_N_LOSSES] = {
@@ -36,6 +37,13 @@ static const char *const loss_names[UG_N_LOSSES] = {
     "G_recon_loss_A", "G_recon_loss_B", "G_identity_loss_A", "G_identity_loss_B",
     "G_cam_loss_A", "G_cam_loss_B", "G_loss_A", "G_loss_B", "Generator_loss",
 };
+
+/* Bytes of one domain's batch of images. */
+static size_t batch_bytes(const ug_trainer *t)
+{
+    const size_t S = (size_t)t->m->cfg.img_size;
+    return (size_t)t->tc.batch_size * 3 * S * S * sizeof(float);
+}
 
 const char *ug_loss_name(ug_loss_term t)
 {
@@ -59,10 +67,13 @@ void ug_trainer_free(ug_trainer *t)
 {
     if (!t)
         return;
+    const ug_backend *be = t->m->k->be;
     for (int i = 0; i < UG_N_NETS; i++) {
-        free(t->adam_m[i]);
-        free(t->adam_v[i]);
+        t->m->net[i].be->free(t->adam_m[i]);
+        t->m->net[i].be->free(t->adam_v[i]);
     }
+    be->free(t->real[0]);
+    be->free(t->real[1]);
     free(t);
 }
 
@@ -91,13 +102,22 @@ int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_
     t->m = m;
     t->tc = *tc;
     for (int i = 0; i < UG_N_NETS; i++) {
-        t->adam_m[i] = calloc(m->net[i].total ? m->net[i].total : 1, sizeof(float));
-        t->adam_v[i] = calloc(m->net[i].total ? m->net[i].total : 1, sizeof(float));
+        const ug_backend *be = m->net[i].be;
+        size_t bytes = (m->net[i].total ? m->net[i].total : 1) * sizeof(float);
+        t->adam_m[i] = be->alloc(bytes);
+        t->adam_v[i] = be->alloc(bytes);
         if (!t->adam_m[i] || !t->adam_v[i]) {
             ug_trainer_free(t);
             return ug_fail(err, "out of memory for the optimiser state");
         }
+        be->zero(t->adam_m[i], bytes);
+        be->zero(t->adam_v[i], bytes);
     }
+    for (int d = 0; d < 2; d++)
+        if (!(t->real[d] = m->k->be->alloc(batch_bytes(t)))) {
+            ug_trainer_free(t);
+            return ug_fail(err, "out of memory for the training batches");
+        }
     *out = t;
     return 0;
 }
@@ -207,8 +227,8 @@ static float mse(step_ctx *s, ug_tape *tape, const char *name, float target, flo
     if (!g)
         return 0;
     size_t n = ug_tape_numel(tape, node);
-    ug_mse_const_backward(g, tape->out[node], n, target, scale, 1);
-    return ug_mse_const_forward(tape->out[node], n, target);
+    ug_mse_const_backward(s->t->m->k, g, tape->out[node], n, target, scale, 1);
+    return ug_mse_const_forward(s->t->m->k, tape->out[node], n, target);
 }
 
 static float bce(step_ctx *s, ug_tape *tape, const char *name, float target, float scale)
@@ -218,8 +238,8 @@ static float bce(step_ctx *s, ug_tape *tape, const char *name, float target, flo
     if (!g)
         return 0;
     size_t n = ug_tape_numel(tape, node);
-    ug_bce_logits_const_backward(g, tape->out[node], n, target, scale, 1);
-    return ug_bce_logits_const_forward(tape->out[node], n, target);
+    ug_bce_logits_const_backward(s->t->m->k, g, tape->out[node], n, target, scale, 1);
+    return ug_bce_logits_const_forward(s->t->m->k, tape->out[node], n, target);
 }
 
 static float l1(step_ctx *s, ug_tape *tape, const float *target, float scale)
@@ -229,8 +249,8 @@ static float l1(step_ctx *s, ug_tape *tape, const float *target, float scale)
     if (!g)
         return 0;
     size_t n = ug_tape_numel(tape, node);
-    ug_l1_backward(g, tape->out[node], target, n, scale, 1);
-    return ug_l1_forward(tape->out[node], target, n);
+    ug_l1_backward(s->t->m->k, g, tape->out[node], target, n, scale, 1);
+    return ug_l1_forward(s->t->m->k, tape->out[node], target, n);
 }
 
 static void bwd(step_ctx *s, ug_tape *tape, int param_grads, int input_grad)
@@ -247,7 +267,7 @@ static void pass_back(step_ctx *s, const ug_tape *d, ug_tape *g)
     float *dst = out < 0 ? NULL : grad_of(s, g, out);
     if (!dst || in < 0 || !d->grad[in])
         return;
-    ug_add_forward(dst, dst, d->grad[in], ug_tape_numel(g, out));
+    ug_add_forward(s->t->m->k, dst, dst, d->grad[in], ug_tape_numel(g, out));
 }
 
 static void adam(ug_trainer *t, int net, double lr)
@@ -257,7 +277,7 @@ static void adam(ug_trainer *t, int net, double lr)
         const ug_param *pp = &n->params[p];
         if (pp->kind != UG_TRAINABLE)
             continue;
-        ug_adam_update(n->data + pp->off, n->grad + pp->off, t->adam_m[net] + pp->off,
+        ug_adam_update(t->m->k, n->data + pp->off, n->grad + pp->off, t->adam_m[net] + pp->off,
                        t->adam_v[net] + pp->off, pp->numel, (float)lr, ADAM_BETA1, ADAM_BETA2,
                        ADAM_EPS, (float)t->tc.weight_decay, t->step + 1);
     }
@@ -412,8 +432,8 @@ static void generator_update(step_ctx *s, const float *real_A, const float *real
         return;
     adam(t, UG_GEN_A2B, s->lr);
     adam(t, UG_GEN_B2A, s->lr);
-    ug_net_clamp(&nets[UG_GEN_A2B]);
-    ug_net_clamp(&nets[UG_GEN_B2A]);
+    ug_net_clamp(&nets[UG_GEN_A2B], t->m->k);
+    ug_net_clamp(&nets[UG_GEN_B2A], t->m->k);
 }
 
 int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int n,
@@ -432,6 +452,9 @@ int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int
                             "inference only", step);
     ug_arena *a = &t->m->arena;
     step_ctx s = {t, a, err, scheduled_lr(&t->tc, step), 0};
+    t->m->k->be->from_host(t->real[0], real_A, batch_bytes(t));
+    t->m->k->be->from_host(t->real[1], real_B, batch_bytes(t));
+    real_A = t->real[0], real_B = t->real[1];
     ug_arena_reset(a);
     discriminator_update(&s, real_A, real_B, L);
     ug_arena_reset(a);
@@ -460,11 +483,16 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
     double lr = scheduled_lr(tc, t->step);
     ug_ckpt_writer w;
     ug_cw_init(&w);
+    /* The writer reads host memory: the backend's, mapped until it is written. */
     float *data[UG_N_NETS], *mom[UG_N_NETS], *var[UG_N_NETS];
+    int mapped = 1;
     for (int i = 0; i < UG_N_NETS; i++) {
-        data[i] = m->net[i].data;
-        mom[i] = t->adam_m[i];
-        var[i] = t->adam_v[i];
+        const ug_backend *be = m->net[i].be;
+        size_t bytes = m->net[i].total * sizeof(float);
+        data[i] = be->map(m->net[i].data, bytes);
+        mom[i] = be->map(t->adam_m[i], bytes);
+        var[i] = be->map(t->adam_v[i], bytes);
+        mapped &= data[i] && mom[i] && var[i];
     }
     ug_cw_config(&w, &m->cfg);
     ug_cw_meta(&w, "step", "%ld", t->step);
@@ -484,8 +512,16 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
     ug_cw_model(&w, m, "", data, 0);
     ug_cw_model(&w, m, "optim.m.", mom, 1);
     ug_cw_model(&w, m, "optim.v.", var, 1);
-    int rc = ug_cw_write(&w, path, err);
+    int rc = mapped ? ug_cw_write(&w, path, err)
+                    : ug_fail(err, "%s: out of memory reading the model for saving", path);
     ug_cw_free(&w);
+    for (int i = 0; i < UG_N_NETS; i++) {
+        const ug_backend *be = m->net[i].be;
+        size_t bytes = m->net[i].total * sizeof(float);
+        be->unmap(m->net[i].data, data[i], bytes, 0);
+        be->unmap(t->adam_m[i], mom[i], bytes, 0);
+        be->unmap(t->adam_v[i], var[i], bytes, 0);
+    }
     return rc;
 }
 
