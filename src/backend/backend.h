@@ -55,6 +55,8 @@ extern const ug_backend ug_backend_ref, ug_backend_cpu;
 /* The backend of memory made without a context (a network's parameters
  * before any context exists): the CPU backend's host memory. */
 const ug_backend *ug_backend_default(void);
+/* A backend whose memory is the host's (for host-side tables in an arena). */
+const ug_backend *ug_backend_host(void);
 
 /* The kernel context: a backend and what its kernels keep between calls. One
  * per thread of control; not shared. */

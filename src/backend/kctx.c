@@ -6,6 +6,7 @@
 #include "backend/backend.h"
 
 const ug_backend *ug_backend_default(void) { return &ug_backend_cpu; }
+const ug_backend *ug_backend_host(void) { return &ug_backend_cpu; }
 
 ug_kctx *ug_kctx_new_backend(const ug_backend *be, ug_error *err)
 {

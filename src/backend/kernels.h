@@ -261,7 +261,7 @@ size_t ug_linnorm_stats_size(int N, int C);
      * out x in*kh*kw), u has rows, v has cols. update != 0 (training mode):                   \
      * v = normalize(w^T u), u = normalize(w v), written back to u and v. Then                 \
      * sigma = u . (w v) and w_sn = w / sigma (skipped when w_sn is NULL). Returns sigma.      \
-     * work: rows + cols doubles of host memory (nothing is allocated). */                     \
+     * work: rows + cols doubles of the backend's memory (nothing is allocated). */            \
     R(float, spectral_norm_forward, (ug_kctx *k, float *w_sn, float *u, float *v,              \
                                      const float *w, int rows, int cols, int update,           \
                                      double *work),                                            \

@@ -21,6 +21,10 @@ void ug_arena_init(ug_arena *a, const ug_backend *be)
 
 void ug_arena_free(ug_arena *a)
 {
+    if (a->host) {
+        ug_arena_free(a->host);
+        free(a->host);
+    }
     free(a->freed);
     ug_arena_block *b = a->first;
     while (b) {
@@ -180,8 +184,20 @@ float *ug_arena_zeros(ug_arena *a, size_t count)
     return p;
 }
 
+void *ug_arena_host(ug_arena *a, size_t bytes)
+{
+    if (!a->host) {
+        if (!(a->host = malloc(sizeof *a->host)))
+            return NULL;
+        ug_arena_init(a->host, ug_backend_host());
+    }
+    return ug_arena_alloc(a->host, bytes);
+}
+
 void ug_arena_reset(ug_arena *a)
 {
+    if (a->host)
+        ug_arena_reset(a->host);
     a->head = a->first;
     if (a->head)
         a->head->off = 0;

@@ -26,6 +26,7 @@ typedef struct ug_arena {
     size_t used_peak;       /* largest total in use seen, in bytes */
     size_t used;            /* total in use now, in bytes */
     const ug_backend *be;   /* whose memory the blocks are */
+    struct ug_arena *host;  /* ug_arena_host's, made on first use */
 } ug_arena;
 
 void ug_arena_init(ug_arena *a, const ug_backend *be);
@@ -35,6 +36,9 @@ void *ug_arena_alloc(ug_arena *a, size_t bytes);
 float *ug_arena_floats(ug_arena *a, size_t count);
 /* Like ug_arena_floats, zero-filled. */
 float *ug_arena_zeros(ug_arena *a, size_t count);
+/* Host memory for the bookkeeping of whoever fills the arena (the tape's
+ * tables), released by the same reset; NULL when out of memory. */
+void *ug_arena_host(ug_arena *a, size_t bytes);
 /* Hands an allocation of the given size back before the reset: released
  * space next to other released space, or to the end of the block being
  * filled, joins it, and a later allocation takes the smallest released range

@@ -134,11 +134,12 @@ static int tape_alloc(ug_tape *t, ug_arena *a, ug_net *net, int N, ug_mode mode)
     t->N = N;
     t->mode = mode;
     size_t nn = (size_t)net->n_nodes, np = (size_t)net->n_params;
-    t->out = ug_arena_alloc(a, nn * sizeof *t->out);
-    t->aux = ug_arena_alloc(a, nn * sizeof *t->aux);
-    t->grad = ug_arena_alloc(a, nn * sizeof *t->grad);
-    t->sn_uv = ug_arena_alloc(a, np * sizeof *t->sn_uv);
-    t->sigma = ug_arena_floats(a, np);
+    /* The tables are the host's; what they point at is the backend's. */
+    t->out = ug_arena_host(a, nn * sizeof *t->out);
+    t->aux = ug_arena_host(a, nn * sizeof *t->aux);
+    t->grad = ug_arena_host(a, nn * sizeof *t->grad);
+    t->sn_uv = ug_arena_host(a, np * sizeof *t->sn_uv);
+    t->sigma = ug_arena_host(a, np * sizeof *t->sigma);
     if (!t->out || !t->aux || !t->grad || !t->sn_uv || !t->sigma)
         return -1;
     memset(t->aux, 0, nn * sizeof *t->aux);
@@ -234,7 +235,7 @@ static int relu_fused(const ug_net *net, int j, const int *readers)
 static int *count_readers(ug_arena *a, const ug_net *net)
 {
     const int nn = net->n_nodes;
-    int *readers = ug_arena_alloc(a, (size_t)nn * sizeof *readers);
+    int *readers = ug_arena_host(a, (size_t)nn * sizeof *readers);
     if (!readers)
         return NULL;
     memset(readers, 0, (size_t)nn * sizeof *readers);
@@ -303,7 +304,7 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
         return -1;
     const int nn = net->n_nodes;
     /* last[j]: the last node reading node j's output (nn for the network's outputs). */
-    int *last = ug_arena_alloc(a, (size_t)nn * sizeof *last);
+    int *last = ug_arena_host(a, (size_t)nn * sizeof *last);
     int *readers = count_readers(a, net);
     if (!last || !readers)
         return oom(err);

@@ -65,8 +65,13 @@ static int bnorm_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *o
                          ug_param_data(net, nd->p[1]), ug_param_data(net, nd->p[2]),
                          ug_param_data(net, nd->p[3]), train, t->N, nd->C, HW, nd->eps,
                          nd->momentum);
-    if (train)
-        ug_param_data(net, nd->p[4])[0] += 1;
+    if (train) { /* num_batches_tracked, counted on the host */
+        float *dev = ug_param_data(net, nd->p[4]), *n = k->be->map(dev, sizeof *n);
+        if (!n)
+            return ug_tape_oom(err);
+        n[0] += 1;
+        k->be->unmap(dev, n, sizeof *n, 1);
+    }
     return 0;
 }
 

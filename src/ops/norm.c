@@ -94,16 +94,19 @@ static const float *rho_of(const ug_tape *t, const ug_node *nd, int i)
 static int linnorm_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
                            ug_error *err)
 {
-    (void)err;
     const ug_net *net = t->net;
     const ug_node *nd = &net->nodes[i];
     int per_sample = nd->in[1] >= 0;
     const float *gamma = per_sample ? t->out[nd->in[1]] : ug_param_data(net, nd->p[1]);
     const float *beta = per_sample ? t->out[nd->in[2]] : ug_param_data(net, nd->p[2]);
-    if (nd->p[0] < 0) {
-        float *rho = (float *)rho_of(t, nd, i);
+    if (nd->p[0] < 0) { /* the fixed rho, written on the host */
+        float *dev = (float *)rho_of(t, nd, i);
+        float *rho = k->be->map(dev, (size_t)nd->C * sizeof(float));
+        if (!rho)
+            return ug_tape_oom(err);
         for (int c = 0; c < nd->C; c++)
             rho[c] = nd->rho;
+        k->be->unmap(dev, rho, (size_t)nd->C * sizeof(float), 1);
     }
     ug_linnorm_forward(k, out, t->aux[i], x, rho_of(t, nd, i), gamma, beta, per_sample, t->N,
                        nd->C, nd->H * nd->W, nd->eps, relu);

@@ -27,7 +27,7 @@ typedef struct ug_dnnl_arg_spec {
 
 typedef struct ug_dnnl_prim ug_dnnl_prim;
 
-/* The context's CPU engine; NULL for a reference context. */
+/* The CPU engine of a context of the CPU backend (another has none). */
 dnnl_engine_t ug_kctx_engine(ug_kctx *k);
 
 /* New primitive attributes with the user-managed scratchpad, which every
