@@ -9,7 +9,11 @@
  *     and linears, optimised normalisations, and the references for the
  *     kernels simple enough to be their own.
  * Both keep tensors in host memory. A backend whose memory is elsewhere (a
- * GPU) is one more table: callers reach tensor memory only through it. */
+ * GPU) is one more table: callers reach tensor memory only through it (the
+ * host reads and writes it through to_host, from_host and map). Adding one:
+ * fill a ug_backend (memory, sync, ctx_init/ctx_free for its state in
+ * k->impl, every kernel of UG_KERNELS), run it with ug_kctx_new_backend, and
+ * hold its kernels to the references as tests/test_backend.c does. */
 #ifndef UG_BACKEND_H
 #define UG_BACKEND_H
 
