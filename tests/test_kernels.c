@@ -1,7 +1,7 @@
-/* Tests of the element, normalisation, pooling, CAM, spectral-norm, loss and
- * Adam kernels: forward values that are easy to work out by hand, and every
- * backward pass against central finite differences (fd.h), with the acc
- * (overwrite / accumulate) and NULL-gradient rules; all of it on the
+/* Tests of the element, normalisation, pooling, CAM, spectral-norm, loss,
+ * Adam and clamp kernels: forward values that are easy to work out by hand,
+ * and every backward pass against central finite differences (fd.h), with
+ * the acc (overwrite / accumulate) and NULL-gradient rules; all of it on the
  * reference backend, then on the CPU backend. */
 #include <math.h>
 #include <stdlib.h>
@@ -621,6 +621,15 @@ static void test_adam(void)
     CHECK(fabsf(q[0] + 1e-3f) < 1e-8f, "adam first step is -lr * sign(g): %g", q[0]);
 }
 
+/* ---- clamp (AdaLIN's rho after each update) ---- */
+static void test_clamp(void)
+{
+    float x[6] = {-0.5f, 0, 0.25f, 1, 1.5f, NAN};
+    ug_clamp(K, x, 5, 0, 1);
+    CHECK(x[0] == 0 && x[1] == 0 && x[2] == 0.25f && x[3] == 1 && x[4] == 1 && isnan(x[5]),
+          "clamp into [0, 1] (n respected): %g %g %g %g %g", x[0], x[1], x[2], x[3], x[4]);
+}
+
 int main(void)
 {
     for (int reference = 1; reference >= 0; reference--) {
@@ -640,6 +649,7 @@ int main(void)
         test_spectral();
         test_losses();
         test_adam();
+        test_clamp();
         ug_kctx_free(K);
     }
     return check_summary();
