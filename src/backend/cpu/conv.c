@@ -1,142 +1,11 @@
-/* Convolution with zero padding (kernels.h): plain-loop reference versions and
- * a oneDNN fast path (direct convolution forward, backward data, backward
- * weights), with primitives cached per shape in the ug_kctx. The bias
- * gradient is a plain sum in both paths. */
+/* The CPU backend's convolution with zero padding: oneDNN's direct (or
+ * Winograd) convolution forward, backward data and backward weights, with
+ * primitives cached per shape in the context (dnnl.c). The reference is
+ * src/ops/conv.c, whose plain sum also makes the bias gradient here. */
 #include <string.h>
 
-#include "core/error.h"
-#include "kernels/dnnl_cache.h"
-#include "kernels/kernels.h"
-
-int ug_conv_out_h(const ug_conv_shape *s)
-{
-    return (s->H + s->pad[0] + s->pad[1] - s->kh) / s->stride + 1;
-}
-
-int ug_conv_out_w(const ug_conv_shape *s)
-{
-    return (s->W + s->pad[2] + s->pad[3] - s->kw) / s->stride + 1;
-}
-
-/* ---- reference ---- */
-
-void ug_conv_forward_ref(float *out, const float *in, const float *w, const float *b,
-                         const ug_conv_shape *s)
-{
-    const int N = s->N, Cin = s->Cin, H = s->H, W = s->W, Cout = s->Cout, KH = s->kh,
-              KW = s->kw, st = s->stride, pt = s->pad[0], pl = s->pad[2];
-    const int OH = ug_conv_out_h(s), OW = ug_conv_out_w(s);
-#pragma omp parallel for collapse(2)
-    for (int n = 0; n < N; n++) {
-        for (int co = 0; co < Cout; co++) {
-            float *o = out + ((size_t)n * Cout + co) * OH * OW;
-            for (int oh = 0; oh < OH; oh++) {
-                for (int ow = 0; ow < OW; ow++) {
-                    double acc = b ? b[co] : 0.0;
-                    for (int ci = 0; ci < Cin; ci++) {
-                        const float *x = in + ((size_t)n * Cin + ci) * H * W;
-                        const float *wk = w + ((size_t)co * Cin + ci) * KH * KW;
-                        for (int kh = 0; kh < KH; kh++) {
-                            const int ih = oh * st - pt + kh;
-                            if (ih < 0 || ih >= H)
-                                continue; /* zero padding */
-                            for (int kw = 0; kw < KW; kw++) {
-                                const int iw = ow * st - pl + kw;
-                                if (iw >= 0 && iw < W)
-                                    acc += (double)x[(size_t)ih * W + iw] * wk[kh * KW + kw];
-                            }
-                        }
-                    }
-                    o[(size_t)oh * OW + ow] = (float)acc;
-                }
-            }
-        }
-    }
-}
-
-/* db[co] += sum over n, oh, ow of dout; shared by both paths. */
-static void conv_bias_grad(float *db, const float *dout, int N, int Cout, size_t OHW)
-{
-#pragma omp parallel for
-    for (int co = 0; co < Cout; co++) {
-        double acc = 0;
-        for (int n = 0; n < N; n++) {
-            const float *g = dout + ((size_t)n * Cout + co) * OHW;
-            for (size_t i = 0; i < OHW; i++)
-                acc += g[i];
-        }
-        db[co] += (float)acc;
-    }
-}
-
-void ug_conv_backward_ref(float *din, float *dw, float *db, const float *dout, const float *in,
-                          const float *w, const ug_conv_shape *s, int acc)
-{
-    const int N = s->N, Cin = s->Cin, H = s->H, W = s->W, Cout = s->Cout, KH = s->kh,
-              KW = s->kw, st = s->stride, pt = s->pad[0], pl = s->pad[2];
-    const int OH = ug_conv_out_h(s), OW = ug_conv_out_w(s);
-    const size_t HW = (size_t)H * W, OHW = (size_t)OH * OW;
-    if (din) {
-        /* Scatter each output gradient back; one (n, ci) plane per iteration,
-         * so threads never write the same element. */
-#pragma omp parallel for collapse(2)
-        for (int n = 0; n < N; n++) {
-            for (int ci = 0; ci < Cin; ci++) {
-                float *d = din + ((size_t)n * Cin + ci) * HW;
-                if (!acc)
-                    memset(d, 0, HW * sizeof *d);
-                for (int co = 0; co < Cout; co++) {
-                    const float *g = dout + ((size_t)n * Cout + co) * OHW;
-                    const float *wk = w + ((size_t)co * Cin + ci) * KH * KW;
-                    for (int oh = 0; oh < OH; oh++)
-                        for (int ow = 0; ow < OW; ow++) {
-                            const float gv = g[(size_t)oh * OW + ow];
-                            for (int kh = 0; kh < KH; kh++) {
-                                const int ih = oh * st - pt + kh;
-                                for (int kw = 0; kw < KW; kw++) {
-                                    const int iw = ow * st - pl + kw;
-                                    if (ih >= 0 && ih < H && iw >= 0 && iw < W)
-                                        d[(size_t)ih * W + iw] += gv * wk[kh * KW + kw];
-                                }
-                            }
-                        }
-                }
-            }
-        }
-    }
-    if (dw) {
-#pragma omp parallel for collapse(2)
-        for (int co = 0; co < Cout; co++) {
-            for (int ci = 0; ci < Cin; ci++) {
-                float *dwk = dw + ((size_t)co * Cin + ci) * KH * KW;
-                for (int kh = 0; kh < KH; kh++)
-                    for (int kw = 0; kw < KW; kw++) {
-                        double a = 0;
-                        for (int n = 0; n < N; n++) {
-                            const float *g = dout + ((size_t)n * Cout + co) * OHW;
-                            const float *x = in + ((size_t)n * Cin + ci) * HW;
-                            for (int oh = 0; oh < OH; oh++) {
-                                const int ih = oh * st - pt + kh;
-                                if (ih < 0 || ih >= H)
-                                    continue;
-                                for (int ow = 0; ow < OW; ow++) {
-                                    const int iw = ow * st - pl + kw;
-                                    if (iw >= 0 && iw < W)
-                                        a += (double)g[(size_t)oh * OW + ow] *
-                                             x[(size_t)ih * W + iw];
-                                }
-                            }
-                        }
-                        dwk[kh * KW + kw] += (float)a;
-                    }
-            }
-        }
-    }
-    if (db)
-        conv_bias_grad(db, dout, N, Cout, OHW);
-}
-
-/* ---- oneDNN ---- */
+#include "backend/cpu/cpu.h"
+#include "backend/cpu/dnnl_cache.h"
 
 enum { CONV_FWD = 1, CONV_FWD_BIAS, CONV_BWD_DATA, CONV_BWD_WEIGHTS };
 
@@ -272,36 +141,12 @@ static ug_dnnl_prim *conv_prim(ug_kctx *k, int kind, const ug_conv_shape *s, ug_
     return conv_prim_alg(k, key, kind, s, dnnl_convolution_direct, bf16, 0, err);
 }
 
-static int conv_check(const ug_conv_shape *s, ug_error *err)
+int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,
+                        const float *b, const ug_conv_shape *s, ug_error *err)
 {
-    int pads_ok = 1;
-    for (int i = 0; i < 4; i++)
-        pads_ok &= s->pad[i] >= 0 && s->pad[i] < (i < 2 ? s->kh : s->kw);
-    if (s->N < 1 || s->Cin < 1 || s->Cout < 1 || s->kh < 1 || s->kw < 1 || s->stride < 1 ||
-        !pads_ok || s->H + s->pad[0] + s->pad[1] < s->kh || s->W + s->pad[2] + s->pad[3] < s->kw)
-        return ug_fail(err, "convolution: bad shape N=%d Cin=%d %dx%d Cout=%d k=%dx%d s=%d pad "
-                            "%d,%d,%d,%d", s->N, s->Cin, s->H, s->W, s->Cout, s->kh, s->kw,
-                       s->stride, s->pad[0], s->pad[1], s->pad[2], s->pad[3]);
-    return 0;
-}
-
-/* 2 * multiply-adds of one forward pass. */
-static double conv_flops(const ug_conv_shape *s)
-{
-    return 2.0 * s->N * s->Cout * ug_conv_out_h(s) * ug_conv_out_w(s) * (double)s->Cin * s->kh *
-           s->kw;
-}
-
-int ug_conv_forward(ug_kctx *k, float *out, const float *in, const float *w, const float *b,
-                    const ug_conv_shape *s, ug_error *err)
-{
-    if (conv_check(s, err))
+    if (ug_conv_check(s, err))
         return -1;
-    ug_kctx_add_flops(k, conv_flops(s));
-    if (ug_kctx_reference(k)) {
-        ug_conv_forward_ref(out, in, w, b, s);
-        return 0;
-    }
+    ug_kctx_add_flops(k, ug_conv_flops(s));
     ug_dnnl_prim *p = conv_prim(k, b ? CONV_FWD_BIAS : CONV_FWD, s, err);
     if (!p)
         return -1;
@@ -310,17 +155,13 @@ int ug_conv_forward(ug_kctx *k, float *out, const float *in, const float *w, con
     return ug_dnnl_exec(k, p, ptrs, acc, err);
 }
 
-int ug_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
-                     const float *in, const float *w, const ug_conv_shape *s, int acc,
-                     ug_error *err)
+int ug_cpu_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
+                         const float *in, const float *w, const ug_conv_shape *s, int acc,
+                         ug_error *err)
 {
-    if (conv_check(s, err))
+    if (ug_conv_check(s, err))
         return -1;
-    ug_kctx_add_flops(k, conv_flops(s) * ((din != NULL) + (dw != NULL)));
-    if (ug_kctx_reference(k)) {
-        ug_conv_backward_ref(din, dw, db, dout, in, w, s, acc);
-        return 0;
-    }
+    ug_kctx_add_flops(k, ug_conv_flops(s) * ((din != NULL) + (dw != NULL)));
     if (din) {
         ug_dnnl_prim *p = conv_prim(k, CONV_BWD_DATA, s, err);
         const void *ptrs[] = {dout, w, din};
@@ -335,8 +176,8 @@ int ug_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const float *
         if (!p || ug_dnnl_exec(k, p, ptrs, accs, err))
             return -1;
     }
-    if (db)
-        conv_bias_grad(db, dout, s->N, s->Cout,
-                       (size_t)ug_conv_out_h(s) * (size_t)ug_conv_out_w(s));
+    /* The bias gradient: the reference's plain sum. */
+    if (db && ug_conv_backward_ref(k, NULL, NULL, db, dout, in, w, s, acc, err))
+        return -1;
     return 0;
 }

@@ -2,14 +2,16 @@
  * torch.nn.BatchNorm2d: training normalises by the batch's mean and biased
  * variance and moves the running statistics towards the batch's mean and
  * unbiased variance; evaluation normalises by the running statistics. */
-#include "kernels/kernels.h"
+#include "backend/cpu/cpu.h"
 
 #include <math.h>
 
-void ug_batchnorm_forward(float *out, float *mean, float *rstd, const float *in, const float *w,
-                          const float *b, float *running_mean, float *running_var, int train,
-                          int N, int C, int HW, float eps, float momentum)
+void ug_cpu_batchnorm_forward(ug_kctx *k, float *out, float *mean, float *rstd, const float *in,
+                              const float *w, const float *b, float *running_mean,
+                              float *running_var, int train, int N, int C, int HW, float eps,
+                              float momentum)
 {
+    (void)k;
     const double M = (double)N * HW;
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
@@ -46,10 +48,11 @@ void ug_batchnorm_forward(float *out, float *mean, float *rstd, const float *in,
     }
 }
 
-void ug_batchnorm_backward(float *din, float *dw, float *db, const float *dout, const float *in,
-                           const float *mean, const float *rstd, const float *w, int train,
-                           int N, int C, int HW, int acc)
+void ug_cpu_batchnorm_backward(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
+                               const float *in, const float *mean, const float *rstd,
+                               const float *w, int train, int N, int C, int HW, int acc)
 {
+    (void)k;
     const double M = (double)N * HW;
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {

@@ -1,4 +1,4 @@
-/* Private to src/kernels: the oneDNN side of ug_kctx. A cached primitive is
+/* Private to src/backend/cpu: the oneDNN side of its context state. A cached primitive is
  * keyed by a few integers (its kind and shape); it owns, per argument, a
  * memory object in the caller's plain layout, one in the layout the primitive
  * chose, and the reorders between them, so a call only sets data handles. */
@@ -9,7 +9,7 @@
 
 #include <dnnl.h>
 
-#include "kernels/kctx.h"
+#include "backend/backend.h"
 
 #define UG_DNNL_KEY_LEN 16
 /* Most primitives a context keeps: a training step of the full model uses
@@ -27,12 +27,12 @@ typedef struct ug_dnnl_arg_spec {
 
 typedef struct ug_dnnl_prim ug_dnnl_prim;
 
-/* The context's CPU engine; NULL for a reference context. */
+/* The CPU engine of a context of the CPU backend (another has none). */
 dnnl_engine_t ug_kctx_engine(ug_kctx *k);
 
 /* New primitive attributes with the user-managed scratchpad, which every
  * primitive given to ug_dnnl_add must be made with (the context supplies the
- * scratchpad; see kctx.c). The caller destroys them. */
+ * scratchpad; see dnnl.c). The caller destroys them. */
 int ug_dnnl_attr_create(dnnl_primitive_attr_t *attr, ug_error *err);
 
 /* The cached primitive for key, or NULL. Unused key entries must be 0.

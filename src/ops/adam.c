@@ -1,13 +1,17 @@
 /* Adam with L2 weight decay, following torch.optim.Adam (single-tensor path):
  * the bias corrections and step size are computed in double, as torch does
- * with Python floats, and the per-element update in float. */
-#include "kernels/kernels.h"
+ * with Python floats, and the per-element update in float; and the clamp that
+ * projects AdaLIN's rho after it. The plain reference kernels, which the CPU
+ * backend runs too. */
+#include "backend/backend.h"
 
 #include <math.h>
 
-void ug_adam_update(float *p, const float *grad, float *m, float *v, size_t n, float lr,
-                    float beta1, float beta2, float eps, float weight_decay, long step)
+void ug_adam_update_ref(ug_kctx *k, float *p, const float *grad, float *m, float *v, size_t n,
+                        float lr, float beta1, float beta2, float eps, float weight_decay,
+                        long step)
 {
+    (void)k;
     const double bc1 = 1.0 - pow((double)beta1, (double)step);
     const double bc2 = 1.0 - pow((double)beta2, (double)step);
     const float step_size = (float)(lr / bc1);
@@ -21,4 +25,11 @@ void ug_adam_update(float *p, const float *grad, float *m, float *v, size_t n, f
         const float denom = sqrtf(v[i]) / bc2_sqrt + eps;
         p[i] -= step_size * m[i] / denom;
     }
+}
+
+void ug_clamp_ref(ug_kctx *k, float *x, size_t n, float lo, float hi)
+{
+    (void)k;
+    for (size_t i = 0; i < n; i++)
+        x[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i];
 }

@@ -1,14 +1,15 @@
 /* InstanceNorm2d without affine parameters: each (n, c) plane is normalised
  * by its own mean and BIASED variance (divide by HW), as torch does. */
-#include "kernels/kernels.h"
+#include "backend/cpu/cpu.h"
 
 #include <math.h>
 
-#include "kernels/moments.h"
+#include "backend/cpu/moments.h"
 
-void ug_instnorm_forward(float *out, float *mean, float *rstd, const float *in, int N, int C,
-                         int HW, float eps, int relu)
+void ug_cpu_instnorm_forward(ug_kctx *k, float *out, float *mean, float *rstd, const float *in,
+                             int N, int C, int HW, float eps, int relu)
 {
+    (void)k;
     const long planes = (long)N * C;
 #pragma omp parallel for schedule(static)
     for (long nc = 0; nc < planes; nc++) {
@@ -28,9 +29,10 @@ void ug_instnorm_forward(float *out, float *mean, float *rstd, const float *in, 
 }
 
 /* dx = r * (dy - mean(dy) - xhat * mean(dy * xhat)). */
-void ug_instnorm_backward(float *din, const float *dout, const float *in, const float *mean,
-                          const float *rstd, int N, int C, int HW, int acc)
+void ug_cpu_instnorm_backward(ug_kctx *k, float *din, const float *dout, const float *in,
+                              const float *mean, const float *rstd, int N, int C, int HW, int acc)
 {
+    (void)k;
     if (!din)
         return;
     const long planes = (long)N * C;

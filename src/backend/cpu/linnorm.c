@@ -4,18 +4,11 @@
  *
  * stats layout: in_mean[N*C], in_rstd[N*C], ln_mean[N], ln_rstd[N], then the
  * forward pass's scratch (N*C pairs of doubles). */
-#include "kernels/kernels.h"
+#include "backend/cpu/cpu.h"
 
 #include <math.h>
 
-#include "kernels/moments.h"
-
-size_t ug_linnorm_stats_size(int N, int C)
-{
-    /* The four statistics, then room for N * C (mean, centred sum of
-     * squares) pairs in double, the forward pass's scratch. */
-    return 2 * (size_t)N * C + 2 * (size_t)N + 4 * (size_t)N * C;
-}
+#include "backend/cpu/moments.h"
 
 /* count - 1 for the unbiased variance; a single element would divide by
  * zero (torch gives NaN), so fall back to 1 there. */
@@ -24,10 +17,11 @@ static double unbiased_div(size_t count)
     return count > 1 ? (double)(count - 1) : 1.0;
 }
 
-void ug_linnorm_forward(float *out, float *stats, const float *in, const float *rho,
-                        const float *gamma, const float *beta, int per_sample, int N, int C,
-                        int HW, float eps, int relu)
+void ug_cpu_linnorm_forward(ug_kctx *k, float *out, float *stats, const float *in,
+                            const float *rho, const float *gamma, const float *beta,
+                            int per_sample, int N, int C, int HW, float eps, int relu)
 {
+    (void)k;
     float *in_mean = stats, *in_rstd = stats + (size_t)N * C;
     float *ln_mean = stats + 2 * (size_t)N * C, *ln_rstd = ln_mean + N;
     double *moments = (double *)(ln_rstd + N); /* 2N + 2NC floats in: 8-byte aligned */
@@ -186,10 +180,12 @@ static void linnorm_input_grad(float *din, const float *dout, const float *in,
     }
 }
 
-void ug_linnorm_backward(float *din, float *drho, float *dgamma, float *dbeta, const float *dout,
-                         const float *in, const float *stats, const float *rho,
-                         const float *gamma, int per_sample, int N, int C, int HW, int acc)
+void ug_cpu_linnorm_backward(ug_kctx *k, float *din, float *drho, float *dgamma, float *dbeta,
+                             const float *dout, const float *in, const float *stats,
+                             const float *rho, const float *gamma, int per_sample, int N, int C,
+                             int HW, int acc)
 {
+    (void)k;
     if (drho || dgamma || dbeta)
         linnorm_param_grads(drho, dgamma, dbeta, dout, in, stats, rho, gamma, per_sample, N, C,
                             HW);

@@ -1,9 +1,8 @@
-/* The kernel context (kctx.h) and its cache of oneDNN primitives
- * (dnnl_cache.h): a CPU engine and in-order stream, a linked list of
+/* The CPU backend's state in a kernel context (k->impl) and its cache of
+ * oneDNN primitives (dnnl_cache.h): a CPU engine and in-order stream, a linked list of
  * primitives searched linearly (a network has a few dozen shapes) and kept in
  * order of last use, the least recently used one freed when a new one would
- * exceed UG_DNNL_CACHE_CAPACITY, and a growable scratch buffer. */
-#include "kernels/kctx.h"
+ * exceed UG_DNNL_CACHE_CAPACITY, and the buffers every primitive shares. */
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,7 @@
 #endif
 
 #include "core/error.h"
-#include "kernels/dnnl_cache.h"
+#include "backend/cpu/dnnl_cache.h"
 
 /* A oneDNN primitive and its scratchpad. Every primitive is made with the
  * user-managed scratchpad mode: with oneDNN's default (library) mode its
@@ -45,8 +44,7 @@ struct ug_dnnl_prim {
     struct ug_dnnl_prim *next;
 };
 
-struct ug_kctx {
-    int reference;
+typedef struct cpu_state {
     dnnl_engine_t engine;
     dnnl_stream_t stream;
     ug_dnnl_prim *prims;
@@ -57,10 +55,9 @@ struct ug_kctx {
     size_t lscratch_bytes;
     void *pad;                    /* the primitives' scratchpad, shared by all of them */
     size_t pad_bytes;
-    double flops;
-    int no_winograd;
-    int bf16;
-};
+} cpu_state;
+
+#define S(k) ((cpu_state *)(k)->impl)
 
 static const char *status_name(dnnl_status_t st)
 {
@@ -81,24 +78,6 @@ static const char *status_name(dnnl_status_t st)
             goto fail;                                                                   \
         }                                                                                \
     } while (0)
-
-ug_kctx *ug_kctx_new(int reference, ug_error *err)
-{
-    ug_kctx *k = calloc(1, sizeof *k);
-    if (!k) {
-        ug_fail(err, "kernel context: out of memory");
-        return NULL;
-    }
-    k->reference = reference != 0;
-    if (!k->reference) {
-        DNNL_CHECK(dnnl_engine_create(&k->engine, dnnl_cpu, 0));
-        DNNL_CHECK(dnnl_stream_create(&k->stream, k->engine, dnnl_stream_default_flags));
-    }
-    return k;
-fail:
-    ug_kctx_free(k);
-    return NULL;
-}
 
 static void op_free(ug_dnnl_op *op)
 {
@@ -128,49 +107,38 @@ static void prim_free(ug_dnnl_prim *p)
     free(p);
 }
 
-void ug_kctx_free(ug_kctx *k)
+void ug_cpu_ctx_free(ug_kctx *k)
 {
-    if (!k)
+    cpu_state *c = S(k);
+    if (!c)
         return;
-    while (k->prims) {
-        ug_dnnl_prim *next = k->prims->next;
-        prim_free(k->prims);
-        k->prims = next;
+    while (c->prims) {
+        ug_dnnl_prim *next = c->prims->next;
+        prim_free(c->prims);
+        c->prims = next;
     }
-    if (k->stream)
-        dnnl_stream_destroy(k->stream);
-    if (k->engine)
-        dnnl_engine_destroy(k->engine);
-    free(k->scratch);
-    free(k->lscratch);
-    free(k->pad);
-    free(k);
+    if (c->stream)
+        dnnl_stream_destroy(c->stream);
+    if (c->engine)
+        dnnl_engine_destroy(c->engine);
+    free(c->lscratch);
+    free(c->pad);
+    free(c);
+    k->impl = NULL;
 }
 
-int ug_kctx_reference(const ug_kctx *k)
+int ug_cpu_ctx_init(ug_kctx *k, ug_error *err)
 {
-    return k->reference;
-}
-
-float *ug_kctx_scratch(ug_kctx *k, size_t count)
-{
-    if (count > k->scratch_count) {
-        /* The contents need not survive, so free + malloc (no copy). */
-        free(k->scratch);
-        k->scratch = malloc((count ? count : 1) * sizeof(float));
-        k->scratch_count = k->scratch ? count : 0;
-    }
-    return k->scratch;
-}
-
-void ug_kctx_set_winograd(ug_kctx *k, int on)
-{
-    k->no_winograd = !on;
-}
-
-int ug_kctx_winograd(const ug_kctx *k)
-{
-    return !k->no_winograd;
+    cpu_state *c = calloc(1, sizeof *c);
+    if (!c)
+        return ug_fail(err, "kernel context: out of memory");
+    k->impl = c;
+    DNNL_CHECK(dnnl_engine_create(&c->engine, dnnl_cpu, 0));
+    DNNL_CHECK(dnnl_stream_create(&c->stream, c->engine, dnnl_stream_default_flags));
+    return 0;
+fail:
+    ug_cpu_ctx_free(k);
+    return -1;
 }
 
 /* AVX512-BF16 in the CPU's identification: CPUID leaf 7, sub-leaf 1, EAX bit 5. */
@@ -213,45 +181,25 @@ int ug_kctx_bf16_check(ug_error *err)
                         "machine (its effective ISA is %#x)", isa);
 }
 
-void ug_kctx_set_bf16(ug_kctx *k, int on)
-{
-    k->bf16 = on != 0;
-}
-
-int ug_kctx_bf16(const ug_kctx *k)
-{
-    return k->bf16;
-}
-
-double ug_kctx_flops(const ug_kctx *k)
-{
-    return k->flops;
-}
-
-void ug_kctx_add_flops(ug_kctx *k, double flops)
-{
-    k->flops += flops;
-}
-
 dnnl_engine_t ug_kctx_engine(ug_kctx *k)
 {
-    return k->engine;
+    return S(k)->engine;
 }
 
 size_t ug_dnnl_cache_count(const ug_kctx *k)
 {
-    return k->nprims;
+    return S(k)->nprims;
 }
 
 ug_dnnl_prim *ug_dnnl_find(ug_kctx *k, const int key[UG_DNNL_KEY_LEN])
 {
-    for (ug_dnnl_prim **link = &k->prims; *link; link = &(*link)->next) {
+    for (ug_dnnl_prim **link = &S(k)->prims; *link; link = &(*link)->next) {
         ug_dnnl_prim *p = *link;
         if (memcmp(p->key, key, sizeof p->key) == 0) {
             /* Most recently used first. */
             *link = p->next;
-            p->next = k->prims;
-            k->prims = p;
+            p->next = S(k)->prims;
+            S(k)->prims = p;
             return p;
         }
     }
@@ -263,14 +211,14 @@ ug_dnnl_prim *ug_dnnl_find(ug_kctx *k, const int key[UG_DNNL_KEY_LEN])
  * in between, so the one freed is never in use. */
 static void evict_lru(ug_kctx *k)
 {
-    ug_dnnl_prim **link = &k->prims;
+    ug_dnnl_prim **link = &S(k)->prims;
     if (!*link)
         return;
     while ((*link)->next)
         link = &(*link)->next;
     prim_free(*link);
     *link = NULL;
-    k->nprims--;
+    S(k)->nprims--;
 }
 
 static const dnnl_memory_desc_t *mem_md(dnnl_memory_t m)
@@ -300,7 +248,7 @@ static int op_create(ug_kctx *k, ug_dnnl_op *op, const_dnnl_primitive_desc_t pd,
     DNNL_CHECK(dnnl_primitive_create(&op->prim, pd));
     const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     if (md && dnnl_memory_desc_get_size(md) > 0)
-        DNNL_CHECK(dnnl_memory_create(&op->pad, md, k->engine, DNNL_MEMORY_NONE));
+        DNNL_CHECK(dnnl_memory_create(&op->pad, md, S(k)->engine, DNNL_MEMORY_NONE));
     return 0;
 fail:
     op_free(op);
@@ -316,23 +264,23 @@ static int op_exec(ug_kctx *k, ug_dnnl_op *op, int nargs, dnnl_exec_arg_t *ea, u
     if (op->pad) {
         size_t bytes = dnnl_memory_desc_get_size(mem_md(op->pad));
         bytes = (bytes + PAD_ALIGN - 1) & ~(size_t)(PAD_ALIGN - 1);
-        if (bytes > k->pad_bytes) {
+        if (bytes > S(k)->pad_bytes) {
             /* Nothing queued may still use the old buffer. */
-            DNNL_CHECK(dnnl_stream_wait(k->stream));
-            free(k->pad);
-            k->pad = aligned_alloc(PAD_ALIGN, bytes);
-            k->pad_bytes = k->pad ? bytes : 0;
-            if (!k->pad) {
+            DNNL_CHECK(dnnl_stream_wait(S(k)->stream));
+            free(S(k)->pad);
+            S(k)->pad = aligned_alloc(PAD_ALIGN, bytes);
+            S(k)->pad_bytes = S(k)->pad ? bytes : 0;
+            if (!S(k)->pad) {
                 ug_fail(err, "oneDNN scratchpad: out of memory (%zu bytes)", bytes);
                 return -1;
             }
         }
-        DNNL_CHECK(dnnl_memory_set_data_handle(op->pad, k->pad));
+        DNNL_CHECK(dnnl_memory_set_data_handle(op->pad, S(k)->pad));
         ea[nargs].arg = DNNL_ARG_SCRATCHPAD;
         ea[nargs].memory = op->pad;
         nargs++;
     }
-    DNNL_CHECK(dnnl_primitive_execute(op->prim, k->stream, nargs, ea));
+    DNNL_CHECK(dnnl_primitive_execute(op->prim, S(k)->stream, nargs, ea));
     return 0;
 fail:
     return -1;
@@ -353,7 +301,8 @@ static int make_reorder(ug_kctx *k, ug_dnnl_op *out, const dnnl_memory_desc_t *f
         DNNL_CHECK(dnnl_post_ops_append_sum(po, 1.0f));
         DNNL_CHECK(dnnl_primitive_attr_set_post_ops(attr, po));
     }
-    DNNL_CHECK(dnnl_reorder_primitive_desc_create(&rpd, from, k->engine, to, k->engine, attr));
+    dnnl_engine_t eng = S(k)->engine;
+    DNNL_CHECK(dnnl_reorder_primitive_desc_create(&rpd, from, eng, to, eng, attr));
     if (op_create(k, out, rpd, err) < 0)
         goto fail;
     rc = 0;
@@ -389,11 +338,11 @@ ug_dnnl_prim *ug_dnnl_add(ug_kctx *k, const int key[UG_DNNL_KEY_LEN],
             ug_fail(err, "oneDNN: primitive has no argument %d", a->arg);
             goto fail;
         }
-        DNNL_CHECK(dnnl_memory_create(&a->user, &args[i].user_md, k->engine, DNNL_MEMORY_NONE));
+        DNNL_CHECK(dnnl_memory_create(&a->user, &args[i].user_md, S(k)->engine, DNNL_MEMORY_NONE));
         a->same = dnnl_memory_desc_equal(md, &args[i].user_md);
         if (a->same)
             continue; /* an output gets its own buffer only if it is ever accumulated */
-        DNNL_CHECK(dnnl_memory_create(&a->mem, md, k->engine, DNNL_MEMORY_NONE));
+        DNNL_CHECK(dnnl_memory_create(&a->mem, md, S(k)->engine, DNNL_MEMORY_NONE));
         a->bytes = dnnl_memory_desc_get_size(md);
         if (a->output) {
             if (make_reorder(k, &a->reorder, md, &args[i].user_md, 0, err))
@@ -403,11 +352,11 @@ ug_dnnl_prim *ug_dnnl_add(ug_kctx *k, const int key[UG_DNNL_KEY_LEN],
                 goto fail;
         }
     }
-    while (k->nprims >= UG_DNNL_CACHE_CAPACITY)
+    while (S(k)->nprims >= UG_DNNL_CACHE_CAPACITY)
         evict_lru(k);
-    p->next = k->prims;
-    k->prims = p;
-    k->nprims++;
+    p->next = S(k)->prims;
+    S(k)->prims = p;
+    S(k)->nprims++;
     return p;
 fail:
     prim_free(p);
@@ -434,17 +383,17 @@ static int bind_scratch(ug_kctx *k, ug_dnnl_prim *p, const int acc[], ug_error *
         if (a->output && acc[i] && !a->mem) {
             /* Accumulated output in the caller's own layout: a buffer to compute into. */
             const dnnl_memory_desc_t *umd = mem_md(a->user);
-            DNNL_CHECK(dnnl_memory_create(&a->mem, umd, k->engine, DNNL_MEMORY_NONE));
+            DNNL_CHECK(dnnl_memory_create(&a->mem, umd, S(k)->engine, DNNL_MEMORY_NONE));
             a->bytes = dnnl_memory_desc_get_size(umd);
         }
         if (a->mem && (!a->same || (a->output && acc[i])))
             total += (a->bytes + LSCRATCH_ALIGN - 1) & ~(size_t)(LSCRATCH_ALIGN - 1);
     }
-    if (total > k->lscratch_bytes) {
-        free(k->lscratch);
-        k->lscratch = aligned_alloc(LSCRATCH_ALIGN, total);
-        k->lscratch_bytes = k->lscratch ? total : 0;
-        if (!k->lscratch) {
+    if (total > S(k)->lscratch_bytes) {
+        free(S(k)->lscratch);
+        S(k)->lscratch = aligned_alloc(LSCRATCH_ALIGN, total);
+        S(k)->lscratch_bytes = S(k)->lscratch ? total : 0;
+        if (!S(k)->lscratch) {
             ug_fail(err, "oneDNN layout buffers: out of memory (%zu bytes)", total);
             return -1;
         }
@@ -453,7 +402,7 @@ static int bind_scratch(ug_kctx *k, ug_dnnl_prim *p, const int acc[], ug_error *
     for (int i = 0; i < p->nargs; i++) {
         ug_dnnl_arg *a = &p->args[i];
         if (a->mem && (!a->same || (a->output && acc[i]))) {
-            DNNL_CHECK(dnnl_memory_set_data_handle(a->mem, (char *)k->lscratch + off));
+            DNNL_CHECK(dnnl_memory_set_data_handle(a->mem, (char *)S(k)->lscratch + off));
             off += (a->bytes + LSCRATCH_ALIGN - 1) & ~(size_t)(LSCRATCH_ALIGN - 1);
         }
     }
@@ -501,7 +450,7 @@ int ug_dnnl_exec(ug_kctx *k, ug_dnnl_prim *p, const void *const ptrs[], const in
                 return -1;
         }
     }
-    DNNL_CHECK(dnnl_stream_wait(k->stream));
+    DNNL_CHECK(dnnl_stream_wait(S(k)->stream));
     return 0;
 fail:
     return -1;

@@ -1,7 +1,9 @@
 /* Spectral normalisation as torch.nn.utils.spectral_norm: one power
  * iteration per training-mode forward, sigma = u . (W v), W_sn = W / sigma,
- * and the backward pass through sigma with u and v held constant. */
-#include "kernels/kernels.h"
+ * and the backward pass through sigma with u and v held constant: the plain
+ * reference kernels, which the CPU backend runs too. The tape applies it to
+ * the weights (src/nn/tape.c). */
+#include "backend/backend.h"
 
 #include <math.h>
 
@@ -57,9 +59,10 @@ static void matvec_t(double *y, const float *w, const float *u, int rows, int co
     }
 }
 
-float ug_spectral_norm_forward(float *w_sn, float *u, float *v, const float *w, int rows, int cols,
-                               int update, double *work)
+float ug_spectral_norm_forward_ref(ug_kctx *k, float *w_sn, float *u, float *v, const float *w,
+                                   int rows, int cols, int update, double *work)
 {
+    (void)k;
     double *tu = work, *tv = work + rows;
     if (update) {
         matvec_t(tv, w, u, rows, cols);
@@ -75,12 +78,13 @@ float ug_spectral_norm_forward(float *w_sn, float *u, float *v, const float *w, 
         s += u[r] * tu[r];
     const float sigma = (float)s;
     if (w_sn)
-        ug_spectral_norm_apply(w_sn, w, sigma, (size_t)rows * cols);
+        ug_spectral_norm_apply_ref(k, w_sn, w, sigma, (size_t)rows * cols);
     return sigma;
 }
 
-void ug_spectral_norm_apply(float *w_sn, const float *w, float sigma, size_t n)
+void ug_spectral_norm_apply_ref(ug_kctx *k, float *w_sn, const float *w, float sigma, size_t n)
 {
+    (void)k;
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
         w_sn[i] = w[i] / sigma;
@@ -88,9 +92,10 @@ void ug_spectral_norm_apply(float *w_sn, const float *w, float sigma, size_t n)
 
 /* W_sn = W / sigma with sigma = u^T W v, so
  * dW = dW_sn / sigma - (sum(dW_sn * W) / sigma^2) u v^T. */
-void ug_spectral_norm_backward(float *dw, const float *dw_sn, const float *w, const float *u,
-                               const float *v, float sigma, int rows, int cols)
+void ug_spectral_norm_backward_ref(ug_kctx *k, float *dw, const float *dw_sn, const float *w,
+                                   const float *u, const float *v, float sigma, int rows, int cols)
 {
+    (void)k;
     if (!dw)
         return;
     const size_t n = (size_t)rows * cols;
@@ -98,12 +103,12 @@ void ug_spectral_norm_backward(float *dw, const float *dw_sn, const float *w, co
 #pragma omp parallel for simd schedule(static) reduction(+ : dot)
     for (size_t i = 0; i < n; i++)
         dot += (double)dw_sn[i] * w[i];
-    const double inv = 1.0 / sigma, k = dot / ((double)sigma * sigma);
+    const double inv = 1.0 / sigma, f = dot / ((double)sigma * sigma);
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < rows; r++) {
         const size_t off = (size_t)r * cols;
 #pragma omp simd
         for (int c = 0; c < cols; c++)
-            dw[off + c] += (float)(dw_sn[off + c] * inv - k * u[r] * v[c]);
+            dw[off + c] += (float)(dw_sn[off + c] * inv - f * u[r] * v[c]);
     }
 }

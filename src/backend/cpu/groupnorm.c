@@ -1,13 +1,15 @@
 /* GroupNorm as torch.nn.GroupNorm(G, C, eps): per sample, the C channels in
  * G groups of C / G, each normalised over its channels and H, W by its mean
  * and biased variance, then an affine weight and bias per channel. */
-#include "kernels/kernels.h"
+#include "backend/cpu/cpu.h"
 
 #include <math.h>
 
-void ug_groupnorm_forward(float *out, float *mean, float *rstd, const float *in, const float *w,
-                          const float *b, int N, int C, int HW, int G, float eps)
+void ug_cpu_groupnorm_forward(ug_kctx *k, float *out, float *mean, float *rstd, const float *in,
+                              const float *w, const float *b, int N, int C, int HW, int G,
+                              float eps)
 {
+    (void)k;
     const int Cg = C / G;
     const size_t M = (size_t)Cg * HW;
 #pragma omp parallel for schedule(static)
@@ -31,10 +33,11 @@ void ug_groupnorm_forward(float *out, float *mean, float *rstd, const float *in,
     }
 }
 
-void ug_groupnorm_backward(float *din, float *dw, float *db, const float *dout, const float *in,
-                           const float *mean, const float *rstd, const float *w, int N, int C,
-                           int HW, int G, int acc)
+void ug_cpu_groupnorm_backward(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
+                               const float *in, const float *mean, const float *rstd,
+                               const float *w, int N, int C, int HW, int G, int acc)
 {
+    (void)k;
     const int Cg = C / G;
     const size_t M = (size_t)Cg * HW;
     if (dw || db) {

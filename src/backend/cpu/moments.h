@@ -1,4 +1,4 @@
-/* Private to src/kernels: the mean and centred sum of squares of one plane,
+/* Private to src/backend/cpu: the mean and centred sum of squares of one plane,
  * shared by the normalisations. */
 #ifndef UG_MOMENTS_H
 #define UG_MOMENTS_H
