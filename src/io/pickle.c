@@ -32,6 +32,7 @@ typedef struct machine {
     size_t n_marks;
     ug_pk_obj **memo;
     size_t n_memo, cap_memo;
+    int ran_out; /* the input ended before the pickle */
 } machine;
 
 static const struct { unsigned char op; const char *name; } op_names[] = {
@@ -68,6 +69,7 @@ static const struct { const char *module, *name; ug_pk_global g; } allowed[] = {
     {"torch", "HalfStorage", UG_PK_G_HALF_STORAGE},
     {"torch", "BFloat16Storage", UG_PK_G_BFLOAT16_STORAGE},
     {"torch", "DoubleStorage", UG_PK_G_DOUBLE_STORAGE},
+    {"torch", "LongStorage", UG_PK_G_LONG_STORAGE},
 };
 
 static size_t global_index(ug_pk_global g)
@@ -80,8 +82,8 @@ static size_t global_index(ug_pk_global g)
 
 const char *ug_pk_type_name(ug_pk_type t)
 {
-    static const char *names[] = {"None", "bool", "int", "str", "tuple", "dict", "global",
-                                  "storage", "tensor"};
+    static const char *names[] = {"None", "bool", "int", "str", "tuple", "list", "dict",
+                                  "global", "storage", "tensor"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
@@ -92,6 +94,7 @@ size_t ug_pk_dtype_size(ug_pk_dtype d)
     case UG_PK_F16: return 2;
     case UG_PK_BF16: return 2;
     case UG_PK_F64: return 8;
+    case UG_PK_I64: return 8;
     }
     return 0;
 }
@@ -171,8 +174,10 @@ static void free_pool(ug_pickle *p)
 
 static int need(machine *m, size_t n)
 {
-    if (n > m->len - m->pos)
+    if (n > m->len - m->pos) {
+        m->ran_out = 1;
         return FAIL(m, "%s needs %zu bytes but the pickle ends", op_name(m->buf[m->op_pos]), n);
+    }
     return 0;
 }
 
@@ -341,6 +346,21 @@ static int do_setitems(machine *m, size_t base)
     return 0;
 }
 
+/* APPENDS: the items above the MARK go into the list below it. */
+static int do_appends(machine *m, size_t base)
+{
+    if (base <= frame_base(m) || base == 0)
+        return FAIL(m, "%s without a list below", op_name(m->buf[m->op_pos]));
+    ug_pk_obj *l = m->stack[base - 1];
+    if (l->type != UG_PK_LIST)
+        return FAIL(m, "%s on a %s", op_name(m->buf[m->op_pos]), ug_pk_type_name(l->type));
+    for (size_t i = base; i < m->sp; i++)
+        if (add_item(m, l, m->stack[i]) < 0)
+            return -1;
+    m->sp = base;
+    return 0;
+}
+
 static int do_setitem(machine *m)
 {
     /* SETITEM is SETITEMS with a virtual MARK two entries down. */
@@ -427,16 +447,20 @@ static int do_reduce(machine *m)
     }
 }
 
-/* ('storage', storage class, key, location, numel) -> a storage reference. */
+/* ('storage', storage class, key, location, numel) -> a storage reference.
+ * The legacy format adds a sixth item, a view of the storage, which only
+ * PyTorch before 0.4 wrote (with tensors this reader does not know). */
 static int do_binpersid(machine *m)
 {
     ug_pk_obj *pid = pop(m);
     if (!pid)
         return -1;
     ug_pk_obj *const *a = pid->items;
-    if (pid->type != UG_PK_TUPLE || pid->n != 5 || a[0]->type != UG_PK_STR ||
+    if (pid->type != UG_PK_TUPLE || (pid->n != 5 && pid->n != 6) || a[0]->type != UG_PK_STR ||
         strcmp(a[0]->s, "storage") != 0)
         return FAIL(m, "persistent id is not a ('storage', type, key, location, numel) tuple");
+    if (pid->n == 6 && a[5]->type != UG_PK_NONE)
+        return FAIL(m, "persistent id: a view of a storage (PyTorch before 0.4) is not supported");
     if (a[1]->type != UG_PK_GLOBAL || a[1]->which < UG_PK_G_FLOAT_STORAGE)
         return FAIL(m, "persistent id: the storage type is not a storage class");
     if (a[2]->type != UG_PK_STR || a[3]->type != UG_PK_STR)
@@ -446,8 +470,7 @@ static int do_binpersid(machine *m)
     ug_pk_obj *s = new_obj(m, UG_PK_STORAGE);
     if (!s)
         return -1;
-    static const ug_pk_dtype dt[] = {UG_PK_F32, UG_PK_F16, UG_PK_BF16, UG_PK_F64};
-    s->dtype = dt[a[1]->which - UG_PK_G_FLOAT_STORAGE];
+    s->dtype = (ug_pk_dtype)(a[1]->which - UG_PK_G_FLOAT_STORAGE);
     size_t kl = strlen(a[2]->s);
     if (!(s->s = malloc(kl + 1)))
         return FAIL(m, "out of memory");
@@ -515,12 +538,20 @@ static int step(machine *m, int *stop)
     case 0x95: /* FRAME: a length hint; the opcodes inside are read as usual */
         if (need(m, 8) < 0)
             return -1;
-        if (le(m->buf + m->pos, 8) > m->len - m->pos - 8)
+        if (le(m->buf + m->pos, 8) > m->len - m->pos - 8) {
+            m->ran_out = 1;
             return FAIL(m, "FRAME is longer than the rest of the pickle");
+        }
         m->pos += 8;
         return 0;
     case '}': return push(m, new_obj(m, UG_PK_DICT));
     case ')': return push(m, new_obj(m, UG_PK_TUPLE));
+    case ']': return push(m, new_obj(m, UG_PK_LIST));
+    case 'a':
+        if (m->sp < frame_base(m) + 2)
+            return FAIL(m, "APPEND needs a list and an item on the stack");
+        return do_appends(m, m->sp - 1);
+    case 'e': return pop_mark(m, &base) < 0 ? -1 : do_appends(m, base);
     case 'N': return push(m, new_obj(m, UG_PK_NONE));
     case 0x88: case 0x89: {
         ug_pk_obj *o = new_obj(m, UG_PK_BOOL);
@@ -578,8 +609,6 @@ static int step(machine *m, int *stop)
             return FAIL(m, "STOP with an open MARK");
         if (m->sp != 1)
             return FAIL(m, "STOP with %zu objects on the stack (1 expected)", m->sp);
-        if (m->pos != m->len)
-            return FAIL(m, "%zu bytes after STOP", m->len - m->pos);
         *stop = 1;
         return 0;
     default:
@@ -587,10 +616,11 @@ static int step(machine *m, int *stop)
     }
 }
 
-int ug_pk_load(ug_pickle **out, const unsigned char *buf, size_t len, const ug_pk_limits *lim,
-               const char *name, ug_error *err)
+int ug_pk_load_prefix(ug_pickle **out, const unsigned char *buf, size_t len,
+                      const ug_pk_limits *lim, const char *name, size_t *used, ug_error *err)
 {
     *out = NULL;
+    *used = 0;
     machine m = {0};
     m.buf = buf;
     m.len = len;
@@ -605,6 +635,7 @@ int ug_pk_load(ug_pickle **out, const unsigned char *buf, size_t len, const ug_p
     while (rc == 0 && !stop) {
         if (m.pos >= m.len) {
             m.op_pos = m.pos;
+            m.ran_out = 1;
             rc = FAIL(&m, "the pickle ends without STOP");
             break;
         }
@@ -618,9 +649,24 @@ int ug_pk_load(ug_pickle **out, const unsigned char *buf, size_t len, const ug_p
     free(m.memo);
     if (rc != 0) {
         ug_pk_free(m.p);
-        return -1;
+        return m.ran_out ? -2 : -1;
     }
     *out = m.p;
+    *used = m.pos;
+    return 0;
+}
+
+int ug_pk_load(ug_pickle **out, const unsigned char *buf, size_t len, const ug_pk_limits *lim,
+               const char *name, ug_error *err)
+{
+    size_t used;
+    if (ug_pk_load_prefix(out, buf, len, lim, name, &used, err) < 0)
+        return -1;
+    if (used != len) {
+        ug_pk_free(*out);
+        *out = NULL;
+        return ug_fail(err, "%s: %zu bytes after STOP (at byte %zu)", name, len - used, used - 1);
+    }
     return 0;
 }
 
