@@ -285,32 +285,51 @@ static int do_long1(machine *m)
     return do_int(m, v);
 }
 
-static int do_global(machine *m)
+/* Pushes the allowed global module.name, or refuses it by name. */
+static int push_global(machine *m, const char *module, size_t ml, const char *name, size_t nl)
 {
-    const char *start = (const char *)m->buf + m->pos, *nl2 = NULL;
-    size_t avail = m->len - m->pos;
-    const char *nl1 = memchr(start, '\n', avail < MAX_GLOBAL_LINE ? avail : MAX_GLOBAL_LINE);
-    if (nl1) {
-        size_t rest = avail - (size_t)(nl1 - start) - 1;
-        nl2 = memchr(nl1 + 1, '\n', rest < MAX_GLOBAL_LINE ? rest : MAX_GLOBAL_LINE);
-    }
-    if (!nl2)
-        return FAIL(m, "GLOBAL without two newline-terminated names");
-    size_t ml = (size_t)(nl1 - start), nl = (size_t)(nl2 - nl1 - 1);
     for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) {
-        if (strlen(allowed[i].module) == ml && memcmp(allowed[i].module, start, ml) == 0 &&
-            strlen(allowed[i].name) == nl && memcmp(allowed[i].name, nl1 + 1, nl) == 0) {
+        if (strlen(allowed[i].module) == ml && memcmp(allowed[i].module, module, ml) == 0 &&
+            strlen(allowed[i].name) == nl && memcmp(allowed[i].name, name, nl) == 0) {
             ug_pk_obj *o = new_obj(m, UG_PK_GLOBAL);
             if (!o)
                 return -1;
             o->which = allowed[i].g;
-            m->pos += (size_t)(nl2 - start) + 1;
             return push(m, o);
         }
     }
     char a[MAX_GLOBAL_LINE + 8], b[MAX_GLOBAL_LINE + 8];
-    return FAIL(m, "global '%s %s' is not allowed", ug_printable_n(a, sizeof a, start, ml),
-                ug_printable_n(b, sizeof b, nl1 + 1, nl));
+    return FAIL(m, "global '%s %s' is not allowed", ug_printable_n(a, sizeof a, module, ml),
+                ug_printable_n(b, sizeof b, name, nl));
+}
+
+static int do_global(machine *m)
+{
+    const char *start = (const char *)m->buf + m->pos, *nl2 = NULL;
+    size_t avail = m->len - m->pos, rest = 0;
+    const char *nl1 = memchr(start, '\n', avail < MAX_GLOBAL_LINE ? avail : MAX_GLOBAL_LINE);
+    if (nl1) {
+        rest = avail - (size_t)(nl1 - start) - 1;
+        nl2 = memchr(nl1 + 1, '\n', rest < MAX_GLOBAL_LINE ? rest : MAX_GLOBAL_LINE);
+    }
+    if (!nl2) {
+        m->ran_out = nl1 ? rest < MAX_GLOBAL_LINE : avail < MAX_GLOBAL_LINE;
+        return FAIL(m, "GLOBAL without two newline-terminated names");
+    }
+    m->pos += (size_t)(nl2 - start) + 1;
+    return push_global(m, start, (size_t)(nl1 - start), nl1 + 1, (size_t)(nl2 - nl1 - 1));
+}
+
+/* STACK_GLOBAL (protocol 4): GLOBAL with the two names on the stack. */
+static int do_stack_global(machine *m)
+{
+    ug_pk_obj *name = pop(m), *module = name ? pop(m) : NULL;
+    if (!module)
+        return -1;
+    if (module->type != UG_PK_STR || name->type != UG_PK_STR)
+        return FAIL(m, "STACK_GLOBAL of a %s and a %s", ug_pk_type_name(module->type),
+                    ug_pk_type_name(name->type));
+    return push_global(m, module->s, strlen(module->s), name->s, strlen(name->s));
 }
 
 static int do_tuple(machine *m, size_t base)
@@ -593,6 +612,8 @@ static int step(machine *m, int *stop)
     }
     case 0x8a: return do_long1(m);
     case 'c': return do_global(m);
+    case 0x93: return do_stack_global(m);
+    case 0x94: return do_put(m, m->n_memo); /* MEMOIZE */
     case 'Q': return do_binpersid(m);
     case 'R': return do_reduce(m);
     case 'b': return do_build(m);
