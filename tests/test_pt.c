@@ -210,8 +210,20 @@ static void test_translate(void)
         unlink(png_pt);
         unlink(png_st);
     }
+    /* The legacy twin of gen_only translates as its safetensors twin does. */
+    char args[2048], png[512], png_st[512];
+    in_tmp(png, sizeof png, "from_legacy.png");
+    in_tmp(png_st, sizeof png_st, "from_st.png");
+    const char *models[] = {"gen_only_legacy.pt", "gen_only.safetensors"}, *outs[] = {png, png_st};
+    for (int i = 0; i < 2; i++) {
+        snprintf(args, sizeof args, "translate --model '" PT "%s' --input '%s' --output '%s' "
+                 "--img_size 96", models[i], SAMPLE, outs[i]);
+        CHECK(run_cli(args) == 0, "translate with %s failed", models[i]);
+    }
+    CHECK(same_file(png, png_st), "the PNGs from the legacy .pt and .safetensors differ");
+    unlink(png);
+    unlink(png_st);
     /* A generator-only file has no B2A generator: a clear error, not a crash. */
-    char args[2048], png[512];
     in_tmp(png, sizeof png, "b2a.png");
     snprintf(args, sizeof args, "translate --model '" PT "gen_only.pt' --input '%s' --output '%s' "
              "--img_size 96 --direction B2A", SAMPLE, png);
