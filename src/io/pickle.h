@@ -1,6 +1,7 @@
 /* A restricted unpickler for what torch.save writes: nested dicts of tensors
- * (pickle protocol 2), and the small pickles around them in the legacy format
- * (an int, a dict, a list of strings). It never imports or calls anything:
+ * (pickle protocol 2, the default; 3 to 5 too), and the small pickles around
+ * them in the legacy format (an int, a dict, a list of strings). It never
+ * imports or calls anything:
  * the few globals it knows (collections.OrderedDict,
  * torch._utils._rebuild_tensor_v2 and the float and int64 storage classes)
  * are recognised by name and turned into plain values; any other global,
