@@ -69,17 +69,18 @@ int ug_model_build(ug_model **out, const ug_config *c, unsigned nets, ug_error *
     m->cfg = *c;
     m->cfg.family = fam->name;
     m->nets = nets & ((1u << fam->n_nets) - 1);
-    ug_arena_init(&m->arena, ug_backend_default());
-    for (int i = 0; i < UG_MAX_NETS; i++)
+    /* The context first: the networks and the activations live in its backend. */
+    m->k = ug_kctx_new(0, err);
+    const ug_backend *be = m->k ? m->k->be : ug_backend_default();
+    ug_arena_init(&m->arena, be);
+    for (int i = 0; i < UG_MAX_NETS; i++) {
         ug_net_init(&m->net[i]);
-    int rc = 0;
+        m->net[i].be = be;
+    }
+    int rc = m->k ? 0 : -1;
     for (int i = 0; i < fam->n_nets && rc == 0; i++)
         if (ug_model_has(m, i))
             rc = fam->build(&m->net[i], i, c, err);
-    if (rc == 0) {
-        m->k = ug_kctx_new(0, err);
-        rc = m->k ? 0 : -1;
-    }
     if (rc < 0) {
         ug_model_free(m);
         return -1;
