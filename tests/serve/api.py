@@ -136,10 +136,10 @@ def main():
         # Still serving.
         status, doc = srv.post_image(selfie)
         check(status == 200 and doc["results"] == first["results"], "after the bad uploads")
+        srv.stop()  # before reading its log: stop() reads the output to the end
         log = "".join(srv.lines)
         check("translate notes.txt: 400 notes.txt: not a PNG or JPEG image" in log,
               f"log lacks the error line:\n{log}")
-        srv.stop()
 
         # Only genA2B in the file: one direction. Without CAM: no heatmap.
         srv = Server(TEST, ugatit, a2b_only(model, os.path.join(tmp, "a2b.safetensors")))

@@ -70,8 +70,11 @@ def main():
             t.join()
         seconds = time.time() - t0
         rss["end"] = srv.rss_kb()
-        answered = sum(1 for line in srv.lines if " 200 (256x256" in line and "translate c" in line)
+        # Counted after the server has stopped and its output is read to the
+        # end: the last answers may reach the clients before their log lines
+        # reach us.
         srv.stop()
+        answered = sum(1 for line in srv.lines if " 200 (256x256" in line and "translate c" in line)
     if errors:
         fail(TEST, f"{len(errors)} of {TOTAL} requests failed, first: {errors[0]}")
     if answered != TOTAL:
