@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 time=${FUZZ_TIME:-60}
 build=${FUZZ_BUILD:-build-fuzz}
-targets=(safetensors pt pickle)
+targets=(safetensors pt pt_legacy pickle)
 
 CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DUGATIT_WERROR=ON -DUGATIT_FUZZ=ON >/dev/null
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]/#/fuzz_}" >/dev/null

@@ -15,6 +15,8 @@ pkgs=(
     # ugatit export --onnx: protobuf-c and its compiler, ONNX's schema (onnx.proto)
     libprotobuf-c-dev protobuf-c-compiler libonnx-dev
     python3-onnx                            # the export's test: Debian's ONNX checker
+    libmicrohttpd-dev                       # ugatit serve's HTTP server
+    python3 chromium chromium-driver        # serve's tests: HTTP, load, the page in headless Chromium
 )
 # The export's round-trip test runs onnxruntime-node (tests/onnx): Debian's nodejs
 # and npm, unless npm is there already (NodeSource's nodejs carries its own npm

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "backend/backend.h"
 #include "nn/net.h"
 
 static inline uint64_t tw_fnv1a64(const char *s)
@@ -33,9 +34,14 @@ static inline int tw_ends(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* Fills every parameter of an Inception net (num_batches_tracked left). */
-static inline void fill_test_weights(ug_net *net)
+/* Fills every parameter of an Inception net (num_batches_tracked left),
+ * through a host mapping of its backend's memory; -1 when out of memory. */
+static inline int fill_test_weights(ug_net *net)
 {
+    const size_t bytes = net->total * sizeof(float);
+    float *host = net->be->map(net->data, bytes);
+    if (!host)
+        return -1;
     for (int p = 0; p < net->n_params; p++) {
         const ug_param *q = &net->params[p];
         double lo, hi;
@@ -49,11 +55,13 @@ static inline void fill_test_weights(ug_net *net)
         } else {
             continue;
         }
-        float *d = ug_param_data(net, p);
+        float *d = host + q->off;
         uint64_t seed = tw_fnv1a64(q->name);
         for (size_t i = 0; i < q->numel; i++)
             d[i] = (float)(lo + (hi - lo) * tw_uniform(seed, i));
     }
+    net->be->unmap(net->data, host, bytes, 1);
+    return 0;
 }
 
 #endif

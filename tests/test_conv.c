@@ -9,8 +9,11 @@
 
 #include "check.h"
 #include "core/rng.h"
-#include "kernels/dnnl_cache.h"
-#include "kernels/kernels.h"
+#include "backend/cpu/dnnl_cache.h"
+#include "backend/backend.h"
+
+/* The reference backend's context, for the plain kernels called directly. */
+static ug_kctx *REFK;
 
 static ug_rng rng;
 
@@ -67,7 +70,7 @@ static double dot(const float *a, const float *b, size_t n)
 static double conv_loss(float *out, const float *in, const float *w, const float *b,
                         const ug_conv_shape *s, const float *R, size_t nout)
 {
-    ug_conv_forward_ref(out, in, w, b, s);
+    ug_conv_forward_ref(REFK, out, in, w, b, s, NULL);
     return dot(out, R, nout);
 }
 
@@ -114,7 +117,7 @@ static void test_conv_case(ug_kctx *fast, ug_kctx *refk, ug_conv_shape s, int bi
     float *out_r = randn(nout), *out_f = randn(nout), *out_d = randn(nout);
 
     /* forward */
-    ug_conv_forward_ref(out_r, in, w, b, &s);
+    ug_conv_forward_ref(REFK, out_r, in, w, b, &s, NULL);
     int rc = ug_conv_forward(fast, out_f, in, w, b, &s, &err);
     CHECK(rc == 0, "%s: forward: %s", tag, err.msg);
     CHECK(close_to(out_f, out_r, nout, 1e-5), "%s: forward fast vs ref: %g", tag,
@@ -130,7 +133,7 @@ static void test_conv_case(ug_kctx *fast, ug_kctx *refk, ug_conv_shape s, int bi
     fill(din_f, nin, NAN);
     float *dw_r = copy(dw0, nw), *dw_f = copy(dw0, nw);
     float *db_r = copy(db0, nb), *db_f = copy(db0, nb);
-    ug_conv_backward_ref(din_r, dw_r, bias ? db_r : NULL, R, in, w, &s, 0);
+    ug_conv_backward_ref(REFK, din_r, dw_r, bias ? db_r : NULL, R, in, w, &s, 0, NULL);
     rc = ug_conv_backward(fast, din_f, dw_f, bias ? db_f : NULL, R, in, w, &s, 0, &err);
     CHECK(rc == 0, "%s: backward: %s", tag, err.msg);
     CHECK(close_to(din_f, din_r, nin, 1e-5), "%s: din fast vs ref: %g", tag,
@@ -159,7 +162,7 @@ static void test_conv_case(ug_kctx *fast, ug_kctx *refk, ug_conv_shape s, int bi
     CHECK(close_to(din_a, expect, nin, 1e-5), "%s: din acc=1 fast: %g", tag,
           check_max_abs_diff(din_a, expect, nin));
     memcpy(din_a, x0, nin * sizeof *din_a);
-    ug_conv_backward_ref(din_a, NULL, NULL, R, in, w, &s, 1);
+    ug_conv_backward_ref(REFK, din_a, NULL, NULL, R, in, w, &s, 1, NULL);
     CHECK(close_to(din_a, expect, nin, 1e-6), "%s: din acc=1 ref", tag);
     float *dw2 = zeros(nw);
     for (size_t i = 0; i < nw; i++)
@@ -251,7 +254,7 @@ static void test_conv(ug_kctx *fast, ug_kctx *refk)
         k9[i] = 1;
     const ug_conv_shape same = {1, 1, 4, 4, 1, 3, 3, 1, {1, 1, 1, 1}};
     const float count[16] = {4, 6, 6, 4, 6, 9, 9, 6, 6, 9, 9, 6, 4, 6, 6, 4};
-    ug_conv_forward_ref(o16, ones, k9, NULL, &same);
+    ug_conv_forward_ref(REFK, o16, ones, k9, NULL, &same, NULL);
     ug_error err = {{0}};
     CHECK(ug_conv_out_h(&same) == 4 && ug_conv_out_w(&same) == 4 &&
               memcmp(o16, count, sizeof count) == 0,
@@ -264,7 +267,7 @@ static void test_conv(ug_kctx *fast, ug_kctx *refk)
     const ug_conv_shape row = {1, 1, 1, 3, 1, 1, 3, 1, {0, 0, 2, 0}};
     const float x3[3] = {1, 10, 100}, k3[3] = {1, 2, 3}, want3[3] = {3, 32, 321};
     float o3[3];
-    ug_conv_forward_ref(o3, x3, k3, NULL, &row);
+    ug_conv_forward_ref(REFK, o3, x3, k3, NULL, &row, NULL);
     CHECK(memcmp(o3, want3, sizeof want3) == 0, "1x3 with left padding: %g %g %g", o3[0], o3[1],
           o3[2]);
 
@@ -282,7 +285,7 @@ static void test_conv(ug_kctx *fast, ug_kctx *refk)
 static double lin_loss(float *out, const float *in, const float *w, const float *b, int N, int I,
                        int O, const float *R)
 {
-    ug_linear_forward_ref(out, in, w, b, N, I, O);
+    ug_linear_forward_ref(REFK, out, in, w, b, N, I, O, NULL);
     return dot(out, R, (size_t)N * O);
 }
 
@@ -313,7 +316,7 @@ static void test_linear_case(ug_kctx *fast, ug_kctx *refk, int N, int I, int O, 
 
     float *in = randn(nin), *w = randn(nw), *b = bias ? randn(O) : NULL, *R = randn(nout);
     float *out_r = randn(nout), *out_f = randn(nout), *out_d = randn(nout);
-    ug_linear_forward_ref(out_r, in, w, b, N, I, O);
+    ug_linear_forward_ref(REFK, out_r, in, w, b, N, I, O, NULL);
     CHECK(ug_linear_forward(fast, out_f, in, w, b, N, I, O, &err) == 0, "%s: %s", tag, err.msg);
     CHECK(close_to(out_f, out_r, nout, 1e-5), "%s: forward fast vs ref: %g", tag,
           check_max_abs_diff(out_f, out_r, nout));
@@ -326,7 +329,7 @@ static void test_linear_case(ug_kctx *fast, ug_kctx *refk, int N, int I, int O, 
     fill(din_r, nin, NAN);
     fill(din_f, nin, NAN);
     float *dw_r = copy(dw0, nw), *dw_f = copy(dw0, nw), *db_r = copy(db0, O), *db_f = copy(db0, O);
-    ug_linear_backward_ref(din_r, dw_r, bias ? db_r : NULL, R, in, w, N, I, O, 0);
+    ug_linear_backward_ref(REFK, din_r, dw_r, bias ? db_r : NULL, R, in, w, N, I, O, 0, NULL);
     CHECK(ug_linear_backward(fast, din_f, dw_f, bias ? db_f : NULL, R, in, w, N, I, O, 0, &err) ==
               0,
           "%s: %s", tag, err.msg);
@@ -349,7 +352,7 @@ static void test_linear_case(ug_kctx *fast, ug_kctx *refk, int N, int I, int O, 
     CHECK(ug_linear_backward(fast, din_a, dw_f, NULL, R, in, w, N, I, O, 1, &err) == 0, "%s", tag);
     CHECK(close_to(din_a, expect, nin, 1e-5), "%s: din acc=1 fast", tag);
     memcpy(din_a, x0, nin * sizeof *din_a);
-    ug_linear_backward_ref(din_a, NULL, NULL, R, in, w, N, I, O, 1);
+    ug_linear_backward_ref(REFK, din_a, NULL, NULL, R, in, w, N, I, O, 1, NULL);
     CHECK(close_to(din_a, expect, nin, 1e-6), "%s: din acc=1 ref", tag);
     float *dw2 = zeros(nw);
     for (size_t i = 0; i < nw; i++)
@@ -406,6 +409,7 @@ int main(void)
     CHECK(refk != NULL, "ug_kctx_new(1): %s", err.msg);
     if (!fast || !refk)
         return check_summary();
+    REFK = refk;
     CHECK(!ug_kctx_reference(fast) && ug_kctx_reference(refk), "ug_kctx_reference");
     test_conv(fast, refk);
     test_linear(fast, refk);

@@ -7,8 +7,11 @@
 
 #include "check.h"
 #include "fd.h"
-#include "kernels/dnnl_cache.h"
-#include "kernels/kernels.h"
+#include "backend/cpu/dnnl_cache.h"
+#include "backend/backend.h"
+
+/* The reference backend's context, for the plain kernels called directly. */
+static ug_kctx *REFK;
 
 static size_t in_size(const ug_deconv_shape *s) { return (size_t)s->N * s->Cin * s->H * s->W; }
 static size_t w_size(const ug_deconv_shape *s) { return (size_t)s->Cin * s->Cout * s->k * s->k; }
@@ -33,7 +36,7 @@ static void test_by_hand(ug_kctx *fast)
     float w[9], out[16];
     for (int i = 0; i < 9; i++)
         w[i] = 1;
-    ug_deconv_forward_ref(out, x, w, NULL, &s);
+    ug_deconv_forward_ref(REFK, out, x, w, NULL, &s, NULL);
     CHECK(memcmp(out, want, sizeof want) == 0, "2x2 through ones");
 
     /* One pixel through an asymmetric kernel, Cin 1 x Cout 2: output (o, q)
@@ -43,7 +46,7 @@ static void test_by_hand(ug_kctx *fast)
     for (int i = 0; i < 9; i++)
         w2[i] = (float)(i + 1), w2[9 + i] = 10.0f * (float)(i + 1);
     const float one_px = 1, want2[8] = {5.5f, 6.5f, 8.5f, 9.5f, 49, 59, 79, 89};
-    ug_deconv_forward_ref(o2, &one_px, w2, b2, &one);
+    ug_deconv_forward_ref(REFK, o2, &one_px, w2, b2, &one, NULL);
     CHECK(memcmp(o2, want2, sizeof want2) == 0, "one pixel through an asymmetric kernel");
     ug_error err = {{0}};
     CHECK(ug_deconv_forward(fast, o2f, &one_px, w2, b2, &one, &err) == 0 &&
@@ -67,14 +70,14 @@ typedef struct {
 static void ref_fwd(fd_case *c, float *out)
 {
     const deconv_data *d = c->data;
-    ug_deconv_forward_ref(out, c->x[0], c->x[1], d->bias ? c->x[2] : NULL, &d->s);
+    ug_deconv_forward_ref(REFK, out, c->x[0], c->x[1], d->bias ? c->x[2] : NULL, &d->s, NULL);
 }
 
 static void ref_bwd(fd_case *c, const float *dout, int acc)
 {
     const deconv_data *d = c->data;
-    ug_deconv_backward_ref(c->grad[0], c->grad[1], d->bias ? c->grad[2] : NULL, dout, c->x[0],
-                           c->x[1], &d->s, acc);
+    ug_deconv_backward_ref(REFK, c->grad[0], c->grad[1], d->bias ? c->grad[2] : NULL, dout,
+                           c->x[0], c->x[1], &d->s, acc, NULL);
 }
 
 static void test_fd(ug_deconv_shape s)
@@ -123,7 +126,7 @@ static void test_fast(ug_kctx *fast, ug_deconv_shape s)
              s.W, s.Cout, s.k, s.stride, s.pad, s.out_pad);
     ug_error err = {{0}};
 
-    ug_deconv_forward_ref(out_r, x, w, b, &s);
+    ug_deconv_forward_ref(REFK, out_r, x, w, b, &s, NULL);
     CHECK(ug_deconv_forward(fast, out_f, x, w, b, &s, &err) == 0, "%s: forward: %s", tag, err.msg);
     double d = rel_diff(out_f, out_r, nout);
     CHECK(d < 1e-5, "%s: forward fast vs ref: %g", tag, d);
@@ -136,7 +139,7 @@ static void test_fast(ug_kctx *fast, ug_deconv_shape s)
             dw_r[i] = dw_f[i] = 0.5f;
         for (int i = 0; i < s.Cout; i++)
             db_r[i] = db_f[i] = 0.5f;
-        ug_deconv_backward_ref(din_r, dw_r, db_r, g, x, w, &s, acc);
+        ug_deconv_backward_ref(REFK, din_r, dw_r, db_r, g, x, w, &s, acc, NULL);
         CHECK(ug_deconv_backward(fast, din_f, dw_f, db_f, g, x, w, &s, acc, &err) == 0,
               "%s: backward: %s", tag, err.msg);
         d = rel_diff(din_f, din_r, nin);
@@ -167,8 +170,9 @@ int main(void)
     ug_error err = {{0}};
     ug_rng_seed(&rng, 99, 1);
     ug_kctx *fast = ug_kctx_new(0, &err);
-    CHECK(fast != NULL, "ug_kctx_new: %s", err.msg);
-    if (!fast)
+    REFK = ug_kctx_new(1, &err);
+    CHECK(fast && REFK, "ug_kctx_new: %s", err.msg);
+    if (!fast || !REFK)
         return check_summary();
     test_by_hand(fast);
     const ug_deconv_shape shapes[] = {
@@ -185,5 +189,6 @@ int main(void)
         test_fast(fast, big);
     }
     ug_kctx_free(fast);
+    ug_kctx_free(REFK);
     return check_summary();
 }

@@ -10,7 +10,7 @@
 #include <ugatit.h>
 
 #include "check.h"
-#include "kernels/dnnl_cache.h"
+#include "backend/cpu/dnnl_cache.h"
 #include "model/model.h"
 #include "model/ugatit/ugatit.h"
 

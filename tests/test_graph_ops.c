@@ -213,7 +213,7 @@ static void test_network(int reference, ug_mode mode)
     ug_error err = {{0}};
     graph g = {.N = 2, .mode = mode};
     g.k = ug_kctx_new(reference, &err);
-    ug_arena_init(&g.a);
+    ug_arena_init(&g.a, ug_backend_default());
     CHECK(g.k && build(&g, &err) == 0, "build: %s", err.msg);
     if (!g.k || err.msg[0])
         return;
@@ -224,7 +224,7 @@ static void test_network(int reference, ug_mode mode)
 
     /* The recording pass: outputs, then gradients. */
     ug_arena rec;
-    ug_arena_init(&rec);
+    ug_arena_init(&rec, ug_backend_default());
     ug_tape t;
     CHECK(ug_tape_forward(&t, g.k, &rec, &g.net, (const float *const[]){g.input}, g.N, mode,
                           &err) == 0,
@@ -280,12 +280,11 @@ static void test_maxpool_node(void)
     int32_t *am = malloc(nout * sizeof *am);
     fill_uniform(in, nin, -1, 1);
     fill_uniform(g, nout, -1, 1);
-    ug_maxpool_forward(want, am, in, &s);
-    ug_maxpool_backward(dwant, g, am, &s, 0);
-
     ug_kctx *k = ug_kctx_new(0, &err);
+    ug_maxpool_forward(k, want, am, in, &s);
+    ug_maxpool_backward(k, dwant, g, am, &s, 0);
     ug_arena a;
-    ug_arena_init(&a);
+    ug_arena_init(&a, ug_backend_default());
     ug_tape t;
     CHECK(ug_tape_forward(&t, k, &a, &net, (const float *const[]){in}, 2, UG_EVAL, &err) == 0 &&
               memcmp(ug_tape_out(&t, y), want, nout * sizeof(float)) == 0,
@@ -322,12 +321,11 @@ static void test_bnorm_node(void)
     fill_uniform(in, n, -1, 3);
     fill_uniform(g, n, -1, 1);
     const float *w = ug_param_data(&net, bn), *bias = ug_param_data(&net, bn + 1);
-    ug_batchnorm_forward(want, mean, rstd, in, w, bias, rm, rv, 1, N, C, HW, 1e-5f, 0.1f);
-    ug_batchnorm_backward(dwant, dw, db, g, in, mean, rstd, w, 1, N, C, HW, 0);
-
     ug_kctx *k = ug_kctx_new(0, &err);
+    ug_batchnorm_forward(k, want, mean, rstd, in, w, bias, rm, rv, 1, N, C, HW, 1e-5f, 0.1f);
+    ug_batchnorm_backward(k, dwant, dw, db, g, in, mean, rstd, w, 1, N, C, HW, 0);
     ug_arena a;
-    ug_arena_init(&a);
+    ug_arena_init(&a, ug_backend_default());
     ug_tape t;
     const float *const inputs[1] = {in};
     CHECK(ug_tape_forward(&t, k, &a, &net, inputs, N, UG_EVAL, &err) == 0 &&

@@ -437,6 +437,93 @@ static void test_cmyk_jpeg(void)
     }
 }
 
+/* A 16x16 grey progressive JPEG of 1 + 63 * passes scans: the DC, then each
+ * AC coefficient in its own scan, first its high bits (Al = passes - 1),
+ * then one more bit per pass. Real encoders write about 10 scans. */
+static unsigned char *progressive_jpeg(int passes, unsigned long *size)
+{
+    unsigned char px[16 * 16];
+    for (int i = 0; i < 16 * 16; i++)
+        px[i] = (unsigned char)(i * 7);
+    static jpeg_scan_info scans[1 + 63 * 14]; /* Al is at most 13 */
+    int n = 0;
+    scans[n++] = (jpeg_scan_info){.comps_in_scan = 1, .Ss = 0, .Se = 0, .Ah = 0, .Al = 0};
+    for (int pass = 0; pass < passes; pass++)
+        for (int k = 1; k <= 63; k++)
+            scans[n++] = (jpeg_scan_info){.comps_in_scan = 1, .Ss = k, .Se = k,
+                                          .Ah = pass ? passes - pass : 0,
+                                          .Al = passes - 1 - pass};
+    struct jpeg_compress_struct ci;
+    struct jpeg_error_mgr jerr;
+    ci.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&ci);
+    unsigned char *mem = NULL;
+    jpeg_mem_dest(&ci, &mem, size);
+    ci.image_width = ci.image_height = 16;
+    ci.input_components = 1;
+    ci.in_color_space = JCS_GRAYSCALE;
+    jpeg_set_defaults(&ci);
+    ci.scan_info = scans;
+    ci.num_scans = n;
+    jpeg_start_compress(&ci, TRUE);
+    while (ci.next_scanline < 16) {
+        JSAMPROW row = px + 16 * ci.next_scanline;
+        jpeg_write_scanlines(&ci, &row, 1);
+    }
+    jpeg_finish_compress(&ci);
+    jpeg_destroy_compress(&ci);
+    return mem;
+}
+
+/* Decoding from memory (what `ugatit serve` does with an upload) gives what
+ * loading the file gives; the pixel limit is checked from the header, and a
+ * progressive JPEG of too many scans is refused; PNGs encoded to memory
+ * decode back to the same pixels. */
+static void test_memory(void)
+{
+    const char *files[2] = {JPEG_SAMPLE, PNG_SAMPLE};
+    for (int f = 0; f < 2; f++) {
+        size_t n;
+        unsigned char *data = read_bytes(files[f], &n);
+        ug_image a = {0}, b = {0}, c = {1, 1, (unsigned char *)1}, d = {0};
+        ug_error err = {""};
+        CHECK(data && ug_image_load(&a, files[f], &err) == 0, "%s: %s", files[f], err.msg);
+        CHECK(ug_image_decode(&b, data, n, 256 * 256, "upload", &err) == 0, "%s", err.msg);
+        CHECK(a.rgb && b.rgb && a.w == b.w && a.h == b.h &&
+                  memcmp(a.rgb, b.rgb, (size_t)a.w * a.h * 3) == 0,
+              "%s: decoded from memory differs", files[f]);
+        CHECK(ug_image_decode(&c, data, n, 256 * 256 - 1, "upload", &err) == -1 && !c.rgb &&
+                  c.w == 0 && strstr(err.msg, "upload: ") == err.msg &&
+                  strstr(err.msg, "of 256x256 pixels is larger than the limit of 65535 pixels"),
+              "%s over the limit: %s", files[f], err.msg);
+        unsigned char *png = NULL;
+        size_t png_n = 0;
+        CHECK(ug_image_encode_png(&a, &png, &png_n, "out", &err) == 0, "%s", err.msg);
+        CHECK(png && ug_image_decode(&d, png, png_n, 0, "out", &err) == 0 && d.rgb &&
+                  d.w == a.w && memcmp(d.rgb, a.rgb, (size_t)a.w * a.h * 3) == 0,
+              "%s: PNG from memory does not decode to the same pixels", files[f]);
+        free(png);
+        free(data);
+        ug_image_free(&a);
+        ug_image_free(&b);
+        ug_image_free(&d);
+    }
+    unsigned long size;
+    unsigned char *ok = progressive_jpeg(2, &size); /* 127 scans */
+    ug_image img = {0};
+    ug_error err = {""};
+    CHECK(ug_image_decode(&img, ok, size, 0, "p127.jpg", &err) == 0 && img.w == 16,
+          "127 scans: %s", err.msg);
+    ug_image_free(&img);
+    free(ok);
+    unsigned char *many = progressive_jpeg(8, &size); /* 505 scans */
+    CHECK(ug_image_decode(&img, many, size, 0, "p505.jpg", &err) == -1 && !img.rgb &&
+              strcmp(err.msg, "p505.jpg: JPEG refused: more than 500 scans") == 0,
+          "505 scans: %s", err.msg);
+    ug_image_free(&img);
+    free(many);
+}
+
 int main(void)
 {
     if (!check_samples("test_image"))
@@ -449,6 +536,7 @@ int main(void)
     test_png_conversions();
     test_refusals();
     test_cmyk_jpeg();
+    test_memory();
     test_resize();
     test_tensors();
     test_cam();

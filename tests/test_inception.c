@@ -67,10 +67,11 @@ static void resize(void)
           "4 to 2: %g %g", out[0], out[1]);
 }
 
-/* The net's tensors as entries named PREFIX.NAME, with fc.weight of fc_rows
- * rows and fc.bias added; with_counters: num_batches_tracked too. */
-static ug_st_entry *entries(const ug_net *net, const char *prefix, int fc_rows,
-                            int with_counters, size_t *n, float **fc)
+/* The net's tensors (host: its data, mapped) as entries named PREFIX.NAME,
+ * with fc.weight of fc_rows rows and fc.bias added; with_counters:
+ * num_batches_tracked too. */
+static ug_st_entry *entries(const ug_net *net, const float *host, const char *prefix,
+                            int fc_rows, int with_counters, size_t *n, float **fc)
 {
     ug_st_entry *e = calloc((size_t)net->n_params + 2, sizeof *e);
     *fc = calloc((size_t)fc_rows * 2048 + fc_rows, sizeof **fc);
@@ -85,7 +86,7 @@ static ug_st_entry *entries(const ug_net *net, const char *prefix, int fc_rows,
             snprintf(name, sizeof name, "%s%s", prefix, q->name);
             t->ndim = q->ndim;
             memcpy(t->shape, q->shape, sizeof t->shape);
-            t->data = ug_param_data(net, p);
+            t->data = host + q->off;
         } else if (p == net->n_params) {
             snprintf(name, sizeof name, "%sfc.weight", prefix);
             t->ndim = 2, t->shape[0] = fc_rows, t->shape[1] = 2048, t->data = *fc;
@@ -115,14 +116,22 @@ static int write_weights(const char *path, ug_inception_kind v)
     ug_error err = {{0}};
     if (ug_inception_build(&net, v, &err) < 0)
         return -1;
-    fill_test_weights(&net);
+    const size_t bytes = net.total * sizeof(float);
+    float *host = fill_test_weights(&net) == 0 ? net.be->map(net.data, bytes) : NULL;
+    CHECK(host != NULL, "out of memory");
+    if (!host) {
+        ug_net_free(&net);
+        return -1;
+    }
     size_t n;
     float *fc;
     int fid = v == UG_INCEPTION_FID;
-    ug_st_entry *e = entries(&net, fid ? "" : "inception.", fid ? 1008 : 1000, fid, &n, &fc);
+    ug_st_entry *e =
+        entries(&net, host, fid ? "" : "inception.", fid ? 1008 : 1000, fid, &n, &fc);
     int rc = fid ? ug_st_write(path, e, n, NULL, 0, &err) : ug_pt_write(path, e, n, &err);
     CHECK(rc == 0, "writing %s: %s", path, err.msg);
     free_entries(e, n, fc);
+    net.be->unmap(net.data, host, bytes, 0);
     ug_net_free(&net);
     return rc;
 }
@@ -225,10 +234,10 @@ static void hostile(const char *fid_path)
     free(b);
     refused(path, "", NULL);
     remove(path);
-    /* A legacy torch.save stream: named as such. */
+    /* The start of a legacy torch.save stream and nothing more. */
     snprintf(path, sizeof path, "%s/legacy.pth", tmp);
     write_bytes(path, "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 14);
-    refused(path, "legacy", NULL);
+    refused(path, "", NULL);
     remove(path);
 }
 

@@ -1,14 +1,18 @@
-/* Tests of the element, normalisation, pooling, CAM, spectral-norm, loss and
- * Adam kernels: forward values that are easy to work out by hand, and every
- * backward pass against central finite differences (fd.h), with the acc
- * (overwrite / accumulate) and NULL-gradient rules. */
+/* Tests of the element, normalisation, pooling, CAM, spectral-norm, loss,
+ * Adam and clamp kernels: forward values that are easy to work out by hand,
+ * and every backward pass against central finite differences (fd.h), with
+ * the acc (overwrite / accumulate) and NULL-gradient rules; all of it on the
+ * reference backend, then on the CPU backend. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "fd.h"
-#include "kernels/kernels.h"
+#include "backend/backend.h"
+
+/* The context every kernel here runs on: each test runs on both backends. */
+static ug_kctx *K;
 
 /* Shapes shared by the image cases. */
 typedef struct {
@@ -26,11 +30,11 @@ typedef struct {
 /* ---- reflection padding ---- */
 static void pad_fwd(fd_case *c, float *out)
 {
-    ug_pad_reflect_forward(out, c->x[0], D(c)->N, D(c)->C, D(c)->H, D(c)->W, D(c)->p);
+    ug_pad_reflect_forward(K, out, c->x[0], D(c)->N, D(c)->C, D(c)->H, D(c)->W, D(c)->p);
 }
 static void pad_bwd(fd_case *c, const float *dout, int acc)
 {
-    ug_pad_reflect_backward(c->grad[0], dout, D(c)->N, D(c)->C, D(c)->H, D(c)->W, D(c)->p, acc);
+    ug_pad_reflect_backward(K, c->grad[0], dout, D(c)->N, D(c)->C, D(c)->H, D(c)->W, D(c)->p, acc);
 }
 
 static void test_pad(void)
@@ -39,9 +43,9 @@ static void test_pad(void)
     const float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
     const float want1[25] = {5, 4, 5, 6, 5, 2, 1, 2, 3, 2, 5, 4, 5, 6, 5, 8, 7, 8, 9, 8, 5, 4, 5, 6, 5};
     float out[49];
-    ug_pad_reflect_forward(out, in, 1, 1, 3, 3, 1);
+    ug_pad_reflect_forward(K, out, in, 1, 1, 3, 3, 1);
     CHECK(check_max_abs_diff(out, want1, 25) == 0, "reflect pad 1 of a 3x3 pattern");
-    ug_pad_reflect_forward(out, in, 1, 1, 3, 3, 2);
+    ug_pad_reflect_forward(K, out, in, 1, 1, 3, 3, 2);
     const float row0[7] = {9, 8, 7, 8, 9, 8, 7}; /* padded row 0 = input row 2 reflected */
     CHECK(check_max_abs_diff(out, row0, 7) == 0, "reflect pad 2, first row");
     const float row3[7] = {6, 5, 4, 5, 6, 5, 4};
@@ -60,12 +64,12 @@ static void test_pad(void)
 static void in_fwd(fd_case *c, float *out)
 {
     img_data *d = D(c);
-    ug_instnorm_forward(out, d->mean, d->rstd, c->x[0], d->N, d->C, d->H * d->W, 1e-5f, 0);
+    ug_instnorm_forward(K, out, d->mean, d->rstd, c->x[0], d->N, d->C, d->H * d->W, 1e-5f, 0);
 }
 static void in_bwd(fd_case *c, const float *dout, int acc)
 {
     img_data *d = D(c);
-    ug_instnorm_backward(c->grad[0], dout, c->x[0], d->mean, d->rstd, d->N, d->C, d->H * d->W,
+    ug_instnorm_backward(K, c->grad[0], dout, c->x[0], d->mean, d->rstd, d->N, d->C, d->H * d->W,
                          acc);
 }
 
@@ -74,7 +78,7 @@ static void test_instnorm(void)
     /* Biased variance: {1, 2, 3, 4} has mean 2.5 and var 1.25. */
     const float x4[4] = {1, 2, 3, 4};
     float y[4], m, r;
-    ug_instnorm_forward(y, &m, &r, x4, 1, 1, 4, 0.0f, 0);
+    ug_instnorm_forward(K, y, &m, &r, x4, 1, 1, 4, 0.0f, 0);
     CHECK(fabsf(m - 2.5f) < 1e-6f, "instnorm mean %g", m);
     CHECK(fabsf(r - 1.0f / sqrtf(1.25f)) < 1e-6f, "instnorm rstd is biased: %g", r);
     CHECK(fabsf(y[0] + 1.5f / sqrtf(1.25f)) < 1e-6f, "instnorm out[0] %g", y[0]);
@@ -90,8 +94,8 @@ static void test_instnorm(void)
 
     /* The fused ReLU: the same output clamped at zero, the same statistics. */
     float *y0 = alloc(150), *y1 = alloc(150), m1[6], r1[6];
-    ug_instnorm_forward(y0, d.mean, d.rstd, x, 2, 3, 25, 1e-5f, 0);
-    ug_instnorm_forward(y1, m1, r1, x, 2, 3, 25, 1e-5f, 1);
+    ug_instnorm_forward(K, y0, d.mean, d.rstd, x, 2, 3, 25, 1e-5f, 0);
+    ug_instnorm_forward(K, y1, m1, r1, x, 2, 3, 25, 1e-5f, 1);
     int same = memcmp(m1, d.mean, sizeof m1) == 0 && memcmp(r1, d.rstd, sizeof r1) == 0;
     for (int i = 0; i < 150; i++)
         same &= y1[i] == (y0[i] > 0 ? y0[i] : 0);
@@ -107,13 +111,13 @@ static void test_instnorm(void)
 static void ln_fwd(fd_case *c, float *out)
 {
     img_data *d = D(c);
-    ug_linnorm_forward(out, d->stats, c->x[0], c->x[1], c->x[2], c->x[3], d->per_sample, d->N,
+    ug_linnorm_forward(K, out, d->stats, c->x[0], c->x[1], c->x[2], c->x[3], d->per_sample, d->N,
                        d->C, d->H * d->W, 1e-5f, d->relu);
 }
 static void ln_bwd(fd_case *c, const float *dout, int acc)
 {
     img_data *d = D(c);
-    ug_linnorm_backward(c->grad[0], c->grad[1], c->grad[2], c->grad[3], dout, c->x[0], d->stats,
+    ug_linnorm_backward(K, c->grad[0], c->grad[1], c->grad[2], c->grad[3], dout, c->x[0], d->stats,
                         c->x[1], c->x[2], d->per_sample, d->N, d->C, d->H * d->W, acc);
 }
 
@@ -129,7 +133,7 @@ static void test_linnorm(void)
         const float rho[2] = {1, 0}, g[2] = {2, 1}, b[2] = {0.5f, 0};
         float y[8];
         _Alignas(double) float st[14];
-        ug_linnorm_forward(y, st, x, rho, g, b, 0, 1, 2, 4, 0.0f, 0);
+        ug_linnorm_forward(K, y, st, x, rho, g, b, 0, 1, 2, 4, 0.0f, 0);
         CHECK(fabsf(st[0] - 2.5f) < 1e-6f && fabsf(st[1] - 6.5f) < 1e-6f, "linnorm in means");
         CHECK(fabsf(st[2] - 1.0f / sqrtf(5.0f / 3)) < 1e-6f, "linnorm in rstd unbiased %g", st[2]);
         CHECK(fabsf(st[4] - 4.5f) < 1e-6f, "linnorm ln mean %g", st[4]);
@@ -196,32 +200,32 @@ static void act_fwd(fd_case *c, float *out)
 {
     act_data *a = c->data;
     if (a->kind == ACT_RELU)
-        ug_relu_forward(out, c->x[0], c->nout);
+        ug_relu_forward(K, out, c->x[0], c->nout);
     else if (a->kind == ACT_LRELU)
-        ug_lrelu_forward(out, c->x[0], c->nout, 0.2f);
+        ug_lrelu_forward(K, out, c->x[0], c->nout, 0.2f);
     else
-        ug_tanh_forward(out, c->x[0], c->nout);
+        ug_tanh_forward(K, out, c->x[0], c->nout);
     memcpy(a->out, out, sizeof(float) * c->nout);
 }
 static void act_bwd(fd_case *c, const float *dout, int acc)
 {
     act_data *a = c->data;
     if (a->kind == ACT_RELU)
-        ug_relu_backward(c->grad[0], dout, a->out, c->nout, acc);
+        ug_relu_backward(K, c->grad[0], dout, a->out, c->nout, acc);
     else if (a->kind == ACT_LRELU)
-        ug_lrelu_backward(c->grad[0], dout, a->out, c->nout, 0.2f, acc);
+        ug_lrelu_backward(K, c->grad[0], dout, a->out, c->nout, 0.2f, acc);
     else
-        ug_tanh_backward(c->grad[0], dout, a->out, c->nout, acc);
+        ug_tanh_backward(K, c->grad[0], dout, a->out, c->nout, acc);
 }
 
 static void test_activations(void)
 {
     float x[4] = {-2, -0.5f, 0, 3}, y[4];
-    ug_relu_forward(y, x, 4);
+    ug_relu_forward(K, y, x, 4);
     CHECK(y[0] == 0 && y[1] == 0 && y[2] == 0 && y[3] == 3, "relu values");
-    ug_lrelu_forward(y, x, 4, 0.2f);
+    ug_lrelu_forward(K, y, x, 4, 0.2f);
     CHECK(y[0] == -0.4f && y[1] == -0.1f && y[3] == 3, "lrelu values");
-    ug_tanh_forward(x, x, 4); /* in place */
+    ug_tanh_forward(K, x, x, 4); /* in place */
     CHECK(fabsf(x[3] - tanhf(3)) < 1e-7f && x[2] == 0, "tanh in place");
 
     const char *names[3] = {"relu", "lrelu", "tanh"};
@@ -240,11 +244,11 @@ static void test_activations(void)
 /* ---- upsampling ---- */
 static void up_fwd(fd_case *c, float *out)
 {
-    ug_upsample2_forward(out, c->x[0], D(c)->N, D(c)->C, D(c)->H, D(c)->W);
+    ug_upsample2_forward(K, out, c->x[0], D(c)->N, D(c)->C, D(c)->H, D(c)->W);
 }
 static void up_bwd(fd_case *c, const float *dout, int acc)
 {
-    ug_upsample2_backward(c->grad[0], dout, D(c)->N, D(c)->C, D(c)->H, D(c)->W, acc);
+    ug_upsample2_backward(K, c->grad[0], dout, D(c)->N, D(c)->C, D(c)->H, D(c)->W, acc);
 }
 
 static void test_upsample(void)
@@ -252,7 +256,7 @@ static void test_upsample(void)
     const float in[4] = {1, 2, 3, 4};
     const float want[16] = {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4};
     float out[16];
-    ug_upsample2_forward(out, in, 1, 1, 2, 2);
+    ug_upsample2_forward(K, out, in, 1, 1, 2, 2);
     CHECK(check_max_abs_diff(out, want, 16) == 0, "upsample 2x2");
 
     img_data d = {.N = 2, .C = 3, .H = 3, .W = 4};
@@ -267,19 +271,19 @@ static void test_upsample(void)
 /* ---- pooling ---- */
 static void gap_fwd(fd_case *c, float *out)
 {
-    ug_gap_forward(out, c->x[0], D(c)->N, D(c)->C, D(c)->H * D(c)->W);
+    ug_gap_forward(K, out, c->x[0], D(c)->N, D(c)->C, D(c)->H * D(c)->W);
 }
 static void gap_bwd(fd_case *c, const float *dout, int acc)
 {
-    ug_gap_backward(c->grad[0], dout, D(c)->N, D(c)->C, D(c)->H * D(c)->W, acc);
+    ug_gap_backward(K, c->grad[0], dout, D(c)->N, D(c)->C, D(c)->H * D(c)->W, acc);
 }
 static void gmp_fwd(fd_case *c, float *out)
 {
-    ug_gmp_forward(out, D(c)->argmax, c->x[0], D(c)->N, D(c)->C, D(c)->H * D(c)->W);
+    ug_gmp_forward(K, out, D(c)->argmax, c->x[0], D(c)->N, D(c)->C, D(c)->H * D(c)->W);
 }
 static void gmp_bwd(fd_case *c, const float *dout, int acc)
 {
-    ug_gmp_backward(c->grad[0], dout, D(c)->argmax, D(c)->N, D(c)->C, D(c)->H * D(c)->W, acc);
+    ug_gmp_backward(K, c->grad[0], dout, D(c)->argmax, D(c)->N, D(c)->C, D(c)->H * D(c)->W, acc);
 }
 
 static void test_pool(void)
@@ -287,10 +291,10 @@ static void test_pool(void)
     const float x[6] = {1, 5, 5, 2, -1, 0};
     float out[2];
     int32_t am[2];
-    ug_gmp_forward(out, am, x, 1, 2, 3);
+    ug_gmp_forward(K, out, am, x, 1, 2, 3);
     CHECK(out[0] == 5 && am[0] == 1, "gmp first maximum on ties: %d", am[0]);
     CHECK(out[1] == 2 && am[1] == 0, "gmp second plane");
-    ug_gap_forward(out, x, 1, 2, 3);
+    ug_gap_forward(K, out, x, 1, 2, 3);
     CHECK(fabsf(out[0] - 11.0f / 3) < 1e-6f && fabsf(out[1] - 1.0f / 3) < 1e-6f, "gap values");
 
     img_data d = {.N = 2, .C = 3, .H = 5, .W = 5};
@@ -319,11 +323,11 @@ static void test_pool(void)
 /* ---- CAM helpers ---- */
 static void scale_fwd(fd_case *c, float *out)
 {
-    ug_scale_channels_forward(out, c->x[0], c->x[1], D(c)->N, D(c)->C, D(c)->H * D(c)->W);
+    ug_scale_channels_forward(K, out, c->x[0], c->x[1], D(c)->N, D(c)->C, D(c)->H * D(c)->W);
 }
 static void scale_bwd(fd_case *c, const float *dout, int acc)
 {
-    ug_scale_channels_backward(c->grad[0], c->grad[1], dout, c->x[0], c->x[1], D(c)->N, D(c)->C,
+    ug_scale_channels_backward(K, c->grad[0], c->grad[1], dout, c->x[0], c->x[1], D(c)->N, D(c)->C,
                                D(c)->H * D(c)->W, acc);
 }
 /* concat of three inputs: C, p and 1 channels. */
@@ -331,28 +335,28 @@ static void concat_fwd(fd_case *c, float *out)
 {
     const int C[3] = {D(c)->C, D(c)->p, 1};
     const float *in[3] = {c->x[0], c->x[1], c->x[2]};
-    ug_concat_forward(out, in, C, 3, D(c)->N, D(c)->H * D(c)->W);
+    ug_concat_forward(K, out, in, C, 3, D(c)->N, D(c)->H * D(c)->W);
 }
 static void concat_bwd(fd_case *c, const float *dout, int acc)
 {
     const int C[3] = {D(c)->C, D(c)->p, 1}, accs[3] = {acc, acc, acc};
-    ug_concat_backward(c->grad, accs, dout, C, 3, D(c)->N, D(c)->H * D(c)->W);
+    ug_concat_backward(K, c->grad, accs, dout, C, 3, D(c)->N, D(c)->H * D(c)->W);
 }
 static void csum_fwd(fd_case *c, float *out)
 {
-    ug_channel_sum_forward(out, c->x[0], D(c)->N, D(c)->C, D(c)->H * D(c)->W);
+    ug_channel_sum_forward(K, out, c->x[0], D(c)->N, D(c)->C, D(c)->H * D(c)->W);
 }
 static void csum_bwd(fd_case *c, const float *dout, int acc)
 {
-    ug_channel_sum_backward(c->grad[0], dout, D(c)->N, D(c)->C, D(c)->H * D(c)->W, acc);
+    ug_channel_sum_backward(K, c->grad[0], dout, D(c)->N, D(c)->C, D(c)->H * D(c)->W, acc);
 }
 static void add_fwd(fd_case *c, float *out)
 {
-    ug_add_forward(out, c->x[0], c->x[1], c->nout);
+    ug_add_forward(K, out, c->x[0], c->x[1], c->nout);
 }
 static void add_bwd(fd_case *c, const float *dout, int acc)
 {
-    ug_add_backward(c->grad[0], c->grad[1], dout, c->nout, acc, acc);
+    ug_add_backward(K, c->grad[0], c->grad[1], dout, c->nout, acc, acc);
 }
 
 static void test_cam(void)
@@ -368,19 +372,19 @@ static void test_cam(void)
     float *e = alloc((size_t)N * HW), *out3 = alloc(n + nb + (size_t)N * HW);
     fill_uniform(e, (size_t)N * HW, -1, 1);
     const float *ins[3] = {a, b, e};
-    ug_concat_forward(out3, ins, (const int[]){C, 2, 1}, 3, N, HW);
+    ug_concat_forward(K, out3, ins, (const int[]){C, 2, 1}, 3, N, HW);
     CHECK(out3[0] == a[0] && out3[C * HW] == b[0] && out3[(C + 2) * HW] == e[0] &&
               out3[(C + 3) * HW] == a[C * HW] && out3[(2 * C + 5) * HW] == e[HW],
           "concat layout");
-    ug_channel_sum_forward(out, a, N, C, HW);
+    ug_channel_sum_forward(K, out, a, N, C, HW);
     CHECK(fabsf(out[HW + 1] - (a[C * HW + 1] + a[C * HW + HW + 1] + a[C * HW + 2 * HW + 1])) <
               1e-6f,
           "channel sum");
     memcpy(out, a, sizeof(float) * n);
-    ug_add_forward(out, out, a, n); /* out aliases a's copy */
+    ug_add_forward(K, out, out, a, n); /* out aliases a's copy */
     CHECK(out[5] == 2 * a[5], "add in place");
     float g[3] = {1, 2, 3}, da[3] = {10, 10, 10};
-    ug_add_backward(da, g, g, 3, 1, 0); /* db aliases dout */
+    ug_add_backward(K, da, g, g, 3, 1, 0); /* db aliases dout */
     CHECK(da[2] == 13 && g[2] == 3, "add backward with db == dout");
 
     fd_case c = {.name = "scale_channels", .forward = scale_fwd, .backward = scale_bwd,
@@ -423,14 +427,13 @@ typedef struct {
 static void sn_fwd(fd_case *c, float *out)
 {
     sn_data *s = c->data;
-    s->sigma = ug_spectral_norm_forward(out, s->u, s->v, c->x[0], s->rows, s->cols, 0, sn_work);
+    s->sigma = ug_spectral_norm_forward(K, out, s->u, s->v, c->x[0], s->rows, s->cols, 0, sn_work);
 }
 static void sn_bwd(fd_case *c, const float *dout, int acc)
 {
     sn_data *s = c->data;
     (void)acc; /* dw is a parameter gradient: always accumulated */
-    ug_spectral_norm_backward(c->grad[0], dout, c->x[0], s->u, s->v, s->sigma, s->rows,
-                              s->cols);
+    ug_spectral_norm_backward(K, c->grad[0], dout, c->x[0], s->u, s->v, s->sigma, s->rows, s->cols);
 }
 
 static double norm2(const float *x, int n)
@@ -448,13 +451,13 @@ static void test_spectral(void)
     float u[2] = {1, 0}, v[3] = {0, 0, 0}, wsn[6];
     float sigma = 0;
     for (int it = 0; it < 50; it++)
-        sigma = ug_spectral_norm_forward(wsn, u, v, w, 2, 3, 1, sn_work);
+        sigma = ug_spectral_norm_forward(K, wsn, u, v, w, 2, 3, 1, sn_work);
     CHECK(fabsf(sigma - 3.0f) < 1e-5f, "spectral sigma %g, want 3", sigma);
     CHECK(fabs(norm2(u, 2) - 1) < 1e-6 && fabs(norm2(v, 3) - 1) < 1e-6, "u, v unit length");
     CHECK(fabsf(wsn[0] - 2.0f / sigma) < 1e-7f, "w_sn = w / sigma");
     /* Without update u and v stay as they are. */
     float u0[2] = {u[0], u[1]};
-    const float s2 = ug_spectral_norm_forward(wsn, u, v, w, 2, 3, 0, sn_work);
+    const float s2 = ug_spectral_norm_forward(K, wsn, u, v, w, 2, 3, 0, sn_work);
     CHECK(u[0] == u0[0] && u[1] == u0[1] && s2 == sigma, "no update in eval mode");
 
     /* One iteration from a known u, checked by hand: u = (1, 0):
@@ -462,14 +465,14 @@ static void test_spectral(void)
      * sigma = u . W v = (25 + 16) / sqrt(5 * 41) = sqrt(41 / 5). */
     u[0] = 1;
     u[1] = 0;
-    sigma = ug_spectral_norm_forward(wsn, u, v, w, 2, 3, 1, sn_work);
+    sigma = ug_spectral_norm_forward(K, wsn, u, v, w, 2, 3, 1, sn_work);
     CHECK(fabsf(sigma - sqrtf(41.0f / 5)) < 1e-6f, "one power iteration sigma %g", sigma);
     CHECK(fabsf(v[0] - 2 / sqrtf(5)) < 1e-6f && fabsf(u[1] - 4 / sqrtf(41)) < 1e-6f,
           "one power iteration u, v");
 
     /* A zero u normalises to zero, not NaN (eps 1e-12). */
     float uz[2] = {0, 0}, vz[3] = {1, 1, 1};
-    ug_spectral_norm_forward(NULL, uz, vz, w, 2, 3, 1, sn_work);
+    ug_spectral_norm_forward(K, NULL, uz, vz, w, 2, 3, 1, sn_work);
     CHECK(vz[0] == 0 && vz[1] == 0 && vz[2] == 0, "normalize of zero is zero");
 
     /* Gradient through sigma, u and v fixed after a few iterations. */
@@ -479,7 +482,7 @@ static void test_spectral(void)
     fill_uniform(wr, (size_t)rows * cols, -1, 1);
     fill_uniform(s.u, rows, -1, 1);
     for (int it = 0; it < 3; it++)
-        ug_spectral_norm_forward(out, s.u, s.v, wr, rows, cols, 1, sn_work);
+        ug_spectral_norm_forward(K, out, s.u, s.v, wr, rows, cols, 1, sn_work);
     fd_case c = {.name = "spectral", .forward = sn_fwd, .backward = sn_bwd, .nvar = 1,
                  .x = {wr}, .nx = {(size_t)rows * cols}, .is_param = {1},
                  .nout = (size_t)rows * cols, .eps = 1e-3f, .data = &s};
@@ -509,7 +512,7 @@ static void test_spectral(void)
     }
     for (int r = 0; r < R; r++)
         sig += (double)(float)(tu[r] / sqrt(ssu)) * tu[r];
-    const float sb = ug_spectral_norm_forward(NULL, ub, vb, wb, R, C, 1, sn_work);
+    const float sb = ug_spectral_norm_forward(K, NULL, ub, vb, wb, R, C, 1, sn_work);
     double dv = 0;
     for (int c2 = 0; c2 < C; c2++)
         dv = fmax(dv, fabs(vb[c2] - tv[c2] / sqrt(ssv)));
@@ -535,11 +538,11 @@ static void loss_fwd(fd_case *c, float *out)
     const size_t n = c->nx[0];
     float v;
     if (l->kind == LOSS_MSE)
-        v = ug_mse_const_forward(c->x[0], n, l->target);
+        v = ug_mse_const_forward(K, c->x[0], n, l->target);
     else if (l->kind == LOSS_L1)
-        v = ug_l1_forward(c->x[0], l->y, n);
+        v = ug_l1_forward(K, c->x[0], l->y, n);
     else
-        v = ug_bce_logits_const_forward(c->x[0], n, l->target);
+        v = ug_bce_logits_const_forward(K, c->x[0], n, l->target);
     out[0] = v * l->scale;
 }
 static void loss_bwd(fd_case *c, const float *dout, int acc)
@@ -548,27 +551,27 @@ static void loss_bwd(fd_case *c, const float *dout, int acc)
     const size_t n = c->nx[0];
     const float sc = l->scale * dout[0];
     if (l->kind == LOSS_MSE)
-        ug_mse_const_backward(c->grad[0], c->x[0], n, l->target, sc, acc);
+        ug_mse_const_backward(K, c->grad[0], c->x[0], n, l->target, sc, acc);
     else if (l->kind == LOSS_L1)
-        ug_l1_backward(c->grad[0], c->x[0], l->y, n, sc, acc);
+        ug_l1_backward(K, c->grad[0], c->x[0], l->y, n, sc, acc);
     else
-        ug_bce_logits_const_backward(c->grad[0], c->x[0], n, l->target, sc, acc);
+        ug_bce_logits_const_backward(K, c->grad[0], c->x[0], n, l->target, sc, acc);
 }
 
 static void test_losses(void)
 {
     const float x[4] = {0, 1, 2, -1}, y[4] = {1, 1, 0, 1};
-    CHECK(fabsf(ug_mse_const_forward(x, 4, 1) - (1 + 0 + 1 + 4) / 4.0f) < 1e-7f, "mse value");
-    CHECK(fabsf(ug_l1_forward(x, y, 4) - (1 + 0 + 2 + 2) / 4.0f) < 1e-7f, "l1 value");
+    CHECK(fabsf(ug_mse_const_forward(K, x, 4, 1) - (1 + 0 + 1 + 4) / 4.0f) < 1e-7f, "mse value");
+    CHECK(fabsf(ug_l1_forward(K, x, y, 4) - (1 + 0 + 2 + 2) / 4.0f) < 1e-7f, "l1 value");
     float dx[4];
-    ug_l1_backward(dx, x, y, 4, 1, 0);
+    ug_l1_backward(K, dx, x, y, 4, 1, 0);
     CHECK(dx[0] == -0.25f && dx[1] == 0 && dx[2] == 0.25f, "l1 gradient, sign(0) = 0");
     /* BCE of logit 0 is log 2 for any target; of a large logit against 1 is ~0,
      * and stays finite for huge logits. */
     const float z[1] = {0}, big[2] = {100, -100};
-    CHECK(fabsf(ug_bce_logits_const_forward(z, 1, 0.3f) - logf(2)) < 1e-7f, "bce at 0");
-    CHECK(fabsf(ug_bce_logits_const_forward(big, 2, 1) - 50.0f) < 1e-4f, "bce stable at +-100");
-    ug_bce_logits_const_backward(dx, big, 2, 1, 1, 0);
+    CHECK(fabsf(ug_bce_logits_const_forward(K, z, 1, 0.3f) - logf(2)) < 1e-7f, "bce at 0");
+    CHECK(fabsf(ug_bce_logits_const_forward(K, big, 2, 1) - 50.0f) < 1e-4f, "bce stable at +-100");
+    ug_bce_logits_const_backward(K, dx, big, 2, 1, 1, 0);
     CHECK(fabsf(dx[0]) < 1e-7f && fabsf(dx[1] + 0.5f) < 1e-7f, "bce gradient saturates");
 
     const char *names[3] = {"mse", "l1", "bce"};
@@ -596,7 +599,7 @@ static void test_adam(void)
     const float g1[3] = {0.1f, -0.3f, 0}, g2[3] = {-0.2f, 0.05f, 1};
     for (long step = 1; step <= 2; step++) {
         const float *g = step == 1 ? g1 : g2;
-        ug_adam_update(p, g, m, v, 3, (float)lr, (float)b1, (float)b2, (float)eps, (float)wd,
+        ug_adam_update(K, p, g, m, v, 3, (float)lr, (float)b1, (float)b2, (float)eps, (float)wd,
                        step);
         for (int i = 0; i < 3; i++) {
             const double gg = g[i] + wd * pd[i];
@@ -614,22 +617,40 @@ static void test_adam(void)
     /* First step moves each parameter by about lr against the gradient's sign. */
     float q[1] = {0}, mq[1] = {0}, vq[1] = {0};
     const float gq[1] = {5};
-    ug_adam_update(q, gq, mq, vq, 1, 1e-3f, 0.9f, 0.999f, 1e-8f, 0, 1);
+    ug_adam_update(K, q, gq, mq, vq, 1, 1e-3f, 0.9f, 0.999f, 1e-8f, 0, 1);
     CHECK(fabsf(q[0] + 1e-3f) < 1e-8f, "adam first step is -lr * sign(g): %g", q[0]);
+}
+
+/* ---- clamp (AdaLIN's rho after each update) ---- */
+static void test_clamp(void)
+{
+    float x[6] = {-0.5f, 0, 0.25f, 1, 1.5f, NAN};
+    ug_clamp(K, x, 5, 0, 1);
+    CHECK(x[0] == 0 && x[1] == 0 && x[2] == 0.25f && x[3] == 1 && x[4] == 1 && isnan(x[5]),
+          "clamp into [0, 1] (n respected): %g %g %g %g %g", x[0], x[1], x[2], x[3], x[4]);
 }
 
 int main(void)
 {
-    ug_rng_seed(&rng, 1234, 1);
-    test_pad();
-    test_instnorm();
-    test_linnorm();
-    test_activations();
-    test_upsample();
-    test_pool();
-    test_cam();
-    test_spectral();
-    test_losses();
-    test_adam();
+    for (int reference = 1; reference >= 0; reference--) {
+        ug_error err = {{0}};
+        K = ug_kctx_new(reference, &err);
+        CHECK(K != NULL, "ug_kctx_new(%d): %s", reference, err.msg);
+        if (!K)
+            break;
+        ug_rng_seed(&rng, 1234, 1);
+        test_pad();
+        test_instnorm();
+        test_linnorm();
+        test_activations();
+        test_upsample();
+        test_pool();
+        test_cam();
+        test_spectral();
+        test_losses();
+        test_adam();
+        test_clamp();
+        ug_kctx_free(K);
+    }
     return check_summary();
 }

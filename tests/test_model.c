@@ -150,6 +150,15 @@ static void test_round_trip(void)
     ug_model_free(m);
 }
 
+/* Every network's tensors of m. */
+static void add_tensors(ug_ckpt_writer *w, const ug_model *m)
+{
+    float *base[UG_MAX_NETS] = {0};
+    for (int i = 0; i < UG_N_NETS; i++)
+        base[i] = m->net[i].data;
+    ug_cw_model(w, m, "", base, 0);
+}
+
 /* Writes a model file with one tensor renamed or reshaped. */
 static void write_broken(const char *path, const char *drop, const char *reshape)
 {
@@ -160,10 +169,7 @@ static void write_broken(const char *path, const char *drop, const char *reshape
     ug_ckpt_writer w;
     ug_cw_init(&w);
     ug_cw_config(&w, m);
-    float *base[UG_MAX_NETS] = {0};
-    for (int i = 0; i < UG_N_NETS; i++)
-        base[i] = m->net[i].data;
-    ug_cw_model(&w, m, "", base, 0);
+    add_tensors(&w, m);
     for (size_t i = 0; i < w.n; i++) {
         if (drop && strcmp(w.e[i].name, drop) == 0)
             memcpy((char *)w.e[i].name, "X", 2);
@@ -416,10 +422,7 @@ static void write_family(const char *path, const char *family, const char *versi
     if (version)
         ug_cw_meta(&w, "format_version", "%s", version);
     m->fam->config_write(&w, &m->cfg);
-    float *base[UG_MAX_NETS] = {0};
-    for (int i = 0; i < UG_N_NETS; i++)
-        base[i] = m->net[i].data;
-    ug_cw_model(&w, m, "", base, 0);
+    add_tensors(&w, m);
     CHECK(ug_cw_write(&w, path, &err) == 0, "%s", err.msg);
     ug_cw_free(&w);
     ug_model_free(m);

@@ -1,14 +1,18 @@
 /* Kernels of the ops the coming networks need: BatchNorm, GroupNorm,
  * windowed max and average pooling, sigmoid, and broadcasting add and
  * multiply. Forward values worked out by hand (PyTorch's semantics), and
- * every backward pass against central finite differences (fd.h). */
+ * every backward pass against central finite differences (fd.h), on the
+ * reference backend, then on the CPU backend. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "fd.h"
-#include "kernels/kernels.h"
+#include "backend/backend.h"
+
+/* The context every kernel here runs on: each test runs on both backends. */
+static ug_kctx *K;
 
 typedef struct {
     int N, C, HW, G, train, count_pad;
@@ -24,14 +28,14 @@ typedef struct {
 static void bn_fwd(fd_case *c, float *out)
 {
     op_data *d = OD(c);
-    ug_batchnorm_forward(out, d->mean, d->rstd, c->x[0], c->x[1], c->x[2], d->rm, d->rv, d->train,
-                         d->N, d->C, d->HW, 1e-5f, 0.1f);
+    ug_batchnorm_forward(K, out, d->mean, d->rstd, c->x[0], c->x[1], c->x[2], d->rm, d->rv,
+                         d->train, d->N, d->C, d->HW, 1e-5f, 0.1f);
 }
 
 static void bn_bwd(fd_case *c, const float *dout, int acc)
 {
     op_data *d = OD(c);
-    ug_batchnorm_backward(c->grad[0], c->grad[1], c->grad[2], dout, c->x[0], d->mean, d->rstd,
+    ug_batchnorm_backward(K, c->grad[0], c->grad[1], c->grad[2], dout, c->x[0], d->mean, d->rstd,
                           c->x[1], d->train, d->N, d->C, d->HW, acc);
 }
 
@@ -41,14 +45,14 @@ static void test_batchnorm(void)
      * biased variance 1.25 (normalisation) and unbiased 5/3 (running). */
     const float x4[4] = {1, 2, 3, 4}, w1 = 2, b1 = 0.5f;
     float y[4], m, r, rm = 0, rv = 1;
-    ug_batchnorm_forward(y, &m, &r, x4, &w1, &b1, &rm, &rv, 1, 2, 1, 2, 0, 0.1f);
+    ug_batchnorm_forward(K, y, &m, &r, x4, &w1, &b1, &rm, &rv, 1, 2, 1, 2, 0, 0.1f);
     CHECK(fabsf(y[0] - (2 * -1.5f / sqrtf(1.25f) + 0.5f)) < 1e-6f, "batchnorm train out[0] %g",
           y[0]);
     CHECK(fabsf(rm - 0.25f) < 1e-7f && fabsf(rv - (0.9f + 0.1f * 5 / 3)) < 1e-6f,
           "running statistics use the unbiased variance: %g %g", rm, rv);
     /* Evaluation: the running statistics, left as they are. */
     rm = 1, rv = 3;
-    ug_batchnorm_forward(y, &m, &r, x4, &w1, &b1, &rm, &rv, 0, 2, 1, 2, 1, 0.1f);
+    ug_batchnorm_forward(K, y, &m, &r, x4, &w1, &b1, &rm, &rv, 0, 2, 1, 2, 1, 0.1f);
     CHECK(fabsf(y[3] - (2 * 3 / 2.0f + 0.5f)) < 1e-6f && rm == 1 && rv == 3,
           "batchnorm eval out[3] %g", y[3]);
 
@@ -75,14 +79,14 @@ static void test_batchnorm(void)
 static void gn_fwd(fd_case *c, float *out)
 {
     op_data *d = OD(c);
-    ug_groupnorm_forward(out, d->mean, d->rstd, c->x[0], c->x[1], c->x[2], d->N, d->C, d->HW,
+    ug_groupnorm_forward(K, out, d->mean, d->rstd, c->x[0], c->x[1], c->x[2], d->N, d->C, d->HW,
                          d->G, 1e-5f);
 }
 
 static void gn_bwd(fd_case *c, const float *dout, int acc)
 {
     op_data *d = OD(c);
-    ug_groupnorm_backward(c->grad[0], c->grad[1], c->grad[2], dout, c->x[0], d->mean, d->rstd,
+    ug_groupnorm_backward(K, c->grad[0], c->grad[1], c->grad[2], dout, c->x[0], d->mean, d->rstd,
                           c->x[1], d->N, d->C, d->HW, d->G, acc);
 }
 
@@ -93,7 +97,7 @@ static void test_groupnorm(void)
     const float x4[4] = {1, 2, 3, 5}, w4[4] = {1, 2, 3, 4}, b4[4] = {0, 0, 0, 1};
     const float want[4] = {-1, 2, -3, 5};
     float y[4], m[2], r[2];
-    ug_groupnorm_forward(y, m, r, x4, w4, b4, 1, 4, 1, 2, 0);
+    ug_groupnorm_forward(K, y, m, r, x4, w4, b4, 1, 4, 1, 2, 0);
     CHECK(memcmp(y, want, sizeof want) == 0 && m[1] == 4 && r[0] == 2,
           "groupnorm by hand: %g %g %g %g", y[0], y[1], y[2], y[3]);
 
@@ -105,8 +109,8 @@ static void test_groupnorm(void)
     for (int i = 0; i < C; i++)
         ones[i] = 1;
     fill_uniform(x, n, -2, 2);
-    ug_groupnorm_forward(y1, mean, rstd, x, ones, zeros, N, C, HW, C, 1e-5f);
-    ug_instnorm_forward(y2, im, ir, x, N, C, HW, 1e-5f, 0);
+    ug_groupnorm_forward(K, y1, mean, rstd, x, ones, zeros, N, C, HW, C, 1e-5f);
+    ug_instnorm_forward(K, y2, im, ir, x, N, C, HW, 1e-5f, 0);
     double d0 = check_max_abs_diff(y1, y2, n);
     CHECK(d0 < 1e-5, "groupnorm with C groups vs instnorm: %g", d0);
 
@@ -128,22 +132,22 @@ static void test_groupnorm(void)
 
 static void maxpool_fwd(fd_case *c, float *out)
 {
-    ug_maxpool_forward(out, OD(c)->argmax, c->x[0], &OD(c)->ps);
+    ug_maxpool_forward(K, out, OD(c)->argmax, c->x[0], &OD(c)->ps);
 }
 
 static void maxpool_bwd(fd_case *c, const float *dout, int acc)
 {
-    ug_maxpool_backward(c->grad[0], dout, OD(c)->argmax, &OD(c)->ps, acc);
+    ug_maxpool_backward(K, c->grad[0], dout, OD(c)->argmax, &OD(c)->ps, acc);
 }
 
 static void avgpool_fwd(fd_case *c, float *out)
 {
-    ug_avgpool_forward(out, c->x[0], &OD(c)->ps, OD(c)->count_pad);
+    ug_avgpool_forward(K, out, c->x[0], &OD(c)->ps, OD(c)->count_pad);
 }
 
 static void avgpool_bwd(fd_case *c, const float *dout, int acc)
 {
-    ug_avgpool_backward(c->grad[0], dout, &OD(c)->ps, OD(c)->count_pad, acc);
+    ug_avgpool_backward(K, c->grad[0], dout, &OD(c)->ps, OD(c)->count_pad, acc);
 }
 
 static void test_pool_by_hand(void)
@@ -155,34 +159,34 @@ static void test_pool_by_hand(void)
         x[i] = (float)i;
     const ug_pool_shape s = {1, 1, 4, 4, 3, 3, 2, 1};
     CHECK(ug_pool_out_h(&s) == 2 && ug_pool_out_w(&s) == 2, "pool output size");
-    ug_maxpool_forward(out, am, x, &s);
+    ug_maxpool_forward(K, out, am, x, &s);
     CHECK(out[0] == 5 && out[1] == 7 && out[2] == 13 && out[3] == 15 && am[0] == 5 &&
               am[3] == 15,
           "max pool values");
     /* count_include_pad: the top-left window {0, 1, 4, 5} over 9 or over 4;
      * the top-right one {1, 2, 3, 5, 6, 7} over 9 or 6; the last one is whole. */
-    ug_avgpool_forward(out, x, &s, 1);
+    ug_avgpool_forward(K, out, x, &s, 1);
     CHECK(fabsf(out[0] - 10.0f / 9) < 1e-6f && fabsf(out[1] - 24.0f / 9) < 1e-6f &&
               out[3] == 10,
           "avg pool counting the padding: %g %g %g", out[0], out[1], out[3]);
-    ug_avgpool_forward(out, x, &s, 0);
+    ug_avgpool_forward(K, out, x, &s, 0);
     CHECK(out[0] == 2.5f && out[1] == 4 && out[3] == 10, "avg pool without the padding: %g %g",
           out[0], out[1]);
 
     /* Ties: the first maximum of the window in row-major order. */
     for (int i = 0; i < 16; i++)
         x[i] = 1;
-    ug_maxpool_forward(out, am, x, &s);
+    ug_maxpool_forward(K, out, am, x, &s);
     CHECK(am[0] == 0 && am[1] == 1 && am[2] == 4 && am[3] == 5, "max pool ties: %d %d %d %d",
           am[0], am[1], am[2], am[3]);
     /* -inf padding: a window of negative values is not lifted to 0. */
     for (int i = 0; i < 16; i++)
         x[i] = -1 - (float)i;
-    ug_maxpool_forward(out, am, x, &s);
+    ug_maxpool_forward(K, out, am, x, &s);
     CHECK(out[0] == -1 && out[3] == -6, "max pool pads with -inf: %g %g", out[0], out[3]);
     /* A NaN in a window is its maximum, as in PyTorch. */
     x[0] = NAN;
-    ug_maxpool_forward(out, am, x, &s);
+    ug_maxpool_forward(K, out, am, x, &s);
     CHECK(isnan(out[0]) && am[0] == 0 && out[1] == -2 && out[3] == -6, "max pool NaN");
 }
 
@@ -224,24 +228,24 @@ static void test_pool2d(void)
 
 /* ---- sigmoid ---- */
 
-static void sigmoid_fwd(fd_case *c, float *out) { ug_sigmoid_forward(out, c->x[0], c->nout); }
+static void sigmoid_fwd(fd_case *c, float *out) { ug_sigmoid_forward(K, out, c->x[0], c->nout); }
 
 static void sigmoid_bwd(fd_case *c, const float *dout, int acc)
 {
     float *y = alloc(c->nout);
-    ug_sigmoid_forward(y, c->x[0], c->nout);
-    ug_sigmoid_backward(c->grad[0], dout, y, c->nout, acc);
+    ug_sigmoid_forward(K, y, c->x[0], c->nout);
+    ug_sigmoid_backward(K, c->grad[0], dout, y, c->nout, acc);
     free(y);
 }
 
 static void test_sigmoid(void)
 {
     float x[5] = {0, 2, -2, -100, 100}, y[5];
-    ug_sigmoid_forward(y, x, 5);
+    ug_sigmoid_forward(K, y, x, 5);
     CHECK(y[0] == 0.5f && fabsf(y[1] - 1 / (1 + expf(-2))) < 1e-7f &&
               fabsf(y[1] + y[2] - 1) < 1e-7f && y[3] >= 0 && y[3] < 1e-40f && y[4] == 1,
           "sigmoid values %g %g %g %g", y[1], y[2], y[3], y[4]);
-    ug_sigmoid_forward(x, x, 5); /* in place */
+    ug_sigmoid_forward(K, x, x, 5); /* in place */
     CHECK(memcmp(x, y, sizeof y) == 0, "sigmoid in place");
     float *in = alloc(60);
     fill_uniform(in, 60, -4, 4);
@@ -262,34 +266,34 @@ static void elt_fwd(fd_case *c, float *out)
 {
     const elt_data *e = c->data;
     if (e->mul)
-        ug_mul_forward(out, c->x[0], c->x[1], e->planes, e->HW, e->b_planes);
+        ug_mul_forward(K, out, c->x[0], c->x[1], e->planes, e->HW, e->b_planes);
     else
-        ug_add_planes_forward(out, c->x[0], c->x[1], e->planes, e->HW);
+        ug_add_planes_forward(K, out, c->x[0], c->x[1], e->planes, e->HW);
 }
 
 static void elt_bwd(fd_case *c, const float *dout, int acc)
 {
     const elt_data *e = c->data;
     if (e->mul)
-        ug_mul_backward(c->grad[0], c->grad[1], dout, c->x[0], c->x[1], e->planes, e->HW,
+        ug_mul_backward(K, c->grad[0], c->grad[1], dout, c->x[0], c->x[1], e->planes, e->HW,
                         e->b_planes, acc, acc);
     else
-        ug_add_planes_backward(c->grad[0], c->grad[1], dout, e->planes, e->HW, acc, acc);
+        ug_add_planes_backward(K, c->grad[0], c->grad[1], dout, e->planes, e->HW, acc, acc);
 }
 
 static void test_eltwise(void)
 {
     const float a[6] = {1, 2, 3, 4, 5, 6}, b[2] = {10, -1}, full[6] = {2, 2, 2, 0, 1, -1};
     float out[6];
-    ug_add_planes_forward(out, a, b, 2, 3);
+    ug_add_planes_forward(K, out, a, b, 2, 3);
     CHECK(out[0] == 11 && out[2] == 13 && out[3] == 3 && out[5] == 5, "add per plane");
-    ug_mul_forward(out, a, b, 2, 3, 1);
+    ug_mul_forward(K, out, a, b, 2, 3, 1);
     CHECK(out[1] == 20 && out[4] == -5, "mul per plane");
-    ug_mul_forward(out, a, full, 2, 3, 0);
+    ug_mul_forward(K, out, a, full, 2, 3, 0);
     CHECK(out[1] == 4 && out[3] == 0 && out[5] == -6, "mul element-wise");
     /* x * x: both gradients into one buffer, 2 x dout x. */
     float g[6] = {1, 1, 1, 1, 1, 1}, dx[6];
-    ug_mul_backward(dx, dx, g, a, a, 2, 3, 0, 0, 1);
+    ug_mul_backward(K, dx, dx, g, a, a, 2, 3, 0, 0, 1);
     CHECK(dx[0] == 2 && dx[5] == 12, "mul of a node by itself");
 
     const size_t planes = 6, HW = 7, n = planes * HW;
@@ -309,11 +313,19 @@ static void test_eltwise(void)
 
 int main(void)
 {
-    ug_rng_seed(&rng, 4321, 1);
-    test_batchnorm();
-    test_groupnorm();
-    test_pool2d();
-    test_sigmoid();
-    test_eltwise();
+    for (int reference = 1; reference >= 0; reference--) {
+        ug_error err = {{0}};
+        K = ug_kctx_new(reference, &err);
+        CHECK(K != NULL, "ug_kctx_new(%d): %s", reference, err.msg);
+        if (!K)
+            break;
+        ug_rng_seed(&rng, 4321, 1);
+        test_batchnorm();
+        test_groupnorm();
+        test_pool2d();
+        test_sigmoid();
+        test_eltwise();
+        ug_kctx_free(K);
+    }
     return check_summary();
 }

@@ -1,8 +1,9 @@
 /* Tests for the PyTorch .pt reader and writer (src/io/pt*.c, pickle.c,
  * tensor_file.c) and `ugatit convert`: the committed fixtures written by
  * torch.save (tools/make_pt_fixtures.py) load bit for bit like their
- * safetensors twins, translate gives the same PNG from either, conversions
- * round-trip, and broken or hostile files and pickles are refused. */
+ * safetensors twins, the legacy (pre-1.6) files like their zip twins,
+ * translate gives the same PNG from either, conversions round-trip, and
+ * broken or hostile files and pickles are refused. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,14 +115,60 @@ static void test_fixtures(void)
         CHECK(t && t->ndim == 1 && t->shape[0] == 4, "view with an offset");
         ug_st_close(f);
     }
-    /* int64 (BatchNorm's num_batches_tracked) is read as float32. */
-    CHECK(ug_tensor_file_open(&f, PT "long_storage.pt", NULL, &err) == 0, "%s", err.msg);
+}
+
+/* A legacy file loads, from its path and from memory, as its zip twin does. */
+static void expect_legacy_twin(const char *stem, const char *zip_stem)
+{
+    char legacy[512], zip[512];
+    snprintf(legacy, sizeof legacy, PT "%s_legacy.pt", stem);
+    snprintf(zip, sizeof zip, PT "%s.pt", zip_stem);
+    ug_st_file *a = NULL, *b = NULL, *c = NULL;
+    ug_error err = {""};
+    CHECK(ug_tensor_file_is_pt(legacy, NULL) == 1, "%s: not told to be a .pt", legacy);
+    CHECK(ug_tensor_file_open(&a, legacy, "genA2B", &err) == 0, "%s: %s", legacy, err.msg);
+    CHECK(ug_tensor_file_open(&b, zip, "genA2B", &err) == 0, "%s: %s", zip, err.msg);
+    size_t n;
+    unsigned char *bytes = read_bytes(legacy, &n);
+    ug_pt_limits lim;
+    ug_pt_limits_default(&lim);
+    lim.single_group = "genA2B";
+    CHECK(ug_pt_legacy_open_mem(&c, bytes, n, legacy, &lim, &err) == 0, "%s (memory): %s",
+          legacy, err.msg);
+    if (a && b)
+        expect_same(a, b, stem);
+    if (a && c)
+        expect_same(a, c, stem);
+    ug_st_close(a);
+    ug_st_close(b);
+    ug_st_close(c);
+    free(bytes);
+}
+
+static void test_legacy(void)
+{
+    expect_legacy_twin("gen_only", "gen_only");
+    expect_legacy_twin("dtypes", "dtypes");
+    expect_legacy_twin("mixed", "mixed");
+    expect_legacy_twin("mixed_proto4", "mixed");
+
+    ug_st_file *f = NULL;
+    ug_error err = {""};
+    CHECK(ug_tensor_file_open(&f, PT "mixed_legacy.pt", NULL, &err) == 0, "%s", err.msg);
     if (f) {
-        const ug_st_tensor *t = ug_st_find(f, "genA2B.w");
-        CHECK(t && t->numel == 3 && t->data[0] == 1 && t->data[1] == -2 && t->data[2] == 3,
-              "int64 tensor");
+        /* One storage shared by two groups, whole and as a row; int64 to float. */
+        const ug_st_tensor *w = ug_st_find(f, "genA2B.w"), *row = ug_st_find(f, "genA2B.row"),
+                           *again = ug_st_find(f, "disGA.w_again"),
+                           *nbt = ug_st_find(f, "genA2B.bn.num_batches_tracked");
+        CHECK(w && w->numel == 6 && w->data[5] == 5, "mixed: w");
+        CHECK(row && row->numel == 3 && row->data[0] == 3 && row->data[2] == 5, "mixed: row");
+        CHECK(again && w && memcmp(again->data, w->data, 6 * sizeof(float)) == 0, "mixed: shared");
+        CHECK(nbt && nbt->ndim == 0 && nbt->data[0] == 7, "mixed: num_batches_tracked");
         ug_st_close(f);
     }
+    CHECK(ug_tensor_file_open(&f, PT "gen_only_legacy.pt", NULL, &err) < 0 &&
+              strstr(err.msg, "a single state_dict, and no network it would belong to"),
+          "a legacy single state_dict without a group: %s", err.msg);
 }
 
 /* Runs the CLI; returns its exit status. */
@@ -163,8 +210,20 @@ static void test_translate(void)
         unlink(png_pt);
         unlink(png_st);
     }
+    /* The legacy twin of gen_only translates as its safetensors twin does. */
+    char args[2048], png[512], png_st[512];
+    in_tmp(png, sizeof png, "from_legacy.png");
+    in_tmp(png_st, sizeof png_st, "from_st.png");
+    const char *models[] = {"gen_only_legacy.pt", "gen_only.safetensors"}, *outs[] = {png, png_st};
+    for (int i = 0; i < 2; i++) {
+        snprintf(args, sizeof args, "translate --model '" PT "%s' --input '%s' --output '%s' "
+                 "--img_size 96", models[i], SAMPLE, outs[i]);
+        CHECK(run_cli(args) == 0, "translate with %s failed", models[i]);
+    }
+    CHECK(same_file(png, png_st), "the PNGs from the legacy .pt and .safetensors differ");
+    unlink(png);
+    unlink(png_st);
     /* A generator-only file has no B2A generator: a clear error, not a crash. */
-    char args[2048], png[512];
     in_tmp(png, sizeof png, "b2a.png");
     snprintf(args, sizeof args, "translate --model '" PT "gen_only.pt' --input '%s' --output '%s' "
              "--img_size 96 --direction B2A", SAMPLE, png);
@@ -274,6 +333,22 @@ static void test_hostile_files(void)
         {"bad_missing_storage.pt", "archive/data/7 is missing"},
         {"bad_int_storage.pt", "global 'torch IntStorage' is not allowed"},
         {"bad_no_version.pt", "version is missing"},
+        {"bad_legacy_magic.pt", "no torch.save magic number"},
+        {"bad_legacy_version.pt", "format version 1002, expected 1001"},
+        {"bad_legacy_big_endian.pt", "big-endian"},
+        {"bad_legacy_posix_system.pt",
+         "object pickle (from byte 137): global 'posix system' is not allowed"},
+        {"bad_legacy_int_storage.pt", "global 'torch IntStorage' is not allowed"},
+        {"bad_legacy_view.pt", "a view of a storage"},
+        {"bad_legacy_count.pt", "storage '0' holds 7 elements, but 6 were declared"},
+        {"bad_legacy_huge_count.pt", "run past the end of the file"},
+        {"bad_legacy_missing_key.pt", "storage '1' is not in the storage list"},
+        {"bad_legacy_unused_key.pt", "names '1', which no tensor uses"},
+        {"bad_legacy_twice.pt", "storage '0' is listed twice"},
+        {"bad_legacy_offset.pt", "exceed the storage"},
+        {"bad_legacy_tail.pt", "1 bytes after the last storage"},
+        {"bad_legacy_keys.pt", "the storage key list is a dict"},
+        {"bad_legacy_two_sizes.pt", "storage '0' is declared with two types or sizes"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[512];
@@ -281,9 +356,9 @@ static void test_hostile_files(void)
         expect_refused(path, cases[i][1]);
     }
     char path[512];
-    in_tmp(path, sizeof path, "legacy.pt");
+    in_tmp(path, sizeof path, "magic_only.pt");
     write_bytes(path, "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
-    expect_refused(path, "legacy");
+    expect_refused(path, "version pickle (from byte 15): the pickle ends without STOP");
     in_tmp(path, sizeof path, "empty.pt");
     write_bytes(path, "PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 22);
     expect_refused(path, "empty");
@@ -313,6 +388,110 @@ static void test_hostile_files(void)
         int rc = ug_pt_open_mem(&f, bytes, cut, "cut.pt", NULL, &err);
         CHECK(rc == -1 && f == NULL, "truncated at %zu accepted", cut);
     }
+    free(bytes);
+}
+
+/* A legacy file of n tensors "t0000"... of one 6-float storage: its object
+ * pickle is about 130 n bytes. *len receives its size. */
+static unsigned char *legacy_file(int n, size_t *len)
+{
+    static const char head[] =
+        "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19." /* magic */
+        "\x80\x02M\xe9\x03." /* 1001 */
+        "\x80\x02}." /* system info */
+        "\x80\x02}(X\x06\0\0\0genA2Bccollections\nOrderedDict\n)R(";
+    static const char tensor[] =
+        "ctorch._utils\n_rebuild_tensor_v2\n((X\x07\0\0\0storagectorch\nFloatStorage\n"
+        "X\x01\0\0\0" "0X\x03\0\0\0cpuK\x06NtQK\0K\x06\x85K\x01\x85\x89}tR";
+    static const char tail[] = "uu.\x80\x02]X\x01\0\0\0" "0a.\x06\0\0\0\0\0\0\0";
+    size_t cap = sizeof head + (size_t)n * (sizeof tensor + 16) + sizeof tail + 24;
+    unsigned char *b = malloc(cap), *p = b;
+    memcpy(p, head, sizeof head - 1);
+    p += sizeof head - 1;
+    for (int i = 0; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "t%04d", i);
+        *p++ = 'X';
+        memcpy(p, "\x05\0\0\0", 4);
+        memcpy(p + 4, name, 5);
+        p += 9;
+        memcpy(p, tensor, sizeof tensor - 1);
+        p += sizeof tensor - 1;
+    }
+    memcpy(p, tail, sizeof tail - 1);
+    p += sizeof tail - 1;
+    for (int i = 0; i < 6; i++, p += 4) {
+        float v = (float)i;
+        memcpy(p, &v, 4);
+    }
+    *len = (size_t)(p - b);
+    return b;
+}
+
+static void test_legacy_hostile(void)
+{
+    /* A pickle longer than the first window a file is read in (64 KiB). */
+    size_t n;
+    unsigned char *bytes = legacy_file(800, &n);
+    char path[512];
+    in_tmp(path, sizeof path, "many.pt");
+    write_bytes(path, bytes, n);
+    ug_st_file *f = NULL, *g = NULL;
+    ug_error err = {""};
+    CHECK(n > 70000, "many.pt is only %zu bytes", n);
+    CHECK(ug_tensor_file_open(&f, path, "genA2B", &err) == 0, "many.pt: %s", err.msg);
+    CHECK(ug_pt_legacy_open_mem(&g, bytes, n, "many.pt", NULL, &err) == 0, "many.pt: %s",
+          err.msg);
+    if (f && g) {
+        expect_same(f, g, "many.pt");
+        const ug_st_tensor *t = ug_st_find(f, "genA2B.t0799");
+        CHECK(ug_st_count(f) == 800 && t && t->numel == 6 && t->data[5] == 5, "many.pt: t0799");
+    }
+    ug_st_close(f);
+    ug_st_close(g);
+
+    /* The limits, each checked before anything large is allocated. */
+    ug_pt_limits lim;
+    ug_pt_limits_default(&lim);
+    lim.max_pickle_bytes = 60000;
+    CHECK(ug_pt_legacy_open_mem(&f, bytes, n, "mem.pt", &lim, &err) == -1 &&
+              strstr(err.msg, "mem.pt: object pickle (from byte 25): longer than the limit of "
+                              "60000 bytes"), "pickle size limit: %s", err.msg);
+    ug_pt_limits_default(&lim);
+    lim.max_objects = 1000;
+    CHECK(ug_pt_legacy_open_mem(&f, bytes, n, "mem.pt", &lim, &err) == -1 &&
+              strstr(err.msg, "more than 1000 objects"), "object limit: %s", err.msg);
+    ug_pt_limits_default(&lim);
+    lim.max_tensor_bytes = 800 * 24 - 1;
+    CHECK(ug_pt_legacy_open_mem(&f, bytes, n, "mem.pt", &lim, &err) == -1 &&
+              strstr(err.msg, "limit of 19199 bytes"), "tensor byte limit: %s", err.msg);
+    ug_pt_limits_default(&lim);
+    lim.max_entries = 0;
+    CHECK(ug_pt_legacy_open_mem(&f, bytes, n, "mem.pt", &lim, &err) == -1 &&
+              strstr(err.msg, "1 storages, more than the limit of 0"), "storage limit: %s",
+          err.msg);
+    free(bytes);
+
+    /* Every truncation of a real file is refused, from memory and from a file. */
+    bytes = read_bytes(PT "gen_only_legacy.pt", &n);
+    for (size_t cut = 0; cut < n; cut += n / 389 + 1) {
+        f = NULL;
+        int rc = ug_pt_legacy_open_mem(&f, bytes, cut, "cut.pt", NULL, &err);
+        CHECK(rc == -1 && f == NULL && strncmp(err.msg, "cut.pt: ", 8) == 0 &&
+                  !strchr(err.msg, '\n'), "truncated at %zu: %s", cut, err.msg);
+    }
+    size_t cuts[] = {4, 15, 21, 200, n / 2, n - 25000, n - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        in_tmp(path, sizeof path, "cut.pt");
+        write_bytes(path, bytes, cuts[i]);
+        f = NULL;
+        CHECK(ug_tensor_file_open(&f, path, "genA2B", &err) == -1 && f == NULL &&
+                  strstr(err.msg, path) == err.msg, "file truncated at %zu: %s", cuts[i],
+              err.msg);
+    }
+    unlink(path);
+    in_tmp(path, sizeof path, "many.pt");
+    unlink(path);
     free(bytes);
 }
 
@@ -356,6 +535,9 @@ static void test_hostile_pickles(void)
         P("\x80\x02\x95\xff\0\0\0\0\0\0\0}.", "FRAME is longer"),
         P("\x80\x02\x8a\x09\0\0\0\0\0\0\0\0\0.", "larger than 64 bits"),
         P("\x80\x02\x93.", "STACK_GLOBAL"),
+        P("\x80\x04\x8c\x05posix\x8c\x06system\x93.", "global 'posix system' is not allowed"),
+        P("\x80\x04\x8c\x05posixK\x01\x93.", "STACK_GLOBAL of a str and a int"),
+        P("\x80\x02\x94.", "empty stack"),
         P("\x80\x02\xff.", "0xff (unknown)"),
         P("\x80\x02" "cbuiltins\ngetattr\n.", "global 'builtins getattr' is not allowed"),
         P("\x80\x02" "cos\nsys", "two newline-terminated names"),
@@ -402,6 +584,28 @@ static void test_hostile_pickles(void)
                                "ccollections\nOrderedDict\n)RNtRu.";
     ug_error err = {""};
     CHECK(load_pickle(good, sizeof good - 1, &err) == 0, "good pickle: %s", err.msg);
+
+    /* Lists, as the legacy format's key list; a pickle that more bytes follow. */
+    static const char list[] = "\x80\x02]q\0(X\x01\0\0\0aX\x01\0\0\0be]aK\x01" "a.rest";
+    ug_pk_limits lim = {100, 8};
+    ug_pickle *p = NULL;
+    size_t used = 0;
+    CHECK(ug_pk_load_prefix(&p, (const unsigned char *)list, sizeof list - 1, &lim, "p", &used,
+                            &err) == 0 && used == sizeof list - 5, "list: %s", err.msg);
+    if (p) {
+        const ug_pk_obj *r = ug_pk_root(p);
+        CHECK(r->type == UG_PK_LIST && r->n == 4 && strcmp(r->items[1]->s, "b") == 0 &&
+                  r->items[2]->type == UG_PK_LIST && r->items[3]->i == 1, "list contents");
+        ug_pk_free(p);
+    }
+    CHECK(ug_pk_load_prefix(&p, (const unsigned char *)list, 12, &lim, "p", &used, &err) == -2 &&
+              p == NULL, "a cut pickle is not told apart: %s", err.msg);
+    CHECK(ug_pk_load_prefix(&p, (const unsigned char *)"\x80\x02}K\x01" "a.", 6, &lim, "p", &used,
+                            &err) == -1 && strstr(err.msg, "APPEND on a dict"), "APPEND: %s",
+          err.msg);
+    CHECK(ug_pk_load_prefix(&p, (const unsigned char *)"\x80\x02K\x01(e.", 6, &lim, "p", &used,
+                            &err) == -1 && strstr(err.msg, "APPENDS on a int"), "APPENDS: %s",
+          err.msg);
 }
 
 static void test_builder(void)
@@ -439,8 +643,10 @@ int main(void)
         return 2;
     }
     test_fixtures();
+    test_legacy();
     test_write_read();
     test_hostile_files();
+    test_legacy_hostile();
     test_hostile_pickles();
     test_builder();
     test_convert();

@@ -15,7 +15,7 @@
 static void test_arena(void)
 {
     ug_arena a;
-    ug_arena_init(&a);
+    ug_arena_init(&a, ug_backend_default());
     float *x = ug_arena_floats(&a, 1000), *y = ug_arena_floats(&a, 1000);
     CHECK(x && y && x != y, "arena allocations");
     size_t used = a.used;
@@ -68,8 +68,8 @@ static void test_nograd(ug_norm norm, int light, int no_cam)
     for (size_t i = 0; i < n; i++)
         x[i] = (float)((int)(i * 7919 % 2001) - 1000) / 1000.0f;
     ug_arena a1, a2;
-    ug_arena_init(&a1);
-    ug_arena_init(&a2);
+    ug_arena_init(&a1, ug_backend_default());
+    ug_arena_init(&a2, ug_backend_default());
     ug_tape t1, t2;
     const float *in = x;
     rc = ug_tape_forward(&t1, k, &a1, &net, &in, N, UG_EVAL, &err);

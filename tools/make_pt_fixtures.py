@@ -14,8 +14,14 @@ metadata) written by ugatit_ref.save_safetensors, so a test can compare the two 
   gen_only.pt                a single state_dict (light96's genA2B), as a generator is shared
   dtypes.pt                  float16, bfloat16, float64 and a view with a storage offset;
                              its twin holds the values converted to float32 by torch
-  long_storage.pt            an int64 tensor (as BatchNorm's num_batches_tracked), read as float32
-  bad_*.pt                   broken or hostile files that must be refused (hand-made pickles)
+  mixed.pt                   two groups sharing one float32 storage (whole and a row view),
+                             float16 and an int64 num_batches_tracked (value 7)
+  *_legacy.pt                the legacy format (torch.save(..., _use_new_zipfile_serialization=
+                             False), as PyTorch before 1.6 wrote) of gen_only, dtypes and
+                             mixed; their twins are the zip files; mixed_proto4_legacy.pt is
+                             mixed with pickle protocol 4
+  bad_*.pt                   broken or hostile files that must be refused (hand-made pickles;
+                             bad_legacy_*.pt in the legacy format)
 
 The C tests only read these committed files; CI never runs this script.
 """
@@ -23,6 +29,7 @@ The C tests only read these committed files; CI never runs this script.
 import collections
 import io
 import os
+import pickle
 import struct
 import sys
 import zipfile
@@ -63,6 +70,18 @@ def release_dict(m):
     return {name: getattr(m, name).state_dict() for name in NETS}
 
 
+def save_legacy(obj, name, **kw):
+    torch.save(obj, path(name), _use_new_zipfile_serialization=False, **kw)
+
+
+def mixed():
+    a = torch.arange(6.).reshape(2, 3)
+    torch.manual_seed(5)
+    return {'genA2B': collections.OrderedDict([('w', a), ('row', a[1]),
+                                               ('bn.num_batches_tracked', torch.tensor(7))]),
+            'disGA': collections.OrderedDict([('w_again', a), ('h', torch.randn(3).half())])}
+
+
 def checkpoints():
     # light96 after one step: the release saves mid-training.
     m = model(True, 96, 7, 5, seed=1)
@@ -78,6 +97,7 @@ def checkpoints():
     gen = m.genA2B.state_dict()
     torch.save(gen, path('gen_only.pt'))
     twin('gen_only.pt', flatten({'genA2B': gen}))
+    save_legacy(gen, 'gen_only_legacy.pt')
 
     m = model(False, 32, 5, 3, seed=2)
     d = release_dict(m)
@@ -97,6 +117,11 @@ def checkpoints():
     d = {'genA2B': sd}
     torch.save(d, path('dtypes.pt'))
     twin('dtypes.pt', flatten({'genA2B': {k: v.float() for k, v in sd.items()}}))
+    save_legacy(d, 'dtypes_legacy.pt')
+
+    torch.save(mixed(), path('mixed.pt'))
+    save_legacy(mixed(), 'mixed_legacy.pt')
+    save_legacy(mixed(), 'mixed_proto4_legacy.pt', pickle_protocol=4)
 
 
 # ---- hand-made pickles ---------------------------------------------------------------------
@@ -121,8 +146,9 @@ def tup(*items):
 ORDERED_DICT = b'ccollections\nOrderedDict\n)R'
 
 
-def tensor(key, numel, size, stride, offset=0, storage=b'ctorch\nFloatStorage\n'):
-    pid = tup(s('storage'), storage, s(key), s('cpu'), i(numel))
+def tensor(key, numel, size, stride, offset=0, storage=b'ctorch\nFloatStorage\n', view=None):
+    """A tensor; view: the legacy format's sixth persistent id item (b'N' for None)."""
+    pid = tup(s('storage'), storage, s(key), s('cpu'), i(numel), *([view] if view else []))
     return (b'ctorch._utils\n_rebuild_tensor_v2\n' +
             tup(pid + b'Q', i(offset), tup(*map(i, size)), tup(*map(i, stride)), b'\x89',
                 ORDERED_DICT) + b'R')
@@ -177,19 +203,71 @@ def hostile():
     make_zip('bad_int_storage.pt',
              state(('w', tensor('0', 3, (3,), (1,), storage=b'ctorch\nIntStorage\n'))),
              {'0': struct.pack('<3i', 1, 2, 3)})
-    # int64, as BatchNorm's num_batches_tracked: read, as float32.
-    make_zip('long_storage.pt',
-             state(('w', tensor('0', 3, (3,), (1,), storage=b'ctorch\nLongStorage\n'))),
-             {'0': struct.pack('<3q', 1, -2, 3)})
     make_zip('bad_no_version.pt', state(('w', tensor('0', 6, (6,), (1,)))), {'0': six},
              version=None)
     # A non-contiguous tensor as torch itself saves it.
     torch.save({'genA2B': {'t': torch.arange(6.).reshape(2, 3).t()}}, path('bad_transposed.pt'))
 
 
+LEGACY_INFO = dict(protocol_version=1001, little_endian=True,
+                   type_sizes=dict(short=2, int=4, long=4))
+
+
+def make_legacy(name, obj_pkl, storages, keys=None, version=1001, info=LEGACY_INFO,
+                magic=0x1950a86a20f9469cfc6c, tail=b''):
+    """A legacy torch.save file around a hand-made object pickle: the header pickles,
+    obj_pkl, the storage key list (keys, or the storages' keys) and each storage as
+    (key, element count, raw bytes): an int64 count, then the bytes."""
+    data = (pickle.dumps(magic, protocol=2) + pickle.dumps(version, protocol=2) +
+            pickle.dumps(info, protocol=2) + obj_pkl +
+            pickle.dumps([k for k, _, _ in storages] if keys is None else keys, protocol=2) +
+            b''.join(struct.pack('<q', n) + raw for _, n, raw in storages) + tail)
+    if name:
+        with open(path(name), 'wb') as f:
+            f.write(data)
+    return data
+
+
+def hostile_legacy():
+    six = struct.pack('<6f', *range(6))
+    w = ('w', tensor('0', 6, (2, 3), (3, 1), view=b'N'))
+    v = ('v', tensor('1', 2, (2,), (1,), view=b'N'))
+    two = [('0', 6, six), ('1', 2, struct.pack('<2f', 7, 8))]
+    # Sanity: the hand-made writer makes files torch itself loads.
+    good = make_legacy(None, state(w, v), two)
+    back = torch.load(io.BytesIO(good))['genA2B']
+    assert back['w'].tolist() == [[0, 1, 2], [3, 4, 5]] and back['v'].tolist() == [7, 8]
+
+    make_legacy('bad_legacy_magic.pt', state(w), two[:1], magic=0x1950a86a20f9469cfc6d)
+    make_legacy('bad_legacy_version.pt', state(w), two[:1], version=1002)
+    make_legacy('bad_legacy_big_endian.pt', state(w), two[:1],
+                info=dict(LEGACY_INFO, little_endian=False))
+    make_legacy('bad_legacy_posix_system.pt',
+                b'\x80\x02cposix\nsystem\n' + s('echo hi') + b'\x85R.', two[:1])
+    make_legacy('bad_legacy_int_storage.pt',
+                state(('w', tensor('0', 3, (3,), (1,), storage=b'ctorch\nIntStorage\n',
+                                   view=b'N'))), [('0', 3, struct.pack('<3i', 1, 2, 3))])
+    make_legacy('bad_legacy_view.pt',
+                state(('w', tensor('0', 6, (2, 3), (3, 1), view=tup(s('9'), i(0), i(6))))),
+                two[:1])
+    make_legacy('bad_legacy_count.pt', state(w), [('0', 7, six + b'\0' * 4)])
+    make_legacy('bad_legacy_huge_count.pt', state(('w', tensor('0', 2 ** 40, (2, 3), (3, 1),
+                                                                view=b'N'))),
+                [('0', 2 ** 40, six)])
+    make_legacy('bad_legacy_missing_key.pt', state(w, v), two[:1])
+    make_legacy('bad_legacy_unused_key.pt', state(w), two)
+    make_legacy('bad_legacy_twice.pt', state(w), two[:1] * 2)
+    make_legacy('bad_legacy_offset.pt', state(('w', tensor('0', 6, (2, 3), (3, 1), offset=2,
+                                                           view=b'N'))), two[:1])
+    make_legacy('bad_legacy_tail.pt', state(w), two[:1], tail=b'\0')
+    make_legacy('bad_legacy_keys.pt', state(w), two[:1], keys={'0': 1})
+    make_legacy('bad_legacy_two_sizes.pt', state(w, ('x', tensor('0', 5, (5,), (1,),
+                                                                 view=b'N'))), two[:1])
+
+
 def corpus():
     """Small valid seeds for the fuzzers (a few kB each)."""
-    for sub in ('pt', 'pickle', 'safetensors'):
+    for sub in ('pt', 'pt_legacy', 'pickle', 'safetensors'):
         os.makedirs(os.path.join(CORPUS, sub), exist_ok=True)
     torch.manual_seed(4)
     small = {'genA2B': collections.OrderedDict([('w', torch.randn(2, 3)),
@@ -204,6 +282,12 @@ def corpus():
     hand = make_zip(None, state(('w', tensor('0', 6, (2, 3), (3, 1)))), {'0': six})
     with open(os.path.join(CORPUS, 'pt', 'hand.pt'), 'wb') as f:
         f.write(hand)
+    buf = io.BytesIO()
+    torch.save(small, buf, _use_new_zipfile_serialization=False)
+    with open(os.path.join(CORPUS, 'pt_legacy', 'small.pt'), 'wb') as f:
+        f.write(buf.getvalue())
+    with open(os.path.join(CORPUS, 'pt_legacy', 'mixed.pt'), 'wb') as f:
+        f.write(open(path('mixed_legacy.pt'), 'rb').read())
     with zipfile.ZipFile(io.BytesIO(raw)) as z:
         pkl = z.read([n for n in z.namelist() if n.endswith('/data.pkl')][0])
     with open(os.path.join(CORPUS, 'pickle', 'small.pkl'), 'wb') as f:
@@ -220,12 +304,21 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     checkpoints()
     hostile()
+    hostile_legacy()
     corpus()
     # Every good file loads into the release networks (the check a user of the release does).
     d = torch.load(path('light96_params_0000001.pt'))
     m = model(True, 96, 7, 5, seed=0)
     for name in NETS:
         getattr(m, name).load_state_dict(d[name])
+    # The legacy twins hold what their zip twins hold.
+    for stem in ('gen_only', 'dtypes', 'mixed', 'mixed_proto4'):
+        a = torch.load(path(stem + '_legacy.pt'))
+        b = torch.load(path(stem.replace('_proto4', '') + '.pt'))
+        flat = flatten(a) if stem != 'gen_only' else a
+        assert all(torch.equal(x, y) for x, y in zip(flat.values(),
+                                                      (flatten(b) if stem != 'gen_only'
+                                                       else b).values()))
     total = 0
     for name in sorted(os.listdir(OUT)):
         total += os.path.getsize(path(name))

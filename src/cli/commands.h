@@ -10,6 +10,7 @@ int cmd_make_shapes(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_rho(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_kid(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 

@@ -13,6 +13,7 @@ static const struct {
     {"train", cmd_train, "train a translator on two folders of images"},
     {"test", cmd_test, "write the release's 7-row test strips for every test image"},
     {"translate", cmd_translate, "translate an image, or a folder of them, with a trained generator"},
+    {"serve", cmd_serve, "a local web page (and JSON endpoint) that translates uploaded photos"},
     {"rho", cmd_rho, "print the learned rho (AdaLIN/ILN mixing weights) of a checkpoint"},
     {"convert", cmd_convert, "convert a checkpoint between PyTorch .pt and safetensors"},
     {"export", cmd_export, "write a trained generator as an ONNX model"},

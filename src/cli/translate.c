@@ -9,39 +9,27 @@
 #include "cli/commands.h"
 #include "cli/hint.h"
 #include "cli/results.h"
+#include "cli/translator.h"
 #include "core/error.h"
 #include "data/dataset.h"
 #include "io/image.h"
 
-typedef struct translate_ctx {
-    ug_model *m;
-    ug_direction dir;
-    int S;
-    float *in, *out, *heat;
-} translate_ctx;
-
-/* One image: read, resize to the model's size (bilinear, as the release's
- * test transform), translate, write out_path and, if cam_path, the heatmap. */
-static int translate_one(translate_ctx *c, const char *in_path, const char *out_path,
-                         const char *cam_path, ug_error *err)
+/* One image: read, translate (see translator.h), write out_path and, if
+ * cam_path, the heatmap picture. */
+static int translate_one(translator *t, ug_direction dir, const char *in_path,
+                         const char *out_path, const char *cam_path, ug_error *err)
 {
-    ug_image out = {0}, pic = {0};
+    ug_image photo = {0}, out = {0}, pic = {0};
     int rc = -1;
-    if (ug_load_test_image(c->in, in_path, c->S, err) < 0 ||
-        ug_model_translate(c->m, c->dir, c->in, 1, c->out, NULL, cam_path ? c->heat : NULL,
-                           err) < 0)
-        return -1;
-    if (ug_tensor_to_image(&out, c->out, c->S, c->S) < 0) {
-        ug_fail(err, "%s: out of memory", out_path);
+    if (ug_image_load(&photo, in_path, err) < 0 ||
+        translator_run(t, dir, &photo, in_path, &out, cam_path ? &pic : NULL, err) < 0)
         goto done;
-    }
-    if (ug_image_save_png(out_path, &out, err) < 0)
-        goto done;
-    if (cam_path && (ug_cam_image(&pic, c->heat, c->S / 4, c->S / 4, c->S, err) < 0 ||
-                     ug_image_save_png(cam_path, &pic, err) < 0))
+    if (ug_image_save_png(out_path, &out, err) < 0 ||
+        (cam_path && ug_image_save_png(cam_path, &pic, err) < 0))
         goto done;
     rc = 0;
 done:
+    ug_image_free(&photo);
     ug_image_free(&out);
     ug_image_free(&pic);
     return rc;
@@ -66,8 +54,8 @@ static int output_path(char *out, size_t n, const char *out_dir, const char *rel
 /* Every image under in_dir; a file that fails is reported and passed over.
  * Returns 1 when some failed, 0 when none did, or -1 when nothing could start
  * (no images, or an output folder that cannot be made). */
-static int translate_folder(translate_ctx *c, const char *in_dir, const char *out_dir,
-                            const char *cam_dir, ug_error *err)
+static int translate_folder(translator *t, ug_direction dir, const char *in_dir,
+                            const char *out_dir, const char *cam_dir, ug_error *err)
 {
     ug_filelist list = {0};
     if (ug_dataset_list(&list, in_dir, err) < 0)
@@ -83,7 +71,7 @@ static int translate_folder(translate_ctx *c, const char *in_dir, const char *ou
         ug_error e;
         if (output_path(out, sizeof out, out_dir, rel, &e) < 0 ||
             (cam_dir && output_path(cam, sizeof cam, cam_dir, rel, &e) < 0) ||
-            translate_one(c, list.paths[i], out, cam_dir ? cam : NULL, &e) < 0) {
+            translate_one(t, dir, list.paths[i], out, cam_dir ? cam : NULL, &e) < 0) {
             fprintf(stderr, "ugatit translate: %s\n", e.msg);
             failed++;
         }
@@ -134,43 +122,35 @@ int cmd_translate(int argc, char **argv)
     int folder = stat(input, &st) == 0 && S_ISDIR(st.st_mode);
 
     ug_error err = {{0}};
-    translate_ctx c = {NULL, strcmp(dir, "B2A") == 0 ? UG_B2A : UG_A2B, 0, NULL, NULL, NULL};
+    ug_direction d = strcmp(dir, "B2A") == 0 ? UG_B2A : UG_A2B;
+    ug_model *m = NULL;
+    translator t = {0};
     int status = 1;
     const char *model = cli_find(o, n, "model")->value;
-    if (ug_model_load(&c.m, model, &hint, 0, &err) < 0)
+    if (ug_model_load(&m, model, &hint, 0, &err) < 0)
         goto done;
-    if (cli_hint_check(o, n, "translate", c.m, model) < 0) {
-        ug_model_free(c.m);
+    if (cli_hint_check(o, n, "translate", m, model) < 0) {
+        ug_model_free(m);
         return 2;
     }
-    if (ug_model_set_precision(c.m, strcmp(precision, "bf16") ? UG_FP32 : UG_BF16, &err) < 0)
+    if (ug_model_set_precision(m, strcmp(precision, "bf16") ? UG_FP32 : UG_BF16, &err) < 0 ||
+        translator_init(&t, m, &err) < 0)
         goto done;
-    c.S = ug_model_config(c.m)->img_size;
-    size_t numel = (size_t)3 * c.S * c.S;
-    c.in = malloc(numel * sizeof *c.in);
-    c.out = malloc(numel * sizeof *c.out);
-    c.heat = malloc((size_t)(c.S / 4) * (c.S / 4) * sizeof *c.heat);
-    if (!c.in || !c.out || !c.heat) {
-        ug_fail(&err, "out of memory");
-        goto done;
-    }
     if (folder) {
-        rc = translate_folder(&c, input, output, cam, &err);
+        rc = translate_folder(&t, d, input, output, cam, &err);
         if (rc < 0)
             goto done;
         status = rc;
         goto out;
     }
-    if (translate_one(&c, input, output, cam, &err) < 0)
+    if (translate_one(&t, d, input, output, cam, &err) < 0)
         goto done;
     status = 0;
 done:
     if (status)
         fprintf(stderr, "ugatit translate: %s\n", err.msg);
 out:
-    free(c.in);
-    free(c.out);
-    free(c.heat);
-    ug_model_free(c.m);
+    translator_free(&t);
+    ug_model_free(m);
     return status;
 }

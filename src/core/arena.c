@@ -13,27 +13,35 @@ struct ug_arena_block {
     unsigned char *base;
 };
 
-void ug_arena_init(ug_arena *a) { memset(a, 0, sizeof *a); }
+void ug_arena_init(ug_arena *a, const ug_backend *be)
+{
+    memset(a, 0, sizeof *a);
+    a->be = be;
+}
 
 void ug_arena_free(ug_arena *a)
 {
+    if (a->host) {
+        ug_arena_free(a->host);
+        free(a->host);
+    }
     free(a->freed);
     ug_arena_block *b = a->first;
     while (b) {
         ug_arena_block *next = b->next;
-        free(b->base);
+        a->be->free(b->base);
         free(b);
         b = next;
     }
-    memset(a, 0, sizeof *a);
+    ug_arena_init(a, a->be);
 }
 
-static ug_arena_block *block_new(size_t size)
+static ug_arena_block *block_new(const ug_backend *be, size_t size)
 {
     ug_arena_block *b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
-    b->base = aligned_alloc(ARENA_ALIGN, size);
+    b->base = be->alloc(size); /* 64-byte aligned, as ARENA_ALIGN needs */
     if (!b->base) {
         free(b);
         return NULL;
@@ -139,7 +147,7 @@ void *ug_arena_alloc(ug_arena *a, size_t bytes)
     }
     if (!a->head || a->head->off + bytes > a->head->size) {
         size_t size = bytes > ARENA_MIN_BLOCK ? bytes : ARENA_MIN_BLOCK;
-        ug_arena_block *b = block_new(size);
+        ug_arena_block *b = block_new(a->be, size);
         if (!b)
             return NULL;
         if (a->head && a->head->off < a->head->size) {
@@ -172,12 +180,24 @@ float *ug_arena_zeros(ug_arena *a, size_t count)
 {
     float *p = ug_arena_floats(a, count);
     if (p)
-        memset(p, 0, count * sizeof(float));
+        a->be->zero(p, count * sizeof(float));
     return p;
+}
+
+void *ug_arena_host(ug_arena *a, size_t bytes)
+{
+    if (!a->host) {
+        if (!(a->host = malloc(sizeof *a->host)))
+            return NULL;
+        ug_arena_init(a->host, ug_backend_host());
+    }
+    return ug_arena_alloc(a->host, bytes);
 }
 
 void ug_arena_reset(ug_arena *a)
 {
+    if (a->host)
+        ug_arena_reset(a->host);
     a->head = a->first;
     if (a->head)
         a->head->off = 0;

@@ -4,11 +4,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "backend/backend.h"
 #include "core/arena.h"
 #include "core/sha256.h"
 #include "eval/inception.h"
 #include "io/tensor_file.h"
-#include "kernels/kctx.h"
 #include "nn/tape.h"
 
 struct ug_inception {
@@ -92,23 +92,31 @@ static int fill(ug_inception *m, const ug_st_file *f, const char *path, ug_error
                            path, ug_st_at(f, i)->name);
     }
     char a[64], b[64];
-    for (int i = 0; i < m->net.n_params; i++) {
+    /* The parameters live in the network's backend: written through a host mapping. */
+    const size_t bytes = m->net.total * sizeof(float);
+    float *host = m->net.be->map(m->net.data, bytes);
+    if (!host)
+        return ug_fail(err, "out of memory");
+    int rc = 0;
+    for (int i = 0; i < m->net.n_params && rc == 0; i++) {
         const ug_param *p = &m->net.params[i];
         const ug_st_tensor *t = find(f, prefix, p->name);
         if (!t && strstr(p->name, "num_batches_tracked"))
             continue; /* a counter for training, not needed (PyTorch does not need it either) */
-        if (!t)
-            return ug_fail(err, "%s: no tensor '%s': not the weights of an Inception-v3",
-                           path, p->name);
-        if (!same_shape(t, p)) {
+        if (!t) {
+            rc = ug_fail(err, "%s: no tensor '%s': not the weights of an Inception-v3", path,
+                         p->name);
+        } else if (!same_shape(t, p)) {
             shape_str(a, sizeof a, t->ndim, t->shape);
             shape_str(b, sizeof b, p->ndim, p->shape);
-            return ug_fail(err, "%s: '%s' has shape %s, Inception-v3's is %s", path, p->name,
-                           a, b);
+            rc = ug_fail(err, "%s: '%s' has shape %s, Inception-v3's is %s", path, p->name, a,
+                         b);
+        } else {
+            memcpy(host + p->off, t->data, p->numel * sizeof(float));
         }
-        memcpy(ug_param_data(&m->net, i), t->data, p->numel * sizeof(float));
     }
-    return 0;
+    m->net.be->unmap(m->net.data, host, bytes, rc == 0);
+    return rc;
 }
 
 int ug_inception_load(ug_inception **out, const char *path, ug_error *err)
@@ -118,10 +126,12 @@ int ug_inception_load(ug_inception **out, const char *path, ug_error *err)
     if (!m)
         return ug_fail(err, "out of memory");
     ug_net_init(&m->net);
-    ug_arena_init(&m->arena);
+    /* The context first: the activations live in its backend. */
+    m->k = ug_kctx_new(0, err);
+    ug_arena_init(&m->arena, m->k ? m->k->be : ug_backend_default());
     ug_st_file *f = NULL;
-    if (ug_tensor_file_open(&f, path, "inception", err) < 0 || fill(m, f, path, err) < 0 ||
-        ug_sha256_file(path, m->sha256, err) < 0 || !(m->k = ug_kctx_new(0, err))) {
+    if (!m->k || ug_tensor_file_open(&f, path, "inception", err) < 0 ||
+        fill(m, f, path, err) < 0 || ug_sha256_file(path, m->sha256, err) < 0) {
         ug_st_close(f);
         ug_inception_free(m);
         return -1;
@@ -150,9 +160,15 @@ int ug_inception_features(ug_inception *m, float *features, const float *images,
 {
     ug_tape t;
     ug_arena_reset(&m->arena);
-    if (ug_tape_forward_nograd(&t, m->k, &m->arena, &m->net, &images, N, UG_EVAL, err) < 0)
+    const size_t in_bytes = (size_t)N * 3 * UG_INCEPTION_SIZE * UG_INCEPTION_SIZE * sizeof(float);
+    float *x = ug_arena_alloc(&m->arena, in_bytes);
+    if (!x)
+        return ug_fail(err, "out of memory for %d images", N);
+    m->k->be->from_host(x, images, in_bytes);
+    const float *const inputs[1] = {x};
+    if (ug_tape_forward_nograd(&t, m->k, &m->arena, &m->net, inputs, N, UG_EVAL, err) < 0)
         return -1;
-    memcpy(features, ug_tape_output(&t, UG_INCEPTION_OUT),
-           (size_t)N * UG_INCEPTION_DIM * sizeof(float));
+    m->k->be->to_host(features, ug_tape_output(&t, UG_INCEPTION_OUT),
+                      (size_t)N * UG_INCEPTION_DIM * sizeof(float));
     return 0;
 }

@@ -113,16 +113,25 @@ int ug_onnx_write_net(const ug_net *net, const char *graph_name, const ug_onnx_o
     /* Initializers point at the weights as they are in memory. */
     if (!ug_host_is_little_endian())
         return ug_fail(err, "%s: ONNX export needs a little-endian host", path);
+    /* The weights in host memory: the backend's, mapped until the file is written. */
+    size_t bytes = net->total * sizeof(float);
+    ug_net host = *net;
+    host.data = net->be->map(net->data, bytes);
     const char **val = calloc((size_t)net->n_nodes, sizeof *val);
-    if (!val)
+    if (!val || !host.data) {
+        free(val);
+        if (host.data)
+            net->be->unmap(net->data, host.data, bytes, 0);
         return ug_fail(err, "out of memory");
+    }
     ox_graph g;
     ox_graph_init(&g, graph_name, err);
-    int rc = build(&g, net, graph_name, outs, n, val, err);
+    int rc = build(&g, &host, graph_name, outs, n, val, err);
     if (rc == 0)
         rc = write_model(&g.g, path, err);
     ox_graph_free(&g);
     free(val);
+    net->be->unmap(net->data, host.data, bytes, 0);
     return rc;
 }
 

@@ -66,11 +66,16 @@ static int slurp(const char *path, unsigned char **data, size_t *size, ug_error 
     return 0;
 }
 
-static int check_dims(unsigned long w, unsigned long h, const char *path, const char *kind,
-                      ug_error *err)
+/* Checked from the header, before any pixel memory is allocated, so that a
+ * small file declaring a huge picture (a decompression bomb) costs nothing. */
+static int check_dims(unsigned long w, unsigned long h, size_t max_pixels, const char *path,
+                      const char *kind, ug_error *err)
 {
-    if (w == 0 || h == 0 || w > MAX_PIXELS || h > MAX_PIXELS || w * h > MAX_PIXELS)
-        return ug_fail(err, "%s: %s of %lux%lu pixels is empty or too large", path, kind, w, h);
+    if (w == 0 || h == 0)
+        return ug_fail(err, "%s: %s of %lux%lu pixels is empty", path, kind, w, h);
+    if (w > max_pixels || h > max_pixels || w * h > max_pixels)
+        return ug_fail(err, "%s: %s of %lux%lu pixels is larger than the limit of %zu pixels",
+                       path, kind, w, h, max_pixels);
     return 0;
 }
 
@@ -80,6 +85,7 @@ typedef struct png_job {
     const unsigned char *data;
     size_t size, pos;
     char msg[256];
+    size_t max_pixels;
     int w, h;
     unsigned char *rgb;
     png_bytep *rows;
@@ -133,7 +139,7 @@ static int png_decode_inner(png_job *job, png_structp png, png_infop info, const
     png_uint_32 w, h;
     int depth, ctype, interlace;
     png_get_IHDR(png, info, &w, &h, &depth, &ctype, &interlace, NULL, NULL);
-    if (check_dims(w, h, path, "PNG", err) != 0)
+    if (check_dims(w, h, job->max_pixels, path, "PNG", err) != 0)
         return -1;
     png_request_rgb8(png, depth, ctype);
     png_read_update_info(png, info);
@@ -153,10 +159,10 @@ static int png_decode_inner(png_job *job, png_structp png, png_infop info, const
     return 0;
 }
 
-static int load_png(ug_image *img, const unsigned char *data, size_t size, const char *path,
-                    ug_error *err)
+static int load_png(ug_image *img, const unsigned char *data, size_t size, size_t max_pixels,
+                    const char *path, ug_error *err)
 {
-    png_job job = {.data = data, .size = size};
+    png_job job = {.data = data, .size = size, .max_pixels = max_pixels};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &job, png_on_error,
                                              png_on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -180,6 +186,8 @@ typedef struct jpeg_job {
     struct jpeg_error_mgr mgr; /* first, so the error manager pointer is the job */
     jmp_buf jump;
     char msg[JMSG_LENGTH_MAX];
+    int refused; /* msg says why we stopped, not what libjpeg found */
+    struct jpeg_progress_mgr progress;
     struct jpeg_decompress_struct cinfo;
     unsigned char *rgb;
     unsigned char *cmyk_row; /* one row as decoded, for CMYK and YCCK files */
@@ -198,6 +206,22 @@ static void jpeg_on_message(j_common_ptr c, int level)
 {
     if (level < 0 && c->err->msg_code == JWRN_JPEG_EOF)
         jpeg_on_error(c);
+}
+
+/* A progressive JPEG may hold thousands of tiny scans, each a full pass over
+ * the coefficients: minutes of work from a small file. Real encoders write
+ * about 10; libjpeg-turbo's own tools suggest a cap like this one. */
+#define MAX_JPEG_SCANS 500
+
+static void jpeg_on_progress(j_common_ptr c)
+{
+    j_decompress_ptr d = (j_decompress_ptr)c;
+    if (d->input_scan_number > MAX_JPEG_SCANS) {
+        jpeg_job *job = (jpeg_job *)c->err;
+        snprintf(job->msg, sizeof job->msg, "more than %d scans", MAX_JPEG_SCANS);
+        job->refused = 1;
+        longjmp(job->jump, 1);
+    }
 }
 
 /* a * b / 255 rounded, as Pillow's MULDIV255 (a, b in 0..255). */
@@ -220,14 +244,15 @@ static void cmyk_to_rgb(unsigned char *rgb, const unsigned char *stored, size_t 
 }
 
 static int jpeg_decode_inner(jpeg_job *job, const unsigned char *data, size_t size,
-                             const char *path, ug_error *err)
+                             size_t max_pixels, const char *path, ug_error *err)
 {
     struct jpeg_decompress_struct *ci = &job->cinfo;
     if (setjmp(job->jump))
-        return ug_fail(err, "%s: corrupt or truncated JPEG (%s)", path, job->msg);
+        return job->refused ? ug_fail(err, "%s: JPEG refused: %s", path, job->msg)
+                            : ug_fail(err, "%s: corrupt or truncated JPEG (%s)", path, job->msg);
     jpeg_mem_src(ci, data, (unsigned long)size);
     jpeg_read_header(ci, TRUE);
-    if (check_dims(ci->image_width, ci->image_height, path, "JPEG", err) != 0)
+    if (check_dims(ci->image_width, ci->image_height, max_pixels, path, "JPEG", err) != 0)
         return -1;
     /* libjpeg converts grey and YCbCr to RGB, and YCCK to CMYK. */
     int cmyk = ci->jpeg_color_space == JCS_CMYK || ci->jpeg_color_space == JCS_YCCK;
@@ -250,8 +275,8 @@ static int jpeg_decode_inner(jpeg_job *job, const unsigned char *data, size_t si
     return 0;
 }
 
-static int load_jpeg(ug_image *img, const unsigned char *data, size_t size, const char *path,
-                     ug_error *err)
+static int load_jpeg(ug_image *img, const unsigned char *data, size_t size, size_t max_pixels,
+                     const char *path, ug_error *err)
 {
     jpeg_job *job = calloc(1, sizeof *job);
     if (!job)
@@ -264,7 +289,9 @@ static int load_jpeg(ug_image *img, const unsigned char *data, size_t size, cons
         rc = ug_fail(err, "%s: JPEG decoder: %s", path, job->msg);
     } else {
         jpeg_create_decompress(&job->cinfo);
-        rc = jpeg_decode_inner(job, data, size, path, err);
+        job->progress.progress_monitor = jpeg_on_progress;
+        job->cinfo.progress = &job->progress;
+        rc = jpeg_decode_inner(job, data, size, max_pixels, path, err);
     }
     if (rc == 0) {
         img->w = (int)job->cinfo.output_width;
@@ -281,23 +308,31 @@ static int load_jpeg(ug_image *img, const unsigned char *data, size_t size, cons
 
 /* ---- loading ---------------------------------------------------------- */
 
-int ug_image_load(ug_image *img, const char *path, ug_error *err)
+int ug_image_decode(ug_image *img, const unsigned char *data, size_t size, size_t max_pixels,
+                    const char *name, ug_error *err)
 {
     static const unsigned char png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     static const unsigned char jpeg_magic[3] = {0xff, 0xd8, 0xff};
+    img->w = img->h = 0;
+    img->rgb = NULL;
+    if (max_pixels == 0 || max_pixels > MAX_PIXELS)
+        max_pixels = MAX_PIXELS;
+    if (size >= 8 && memcmp(data, png_magic, 8) == 0)
+        return load_png(img, data, size, max_pixels, name, err);
+    if (size >= 3 && memcmp(data, jpeg_magic, 3) == 0)
+        return load_jpeg(img, data, size, max_pixels, name, err);
+    return ug_fail(err, "%s: %s", name, size ? "not a PNG or JPEG image" : "empty file");
+}
+
+int ug_image_load(ug_image *img, const char *path, ug_error *err)
+{
     img->w = img->h = 0;
     img->rgb = NULL;
     unsigned char *data = NULL;
     size_t size = 0;
     if (slurp(path, &data, &size, err) != 0)
         return -1;
-    int rc;
-    if (size >= 8 && memcmp(data, png_magic, 8) == 0)
-        rc = load_png(img, data, size, path, err);
-    else if (size >= 3 && memcmp(data, jpeg_magic, 3) == 0)
-        rc = load_jpeg(img, data, size, path, err);
-    else
-        rc = ug_fail(err, "%s: not a PNG or JPEG image", path);
+    int rc = ug_image_decode(img, data, size, MAX_PIXELS, path, err);
     free(data);
     return rc;
 }
@@ -321,17 +356,45 @@ static void png_write_atomic(png_structp png, png_bytep data, size_t n)
     ug_atomic_write(png_get_io_ptr(png), data, n); /* a failure is reported by the commit */
 }
 
-static void png_flush_nothing(png_structp png)
+/* A growing buffer; on a failed allocation it is freed and stays NULL. */
+typedef struct png_mem {
+    unsigned char *data;
+    size_t n, cap;
+    int failed;
+} png_mem;
+
+static void png_write_mem(png_structp png, png_bytep data, size_t n)
 {
-    (void)png; /* ug_atomic_write does not buffer */
+    png_mem *m = png_get_io_ptr(png);
+    if (m->failed)
+        return;
+    if (n > m->cap - m->n) {
+        size_t cap = m->cap ? m->cap : 1 << 16;
+        while (cap - m->n < n)
+            cap *= 2;
+        unsigned char *bigger = realloc(m->data, cap);
+        if (!bigger) {
+            m->failed = 1; /* reported once the encoder returns */
+            return;
+        }
+        m->data = bigger;
+        m->cap = cap;
+    }
+    memcpy(m->data + m->n, data, n);
+    m->n += n;
 }
 
-static int png_write_inner(png_out *o, png_structp png, png_infop info, ug_atomic *a,
-                           const ug_image *img, const char *path, ug_error *err)
+static void png_flush_nothing(png_structp png)
+{
+    (void)png; /* both sinks write through */
+}
+
+static int png_write_inner(png_out *o, png_structp png, png_infop info, png_rw_ptr sink,
+                           void *io, const ug_image *img, const char *path, ug_error *err)
 {
     if (setjmp(png_jmpbuf(png)))
         return ug_fail(err, "%s: PNG encoder: %s", path, o->msg);
-    png_set_write_fn(png, a, png_write_atomic, png_flush_nothing);
+    png_set_write_fn(png, io, sink, png_flush_nothing);
     png_set_IHDR(png, info, (png_uint_32)img->w, (png_uint_32)img->h, 8, PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
@@ -340,7 +403,9 @@ static int png_write_inner(png_out *o, png_structp png, png_infop info, ug_atomi
     return 0;
 }
 
-int ug_image_save_png(const char *path, const ug_image *img, ug_error *err)
+/* Encodes img as an 8-bit RGB PNG through sink(io). */
+static int png_encode(const ug_image *img, png_rw_ptr sink, void *io, const char *path,
+                      ug_error *err)
 {
     if (!img->rgb || img->w <= 0 || img->h <= 0 ||
         (unsigned long)img->w * (unsigned long)img->h > MAX_PIXELS)
@@ -352,24 +417,42 @@ int ug_image_save_png(const char *path, const ug_image *img, ug_error *err)
         return ug_fail(err, "%s: out of memory", path);
     for (int y = 0; y < img->h; y++)
         o.rows[y] = img->rgb + (size_t)y * img->w * 3;
-
-    ug_atomic a;
-    if (ug_atomic_open(&a, path, err) != 0) {
-        free(o.rows);
-        return -1;
-    }
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &o, png_out_error,
                                               png_on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
-    int rc = info ? png_write_inner(&o, png, info, &a, img, path, err)
+    int rc = info ? png_write_inner(&o, png, info, sink, io, img, path, err)
                   : ug_fail(err, "%s: out of memory", path);
     png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
     free(o.rows);
-    if (rc != 0) {
+    return rc;
+}
+
+int ug_image_save_png(const char *path, const ug_image *img, ug_error *err)
+{
+    ug_atomic a;
+    if (ug_atomic_open(&a, path, err) != 0)
+        return -1;
+    if (png_encode(img, png_write_atomic, &a, path, err) != 0) {
         ug_atomic_abort(&a);
         return -1;
     }
     return ug_atomic_commit(&a, err);
+}
+
+int ug_image_encode_png(const ug_image *img, unsigned char **png, size_t *size, const char *name,
+                        ug_error *err)
+{
+    png_mem m = {0};
+    int rc = png_encode(img, png_write_mem, &m, name, err);
+    if (rc == 0 && m.failed)
+        rc = ug_fail(err, "%s: out of memory for the PNG", name);
+    if (rc != 0) {
+        free(m.data);
+        return -1;
+    }
+    *png = m.data;
+    *size = m.n;
+    return 0;
 }
 
 /* ---- tensors ---------------------------------------------------------- */

@@ -4,6 +4,8 @@
 #ifndef UG_IO_IMAGE_H
 #define UG_IO_IMAGE_H
 
+#include <stddef.h>
+
 #include "core/error.h"
 
 typedef struct ug_image {
@@ -17,8 +19,18 @@ typedef struct ug_image {
  * left empty and the message names the file. */
 int ug_image_load(ug_image *img, const char *path, ug_error *err);
 
+/* The same from size bytes in memory; name is for messages. Pictures of more
+ * than max_pixels pixels (0: the file loader's own limit of 2^27) are refused
+ * from their header, before any pixel memory is allocated. */
+int ug_image_decode(ug_image *img, const unsigned char *data, size_t size, size_t max_pixels,
+                    const char *name, ug_error *err);
+
 /* Writes an 8-bit RGB PNG, replacing path atomically (see io/atomic.h). */
 int ug_image_save_png(const char *path, const ug_image *img, ug_error *err);
+
+/* The same PNG into a malloc'd buffer (*png, *size bytes; free it). */
+int ug_image_encode_png(const ug_image *img, unsigned char **png, size_t *size, const char *name,
+                        ug_error *err);
 
 /* Frees the pixels and zeroes the struct; safe on a zeroed struct. */
 void ug_image_free(ug_image *img);

@@ -32,6 +32,7 @@ typedef struct machine {
     size_t n_marks;
     ug_pk_obj **memo;
     size_t n_memo, cap_memo;
+    int ran_out; /* the input ended before the pickle */
 } machine;
 
 static const struct { unsigned char op; const char *name; } op_names[] = {
@@ -81,8 +82,8 @@ static size_t global_index(ug_pk_global g)
 
 const char *ug_pk_type_name(ug_pk_type t)
 {
-    static const char *names[] = {"None", "bool", "int", "str", "tuple", "dict", "global",
-                                  "storage", "tensor"};
+    static const char *names[] = {"None", "bool", "int", "str", "tuple", "list", "dict",
+                                  "global", "storage", "tensor"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
@@ -173,8 +174,10 @@ static void free_pool(ug_pickle *p)
 
 static int need(machine *m, size_t n)
 {
-    if (n > m->len - m->pos)
+    if (n > m->len - m->pos) {
+        m->ran_out = 1;
         return FAIL(m, "%s needs %zu bytes but the pickle ends", op_name(m->buf[m->op_pos]), n);
+    }
     return 0;
 }
 
@@ -282,32 +285,51 @@ static int do_long1(machine *m)
     return do_int(m, v);
 }
 
-static int do_global(machine *m)
+/* Pushes the allowed global module.name, or refuses it by name. */
+static int push_global(machine *m, const char *module, size_t ml, const char *name, size_t nl)
 {
-    const char *start = (const char *)m->buf + m->pos, *nl2 = NULL;
-    size_t avail = m->len - m->pos;
-    const char *nl1 = memchr(start, '\n', avail < MAX_GLOBAL_LINE ? avail : MAX_GLOBAL_LINE);
-    if (nl1) {
-        size_t rest = avail - (size_t)(nl1 - start) - 1;
-        nl2 = memchr(nl1 + 1, '\n', rest < MAX_GLOBAL_LINE ? rest : MAX_GLOBAL_LINE);
-    }
-    if (!nl2)
-        return FAIL(m, "GLOBAL without two newline-terminated names");
-    size_t ml = (size_t)(nl1 - start), nl = (size_t)(nl2 - nl1 - 1);
     for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) {
-        if (strlen(allowed[i].module) == ml && memcmp(allowed[i].module, start, ml) == 0 &&
-            strlen(allowed[i].name) == nl && memcmp(allowed[i].name, nl1 + 1, nl) == 0) {
+        if (strlen(allowed[i].module) == ml && memcmp(allowed[i].module, module, ml) == 0 &&
+            strlen(allowed[i].name) == nl && memcmp(allowed[i].name, name, nl) == 0) {
             ug_pk_obj *o = new_obj(m, UG_PK_GLOBAL);
             if (!o)
                 return -1;
             o->which = allowed[i].g;
-            m->pos += (size_t)(nl2 - start) + 1;
             return push(m, o);
         }
     }
     char a[MAX_GLOBAL_LINE + 8], b[MAX_GLOBAL_LINE + 8];
-    return FAIL(m, "global '%s %s' is not allowed", ug_printable_n(a, sizeof a, start, ml),
-                ug_printable_n(b, sizeof b, nl1 + 1, nl));
+    return FAIL(m, "global '%s %s' is not allowed", ug_printable_n(a, sizeof a, module, ml),
+                ug_printable_n(b, sizeof b, name, nl));
+}
+
+static int do_global(machine *m)
+{
+    const char *start = (const char *)m->buf + m->pos, *nl2 = NULL;
+    size_t avail = m->len - m->pos, rest = 0;
+    const char *nl1 = memchr(start, '\n', avail < MAX_GLOBAL_LINE ? avail : MAX_GLOBAL_LINE);
+    if (nl1) {
+        rest = avail - (size_t)(nl1 - start) - 1;
+        nl2 = memchr(nl1 + 1, '\n', rest < MAX_GLOBAL_LINE ? rest : MAX_GLOBAL_LINE);
+    }
+    if (!nl2) {
+        m->ran_out = nl1 ? rest < MAX_GLOBAL_LINE : avail < MAX_GLOBAL_LINE;
+        return FAIL(m, "GLOBAL without two newline-terminated names");
+    }
+    m->pos += (size_t)(nl2 - start) + 1;
+    return push_global(m, start, (size_t)(nl1 - start), nl1 + 1, (size_t)(nl2 - nl1 - 1));
+}
+
+/* STACK_GLOBAL (protocol 4): GLOBAL with the two names on the stack. */
+static int do_stack_global(machine *m)
+{
+    ug_pk_obj *name = pop(m), *module = name ? pop(m) : NULL;
+    if (!module)
+        return -1;
+    if (module->type != UG_PK_STR || name->type != UG_PK_STR)
+        return FAIL(m, "STACK_GLOBAL of a %s and a %s", ug_pk_type_name(module->type),
+                    ug_pk_type_name(name->type));
+    return push_global(m, module->s, strlen(module->s), name->s, strlen(name->s));
 }
 
 static int do_tuple(machine *m, size_t base)
@@ -339,6 +361,21 @@ static int do_setitems(machine *m, size_t base)
         if (add_item(m, d, m->stack[i]) < 0 || add_item(m, d, m->stack[i + 1]) < 0)
             return -1;
     }
+    m->sp = base;
+    return 0;
+}
+
+/* APPENDS: the items above the MARK go into the list below it. */
+static int do_appends(machine *m, size_t base)
+{
+    if (base <= frame_base(m) || base == 0)
+        return FAIL(m, "%s without a list below", op_name(m->buf[m->op_pos]));
+    ug_pk_obj *l = m->stack[base - 1];
+    if (l->type != UG_PK_LIST)
+        return FAIL(m, "%s on a %s", op_name(m->buf[m->op_pos]), ug_pk_type_name(l->type));
+    for (size_t i = base; i < m->sp; i++)
+        if (add_item(m, l, m->stack[i]) < 0)
+            return -1;
     m->sp = base;
     return 0;
 }
@@ -429,16 +466,20 @@ static int do_reduce(machine *m)
     }
 }
 
-/* ('storage', storage class, key, location, numel) -> a storage reference. */
+/* ('storage', storage class, key, location, numel) -> a storage reference.
+ * The legacy format adds a sixth item, a view of the storage, which only
+ * PyTorch before 0.4 wrote (with tensors this reader does not know). */
 static int do_binpersid(machine *m)
 {
     ug_pk_obj *pid = pop(m);
     if (!pid)
         return -1;
     ug_pk_obj *const *a = pid->items;
-    if (pid->type != UG_PK_TUPLE || pid->n != 5 || a[0]->type != UG_PK_STR ||
+    if (pid->type != UG_PK_TUPLE || (pid->n != 5 && pid->n != 6) || a[0]->type != UG_PK_STR ||
         strcmp(a[0]->s, "storage") != 0)
         return FAIL(m, "persistent id is not a ('storage', type, key, location, numel) tuple");
+    if (pid->n == 6 && a[5]->type != UG_PK_NONE)
+        return FAIL(m, "persistent id: a view of a storage (PyTorch before 0.4) is not supported");
     if (a[1]->type != UG_PK_GLOBAL || a[1]->which < UG_PK_G_FLOAT_STORAGE)
         return FAIL(m, "persistent id: the storage type is not a storage class");
     if (a[2]->type != UG_PK_STR || a[3]->type != UG_PK_STR)
@@ -448,8 +489,7 @@ static int do_binpersid(machine *m)
     ug_pk_obj *s = new_obj(m, UG_PK_STORAGE);
     if (!s)
         return -1;
-    static const ug_pk_dtype dt[] = {UG_PK_F32, UG_PK_F16, UG_PK_BF16, UG_PK_F64, UG_PK_I64};
-    s->dtype = dt[a[1]->which - UG_PK_G_FLOAT_STORAGE];
+    s->dtype = (ug_pk_dtype)(a[1]->which - UG_PK_G_FLOAT_STORAGE);
     size_t kl = strlen(a[2]->s);
     if (!(s->s = malloc(kl + 1)))
         return FAIL(m, "out of memory");
@@ -517,12 +557,20 @@ static int step(machine *m, int *stop)
     case 0x95: /* FRAME: a length hint; the opcodes inside are read as usual */
         if (need(m, 8) < 0)
             return -1;
-        if (le(m->buf + m->pos, 8) > m->len - m->pos - 8)
+        if (le(m->buf + m->pos, 8) > m->len - m->pos - 8) {
+            m->ran_out = 1;
             return FAIL(m, "FRAME is longer than the rest of the pickle");
+        }
         m->pos += 8;
         return 0;
     case '}': return push(m, new_obj(m, UG_PK_DICT));
     case ')': return push(m, new_obj(m, UG_PK_TUPLE));
+    case ']': return push(m, new_obj(m, UG_PK_LIST));
+    case 'a':
+        if (m->sp < frame_base(m) + 2)
+            return FAIL(m, "APPEND needs a list and an item on the stack");
+        return do_appends(m, m->sp - 1);
+    case 'e': return pop_mark(m, &base) < 0 ? -1 : do_appends(m, base);
     case 'N': return push(m, new_obj(m, UG_PK_NONE));
     case 0x88: case 0x89: {
         ug_pk_obj *o = new_obj(m, UG_PK_BOOL);
@@ -564,6 +612,8 @@ static int step(machine *m, int *stop)
     }
     case 0x8a: return do_long1(m);
     case 'c': return do_global(m);
+    case 0x93: return do_stack_global(m);
+    case 0x94: return do_put(m, m->n_memo); /* MEMOIZE */
     case 'Q': return do_binpersid(m);
     case 'R': return do_reduce(m);
     case 'b': return do_build(m);
@@ -580,8 +630,6 @@ static int step(machine *m, int *stop)
             return FAIL(m, "STOP with an open MARK");
         if (m->sp != 1)
             return FAIL(m, "STOP with %zu objects on the stack (1 expected)", m->sp);
-        if (m->pos != m->len)
-            return FAIL(m, "%zu bytes after STOP", m->len - m->pos);
         *stop = 1;
         return 0;
     default:
@@ -589,10 +637,11 @@ static int step(machine *m, int *stop)
     }
 }
 
-int ug_pk_load(ug_pickle **out, const unsigned char *buf, size_t len, const ug_pk_limits *lim,
-               const char *name, ug_error *err)
+int ug_pk_load_prefix(ug_pickle **out, const unsigned char *buf, size_t len,
+                      const ug_pk_limits *lim, const char *name, size_t *used, ug_error *err)
 {
     *out = NULL;
+    *used = 0;
     machine m = {0};
     m.buf = buf;
     m.len = len;
@@ -607,6 +656,7 @@ int ug_pk_load(ug_pickle **out, const unsigned char *buf, size_t len, const ug_p
     while (rc == 0 && !stop) {
         if (m.pos >= m.len) {
             m.op_pos = m.pos;
+            m.ran_out = 1;
             rc = FAIL(&m, "the pickle ends without STOP");
             break;
         }
@@ -620,9 +670,24 @@ int ug_pk_load(ug_pickle **out, const unsigned char *buf, size_t len, const ug_p
     free(m.memo);
     if (rc != 0) {
         ug_pk_free(m.p);
-        return -1;
+        return m.ran_out ? -2 : -1;
     }
     *out = m.p;
+    *used = m.pos;
+    return 0;
+}
+
+int ug_pk_load(ug_pickle **out, const unsigned char *buf, size_t len, const ug_pk_limits *lim,
+               const char *name, ug_error *err)
+{
+    size_t used;
+    if (ug_pk_load_prefix(out, buf, len, lim, name, &used, err) < 0)
+        return -1;
+    if (used != len) {
+        ug_pk_free(*out);
+        *out = NULL;
+        return ug_fail(err, "%s: %zu bytes after STOP (at byte %zu)", name, len - used, used - 1);
+    }
     return 0;
 }
 

@@ -190,7 +190,7 @@ static int check_tensor(const archive *a, const ug_pt_item *it, plan *p, uint64_
 {
     char nb[128], kb[128];
     const char *tn = ug_printable(nb, sizeof nb, it->name);
-    const ug_pk_obj *t = it->tensor, *s = t->storage;
+    const ug_pk_obj *s = it->tensor->storage;
     if (strlen(s->s) >= MAX_NAME - 8)
         return ug_fail(err, "%s: tensor '%s': storage key is too long", a->name, tn);
     char rel[MAX_NAME];
@@ -199,10 +199,9 @@ static int check_tensor(const archive *a, const ug_pt_item *it, plan *p, uint64_
     if (p->entry < 0)
         return ug_fail(err, "%s: tensor '%s': storage %s/data/%s is missing", a->name, tn,
                        a->shown, ug_printable(kb, sizeof kb, s->s));
+    if (ug_pt_check_tensor(it, a->max_tensor_bytes, total, &p->numel, a->name, err) < 0)
+        return -1;
     uint64_t esize = ug_pk_dtype_size(s->dtype), have;
-    if ((uint64_t)s->i > UINT64_MAX / esize)
-        return ug_fail(err, "%s: tensor '%s': storage numel %lld is absurd", a->name, tn,
-                       (long long)s->i);
     if (entry_size(a, p->entry, &have, err) < 0)
         return -1;
     p->storage_bytes = (uint64_t)s->i * esize;
@@ -211,39 +210,6 @@ static int check_tensor(const archive *a, const ug_pt_item *it, plan *p, uint64_
                             "%llu bytes were declared",
                        a->name, tn, ug_printable(kb, sizeof kb, s->s), (unsigned long long)have,
                        (long long)s->i, (unsigned long long)esize);
-    uint64_t numel = 1;
-    int overflow = 0;
-    for (int d = 0; d < t->ndim; d++) {
-        if (t->size[d] < 0)
-            return ug_fail(err, "%s: tensor '%s': size[%d] = %lld is negative", a->name, tn, d,
-                           (long long)t->size[d]);
-        if (t->size[d] > 0 && numel > (UINT64_MAX / 8) / (uint64_t)t->size[d])
-            overflow = 1;
-        else
-            numel *= (uint64_t)t->size[d];
-    }
-    if (overflow && numel != 0)
-        return ug_fail(err, "%s: tensor '%s': size is too large", a->name, tn);
-    /* Row-major contiguous; a dimension of size 1 may have any stride. */
-    uint64_t expect = 1;
-    for (int d = t->ndim - 1; numel > 0 && d >= 0; d--) {
-        if (t->size[d] != 1 && (t->stride[d] < 0 || (uint64_t)t->stride[d] != expect))
-            return ug_fail(err, "%s: tensor '%s': stride[%d] = %lld, expected %llu (only "
-                                "contiguous tensors are read)", a->name, tn, d,
-                           (long long)t->stride[d], (unsigned long long)expect);
-        expect *= (uint64_t)t->size[d];
-    }
-    if (t->offset < 0 || (uint64_t)t->offset > (uint64_t)s->i ||
-        numel > (uint64_t)s->i - (uint64_t)t->offset)
-        return ug_fail(err, "%s: tensor '%s': offset %lld + %llu elements exceed the storage's %lld",
-                       a->name, tn, (long long)t->offset, (unsigned long long)numel,
-                       (long long)s->i);
-    p->numel = numel;
-    uint64_t out_bytes = numel * 4;
-    if (p->storage_bytes > a->max_tensor_bytes || out_bytes > a->max_tensor_bytes - *total)
-        return ug_fail(err, "%s: tensor '%s': the tensors need more than the limit of %llu bytes",
-                       a->name, tn, (unsigned long long)a->max_tensor_bytes);
-    *total += out_bytes;
     return 0;
 }
 
@@ -280,8 +246,7 @@ static int load_tensor(const archive *a, const ug_pt_item *it, const plan *p, fl
         return -1;
     }
     size_t esize = ug_pk_dtype_size(s->dtype);
-    static const ug_st_dtype map[] = {UG_ST_F32, UG_ST_F16, UG_ST_BF16, UG_ST_F64, UG_ST_I64};
-    ug_st_decode(dst, raw + (size_t)t->offset * esize, (size_t)p->numel, map[s->dtype]);
+    ug_pt_decode(dst, raw + (size_t)t->offset * esize, (size_t)p->numel, s->dtype);
     free(raw);
     *out = dst;
     return 0;

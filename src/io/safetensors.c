@@ -16,7 +16,7 @@
 #define MAX_EXACT_INT 9007199254740992.0 /* 2^53: JSON numbers are doubles */
 #define CHUNK_BYTES 65536
 
-enum dtype { DT_F32, DT_F16, DT_BF16, DT_F64, DT_I64 };
+enum dtype { DT_F32, DT_F16, DT_BF16, DT_F64 };
 
 struct ug_st_file {
     size_t n;
@@ -80,7 +80,6 @@ static size_t dtype_size(enum dtype d)
     case DT_F16: return 2;
     case DT_BF16: return 2;
     case DT_F64: return 8;
-    case DT_I64: return 8;
     }
     return 0;
 }
@@ -161,16 +160,13 @@ static void decode(float *dst, const unsigned char *raw, size_t count, enum dtyp
             dst[i] = (float)v;
             break;
         }
-        case DT_I64:
-            dst[i] = (float)(int64_t)load_u64_le(p);
-            break;
         }
     }
 }
 
 void ug_st_decode(float *dst, const unsigned char *raw, size_t count, ug_st_dtype d)
 {
-    static const enum dtype map[] = {DT_F32, DT_F16, DT_BF16, DT_F64, DT_I64};
+    static const enum dtype map[] = {DT_F32, DT_F16, DT_BF16, DT_F64};
     decode(dst, raw, count, map[d]);
 }
 

@@ -66,11 +66,10 @@ const char *ug_st_meta(const ug_st_file *f, const char *key);
 void ug_st_close(ug_st_file *f);
 
 /* Little-endian element types that are read as float32. */
-typedef enum { UG_ST_F32, UG_ST_F16, UG_ST_BF16, UG_ST_F64, UG_ST_I64 } ug_st_dtype;
+typedef enum { UG_ST_F32, UG_ST_F16, UG_ST_BF16, UG_ST_F64 } ug_st_dtype;
 
 /* Converts count little-endian elements of type d at raw to float32 (exact
- * for F16/BF16, rounded to nearest for F64 and I64; I64 comes only from .pt
- * files, for BatchNorm's step counter). */
+ * for F16/BF16, rounded to nearest for F64). */
 void ug_st_decode(float *dst, const unsigned char *raw, size_t count, ug_st_dtype d);
 
 typedef struct ug_st_entry {

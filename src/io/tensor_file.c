@@ -29,7 +29,7 @@ int ug_tensor_file_is_pt(const char *path, ug_error *err)
 {
     unsigned char b[4];
     size_t n = 0;
-    return head(path, b, &n, err) < 0 ? -1 : is_zip(b, n);
+    return head(path, b, &n, err) < 0 ? -1 : is_zip(b, n) || ug_pt_is_legacy(b, n);
 }
 
 int ug_tensor_file_open(ug_st_file **out, const char *path, const char *single_group,
@@ -42,9 +42,7 @@ int ug_tensor_file_open(ug_st_file **out, const char *path, const char *single_g
         return -1;
     if (is_zip(b, n))
         return ug_pt_open(out, path, single_group, err);
-    /* torch.save before PyTorch 1.6 began with a pickled LONG1 magic number. */
-    if (n == 4 && b[0] == 0x80 && b[1] == 0x02 && b[2] == 0x8a && b[3] == 0x0a)
-        return ug_fail(err, "%s: a legacy (pre-1.6) torch.save file, which is not supported; "
-                            "re-save it with a newer PyTorch", path);
+    if (ug_pt_is_legacy(b, n))
+        return ug_pt_legacy_open(out, path, single_group, err);
     return ug_st_open(out, path, err);
 }

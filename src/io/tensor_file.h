@@ -1,5 +1,6 @@
 /* Opening a file of named tensors in whichever format it is: a PyTorch .pt
- * (a zip) or safetensors, told apart by the first bytes, not the name. */
+ * (a zip, or the legacy format before PyTorch 1.6) or safetensors, told apart
+ * by the first bytes, not the name. */
 #ifndef UG_IO_TENSOR_FILE_H
 #define UG_IO_TENSOR_FILE_H
 
@@ -11,7 +12,8 @@
 int ug_tensor_file_open(ug_st_file **out, const char *path, const char *single_group,
                         ug_error *err);
 
-/* 1 if path starts like a zip archive (a .pt), 0 if not, -1 on error. */
+/* 1 if path starts like a .pt (a zip archive or a legacy torch.save file),
+ * 0 if not, -1 on error. */
 int ug_tensor_file_is_pt(const char *path, ug_error *err);
 
 #endif

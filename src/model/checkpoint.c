@@ -115,13 +115,22 @@ int ug_model_save(const ug_model *m, const char *path, ug_error *err)
 {
     ug_ckpt_writer w;
     ug_cw_init(&w);
+    /* The writer reads host memory: the backend's, mapped until it is written. */
     float *base[UG_MAX_NETS] = {0};
-    for (int i = 0; i < m->fam->n_nets; i++)
-        base[i] = ug_model_has(m, i) ? m->net[i].data : NULL;
+    int mapped = 1;
+    for (int i = 0; i < m->fam->n_nets; i++) {
+        const ug_net *n = &m->net[i];
+        base[i] = ug_model_has(m, i) ? n->be->map(n->data, n->total * sizeof(float)) : NULL;
+        mapped &= !ug_model_has(m, i) || base[i];
+    }
     ug_cw_config(&w, m);
     ug_cw_model(&w, m, "", base, 0);
-    int rc = ug_cw_write(&w, path, err);
+    int rc = mapped ? ug_cw_write(&w, path, err)
+                    : ug_fail(err, "%s: out of memory reading the model for saving", path);
     ug_cw_free(&w);
+    for (int i = 0; i < m->fam->n_nets; i++)
+        if (ug_model_has(m, i))
+            m->net[i].be->unmap(m->net[i].data, base[i], m->net[i].total * sizeof(float), 0);
     return rc;
 }
 
@@ -249,7 +258,7 @@ int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
                 if (!isfinite(t->data[k]))
                     return ug_fail(err, "%s: tensor '%s' holds %s at element %zu", path, name,
                                    isnan(t->data[k]) ? "NaN" : "Inf", k);
-            memcpy(base[i] + pp->off, t->data, pp->numel * sizeof(float));
+            net->be->from_host(base[i] + pp->off, t->data, pp->numel * sizeof(float));
         }
     }
     return 0;

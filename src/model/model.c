@@ -69,17 +69,18 @@ int ug_model_build(ug_model **out, const ug_config *c, unsigned nets, ug_error *
     m->cfg = *c;
     m->cfg.family = fam->name;
     m->nets = nets & ((1u << fam->n_nets) - 1);
-    ug_arena_init(&m->arena);
-    for (int i = 0; i < UG_MAX_NETS; i++)
+    /* The context first: the networks and the activations live in its backend. */
+    m->k = ug_kctx_new(0, err);
+    const ug_backend *be = m->k ? m->k->be : ug_backend_default();
+    ug_arena_init(&m->arena, be);
+    for (int i = 0; i < UG_MAX_NETS; i++) {
         ug_net_init(&m->net[i]);
-    int rc = 0;
+        m->net[i].be = be;
+    }
+    int rc = m->k ? 0 : -1;
     for (int i = 0; i < fam->n_nets && rc == 0; i++)
         if (ug_model_has(m, i))
             rc = fam->build(&m->net[i], i, c, err);
-    if (rc == 0) {
-        m->k = ug_kctx_new(0, err);
-        rc = m->k ? 0 : -1;
-    }
     if (rc < 0) {
         ug_model_free(m);
         return -1;
@@ -132,12 +133,20 @@ int ug_model_run(ug_model *m, int net, const float *images, int N, float *out, f
                            group, names[i]);
     ug_tape t;
     ug_arena_reset(&m->arena);
-    if (ug_tape_forward_nograd(&t, m->k, &m->arena, g, &images, N, UG_EVAL, err) < 0)
+    const ug_node *in = &g->nodes[g->in[0].node];
+    const size_t in_bytes = (size_t)N * in->C * in->H * in->W * sizeof(float);
+    float *x = ug_arena_alloc(&m->arena, in_bytes);
+    if (!x)
+        return ug_fail(err, "out of memory for the input images");
+    m->k->be->from_host(x, images, in_bytes);
+    const float *const inputs[1] = {x};
+    if (ug_tape_forward_nograd(&t, m->k, &m->arena, g, inputs, N, UG_EVAL, err) < 0)
         return -1;
     for (int i = 0; i < 3; i++) {
         int node = ug_net_output(g, names[i]);
         if (dst[i] && node >= 0)
-            memcpy(dst[i], ug_tape_out(&t, node), ug_tape_numel(&t, node) * sizeof(float));
+            m->k->be->to_host(dst[i], ug_tape_out(&t, node),
+                              ug_tape_numel(&t, node) * sizeof(float));
     }
     return 0;
 }

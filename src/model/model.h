@@ -4,7 +4,7 @@
 #define UG_MODEL_H
 
 #include "core/arena.h"
-#include "kernels/kctx.h"
+#include "backend/backend.h"
 #include "model/family.h"
 #include "nn/net.h"
 

@@ -39,7 +39,10 @@ int ug_model_rho(const ug_model *m, int i, ug_rho_layer *out, ug_error *err)
     int len = dot ? (int)(dot - p->name) : (int)strlen(p->name);
     snprintf(out->name, sizeof out->name, "%s.%.*s", m->fam->net_names[net], len, p->name);
     out->channels = (int)p->numel;
-    out->values = m->net[net].data + p->off;
+    /* Read in place where the backend's memory is the host's. */
+    out->values = m->net[net].be->map(m->net[net].data + p->off, p->numel * sizeof(float));
+    if (!out->values)
+        return ug_fail(err, "rho layer %d: out of memory", i);
     return 0;
 }
 

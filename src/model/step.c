@@ -3,7 +3,6 @@
 
 #include <math.h>
 
-#include "kernels/kernels.h"
 
 #define ADAM_BETA1 0.5f
 #define ADAM_BETA2 0.999f
@@ -55,37 +54,50 @@ static float *grad_of(ug_step *s, ug_tape *tape, int node)
     return g;
 }
 
-float ug_step_mse(ug_step *s, ug_tape *tape, const char *name, float target, float scale)
+/* Where a loss on output NAME seeds its gradient, with the output's values
+ * and size; NULL once the step has failed. */
+static float *seed(ug_step *s, ug_tape *tape, const char *name, const float **x, size_t *n)
 {
     int node = output(s, tape, name);
     float *g = node < 0 ? NULL : grad_of(s, tape, node);
+    if (g) {
+        *x = tape->out[node];
+        *n = ug_tape_numel(tape, node);
+    }
+    return g;
+}
+
+float ug_step_mse(ug_step *s, ug_tape *tape, const char *name, float target, float scale)
+{
+    const float *x;
+    size_t n;
+    float *g = seed(s, tape, name, &x, &n);
     if (!g)
         return 0;
-    size_t n = ug_tape_numel(tape, node);
-    ug_mse_const_backward(g, tape->out[node], n, target, scale, 1);
-    return ug_mse_const_forward(tape->out[node], n, target);
+    ug_mse_const_backward(s->t->m->k, g, x, n, target, scale, 1);
+    return ug_mse_const_forward(s->t->m->k, x, n, target);
 }
 
 float ug_step_bce(ug_step *s, ug_tape *tape, const char *name, float target, float scale)
 {
-    int node = output(s, tape, name);
-    float *g = node < 0 ? NULL : grad_of(s, tape, node);
+    const float *x;
+    size_t n;
+    float *g = seed(s, tape, name, &x, &n);
     if (!g)
         return 0;
-    size_t n = ug_tape_numel(tape, node);
-    ug_bce_logits_const_backward(g, tape->out[node], n, target, scale, 1);
-    return ug_bce_logits_const_forward(tape->out[node], n, target);
+    ug_bce_logits_const_backward(s->t->m->k, g, x, n, target, scale, 1);
+    return ug_bce_logits_const_forward(s->t->m->k, x, n, target);
 }
 
 float ug_step_l1(ug_step *s, ug_tape *tape, const float *target, float scale)
 {
-    int node = output(s, tape, UG_OUT_IMAGE);
-    float *g = node < 0 ? NULL : grad_of(s, tape, node);
+    const float *x;
+    size_t n;
+    float *g = seed(s, tape, UG_OUT_IMAGE, &x, &n);
     if (!g)
         return 0;
-    size_t n = ug_tape_numel(tape, node);
-    ug_l1_backward(g, tape->out[node], target, n, scale, 1);
-    return ug_l1_forward(tape->out[node], target, n);
+    ug_l1_backward(s->t->m->k, g, x, target, n, scale, 1);
+    return ug_l1_forward(s->t->m->k, x, target, n);
 }
 
 void ug_step_bwd(ug_step *s, ug_tape *tape, int param_grads, int input_grad)
@@ -101,7 +113,7 @@ void ug_step_pass_back(ug_step *s, const ug_tape *d, ug_tape *g)
     float *dst = out < 0 ? NULL : grad_of(s, g, out);
     if (!dst || in < 0 || !d->grad[in])
         return;
-    ug_add_forward(dst, dst, d->grad[in], ug_tape_numel(g, out));
+    ug_add_forward(s->t->m->k, dst, dst, d->grad[in], ug_tape_numel(g, out));
 }
 
 void ug_step_zero_grad(ug_step *s, unsigned nets)
@@ -131,9 +143,10 @@ void ug_step_adam(ug_step *s, int net)
         const ug_param *pp = &n->params[p];
         if (pp->kind != UG_TRAINABLE)
             continue;
-        ug_adam_update(n->data + pp->off, n->grad + pp->off, t->adam_m[net] + pp->off,
-                       t->adam_v[net] + pp->off, pp->numel, (float)s->lr, ADAM_BETA1,
-                       ADAM_BETA2, ADAM_EPS, (float)t->tc.weight_decay, t->step + 1);
+        ug_adam_update(t->m->k, n->data + pp->off, n->grad + pp->off,
+                       t->adam_m[net] + pp->off, t->adam_v[net] + pp->off, pp->numel,
+                       (float)s->lr, ADAM_BETA1, ADAM_BETA2, ADAM_EPS,
+                       (float)t->tc.weight_decay, t->step + 1);
     }
-    ug_net_clamp(n);
+    ug_net_clamp(n, t->m->k);
 }

@@ -16,7 +16,8 @@ struct ug_trainer {
     ug_train_config tc;
     long step;         /* steps done */
     long failed_step;  /* the step that failed half-way, or 0 */
-    float *adam_m[UG_MAX_NETS], *adam_v[UG_MAX_NETS];
+    float *adam_m[UG_MAX_NETS], *adam_v[UG_MAX_NETS]; /* backend memory, as the parameters */
+    float *real[2]; /* the step's batches (A, B), uploaded into backend memory */
 };
 
 struct ug_step {

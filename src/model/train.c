@@ -20,6 +20,13 @@ void ug_trainer_total_losses(const ug_trainer *t, int *d_loss, int *g_loss)
     *g_loss = t->m->fam->g_loss;
 }
 
+/* Bytes of one domain's batch of images. */
+static size_t batch_bytes(const ug_trainer *t)
+{
+    const size_t S = (size_t)t->m->cfg.img_size;
+    return (size_t)t->tc.batch_size * 3 * S * S * sizeof(float);
+}
+
 int ug_trainer_loss_count(const ug_trainer *t) { return t->m->fam->n_losses; }
 
 const char *ug_trainer_loss_name(const ug_trainer *t, int i)
@@ -44,10 +51,13 @@ void ug_trainer_free(ug_trainer *t)
 {
     if (!t)
         return;
-    for (int i = 0; i < UG_MAX_NETS; i++) {
-        free(t->adam_m[i]);
-        free(t->adam_v[i]);
+    const ug_backend *be = t->m->k->be;
+    for (int i = 0; i < t->m->fam->n_nets; i++) {
+        t->m->net[i].be->free(t->adam_m[i]);
+        t->m->net[i].be->free(t->adam_v[i]);
     }
+    be->free(t->real[0]);
+    be->free(t->real[1]);
     free(t);
 }
 
@@ -76,13 +86,22 @@ int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_
     t->m = m;
     t->tc = *tc;
     for (int i = 0; i < m->fam->n_nets; i++) {
-        t->adam_m[i] = calloc(m->net[i].total ? m->net[i].total : 1, sizeof(float));
-        t->adam_v[i] = calloc(m->net[i].total ? m->net[i].total : 1, sizeof(float));
+        const ug_backend *be = m->net[i].be;
+        size_t bytes = (m->net[i].total ? m->net[i].total : 1) * sizeof(float);
+        t->adam_m[i] = be->alloc(bytes);
+        t->adam_v[i] = be->alloc(bytes);
         if (!t->adam_m[i] || !t->adam_v[i]) {
             ug_trainer_free(t);
             return ug_fail(err, "out of memory for the optimiser state");
         }
+        be->zero(t->adam_m[i], bytes);
+        be->zero(t->adam_v[i], bytes);
     }
+    for (int d = 0; d < 2; d++)
+        if (!(t->real[d] = m->k->be->alloc(batch_bytes(t)))) {
+            ug_trainer_free(t);
+            return ug_fail(err, "out of memory for the training batches");
+        }
     *out = t;
     return 0;
 }
@@ -138,6 +157,10 @@ int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int
     if (ug_kctx_bf16(t->m->k))
         return ug_fail(err, "training step %ld: the model is set to bf16, which is for "
                             "inference only", step);
+    /* The batches into backend memory. */
+    t->m->k->be->from_host(t->real[0], real_A, batch_bytes(t));
+    t->m->k->be->from_host(t->real[1], real_B, batch_bytes(t));
+    real_A = t->real[0], real_B = t->real[1];
     ug_arena *a = &t->m->arena;
     ug_step s = {t, a, err, scheduled_lr(&t->tc, step), 0};
     ug_arena_reset(a);
@@ -164,11 +187,16 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
     double lr = scheduled_lr(tc, t->step);
     ug_ckpt_writer w;
     ug_cw_init(&w);
+    /* The writer reads host memory: the backend's, mapped until it is written. */
     float *data[UG_MAX_NETS] = {0}, *mom[UG_MAX_NETS] = {0}, *var[UG_MAX_NETS] = {0};
+    int mapped = 1;
     for (int i = 0; i < m->fam->n_nets; i++) {
-        data[i] = m->net[i].data;
-        mom[i] = t->adam_m[i];
-        var[i] = t->adam_v[i];
+        const ug_backend *be = m->net[i].be;
+        size_t bytes = m->net[i].total * sizeof(float);
+        data[i] = be->map(m->net[i].data, bytes);
+        mom[i] = be->map(t->adam_m[i], bytes);
+        var[i] = be->map(t->adam_v[i], bytes);
+        mapped &= data[i] && mom[i] && var[i];
     }
     ug_cw_config(&w, m);
     ug_cw_meta(&w, "step", "%ld", t->step);
@@ -188,7 +216,15 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
     ug_cw_model(&w, m, "", data, 0);
     ug_cw_model(&w, m, "optim.m.", mom, 1);
     ug_cw_model(&w, m, "optim.v.", var, 1);
-    int rc = ug_cw_write(&w, path, err);
+    int rc = mapped ? ug_cw_write(&w, path, err)
+                    : ug_fail(err, "%s: out of memory reading the model for saving", path);
+    for (int i = 0; i < m->fam->n_nets; i++) {
+        const ug_backend *be = m->net[i].be;
+        size_t bytes = m->net[i].total * sizeof(float);
+        be->unmap(m->net[i].data, data[i], bytes, 0);
+        be->unmap(t->adam_m[i], mom[i], bytes, 0);
+        be->unmap(t->adam_v[i], var[i], bytes, 0);
+    }
     ug_cw_free(&w);
     return rc;
 }

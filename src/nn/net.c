@@ -10,15 +10,18 @@
 void ug_net_init(ug_net *n)
 {
     memset(n, 0, sizeof *n);
+    n->be = ug_backend_default();
 }
 
 void ug_net_free(ug_net *n)
 {
     free(n->params);
     free(n->nodes);
-    free(n->data);
-    free(n->grad);
+    n->be->free(n->data);
+    n->be->free(n->grad);
+    const ug_backend *be = n->be;
     ug_net_init(n);
+    n->be = be;
 }
 
 int ug_net_add_param(ug_net *n, const char *name, ug_param_kind kind, int ndim,
@@ -91,10 +94,10 @@ int ug_net_find(const ug_net *n, const char *name)
 int ug_net_alloc(ug_net *n, ug_error *err)
 {
     size_t bytes = (n->total ? n->total : 16) * sizeof(float);
-    n->data = aligned_alloc(64, bytes);
+    n->data = n->be->alloc(bytes);
     if (!n->data)
         return ug_fail(err, "out of memory for %zu parameters", n->total);
-    memset(n->data, 0, bytes);
+    n->be->zero(n->data, bytes);
     return 0;
 }
 
@@ -132,9 +135,14 @@ static void fill_unit_normal(float *x, size_t n, ug_rng *rng)
 
 void ug_net_init_default(ug_net *n, ug_rng *rng)
 {
+    /* Drawn on the host, in place where the backend's memory is the host's. */
+    const size_t bytes = n->total * sizeof(float);
+    float *host = bytes ? n->be->map(n->data, bytes) : NULL;
+    if (!host)
+        return;
     for (int i = 0; i < n->n_params; i++) {
         const ug_param *p = &n->params[i];
-        float *x = ug_param_data(n, i);
+        float *x = host + p->off;
         switch (p->init) {
         case UG_INIT_NONE:
             break;
@@ -150,26 +158,24 @@ void ug_net_init_default(ug_net *n, ug_rng *rng)
             break;
         }
     }
+    n->be->unmap(n->data, host, bytes, 1);
 }
 
-void ug_net_clamp(ug_net *n)
+void ug_net_clamp(ug_net *n, ug_kctx *k)
 {
     for (int p = 0; p < n->n_params; p++) {
         const ug_param *pp = &n->params[p];
-        if (!pp->clamped)
-            continue;
-        float *x = ug_param_data(n, p), lo = pp->clamp_lo, hi = pp->clamp_hi;
-        for (size_t i = 0; i < pp->numel; i++)
-            x[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i];
+        if (pp->clamped)
+            ug_clamp(k, ug_param_data(n, p), pp->numel, pp->clamp_lo, pp->clamp_hi);
     }
 }
 
 int ug_net_zero_grad(ug_net *n, ug_error *err)
 {
     size_t bytes = (n->total ? n->total : 16) * sizeof(float);
-    if (!n->grad && !(n->grad = aligned_alloc(64, bytes)))
+    if (!n->grad && !(n->grad = n->be->alloc(bytes)))
         return ug_fail(err, "out of memory for the gradients of %zu parameters", n->total);
-    memset(n->grad, 0, bytes);
+    n->be->zero(n->grad, bytes);
     return 0;
 }
 

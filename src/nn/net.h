@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend/backend.h"
 #include "core/error.h"
 #include "core/rng.h"
 
@@ -114,6 +115,7 @@ typedef struct ug_net {
     ug_node *nodes;
     int n_nodes, cap_nodes;
     size_t total;     /* floats in data (and in grad) */
+    const ug_backend *be; /* whose memory data and grad are (ug_net_init: the default) */
     float *data;      /* parameters and buffers, contiguous */
     float *grad;      /* gradients, same layout (buffer entries unused); allocated by
                          the first ug_net_zero_grad, so a model that only
@@ -145,10 +147,10 @@ static inline float *ug_param_data(const ug_net *n, int p) { return n->data + n-
 static inline float *ug_param_grad(const ug_net *n, int p) { return n->grad + n->params[p].off; }
 
 /* Fills every parameter as its init says, in table order, drawing from rng
- * (the order in which PyTorch's modules draw theirs). */
+ * (the order in which PyTorch's modules draw theirs), on the host (mapped). */
 void ug_net_init_default(ug_net *n, ug_rng *rng);
-/* Projects every clamped parameter into its range. */
-void ug_net_clamp(ug_net *n);
+/* Projects every clamped parameter into its range (k's clamp kernel). */
+void ug_net_clamp(ug_net *n, ug_kctx *k);
 /* Zeroes the gradients, allocating them on first use. */
 int ug_net_zero_grad(ug_net *n, ug_error *err);
 /* Total trainable floats. */

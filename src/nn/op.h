@@ -74,12 +74,14 @@ float *ug_bwd_recompute(ug_bwd *b, ug_kctx *k, int j);
  * a spectrally normalised weight a zeroed scratch that ug_bwd_fold_sn folds
  * into weight_orig's gradient. */
 float *ug_bwd_weight_grad(ug_bwd *b, ug_kctx *k, int p);
-void ug_bwd_fold_sn(ug_tape *t, int p, const float *dw_sn);
+void ug_bwd_fold_sn(ug_tape *t, ug_kctx *k, int p, const float *dw_sn);
 
 /* Shape-rule helpers for the ops: the node an input refers to (checked), and
  * a parameter's shape against the one expected. */
 const ug_node *ug_op_input(const ug_net *net, const ug_node *nd, int j, ug_error *err);
 int ug_op_check_param(const ug_net *net, const ug_node *nd, int p, int ndim,
                       const int64_t *shape, ug_error *err);
+/* The bias parameter p[1], when there is one, holds one value per output. */
+int ug_op_check_bias(const ug_net *net, const ug_node *nd, int64_t outputs, ug_error *err);
 
 #endif

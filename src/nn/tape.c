@@ -94,7 +94,7 @@ const float *ug_tape_weight(const ug_tape *t, ug_kctx *k, int p)
     float *w = ug_kctx_scratch(k, pp->numel);
     if (!w)
         return NULL;
-    ug_spectral_norm_apply(w, ug_param_data(t->net, p), t->sigma[p], pp->numel);
+    ug_spectral_norm_apply(k, w, ug_param_data(t->net, p), t->sigma[p], pp->numel);
     return w;
 }
 
@@ -103,7 +103,7 @@ int ug_tape_oom(ug_error *err) { return ug_fail(err, "out of memory for activati
 static int oom(ug_error *err) { return ug_tape_oom(err); }
 
 /* Computes the spectrally normalised weights for this call. */
-static int spectral_norms(ug_tape *t, ug_arena *a, int update, ug_error *err)
+static int spectral_norms(ug_tape *t, ug_kctx *k, ug_arena *a, int update, ug_error *err)
 {
     ug_net *net = t->net;
     double t0 = prof_on ? now_s() : 0;
@@ -117,10 +117,10 @@ static int spectral_norms(ug_tape *t, ug_arena *a, int update, ug_error *err)
         double *work = ug_arena_alloc(a, ((size_t)rows + (size_t)cols) * sizeof(double));
         if (!t->sn_uv[p] || !work)
             return oom(err);
-        t->sigma[p] = ug_spectral_norm_forward(NULL, u, v, ug_param_data(net, p), rows, cols,
+        t->sigma[p] = ug_spectral_norm_forward(k, NULL, u, v, ug_param_data(net, p), rows, cols,
                                                update, work);
-        memcpy(t->sn_uv[p], u, (size_t)rows * sizeof(float));
-        memcpy(t->sn_uv[p] + rows, v, (size_t)cols * sizeof(float));
+        k->be->copy(t->sn_uv[p], u, (size_t)rows * sizeof(float));
+        k->be->copy(t->sn_uv[p] + rows, v, (size_t)cols * sizeof(float));
     }
     if (prof_on)
         prof_add(net, PROF_SN_FWD, -1, now_s() - t0, 0);
@@ -134,11 +134,12 @@ static int tape_alloc(ug_tape *t, ug_arena *a, ug_net *net, int N, ug_mode mode)
     t->N = N;
     t->mode = mode;
     size_t nn = (size_t)net->n_nodes, np = (size_t)net->n_params;
-    t->out = ug_arena_alloc(a, nn * sizeof *t->out);
-    t->aux = ug_arena_alloc(a, nn * sizeof *t->aux);
-    t->grad = ug_arena_alloc(a, nn * sizeof *t->grad);
-    t->sn_uv = ug_arena_alloc(a, np * sizeof *t->sn_uv);
-    t->sigma = ug_arena_floats(a, np);
+    /* The tables are the host's; what they point at is the backend's. */
+    t->out = ug_arena_host(a, nn * sizeof *t->out);
+    t->aux = ug_arena_host(a, nn * sizeof *t->aux);
+    t->grad = ug_arena_host(a, nn * sizeof *t->grad);
+    t->sn_uv = ug_arena_host(a, np * sizeof *t->sn_uv);
+    t->sigma = ug_arena_host(a, np * sizeof *t->sigma);
     if (!t->out || !t->aux || !t->grad || !t->sn_uv || !t->sigma)
         return -1;
     memset(t->aux, 0, nn * sizeof *t->aux);
@@ -151,14 +152,14 @@ static int tape_alloc(ug_tape *t, ug_arena *a, ug_net *net, int N, ug_mode mode)
 static int is_input(const ug_net *net, int j) { return net->nodes[j].op == OP_INPUT; }
 
 /* The caller's data of every named input; the spectral norms of this call. */
-static int start(ug_tape *t, ug_arena *a, ug_net *net, const float *const *inputs, int N,
-                 ug_mode mode, ug_error *err)
+static int start(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net, const float *const *inputs,
+                 int N, ug_mode mode, ug_error *err)
 {
     if (tape_alloc(t, a, net, N, mode) < 0)
         return oom(err);
     for (int i = 0; i < net->n_in; i++)
         t->out[net->in[i].node] = (float *)inputs[i];
-    return spectral_norms(t, a, mode == UG_TRAIN, err);
+    return spectral_norms(t, k, a, mode == UG_TRAIN, err);
 }
 
 const float *ug_tape_output(const ug_tape *t, const char *name)
@@ -234,7 +235,7 @@ static int relu_fused(const ug_net *net, int j, const int *readers)
 static int *count_readers(ug_arena *a, const ug_net *net)
 {
     const int nn = net->n_nodes;
-    int *readers = ug_arena_alloc(a, (size_t)nn * sizeof *readers);
+    int *readers = ug_arena_host(a, (size_t)nn * sizeof *readers);
     if (!readers)
         return NULL;
     memset(readers, 0, (size_t)nn * sizeof *readers);
@@ -261,7 +262,7 @@ static int recomputed(const ug_net *net, int j, const int *readers)
 int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
                     const float *const *inputs, int N, ug_mode mode, ug_error *err)
 {
-    if (start(t, a, net, inputs, N, mode, err) < 0)
+    if (start(t, k, a, net, inputs, N, mode, err) < 0)
         return -1;
     const int nn = net->n_nodes;
     int *readers = count_readers(a, net);
@@ -299,11 +300,11 @@ int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
 int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
                            const float *const *inputs, int N, ug_mode mode, ug_error *err)
 {
-    if (start(t, a, net, inputs, N, mode, err) < 0)
+    if (start(t, k, a, net, inputs, N, mode, err) < 0)
         return -1;
     const int nn = net->n_nodes;
     /* last[j]: the last node reading node j's output (nn for the network's outputs). */
-    int *last = ug_arena_alloc(a, (size_t)nn * sizeof *last);
+    int *last = ug_arena_host(a, (size_t)nn * sizeof *last);
     int *readers = count_readers(a, net);
     if (!last || !readers)
         return oom(err);
@@ -420,18 +421,18 @@ float *ug_bwd_weight_grad(ug_bwd *b, ug_kctx *k, int p)
     if (!dw)
         b->failed = 1;
     else
-        memset(dw, 0, n * sizeof *dw);
+        k->be->zero(dw, n * sizeof *dw);
     return dw;
 }
 
 /* weight_orig's gradient from the spectrally normalised weight's (this
  * call's sigma, u and v). */
-void ug_bwd_fold_sn(ug_tape *t, int p, const float *dw_sn)
+void ug_bwd_fold_sn(ug_tape *t, ug_kctx *k, int p, const float *dw_sn)
 {
     const ug_net *net = t->net;
     const ug_param *pp = &net->params[p];
     int rows = (int)pp->shape[0], cols = (int)(pp->numel / (size_t)rows);
-    ug_spectral_norm_backward(ug_param_grad(net, p), dw_sn, ug_param_data(net, p), t->sn_uv[p],
+    ug_spectral_norm_backward(k, ug_param_grad(net, p), dw_sn, ug_param_data(net, p), t->sn_uv[p],
                               t->sn_uv[p] + rows, t->sigma[p], rows, cols);
 }
 

@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "core/arena.h"
-#include "kernels/kernels.h"
+#include "backend/backend.h"
 #include "nn/net.h"
 
 /* PyTorch's module modes: in training mode every spectral norm advances its

@@ -1,5 +1,8 @@
-/* Element-wise activations (kernels in src/kernels/activation.c, their own
- * references). Each backward reads only the forward output. */
+/* Element-wise activations: the ops, then their kernels, which are their own
+ * references (the CPU backend runs them too). Each backward reads only the
+ * forward output. */
+#include <math.h>
+
 #include "ops/ops.h"
 
 static int same_shape(const ug_net *net, ug_node *nd, ug_error *err)
@@ -14,18 +17,18 @@ static int same_shape(const ug_net *net, ug_node *nd, ug_error *err)
 static int relu_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
                         ug_error *err)
 {
-    (void)k, (void)relu, (void)err;
-    ug_relu_forward(out, x, ug_tape_numel(t, i));
+    (void)relu, (void)err;
+    ug_relu_forward(k, out, x, ug_tape_numel(t, i));
     return 0;
 }
 
 static int relu_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error *err)
 {
-    (void)k, (void)param_grads, (void)err;
+    (void)param_grads, (void)err;
     int acc;
     float *din = ug_bwd_din(b, b->t->net->nodes[i].in[0], &acc);
     if (din)
-        ug_relu_backward(din, b->t->grad[i], b->t->out[i], ug_tape_numel(b->t, i), acc);
+        ug_relu_backward(k, din, b->t->grad[i], b->t->out[i], ug_tape_numel(b->t, i), acc);
     return 0;
 }
 
@@ -39,19 +42,19 @@ static int lrelu_shape(const ug_net *net, ug_node *nd, ug_error *err)
 static int lrelu_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
                          ug_error *err)
 {
-    (void)k, (void)relu, (void)err;
-    ug_lrelu_forward(out, x, ug_tape_numel(t, i), t->net->nodes[i].slope);
+    (void)relu, (void)err;
+    ug_lrelu_forward(k, out, x, ug_tape_numel(t, i), t->net->nodes[i].slope);
     return 0;
 }
 
 static int lrelu_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error *err)
 {
-    (void)k, (void)param_grads, (void)err;
+    (void)param_grads, (void)err;
     const ug_node *nd = &b->t->net->nodes[i];
     int acc;
     float *din = ug_bwd_din(b, nd->in[0], &acc);
     if (din)
-        ug_lrelu_backward(din, b->t->grad[i], b->t->out[i], ug_tape_numel(b->t, i), nd->slope,
+        ug_lrelu_backward(k, din, b->t->grad[i], b->t->out[i], ug_tape_numel(b->t, i), nd->slope,
                           acc);
     return 0;
 }
@@ -59,36 +62,36 @@ static int lrelu_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_erro
 static int tanh_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
                         ug_error *err)
 {
-    (void)k, (void)relu, (void)err;
-    ug_tanh_forward(out, x, ug_tape_numel(t, i));
+    (void)relu, (void)err;
+    ug_tanh_forward(k, out, x, ug_tape_numel(t, i));
     return 0;
 }
 
 static int tanh_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error *err)
 {
-    (void)k, (void)param_grads, (void)err;
+    (void)param_grads, (void)err;
     int acc;
     float *din = ug_bwd_din(b, b->t->net->nodes[i].in[0], &acc);
     if (din)
-        ug_tanh_backward(din, b->t->grad[i], b->t->out[i], ug_tape_numel(b->t, i), acc);
+        ug_tanh_backward(k, din, b->t->grad[i], b->t->out[i], ug_tape_numel(b->t, i), acc);
     return 0;
 }
 
 static int sigmoid_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
                            ug_error *err)
 {
-    (void)k, (void)relu, (void)err;
-    ug_sigmoid_forward(out, x, ug_tape_numel(t, i));
+    (void)relu, (void)err;
+    ug_sigmoid_forward(k, out, x, ug_tape_numel(t, i));
     return 0;
 }
 
 static int sigmoid_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error *err)
 {
-    (void)k, (void)param_grads, (void)err;
+    (void)param_grads, (void)err;
     int acc;
     float *din = ug_bwd_din(b, b->t->net->nodes[i].in[0], &acc);
     if (din)
-        ug_sigmoid_backward(din, b->t->grad[i], b->t->out[i], ug_tape_numel(b->t, i), acc);
+        ug_sigmoid_backward(k, din, b->t->grad[i], b->t->out[i], ug_tape_numel(b->t, i), acc);
     return 0;
 }
 
@@ -100,3 +103,95 @@ const ug_op_def ug_op_lrelu = {"lrelu", ACT_FLAGS | UG_OPF_ACTIVATION, lrelu_sha
 const ug_op_def ug_op_tanh = {"tanh", ACT_FLAGS, same_shape, NULL, tanh_forward, tanh_backward};
 const ug_op_def ug_op_sigmoid = {"sigmoid", ACT_FLAGS, same_shape, NULL, sigmoid_forward,
                                  sigmoid_backward};
+
+/* ---- the kernels: the plain references, which the CPU backend runs too ---- */
+
+void ug_relu_forward_ref(ug_kctx *k, float *out, const float *in, size_t n)
+{
+    (void)k;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        out[i] = in[i] > 0 ? in[i] : 0.0f;
+}
+
+void ug_relu_backward_ref(ug_kctx *k, float *din, const float *dout, const float *out, size_t n,
+                          int acc)
+{
+    (void)k;
+    if (!din)
+        return;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        const float g = out[i] > 0 ? dout[i] : 0.0f;
+        din[i] = acc ? din[i] + g : g;
+    }
+}
+
+void ug_lrelu_forward_ref(ug_kctx *k, float *out, const float *in, size_t n, float slope)
+{
+    (void)k;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        out[i] = in[i] > 0 ? in[i] : in[i] * slope;
+}
+
+void ug_lrelu_backward_ref(ug_kctx *k, float *din, const float *dout, const float *out, size_t n,
+                           float slope, int acc)
+{
+    (void)k;
+    if (!din)
+        return;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        const float g = out[i] > 0 ? dout[i] : dout[i] * slope;
+        din[i] = acc ? din[i] + g : g;
+    }
+}
+
+void ug_tanh_forward_ref(ug_kctx *k, float *out, const float *in, size_t n)
+{
+    (void)k;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        out[i] = tanhf(in[i]);
+}
+
+void ug_tanh_backward_ref(ug_kctx *k, float *din, const float *dout, const float *out, size_t n,
+                          int acc)
+{
+    (void)k;
+    if (!din)
+        return;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        const float g = dout[i] * (1.0f - out[i] * out[i]);
+        din[i] = acc ? din[i] + g : g;
+    }
+}
+
+/* 1 / (1 + e^-x), written so that e^x is taken of a non-positive number only. */
+void ug_sigmoid_forward_ref(ug_kctx *k, float *out, const float *in, size_t n)
+{
+    (void)k;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        const float x = in[i];
+        if (x >= 0) {
+            out[i] = 1.0f / (1.0f + expf(-x));
+        } else {
+            const float e = expf(x);
+            out[i] = e / (1.0f + e);
+        }
+    }
+}
+
+void ug_sigmoid_backward_ref(ug_kctx *k, float *din, const float *dout, const float *out, size_t n,
+                             int acc)
+{
+    (void)k;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        const float g = dout[i] * out[i] * (1.0f - out[i]);
+        din[i] = acc ? din[i] + g : g;
+    }
+}

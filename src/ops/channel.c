@@ -1,7 +1,10 @@
-/* Channel-wise and element-wise ops (kernels in src/kernels/cam.c and
- * eltwise.c, their own references): per-channel scaling by a parameter,
+/* Channel-wise and element-wise ops: per-channel scaling by a parameter,
  * concatenation along channels, the channel sum (the heatmap), and addition
- * and multiplication, one operand possibly broadcast over H, W. */
+ * and multiplication, one operand possibly broadcast over H, W. The ops,
+ * then their kernels, which are their own references (the CPU backend runs
+ * them too). */
+#include <string.h>
+
 #include "ops/ops.h"
 
 static int plane(const ug_node *nd) { return nd->H * nd->W; }
@@ -21,21 +24,21 @@ static int scale_shape(const ug_net *net, ug_node *nd, ug_error *err)
 static int scale_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
                          ug_error *err)
 {
-    (void)k, (void)relu, (void)err;
+    (void)relu, (void)err;
     const ug_node *nd = &t->net->nodes[i];
-    ug_scale_channels_forward(out, x, ug_param_data(t->net, nd->p[0]), t->N, nd->C, plane(nd));
+    ug_scale_channels_forward(k, out, x, ug_param_data(t->net, nd->p[0]), t->N, nd->C, plane(nd));
     return 0;
 }
 
 static int scale_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error *err)
 {
-    (void)k, (void)err;
+    (void)err;
     const ug_tape *t = b->t;
     const ug_node *nd = &t->net->nodes[i];
     int acc;
     float *din = ug_bwd_din(b, nd->in[0], &acc);
     float *dw = param_grads ? ug_param_grad(t->net, nd->p[0]) : NULL;
-    ug_scale_channels_backward(din, dw, t->grad[i], t->out[nd->in[0]],
+    ug_scale_channels_backward(k, din, dw, t->grad[i], t->out[nd->in[0]],
                                ug_param_data(t->net, nd->p[0]), t->N, nd->C, plane(nd), acc);
     return 0;
 }
@@ -83,27 +86,27 @@ static int concat_channels(const ug_tape *t, int i, int *C)
 static int concat_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
                           ug_error *err)
 {
-    (void)k, (void)relu, (void)err;
+    (void)relu, (void)err;
     const ug_node *nd = &t->net->nodes[i];
     int C[UG_NODE_IN];
     const float *in[UG_NODE_IN];
     const int n = concat_channels(t, i, C);
     for (int j = 0; j < n; j++)
         in[j] = j ? t->out[nd->in[j]] : x;
-    ug_concat_forward(out, in, C, n, t->N, plane(nd));
+    ug_concat_forward(k, out, in, C, n, t->N, plane(nd));
     return 0;
 }
 
 static int concat_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error *err)
 {
-    (void)k, (void)param_grads, (void)err;
+    (void)param_grads, (void)err;
     const ug_node *nd = &b->t->net->nodes[i];
     int C[UG_NODE_IN], acc[UG_NODE_IN];
     float *din[UG_NODE_IN];
     const int n = concat_channels(b->t, i, C);
     for (int j = 0; j < n; j++)
         din[j] = ug_bwd_din(b, nd->in[j], &acc[j]);
-    ug_concat_backward(din, acc, b->t->grad[i], C, n, b->t->N, plane(nd));
+    ug_concat_backward(k, din, acc, b->t->grad[i], C, n, b->t->N, plane(nd));
     return 0;
 }
 
@@ -122,20 +125,20 @@ static int chsum_shape(const ug_net *net, ug_node *nd, ug_error *err)
 static int chsum_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
                          ug_error *err)
 {
-    (void)k, (void)relu, (void)err;
+    (void)relu, (void)err;
     const ug_node *nd = &t->net->nodes[i];
-    ug_channel_sum_forward(out, x, t->N, t->net->nodes[nd->in[0]].C, plane(nd));
+    ug_channel_sum_forward(k, out, x, t->N, t->net->nodes[nd->in[0]].C, plane(nd));
     return 0;
 }
 
 static int chsum_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error *err)
 {
-    (void)k, (void)param_grads, (void)err;
+    (void)param_grads, (void)err;
     const ug_node *nd = &b->t->net->nodes[i];
     int acc;
     float *din = ug_bwd_din(b, nd->in[0], &acc);
     if (din)
-        ug_channel_sum_backward(din, b->t->grad[i], b->t->N, b->t->net->nodes[nd->in[0]].C,
+        ug_channel_sum_backward(k, din, b->t->grad[i], b->t->N, b->t->net->nodes[nd->in[0]].C,
                                 plane(nd), acc);
     return 0;
 }
@@ -182,28 +185,28 @@ static size_t planes(const ug_tape *t, int i) { return (size_t)t->N * t->net->no
 static int add_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
                        ug_error *err)
 {
-    (void)k, (void)relu, (void)err;
+    (void)relu, (void)err;
     const operands o = operands_of(t, i);
     const float *a = o.swap ? t->out[o.full] : x, *b = o.swap ? x : t->out[o.other];
     if (o.per_plane)
-        ug_add_planes_forward(out, a, b, planes(t, i), (size_t)plane(&t->net->nodes[i]));
+        ug_add_planes_forward(k, out, a, b, planes(t, i), (size_t)plane(&t->net->nodes[i]));
     else
-        ug_add_forward(out, a, b, ug_tape_numel(t, i));
+        ug_add_forward(k, out, a, b, ug_tape_numel(t, i));
     return 0;
 }
 
 static int add_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error *err)
 {
-    (void)k, (void)param_grads, (void)err;
+    (void)param_grads, (void)err;
     const operands o = operands_of(b->t, i);
     int acc_a, acc_b;
     float *da = ug_bwd_din(b, o.full, &acc_a);
     float *db = ug_bwd_din(b, o.other, &acc_b);
     if (o.per_plane)
-        ug_add_planes_backward(da, db, b->t->grad[i], planes(b->t, i),
+        ug_add_planes_backward(k, da, db, b->t->grad[i], planes(b->t, i),
                                (size_t)plane(&b->t->net->nodes[i]), acc_a, acc_b);
     else
-        ug_add_backward(da, db, b->t->grad[i], ug_tape_numel(b->t, i), acc_a, acc_b);
+        ug_add_backward(k, da, db, b->t->grad[i], ug_tape_numel(b->t, i), acc_a, acc_b);
     return 0;
 }
 
@@ -213,25 +216,226 @@ const ug_op_def ug_op_add = {"add", UG_OPF_OVERWRITES_ANY, eltwise_shape, NULL, 
 static int mul_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
                        ug_error *err)
 {
-    (void)k, (void)relu, (void)err;
+    (void)relu, (void)err;
     const operands o = operands_of(t, i);
     const float *a = o.swap ? t->out[o.full] : x, *b = o.swap ? x : t->out[o.other];
-    ug_mul_forward(out, a, b, planes(t, i), (size_t)plane(&t->net->nodes[i]), o.per_plane);
+    ug_mul_forward(k, out, a, b, planes(t, i), (size_t)plane(&t->net->nodes[i]), o.per_plane);
     return 0;
 }
 
 static int mul_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error *err)
 {
-    (void)k, (void)param_grads, (void)err;
+    (void)param_grads, (void)err;
     const ug_tape *t = b->t;
     const operands o = operands_of(t, i);
     int acc_a, acc_b;
     float *da = ug_bwd_din(b, o.full, &acc_a);
     float *db = ug_bwd_din(b, o.other, &acc_b);
-    ug_mul_backward(da, db, t->grad[i], t->out[o.full], t->out[o.other], planes(t, i),
+    ug_mul_backward(k, da, db, t->grad[i], t->out[o.full], t->out[o.other], planes(t, i),
                     (size_t)plane(&t->net->nodes[i]), o.per_plane, acc_a, acc_b);
     return 0;
 }
 
 const ug_op_def ug_op_mul = {"mul", UG_OPF_OVERWRITES_ANY, eltwise_shape, NULL, mul_forward,
                              mul_backward};
+
+/* ---- the kernels: the plain references, which the CPU backend runs too ---- */
+
+void ug_scale_channels_forward_ref(ug_kctx *k, float *out, const float *in, const float *w, int N,
+                                   int C, int HW)
+{
+    (void)k;
+    const long planes = (long)N * C;
+#pragma omp parallel for schedule(static)
+    for (long nc = 0; nc < planes; nc++) {
+        const float s = w[nc % C];
+        const float *x = in + (size_t)nc * HW;
+        float *y = out + (size_t)nc * HW;
+        for (int i = 0; i < HW; i++)
+            y[i] = x[i] * s;
+    }
+}
+
+void ug_scale_channels_backward_ref(ug_kctx *k, float *din, float *dw, const float *dout,
+                                    const float *in, const float *w, int N, int C, int HW, int acc)
+{
+    (void)k;
+    if (dw) {
+        /* One channel per iteration, so no two threads touch the same dw[c]. */
+#pragma omp parallel for schedule(static)
+        for (int c = 0; c < C; c++) {
+            double s = 0;
+            for (int n = 0; n < N; n++) {
+                const size_t off = ((size_t)n * C + c) * HW;
+                for (int i = 0; i < HW; i++)
+                    s += (double)dout[off + i] * in[off + i];
+            }
+            dw[c] += (float)s;
+        }
+    }
+    if (din) {
+        const long planes = (long)N * C;
+#pragma omp parallel for schedule(static)
+        for (long nc = 0; nc < planes; nc++) {
+            const float s = w[nc % C];
+            const float *dy = dout + (size_t)nc * HW;
+            float *dx = din + (size_t)nc * HW;
+            for (int i = 0; i < HW; i++)
+                dx[i] = acc ? dx[i] + dy[i] * s : dy[i] * s;
+        }
+    }
+}
+
+void ug_concat_forward_ref(ug_kctx *k, float *out, const float *const *in, const int *C, int n_in,
+                           int N, int HW)
+{
+    (void)k;
+    size_t total = 0;
+    for (int j = 0; j < n_in; j++)
+        total += (size_t)C[j] * HW;
+    for (int n = 0; n < N; n++) {
+        float *o = out + (size_t)n * total;
+        for (int j = 0; j < n_in; j++) {
+            const size_t nj = (size_t)C[j] * HW;
+            memcpy(o, in[j] + (size_t)n * nj, sizeof(float) * nj);
+            o += nj;
+        }
+    }
+}
+
+/* dst = src (acc == 0) or dst += src. */
+static void copy_or_add(float *dst, const float *src, size_t n, int acc)
+{
+    if (!acc) {
+        memcpy(dst, src, sizeof(float) * n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        dst[i] += src[i];
+}
+
+void ug_concat_backward_ref(ug_kctx *k, float *const *din, const int *acc, const float *dout,
+                            const int *C, int n_in, int N, int HW)
+{
+    (void)k;
+    size_t total = 0;
+    for (int j = 0; j < n_in; j++)
+        total += (size_t)C[j] * HW;
+    /* Input by input, so one node given twice gets the sum of both parts. */
+    for (int j = 0, off = 0; j < n_in; off += C[j] * HW, j++) {
+        const size_t nj = (size_t)C[j] * HW;
+        for (int n = 0; din[j] && n < N; n++)
+            copy_or_add(din[j] + (size_t)n * nj, dout + (size_t)n * total + off, nj, acc[j]);
+    }
+}
+
+void ug_channel_sum_forward_ref(ug_kctx *k, float *out, const float *in, int N, int C, int HW)
+{
+    (void)k;
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        float *y = out + (size_t)n * HW;
+        for (int i = 0; i < HW; i++) {
+            double s = 0;
+            for (int c = 0; c < C; c++)
+                s += in[((size_t)n * C + c) * HW + i];
+            y[i] = (float)s;
+        }
+    }
+}
+
+void ug_channel_sum_backward_ref(ug_kctx *k, float *din, const float *dout, int N, int C, int HW,
+                                 int acc)
+{
+    (void)k;
+    if (!din)
+        return;
+    const long planes = (long)N * C;
+#pragma omp parallel for schedule(static)
+    for (long nc = 0; nc < planes; nc++)
+        copy_or_add(din + (size_t)nc * HW, dout + (size_t)(nc / C) * HW, (size_t)HW, acc);
+}
+
+void ug_add_forward_ref(ug_kctx *k, float *out, const float *a, const float *b, size_t n)
+{
+    (void)k;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        out[i] = a[i] + b[i];
+}
+
+void ug_add_backward_ref(ug_kctx *k, float *da, float *db, const float *dout, size_t n, int acc_a,
+                         int acc_b)
+{
+    (void)k;
+    /* Read dout[i] once before writing, so da or db may alias dout. */
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        const float g = dout[i];
+        if (da)
+            da[i] = acc_a ? da[i] + g : g;
+        if (db)
+            db[i] = acc_b ? db[i] + g : g;
+    }
+}
+
+void ug_add_planes_forward_ref(ug_kctx *k, float *out, const float *a, const float *b,
+                               size_t planes, size_t HW)
+{
+    (void)k;
+#pragma omp parallel for schedule(static)
+    for (size_t p = 0; p < planes; p++)
+        for (size_t i = 0; i < HW; i++)
+            out[p * HW + i] = a[p * HW + i] + b[p];
+}
+
+void ug_add_planes_backward_ref(ug_kctx *k, float *da, float *db, const float *dout, size_t planes,
+                                size_t HW, int acc_a, int acc_b)
+{
+    (void)k;
+#pragma omp parallel for schedule(static)
+    for (size_t p = 0; p < planes; p++) {
+        double s = 0;
+        for (size_t i = 0; i < HW; i++) {
+            const float g = dout[p * HW + i];
+            s += g;
+            if (da)
+                da[p * HW + i] = acc_a ? da[p * HW + i] + g : g;
+        }
+        if (db)
+            db[p] = acc_b ? db[p] + (float)s : (float)s;
+    }
+}
+
+void ug_mul_forward_ref(ug_kctx *k, float *out, const float *a, const float *b, size_t planes,
+                        size_t HW, int b_planes)
+{
+    (void)k;
+#pragma omp parallel for schedule(static)
+    for (size_t p = 0; p < planes; p++)
+        for (size_t i = 0; i < HW; i++)
+            out[p * HW + i] = a[p * HW + i] * b[b_planes ? p : p * HW + i];
+}
+
+void ug_mul_backward_ref(ug_kctx *k, float *da, float *db, const float *dout, const float *a,
+                         const float *b, size_t planes, size_t HW, int b_planes, int acc_a,
+                         int acc_b)
+{
+    (void)k;
+#pragma omp parallel for schedule(static)
+    for (size_t p = 0; p < planes; p++) {
+        double s = 0;
+        for (size_t i = 0; i < HW; i++) {
+            const size_t j = p * HW + i, jb = b_planes ? p : j;
+            const float g = dout[j], av = a[j], bv = b[jb];
+            if (da)
+                da[j] = acc_a ? da[j] + g * bv : g * bv;
+            if (db && b_planes)
+                s += (double)g * av;
+            else if (db)
+                db[j] = acc_b ? db[j] + g * av : g * av;
+        }
+        if (db && b_planes)
+            db[p] = acc_b ? db[p] + (float)s : (float)s;
+    }
+}

@@ -51,6 +51,11 @@ const ug_node *ug_op_input(const ug_net *net, const ug_node *nd, int j, ug_error
     return &net->nodes[x];
 }
 
+int ug_op_check_bias(const ug_net *net, const ug_node *nd, int64_t outputs, ug_error *err)
+{
+    return nd->p[1] < 0 ? 0 : ug_op_check_param(net, nd, nd->p[1], 1, &outputs, err);
+}
+
 int ug_op_check_param(const ug_net *net, const ug_node *nd, int p, int ndim,
                       const int64_t *shape, ug_error *err)
 {

@@ -2,11 +2,13 @@
 #ifndef UG_OPS_H
 #define UG_OPS_H
 
-#include "kernels/kernels.h"
+#include "backend/backend.h"
 #include "nn/op.h"
 
 extern const ug_op_def ug_op_pad, ug_op_up2;                            /* spatial.c */
-extern const ug_op_def ug_op_conv, ug_op_deconv, ug_op_linear;          /* weighted.c */
+extern const ug_op_def ug_op_conv;                                      /* conv.c */
+extern const ug_op_def ug_op_deconv;                                    /* deconv.c */
+extern const ug_op_def ug_op_linear;                                    /* linear.c */
 extern const ug_op_def ug_op_inorm, ug_op_linnorm;                      /* norm.c */
 extern const ug_op_def ug_op_bnorm, ug_op_gnorm;                        /* affine_norm.c */
 extern const ug_op_def ug_op_relu, ug_op_lrelu, ug_op_tanh, ug_op_sigmoid; /* activation.c */

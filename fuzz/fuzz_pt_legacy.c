@@ -1,0 +1,33 @@
+/* libFuzzer target: the legacy (pre-1.6) .pt reader (pickles back to back,
+ * then the storages) on arbitrary bytes, with limits small enough for the
+ * fuzzer's memory budget. Unlike a zip, nothing here is CRC-checked, so
+ * mutations reach the pickles and the storage section directly. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/pt.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static volatile float sink; /* keeps the reads from being optimised away */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    ug_pt_limits lim;
+    ug_pt_limits_default(&lim);
+    lim.max_pickle_bytes = 1 << 20;
+    lim.max_objects = 1 << 16;
+    lim.max_tensor_bytes = 64 << 20;
+    lim.single_group = "genA2B";
+    ug_st_file *f;
+    ug_error err;
+    if (ug_pt_legacy_open_mem(&f, data, size, "fuzz.pt", &lim, &err) == 0) {
+        for (size_t i = 0; i < ug_st_count(f); i++) {
+            const ug_st_tensor *t = ug_st_at(f, i);
+            for (size_t j = 0; j < t->numel; j++)
+                sink += t->data[j];
+        }
+        ug_st_close(f);
+    }
+    return 0;
+}

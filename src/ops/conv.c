@@ -1,0 +1,255 @@
+/* Convolution with zero padding inside it (reflection padding is its own
+ * op): the op (shape rule, forward, backward), then the shape helpers and
+ * the plain reference kernels; the CPU backend's oneDNN version is
+ * src/backend/cpu/conv.c. A spectrally normalised weight is used as
+ * W / sigma of this call; its gradient is folded back into weight_orig's
+ * through sigma. */
+#include <string.h>
+
+#include "ops/ops.h"
+
+static int conv_shape(const ug_net *net, ug_node *nd, ug_error *err)
+{
+    const ug_node *x = ug_op_input(net, nd, 0, err);
+    if (!x)
+        return -1;
+    int pads_ok = 1;
+    for (int i = 0; i < 4; i++)
+        pads_ok &= nd->zpad[i] >= 0 && nd->zpad[i] < (i < 2 ? nd->kh : nd->kw);
+    if (nd->kh < 1 || nd->kw < 1 || nd->stride < 1 || !pads_ok)
+        return ug_fail(err, "internal: conv %dx%d stride %d zero padding %d,%d,%d,%d (each "
+                            "smaller than the kernel)", nd->kh, nd->kw, nd->stride, nd->zpad[0],
+                       nd->zpad[1], nd->zpad[2], nd->zpad[3]);
+    if (nd->p[0] < 0 || nd->p[0] >= net->n_params)
+        return ug_fail(err, "internal: conv node without its weight");
+    int64_t cout = net->params[nd->p[0]].shape[0];
+    if (ug_op_check_param(net, nd, nd->p[0], 4, (int64_t[]){cout, x->C, nd->kh, nd->kw}, err) <
+            0 ||
+        ug_op_check_bias(net, nd, cout, err) < 0)
+        return -1;
+    const int H = x->H + nd->zpad[0] + nd->zpad[1], W = x->W + nd->zpad[2] + nd->zpad[3];
+    if (H < nd->kh || W < nd->kw)
+        return ug_fail(err, "the image is too small for this network: a %dx%d feature map is "
+                            "smaller than a %dx%d convolution", x->H, x->W, nd->kh, nd->kw);
+    nd->C = (int)cout;
+    nd->H = (H - nd->kh) / nd->stride + 1, nd->W = (W - nd->kw) / nd->stride + 1;
+    return 0;
+}
+
+static ug_conv_shape conv_of(const ug_tape *t, const ug_node *nd)
+{
+    const ug_node *x = &t->net->nodes[nd->in[0]];
+    ug_conv_shape s = {t->N, x->C, x->H, x->W, nd->C, nd->kh, nd->kw, nd->stride,
+                       {nd->zpad[0], nd->zpad[1], nd->zpad[2], nd->zpad[3]}};
+    return s;
+}
+
+static int conv_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
+                        ug_error *err)
+{
+    (void)relu;
+    const ug_node *nd = &t->net->nodes[i];
+    ug_conv_shape s = conv_of(t, nd);
+    const float *b = nd->p[1] >= 0 ? ug_param_data(t->net, nd->p[1]) : NULL;
+    const float *w = ug_tape_weight(t, k, nd->p[0]);
+    return w ? ug_conv_forward(k, out, x, w, b, &s, err) : ug_tape_oom(err);
+}
+
+static int conv_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error *err)
+{
+    ug_tape *t = b->t;
+    const ug_net *net = t->net;
+    const ug_node *nd = &net->nodes[i];
+    const int j = nd->in[0], p = nd->p[0], sn = t->sn_uv[p] != NULL;
+    ug_conv_shape s = conv_of(t, nd);
+    int acc;
+    float *din = ug_bwd_din(b, j, &acc);
+    float *db = param_grads && nd->p[1] >= 0 ? ug_param_grad(net, nd->p[1]) : NULL;
+    if (b->failed)
+        return ug_tape_oom(err);
+    if (!din && !param_grads)
+        return 0;
+    float *dw = param_grads ? ug_bwd_weight_grad(b, k, p) : NULL;
+    if (b->failed)
+        return ug_tape_oom(err);
+    const float *xin = t->out[j], *g = t->grad[i];
+    float *made = NULL;
+    if (!xin && dw && !(xin = made = ug_bwd_recompute(b, k, j)))
+        return ug_tape_oom(err);
+    int rc = 0;
+    if (sn && dw) { /* weight gradient first (see ug_bwd_weight_grad) */
+        rc = ug_conv_backward(k, NULL, dw, db, g, xin, NULL, &s, acc, err);
+        if (rc == 0)
+            ug_bwd_fold_sn(t, k, p, dw);
+        dw = db = NULL;
+    }
+    const float *w = rc == 0 && din ? ug_tape_weight(t, k, p) : NULL;
+    if (rc == 0 && din && !w)
+        rc = ug_tape_oom(err);
+    if (rc == 0 && (din || dw || db))
+        rc = ug_conv_backward(k, din, dw, db, g, xin, w, &s, acc, err);
+    if (made)
+        ug_arena_release(b->a, made, ug_tape_numel(t, j) * sizeof(float));
+    return rc;
+}
+
+const ug_op_def ug_op_conv = {"conv", UG_OPF_INPUT_FOR_WGRAD, conv_shape, NULL, conv_forward,
+                              conv_backward};
+
+
+/* ---- the plain reference kernels ---- */
+
+int ug_conv_out_h(const ug_conv_shape *s)
+{
+    return (s->H + s->pad[0] + s->pad[1] - s->kh) / s->stride + 1;
+}
+
+int ug_conv_out_w(const ug_conv_shape *s)
+{
+    return (s->W + s->pad[2] + s->pad[3] - s->kw) / s->stride + 1;
+}
+
+int ug_conv_check(const ug_conv_shape *s, ug_error *err)
+{
+    int pads_ok = 1;
+    for (int i = 0; i < 4; i++)
+        pads_ok &= s->pad[i] >= 0 && s->pad[i] < (i < 2 ? s->kh : s->kw);
+    if (s->N < 1 || s->Cin < 1 || s->Cout < 1 || s->kh < 1 || s->kw < 1 || s->stride < 1 ||
+        !pads_ok || s->H + s->pad[0] + s->pad[1] < s->kh || s->W + s->pad[2] + s->pad[3] < s->kw)
+        return ug_fail(err, "convolution: bad shape N=%d Cin=%d %dx%d Cout=%d k=%dx%d s=%d pad "
+                            "%d,%d,%d,%d", s->N, s->Cin, s->H, s->W, s->Cout, s->kh, s->kw,
+                       s->stride, s->pad[0], s->pad[1], s->pad[2], s->pad[3]);
+    return 0;
+}
+
+double ug_conv_flops(const ug_conv_shape *s)
+{
+    return 2.0 * s->N * s->Cout * ug_conv_out_h(s) * ug_conv_out_w(s) * (double)s->Cin * s->kh *
+           s->kw;
+}
+
+int ug_conv_forward_ref(ug_kctx *k, float *out, const float *in, const float *w, const float *b,
+                        const ug_conv_shape *s, ug_error *err)
+{
+    if (ug_conv_check(s, err))
+        return -1;
+    ug_kctx_add_flops(k, ug_conv_flops(s));
+    const int N = s->N, Cin = s->Cin, H = s->H, W = s->W, Cout = s->Cout, KH = s->kh,
+              KW = s->kw, st = s->stride, pt = s->pad[0], pl = s->pad[2];
+    const int OH = ug_conv_out_h(s), OW = ug_conv_out_w(s);
+#pragma omp parallel for collapse(2)
+    for (int n = 0; n < N; n++) {
+        for (int co = 0; co < Cout; co++) {
+            float *o = out + ((size_t)n * Cout + co) * OH * OW;
+            for (int oh = 0; oh < OH; oh++) {
+                for (int ow = 0; ow < OW; ow++) {
+                    double acc = b ? b[co] : 0.0;
+                    for (int ci = 0; ci < Cin; ci++) {
+                        const float *x = in + ((size_t)n * Cin + ci) * H * W;
+                        const float *wk = w + ((size_t)co * Cin + ci) * KH * KW;
+                        for (int kh = 0; kh < KH; kh++) {
+                            const int ih = oh * st - pt + kh;
+                            if (ih < 0 || ih >= H)
+                                continue; /* zero padding */
+                            for (int kw = 0; kw < KW; kw++) {
+                                const int iw = ow * st - pl + kw;
+                                if (iw >= 0 && iw < W)
+                                    acc += (double)x[(size_t)ih * W + iw] * wk[kh * KW + kw];
+                            }
+                        }
+                    }
+                    o[(size_t)oh * OW + ow] = (float)acc;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* db[co] += sum over n, oh, ow of dout (the CPU backend's too). */
+static void conv_bias_grad(float *db, const float *dout, int N, int Cout, size_t OHW)
+{
+#pragma omp parallel for
+    for (int co = 0; co < Cout; co++) {
+        double acc = 0;
+        for (int n = 0; n < N; n++) {
+            const float *g = dout + ((size_t)n * Cout + co) * OHW;
+            for (size_t i = 0; i < OHW; i++)
+                acc += g[i];
+        }
+        db[co] += (float)acc;
+    }
+}
+
+int ug_conv_backward_ref(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
+                         const float *in, const float *w, const ug_conv_shape *s, int acc,
+                         ug_error *err)
+{
+    if (ug_conv_check(s, err))
+        return -1;
+    ug_kctx_add_flops(k, ug_conv_flops(s) * ((din != NULL) + (dw != NULL)));
+    const int N = s->N, Cin = s->Cin, H = s->H, W = s->W, Cout = s->Cout, KH = s->kh,
+              KW = s->kw, st = s->stride, pt = s->pad[0], pl = s->pad[2];
+    const int OH = ug_conv_out_h(s), OW = ug_conv_out_w(s);
+    const size_t HW = (size_t)H * W, OHW = (size_t)OH * OW;
+    if (din) {
+        /* Scatter each output gradient back; one (n, ci) plane per iteration,
+         * so threads never write the same element. */
+#pragma omp parallel for collapse(2)
+        for (int n = 0; n < N; n++) {
+            for (int ci = 0; ci < Cin; ci++) {
+                float *d = din + ((size_t)n * Cin + ci) * HW;
+                if (!acc)
+                    memset(d, 0, HW * sizeof *d);
+                for (int co = 0; co < Cout; co++) {
+                    const float *g = dout + ((size_t)n * Cout + co) * OHW;
+                    const float *wk = w + ((size_t)co * Cin + ci) * KH * KW;
+                    for (int oh = 0; oh < OH; oh++)
+                        for (int ow = 0; ow < OW; ow++) {
+                            const float gv = g[(size_t)oh * OW + ow];
+                            for (int kh = 0; kh < KH; kh++) {
+                                const int ih = oh * st - pt + kh;
+                                for (int kw = 0; kw < KW; kw++) {
+                                    const int iw = ow * st - pl + kw;
+                                    if (ih >= 0 && ih < H && iw >= 0 && iw < W)
+                                        d[(size_t)ih * W + iw] += gv * wk[kh * KW + kw];
+                                }
+                            }
+                        }
+                }
+            }
+        }
+    }
+    if (dw) {
+#pragma omp parallel for collapse(2)
+        for (int co = 0; co < Cout; co++) {
+            for (int ci = 0; ci < Cin; ci++) {
+                float *dwk = dw + ((size_t)co * Cin + ci) * KH * KW;
+                for (int kh = 0; kh < KH; kh++)
+                    for (int kw = 0; kw < KW; kw++) {
+                        double a = 0;
+                        for (int n = 0; n < N; n++) {
+                            const float *g = dout + ((size_t)n * Cout + co) * OHW;
+                            const float *x = in + ((size_t)n * Cin + ci) * HW;
+                            for (int oh = 0; oh < OH; oh++) {
+                                const int ih = oh * st - pt + kh;
+                                if (ih < 0 || ih >= H)
+                                    continue;
+                                for (int ow = 0; ow < OW; ow++) {
+                                    const int iw = ow * st - pl + kw;
+                                    if (iw >= 0 && iw < W)
+                                        a += (double)g[(size_t)oh * OW + ow] *
+                                             x[(size_t)ih * W + iw];
+                                }
+                            }
+                        }
+                        dwk[kh * KW + kw] += (float)a;
+                    }
+            }
+        }
+    }
+    if (db)
+        conv_bias_grad(db, dout, N, Cout, OHW);
+    return 0;
+}
+

@@ -1,0 +1,291 @@
+/* The backend interface: both tables are complete, every kernel where the
+ * CPU backend has its own version is held to the reference (the
+ * normalisations here; convolutions and linears in test_conv.c,
+ * test_deconv.c), and each backend's memory functions round-trip. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "check.h"
+#include "fd.h"
+
+static ug_kctx *ref, *cpu;
+
+/* Kernels whose CPU version is compared with the reference, and where. */
+static const char *const compared[] = {
+    "conv_forward",      "conv_backward",      /* test_conv.c */
+    "linear_forward",    "linear_backward",    /* test_conv.c */
+    "deconv_forward",    "deconv_backward",    /* test_deconv.c */
+    "instnorm_forward",  "instnorm_backward",  /* here */
+    "linnorm_forward",   "linnorm_backward",   "batchnorm_forward", "batchnorm_backward",
+    "groupnorm_forward", "groupnorm_backward",
+};
+
+static int is_compared(const char *name)
+{
+    for (size_t i = 0; i < sizeof compared / sizeof compared[0]; i++)
+        if (strcmp(compared[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_tables(void)
+{
+    const ug_backend *r = &ug_backend_ref, *c = &ug_backend_cpu;
+    CHECK(strcmp(r->name, "ref") == 0 && strcmp(c->name, "cpu") == 0, "backend names");
+    CHECK(ref->be == r && cpu->be == c && ug_kctx_reference(ref) && !ug_kctx_reference(cpu),
+          "ug_kctx_new picks the backend by its reference switch");
+    /* Every entry is set; a CPU kernel of its own has a comparison test, and
+     * one without is the reference itself. */
+#define ENTRY(name)                                                                            \
+    CHECK(r->name && c->name, "%s: both tables have it", #name);                               \
+    CHECK((void *)c->name == (void *)r->name || is_compared(#name),                            \
+          "%s: the CPU backend's own version has no test against the reference", #name);      \
+    CHECK((void *)r->name == (void *)ug_##name##_ref, "%s: the ref table's is the reference",  \
+          #name);
+#define R_(type, name, params, args) ENTRY(name)
+#define V_(name, params, args) ENTRY(name)
+    UG_KERNELS(R_, V_)
+#undef R_
+#undef V_
+#undef ENTRY
+    CHECK(r->alloc && r->free && r->to_host && r->from_host && r->copy && r->zero && r->map &&
+              r->unmap && r->sync && c->alloc && c->free && c->to_host && c->from_host &&
+              c->copy && c->zero && c->map && c->unmap && c->sync,
+          "memory functions");
+}
+
+static void test_memory(ug_kctx *k)
+{
+    const ug_backend *be = k->be;
+    const size_t n = 1000;
+    float *host = alloc(n), *back = alloc(n);
+    fill_uniform(host, n, -1, 1);
+    float *a = be->alloc(n * sizeof *a), *b = be->alloc(n * sizeof *b);
+    CHECK(a && b && ((uintptr_t)a & 63) == 0 && ((uintptr_t)b & 63) == 0,
+          "%s: alloc, 64-byte aligned", be->name);
+    be->from_host(a, host, n * sizeof *a);
+    be->copy(b, a, n * sizeof *a);
+    be->to_host(back, b, n * sizeof *b);
+    CHECK(memcmp(back, host, n * sizeof *host) == 0, "%s: from_host, copy, to_host", be->name);
+    be->zero(b, 10 * sizeof *b);
+    float *view = be->map(b, n * sizeof *b);
+    CHECK(view && view[0] == 0 && view[9] == 0 && view[10] == host[10], "%s: zero, map",
+          be->name);
+    view[5] = 42;
+    be->unmap(b, view, n * sizeof *b, 1);
+    be->sync(k);
+    be->to_host(back, b, n * sizeof *b);
+    CHECK(back[5] == 42, "%s: unmap writes back", be->name);
+    be->free(a);
+    be->free(b);
+    be->free(NULL);
+    float *s = ug_kctx_scratch(k, 5000);
+    CHECK(s && ug_kctx_scratch(k, 10) == s, "%s: scratch grows, never shrinks", be->name);
+    free(host), free(back);
+}
+
+/* max |a - b| relative to 1 + max |b|. */
+static double rel_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fabs(b[i]) > m ? fabs(b[i]) : m;
+    return check_max_abs_diff(a, b, n) / (1 + m);
+}
+
+#define TOL 2e-5
+
+/* Gradient buffers of one size, filled for acc (garbage to overwrite, or a
+ * value to add to), one per backend. */
+static void grad_pair(float *r, float *c, size_t n, int acc)
+{
+    for (size_t i = 0; i < n; i++)
+        r[i] = c[i] = acc ? 0.25f * (float)(i % 7) : NAN;
+}
+
+static void param_pair(float *r, float *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        r[i] = c[i] = 0.5f;
+}
+
+static void test_instnorm(int N, int C, int HW)
+{
+    const size_t n = (size_t)N * C * HW, s = (size_t)N * C;
+    float *x = alloc(n), *g = alloc(n), *yr = alloc(n), *yc = alloc(n);
+    float *mr = alloc(s), *rr = alloc(s), *mc = alloc(s), *rc = alloc(s);
+    float *dr = alloc(n), *dc = alloc(n);
+    fill_uniform(x, n, -2, 3);
+    fill_uniform(g, n, -1, 1);
+    for (int relu = 0; relu < 2; relu++) {
+        ug_instnorm_forward(ref, yr, mr, rr, x, N, C, HW, 1e-5f, relu);
+        ug_instnorm_forward(cpu, yc, mc, rc, x, N, C, HW, 1e-5f, relu);
+        CHECK(rel_diff(yc, yr, n) < TOL && rel_diff(mc, mr, s) < TOL && rel_diff(rc, rr, s) < TOL,
+              "instnorm %dx%dx%d relu %d forward: %g", N, C, HW, relu, rel_diff(yc, yr, n));
+    }
+    for (int acc = 0; acc < 2; acc++) {
+        grad_pair(dr, dc, n, acc);
+        ug_instnorm_backward(ref, dr, g, x, mr, rr, N, C, HW, acc);
+        ug_instnorm_backward(cpu, dc, g, x, mr, rr, N, C, HW, acc);
+        CHECK(rel_diff(dc, dr, n) < TOL, "instnorm %dx%dx%d acc %d backward: %g", N, C, HW, acc,
+              rel_diff(dc, dr, n));
+    }
+    free(x), free(g), free(yr), free(yc), free(mr), free(rr), free(mc), free(rc), free(dr),
+        free(dc);
+}
+
+static void test_linnorm(int N, int C, int HW, int per_sample)
+{
+    const size_t n = (size_t)N * C * HW, np = per_sample ? (size_t)N * C : (size_t)C;
+    const size_t ns = ug_linnorm_stats_size(N, C), nsaved = 2 * (size_t)N * C + 2 * (size_t)N;
+    float *x = alloc(n), *g = alloc(n), *yr = alloc(n), *yc = alloc(n);
+    float *sr = alloc(ns), *sc = alloc(ns), *rho = alloc(C), *gam = alloc(np), *bet = alloc(np);
+    float *dr = alloc(n), *dc = alloc(n), *drho_r = alloc(C), *drho_c = alloc(C);
+    float *dg_r = alloc(np), *dg_c = alloc(np), *db_r = alloc(np), *db_c = alloc(np);
+    fill_uniform(x, n, -2, 3);
+    fill_uniform(g, n, -1, 1);
+    fill_uniform(rho, C, 0, 1);
+    rho[0] = 0, rho[C - 1] = 1; /* the clamp's ends */
+    fill_uniform(gam, np, 0.5f, 1.5f);
+    fill_uniform(bet, np, -1, 1);
+    const char *tag = per_sample ? "adaILN" : "ILN";
+    for (int relu = 0; relu < 2; relu++) {
+        ug_linnorm_forward(ref, yr, sr, x, rho, gam, bet, per_sample, N, C, HW, 1e-5f, relu);
+        ug_linnorm_forward(cpu, yc, sc, x, rho, gam, bet, per_sample, N, C, HW, 1e-5f, relu);
+        CHECK(rel_diff(yc, yr, n) < TOL && rel_diff(sc, sr, nsaved) < TOL,
+              "%s %dx%dx%d relu %d forward: %g, statistics %g", tag, N, C, HW, relu,
+              rel_diff(yc, yr, n), rel_diff(sc, sr, nsaved));
+    }
+    for (int acc = 0; acc < 2; acc++) {
+        grad_pair(dr, dc, n, acc);
+        param_pair(drho_r, drho_c, C);
+        param_pair(dg_r, dg_c, np);
+        param_pair(db_r, db_c, np);
+        ug_linnorm_backward(ref, dr, drho_r, dg_r, db_r, g, x, sr, rho, gam, per_sample, N, C, HW,
+                            acc);
+        ug_linnorm_backward(cpu, dc, drho_c, dg_c, db_c, g, x, sr, rho, gam, per_sample, N, C, HW,
+                            acc);
+        CHECK(rel_diff(dc, dr, n) < TOL && rel_diff(drho_c, drho_r, C) < TOL &&
+                  rel_diff(dg_c, dg_r, np) < TOL && rel_diff(db_c, db_r, np) < TOL,
+              "%s %dx%dx%d acc %d backward: din %g drho %g dgamma %g dbeta %g", tag, N, C, HW,
+              acc, rel_diff(dc, dr, n), rel_diff(drho_c, drho_r, C), rel_diff(dg_c, dg_r, np),
+              rel_diff(db_c, db_r, np));
+    }
+    /* Only the input gradient (the parameter gradients NULL), and only them. */
+    ug_linnorm_backward(ref, dr, NULL, NULL, NULL, g, x, sr, rho, gam, per_sample, N, C, HW, 0);
+    ug_linnorm_backward(cpu, dc, NULL, NULL, NULL, g, x, sr, rho, gam, per_sample, N, C, HW, 0);
+    param_pair(drho_r, drho_c, C);
+    ug_linnorm_backward(ref, NULL, drho_r, NULL, NULL, g, x, sr, rho, gam, per_sample, N, C, HW, 0);
+    ug_linnorm_backward(cpu, NULL, drho_c, NULL, NULL, g, x, sr, rho, gam, per_sample, N, C, HW, 0);
+    CHECK(rel_diff(dc, dr, n) < TOL && rel_diff(drho_c, drho_r, C) < TOL,
+          "%s: NULL gradients skipped alike", tag);
+    free(x), free(g), free(yr), free(yc), free(sr), free(sc), free(rho), free(gam), free(bet);
+    free(dr), free(dc), free(drho_r), free(drho_c), free(dg_r), free(dg_c), free(db_r),
+        free(db_c);
+}
+
+static void test_batchnorm(int N, int C, int HW)
+{
+    const size_t n = (size_t)N * C * HW;
+    float *x = alloc(n), *g = alloc(n), *yr = alloc(n), *yc = alloc(n), *w = alloc(C),
+          *b = alloc(C);
+    float *mr = alloc(C), *rr = alloc(C), *mc = alloc(C), *rc = alloc(C);
+    float *rm_r = alloc(C), *rv_r = alloc(C), *rm_c = alloc(C), *rv_c = alloc(C);
+    float *dr = alloc(n), *dc = alloc(n), *dw_r = alloc(C), *dw_c = alloc(C), *db_r = alloc(C),
+          *db_c = alloc(C);
+    fill_uniform(x, n, -2, 3);
+    fill_uniform(g, n, -1, 1);
+    fill_uniform(w, C, 0.5f, 1.5f);
+    fill_uniform(b, C, -1, 1);
+    fill_uniform(rm_r, C, -1, 1);
+    fill_uniform(rv_r, C, 0.5f, 2);
+    memcpy(rm_c, rm_r, C * sizeof *rm_c);
+    memcpy(rv_c, rv_r, C * sizeof *rv_c);
+    for (int train = 0; train < 2; train++) {
+        ug_batchnorm_forward(ref, yr, mr, rr, x, w, b, rm_r, rv_r, train, N, C, HW, 1e-5f, 0.1f);
+        ug_batchnorm_forward(cpu, yc, mc, rc, x, w, b, rm_c, rv_c, train, N, C, HW, 1e-5f, 0.1f);
+        CHECK(rel_diff(yc, yr, n) < TOL && rel_diff(mc, mr, C) < TOL &&
+                  rel_diff(rc, rr, C) < TOL && rel_diff(rm_c, rm_r, C) < TOL &&
+                  rel_diff(rv_c, rv_r, C) < TOL,
+              "batchnorm %dx%dx%d train %d forward: %g", N, C, HW, train, rel_diff(yc, yr, n));
+        for (int acc = 0; acc < 2; acc++) {
+            grad_pair(dr, dc, n, acc);
+            param_pair(dw_r, dw_c, C);
+            param_pair(db_r, db_c, C);
+            ug_batchnorm_backward(ref, dr, dw_r, db_r, g, x, mr, rr, w, train, N, C, HW, acc);
+            ug_batchnorm_backward(cpu, dc, dw_c, db_c, g, x, mr, rr, w, train, N, C, HW, acc);
+            CHECK(rel_diff(dc, dr, n) < TOL && rel_diff(dw_c, dw_r, C) < TOL &&
+                      rel_diff(db_c, db_r, C) < TOL,
+                  "batchnorm %dx%dx%d train %d acc %d backward: %g %g %g", N, C, HW, train, acc,
+                  rel_diff(dc, dr, n), rel_diff(dw_c, dw_r, C), rel_diff(db_c, db_r, C));
+        }
+    }
+    free(x), free(g), free(yr), free(yc), free(w), free(b), free(mr), free(rr), free(mc),
+        free(rc);
+    free(rm_r), free(rv_r), free(rm_c), free(rv_c), free(dr), free(dc), free(dw_r), free(dw_c),
+        free(db_r), free(db_c);
+}
+
+static void test_groupnorm(int N, int C, int HW, int G)
+{
+    const size_t n = (size_t)N * C * HW, s = (size_t)N * G;
+    float *x = alloc(n), *g = alloc(n), *yr = alloc(n), *yc = alloc(n), *w = alloc(C),
+          *b = alloc(C);
+    float *mr = alloc(s), *rr = alloc(s), *mc = alloc(s), *rc = alloc(s);
+    float *dr = alloc(n), *dc = alloc(n), *dw_r = alloc(C), *dw_c = alloc(C), *db_r = alloc(C),
+          *db_c = alloc(C);
+    fill_uniform(x, n, -2, 3);
+    fill_uniform(g, n, -1, 1);
+    fill_uniform(w, C, 0.5f, 1.5f);
+    fill_uniform(b, C, -1, 1);
+    ug_groupnorm_forward(ref, yr, mr, rr, x, w, b, N, C, HW, G, 1e-5f);
+    ug_groupnorm_forward(cpu, yc, mc, rc, x, w, b, N, C, HW, G, 1e-5f);
+    CHECK(rel_diff(yc, yr, n) < TOL && rel_diff(mc, mr, s) < TOL && rel_diff(rc, rr, s) < TOL,
+          "groupnorm %dx%dx%d G %d forward: %g", N, C, HW, G, rel_diff(yc, yr, n));
+    for (int acc = 0; acc < 2; acc++) {
+        grad_pair(dr, dc, n, acc);
+        param_pair(dw_r, dw_c, C);
+        param_pair(db_r, db_c, C);
+        ug_groupnorm_backward(ref, dr, dw_r, db_r, g, x, mr, rr, w, N, C, HW, G, acc);
+        ug_groupnorm_backward(cpu, dc, dw_c, db_c, g, x, mr, rr, w, N, C, HW, G, acc);
+        CHECK(rel_diff(dc, dr, n) < TOL && rel_diff(dw_c, dw_r, C) < TOL &&
+                  rel_diff(db_c, db_r, C) < TOL,
+              "groupnorm %dx%dx%d G %d acc %d backward: %g %g %g", N, C, HW, G, acc,
+              rel_diff(dc, dr, n), rel_diff(dw_c, dw_r, C), rel_diff(db_c, db_r, C));
+    }
+    free(x), free(g), free(yr), free(yc), free(w), free(b), free(mr), free(rr), free(mc),
+        free(rc);
+    free(dr), free(dc), free(dw_r), free(dw_c), free(db_r), free(db_c);
+}
+
+int main(void)
+{
+    ug_error err = {{0}};
+    ug_rng_seed(&rng, 2024, 1);
+    ref = ug_kctx_new(1, &err);
+    cpu = ug_kctx_new(0, &err);
+    CHECK(ref && cpu, "ug_kctx_new: %s", err.msg);
+    if (!ref || !cpu)
+        return check_summary();
+    test_tables();
+    test_memory(ref);
+    test_memory(cpu);
+    /* Small and odd shapes, one plane of one pixel, and sizes the threads split. */
+    const int shapes[][3] = {{1, 1, 2}, {2, 3, 25}, {3, 5, 7}, {2, 16, 1024}, {1, 64, 4096}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const int N = shapes[i][0], C = shapes[i][1], HW = shapes[i][2];
+        test_instnorm(N, C, HW);
+        test_linnorm(N, C, HW, 0);
+        test_linnorm(N, C, HW, 1);
+        test_batchnorm(N, C, HW);
+        test_groupnorm(N, C, HW, 1);
+        test_groupnorm(N, C, HW, C);
+        if (C % 4 == 0)
+            test_groupnorm(N, C, HW, C / 4);
+    }
+    ug_kctx_free(ref);
+    ug_kctx_free(cpu);
+    return check_summary();
+}
