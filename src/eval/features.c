@@ -27,7 +27,8 @@ static int entry_path(char *out, size_t n, const char *cache, const char *path,
     if (stat(path, &st) != 0)
         return ug_fail(err, "%s: %s", path, strerror(errno));
     char key[512];
-    int len = snprintf(key, sizeof key, "ugatit inception features 1\n%llu %llu %lld %lld.%09ld\n%s\n",
+    int len = snprintf(key, sizeof key,
+                       "ugatit inception features 1\n%llu %llu %lld %lld.%09ld\n%s\n",
                        (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
                        (long long)st.st_size, (long long)st.st_mtim.tv_sec,
                        (long)st.st_mtim.tv_nsec, weights_sha);
