@@ -60,12 +60,27 @@ mkdir -p "$root/work"
 git -C "$here" bundle create -q "$root/work/ugatit.bundle" HEAD
 cp -a "$shared" "$root/work/shared"
 
+# Every installed machine has an /etc/hosts naming localhost (the installer or
+# the container runtime writes it); mmdebstrap does not, and chromedriver
+# reaches Chromium at "localhost".
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
+
+# Trust anchors this machine added to its own (a proxy's CA, as the machines
+# here have) belong to the machine, not to the project: the root gets them as
+# a fresh machine of this kind has them, so that apt, git and npm reach their
+# registries. Node.js keeps its own list; NODE_EXTRA_CA_CERTS below adds these.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+    chroot "$root" update-ca-certificates >/dev/null
+fi
+
 mount -t proc proc "$root/proc"
 mounts+=("$root/proc")
 mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts"
 mounts+=("$root/dev/pts")
 
 chroot "$root" /usr/bin/env -i HOME=/root LC_ALL=C.UTF-8 TERM=dumb \
+    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     bash -euo pipefail -c '
 cd /work
