@@ -382,7 +382,7 @@ static int run_loader(const char *root, uint64_t seed, int batch, int img, int a
         ug_filelist_free(&la);
         return -1;
     }
-    ug_loader_config c = {&la, &lb, batch, img, augment, seed, w ? on_warn : NULL, w};
+    ug_loader_config c = {&la, &lb, batch, img, augment, seed, w ? on_warn : NULL, w, 0, 0};
     ug_loader *l;
     int rc = ug_loader_new(&l, &c, err);
     ug_filelist_free(&la); /* the loader keeps its own copies */
@@ -500,7 +500,7 @@ static void test_loader_augment(void)
     size_t per = (size_t)BATCH * 3 * IMG * IMG;
     float *ref_a = malloc(STEPS * per * sizeof(float)), *ref_b = malloc(STEPS * per * sizeof(float));
     float *A = malloc(per * sizeof(float)), *B = malloc(per * sizeof(float));
-    ug_loader_config c = {&la, &lb, BATCH, IMG, 1, 77, NULL, NULL};
+    ug_loader_config c = {&la, &lb, BATCH, IMG, 1, 77, NULL, NULL, 0, 0};
     ug_loader *l = NULL;
     int rc = ug_loader_new(&l, &c, &err);
     CHECK(rc == 0, "%s", err.msg);
