@@ -540,6 +540,26 @@ static void test_loader_augment(void)
     CHECK(rc == 0 && memcmp(A, ref_a, per * sizeof(float)) != 0, "seed 78 = seed 77");
     ug_loader_free(l);
 
+    /* Two ranks of batch 1 load the halves of this batch of 2, pixel for
+     * pixel (order across epochs and augmentation); a share that does not
+     * fit the global batch is refused. */
+    ug_loader_config half = c;
+    half.seed = 77, half.batch = BATCH / 2, half.global_batch = BATCH;
+    for (int r = 0; r < 2; r++) {
+        half.offset = r * half.batch;
+        rc = ug_loader_new(&l, &half, &err);
+        for (int s = 0; rc == 0 && s < STEPS; s++) {
+            rc = ug_loader_next(l, A, B, &err);
+            size_t at = s * per + r * per / 2, bytes = per / 2 * sizeof(float);
+            CHECK(rc == 0 && memcmp(A, ref_a + at, bytes) == 0 &&
+                      memcmp(B, ref_b + at, bytes) == 0,
+                  "rank %d of 2, step %d: not its half of the batch", r, s);
+        }
+        ug_loader_free(l);
+    }
+    half.offset = 2;
+    CHECK(ug_loader_new(&l, &half, &err) == -1 && l == NULL, "a share past the batch accepted");
+
     /* Freeing while the thread waits on a full queue does not hang. */
     rc = ug_loader_new(&l, &c, &err);
     rc = rc == 0 ? ug_loader_start(l, 0, &err) : rc;
