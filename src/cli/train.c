@@ -410,16 +410,17 @@ static int checkpoint(const train_opts *o, ug_trainer *t, const ug_results *r, u
     return o->comm->rank == 0 ? save_checkpoint(o, t, r, err) : 0;
 }
 
-/* The progress line: with several ranks, their number and the share of the
- * step spent waiting for the others' gradients and flags. */
+/* The progress line: with several ranks, their number, the time of a step
+ * spent waiting for the others (gradients, losses, flags) and its share, and
+ * the bytes each rank all-reduces per step. */
 static void progress(const train_opts *o, long step, long total, const float *L, int d_loss,
-                     int g_loss, double rate, double comm_per_step)
+                     int g_loss, double rate, double comm_per_step, double bytes_per_step)
 {
     char left[32], ranks[96] = "";
     format_duration(left, sizeof left, (double)(total - step) / rate);
     if (o->comm->size > 1)
-        snprintf(ranks, sizeof ranks, "  %d ranks, comm %.3f s/it (%.0f%%)", o->comm->size,
-                 comm_per_step, 100 * comm_per_step * rate);
+        snprintf(ranks, sizeof ranks, "  %d ranks, comm %.3f s/it (%.0f%%), %.2f MB/it",
+                 o->comm->size, comm_per_step, 100 * comm_per_step * rate, bytes_per_step / 1e6);
     printf("[%7ld/%ld] d_loss %.4f  g_loss %.4f  %.2f it/s  left %s%s\n", step, total,
            L[d_loss], L[g_loss], rate, left, ranks);
     fflush(stdout);
@@ -450,6 +451,7 @@ static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_
     else if (root)
         io = ug_log_open(&log, r, t, start, err);
     double t_start = now(), t_window = t_start, comm_window = comm->seconds;
+    double bytes_window = comm->bytes;
     long window_steps = 0;
     for (;;) {
         unsigned flags = (io < 0 ? FLAG_ERROR : 0) | (stop_signal ? FLAG_STOP : 0), any;
@@ -490,9 +492,11 @@ static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_
         if (step % o->print_freq == 0 || step == start + 1 || step == total) {
             double dt = now() - t_window, rate = window_steps / (dt > 0 ? dt : 1e-9);
             progress(o, step, total, L, d_loss, g_loss, rate,
-                     (comm->seconds - comm_window) / (double)window_steps);
+                     (comm->seconds - comm_window) / (double)window_steps,
+                     (comm->bytes - bytes_window) / (double)window_steps);
             t_window = now();
             comm_window = comm->seconds;
+            bytes_window = comm->bytes;
             window_steps = 0;
         }
         if (root && (step % o->print_freq == 0 || step == total))
