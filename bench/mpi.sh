@@ -28,7 +28,9 @@ trap 'rm -rf "$tmp"' EXIT
 "$ugatit" make-shapes --out "$tmp/shapes" --n 8 --size 256 --seed 1 >/dev/null
 mpirun="mpirun --allow-run-as-root --oversubscribe --bind-to none --mca pml ob1"
 mpirun="$mpirun --mca btl self,tcp --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo"
-# The last progress line covers steps 2 to N (the first step warms up).
+# Seconds per step from log.csv's last column (time since the start), steps 2 to N:
+# the first step warms up. Communication and bytes from the last progress line.
+per_step() { awk -F, 'NR == 2 { t = $NF } END { printf "%.2f", ($NF - t) / (NR - 2) }' "$1"; }
 last() { grep '^\[' "$1" | tail -1; }
 printf '%-6s %-22s %10s %14s %10s\n' model run "s/step" "comm s/step" "MB/step"
 for row in $(echo "$rows" | tr , ' '); do
@@ -38,15 +40,17 @@ for row in $(echo "$rows" | tr , ' '); do
         *) echo "bench/mpi.sh: unknown row '$row'" >&2; exit 2 ;;
     esac
     args="train --dataset $tmp/shapes --img_size 256 $model --iteration $steps"
-    args="$args --print_freq $steps --save_freq 1000000"
+    args="$args --decay_flag false --print_freq $steps --save_freq 1000000"
     OMP_NUM_THREADS=2 "$ugatit" $args --result_dir "$tmp/one-$row" --threads 2 \
         --batch_size 2 >"$tmp/one.txt"
     $mpirun -x OMP_NUM_THREADS=1 -np 2 "$ugatit" $args --result_dir "$tmp/two-$row" \
         --threads 1 --batch_size 1 >"$tmp/two.txt"
-    last "$tmp/one.txt" | awk -v m="$row" '{ for (i = 1; i <= NF; i++) if ($i == "it/s")
-        printf "%-6s %-22s %10.2f %14s %10s\n", m, "1 process x 2 threads", 1 / $(i - 1), "-", "-" }'
-    last "$tmp/two.txt" | awk -v m="$row" '{ for (i = 1; i <= NF; i++) {
-        if ($i == "it/s") r = 1 / $(i - 1); if ($i == "comm") { c = $(i + 1) " " $(i + 3); gsub(/,/, "", c) }
-        if ($i == "MB/it") b = $(i - 1) }
-        printf "%-6s %-22s %10.2f %14s %10s\n", m, "2 ranks x 1 thread", r, c, b }'
+    printf '%-6s %-22s %10s %14s %10s\n' "$row" "1 process x 2 threads" \
+        "$(per_step "$tmp/one-$row/shapes/log.csv")" - -
+    last "$tmp/two.txt" | awk -v m="$row" -v s="$(per_step "$tmp/two-$row/shapes/log.csv")" '{
+        for (i = 1; i <= NF; i++) {
+            if ($i == "comm") { c = $(i + 1) " " $(i + 3); gsub(/,/, "", c) }
+            if ($i == "MB/it") b = $(i - 1)
+        }
+        printf "%-6s %-22s %10s %14s %10s\n", m, "2 ranks x 1 thread", s, c, b }'
 done

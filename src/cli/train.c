@@ -402,10 +402,14 @@ static int all_ok(ug_comm *c, int rc, ug_error *err)
 }
 
 /* Every save_freq steps and at each checkpoint the ranks compare their
- * models (a collective); rank 0 writes the checkpoint. */
-static int checkpoint(const train_opts *o, ug_trainer *t, const ug_results *r, ug_error *err)
+ * models, a collective that every rank joins, even one whose writing failed
+ * (io < 0, its error kept); then rank 0 writes the checkpoint. */
+static int checkpoint(const train_opts *o, ug_trainer *t, const ug_results *r, int io,
+                      ug_error *err)
 {
-    if (ug_trainer_check_replicas(t, err) < 0)
+    ug_error ignored;
+    int rc = ug_trainer_check_replicas(t, io < 0 ? &ignored : err);
+    if (io < 0 || rc < 0)
         return -1;
     return o->comm->rank == 0 ? save_checkpoint(o, t, r, err) : 0;
 }
@@ -466,7 +470,7 @@ static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_
         }
         if (any & FLAG_STOP) {
             int sig = stop_signal ? stop_signal : SIGTERM; /* another rank's */
-            if (step > start && saved != step && checkpoint(o, t, r, err) < 0)
+            if (step > start && saved != step && checkpoint(o, t, r, 0, err) < 0)
                 goto done;
             printf("stopped by signal %d at step %ld; --resume true continues\n", sig, step);
             rc = 128 + sig;
@@ -504,8 +508,8 @@ static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_
                          ug_write_report(r, o->dataset_root, m, t, step, err) < 0
                      ? -1
                      : 0;
-        if (io == 0 && (step % o->save_freq == 0 || step == total)) {
-            io = checkpoint(o, t, r, err);
+        if (step % o->save_freq == 0 || step == total) {
+            io = checkpoint(o, t, r, io, err);
             saved = step;
         }
     }
