@@ -16,6 +16,8 @@ pkgs=(
     libprotobuf-c-dev protobuf-c-compiler libonnx-dev
     python3-onnx                            # the export's test: Debian's ONNX checker
     libmicrohttpd-dev                       # ugatit serve's HTTP server
+    libopenmpi-dev openmpi-bin              # -DUGATIT_MPI=ON: training under mpirun, its tests
+    iproute2                                # the MPI test across two network namespaces (ip netns)
     python3 chromium chromium-driver        # serve's tests: HTTP, load, the page in headless Chromium
 )
 # The export's round-trip test runs onnxruntime-node (tests/onnx): Debian's nodejs

@@ -96,7 +96,7 @@ echo "   $(( $(date +%s) - s )) s"
 s=$(date +%s)
 echo "== fresh root: scripts/deps.sh, build (gcc, -Werror), tests"
 bash scripts/deps.sh
-cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DUGATIT_WERROR=ON >/dev/null
+cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DUGATIT_WERROR=ON -DUGATIT_MPI=ON >/dev/null
 cmake --build build-ci -j"$(nproc)" >/dev/null
 (cd build-ci && ctest --output-on-failure)
 echo "   $(( $(date +%s) - s )) s"

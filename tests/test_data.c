@@ -382,7 +382,7 @@ static int run_loader(const char *root, uint64_t seed, int batch, int img, int a
         ug_filelist_free(&la);
         return -1;
     }
-    ug_loader_config c = {&la, &lb, batch, img, augment, seed, w ? on_warn : NULL, w};
+    ug_loader_config c = {&la, &lb, batch, img, augment, seed, w ? on_warn : NULL, w, 0, 0};
     ug_loader *l;
     int rc = ug_loader_new(&l, &c, err);
     ug_filelist_free(&la); /* the loader keeps its own copies */
@@ -500,7 +500,7 @@ static void test_loader_augment(void)
     size_t per = (size_t)BATCH * 3 * IMG * IMG;
     float *ref_a = malloc(STEPS * per * sizeof(float)), *ref_b = malloc(STEPS * per * sizeof(float));
     float *A = malloc(per * sizeof(float)), *B = malloc(per * sizeof(float));
-    ug_loader_config c = {&la, &lb, BATCH, IMG, 1, 77, NULL, NULL};
+    ug_loader_config c = {&la, &lb, BATCH, IMG, 1, 77, NULL, NULL, 0, 0};
     ug_loader *l = NULL;
     int rc = ug_loader_new(&l, &c, &err);
     CHECK(rc == 0, "%s", err.msg);
@@ -539,6 +539,26 @@ static void test_loader_augment(void)
     rc = rc == 0 ? ug_loader_next(l, A, B, &err) : rc;
     CHECK(rc == 0 && memcmp(A, ref_a, per * sizeof(float)) != 0, "seed 78 = seed 77");
     ug_loader_free(l);
+
+    /* Two ranks of batch 1 load the halves of this batch of 2, pixel for
+     * pixel (order across epochs and augmentation); a share that does not
+     * fit the global batch is refused. */
+    ug_loader_config half = c;
+    half.seed = 77, half.batch = BATCH / 2, half.global_batch = BATCH;
+    for (int r = 0; r < 2; r++) {
+        half.offset = r * half.batch;
+        rc = ug_loader_new(&l, &half, &err);
+        for (int s = 0; rc == 0 && s < STEPS; s++) {
+            rc = ug_loader_next(l, A, B, &err);
+            size_t at = s * per + r * per / 2, bytes = per / 2 * sizeof(float);
+            CHECK(rc == 0 && memcmp(A, ref_a + at, bytes) == 0 &&
+                      memcmp(B, ref_b + at, bytes) == 0,
+                  "rank %d of 2, step %d: not its half of the batch", r, s);
+        }
+        ug_loader_free(l);
+    }
+    half.offset = 2;
+    CHECK(ug_loader_new(&l, &half, &err) == -1 && l == NULL, "a share past the batch accepted");
 
     /* Freeing while the thread waits on a full queue does not hang. */
     rc = ug_loader_new(&l, &c, &err);

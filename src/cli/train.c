@@ -1,7 +1,12 @@
 /* ugatit train: the release's training loop on two folders of images, with
  * readable progress, sample grids and a report every --print_freq steps,
  * checkpoints every --save_freq steps and on Ctrl-C/SIGTERM, and an exact
- * resume from the newest checkpoint. */
+ * resume from the newest checkpoint.
+ *
+ * Under mpirun (a build with -DUGATIT_MPI=ON) every rank runs this: each
+ * trains on its share of the global batch (dist/comm.h), rank 0 alone writes
+ * the result folder and prints, and the ranks agree once per step whether
+ * any of them failed or was told to stop, so that all end together. */
 #include <omp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +20,15 @@
 #include "cli/samples.h"
 #include "core/error.h"
 #include "data/loader.h"
+#include "dist/comm.h"
+#include "model/step.h"
+#ifdef UGATIT_MPI
+#include "dist/mpi/comm_mpi.h"
+#endif
+
+/* What a rank tells the others once per step. */
+enum { FLAG_ERROR = 1, FLAG_STOP = 2 };
+#define OTHER_FAILED "stopping: another rank failed (its message says why)"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -43,7 +57,8 @@ static const cli_opt options[] = {
     {"dataset", "NAME|DIR", "dataset/NAME/{trainA,trainB,testA,testB}, or a folder", NULL, 1},
     {"iteration", "N", "training steps (with --resume: the checkpoint's unless given)",
      "1000000", 0},
-    {"batch_size", "N", "images per domain per step", "1", 0},
+    {"batch_size", "N", "images per domain per step (per rank under mpirun: the global "
+                        "batch is ranks x N)", "1", 0},
     {"print_freq", "N", "progress, sample grids and report every N steps", "1000", 0},
     {"save_freq", "N", "checkpoint every N steps", "100000", 0},
     {"decay_flag", "BOOL", "linear learning-rate decay over the second half", "true", 0},
@@ -81,6 +96,7 @@ typedef struct train_opts {
     ug_train_config tc;
     long print_freq, save_freq, seed, threads;
     int resume, augment;
+    ug_comm *comm;
     cli_opt opt[N_OPTIONS]; /* options as parsed */
 } train_opts;
 
@@ -110,7 +126,11 @@ static int parse(int argc, char **argv, train_opts *o)
                        "learning-rate decay recomputed for the new total). A checkpoint\n"
                        "already at --iteration is left as it is (nothing to do, exit status 0). "
                        "--init\ntakes the model's configuration from its checkpoint the same "
-                       "way.");
+                       "way.\n\nmpirun -np K ugatit train ... trains on K processes (a build "
+                       "with -DUGATIT_MPI=ON):\neach takes --batch_size images per domain, the "
+                       "global batch is K x --batch_size,\nand rank 0 writes the results. "
+                       "Checkpoints keep the global batch, so --resume works\non any number "
+                       "of ranks that divides it.");
     if (rc)
         return rc;
     long iteration, batch, ch, n_res, n_dis, img;
@@ -216,8 +236,11 @@ static int check_train_flags(const train_opts *o, const ug_train_config *tc, lon
                              int augment, const char *path, ug_error *err)
 {
     const ug_train_config *g = &o->tc;
-    char v[8][32];
-    snprintf(v[0], sizeof v[0], "%d", tc->batch_size);
+    char v[8][40];
+    if (o->comm->size > 1)
+        snprintf(v[0], sizeof v[0], "%d (global)", tc->batch_size);
+    else
+        snprintf(v[0], sizeof v[0], "%d", tc->batch_size);
     snprintf(v[1], sizeof v[1], "%g", tc->lr);
     snprintf(v[2], sizeof v[2], "%g", tc->weight_decay);
     snprintf(v[3], sizeof v[3], "%g", tc->adv_weight);
@@ -296,11 +319,23 @@ static int setup_trainer(train_opts *o, const ug_results *r, ug_model **m, ug_tr
     char model_dir[UG_PATH_MAX + 8], ckpt[UG_PATH_MAX + 300];
     long step;
     snprintf(model_dir, sizeof model_dir, "%s/model", r->root);
-    int found = o->resume ? ug_find_newest_checkpoint(model_dir, r->name, ckpt, sizeof ckpt,
-                                                      &step, err)
-                          : 1;
-    if (found < 0)
+    /* Rank 0 finds the checkpoint; every rank reads it (a folder all
+     * machines see, or a copy at the same path). */
+    struct {
+        int found;
+        long step;
+        char path[sizeof ckpt];
+    } pick = {1, 0, ""};
+    if (o->resume && o->comm->rank == 0)
+        pick.found = ug_find_newest_checkpoint(model_dir, r->name, pick.path, sizeof pick.path,
+                                               &pick.step, err);
+    if (o->comm->bcast(o->comm, &pick, sizeof pick, 0, err) < 0)
         return -1;
+    if (pick.found < 0)
+        return o->comm->rank == 0 ? -1 : ug_fail(err, OTHER_FAILED);
+    int found = pick.found;
+    step = pick.step;
+    memcpy(ckpt, pick.path, sizeof ckpt);
     size_t len = strlen(ckpt);
     if (found == 0 && len > 3 && strcmp(ckpt + len - 3, ".pt") == 0) {
         /* A checkpoint of the release: weights only, so Adam starts afresh,
@@ -353,60 +388,129 @@ static void name_last_checkpoint(const ug_results *r, ug_error *err)
              last);
 }
 
+/* Whether every rank got here without an error (rc == 0 here): a
+ * collective. The rank that failed keeps its message; the others say that
+ * one did. One process: rc. */
+static int all_ok(ug_comm *c, int rc, ug_error *err)
+{
+    unsigned any;
+    if (c->any(c, rc < 0 ? FLAG_ERROR : 0, &any, rc < 0 ? NULL : err) < 0)
+        return -1;
+    if (rc < 0)
+        return -1;
+    return any & FLAG_ERROR ? ug_fail(err, OTHER_FAILED) : 0;
+}
+
+/* Every save_freq steps and at each checkpoint the ranks compare their
+ * models, a collective that every rank joins, even one whose writing failed
+ * (io < 0, its error kept); then rank 0 writes the checkpoint. */
+static int checkpoint(const train_opts *o, ug_trainer *t, const ug_results *r, int io,
+                      ug_error *err)
+{
+    ug_error ignored;
+    int rc = ug_trainer_check_replicas(t, io < 0 ? &ignored : err);
+    if (io < 0 || rc < 0)
+        return -1;
+    return o->comm->rank == 0 ? save_checkpoint(o, t, r, err) : 0;
+}
+
+/* The progress line: with several ranks, their number, the time of a step
+ * spent waiting for the others (gradients, losses, flags) and its share, and
+ * the bytes each rank all-reduces per step. */
+static void progress(const train_opts *o, long step, long total, const float *L, int d_loss,
+                     int g_loss, double rate, double comm_per_step, double bytes_per_step)
+{
+    char left[32], ranks[96] = "";
+    format_duration(left, sizeof left, (double)(total - step) / rate);
+    if (o->comm->size > 1)
+        snprintf(ranks, sizeof ranks, "  %d ranks, comm %.3f s/it (%.0f%%), %.2f MB/it",
+                 o->comm->size, comm_per_step, 100 * comm_per_step * rate, bytes_per_step / 1e6);
+    printf("[%7ld/%ld] d_loss %.4f  g_loss %.4f  %.2f it/s  left %s%s\n", step, total,
+           L[d_loss], L[g_loss], rate, left, ranks);
+    fflush(stdout);
+}
+
+/* The loop. Each step begins with the ranks' agreement: any rank's error
+ * (its batch, or rank 0's writing at the step before) ends them all, any
+ * rank's stop signal stops them all after a checkpoint. A step that fails on
+ * one rank only (not a shared decision such as a loss that is not finite)
+ * leaves the others in a collective: the program aborts them. */
 static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_trainer *t,
                       ug_loader *loader, ug_samples *samples, ug_error *err)
 {
+    ug_comm *comm = o->comm;
+    const int root = comm->rank == 0;
     const ug_config *c = ug_model_config(m);
-    int batch = o->tc.batch_size;
-    long total = o->tc.iteration, start = ug_trainer_step_count(t);
+    int batch = ug_trainer_rank_batch(t);
+    long total = o->tc.iteration, start = ug_trainer_step_count(t), step = start, saved = -1;
     size_t numel = (size_t)batch * 3 * c->img_size * c->img_size;
     float *A = malloc(numel * sizeof *A), *B = malloc(numel * sizeof *B);
     float *L = malloc((size_t)ug_trainer_loss_count(t) * sizeof *L);
     int d_loss, g_loss;
     ug_trainer_total_losses(t, &d_loss, &g_loss);
     FILE *log = NULL;
-    int rc = -1;
-    if (!A || !B || !L) {
-        ug_fail(err, "out of memory for a batch");
-        goto done;
-    }
-    if (ug_log_open(&log, r, t, start, err) < 0)
-        goto done;
-    double t_start = now(), t_window = t_start;
+    int rc = -1, io = 0;
+    if (!A || !B || !L)
+        io = ug_fail(err, "out of memory for a batch");
+    else if (root)
+        io = ug_log_open(&log, r, t, start, err);
+    double t_start = now(), t_window = t_start, comm_window = comm->seconds;
+    double bytes_window = comm->bytes;
     long window_steps = 0;
-    for (long step = start + 1; step <= total; step++) {
-        if (ug_loader_next(loader, A, B, err) < 0)
+    for (;;) {
+        unsigned flags = (io < 0 ? FLAG_ERROR : 0) | (stop_signal ? FLAG_STOP : 0), any;
+        if (!flags && step < total && ug_loader_next(loader, A, B, err) < 0)
+            flags |= FLAG_ERROR;
+        if (comm->any(comm, flags, &any, flags & FLAG_ERROR ? NULL : err) < 0)
             goto done;
+        if (any & FLAG_ERROR) {
+            if (!(flags & FLAG_ERROR))
+                ug_fail(err, OTHER_FAILED);
+            goto done;
+        }
+        if (any & FLAG_STOP) {
+            int sig = stop_signal ? stop_signal : SIGTERM; /* another rank's */
+            if (step > start && saved != step && checkpoint(o, t, r, 0, err) < 0)
+                goto done;
+            printf("stopped by signal %d at step %ld; --resume true continues\n", sig, step);
+            rc = 128 + sig;
+            goto done;
+        }
+        if (step == total)
+            break;
+        step++;
         if (ug_trainer_step(t, A, B, batch, L, err) < 0) {
+            if (comm->size > 1 && !ug_trainer_failed_everywhere(t)) {
+                fprintf(stderr, "ugatit train: rank %d: %s; ending every rank\n", comm->rank,
+                        err->msg);
+                fflush(stderr);
+                comm->abort(comm, 1);
+            }
             name_last_checkpoint(r, err);
             goto done;
         }
-        ug_log_row(log, step, L, ug_trainer_loss_count(t), ug_trainer_lr(t), now() - t_start);
+        if (root)
+            ug_log_row(log, step, L, ug_trainer_loss_count(t), ug_trainer_lr(t),
+                       now() - t_start);
         window_steps++;
         if (step % o->print_freq == 0 || step == start + 1 || step == total) {
             double dt = now() - t_window, rate = window_steps / (dt > 0 ? dt : 1e-9);
-            char left[32];
-            format_duration(left, sizeof left, (double)(total - step) / rate);
-            printf("[%7ld/%ld] d_loss %.4f  g_loss %.4f  %.2f it/s  left %s\n", step, total,
-                   L[d_loss], L[g_loss], rate, left);
-            fflush(stdout);
+            progress(o, step, total, L, d_loss, g_loss, rate,
+                     (comm->seconds - comm_window) / (double)window_steps,
+                     (comm->bytes - bytes_window) / (double)window_steps);
             t_window = now();
+            comm_window = comm->seconds;
+            bytes_window = comm->bytes;
             window_steps = 0;
         }
-        if (step % o->print_freq == 0 || step == total) {
-            if (ug_samples_write(samples, m, r->root, step, err) < 0 ||
-                ug_write_report(r, o->dataset_root, m, t, step, err) < 0)
-                goto done;
-        }
-        if (step % o->save_freq == 0 || step == total || stop_signal) {
-            if (save_checkpoint(o, t, r, err) < 0)
-                goto done;
-        }
-        if (stop_signal) {
-            printf("stopped by signal %d at step %ld; --resume true continues\n",
-                   (int)stop_signal, step);
-            rc = 128 + stop_signal;
-            goto done;
+        if (root && (step % o->print_freq == 0 || step == total))
+            io = ug_samples_write(samples, m, r->root, step, err) < 0 ||
+                         ug_write_report(r, o->dataset_root, m, t, step, err) < 0
+                     ? -1
+                     : 0;
+        if (step % o->save_freq == 0 || step == total) {
+            io = checkpoint(o, t, r, io, err);
+            saved = step;
         }
     }
     size_t skipped = ug_loader_skipped(loader);
@@ -422,16 +526,27 @@ done:
     return rc;
 }
 
-int cmd_train(int argc, char **argv)
+/* MPI when an MPI launcher started several ranks, else one process. */
+static int open_comm(ug_comm **c, ug_error *err)
 {
-    train_opts o;
-    memset(&o, 0, sizeof o);
-    int rc = parse(argc, argv, &o);
-    if (rc)
-        return rc < 0 ? 2 : 0;
-    if (o.threads > 0)
-        omp_set_num_threads((int)o.threads);
+    *c = ug_comm_single();
+    if (!ug_comm_launched())
+        return 0;
+#ifdef UGATIT_MPI
+    return ug_comm_mpi_open(c, NULL, NULL, err);
+#else
+    return ug_fail(err, "started by an MPI launcher with several ranks, but this ugatit is "
+                        "built without MPI (cmake -DUGATIT_MPI=ON)");
+#endif
+}
 
+/* Reads the inputs, sets up the model, trainer, loader and samples, and
+ * trains; every failure is agreed on by the ranks (all_ok) before the next
+ * collective. */
+static int train(train_opts *o)
+{
+    ug_comm *comm = o->comm;
+    const int root = comm->rank == 0;
     ug_error err = {{0}};
     ug_results r;
     ug_filelist a = {0}, b = {0};
@@ -439,50 +554,66 @@ int cmd_train(int argc, char **argv)
     ug_trainer *t = NULL;
     ug_loader *loader = NULL;
     ug_samples samples = {0};
-    int status = 1, lock = -1;
+    int status = 1, lock = -1, rc = 0;
     char dir[UG_PATH_MAX];
     /* Every input is checked before any work starts. */
-    if (ug_dataset_subdir(dir, sizeof dir, o.dataset_root, "trainA", &err) < 0 ||
+    if (ug_dataset_subdir(dir, sizeof dir, o->dataset_root, "trainA", &err) < 0 ||
         ug_dataset_list(&a, dir, &err) < 0 ||
-        ug_dataset_subdir(dir, sizeof dir, o.dataset_root, "trainB", &err) < 0 ||
+        ug_dataset_subdir(dir, sizeof dir, o->dataset_root, "trainB", &err) < 0 ||
         ug_dataset_list(&b, dir, &err) < 0 ||
-        ug_results_init(&r, o.result_dir, o.name, &err) < 0 ||
-        ug_results_lock(&r, &lock, &err) < 0)
+        ug_results_init(&r, o->result_dir, o->name, &err) < 0 ||
+        (root && ug_results_lock(&r, &lock, &err) < 0))
+        rc = -1;
+    if (all_ok(comm, rc, &err) < 0)
         goto done;
     const char *written[3] = {"", "/model", "/img"};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; root && i < 3; i++) {
         snprintf(dir, sizeof dir, "%s%s", r.root, written[i]);
         ug_remove_stale_temporaries(dir);
     }
-    if (setup_trainer(&o, &r, &m, &t, &err) < 0)
+    rc = setup_trainer(o, &r, &m, &t, &err) < 0 || ug_trainer_set_comm(t, comm, &err) < 0
+             ? -1
+             : 0;
+    if (all_ok(comm, rc, &err) < 0 || ug_trainer_check_replicas(t, &err) < 0)
         goto done;
-    if (ug_trainer_step_count(t) >= o.tc.iteration) {
+    if (ug_trainer_step_count(t) >= o->tc.iteration) {
         printf("nothing to do: the checkpoint is already at step %ld, and the run has %ld "
                "steps (a larger --iteration extends it)\n", ug_trainer_step_count(t),
-               o.tc.iteration);
+               o->tc.iteration);
         status = 0;
         goto out;
     }
     const ug_config *c = ug_model_config(m);
-    ug_loader_config lc = {&a, &b, o.tc.batch_size, c->img_size, o.augment, (uint64_t)o.seed,
-                           warn_stderr, NULL};
-    if (ug_loader_new(&loader, &lc, &err) < 0 ||
-        ug_loader_start(loader, ug_trainer_step_count(t), &err) < 0 ||
-        ug_samples_load(&samples, o.dataset_root, &a, &b, c->img_size, &err) < 0)
+    int batch = ug_trainer_rank_batch(t);
+    ug_loader_config lc = {&a, &b, batch, c->img_size, o->augment, (uint64_t)o->seed,
+                           warn_stderr, NULL, o->tc.batch_size, comm->rank * batch};
+    rc = ug_loader_new(&loader, &lc, &err) < 0 ||
+                 ug_loader_start(loader, ug_trainer_step_count(t), &err) < 0 ||
+                 (root && ug_samples_load(&samples, o->dataset_root, &a, &b, c->img_size,
+                                          &err) < 0)
+             ? -1
+             : 0;
+    if (all_ok(comm, rc, &err) < 0)
         goto done;
+    char ranks[64] = "";
+    if (comm->size > 1)
+        snprintf(ranks, sizeof ranks, " (%d ranks x %d)", comm->size, batch);
     printf("training %s: %zu + %zu images, img %d, ch %d, n_res %d, %s, discriminators %d/%d, "
-           "batch %d, %ld steps, %d thread%s\n", r.name, a.n, b.n, c->img_size, c->ch, c->n_res,
-           c->light ? "light" : "full", c->dis_global, c->dis_local, o.tc.batch_size,
-           o.tc.iteration, omp_get_max_threads(), omp_get_max_threads() == 1 ? "" : "s");
+           "batch %d%s, %ld steps, %d thread%s%s\n", r.name, a.n, b.n, c->img_size, c->ch,
+           c->n_res, c->light ? "light" : "full", c->dis_global, c->dis_local,
+           o->tc.batch_size, ranks, o->tc.iteration, omp_get_max_threads(),
+           omp_get_max_threads() == 1 ? "" : "s", comm->size > 1 ? " per rank" : "");
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    status = train_loop(&o, &r, m, t, loader, &samples, &err);
+    status = train_loop(o, &r, m, t, loader, &samples, &err);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     if (status > 0)
         goto out; /* stopped by a signal, checkpoint written */
 done:
-    if (status)
+    if (status && comm->size > 1)
+        fprintf(stderr, "ugatit train: rank %d: %s\n", comm->rank, err.msg);
+    else if (status)
         fprintf(stderr, "ugatit train: %s\n", err.msg);
 out:
     ug_samples_free(&samples);
@@ -493,4 +624,29 @@ out:
     ug_filelist_free(&b);
     ug_results_unlock(lock);
     return status < 0 ? 1 : status;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_opts o;
+    memset(&o, 0, sizeof o);
+    ug_error err;
+    int rc = parse(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? 2 : 0;
+    if (o.threads > 0)
+        omp_set_num_threads((int)o.threads);
+    if (open_comm(&o.comm, &err) < 0) {
+        fprintf(stderr, "ugatit train: %s\n", err.msg);
+        return 1;
+    }
+    /* The global batch; ranks other than 0 print errors only. */
+    o.tc.batch_size *= o.comm->size;
+    if (o.comm->rank > 0 && !freopen("/dev/null", "w", stdout)) {
+        fprintf(stderr, "ugatit train: rank %d: cannot silence its output\n", o.comm->rank);
+        o.comm->abort(o.comm, 1);
+    }
+    int status = train(&o);
+    o.comm->close(o.comm);
+    return status;
 }

@@ -30,6 +30,7 @@ typedef struct slot {
 
 struct ug_loader {
     int batch, img, augment;
+    int global_batch, offset; /* this rank's share of a global batch */
     uint64_t seed;
     ug_warn_fn warn;
     void *warn_ctx;
@@ -107,7 +108,8 @@ static int load_sample(ug_loader *l, int d, long step, int i, float *out, ug_err
 {
     domain *dm = &l->dom[d];
     size_t n = dm->files.n;
-    uint64_t k = (uint64_t)step * (uint64_t)l->batch + (uint64_t)i;
+    uint64_t j = (uint64_t)l->offset + (uint64_t)i; /* in the global batch */
+    uint64_t k = (uint64_t)step * (uint64_t)l->global_batch + j;
     make_perm(l, d, k / n);
     size_t pos = (size_t)(k % n);
     /* An undecodable file is replaced by the next one of the same
@@ -126,7 +128,7 @@ static int load_sample(ug_loader *l, int d, long step, int i, float *out, ug_err
         ug_augment aug, *ap = NULL;
         if (l->augment) {
             ug_rng r;
-            keyed_rng(&r, l->seed, STREAM_AUGMENT, d, (uint64_t)step, (uint64_t)i);
+            keyed_rng(&r, l->seed, STREAM_AUGMENT, d, (uint64_t)step, j);
             ug_augment_draw(&aug, &r);
             ap = &aug;
         }
@@ -213,6 +215,9 @@ int ug_loader_new(ug_loader **out, const ug_loader_config *c, ug_error *err)
     *out = NULL;
     if (c->batch < 1 || c->img < 1)
         return ug_fail(err, "loader: bad batch size %d or image size %d", c->batch, c->img);
+    if (c->global_batch && (c->offset < 0 || c->offset + c->batch > c->global_batch))
+        return ug_fail(err, "loader: a share of %d images at %d does not fit a global batch "
+                            "of %d", c->batch, c->offset, c->global_batch);
     const ug_filelist *lists[2] = {c->a, c->b};
     for (int d = 0; d < 2; d++) {
         if (!lists[d] || lists[d]->n == 0)
@@ -224,6 +229,8 @@ int ug_loader_new(ug_loader **out, const ug_loader_config *c, ug_error *err)
     if (!l)
         return ug_fail(err, "loader: out of memory");
     l->batch = c->batch;
+    l->global_batch = c->global_batch ? c->global_batch : c->batch;
+    l->offset = c->global_batch ? c->offset : 0;
     l->img = c->img;
     l->augment = c->augment;
     l->seed = c->seed;

@@ -8,6 +8,12 @@
  * permutation of epoch k / n, which is drawn from (seed, domain, epoch); the
  * flip and crop of that sample are drawn from (seed, domain, s, i).
  *
+ * A rank of a data-parallel run (global_batch > 0) loads its share of a
+ * global batch: sample i of its step s is the (offset + i)-th of the batch
+ * that a single process with batch global_batch draws, k = s * global_batch
+ * + offset + i, augmented from (seed, domain, s, offset + i). So K ranks of
+ * batch B at offsets r * B see what one process of batch K * B sees.
+ *
  * A background thread decodes and transforms up to UG_LOADER_DEPTH batches
  * ahead of the caller. */
 #ifndef UG_DATA_LOADER_H
@@ -33,6 +39,8 @@ typedef struct ug_loader_config {
     uint64_t seed;
     ug_warn_fn warn;          /* may be NULL: warnings are dropped */
     void *warn_ctx;
+    int global_batch;         /* 0: batch (one process); else >= offset + batch */
+    int offset;               /* this rank's first sample in the global batch */
 } ug_loader_config;
 
 typedef struct ug_loader ug_loader;

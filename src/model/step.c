@@ -13,7 +13,8 @@ int ug_step_fwd(ug_step *s, ug_tape *tape, int net, const float *x)
     if (s->failed)
         return -1;
     ug_model *m = s->t->m;
-    if (ug_tape_forward(tape, m->k, s->a, &m->net[net], &x, s->t->tc.batch_size, UG_TRAIN,
+    s->t->comm->progress(s->t->comm);
+    if (ug_tape_forward(tape, m->k, s->a, &m->net[net], &x, s->t->batch, UG_TRAIN,
                         s->err) < 0)
         s->failed = 1;
     return s->failed ? -1 : 0;
@@ -25,7 +26,7 @@ int ug_step_fwd_nograd(ug_step *s, ug_tape *tape, int net, const float *x)
     if (s->failed)
         return -1;
     ug_model *m = s->t->m;
-    if (ug_tape_forward_nograd(tape, m->k, s->a, &m->net[net], &x, s->t->tc.batch_size,
+    if (ug_tape_forward_nograd(tape, m->k, s->a, &m->net[net], &x, s->t->batch,
                                UG_TRAIN, s->err) < 0)
         s->failed = 1;
     return s->failed ? -1 : 0;
@@ -102,6 +103,7 @@ float ug_step_l1(ug_step *s, ug_tape *tape, const float *target, float scale)
 
 void ug_step_bwd(ug_step *s, ug_tape *tape, int param_grads, int input_grad)
 {
+    s->t->comm->progress(s->t->comm);
     if (!s->failed &&
         ug_tape_backward(tape, s->t->m->k, s->a, param_grads, input_grad, s->err) < 0)
         s->failed = 1;
@@ -124,20 +126,77 @@ void ug_step_zero_grad(ug_step *s, unsigned nets)
             s->failed = 1;
 }
 
+/* Every rank decides on the mean of the loss over the ranks, so that all
+ * go on or all stop. */
 int ug_step_finite(ug_step *s, const char *name, float loss)
 {
+    ug_comm *c = s->t->comm;
+    if (s->failed)
+        return 0;
+    if (c->allreduce(c, &loss, 1, s->err) < 0) {
+        s->failed = 1;
+        return 0;
+    }
+    loss /= (float)c->size;
     if (isfinite(loss))
         return 1;
     s->failed = 1;
-    ug_fail(s->err, "the losses are not finite (%s %g)", name, loss);
+    s->t->failed_everywhere = 1;
+    ug_fail(s->err, "the losses are not finite (%s %g%s)", name, loss,
+            c->size > 1 ? ", the mean over the ranks" : "");
     return 0;
+}
+
+void ug_step_grads_done(ug_step *s, int net)
+{
+    ug_trainer *t = s->t;
+    ug_net *n = &t->m->net[net];
+    if (s->failed || t->comm->size == 1 || t->grad_host[net])
+        return;
+    float *g = n->be->map(n->grad, n->total * sizeof *g);
+    if (!g) {
+        s->failed = 1;
+        ug_fail(s->err, "out of memory reading the gradients of %s", t->m->fam->net_names[net]);
+        return;
+    }
+    t->grad_host[net] = g;
+    if (t->comm->iallreduce(t->comm, net, g, n->total, s->err) < 0)
+        s->failed = 1;
+}
+
+/* Waits for net's reduction and hands the gradient back to the backend. */
+static int finish_reduction(ug_trainer *t, int net, ug_error *err)
+{
+    ug_net *n = &t->m->net[net];
+    float *g = t->grad_host[net];
+    if (!g)
+        return 0;
+    int rc = t->comm->wait(t->comm, net, err);
+    if (rc == 0) {
+        float inv = 1.0f / (float)t->comm->size; /* the mean, as one process on the whole batch */
+        for (size_t i = 0; i < n->total; i++)
+            g[i] *= inv;
+    }
+    n->be->unmap(n->grad, g, n->total * sizeof *g, rc == 0);
+    t->grad_host[net] = NULL;
+    return rc;
+}
+
+void ug_step_drain(ug_trainer *t)
+{
+    ug_error ignored;
+    for (int i = 0; i < t->m->fam->n_nets; i++)
+        finish_reduction(t, i, &ignored);
 }
 
 void ug_step_adam(ug_step *s, int net)
 {
-    if (s->failed)
-        return;
     ug_trainer *t = s->t;
+    ug_step_grads_done(s, net);
+    if (s->failed || finish_reduction(t, net, s->err) < 0) {
+        s->failed = 1;
+        return;
+    }
     ug_net *n = &t->m->net[net];
     for (int p = 0; p < n->n_params; p++) {
         const ug_param *pp = &n->params[p];

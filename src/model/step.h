@@ -8,6 +8,7 @@
 #ifndef UG_STEP_H
 #define UG_STEP_H
 
+#include "dist/comm.h"
 #include "model/model.h"
 #include "nn/tape.h"
 
@@ -18,6 +19,13 @@ struct ug_trainer {
     long failed_step;  /* the step that failed half-way, or 0 */
     float *adam_m[UG_MAX_NETS], *adam_v[UG_MAX_NETS]; /* backend memory, as the parameters */
     float *real[2]; /* the step's batches (A, B), uploaded into backend memory */
+    /* Data parallelism: tc.batch_size is the global batch, shared by
+     * comm->size ranks of `batch` images each; a gradient being summed over
+     * them is mapped to the host at grad_host[net]. */
+    ug_comm *comm;
+    int batch;
+    float *grad_host[UG_MAX_NETS];
+    int failed_everywhere; /* the failed step failed on every rank (a shared decision) */
 };
 
 struct ug_step {
@@ -49,7 +57,31 @@ void ug_step_zero_grad(ug_step *s, unsigned nets);
 /* Fails the step when a loss is not finite (before any optimiser runs on it). */
 int ug_step_finite(ug_step *s, const char *name, float loss);
 /* Adam with weight decay on network net's trainable parameters, then its
- * clamped parameters projected into their ranges. */
+ * clamped parameters projected into their ranges. With several ranks it
+ * first averages net's gradient over them (waiting for the reduction that
+ * ug_step_grads_done started, or running it). */
 void ug_step_adam(ug_step *s, int net);
+/* A hint: net's gradient is final for this step, so its reduction over the
+ * ranks may start now and overlap the rest of the step. */
+void ug_step_grads_done(ug_step *s, int net);
+/* Completes the reductions a failed step left started (every rank started
+ * the same ones). */
+void ug_step_drain(ug_trainer *t);
+
+/* ---- data-parallel training (the trainer's side; see dist/comm.h) ---- */
+
+/* Trains on c's ranks from now on: each takes tc.batch_size / c->size
+ * images per domain per step (an error unless it divides), gradients and
+ * losses are averaged over the ranks, and checkpoints record c->size. */
+int ug_trainer_set_comm(ug_trainer *t, ug_comm *c, ug_error *err);
+/* Images per domain per step on this rank. */
+int ug_trainer_rank_batch(const ug_trainer *t);
+/* Fails unless every rank holds the same weights, buffers (spectral-norm
+ * vectors), Adam state and step: a collective. */
+int ug_trainer_check_replicas(ug_trainer *t, ug_error *err);
+/* After a failed ug_trainer_step: 1 when every rank failed it the same way
+ * (a loss not finite on their mean), so each may end on its own; 0 when the
+ * failure was this rank's alone (the others wait in a collective). */
+int ug_trainer_failed_everywhere(const ug_trainer *t);
 
 #endif

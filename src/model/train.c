@@ -20,11 +20,11 @@ void ug_trainer_total_losses(const ug_trainer *t, int *d_loss, int *g_loss)
     *g_loss = t->m->fam->g_loss;
 }
 
-/* Bytes of one domain's batch of images. */
+/* Bytes of one domain's batch of images on this rank. */
 static size_t batch_bytes(const ug_trainer *t)
 {
     const size_t S = (size_t)t->m->cfg.img_size;
-    return (size_t)t->tc.batch_size * 3 * S * S * sizeof(float);
+    return (size_t)t->batch * 3 * S * S * sizeof(float);
 }
 
 int ug_trainer_loss_count(const ug_trainer *t) { return t->m->fam->n_losses; }
@@ -85,6 +85,8 @@ int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_
         return ug_fail(err, "out of memory");
     t->m = m;
     t->tc = *tc;
+    t->comm = ug_comm_single();
+    t->batch = tc->batch_size;
     for (int i = 0; i < m->fam->n_nets; i++) {
         const ug_backend *be = m->net[i].be;
         size_t bytes = (m->net[i].total ? m->net[i].total : 1) * sizeof(float);
@@ -151,9 +153,10 @@ int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int
     /* Checks before any change leave the trainer as it was. */
     if (t->failed_step)
         return ug_fail(err, "training step %ld: " FAILED_STATE, step, t->failed_step);
-    if (n != t->tc.batch_size)
+    if (n != t->batch)
         return ug_fail(err, "training step %ld: a batch of %d images per domain, but the "
-                            "trainer's batch_size is %d", step, n, t->tc.batch_size);
+                            "trainer's batch_size is %d%s", step, n, t->batch,
+                       t->comm->size > 1 ? " per rank" : "");
     if (ug_kctx_bf16(t->m->k))
         return ug_fail(err, "training step %ld: the model is set to bf16, which is for "
                             "inference only", step);
@@ -164,11 +167,19 @@ int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int
     ug_arena *a = &t->m->arena;
     ug_step s = {t, a, err, scheduled_lr(&t->tc, step), 0};
     ug_arena_reset(a);
-    if (t->m->fam->step(&s, real_A, real_B, L) < 0) {
+    t->failed_everywhere = 0;
+    int n_losses = t->m->fam->n_losses;
+    /* The losses as one process on the whole batch would see them: the
+     * mean over the ranks. */
+    if (t->m->fam->step(&s, real_A, real_B, L) < 0 ||
+        t->comm->allreduce(t->comm, L, (size_t)n_losses, err) < 0) {
         /* Spectral-norm states, and maybe the discriminators, have moved. */
+        ug_step_drain(t);
         t->failed_step = step;
         return ug_error_prefix(err, "training step %ld", step);
     }
+    for (int i = 0; t->comm->size > 1 && i < n_losses; i++)
+        L[i] /= (float)t->comm->size;
     t->step = step;
     if (losses)
         memcpy(losses, L, (size_t)t->m->fam->n_losses * sizeof *L);
@@ -203,7 +214,8 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
     ug_cw_meta(&w, "lr_g", "%.17g", lr);
     ug_cw_meta(&w, "lr_d", "%.17g", lr);
     ug_cw_meta(&w, "iteration", "%ld", tc->iteration);
-    ug_cw_meta(&w, "batch_size", "%d", tc->batch_size);
+    ug_cw_meta(&w, "batch_size", "%d", tc->batch_size); /* the global batch */
+    ug_cw_meta(&w, "ranks", "%d", t->comm->size);
     ug_cw_meta(&w, "lr", "%.17g", tc->lr);
     ug_cw_meta(&w, "weight_decay", "%.17g", tc->weight_decay);
     ug_cw_meta(&w, "adv_weight", "%.9g", tc->adv_weight);
@@ -306,4 +318,63 @@ done:
         *model = m;
     }
     return rc;
+}
+
+/* ---- data parallelism ---- */
+
+int ug_trainer_set_comm(ug_trainer *t, ug_comm *c, ug_error *err)
+{
+    if (t->tc.batch_size % c->size)
+        return ug_fail(err, "a global batch of %d images does not divide among %d ranks",
+                       t->tc.batch_size, c->size);
+    const ug_backend *be = t->m->k->be;
+    t->comm = c;
+    t->batch = t->tc.batch_size / c->size;
+    for (int d = 0; d < 2; d++) {
+        be->free(t->real[d]);
+        if (!(t->real[d] = be->alloc(batch_bytes(t))))
+            return ug_fail(err, "out of memory for the training batches");
+    }
+    return 0;
+}
+
+int ug_trainer_rank_batch(const ug_trainer *t) { return t->batch; }
+
+int ug_trainer_failed_everywhere(const ug_trainer *t) { return t->failed_everywhere; }
+
+/* The hash of the backend memory p (floats of it), read through map. */
+static int hash_floats(uint64_t *h, const ug_backend *be, void *p, size_t n, ug_error *err)
+{
+    void *host = be->map(p, n * sizeof(float));
+    if (!host)
+        return ug_fail(err, "out of memory reading the model for its hash");
+    *h = ug_hash_bytes(*h, host, n * sizeof(float));
+    be->unmap(p, host, n * sizeof(float), 0);
+    return 0;
+}
+
+int ug_trainer_check_replicas(ug_trainer *t, ug_error *err)
+{
+    if (t->comm->size == 1)
+        return 0;
+    uint64_t h = ug_hash_bytes(UG_HASH_SEED, &t->step, sizeof t->step);
+    int same, rc = 0;
+    for (int i = 0; i < t->m->fam->n_nets && rc == 0; i++) {
+        ug_net *n = &t->m->net[i];
+        rc = hash_floats(&h, n->be, n->data, n->total, err) < 0 ||
+                     hash_floats(&h, n->be, t->adam_m[i], n->total, err) < 0 ||
+                     hash_floats(&h, n->be, t->adam_v[i], n->total, err) < 0
+                 ? -1
+                 : 0;
+    }
+    /* A rank that could not hash still takes part in the comparison (the
+     * others wait in it), with a hash of its own. */
+    if (rc < 0)
+        h = ~(uint64_t)t->comm->rank;
+    if (t->comm->same(t->comm, h, &same, rc < 0 ? NULL : err) < 0 || rc < 0)
+        return -1;
+    if (!same)
+        return ug_fail(err, "the ranks' models differ after step %ld (weights, spectral-norm "
+                            "vectors, Adam state or step): replicas out of step", t->step);
+    return 0;
 }

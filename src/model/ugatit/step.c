@@ -39,6 +39,7 @@ static void discriminator_update(ug_step *s, const float *real_A, const float *r
         fake_loss[0] = ug_step_mse(s, &d, UG_OUT_IMAGE, 0, w);
         fake_loss[1] = ug_step_has_cam(&d) ? ug_step_mse(s, &d, UG_OUT_CAM, 0, w) : 0;
         ug_step_bwd(s, &d, 1, 0);
+        ug_step_grads_done(s, dis[i]);
         L[slot[i]] = real_loss[0] + fake_loss[0];
         L[slot[i] + 1] = real_loss[1] + fake_loss[1];
     }
@@ -111,7 +112,9 @@ static void generator_update(ug_step *s, const float *real_A, const float *real_
     translation(s, UG_GEN_A2B, UG_GEN_B2A, dis_B, real_A, adv_B, &L[UG_G_RECON_A], &cam_AB);
     translation(s, UG_GEN_B2A, UG_GEN_A2B, dis_A, real_B, adv_A, &L[UG_G_RECON_B], &cam_BA);
     identity(s, UG_GEN_B2A, real_A, &L[UG_G_IDENTITY_A], &cam_AA);
+    ug_step_grads_done(s, UG_GEN_B2A);
     identity(s, UG_GEN_A2B, real_B, &L[UG_G_IDENTITY_B], &cam_BB);
+    ug_step_grads_done(s, UG_GEN_A2B);
     if (s->failed)
         return;
 

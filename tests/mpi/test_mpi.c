@@ -1,0 +1,280 @@
+/* `mpirun -np 2 ugatit train` on a tiny model, 1 thread per rank: two ranks
+ * of batch 1 end where one process of batch 2 does (to float tolerance),
+ * a checkpoint resumes on another number of ranks, and a rank that fails or
+ * is stopped ends the other within seconds. Open MPI runs here as root
+ * (CI, a fresh Debian root) over TCP on loopback: no shared memory. */
+#define _DEFAULT_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cli.h"
+#include "io/safetensors.h"
+
+static char dir[] = "/tmp/ugatit_test_mpi_XXXXXX";
+static char shapes[512];
+/* Without the decay, whose learning rate is 0 from step 2 of 3. */
+#define TINY "--img_size 32 --ch 2 --n_res 1 --n_dis 4 --light true --threads 1 " \
+    "--decay_flag false"
+#define MPIRUN UGATIT_MPIRUN " --oversubscribe --allow-run-as-root --bind-to none " \
+    "--mca pml ob1 --mca btl self,tcp --mca btl_tcp_if_include lo "                 \
+    "--mca oob_tcp_if_include lo -x OMP_NUM_THREADS=1 -np 2 "                        \
+    UGATIT_CLI
+/* Parameters after 3 steps of 2 x 1 against 1 x 2: the sums of the batch
+ * come in another order, nothing else differs. */
+#define TOLERANCE 1e-5
+#define MOMENT_TOLERANCE 1e-3 /* relative: measured 3e-5 */
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Runs a shell command with its output into out; returns its exit status. */
+static int sh(const char *cmd, char *out, size_t n)
+{
+    char full[4096], file[600];
+    snprintf(file, sizeof file, "%s/output.txt", dir);
+    snprintf(full, sizeof full, "OMP_NUM_THREADS=1 %s >%s 2>&1", cmd, file);
+    int st = system(full);
+    out[0] = 0;
+    FILE *f = fopen(file, "r");
+    if (f) {
+        size_t got = fread(out, 1, n - 1, f);
+        out[got] = 0;
+        fclose(f);
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* `ugatit train` on the shapes into RESULT/shapes, on np ranks (1: no mpirun). */
+static int train(int np, const char *result, const char *args, char *out, size_t n)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s train --dataset %s --result_dir %s/%s %s %s",
+             np > 1 ? MPIRUN : UGATIT_CLI, shapes, dir, result, TINY, args);
+    return sh(cmd, out, n);
+}
+
+static void ckpt_path(char *p, size_t n, const char *result, long step)
+{
+    snprintf(p, n, "%s/%s/shapes/model/shapes_params_%07ld.safetensors", dir, result, step);
+}
+
+/* The largest difference of the tensors two checkpoints share: of the
+ * weights and buffers, or with optim of the Adam moments relative to the
+ * tensor's norm (||a - b|| / ||b||: the second moments are squares of
+ * gradients, large or tiny); -1 when they do not hold the same tensors. */
+static double max_diff(const char *a, const char *b, int optim)
+{
+    ug_st_file *fa, *fb;
+    ug_error err;
+    if (ug_st_open(&fa, a, &err) < 0)
+        return -1;
+    if (ug_st_open(&fb, b, &err) < 0) {
+        ug_st_close(fa);
+        return -1;
+    }
+    double m = ug_st_count(fa) == ug_st_count(fb) ? 0 : -1;
+    for (size_t i = 0; m >= 0 && i < ug_st_count(fa); i++) {
+        const ug_st_tensor *x = ug_st_at(fa, i), *y = ug_st_find(fb, x->name);
+        if (!y || x->numel != y->numel) {
+            m = -1;
+        } else if ((strncmp(x->name, "optim.", 6) == 0) == optim) {
+            double d = optim ? check_rel_l2(x->data, y->data, x->numel)
+                             : check_max_abs_diff(x->data, y->data, x->numel);
+            m = d > m ? d : m;
+        }
+    }
+    ug_st_close(fa);
+    ug_st_close(fb);
+    return m;
+}
+
+static void test_equivalence(void)
+{
+    char out[16384], a[700], b[700];
+    const char *steps = "--iteration 3 --save_freq 3 --print_freq 1";
+    char args[256];
+    snprintf(args, sizeof args, "%s --batch_size 2", steps);
+    CHECK(train(1, "one", args, out, sizeof out) == 0, "1 x 2: %s", out);
+    snprintf(args, sizeof args, "%s --batch_size 1", steps);
+    CHECK(train(2, "two", args, out, sizeof out) == 0, "2 x 1: %s", out);
+    CHECK(strstr(out, "batch 2 (2 ranks x 1)") && strstr(out, "2 ranks, comm"),
+          "2 x 1 does not say its ranks: %s", out);
+    ckpt_path(a, sizeof a, "one", 3);
+    ckpt_path(b, sizeof b, "two", 3);
+    double w = max_diff(a, b, 0), m = max_diff(a, b, 1);
+    printf("2 ranks x batch 1 vs 1 x batch 2 after 3 steps: weights differ by at most %.3g, "
+           "Adam moments by %.3g (relative)\n", w, m);
+    CHECK(w >= 0 && w <= TOLERANCE, "weights of 2 x 1 and 1 x 2 differ by %g", w);
+    CHECK(m >= 0 && m <= MOMENT_TOLERANCE, "Adam moments of 2 x 1 and 1 x 2 differ by %g", m);
+    /* Rank 0 alone writes: one log with a row per step. */
+    snprintf(a, sizeof a, "%s/two/shapes/log.csv", dir);
+    FILE *f = fopen(a, "r");
+    int lines = 0, c;
+    while (f && (c = fgetc(f)) != EOF)
+        lines += c == '\n';
+    if (f)
+        fclose(f);
+    CHECK(lines == 4, "log.csv of 2 x 1 has %d lines, not 4", lines);
+}
+
+/* Two steps on one number of ranks, the third on the other: as 1 x 2 alone. */
+static void test_resume(void)
+{
+    char out[16384], a[700], b[700];
+    CHECK(train(2, "r21", "--iteration 2 --batch_size 1", out, sizeof out) == 0,
+          "2 x 1, 2 steps: %s", out);
+    CHECK(train(1, "r21", "--iteration 3 --resume true", out, sizeof out) == 0,
+          "resumed on 1 rank: %s", out);
+    CHECK(strstr(out, "batch 2,") != NULL, "resumed on 1 rank without the global batch: %s",
+          out);
+    ckpt_path(a, sizeof a, "one", 3);
+    ckpt_path(b, sizeof b, "r21", 3);
+    double w = max_diff(a, b, 0);
+    CHECK(w >= 0 && w <= TOLERANCE, "2 ranks then 1 differs from 1 x 2 by %g", w);
+
+    CHECK(train(1, "r12", "--iteration 2 --batch_size 2", out, sizeof out) == 0,
+          "1 x 2, 2 steps: %s", out);
+    CHECK(train(2, "r12", "--iteration 3 --resume true --batch_size 1", out, sizeof out) == 0,
+          "resumed on 2 ranks: %s", out);
+    ckpt_path(b, sizeof b, "r12", 3);
+    w = max_diff(a, b, 0);
+    CHECK(w >= 0 && w <= TOLERANCE, "1 rank then 2 differs from 1 x 2 by %g", w);
+    printf("resumed across rank counts: within %g of 1 x 2\n", w);
+    /* A per-rank batch that contradicts the global one is refused. */
+    int rc = train(2, "r12", "--iteration 4 --resume true --batch_size 2", out, sizeof out);
+    CHECK(rc != 0 && strstr(out, "--batch_size 2 contradicts the checkpoint's batch_size 2 "
+                                 "(global)"), "a contradicting batch (%d): %s", rc, out);
+}
+
+/* The pids of the processes whose parent is ppid. */
+static int children(pid_t ppid, pid_t *pids, int max)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d)) && n < max) {
+        char path[300], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t got = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[got] = 0;
+        char *p = strrchr(buf, ')'); /* after the command's name */
+        int parent;
+        if (p && sscanf(p + 2, "%*c %d", &parent) == 1 && parent == ppid)
+            pids[n++] = (pid_t)atoi(e->d_name);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Starts a long 2-rank run, waits until it trains, sends sig to one rank;
+ * returns mpirun's exit status and the seconds it took to end. */
+static int hit_one_rank(const char *result, int sig, double *seconds)
+{
+    char cmd[2048], log[700];
+    snprintf(cmd, sizeof cmd, "exec " MPIRUN " train --dataset %s --result_dir %s/%s " TINY
+             " --iteration 100000 --batch_size 1 --save_freq 100000 >%s/%s.txt 2>&1",
+             shapes, dir, result, dir, result);
+    snprintf(log, sizeof log, "%s/%s/shapes/log.csv", dir, result);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    struct stat st;
+    for (int i = 0; i < 600 && (stat(log, &st) != 0 || st.st_size < 2000); i++)
+        usleep(100000);
+    pid_t ranks[8];
+    int n = children(pid, ranks, 8), status = -1;
+    CHECK(n == 2, "mpirun has %d children, not 2", n);
+    double t0 = now();
+    if (n >= 2)
+        kill(ranks[1], sig);
+    for (int i = 0; i < 300; i++) { /* 30 s at most */
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            break;
+        usleep(100000);
+    }
+    *seconds = now() - t0;
+    if (!WIFEXITED(status) && !WIFSIGNALED(status)) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        return -1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void test_failures(void)
+{
+    char out[16384], p[700];
+    double s;
+    /* A rank killed: the other ends within seconds, non-zero. */
+    int rc = hit_one_rank("killed", SIGKILL, &s);
+    printf("a rank killed: mpirun ended in %.1f s with status %d\n", s, rc);
+    CHECK(rc > 0 && s < 10, "a rank killed: status %d after %.1f s", rc, s);
+    /* A stop signal to one rank stops both after a checkpoint. */
+    rc = hit_one_rank("stopped", SIGTERM, &s);
+    printf("SIGTERM to one rank: mpirun ended in %.1f s with status %d\n", s, rc);
+    CHECK(rc > 0 && s < 10, "SIGTERM to one rank: status %d after %.1f s", rc, s);
+    snprintf(p, sizeof p, "%s/stopped.txt", dir);
+    FILE *f = fopen(p, "r");
+    size_t got = f ? fread(out, 1, sizeof out - 1, f) : 0;
+    out[got] = 0;
+    if (f)
+        fclose(f);
+    CHECK(strstr(out, "stopped by signal 15") && strstr(out, "saved "),
+          "SIGTERM to one rank: no checkpoint: %s", out);
+    /* A rank that fails on its own (rank 0 cannot lock the result folder)
+     * ends the other with a message. */
+    snprintf(p, sizeof p, "%s/locked/shapes", dir);
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", p);
+    CHECK(sh(cmd, out, sizeof out) == 0, "mkdir: %s", out);
+    snprintf(p, sizeof p, "%s/locked/shapes/.lock", dir);
+    int fd = open(p, O_RDWR | O_CREAT, 0644);
+    CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0, "cannot lock %s", p);
+    double t0 = now();
+    rc = train(2, "locked", "--iteration 3", out, sizeof out);
+    s = now() - t0;
+    CHECK(rc != 0 && strstr(out, "another rank failed") && s < 30,
+          "a rank failing alone: status %d after %.1f s: %s", rc, s, out);
+    if (fd >= 0)
+        close(fd);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    char out[8192], cmd[1024];
+    snprintf(shapes, sizeof shapes, "%s/shapes", dir);
+    snprintf(cmd, sizeof cmd, "%s make-shapes --out %s --n 8 --size 32 --seed 1", UGATIT_CLI,
+             shapes);
+    CHECK(sh(cmd, out, sizeof out) == 0, "make-shapes: %s", out);
+    test_equivalence();
+    test_resume();
+    test_failures();
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (check_failed == 0)
+        sh(cmd, out, sizeof out);
+    return check_summary();
+}
