@@ -26,6 +26,9 @@ typedef struct ug_backend ug_backend;
 
 struct ug_backend {
     const char *name;
+    /* 1: its memory is the host's, so a host array may go to its kernels as
+     * it is (inputs are not uploaded); 0: inputs are copied in (from_host). */
+    int host_memory;
     /* Memory: alloc's contents are undefined (zero them with zero), 64-byte
      * aligned, NULL when out of memory; free(NULL) does nothing. to_host and
      * from_host copy between backend and host memory, copy within the

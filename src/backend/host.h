@@ -21,6 +21,6 @@ void ug_host_sync(ug_kctx *k);
 #define UG_HOST_MEMORY                                                                         \
     .alloc = ug_host_alloc, .free = ug_host_free, .to_host = ug_host_copy,                     \
     .from_host = ug_host_copy, .copy = ug_host_copy, .zero = ug_host_zero, .map = ug_host_map, \
-    .unmap = ug_host_unmap, .sync = ug_host_sync
+    .unmap = ug_host_unmap, .sync = ug_host_sync, .host_memory = 1
 
 #endif

@@ -133,12 +133,16 @@ int ug_model_run(ug_model *m, int net, const float *images, int N, float *out, f
                            group, names[i]);
     ug_tape t;
     ug_arena_reset(&m->arena);
-    const ug_node *in = &g->nodes[g->in[0].node];
-    const size_t in_bytes = (size_t)N * in->C * in->H * in->W * sizeof(float);
-    float *x = ug_arena_alloc(&m->arena, in_bytes);
-    if (!x)
-        return ug_fail(err, "out of memory for the input images");
-    m->k->be->from_host(x, images, in_bytes);
+    const float *x = images;
+    if (!m->k->be->host_memory) {
+        const ug_node *in = &g->nodes[g->in[0].node];
+        const size_t in_bytes = (size_t)N * in->C * in->H * in->W * sizeof(float);
+        float *up = ug_arena_alloc(&m->arena, in_bytes);
+        if (!up)
+            return ug_fail(err, "out of memory for the input images");
+        m->k->be->from_host(up, images, in_bytes);
+        x = up;
+    }
     const float *const inputs[1] = {x};
     if (ug_tape_forward_nograd(&t, m->k, &m->arena, g, inputs, N, UG_EVAL, err) < 0)
         return -1;

@@ -18,7 +18,8 @@ struct ug_trainer {
     long step;         /* steps done */
     long failed_step;  /* the step that failed half-way, or 0 */
     float *adam_m[UG_MAX_NETS], *adam_v[UG_MAX_NETS]; /* backend memory, as the parameters */
-    float *real[2]; /* the step's batches (A, B), uploaded into backend memory */
+    float *real[2]; /* the step's batches (A, B) uploaded into backend memory, for a
+                       backend whose memory is not the host's */
     /* Data parallelism: tc.batch_size is the global batch, shared by
      * comm->size ranks of `batch` images each; a gradient being summed over
      * them is mapped to the host at grad_host[net]. */

@@ -99,7 +99,7 @@ int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_
         be->zero(t->adam_m[i], bytes);
         be->zero(t->adam_v[i], bytes);
     }
-    for (int d = 0; d < 2; d++)
+    for (int d = 0; d < 2 && !m->k->be->host_memory; d++)
         if (!(t->real[d] = m->k->be->alloc(batch_bytes(t)))) {
             ug_trainer_free(t);
             return ug_fail(err, "out of memory for the training batches");
@@ -160,10 +160,12 @@ int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int
     if (ug_kctx_bf16(t->m->k))
         return ug_fail(err, "training step %ld: the model is set to bf16, which is for "
                             "inference only", step);
-    /* The batches into backend memory. */
-    t->m->k->be->from_host(t->real[0], real_A, batch_bytes(t));
-    t->m->k->be->from_host(t->real[1], real_B, batch_bytes(t));
-    real_A = t->real[0], real_B = t->real[1];
+    /* The batches into backend memory, unless that is the host's. */
+    if (!t->m->k->be->host_memory) {
+        t->m->k->be->from_host(t->real[0], real_A, batch_bytes(t));
+        t->m->k->be->from_host(t->real[1], real_B, batch_bytes(t));
+        real_A = t->real[0], real_B = t->real[1];
+    }
     ug_arena *a = &t->m->arena;
     ug_step s = {t, a, err, scheduled_lr(&t->tc, step), 0};
     ug_arena_reset(a);
@@ -330,7 +332,7 @@ int ug_trainer_set_comm(ug_trainer *t, ug_comm *c, ug_error *err)
     const ug_backend *be = t->m->k->be;
     t->comm = c;
     t->batch = t->tc.batch_size / c->size;
-    for (int d = 0; d < 2; d++) {
+    for (int d = 0; d < 2 && !be->host_memory; d++) {
         be->free(t->real[d]);
         if (!(t->real[d] = be->alloc(batch_bytes(t))))
             return ug_fail(err, "out of memory for the training batches");
