@@ -3,7 +3,6 @@
 
 #include <math.h>
 
-
 #define ADAM_BETA1 0.5f
 #define ADAM_BETA2 0.999f
 #define ADAM_EPS 1e-8f
