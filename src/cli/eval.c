@@ -10,6 +10,7 @@
 #include "cli/hint.h"
 #include "cli/kid.h"
 #include "core/error.h"
+#include "model/model.h"
 #include "data/dataset.h"
 #include "eval/preprocess.h"
 #include "io/image.h"
@@ -37,7 +38,7 @@ static int fake_features(eval *e, ug_direction dir, char **paths, size_t n, floa
     for (size_t i = 0; i < n && rc == 0; i += (size_t)e->batch) {
         int k = n - i < (size_t)e->batch ? (int)(n - i) : e->batch;
         for (int j = 0; j < k && rc == 0; j++)
-            rc = ug_load_test_image(x + j * in, paths[i + j], S, e->err);
+            rc = ug_load_test_image(x + j * in, paths[i + j], S, ug_model_resize(e->m), e->err);
         if (rc == 0)
             rc = ug_model_translate(e->m, dir, x, k, y, NULL, NULL, e->err);
         for (int j = 0; j < k && rc == 0; j++) {
