@@ -215,7 +215,8 @@ static void test_refusals(void)
     expect_load_refusal(path, "missing file");
 }
 
-static void compare_with_fixture(const char *src, const char *fixture, int w, int h)
+static void compare_with_fixture(const char *src, const char *fixture, int w, int h,
+                                 ug_resize_filter filter)
 {
     ug_image in = {0}, out = {0};
     ug_error err = {""};
@@ -223,7 +224,7 @@ static void compare_with_fixture(const char *src, const char *fixture, int w, in
     unsigned char *want = read_bytes(fixture, &n);
     CHECK(want && n == (size_t)w * h * 3, "fixture %s missing or wrong size", fixture);
     CHECK(ug_image_load(&in, src, &err) == 0, "load: %s", err.msg);
-    CHECK(ug_image_resize(&out, &in, w, h, UG_RESIZE_BILINEAR, &err) == 0, "resize: %s", err.msg);
+    CHECK(ug_image_resize(&out, &in, w, h, filter, &err) == 0, "resize: %s", err.msg);
     if (want && out.rgb && n == (size_t)w * h * 3) {
         size_t count;
         int m = max_diff(out.rgb, want, n, &count);
@@ -237,9 +238,16 @@ static void compare_with_fixture(const char *src, const char *fixture, int w, in
 
 static void test_resize(void)
 {
-    compare_with_fixture(JPEG_SAMPLE, UGATIT_FIXTURES "/resize_female_2321_96.rgb", 96, 96);
-    compare_with_fixture(PNG_SAMPLE, UGATIT_FIXTURES "/resize_3414_96.rgb", 96, 96);
-    compare_with_fixture(PNG_SAMPLE, UGATIT_FIXTURES "/resize_3414_333x201.rgb", 333, 201);
+    compare_with_fixture(JPEG_SAMPLE, UGATIT_FIXTURES "/resize_female_2321_96.rgb", 96, 96,
+                         UG_RESIZE_BILINEAR);
+    compare_with_fixture(PNG_SAMPLE, UGATIT_FIXTURES "/resize_3414_96.rgb", 96, 96,
+                         UG_RESIZE_BILINEAR);
+    compare_with_fixture(PNG_SAMPLE, UGATIT_FIXTURES "/resize_3414_333x201.rgb", 333, 201,
+                         UG_RESIZE_BILINEAR);
+    compare_with_fixture(PNG_SAMPLE, UGATIT_FIXTURES "/resize_bicubic_3414_286.rgb", 286, 286,
+                         UG_RESIZE_BICUBIC);
+    compare_with_fixture(JPEG_SAMPLE, UGATIT_FIXTURES "/resize_bicubic_female_2321_77x51.rgb",
+                         77, 51, UG_RESIZE_BICUBIC);
 
     /* Upscaling a constant image keeps it constant; same size is a copy. */
     ug_image flat = {7, 5, malloc(7 * 5 * 3)}, up = {0}, same = {0};
