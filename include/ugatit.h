@@ -66,7 +66,9 @@ typedef struct ug_config {
     ug_norm norm;     /* decoder normalisation (UG_NORM_ADALIN) */
     int no_cam_g;     /* 1: generators without CAM attention (the ablation) */
     int no_cam_d;     /* 1: discriminators without CAM attention (the ablation) */
-    const char *family; /* the model family: NULL or "ugatit" (U-GAT-IT, the only one so far) */
+    const char *family; /* the model family: NULL or "ugatit" (U-GAT-IT), or "cyclegan",
+                           which uses ch (ngf = ndf), n_res (ResNet blocks), img_size and
+                           dis_global (the PatchGAN's n_layers), the rest 0 */
 } ug_config;
 
 /* "adalin", "in", "ln", "adain", "gn"; and back (-1 for an unknown name). */
@@ -174,9 +176,21 @@ typedef struct ug_train_config {
     float identity_weight;  /* 10 */
     float cam_weight;       /* 1000 */
     int decay_flag;         /* 1: linear learning-rate decay over the second half */
+    /* The cyclegan family's: */
+    uint64_t seed;          /* of the image pools' draws (0) */
+    long epoch_steps;       /* >0: the official schedule in epochs of this many steps
+                               (iteration a multiple of it); 0: over iteration steps,
+                               the second half decaying (0) */
+    long n_epochs_decay;    /* with epoch_steps: the epochs of the decay, at the end (0) */
 } ug_train_config;
 
+/* The release's U-GAT-IT training configuration (the values above). */
 UG_API void ug_train_config_default(ug_train_config *t);
+/* The official training configuration of a model family ("ugatit",
+ * "cyclegan"; NULL is U-GAT-IT): CycleGAN's is lr 2e-4, no weight decay,
+ * cycle_weight 10 (lambda_A = lambda_B), identity_weight 0.5 (lambda_identity,
+ * a share of the cycle weight as in the official code), decay_flag 1. */
+UG_API int ug_train_config_for(ug_train_config *t, const char *family, ug_error *err);
 
 /* The loss terms of one step of the ugatit family, in the order its
  * trainers write them, named as in the release (ug_trainer_loss_name). */

@@ -1,11 +1,14 @@
 /* Golden tests: our networks and training step against the fixtures written
- * by tools/make_fixtures.py (our PyTorch reference). Prints the largest error
- * seen per kind of check. */
+ * by tools/make_fixtures.py and tools/make_cyclegan_fixtures.py (our PyTorch
+ * references). Prints the largest error seen per kind of check. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "data/dataset.h"
 #include "model/checkpoint.h"
+#include "model/cyclegan/cyclegan.h"
+#include "model/model.h"
 #include "model/ugatit/ugatit.h"
 #include "nn/tape.h"
 
@@ -36,7 +39,7 @@ static void check_forward(ug_model *m, const ug_st_file *f, int net, const float
     ug_net *n = &m->net[net];
     ug_arena_reset(&m->arena);
     int rc = ug_tape_forward(&t, m->k, &m->arena, n, &input, N, UG_EVAL, &err);
-    CHECK(rc == 0, "forward %s: %s", ug_family_ugatit.net_names[net], err.msg);
+    CHECK(rc == 0, "forward %s: %s", m->fam->net_names[net], err.msg);
     if (rc)
         return;
     const int nodes[3] = {ug_net_output(n, UG_OUT_IMAGE), ug_net_output(n, UG_OUT_CAM),
@@ -46,15 +49,15 @@ static void check_forward(ug_model *m, const ug_st_file *f, int net, const float
         /* A network without CAM (an ablation) has neither, nor has its fixture. */
         if (nodes[i] < 0) {
             char key[128];
-            snprintf(key, sizeof key, "fwd.%s.%s", ug_family_ugatit.net_names[net], names[i]);
+            snprintf(key, sizeof key, "fwd.%s.%s", m->fam->net_names[net], names[i]);
             CHECK(!ug_st_find(f, key), "the fixture has %s, the network not", key);
             continue;
         }
-        const ug_st_tensor *ref = fx(f, "fwd.%s.%s", ug_family_ugatit.net_names[net], names[i]);
+        const ug_st_tensor *ref = fx(f, "fwd.%s.%s", m->fam->net_names[net], names[i]);
         if (!ref)
             continue;
         size_t numel = ug_tape_numel(&t, nodes[i]);
-        CHECK(ref->numel == numel, "%s.%s size", ug_family_ugatit.net_names[net], names[i]);
+        CHECK(ref->numel == numel, "%s.%s size", m->fam->net_names[net], names[i]);
         if (ref->numel != numel)
             continue;
         double d = check_max_abs_diff(t.out[nodes[i]], ref->data, numel);
@@ -69,19 +72,20 @@ static void check_forward(ug_model *m, const ug_st_file *f, int net, const float
         } else {
             worst_fwd = fmax(worst_fwd, d);
         }
-        CHECK(d <= 1e-4, "forward %s.%s differs by %g", ug_family_ugatit.net_names[net], names[i], d);
+        CHECK(d <= 1e-4, "forward %s.%s differs by %g", m->fam->net_names[net], names[i], d);
     }
 }
 
-static void check_losses(const ug_st_file *f, const float *L, const char *step)
+static void check_losses(const ug_model *m, const ug_st_file *f, const float *L,
+                         const char *step)
 {
-    for (int i = 0; i < UG_N_LOSSES; i++) {
-        const ug_st_tensor *ref = fx(f, "%s.loss.%s", step, ug_family_ugatit.loss_names[i]);
+    for (int i = 0; i < m->fam->n_losses; i++) {
+        const ug_st_tensor *ref = fx(f, "%s.loss.%s", step, m->fam->loss_names[i]);
         if (!ref)
             continue;
         double d = fabs(L[i] - ref->data[0]) / fmax(1.0, fabs(ref->data[0]));
         worst_loss = fmax(worst_loss, d);
-        CHECK(d <= 1e-4, "%s %s: %.8g vs %.8g", step, ug_family_ugatit.loss_names[i], L[i],
+        CHECK(d <= 1e-4, "%s %s: %.8g vs %.8g", step, m->fam->loss_names[i], L[i],
               ref->data[0]);
     }
 }
@@ -95,37 +99,55 @@ static double norm2(const float *x, size_t n)
     return sqrt(s);
 }
 
+/* Whether NET.NAME is in the fixture's list 'cancelled': a bias that feeds
+ * an InstanceNorm, whose exact gradient is 0 (tools/make_cyclegan_fixtures.py). */
+static int cancelled(const ug_st_file *f, const char *net, const char *name)
+{
+    const char *list = ug_st_meta(f, "cancelled");
+    char key[256];
+    int len = snprintf(key, sizeof key, "%s.%s", net, name);
+    for (const char *p = list; p && (p = strstr(p, key)) != NULL; p += len)
+        if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
+            return 1;
+    return 0;
+}
+
 /* Each gradient's error relative to its norm, or, for a fixture with the
  * metadata grad_floor, to that times the network's largest gradient norm
  * where that is more: a gradient that is zero in exact arithmetic is
- * rounding noise (tools/make_fixtures.py says where). */
+ * rounding noise (tools/make_fixtures.py says where). A cancelled bias's
+ * error is relative to the network's largest gradient norm. */
 static void check_grads(const ug_model *m, const ug_st_file *f)
 {
     const char *grad_floor = ug_st_meta(f, "grad_floor");
     const double floor_share = grad_floor ? atof(grad_floor) : 0;
-    for (int i = 0; i < UG_N_NETS; i++) {
+    for (int i = 0; i < m->fam->n_nets; i++) {
         const ug_net *n = &m->net[i];
-        double floor = 0;
-        for (int p = 0; p < n->n_params && floor_share > 0; p++) {
+        double floor = 0, largest = 0;
+        for (int p = 0; p < n->n_params; p++) {
             char key[256];
-            snprintf(key, sizeof key, "step1.grad.%s.%s", ug_family_ugatit.net_names[i], n->params[p].name);
+            snprintf(key, sizeof key, "step1.grad.%s.%s", m->fam->net_names[i], n->params[p].name);
             const ug_st_tensor *ref = ug_st_find(f, key);
             if (ref)
-                floor = fmax(floor, floor_share * norm2(ref->data, ref->numel));
+                largest = fmax(largest, norm2(ref->data, ref->numel));
         }
+        floor = floor_share * largest;
         for (int p = 0; p < n->n_params; p++) {
             if (n->params[p].kind != UG_TRAINABLE)
                 continue;
-            const ug_st_tensor *ref = fx(f, "step1.grad.%s.%s", ug_family_ugatit.net_names[i], n->params[p].name);
+            const ug_st_tensor *ref = fx(f, "step1.grad.%s.%s", m->fam->net_names[i], n->params[p].name);
             if (!ref || ref->numel != n->params[p].numel)
                 continue;
             const float *ours = ug_param_grad(n, p);
             double d = 0;
             for (size_t j = 0; j < ref->numel; j++)
                 d += ((double)ours[j] - ref->data[j]) * ((double)ours[j] - ref->data[j]);
-            double r = sqrt(d) / fmax(fmax(norm2(ref->data, ref->numel), floor), 1e-30);
+            double own = cancelled(f, m->fam->net_names[i], n->params[p].name)
+                             ? largest
+                             : fmax(norm2(ref->data, ref->numel), floor);
+            double r = sqrt(d) / fmax(own, 1e-30);
             worst_grad = fmax(worst_grad, r);
-            CHECK(r <= 1e-4, "gradient %s.%s: relative L2 error %g", ug_family_ugatit.net_names[i],
+            CHECK(r <= 1e-4, "gradient %s.%s: relative L2 error %g", m->fam->net_names[i],
                   n->params[p].name, r);
         }
     }
@@ -133,12 +155,14 @@ static void check_grads(const ug_model *m, const ug_st_file *f)
 
 static void check_after_two_steps(const ug_model *m, const ug_st_file *f)
 {
-    for (int i = 0; i < UG_N_NETS; i++) {
+    for (int i = 0; i < m->fam->n_nets; i++) {
         const ug_net *n = &m->net[i];
         for (int p = 0; p < n->n_params; p++) {
             const char *name = n->params[p].name;
-            const ug_st_tensor *ref = fx(f, "step2.state.%s.%s", ug_family_ugatit.net_names[i], name);
-            const ug_st_tensor *init = fx(f, "init.%s.%s", ug_family_ugatit.net_names[i], name);
+            if (cancelled(f, m->fam->net_names[i], name))
+                continue;
+            const ug_st_tensor *ref = fx(f, "step2.state.%s.%s", m->fam->net_names[i], name);
+            const ug_st_tensor *init = fx(f, "init.%s.%s", m->fam->net_names[i], name);
             if (!ref || !init)
                 continue;
             const float *ours = ug_param_data(n, p);
@@ -150,11 +174,25 @@ static void check_after_two_steps(const ug_model *m, const ug_st_file *f)
             }
             double r = den > 0 ? sqrt(num / den) : (num > 0 ? INFINITY : 0);
             worst_step2 = fmax(worst_step2, r);
-            CHECK(r <= 0.01, "after two steps %s.%s: error %g of the change", ug_family_ugatit.net_names[i],
+            CHECK(r <= 0.01, "after two steps %s.%s: error %g of the change", m->fam->net_names[i],
                   name, r);
         }
     }
 }
+
+/* Which network reads which domain's real images (0: A, 1: B) in a
+ * fixture's forward checks, and the output's name there. */
+static const struct {
+    const char *family;
+    int net, domain;
+    const char *output;
+} forwards[] = {
+    {"ugatit", UG_GEN_A2B, 0, "image"}, {"ugatit", UG_GEN_B2A, 1, "image"},
+    {"ugatit", UG_DIS_GA, 0, "logit"},  {"ugatit", UG_DIS_LA, 0, "logit"},
+    {"ugatit", UG_DIS_GB, 1, "logit"},  {"ugatit", UG_DIS_LB, 1, "logit"},
+    {"cyclegan", CG_G_A, 0, "image"},   {"cyclegan", CG_G_B, 1, "image"},
+    {"cyclegan", CG_D_A, 1, "logit"},   {"cyclegan", CG_D_B, 0, "logit"},
+};
 
 static void run_fixture(const char *file, int reference)
 {
@@ -166,13 +204,25 @@ static void run_fixture(const char *file, int reference)
     CHECK(rc == 0, "%s", err.msg);
     if (rc)
         return;
-    const char *light = ug_st_meta(f, "light"), *norm = ug_st_meta(f, "norm");
-    const char *cam_g = ug_st_meta(f, "cam_g"), *cam_d = ug_st_meta(f, "cam_d");
-    ug_config c = {meta_int(f, "ch"), meta_int(f, "n_res"), meta_int(f, "img_size"),
-                   light && strcmp(light, "true") == 0, meta_int(f, "n_layers_global"),
-                   meta_int(f, "n_layers_local"), norm ? (ug_norm)ug_norm_parse(norm) : 0,
-                   cam_g && strcmp(cam_g, "false") == 0, cam_d && strcmp(cam_d, "false") == 0,
-                   "ugatit"};
+    ug_config c;
+    unsigned nets;
+    /* The CycleGAN fixture's metadata is its family's checkpoint metadata. */
+    if (ug_st_meta(f, "family")) {
+        rc = ug_ckpt_config(f, path, NULL, &c, &nets, &err);
+        CHECK(rc == 0, "%s: %s", file, err.msg);
+        if (rc) {
+            ug_st_close(f);
+            return;
+        }
+    } else {
+        const char *light = ug_st_meta(f, "light"), *norm = ug_st_meta(f, "norm");
+        const char *cam_g = ug_st_meta(f, "cam_g"), *cam_d = ug_st_meta(f, "cam_d");
+        c = (ug_config){meta_int(f, "ch"), meta_int(f, "n_res"), meta_int(f, "img_size"),
+                        light && strcmp(light, "true") == 0, meta_int(f, "n_layers_global"),
+                        meta_int(f, "n_layers_local"), norm ? (ug_norm)ug_norm_parse(norm) : 0,
+                        cam_g && strcmp(cam_g, "false") == 0,
+                        cam_d && strcmp(cam_d, "false") == 0, "ugatit"};
+    }
     int N = meta_int(f, "batch");
     ug_model *m;
     rc = ug_model_build(&m, &c, UG_ALL_NETS, &err);
@@ -187,7 +237,7 @@ static void run_fixture(const char *file, int reference)
         m->k = ug_kctx_new(1, &err);
     }
     float *base[UG_MAX_NETS] = {0};
-    for (int i = 0; i < UG_N_NETS; i++)
+    for (int i = 0; i < m->fam->n_nets; i++)
         base[i] = m->net[i].data;
     rc = ug_ckpt_read_model(f, path, m, "init.", base, 0, &err);
     CHECK(rc == 0, "%s", err.msg);
@@ -196,31 +246,30 @@ static void run_fixture(const char *file, int reference)
     if (rc || !ra || !rb)
         goto done;
 
-    check_forward(m, f, UG_GEN_A2B, ra->data, N, "image", 0);
-    check_forward(m, f, UG_GEN_B2A, rb->data, N, "image", 0);
-    check_forward(m, f, UG_DIS_GA, ra->data, N, "logit", 1);
-    check_forward(m, f, UG_DIS_LA, ra->data, N, "logit", 1);
-    check_forward(m, f, UG_DIS_GB, rb->data, N, "logit", 1);
-    check_forward(m, f, UG_DIS_LB, rb->data, N, "logit", 1);
+    /* Each network on the real images of the domain it reads (fwd.NET.*). */
+    for (size_t i = 0; i < sizeof forwards / sizeof forwards[0]; i++)
+        if (strcmp(forwards[i].family, m->fam->name) == 0)
+            check_forward(m, f, forwards[i].net, forwards[i].domain ? rb->data : ra->data, N,
+                          forwards[i].output, forwards[i].output[0] == 'l');
 
     ug_train_config tc;
-    ug_train_config_default(&tc);
+    CHECK(ug_train_config_for(&tc, m->fam->name, &err) == 0, "%s", err.msg);
     tc.batch_size = N;
     ug_trainer *t;
     rc = ug_trainer_new(&t, m, &tc, &err);
     CHECK(rc == 0, "%s", err.msg);
     if (rc)
         goto done;
-    float L[UG_N_LOSSES];
+    float L[UG_MAX_LOSSES];
     rc = ug_trainer_step(t, ra->data, rb->data, N, L, &err);
     CHECK(rc == 0, "step 1: %s", err.msg);
     if (rc == 0) {
-        check_losses(f, L, "step1");
+        check_losses(m, f, L, "step1");
         check_grads(m, f);
         rc = ug_trainer_step(t, ra->data, rb->data, N, L, &err);
         CHECK(rc == 0, "step 2: %s", err.msg);
         if (rc == 0) {
-            check_losses(f, L, "step2");
+            check_losses(m, f, L, "step2");
             check_after_two_steps(m, f);
         }
     }
@@ -242,6 +291,60 @@ static void run(const char *file, int reference)
            worst_grad, worst_step2);
 }
 
+/* The official code's generator files (tests/fixtures/cyclegan, written by
+ * tools/make_cyclegan_fixtures.py), one at a time and as a folder, on the
+ * sample images through the official test transform (Pillow's bicubic). */
+static void check_official_files(void)
+{
+    const char *dir = UGATIT_FIXTURES "/cyclegan";
+    const char *files[2] = {UGATIT_FIXTURES "/cyclegan/latest_net_G_A.pth",
+                            UGATIT_FIXTURES "/cyclegan/latest_net_G_B.pth"};
+    const char *samples[2] = {UGATIT_SHARED "/data/selfie2anime-sample/testA/female_2321.jpg",
+                              UGATIT_SHARED "/data/selfie2anime-sample/testB/3414.png"};
+    ug_st_file *f;
+    ug_error err;
+    int rc = ug_st_open(&f, UGATIT_FIXTURES "/cyclegan32.safetensors", &err);
+    CHECK(rc == 0, "%s", err.msg);
+    if (rc)
+        return;
+    ug_config hint;
+    ug_config_default(&hint);
+    hint.img_size = meta_int(f, "translate_size");
+    const size_t numel = (size_t)3 * hint.img_size * hint.img_size;
+    float *x = malloc(numel * sizeof *x), *y = malloc(numel * sizeof *y);
+    for (int d = 0; d < 2 && x && y; d++) {
+        const ug_st_tensor *in = fx(f, "translate.%s.%s", d ? "B" : "A", "input");
+        const ug_st_tensor *want = fx(f, "translate.%s.%s", d ? "G_B" : "G_A", "image");
+        if (!in || !want || in->numel != numel || want->numel != numel)
+            continue;
+        rc = ug_load_test_image(x, samples[d], hint.img_size, UG_RESIZE_BICUBIC, &err);
+        CHECK(rc == 0 && memcmp(x, in->data, numel * sizeof *x) == 0,
+              "%s: the bicubic test transform differs from Pillow's (%s)", samples[d],
+              rc ? err.msg : "values");
+        /* The lone file (its direction told by its name), then the folder. */
+        for (int k = 0; k < 2; k++) {
+            ug_model *m;
+            rc = ug_model_load(&m, k ? dir : files[d], &hint, 0, &err);
+            CHECK(rc == 0, "%s", err.msg);
+            if (rc)
+                continue;
+            CHECK(strcmp(ug_model_family(m), "cyclegan") == 0 &&
+                      ug_model_translates(m, d ? UG_B2A : UG_A2B) &&
+                      ug_model_translates(m, d ? UG_A2B : UG_B2A) == k,
+                  "%s: family %s, networks %#x", k ? dir : files[d], ug_model_family(m), m->nets);
+            rc = ug_model_translate(m, d ? UG_B2A : UG_A2B, in->data, 1, y, NULL, NULL, &err);
+            CHECK(rc == 0, "%s", err.msg);
+            double diff = rc ? INFINITY : check_max_abs_diff(y, want->data, numel);
+            worst_fwd = fmax(worst_fwd, diff);
+            CHECK(diff <= 1e-4, "%s: translation differs by %g", k ? dir : files[d], diff);
+            ug_model_free(m);
+        }
+    }
+    free(x);
+    free(y);
+    ug_st_close(f);
+}
+
 int main(void)
 {
     run("light96.safetensors", 0);
@@ -250,5 +353,10 @@ int main(void)
     /* Two of the paper's ablations (tools/make_fixtures.py says which). */
     run("adain_nocamg.safetensors", 0);
     run("gn_nocamd.safetensors", 0);
+    run("cyclegan32.safetensors", 0);
+    run("cyclegan32.safetensors", 1);
+    worst_fwd = 0;
+    check_official_files();
+    printf("official CycleGAN .pth files: largest translation error %.3g (abs)\n", worst_fwd);
     return check_summary();
 }

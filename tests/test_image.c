@@ -215,7 +215,8 @@ static void test_refusals(void)
     expect_load_refusal(path, "missing file");
 }
 
-static void compare_with_fixture(const char *src, const char *fixture, int w, int h)
+static void compare_with_fixture(const char *src, const char *fixture, int w, int h,
+                                 ug_resize_filter filter)
 {
     ug_image in = {0}, out = {0};
     ug_error err = {""};
@@ -223,7 +224,7 @@ static void compare_with_fixture(const char *src, const char *fixture, int w, in
     unsigned char *want = read_bytes(fixture, &n);
     CHECK(want && n == (size_t)w * h * 3, "fixture %s missing or wrong size", fixture);
     CHECK(ug_image_load(&in, src, &err) == 0, "load: %s", err.msg);
-    CHECK(ug_image_resize_bilinear(&out, &in, w, h, &err) == 0, "resize: %s", err.msg);
+    CHECK(ug_image_resize(&out, &in, w, h, filter, &err) == 0, "resize: %s", err.msg);
     if (want && out.rgb && n == (size_t)w * h * 3) {
         size_t count;
         int m = max_diff(out.rgb, want, n, &count);
@@ -237,32 +238,39 @@ static void compare_with_fixture(const char *src, const char *fixture, int w, in
 
 static void test_resize(void)
 {
-    compare_with_fixture(JPEG_SAMPLE, UGATIT_FIXTURES "/resize_female_2321_96.rgb", 96, 96);
-    compare_with_fixture(PNG_SAMPLE, UGATIT_FIXTURES "/resize_3414_96.rgb", 96, 96);
-    compare_with_fixture(PNG_SAMPLE, UGATIT_FIXTURES "/resize_3414_333x201.rgb", 333, 201);
+    compare_with_fixture(JPEG_SAMPLE, UGATIT_FIXTURES "/resize_female_2321_96.rgb", 96, 96,
+                         UG_RESIZE_BILINEAR);
+    compare_with_fixture(PNG_SAMPLE, UGATIT_FIXTURES "/resize_3414_96.rgb", 96, 96,
+                         UG_RESIZE_BILINEAR);
+    compare_with_fixture(PNG_SAMPLE, UGATIT_FIXTURES "/resize_3414_333x201.rgb", 333, 201,
+                         UG_RESIZE_BILINEAR);
+    compare_with_fixture(PNG_SAMPLE, UGATIT_FIXTURES "/resize_bicubic_3414_286.rgb", 286, 286,
+                         UG_RESIZE_BICUBIC);
+    compare_with_fixture(JPEG_SAMPLE, UGATIT_FIXTURES "/resize_bicubic_female_2321_77x51.rgb",
+                         77, 51, UG_RESIZE_BICUBIC);
 
     /* Upscaling a constant image keeps it constant; same size is a copy. */
     ug_image flat = {7, 5, malloc(7 * 5 * 3)}, up = {0}, same = {0};
     memset(flat.rgb, 77, 7 * 5 * 3);
     ug_error err = {""};
-    CHECK(ug_image_resize_bilinear(&up, &flat, 256, 300, &err) == 0, "upscale: %s", err.msg);
+    CHECK(ug_image_resize(&up, &flat, 256, 300, UG_RESIZE_BILINEAR, &err) == 0, "upscale: %s", err.msg);
     int all = up.rgb != NULL;
     for (size_t i = 0; up.rgb && i < (size_t)256 * 300 * 3; i++)
         all &= up.rgb[i] == 77;
     CHECK(all, "upscaled constant image is not constant");
-    CHECK(ug_image_resize_bilinear(&same, &flat, 7, 5, &err) == 0 && same.rgb &&
+    CHECK(ug_image_resize(&same, &flat, 7, 5, UG_RESIZE_BILINEAR, &err) == 0 && same.rgb &&
               memcmp(same.rgb, flat.rgb, 7 * 5 * 3) == 0,
           "same-size resize is not a copy");
     ug_image_free(&up);
-    CHECK(ug_image_resize_bilinear(&up, &flat, 0, 5, &err) == -1, "zero width accepted");
+    CHECK(ug_image_resize(&up, &flat, 0, 5, UG_RESIZE_BILINEAR, &err) == -1, "zero width accepted");
     ug_image_free(&flat);
     ug_image_free(&same);
 
     /* Upscaling the sample 96 -> 256 runs and stays in range of its input. */
     ug_image in = {0}, small = {0}, big = {0};
     CHECK(ug_image_load(&in, JPEG_SAMPLE, &err) == 0, "load: %s", err.msg);
-    CHECK(ug_image_resize_bilinear(&small, &in, 96, 96, &err) == 0, "down: %s", err.msg);
-    CHECK(ug_image_resize_bilinear(&big, &small, 256, 256, &err) == 0, "up: %s", err.msg);
+    CHECK(ug_image_resize(&small, &in, 96, 96, UG_RESIZE_BILINEAR, &err) == 0, "down: %s", err.msg);
+    CHECK(ug_image_resize(&big, &small, 256, 256, UG_RESIZE_BILINEAR, &err) == 0, "up: %s", err.msg);
     CHECK(big.w == 256 && big.h == 256, "upscaled size %dx%d", big.w, big.h);
     if (big.rgb && in.rgb) {
         double sum = 0;

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "eval/preprocess.h"
 #include "io/image.h"
+#include "model/model.h"
 
 /* Direction d translates test[d] and compares with the real test[1 - d]. */
 size_t ug_measure_real(const ug_measure *ms, int d) { return ms->test[1 - d].n; }
@@ -54,7 +55,7 @@ static int fake_features(const ug_measure *ms, ug_model *m, ug_direction dir, ch
     for (size_t i = 0; i < n && rc == 0; i += (size_t)B) {
         int k = n - i < (size_t)B ? (int)(n - i) : B;
         for (int j = 0; j < k && rc == 0; j++)
-            rc = ug_load_test_image(x + j * in, paths[i + j], S, err);
+            rc = ug_load_test_image(x + j * in, paths[i + j], S, ug_model_resize(m), err);
         if (rc == 0)
             rc = ug_model_translate(m, dir, x, k, y, NULL, NULL, err);
         for (int j = 0; j < k && rc == 0; j++) {

@@ -12,7 +12,7 @@
 /* Loads up to UG_SAMPLES_PER_SET images of list, evenly spread, into dst;
  * an undecodable file is passed over (the loader warns about it) for the
  * next one. Returns how many were loaded. */
-static int load_spread(float *dst, const ug_filelist *list, int img)
+static int load_spread(float *dst, const ug_filelist *list, int img, ug_resize_filter filter)
 {
     size_t want = list->n < UG_SAMPLES_PER_SET ? list->n : UG_SAMPLES_PER_SET;
     size_t plane = (size_t)3 * img * img, got = 0, k = 0;
@@ -20,7 +20,7 @@ static int load_spread(float *dst, const ug_filelist *list, int img)
     for (size_t i = 0; i < want; i++) {
         size_t start = i * list->n / want;
         for (k = k > start ? k : start; k < list->n; k++)
-            if (ug_load_test_image(dst + got * plane, list->paths[k], img, &ignored) == 0)
+            if (ug_load_test_image(dst + got * plane, list->paths[k], img, filter, &ignored) == 0)
                 break;
         if (k == list->n)
             break;
@@ -43,7 +43,8 @@ static int load_test_list(ug_filelist *out, const char *root, const char *sub, u
 }
 
 int ug_samples_load(ug_samples *s, const char *dataset_root, const ug_filelist *train_a,
-                    const ug_filelist *train_b, int img, ug_error *err)
+                    const ug_filelist *train_b, int img, ug_resize_filter filter,
+                    ug_error *err)
 {
     memset(s, 0, sizeof *s);
     ug_filelist test_a = {0}, test_b = {0};
@@ -60,9 +61,9 @@ int ug_samples_load(ug_samples *s, const char *dataset_root, const ug_filelist *
         load_test_list(&test_b, dataset_root, "testB", err) < 0)
         goto done;
     /* Both grids get the same number of columns per set. */
-    int ta = load_spread(s->a, train_a, img), tb = load_spread(s->b, train_b, img);
-    int na = test_a.n ? load_spread(s->a + (size_t)ta * plane, &test_a, img) : 0;
-    int nb = test_b.n ? load_spread(s->b + (size_t)tb * plane, &test_b, img) : 0;
+    int ta = load_spread(s->a, train_a, img, filter), tb = load_spread(s->b, train_b, img, filter);
+    int na = test_a.n ? load_spread(s->a + (size_t)ta * plane, &test_a, img, filter) : 0;
+    int nb = test_b.n ? load_spread(s->b + (size_t)tb * plane, &test_b, img, filter) : 0;
     s->n = ta + na < tb + nb ? ta + na : tb + nb;
     if (s->n == 0) {
         ug_fail(err, "%s: no readable sample images", dataset_root);

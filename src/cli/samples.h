@@ -20,7 +20,8 @@ typedef struct ug_samples {
  * over the sorted lists (the same ones every time, so the grids show
  * progress); test folders may be missing. */
 int ug_samples_load(ug_samples *s, const char *dataset_root, const ug_filelist *train_a,
-                    const ug_filelist *train_b, int img, ug_error *err);
+                    const ug_filelist *train_b, int img, ug_resize_filter filter,
+                    ug_error *err);
 void ug_samples_free(ug_samples *s);
 
 /* Writes img/A2B_%07d.png and img/B2A_%07d.png under root. */

@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "data/loader.h"
 #include "dist/comm.h"
+#include "model/model.h"
 #include "model/step.h"
 #ifdef UGATIT_MPI
 #include "dist/mpi/comm_mpi.h"
@@ -56,8 +57,12 @@ static void warn_stderr(void *ctx, const char *msg)
 
 static const cli_opt options[] = {
     {"dataset", "NAME|DIR", "dataset/NAME/{trainA,trainB,testA,testB}, or a folder", NULL, 1},
-    {"iteration", "N", "training steps (with --resume: the checkpoint's unless given)",
-     "1000000", 0},
+    {"iteration", "N", "training steps (with --resume: the checkpoint's unless given); "
+                       "cyclegan: the learning rate decays over the second half", "1000000", 0},
+    {"n_epochs", "N", "cyclegan without --iteration: epochs (max(|trainA|, |trainB|) / "
+                      "batch_size steps) at the initial learning rate", "100", 0},
+    {"n_epochs_decay", "N", "cyclegan without --iteration: epochs of linear decay to 0 after "
+                            "them", "100", 0},
     {"batch_size", "N", "images per domain per step (per rank under mpirun: the global "
                         "batch is ranks x N)", "1", 0},
     {"print_freq", "N", "progress, sample grids and report every N steps", "1000", 0},
@@ -66,16 +71,19 @@ static const cli_opt options[] = {
                       "kid.csv and the report (0: off; needs --inception)", "0", 0},
     {"inception", "FILE", "Inception-v3 weights for --kid_freq (see ugatit kid; default $"
                           UG_INCEPTION_ENV ")", NULL, 0},
-    {"decay_flag", "BOOL", "linear learning-rate decay over the second half", "true", 0},
-    {"lr", "X", "learning rate", "0.0001", 0},
-    {"weight_decay", "X", "Adam weight decay (L2)", "0.0001", 0},
-    {"adv_weight", "X", "weight of the adversarial losses", "1", 0},
-    {"cycle_weight", "X", "weight of the cycle losses", "10", 0},
-    {"identity_weight", "X", "weight of the identity losses", "10", 0},
+    {"decay_flag", "BOOL", "linear learning-rate decay (see --iteration, --n_epochs)", "true",
+     0},
+    {"lr", "X", "learning rate (cyclegan: 0.0002)", "0.0001", 0},
+    {"weight_decay", "X", "Adam weight decay (L2) (cyclegan: 0)", "0.0001", 0},
+    {"adv_weight", "X", "weight of the adversarial losses (cyclegan: the generators')", "1", 0},
+    {"cycle_weight", "X", "weight of the cycle losses (cyclegan: lambda_A = lambda_B)", "10", 0},
+    {"identity_weight", "X", "weight of the identity losses (cyclegan: 0.5, lambda_identity, "
+                             "times the cycle weight)", "10", 0},
     {"cam_weight", "X", "weight of the CAM losses", "1000", 0},
-    {"family", "NAME", "model family (this build has ugatit)", "ugatit", 0},
-    {"ch", "N", "base channels", "64", 0},
-    {"n_res", "N", "residual blocks", "4", 0},
+    {"family", "NAME", "model family: ugatit, or cyclegan (the official CycleGAN)", "ugatit",
+     0},
+    {"ch", "N", "base channels (cyclegan: ngf = ndf)", "64", 0},
+    {"n_res", "N", "residual blocks (cyclegan: 9 from img_size 256 up, else 6)", "4", 0},
     {"n_dis", "N", "discriminator depth, 4 to 11: global N+1 layers, local N-1", "6", 0},
     {"img_size", "N", "image side (a multiple of 4)", "256", 0},
     {"result_dir", "DIR", "results go to DIR/NAME/{model,img,test}", "results", 0},
@@ -99,8 +107,8 @@ typedef struct train_opts {
     const char *result_dir, *init;
     ug_config cfg;
     ug_train_config tc;
-    long print_freq, save_freq, kid_freq, seed, threads;
-    int resume, augment;
+    long print_freq, save_freq, kid_freq, seed, threads, n_epochs, n_epochs_decay;
+    int resume, augment, epochs; /* epochs: the schedule in epochs (set_epochs) */
     ug_comm *comm;
     cli_opt opt[N_OPTIONS]; /* options as parsed */
 } train_opts;
@@ -115,15 +123,49 @@ static const char *given(const train_opts *o, const char *name)
     return NULL;
 }
 
+/* The flags that only one family has. */
+static const struct {
+    const char *flag, *family;
+} family_flags[] = {
+    {"n_dis", "ugatit"},         {"light", "ugatit"}, {"norm", "ugatit"},
+    {"cam_g", "ugatit"},         {"cam_d", "ugatit"}, {"cam_weight", "ugatit"},
+    {"n_epochs", "cyclegan"},    {"n_epochs_decay", "cyclegan"},
+};
+
+#define N_FAMILY_FLAGS (sizeof family_flags / sizeof family_flags[0])
+
+/* Whether flag, one of family_flags, is family's. */
+static int family_has(const char *family, const char *flag)
+{
+    for (size_t i = 0; i < N_FAMILY_FLAGS; i++)
+        if (strcmp(family_flags[i].flag, flag) == 0)
+            return strcmp(family_flags[i].family, family) == 0;
+    return 0;
+}
+
+static int check_family_flags(const train_opts *o, const char *family)
+{
+    for (size_t i = 0; i < N_FAMILY_FLAGS; i++)
+        if (given(o, family_flags[i].flag) && strcmp(family_flags[i].family, family) != 0) {
+            fprintf(stderr, "ugatit train: --%s is a flag of the %s family, not of %s\n",
+                    family_flags[i].flag, family_flags[i].family, family);
+            return -1;
+        }
+    return 0;
+}
+
 static int parse(int argc, char **argv, train_opts *o)
 {
     cli_opt *opt = o->opt;
     int n = N_OPTIONS;
     memcpy(opt, options, sizeof options);
-    ug_train_config_default(&o->tc);
     int rc = cli_parse(argc, argv, opt, n,
                        "usage: ugatit train --dataset NAME|DIR [options]\n\n"
-                       "Trains a U-GAT-IT translator between DIR/trainA and DIR/trainB.\n\n"
+                       "Trains a U-GAT-IT translator between DIR/trainA and DIR/trainB, or\n"
+                       "with --family cyclegan the official CycleGAN (its defaults where an\n"
+                       "option names them; learning rate constant for --n_epochs epochs, then\n"
+                       "linear to 0 over --n_epochs_decay, or with --iteration over the second\n"
+                       "half of the steps).\n\n"
                        "With --resume true a run goes on with its checkpoint's configuration: a "
                        "flag given\nthat contradicts it is an error, one not given takes the "
                        "checkpoint's value.\n--iteration, --print_freq, --save_freq, --kid_freq "
@@ -140,13 +182,24 @@ static int parse(int argc, char **argv, train_opts *o)
         return rc;
     long iteration, batch, ch, n_res, n_dis, img;
     double lr, wd, adv, cyc, idt, cam;
-    int cam_g, cam_d;
+    int cam_g, cam_d, light, decay;
+    ug_error err;
+    o->cfg.family = cli_find(opt, n, "family")->value;
+    const ug_family *fam = ug_family_find(o->cfg.family, &err);
+    if (!fam) {
+        fprintf(stderr, "ugatit train: --family: %s\n", err.msg);
+        return -1;
+    }
+    if (check_family_flags(o, fam->name) < 0)
+        return -1;
     if (cli_int(opt, n, "iteration", 1, 1000000000, &iteration) < 0 ||
+        cli_int(opt, n, "n_epochs", 1, 1000000, &o->n_epochs) < 0 ||
+        cli_int(opt, n, "n_epochs_decay", 0, 1000000, &o->n_epochs_decay) < 0 ||
         cli_int(opt, n, "batch_size", 1, 4096, &batch) < 0 ||
         cli_int(opt, n, "print_freq", 1, 1000000000, &o->print_freq) < 0 ||
         cli_int(opt, n, "save_freq", 1, 1000000000, &o->save_freq) < 0 ||
         cli_int(opt, n, "kid_freq", 0, 1000000000, &o->kid_freq) < 0 ||
-        cli_bool(opt, n, "decay_flag", &o->tc.decay_flag) < 0 ||
+        cli_bool(opt, n, "decay_flag", &decay) < 0 ||
         cli_double(opt, n, "lr", 0, 1e3, &lr) < 0 ||
         cli_double(opt, n, "weight_decay", 0, 1e3, &wd) < 0 ||
         cli_double(opt, n, "adv_weight", 0, 1e9, &adv) < 0 ||
@@ -159,7 +212,7 @@ static int parse(int argc, char **argv, train_opts *o)
         cli_int(opt, n, "n_dis", 4, 11, &n_dis) < 0 ||
         cli_int(opt, n, "img_size", 8, 8192, &img) < 0 ||
         cli_bool(opt, n, "resume", &o->resume) < 0 ||
-        cli_bool(opt, n, "light", &o->cfg.light) < 0 ||
+        cli_bool(opt, n, "light", &light) < 0 ||
         cli_int(opt, n, "seed", 0, 0x7fffffffffffffffL, &o->seed) < 0 ||
         cli_int(opt, n, "threads", 0, 1024, &o->threads) < 0 ||
         cli_bool(opt, n, "augment_flag", &o->augment) < 0 ||
@@ -171,8 +224,6 @@ static int parse(int argc, char **argv, train_opts *o)
                 norm);
         return -1;
     }
-    o->cfg.norm = (ug_norm)ug_norm_parse(norm), o->cfg.no_cam_g = !cam_g, o->cfg.no_cam_d = !cam_d;
-    ug_error err;
     const char *dataset = cli_find(opt, n, "dataset")->value;
     if (ug_dataset_resolve(o->dataset_root, sizeof o->dataset_root, dataset, &err) < 0) {
         fprintf(stderr, "ugatit train: %s\n", err.msg);
@@ -181,13 +232,69 @@ static int parse(int argc, char **argv, train_opts *o)
     ug_dataset_name(o->name, sizeof o->name, o->dataset_root);
     o->result_dir = cli_find(opt, n, "result_dir")->value;
     o->init = cli_find(opt, n, "init")->value;
-    o->cfg.family = cli_find(opt, n, "family")->value;
-    o->cfg.ch = (int)ch, o->cfg.n_res = (int)n_res, o->cfg.img_size = (int)img;
-    o->cfg.dis_global = (int)n_dis + 1, o->cfg.dis_local = (int)n_dis - 1;
-    o->tc.iteration = iteration, o->tc.batch_size = (int)batch;
-    o->tc.lr = lr, o->tc.weight_decay = wd;
-    o->tc.adv_weight = (float)adv, o->tc.cycle_weight = (float)cyc;
-    o->tc.identity_weight = (float)idt, o->tc.cam_weight = (float)cam;
+    /* The family's defaults, then what the command line gave. */
+    fam->config_default(&o->cfg, (int)img);
+    o->cfg.family = fam->name;
+    if (given(o, "ch"))
+        o->cfg.ch = (int)ch;
+    if (given(o, "n_res"))
+        o->cfg.n_res = (int)n_res;
+    if (given(o, "n_dis"))
+        o->cfg.dis_global = (int)n_dis + 1, o->cfg.dis_local = (int)n_dis - 1;
+    if (given(o, "light"))
+        o->cfg.light = light;
+    if (given(o, "norm"))
+        o->cfg.norm = (ug_norm)ug_norm_parse(norm);
+    if (given(o, "cam_g"))
+        o->cfg.no_cam_g = !cam_g;
+    if (given(o, "cam_d"))
+        o->cfg.no_cam_d = !cam_d;
+    ug_train_config_for(&o->tc, fam->name, &err);
+    o->tc.batch_size = (int)batch;
+    o->tc.seed = (uint64_t)o->seed;
+    const struct {
+        const char *flag;
+        double value, *dst;
+    } reals[] = {{"lr", lr, &o->tc.lr}, {"weight_decay", wd, &o->tc.weight_decay}};
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
+        if (given(o, reals[i].flag))
+            *reals[i].dst = reals[i].value;
+    const struct {
+        const char *flag;
+        double value;
+        float *dst;
+    } weights[] = {{"adv_weight", adv, &o->tc.adv_weight},
+                   {"cycle_weight", cyc, &o->tc.cycle_weight},
+                   {"identity_weight", idt, &o->tc.identity_weight},
+                   {"cam_weight", cam, &o->tc.cam_weight}};
+    for (size_t i = 0; i < sizeof weights / sizeof weights[0]; i++)
+        if (given(o, weights[i].flag))
+            *weights[i].dst = (float)weights[i].value;
+    if (given(o, "decay_flag"))
+        o->tc.decay_flag = decay;
+    /* CycleGAN counts in epochs unless --iteration is given (set_epochs). */
+    o->epochs = family_has(fam->name, "n_epochs") && !given(o, "iteration");
+    if (given(o, "iteration") && (given(o, "n_epochs") || given(o, "n_epochs_decay"))) {
+        fprintf(stderr, "ugatit train: give --iteration or --n_epochs/--n_epochs_decay, not "
+                        "both\n");
+        return -1;
+    }
+    o->tc.iteration = iteration;
+    return 0;
+}
+
+/* A new run of --n_epochs + --n_epochs_decay epochs of the larger domain,
+ * in steps. */
+static int set_epochs(train_opts *o, size_t n_a, size_t n_b, ug_error *err)
+{
+    size_t n = n_a > n_b ? n_a : n_b, batch = (size_t)o->tc.batch_size;
+    long epoch_steps = (long)((n + batch - 1) / batch);
+    long epochs = o->n_epochs + o->n_epochs_decay;
+    if (epoch_steps < 1 || epochs > 1000000000L / epoch_steps)
+        return ug_fail(err, "%ld epochs of %ld steps are too many", epochs, epoch_steps);
+    o->tc.epoch_steps = epoch_steps;
+    o->tc.n_epochs_decay = o->n_epochs_decay;
+    o->tc.iteration = epochs * epoch_steps;
     return 0;
 }
 
@@ -573,6 +680,8 @@ static int train(train_opts *o)
         ug_results_init(&r, o->result_dir, o->name, &err) < 0 ||
         (root && ug_results_lock(&r, &lock, &err) < 0))
         rc = -1;
+    if (rc == 0 && o->epochs && set_epochs(o, a.n, b.n, &err) < 0)
+        rc = -1;
     if (all_ok(comm, rc, &err) < 0)
         goto done;
     const char *written[3] = {"", "/model", "/img"};
@@ -595,11 +704,12 @@ static int train(train_opts *o)
     const ug_config *c = ug_model_config(m);
     int batch = ug_trainer_rank_batch(t);
     ug_loader_config lc = {&a, &b, batch, c->img_size, o->augment, (uint64_t)o->seed,
-                           warn_stderr, NULL, o->tc.batch_size, comm->rank * batch};
+                           warn_stderr, NULL, o->tc.batch_size, comm->rank * batch,
+                           ug_model_resize(m)};
     rc = ug_loader_new(&loader, &lc, &err) < 0 ||
                  ug_loader_start(loader, ug_trainer_step_count(t), &err) < 0 ||
                  (root && (ug_samples_load(&samples, o->dataset_root, &a, &b, c->img_size,
-                                           &err) < 0 ||
+                                           ug_model_resize(m), &err) < 0 ||
                            train_kid_open(&kid, o->kid_freq, o->opt, N_OPTIONS, o->dataset_root,
                                           &r, ug_trainer_step_count(t), &err) < 0))
              ? -1
@@ -609,11 +719,14 @@ static int train(train_opts *o)
     char ranks[64] = "";
     if (comm->size > 1)
         snprintf(ranks, sizeof ranks, " (%d ranks x %d)", comm->size, batch);
-    printf("training %s: %zu + %zu images, img %d, ch %d, n_res %d, %s, discriminators %d/%d, "
-           "batch %d%s, %ld steps, %d thread%s%s\n", r.name, a.n, b.n, c->img_size, c->ch,
-           c->n_res, c->light ? "light" : "full", c->dis_global, c->dis_local,
-           o->tc.batch_size, ranks, o->tc.iteration, omp_get_max_threads(),
-           omp_get_max_threads() == 1 ? "" : "s", comm->size > 1 ? " per rank" : "");
+    char kv[8][2][64], model[512] = "";
+    int n_kv = ug_model_describe(m, kv, 8);
+    for (int i = 0, len = 0; i < n_kv && len < (int)sizeof model; i++)
+        len += snprintf(model + len, sizeof model - (size_t)len, ", %s %s", kv[i][0], kv[i][1]);
+    printf("training %s (%s): %zu + %zu images%s, batch %d%s, %ld steps, %d thread%s%s\n",
+           r.name, ug_model_family(m), a.n, b.n, model, o->tc.batch_size, ranks,
+           o->tc.iteration, omp_get_max_threads(), omp_get_max_threads() == 1 ? "" : "s",
+           comm->size > 1 ? " per rank" : "");
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     status = train_loop(o, &r, m, t, loader, &samples, &kid, &err);

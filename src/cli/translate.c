@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "data/dataset.h"
 #include "io/image.h"
+#include "model/model.h"
 
 /* One image: read, translate (see translator.h), write out_path and, if
  * cam_path, the heatmap picture. */
@@ -84,10 +85,12 @@ static int translate_folder(translator *t, ug_direction dir, const char *in_dir,
 int cmd_translate(int argc, char **argv)
 {
     cli_opt o[] = {
-        {"model", "CKPT", "checkpoint (.safetensors or the release's .pt)", NULL, 1},
+        {"model", "CKPT|DIR", "checkpoint (.safetensors, the release's .pt, an official CycleGAN "
+                              "latest_net_G_A.pth or G_B, or a folder of those)", NULL, 1},
         {"input", "IMAGE|DIR", "input image (JPEG or PNG), or a folder of them", NULL, 1},
         {"output", "OUT.png|DIR", "translated image, or a folder for a folder input", NULL, 1},
-        {"direction", "A2B|B2A", "which generator to run", "A2B", 0},
+        {"direction", "A2B|B2A", "which generator to run (default: A2B, or B2A for a file of "
+                                 "that generator alone, such as latest_net_G_B.pth)", NULL, 0},
         UG_HINT_OPTS,
         {"cam", "CAM.png|DIR", "also write the attention heatmap (JET colours)", NULL, 0},
         {"precision", "fp32|bf16", "arithmetic of the convolutions (bf16: AVX512-BF16 CPUs)",
@@ -106,7 +109,7 @@ int cmd_translate(int argc, char **argv)
     const char *dir = cli_find(o, n, "direction")->value;
     if (cli_hint(o, n, "translate", &hint) < 0)
         return 2;
-    if (strcmp(dir, "A2B") && strcmp(dir, "B2A")) {
+    if (dir && strcmp(dir, "A2B") && strcmp(dir, "B2A")) {
         fprintf(stderr, "ugatit translate: --direction must be A2B or B2A (got '%s')\n", dir);
         return 2;
     }
@@ -122,7 +125,7 @@ int cmd_translate(int argc, char **argv)
     int folder = stat(input, &st) == 0 && S_ISDIR(st.st_mode);
 
     ug_error err = {{0}};
-    ug_direction d = strcmp(dir, "B2A") == 0 ? UG_B2A : UG_A2B;
+    ug_direction d = dir && strcmp(dir, "B2A") == 0 ? UG_B2A : UG_A2B;
     ug_model *m = NULL;
     translator t = {0};
     int status = 1;
@@ -133,6 +136,8 @@ int cmd_translate(int argc, char **argv)
         ug_model_free(m);
         return 2;
     }
+    if (!dir && !ug_model_translates(m, UG_A2B) && ug_model_translates(m, UG_B2A))
+        d = UG_B2A;
     if (ug_model_set_precision(m, strcmp(precision, "bf16") ? UG_FP32 : UG_BF16, &err) < 0 ||
         translator_init(&t, m, &err) < 0)
         goto done;

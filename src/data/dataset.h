@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "io/image.h"
 
 /* The images of one folder. paths[i] is dir joined with the path relative to
  * it; the list is sorted by strcmp on the relative paths. */
@@ -44,8 +45,9 @@ void ug_dataset_name(char *out, size_t n, const char *root);
 int ug_dataset_subdir(char *out, size_t n, const char *root, const char *sub, ug_error *err);
 
 /* The release's test transform of one file: Resize((img, img)) with Pillow's
- * bilinear filter, then ToTensor + Normalize(0.5, 0.5) into chw
+ * filter (the model family's), then ToTensor + Normalize(0.5, 0.5) into chw
  * (3 x img x img floats in [-1, 1]). */
-int ug_load_test_image(float *chw, const char *path, int img, ug_error *err);
+int ug_load_test_image(float *chw, const char *path, int img, ug_resize_filter filter,
+                       ug_error *err);
 
 #endif

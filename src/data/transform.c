@@ -42,13 +42,14 @@ static void crop_to_tensor(float *chw, const ug_image *im, int img, int top, int
     }
 }
 
-int ug_transform(float *chw, const ug_image *in, int img, const ug_augment *a, ug_error *err)
+int ug_transform(float *chw, const ug_image *in, int img, const ug_augment *a,
+                 ug_resize_filter filter, ug_error *err)
 {
     if (img < 1)
         return ug_fail(err, "transform: bad image size %d", img);
     ug_image resized = {0};
     if (!a) {
-        if (ug_image_resize_bilinear(&resized, in, img, img, err) != 0)
+        if (ug_image_resize(&resized, in, img, img, filter, err) != 0)
             return -1;
         ug_image_to_tensor(chw, &resized);
         ug_image_free(&resized);
@@ -71,7 +72,7 @@ int ug_transform(float *chw, const ug_image *in, int img, const ug_augment *a, u
         src = &flipped;
     }
     int big = img + UG_CROP_MARGIN;
-    int rc = ug_image_resize_bilinear(&resized, src, big, big, err);
+    int rc = ug_image_resize(&resized, src, big, big, filter, err);
     ug_image_free(&flipped);
     if (rc != 0)
         return -1;

@@ -2,7 +2,10 @@
  * Training: RandomHorizontalFlip(), Resize((img + 30, img + 30)),
  * RandomCrop(img), ToTensor(), Normalize(0.5, 0.5).
  * Test: Resize((img, img)), ToTensor(), Normalize(0.5, 0.5).
- * Resizing is Pillow's bilinear filter (ug_image_resize_bilinear). */
+ * Resizing is Pillow's, with the model family's filter: U-GAT-IT's bilinear,
+ * or CycleGAN's bicubic (its resize_and_crop: 286 for a 256 crop, the same
+ * margin; its flip after the crop is the same image as a flip before the
+ * resize with the crop mirrored, and our draws are our own anyway). */
 #ifndef UG_DATA_TRANSFORM_H
 #define UG_DATA_TRANSFORM_H
 
@@ -26,6 +29,7 @@ void ug_augment_draw(ug_augment *a, ug_rng *r);
 
 /* Transforms in into chw (3 x img x img floats in [-1, 1]): the training
  * pipeline with the choices in a, or the test pipeline when a is NULL. */
-int ug_transform(float *chw, const ug_image *in, int img, const ug_augment *a, ug_error *err);
+int ug_transform(float *chw, const ug_image *in, int img, const ug_augment *a,
+                 ug_resize_filter filter, ug_error *err);
 
 #endif

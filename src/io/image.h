@@ -35,11 +35,16 @@ int ug_image_encode_png(const ug_image *img, unsigned char **png, size_t *size, 
 /* Frees the pixels and zeroes the struct; safe on a zeroed struct. */
 void ug_image_free(ug_image *img);
 
-/* Resizes to w x h exactly as Pillow's Image.resize(size, Image.BILINEAR)
- * (Pillow >= 7: antialiased triangle filter, fixed-point 8-bit passes, the
- * horizontal one first). *out is overwritten, not freed, and must not
+/* Pillow's resampling filters (U-GAT-IT's pipeline uses the first,
+ * CycleGAN's the second). */
+typedef enum { UG_RESIZE_BILINEAR, UG_RESIZE_BICUBIC } ug_resize_filter;
+
+/* Resizes to w x h exactly as Pillow's Image.resize(size, Image.BILINEAR or
+ * Image.BICUBIC) (Pillow >= 7: antialiased filter, fixed-point 8-bit passes,
+ * the horizontal one first). *out is overwritten, not freed, and must not
  * alias in. */
-int ug_image_resize_bilinear(ug_image *out, const ug_image *in, int w, int h, ug_error *err);
+int ug_image_resize(ug_image *out, const ug_image *in, int w, int h, ug_resize_filter filter,
+                    ug_error *err);
 
 /* 3 x h x w planar floats in [-1, 1]: torchvision's ToTensor followed by
  * Normalize(0.5, 0.5) in float32, i.e. (x / 255 - 0.5) / 0.5. */

@@ -59,6 +59,9 @@ int ug_pt_is_legacy(const unsigned char *b, size_t n);
  * order), to a zip of stored entries archive/data.pkl, archive/data/N and
  * archive/version; torch.load reads it. The file is replaced atomically. */
 int ug_pt_write(const char *path, const ug_st_entry *t, size_t n, ug_error *err);
+/* The same for one network's bare state_dict, OrderedDict(NAME: tensor) with
+ * the names as given (the official CycleGAN files). */
+int ug_pt_write_state_dict(const char *path, const ug_st_entry *t, size_t n, ug_error *err);
 
 /* ---- internal to the reader, exposed for the fuzzers ---- */
 

@@ -1,5 +1,5 @@
 /* Writing .pt files as torch.save does (see pt.h): a pickle (protocol 2)
- * of {group: OrderedDict(name: tensor)} whose tensors are rebuilt by
+ * of {group: OrderedDict(name: tensor)}, or of one OrderedDict, whose tensors are rebuilt by
  * torch._utils._rebuild_tensor_v2 from persistent storage ids, and one raw
  * little-endian float32 storage per tensor, in a zip of stored entries built
  * in memory by libzip and then written through ug_atomic. */
@@ -159,18 +159,21 @@ static void put_tensor(bytes *b, int *defined, const ug_st_entry *t, size_t key,
 
 /* ---- grouping and checks --------------------------------------------- */
 
-/* Group of each tensor (index of its first tensor's group) and element counts. */
-static int plan_groups(const ug_st_entry *t, size_t n, size_t *group, size_t *numel,
+/* Group of each tensor (index of its first tensor's group; 0 for all in a
+ * bare state_dict) and element counts. */
+static int plan_groups(const ug_st_entry *t, size_t n, int bare, size_t *group, size_t *numel,
                        const char *path, ug_error *err)
 {
     for (size_t i = 0; i < n; i++) {
         const char *dot = t[i].name ? strchr(t[i].name, '.') : NULL;
-        if (!dot || dot == t[i].name || !dot[1])
+        if (!bare && (!dot || dot == t[i].name || !dot[1]))
             return ug_fail(err, "%s: tensor '%s' is not named GROUP.NAME", path,
                            t[i].name ? t[i].name : "(null)");
-        size_t gl = (size_t)(dot - t[i].name);
-        group[i] = i;
-        for (size_t j = 0; j < i; j++)
+        if (bare && (!t[i].name || !t[i].name[0]))
+            return ug_fail(err, "%s: a tensor without a name", path);
+        size_t gl = bare ? 0 : (size_t)(dot - t[i].name);
+        group[i] = bare ? 0 : i;
+        for (size_t j = 0; j < i && !bare; j++)
             if (group[j] == j && strncmp(t[j].name, t[i].name, gl + 1) == 0) {
                 group[i] = j;
                 break;
@@ -199,6 +202,18 @@ static int build_pickle(bytes *b, const ug_st_entry *t, size_t n, const size_t *
     int defined[N_MEMO + 1] = {0};
     op(b, 0x80);
     op(b, 2);
+    if (!group) {
+        /* A bare state_dict: the names as they are. */
+        empty_ordered_dict(b, defined);
+        op(b, '(');
+        for (size_t i = 0; i < n; i++) {
+            put_str(b, t[i].name, strlen(t[i].name));
+            put_tensor(b, defined, &t[i], i, numel[i]);
+        }
+        op(b, 'u');
+        op(b, '.');
+        return b->failed ? -1 : 0;
+    }
     op(b, '}');
     op(b, '(');
     for (size_t g = 0; g < n; g++) {
@@ -301,7 +316,7 @@ static float **swap_all(const ug_st_entry *t, size_t n, const size_t *numel)
     return s;
 }
 
-int ug_pt_write(const char *path, const ug_st_entry *t, size_t n, ug_error *err)
+static int write_pt(const char *path, const ug_st_entry *t, size_t n, int bare, ug_error *err)
 {
     size_t *group = malloc((n ? n : 1) * sizeof *group);
     size_t *numel = malloc((n ? n : 1) * sizeof *numel);
@@ -313,9 +328,9 @@ int ug_pt_write(const char *path, const ug_st_entry *t, size_t n, ug_error *err)
         ug_fail(err, "%s: out of memory", path);
         goto done;
     }
-    if (plan_groups(t, n, group, numel, path, err) < 0)
+    if (plan_groups(t, n, bare, group, numel, path, err) < 0)
         goto done;
-    if (build_pickle(&pkl, t, n, group, numel) < 0) {
+    if (build_pickle(&pkl, t, n, bare ? NULL : group, numel) < 0) {
         ug_fail(err, "%s: out of memory building data.pkl", path);
         goto done;
     }
@@ -358,4 +373,14 @@ done:
     free(group);
     free(numel);
     return rc;
+}
+
+int ug_pt_write(const char *path, const ug_st_entry *t, size_t n, ug_error *err)
+{
+    return write_pt(path, t, n, 0, err);
+}
+
+int ug_pt_write_state_dict(const char *path, const ug_st_entry *t, size_t n, ug_error *err)
+{
+    return write_pt(path, t, n, 1, err);
 }

@@ -1,7 +1,7 @@
 /* Two resamplers that must match their Python counterparts bit for bit:
- *  - Pillow's Image.resize(BILINEAR) (the antialiased, support-scaled
- *    triangle filter with 22-bit fixed-point coefficients), used by the
- *    training/test transforms;
+ *  - Pillow's Image.resize(BILINEAR or BICUBIC) (antialiased, support-scaled
+ *    triangle or cubic filters with 22-bit fixed-point coefficients), used
+ *    by the training/test transforms;
  *  - OpenCV's cv2.resize(INTER_LINEAR) on 8-bit data (half-pixel centres,
  *    no antialias, 11-bit coefficients), used for the CAM pictures. */
 #include <math.h>
@@ -30,12 +30,36 @@ static double triangle(double x)
     return x < 1.0 ? 1.0 - x : 0.0;
 }
 
+/* Pillow's cubic (Keys, a = -0.5), in its arithmetic order. */
+static double cubic(double x)
+{
+    const double a = -0.5;
+    if (x < 0.0)
+        x = -x;
+    if (x < 1.0)
+        return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+    if (x < 2.0)
+        return (((x - 5) * x + 8) * x - 4) * a;
+    return 0.0;
+}
+
+/* A filter and its support (Pillow's struct filter). */
+typedef struct pil_filter {
+    double (*f)(double x);
+    double support;
+} pil_filter;
+
+static const pil_filter pil_filters[] = {
+    [UG_RESIZE_BILINEAR] = {triangle, 1.0},
+    [UG_RESIZE_BICUBIC] = {cubic, 2.0},
+};
+
 /* Pillow's precompute_coeffs + normalize_coeffs_8bpc for the box [0, in). */
-static int pil_precompute(pil_coeffs *c, int in_size, int out_size)
+static int pil_precompute(pil_coeffs *c, int in_size, int out_size, const pil_filter *flt)
 {
     double scale = (double)in_size / out_size;
     double filterscale = scale < 1.0 ? 1.0 : scale;
-    double support = 1.0 * filterscale; /* the triangle's support is 1 */
+    double support = flt->support * filterscale;
     int ksize = (int)ceil(support) * 2 + 1;
     c->ksize = ksize;
     c->bounds = malloc((size_t)out_size * 2 * sizeof *c->bounds);
@@ -57,7 +81,7 @@ static int pil_precompute(pil_coeffs *c, int in_size, int out_size)
         xmax -= xmin;
         double total = 0.0;
         for (int x = 0; x < xmax; x++) {
-            w[x] = triangle((x + xmin - center + 0.5) * ss);
+            w[x] = flt->f((x + xmin - center + 0.5) * ss);
             total += w[x];
         }
         for (int x = 0; x < xmax; x++) {
@@ -124,21 +148,25 @@ static void pil_vertical(unsigned char *out, int oh, const unsigned char *in, in
     }
 }
 
-int ug_image_resize_bilinear(ug_image *out, const ug_image *in, int w, int h, ug_error *err)
+int ug_image_resize(ug_image *out, const ug_image *in, int w, int h, ug_resize_filter filter,
+                    ug_error *err)
 {
     out->w = out->h = 0;
     out->rgb = NULL;
     if (w <= 0 || h <= 0 || (size_t)w * (size_t)h > ((size_t)1 << 28) || !in->rgb)
         return ug_fail(err, "resize: bad size %dx%d -> %dx%d", in->w, in->h, w, h);
+    if ((int)filter < 0 || filter > UG_RESIZE_BICUBIC)
+        return ug_fail(err, "resize: unknown filter %d", (int)filter);
+    const pil_filter *flt = &pil_filters[filter];
     pil_coeffs ch = {0}, cv = {0};
     /* Pillow skips a pass whose size does not change (it would be exact). */
     int need_h = w != in->w, need_v = h != in->h;
     unsigned char *tmp = NULL, *dst = malloc((size_t)w * h * 3);
     int rc = dst ? 0 : -1;
     if (rc == 0 && need_h)
-        rc = pil_precompute(&ch, in->w, w);
+        rc = pil_precompute(&ch, in->w, w, flt);
     if (rc == 0 && need_v)
-        rc = pil_precompute(&cv, in->h, h);
+        rc = pil_precompute(&cv, in->h, h, flt);
     if (rc == 0 && need_h && need_v) {
         tmp = malloc((size_t)w * in->h * 3);
         rc = tmp ? 0 : -1;

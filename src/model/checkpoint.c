@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "io/tensor_file.h"
 
@@ -193,10 +194,24 @@ int ug_ckpt_meta_bool(const ug_st_file *f, const char *path, const char *key, in
     return 0;
 }
 
-/* The family and its format version; files without them are U-GAT-IT's first. */
+/* The family of a file without metadata 'family' (the official code's
+ * files): the first whose networks it holds; U-GAT-IT when none (whose
+ * reader then says what is missing). */
+static const ug_family *family_of_tensors(const ug_st_file *f)
+{
+    const ug_family *fam;
+    for (int i = 0; (fam = ug_family_at(i)) != NULL; i++)
+        if (fam->nets_in_file(f))
+            return fam;
+    return ug_family_at(0);
+}
+
+/* The family and its format version; files without them are the official
+ * code's (U-GAT-IT's version 1, or told by their tensors). */
 static const ug_family *file_family(const ug_st_file *f, const char *path, ug_error *err)
 {
-    const ug_family *fam = ug_family_find(ug_st_meta(f, "family"), err);
+    const char *name = ug_st_meta(f, "family");
+    const ug_family *fam = name ? ug_family_find(name, err) : family_of_tensors(f);
     if (!fam)
         return ug_error_prefix(err, "%s", path), NULL;
     long version = 1;
@@ -264,11 +279,40 @@ int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
     return 0;
 }
 
+/* A folder in a family's official layout (the first family that has one
+ * and finds its files there). */
+static int open_folder(ug_st_file **f, const char *path, const ug_family *fam, ug_error *err)
+{
+    for (int i = 0; !fam && (fam = ug_family_at(i)) != NULL && !fam->open_folder; i++)
+        fam = NULL;
+    if (!fam || !fam->open_folder)
+        return ug_fail(err, "%s: a folder, and %s has no checkpoint layout of folders", path,
+                       fam ? fam->name : "no model family");
+    return fam->open_folder(f, path, err);
+}
+
 int ug_ckpt_open(ug_st_file **f, const char *path, const ug_config *hint, ug_error *err)
 {
     *f = NULL;
-    const ug_family *fam = ug_family_find(hint ? hint->family : NULL, err);
-    return fam ? ug_tensor_file_open(f, path, fam->single_group, err) : -1;
+    const ug_family *fam = NULL;
+    if (hint && hint->family && !(fam = ug_family_find(hint->family, err)))
+        return -1;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return open_folder(f, path, fam, err);
+    if (fam)
+        return ug_tensor_file_open(f, path, fam->single_group(path), err);
+    /* A lone state_dict's keys depend on the family's group for it: the
+     * first family that finds its networks under its group, else the first. */
+    for (int i = 0; (fam = ug_family_at(i)) != NULL; i++) {
+        if (ug_tensor_file_open(f, path, fam->single_group(path), err) < 0)
+            return -1;
+        if (ug_st_meta(*f, "family") || fam->nets_in_file(*f) || !ug_family_at(i + 1))
+            return 0;
+        ug_st_close(*f);
+        *f = NULL;
+    }
+    return ug_fail(err, "%s: internal: no model family", path);
 }
 
 int ug_checkpoint_meta(const char *path, const char *key, char *out, int n, ug_error *err)

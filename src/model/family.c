@@ -4,10 +4,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/cyclegan/cyclegan.h"
 #include "model/ugatit/ugatit.h"
 
-static const ug_family *const families[] = {&ug_family_ugatit};
+static const ug_family *const families[] = {&ug_family_ugatit, &ug_family_cyclegan};
 #define N_FAMILIES (sizeof families / sizeof families[0])
+
+const ug_family *ug_family_at(int i)
+{
+    return i >= 0 && (size_t)i < N_FAMILIES ? families[i] : NULL;
+}
 
 const ug_family *ug_family_find(const char *name, ug_error *err)
 {

@@ -7,6 +7,7 @@
 #ifndef UG_FAMILY_H
 #define UG_FAMILY_H
 
+#include "io/image.h"
 #include "io/safetensors.h"
 #include "nn/net.h"
 #include "ugatit.h"
@@ -25,9 +26,16 @@ typedef struct ug_family {
     const char *const *net_names;
     /* The networks a translation-only file must hold at least (ug_model_load
      * without discriminators), and which group a lone state_dict (a .pt file
-     * of one network) belongs to. */
+     * of one network) at path belongs to (CycleGAN's tell it by their name). */
     unsigned translate_nets;
-    const char *single_group;
+    const char *(*single_group)(const char *path);
+    /* A folder of the official code's checkpoint files read as one file
+     * (NULL: the family has no such layout); and a model file written back
+     * as such a folder. */
+    int (*open_folder)(ug_st_file **f, const char *dir, ug_error *err);
+    int (*write_folder)(const ug_st_file *f, const char *path, const char *dir, ug_error *err);
+    /* The official configuration at an image size (a new run's). */
+    void (*config_default)(ug_config *c, int img_size);
     /* Network i of configuration c (its builder checks c). */
     int (*build)(ug_net *net, int i, const ug_config *c, ug_error *err);
     /* The configuration to and from checkpoint metadata; from the tensor
@@ -37,6 +45,21 @@ typedef struct ug_family {
                        ug_config *c, ug_error *err);
     /* The networks a file holds (a bit per network). */
     unsigned (*nets_in_file)(const ug_st_file *f);
+    /* The official training configuration (lr, weights, ...), on top of
+     * ug_train_config_default, and the learning rate of step `step` (the
+     * first is 1) under a configuration. */
+    void (*train_defaults)(ug_train_config *tc);
+    double (*lr)(const ug_train_config *tc, long step);
+    /* Training state a family keeps across steps besides Adam's (CycleGAN's
+     * image pools), made with the trainer and part of its checkpoints; all
+     * NULL for none. It lives on the host and is one process's (a trainer
+     * with such state refuses several ranks). */
+    int (*state_new)(void **state, const ug_model *m, const ug_train_config *tc, ug_error *err);
+    void (*state_free)(void *state);
+    void (*state_save)(const void *state, ug_ckpt_writer *w);
+    int (*state_load)(void *state, const ug_st_file *f, const char *path, ug_error *err);
+    /* The filter of the data pipeline's resizes (training and test). */
+    ug_resize_filter resize;
     /* One training step, writing n_losses loss values named loss_names. */
     int n_losses;
     const char *const *loss_names;
@@ -57,5 +80,7 @@ typedef struct ug_family {
 /* The family named name (NULL or "" is U-GAT-IT), or NULL with an error
  * listing the families there are. */
 const ug_family *ug_family_find(const char *name, ug_error *err);
+/* Family i of this build (0 is U-GAT-IT), NULL past the last. */
+const ug_family *ug_family_at(int i);
 
 #endif

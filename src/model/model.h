@@ -23,6 +23,15 @@ struct ug_model {
 
 static inline int ug_model_has(const ug_model *m, int net) { return (m->nets >> net) & 1u; }
 
+/* Whether the model holds the generator of direction d. */
+static inline int ug_model_translates(const ug_model *m, ug_direction d)
+{
+    return ug_model_has(m, m->fam->translate_net[d == UG_B2A]);
+}
+
+/* The filter of the family's data pipeline. */
+static inline ug_resize_filter ug_model_resize(const ug_model *m) { return m->fam->resize; }
+
 /* Builds the networks of cfg's family in the mask nets (UG_ALL_NETS to
  * train), parameters zero except the constant initial values. */
 int ug_model_build(ug_model **out, const ug_config *c, unsigned nets, ug_error *err);

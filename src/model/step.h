@@ -27,6 +27,7 @@ struct ug_trainer {
     int batch;
     float *grad_host[UG_MAX_NETS];
     int failed_everywhere; /* the failed step failed on every rank (a shared decision) */
+    void *fam_state;       /* the family's training state (family.h), or NULL */
 };
 
 struct ug_step {

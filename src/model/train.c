@@ -1,7 +1,6 @@
-/* The trainer of every family: Adam's state, the learning-rate schedule
- * (the release's linear decay over the second half of training), the step
- * count and the failed state around the family's step, and training
- * checkpoints. */
+/* The trainer of every family: Adam's state, the family's learning-rate
+ * schedule and training state, the step count and the failed state around
+ * the family's step, and training checkpoints. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +44,20 @@ void ug_train_config_default(ug_train_config *t)
     t->identity_weight = 10;
     t->cam_weight = 1000;
     t->decay_flag = 1;
+    t->seed = 0;
+    t->epoch_steps = 0;
+    t->n_epochs_decay = 0;
+}
+
+int ug_train_config_for(ug_train_config *t, const char *family, ug_error *err)
+{
+    const ug_family *fam = ug_family_find(family, err);
+    if (!fam)
+        return -1;
+    ug_train_config_default(t);
+    if (fam->train_defaults)
+        fam->train_defaults(t);
+    return 0;
 }
 
 void ug_trainer_free(ug_trainer *t)
@@ -58,6 +71,8 @@ void ug_trainer_free(ug_trainer *t)
     }
     be->free(t->real[0]);
     be->free(t->real[1]);
+    if (t->fam_state)
+        t->m->fam->state_free(t->fam_state);
     free(t);
 }
 
@@ -69,6 +84,10 @@ static int check_train_config(const ug_train_config *tc, ug_error *err)
         return ug_fail(err, "batch_size must be at least 1 (got %d)", tc->batch_size);
     if (!(tc->lr >= 0) || !(tc->weight_decay >= 0))
         return ug_fail(err, "lr and weight_decay must be non-negative");
+    if (tc->epoch_steps < 0 || tc->n_epochs_decay < 0 ||
+        (tc->epoch_steps > 0 && tc->n_epochs_decay > tc->iteration / tc->epoch_steps))
+        return ug_fail(err, "epoch_steps %ld and n_epochs_decay %ld do not fit %ld steps",
+                       tc->epoch_steps, tc->n_epochs_decay, tc->iteration);
     return 0;
 }
 
@@ -104,27 +123,15 @@ int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_
             ug_trainer_free(t);
             return ug_fail(err, "out of memory for the training batches");
         }
+    if (m->fam->state_new && m->fam->state_new(&t->fam_state, m, tc, err) < 0) {
+        ug_trainer_free(t);
+        return -1;
+    }
     *out = t;
     return 0;
 }
 
 const ug_train_config *ug_trainer_config(const ug_trainer *t) { return &t->tc; }
-
-/* The learning rate of step `step` (the first is 1), the same for the
- * generators and the discriminators. The release subtracts lr / (iteration
- * / 2) from it before each step past the half-way point; this repeats that
- * subtraction in the same double arithmetic, so the value is bit for bit the
- * release's, and stops at 0, where the release would go below it (an odd
- * iteration, or a step past the end). At most iteration / 2 subtractions per
- * call: under a millisecond at the default 1,000,000 steps. */
-static double scheduled_lr(const ug_train_config *tc, long step)
-{
-    long half = tc->iteration / 2;
-    double lr = tc->lr;
-    for (long s = half + 1; tc->decay_flag && half > 0 && s <= step && lr > 0; s++)
-        lr -= tc->lr / (double)half;
-    return lr > 0 ? lr : 0;
-}
 
 int ug_trainer_set_step(ug_trainer *t, long step, ug_error *err)
 {
@@ -143,7 +150,11 @@ int ug_trainer_set_iteration(ug_trainer *t, long iteration, ug_error *err)
 }
 
 long ug_trainer_step_count(const ug_trainer *t) { return t->step; }
-double ug_trainer_lr(const ug_trainer *t) { return scheduled_lr(&t->tc, t->step); }
+/* The learning rate of step `step` (the first is 1), the same for the
+ * generators and the discriminators: the family's schedule. */
+static double scheduled_lr(const ug_trainer *t, long step) { return t->m->fam->lr(&t->tc, step); }
+
+double ug_trainer_lr(const ug_trainer *t) { return scheduled_lr(t, t->step); }
 
 int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int n,
                     float *losses, ug_error *err)
@@ -167,7 +178,7 @@ int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int
         real_A = t->real[0], real_B = t->real[1];
     }
     ug_arena *a = &t->m->arena;
-    ug_step s = {t, a, err, scheduled_lr(&t->tc, step), 0};
+    ug_step s = {t, a, err, scheduled_lr(t, step), 0};
     ug_arena_reset(a);
     t->failed_everywhere = 0;
     int n_losses = t->m->fam->n_losses;
@@ -197,7 +208,7 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
         return ug_fail(err, "%s: not saved: " FAILED_STATE, path, t->failed_step);
     const ug_model *m = t->m;
     const ug_train_config *tc = &t->tc;
-    double lr = scheduled_lr(tc, t->step);
+    double lr = scheduled_lr(t, t->step);
     ug_ckpt_writer w;
     ug_cw_init(&w);
     /* The writer reads host memory: the backend's, mapped until it is written. */
@@ -225,6 +236,10 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
     ug_cw_meta(&w, "identity_weight", "%.9g", tc->identity_weight);
     ug_cw_meta(&w, "cam_weight", "%.9g", tc->cam_weight);
     ug_cw_meta(&w, "decay_flag", "%s", tc->decay_flag ? "true" : "false");
+    ug_cw_meta(&w, "epoch_steps", "%ld", tc->epoch_steps);
+    ug_cw_meta(&w, "n_epochs_decay", "%ld", tc->n_epochs_decay);
+    if (t->fam_state)
+        m->fam->state_save(t->fam_state, &w);
     for (int i = 0; i < n_extra; i++)
         ug_cw_meta(&w, extra_meta[2 * i], "%s", extra_meta[2 * i + 1]);
     ug_cw_model(&w, m, "", data, 0);
@@ -270,6 +285,14 @@ static int read_train_config(const ug_st_file *f, const char *path, ug_train_con
     tc->identity_weight = (float)v[4];
     tc->cam_weight = (float)v[5];
     tc->decay_flag = strcmp(decay, "true") == 0;
+    /* Checkpoints from before the epoch schedule have neither. */
+    long epoch[2] = {0, 0};
+    const char *epoch_keys[2] = {"epoch_steps", "n_epochs_decay"};
+    for (int i = 0; i < 2; i++)
+        if (ug_st_meta(f, epoch_keys[i]) &&
+            ug_ckpt_meta_long(f, path, epoch_keys[i], &epoch[i], err) < 0)
+            return -1;
+    tc->epoch_steps = epoch[0], tc->n_epochs_decay = epoch[1];
     return check_train_config(tc, err) < 0 ? ug_error_prefix(err, "%s", path) : 0;
 }
 
@@ -306,7 +329,8 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_err
         data[i] = m->net[i].data;
     if (ug_ckpt_read_model(f, path, m, "", data, 0, err) < 0 ||
         ug_ckpt_read_model(f, path, m, "optim.m.", t->adam_m, 1, err) < 0 ||
-        ug_ckpt_read_model(f, path, m, "optim.v.", t->adam_v, 1, err) < 0)
+        ug_ckpt_read_model(f, path, m, "optim.v.", t->adam_v, 1, err) < 0 ||
+        (t->fam_state && m->fam->state_load(t->fam_state, f, path, err) < 0))
         goto done;
     t->step = step;
     rc = 0;
@@ -329,6 +353,10 @@ int ug_trainer_set_comm(ug_trainer *t, ug_comm *c, ug_error *err)
     if (t->tc.batch_size % c->size)
         return ug_fail(err, "a global batch of %d images does not divide among %d ranks",
                        t->tc.batch_size, c->size);
+    if (c->size > 1 && t->fam_state)
+        return ug_fail(err, "the %s family keeps training state of one process (its image "
+                            "pools), so it trains on one rank, not %d", t->m->fam->name,
+                       c->size);
     const ug_backend *be = t->m->k->be;
     t->comm = c;
     t->batch = t->tc.batch_size / c->size;

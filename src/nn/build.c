@@ -251,6 +251,12 @@ int ug_b_bias(ug_builder *b, const char *name, int64_t n, int64_t fan_in)
     return param(b, name, 1, &n, UG_INIT_UNIFORM, 1.0 / sqrt((double)fan_in));
 }
 
+int ug_b_normal_weight(ug_builder *b, const char *name, int ndim, const int64_t *shape,
+                       double std)
+{
+    return param(b, name, ndim, shape, UG_INIT_NORMAL, std);
+}
+
 int ug_b_const(ug_builder *b, const char *name, int ndim, const int64_t *shape, float value)
 {
     return param(b, name, ndim, shape, value == 0 ? UG_INIT_NONE : UG_INIT_CONST, value);

@@ -66,6 +66,9 @@ int ug_b_cam(ug_builder *b, int x, int gap_w, int gmp_w, int conv_w, int conv_b,
 int ug_b_weight(ug_builder *b, const char *name, int ndim, const int64_t *shape);
 int ug_b_bias(ug_builder *b, const char *name, int64_t n, int64_t fan_in);
 int ug_b_sn_weight(ug_builder *b, const char *name, int ndim, const int64_t *shape);
+/* A weight drawn from N(0, std^2) (CycleGAN's init). */
+int ug_b_normal_weight(ug_builder *b, const char *name, int ndim, const int64_t *shape,
+                       double std);
 int ug_b_const(ug_builder *b, const char *name, int ndim, const int64_t *shape, float value);
 /* A buffer (saved, not trained) starting at value. */
 int ug_b_buffer(ug_builder *b, const char *name, int ndim, const int64_t *shape, float value);

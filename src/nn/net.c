@@ -156,6 +156,10 @@ void ug_net_init_default(ug_net *n, ug_rng *rng)
         case UG_INIT_UNIT_NORMAL:
             fill_unit_normal(x, p->numel, rng);
             break;
+        case UG_INIT_NORMAL:
+            for (size_t e = 0; e < p->numel; e++)
+                x[e] = (float)(ug_rng_normal(rng) * p->init_value);
+            break;
         }
     }
     n->be->unmap(n->data, host, bytes, 1);

@@ -27,6 +27,7 @@ typedef enum {
                             and biases of convolutions and linears, bound 1/sqrt(fan_in) */
     UG_INIT_CONST,       /* every element init_value */
     UG_INIT_UNIT_NORMAL, /* N(0, 1) scaled to unit length: spectral norm's u and v */
+    UG_INIT_NORMAL,      /* N(0, init_value^2): CycleGAN's init_weights('normal', 0.02) */
 } ug_init_kind;
 
 typedef struct ug_param {

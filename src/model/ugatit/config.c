@@ -143,10 +143,12 @@ int ug_ugatit_config_read(const ug_st_file *f, const char *path, const ug_config
                                : config_from_shapes(f, path, hint, c, err);
 }
 
-/* genA2B is always there (the configuration comes from it); the others are
- * optional for translation. */
+/* genA2B is always there (the configuration comes from it; a file without
+ * it is not U-GAT-IT's); the others are optional for translation. */
 unsigned ug_ugatit_nets_in_file(const ug_st_file *f)
 {
+    if (!ug_st_find(f, "genA2B.DownBlock.1.weight"))
+        return 0;
     unsigned nets = 1u << UG_GEN_A2B;
     if (ug_st_find(f, "genB2A.DownBlock.1.weight"))
         nets |= 1u << UG_GEN_B2A;

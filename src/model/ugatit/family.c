@@ -17,6 +17,19 @@ static const char *const loss_names[UG_N_LOSSES] = {
     "G_cam_loss_A", "G_cam_loss_B", "G_loss_A", "G_loss_B", "Generator_loss",
 };
 
+/* A lone state_dict is a generator A to B, whatever its name. */
+static const char *single_group(const char *path)
+{
+    (void)path;
+    return "genA2B";
+}
+
+static void config_default(ug_config *c, int img_size)
+{
+    ug_config_default(c);
+    c->img_size = img_size;
+}
+
 static int build(ug_net *net, int i, const ug_config *c, ug_error *err)
 {
     if (i <= UG_GEN_B2A)
@@ -77,11 +90,14 @@ const ug_family ug_family_ugatit = {
     .n_nets = UG_N_NETS,
     .net_names = net_names,
     .translate_nets = UG_GENERATORS,
-    .single_group = "genA2B",
+    .single_group = single_group,
+    .config_default = config_default,
     .build = build,
     .config_write = ug_ugatit_config_write,
     .config_read = ug_ugatit_config_read,
     .nets_in_file = ug_ugatit_nets_in_file,
+    .lr = ug_ugatit_lr,
+    .resize = UG_RESIZE_BILINEAR,
     .n_losses = UG_N_LOSSES,
     .loss_names = loss_names,
     .d_loss = UG_D_LOSS,

@@ -31,7 +31,9 @@ int ug_ugatit_config_read(const ug_st_file *f, const char *path, const ug_config
                           ug_config *c, ug_error *err);
 unsigned ug_ugatit_nets_in_file(const ug_st_file *f);
 
-/* The release's training step (step.c). */
+/* The release's training step (step.c), and its learning rate: constant,
+ * and with decay_flag linear to 0 over the second half (see ugatit.h). */
 int ug_ugatit_step(ug_step *s, const float *real_A, const float *real_B, float *losses);
+double ug_ugatit_lr(const ug_train_config *tc, long step);
 
 #endif

@@ -1,0 +1,86 @@
+/* CycleGAN as a model family (see family.h). */
+#include <stdio.h>
+
+#include "model/model.h"
+#include "model/cyclegan/cyclegan.h"
+
+static const char *const net_names[CG_N_NETS] = {"G_A", "G_B", "D_A", "D_B"};
+
+static const char *const loss_names[CG_N_LOSSES] = {
+    "D_A", "G_A", "cycle_A", "idt_A", "D_B", "G_B", "cycle_B", "idt_B", "D", "G",
+};
+
+static int build(ug_net *net, int i, const ug_config *c, ug_error *err)
+{
+    return i < CG_D_A ? cg_build_generator(net, c, err) : cg_build_discriminator(net, c, err);
+}
+
+/* A column: the real image, its translation, and that translated back. */
+static const ug_sample_row rows[3] = {
+    {UG_ROW_REAL, 0, 0},
+    {UG_ROW_IMAGE, 0, 0},
+    {UG_ROW_IMAGE, 1, 1},
+};
+
+static int sample_rows(const ug_config *c, const ug_sample_row **out)
+{
+    (void)c;
+    *out = rows;
+    return 3;
+}
+
+static int translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
+                     float *cam_logit, float *heatmap, ug_error *err)
+{
+    if (cam_logit || heatmap)
+        return ug_fail(err, "a CycleGAN generator has no CAM attention, so no heat map");
+    return ug_model_run(m, m->fam->translate_net[dir == UG_B2A], images, N, out, NULL, NULL,
+                        err);
+}
+
+static int describe(const ug_config *c, char kv[][2][64], int max)
+{
+    if (max < 4)
+        return 0;
+    snprintf(kv[0][0], 64, "img_size");
+    snprintf(kv[0][1], 64, "%d", c->img_size);
+    snprintf(kv[1][0], 64, "ngf = ndf");
+    snprintf(kv[1][1], 64, "%d", c->ch);
+    snprintf(kv[2][0], 64, "generator");
+    snprintf(kv[2][1], 64, "ResNet, %d blocks", c->n_res);
+    snprintf(kv[3][0], 64, "discriminator");
+    snprintf(kv[3][1], 64, "PatchGAN, %d layers", c->dis_global);
+    return 4;
+}
+
+const ug_family ug_family_cyclegan = {
+    .name = "cyclegan",
+    .format_version = 1,
+    .n_nets = CG_N_NETS,
+    .net_names = net_names,
+    .translate_nets = CG_GENERATORS,
+    .single_group = cg_single_group,
+    .open_folder = cg_open_folder,
+    .write_folder = cg_write_folder,
+    .config_default = cg_config_default,
+    .build = build,
+    .config_write = cg_config_write,
+    .config_read = cg_config_read,
+    .nets_in_file = cg_nets_in_file,
+    .train_defaults = cg_train_defaults,
+    .lr = cg_lr,
+    .state_new = cg_pools_new,
+    .state_free = cg_pools_free,
+    .state_save = cg_pools_save,
+    .state_load = cg_pools_load,
+    .resize = UG_RESIZE_BICUBIC,
+    .n_losses = CG_N_LOSSES,
+    .loss_names = loss_names,
+    .d_loss = CG_LOSS_D,
+    .g_loss = CG_LOSS_G,
+    .step = cg_step,
+    .sample_rows = sample_rows,
+    .translate_net = {CG_G_A, CG_G_B},
+    .translate = translate,
+    .describe = describe,
+};

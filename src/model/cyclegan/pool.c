@@ -1,0 +1,119 @@
+/* The image pools (the official util/image_pool.py, pool_size 50): one per
+ * fake domain, fed with the generators' fakes and answering the
+ * discriminators with a mix of those and older ones. The draws are ours
+ * (PCG32 from the trainer's seed) instead of Python's random; images, counts
+ * and the generator's state are training state, saved in checkpoints, so a
+ * resumed run goes on exactly. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "model/checkpoint.h"
+#include "model/cyclegan/cyclegan.h"
+
+#define RNG_STREAM 0x706f6f6cu /* "pool": apart from the initialisation's stream */
+
+typedef struct cg_pools {
+    ug_rng rng;
+    int S, batch;
+    size_t plane;        /* floats per image */
+    int count[2];        /* images kept: fake A (G_B's), fake B (G_A's) */
+    float *images[2];    /* CG_HISTORY images each */
+    float *answer[2];    /* the last query's answer, batch images each */
+} cg_pools;
+
+static const char *const tensor_names[2] = {"pool.fake_A", "pool.fake_B"};
+
+int cg_pools_new(void **state, const ug_model *m, const ug_train_config *tc, ug_error *err)
+{
+    cg_pools *p = calloc(1, sizeof *p);
+    if (!p)
+        return ug_fail(err, "out of memory for the image pools");
+    p->S = ug_model_config(m)->img_size;
+    p->plane = (size_t)3 * p->S * p->S;
+    p->batch = tc->batch_size;
+    for (int d = 0; d < 2; d++)
+        if (!(p->images[d] = malloc(CG_HISTORY * p->plane * sizeof(float))) ||
+            !(p->answer[d] = malloc((size_t)p->batch * p->plane * sizeof(float)))) {
+            int S = p->S;
+            cg_pools_free(p);
+            return ug_fail(err, "out of memory for the image pools (%d images of %d x %d)",
+                           2 * CG_HISTORY, S, S);
+        }
+    ug_rng_seed(&p->rng, tc->seed, RNG_STREAM);
+    *state = p;
+    return 0;
+}
+
+void cg_pools_free(void *state)
+{
+    cg_pools *p = state;
+    if (!p)
+        return;
+    for (int d = 0; d < 2; d++) {
+        free(p->images[d]);
+        free(p->answer[d]);
+    }
+    free(p);
+}
+
+const float *cg_pool_query(void *state, int d, const ug_backend *be, const float *fakes)
+{
+    cg_pools *p = state;
+    const size_t bytes = p->plane * sizeof(float);
+    for (int i = 0; i < p->batch; i++) {
+        const float *x = fakes + (size_t)i * p->plane;
+        float *y = p->answer[d] + (size_t)i * p->plane;
+        if (p->count[d] < CG_HISTORY) {
+            float *kept = p->images[d] + (size_t)p->count[d]++ * p->plane;
+            be->to_host(kept, x, bytes);
+            memcpy(y, kept, bytes);
+        } else if (ug_rng_uniform(&p->rng) > 0.5) {
+            float *kept = p->images[d] + ug_rng_below(&p->rng, CG_HISTORY) * p->plane;
+            memcpy(y, kept, bytes);
+            be->to_host(kept, x, bytes);
+        } else {
+            be->to_host(y, x, bytes);
+        }
+    }
+    return p->answer[d];
+}
+
+/* The generator's state as metadata "pool_rng": two hexadecimal integers. */
+void cg_pools_save(const void *state, ug_ckpt_writer *w)
+{
+    const cg_pools *p = state;
+    ug_cw_meta(w, "pool_rng", "%016" PRIx64 " %016" PRIx64, p->rng.state, p->rng.inc);
+    for (int d = 0; d < 2; d++)
+        if (p->count[d] > 0)
+            ug_cw_tensor(w, tensor_names[d], 4, (int64_t[]){p->count[d], 3, p->S, p->S},
+                         p->images[d]);
+}
+
+int cg_pools_load(void *state, const ug_st_file *f, const char *path, ug_error *err)
+{
+    cg_pools *p = state;
+    const char *rng = ug_st_meta(f, "pool_rng");
+    uint64_t s, inc;
+    int used = 0;
+    if (!rng || sscanf(rng, "%" SCNx64 " %" SCNx64 "%n", &s, &inc, &used) != 2 ||
+        rng[used] != '\0' || !(inc & 1))
+        return ug_fail(err, "%s: metadata 'pool_rng' (the image pools' random state) is %s",
+                       path, rng ? "malformed" : "missing");
+    p->rng.state = s, p->rng.inc = inc;
+    for (int d = 0; d < 2; d++) {
+        const ug_st_tensor *t = ug_st_find(f, tensor_names[d]);
+        p->count[d] = 0;
+        if (!t)
+            continue;
+        if (t->ndim != 4 || t->shape[0] < 1 || t->shape[0] > CG_HISTORY || t->shape[1] != 3 ||
+            t->shape[2] != p->S || t->shape[3] != p->S)
+            return ug_fail(err, "%s: tensor '%s' is not 1 to %d images of 3 x %d x %d", path,
+                           tensor_names[d], CG_HISTORY, p->S, p->S);
+        p->count[d] = (int)t->shape[0];
+        memcpy(p->images[d], t->data, t->numel * sizeof(float));
+    }
+    return 0;
+}
