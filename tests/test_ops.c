@@ -128,6 +128,49 @@ static void test_groupnorm(void)
     free(x), free(y1), free(y2), free(w), free(b);
 }
 
+/* ---- NVIDIA's LayerNorm ---- */
+
+static void nvln_fwd(fd_case *c, float *out)
+{
+    op_data *d = OD(c);
+    ug_nvlayernorm_forward(K, out, d->mean, d->rstd, c->x[0], c->x[1], c->x[2], d->N, d->C,
+                           d->HW, 1e-5f);
+}
+
+static void nvln_bwd(fd_case *c, const float *dout, int acc)
+{
+    op_data *d = OD(c);
+    ug_nvlayernorm_backward(K, c->grad[0], c->grad[1], c->grad[2], dout, c->x[0], d->mean,
+                            d->rstd, c->x[1], d->N, d->C, d->HW, 1e-5f, acc);
+}
+
+static void test_nvlayernorm(void)
+{
+    /* {1, 2, 3, 5}: mean 2.75, unbiased std sqrt(8.75 / 3), eps added to the std. */
+    const float x4[4] = {1, 2, 3, 5}, w4[4] = {1, 2, 3, 4}, b4[4] = {0, 0, 0, 1};
+    float y[4], m[1], r[1];
+    ug_nvlayernorm_forward(K, y, m, r, x4, w4, b4, 1, 4, 1, 0.5f);
+    double worst = 0;
+    for (int i = 0; i < 4; i++) {
+        double want = (x4[i] - 2.75) / (sqrt(8.75 / 3) + 0.5) * w4[i] + b4[i];
+        worst = fmax(worst, fabs(y[i] - want));
+    }
+    CHECK(worst < 1e-6 && m[0] == 2.75f, "nvlayernorm by hand: off by %g", worst);
+
+    const int N = 2, C = 3, HW = 5;
+    const size_t n = (size_t)N * C * HW;
+    float *x = alloc(n), *w = alloc(C), *b = alloc(C), mean[2], rden[2];
+    fill_uniform(x, n, -2, 2);
+    fill_uniform(w, C, 0.5f, 1.5f);
+    fill_uniform(b, C, -1, 1);
+    op_data d = {.N = N, .C = C, .HW = HW, .mean = mean, .rstd = rden};
+    fd_case c = {.name = "nvlayernorm", .forward = nvln_fwd, .backward = nvln_bwd, .nvar = 3,
+                 .x = {x, w, b}, .nx = {n, C, C}, .is_param = {0, 1, 1}, .nout = n,
+                 .eps = 1e-2f, .data = &d};
+    fd_check(&c, 1e-3);
+    free(x), free(w), free(b);
+}
+
 /* ---- windowed pooling ---- */
 
 static void maxpool_fwd(fd_case *c, float *out)
@@ -322,6 +365,7 @@ int main(void)
         ug_rng_seed(&rng, 4321, 1);
         test_batchnorm();
         test_groupnorm();
+        test_nvlayernorm();
         test_pool2d();
         test_sigmoid();
         test_eltwise();

@@ -166,6 +166,16 @@ size_t ug_linnorm_stats_size(int N, int C);
                            const float *in, const float *mean, const float *rstd,              \
                            const float *w, int N, int C, int HW, int G, int acc),              \
       (k, din, dw, db, dout, in, mean, rstd, w, N, C, HW, G, acc))                             \
+    /* ---- NVIDIA's LayerNorm (UNIT, MUNIT; src/ops/affine_norm.c): per sample over C, H, W, \
+     * y = (x - mean) / (std + eps) w[c] + b[c] with the UNBIASED std and eps added to it.   \
+     * Saves mean and 1 / (std + eps) (N each). */                                            \
+    V(nvlayernorm_forward, (ug_kctx *k, float *out, float *mean, float *rden, const float *in, \
+                            const float *w, const float *b, int N, int C, int HW, float eps),  \
+      (k, out, mean, rden, in, w, b, N, C, HW, eps))                                           \
+    V(nvlayernorm_backward, (ug_kctx *k, float *din, float *dw, float *db, const float *dout,  \
+                             const float *in, const float *mean, const float *rden,            \
+                             const float *w, int N, int C, int HW, float eps, int acc),        \
+      (k, din, dw, db, dout, in, mean, rden, w, N, C, HW, eps, acc))                           \
     /* ---- windowed pooling (src/ops/pool.c; see ug_pool_shape) */                           \
     V(maxpool_forward, (ug_kctx *k, float *out, int32_t *argmax, const float *in,              \
                         const ug_pool_shape *s),                                               \

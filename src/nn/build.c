@@ -125,6 +125,13 @@ int ug_b_groupnorm(ug_builder *b, int x, int groups, int weight, int bias, float
     return add(b, nd);
 }
 
+int ug_b_nvlnorm(ug_builder *b, int x, int gamma, int beta, float eps)
+{
+    ug_node nd = blank(OP_NVLNORM, x);
+    nd.p[0] = gamma, nd.p[1] = beta, nd.eps = eps;
+    return add(b, nd);
+}
+
 int ug_b_inorm(ug_builder *b, int x, float eps)
 {
     ug_node nd = blank(OP_INORM, x);
@@ -255,6 +262,11 @@ int ug_b_normal_weight(ug_builder *b, const char *name, int ndim, const int64_t 
                        double std)
 {
     return param(b, name, ndim, shape, UG_INIT_NORMAL, std);
+}
+
+int ug_b_unit_uniform(ug_builder *b, const char *name, int ndim, const int64_t *shape)
+{
+    return param(b, name, ndim, shape, UG_INIT_UNIT_UNIFORM, 1);
 }
 
 int ug_b_const(ug_builder *b, const char *name, int ndim, const int64_t *shape, float value)

@@ -43,6 +43,8 @@ int ug_b_linnorm_fixed(ug_builder *b, int x, float rho, int gamma_node, int beta
                        int gamma_p, int beta_p, float eps);
 /* torch.nn.GroupNorm(groups, C, eps) with weight and bias parameters of C. */
 int ug_b_groupnorm(ug_builder *b, int x, int groups, int weight, int bias, float eps);
+/* NVIDIA's LayerNorm (UNIT, MUNIT) with gamma and beta parameters of C. */
+int ug_b_nvlnorm(ug_builder *b, int x, int gamma, int beta, float eps);
 int ug_b_linear(ug_builder *b, int x, int w, int bias);
 int ug_b_scale(ug_builder *b, int x, int w);
 int ug_b_binary(ug_builder *b, ug_op op, int x, int y); /* OP_CONCAT, OP_ADD, OP_MUL */
@@ -69,6 +71,8 @@ int ug_b_sn_weight(ug_builder *b, const char *name, int ndim, const int64_t *sha
 /* A weight drawn from N(0, std^2) (CycleGAN's init). */
 int ug_b_normal_weight(ug_builder *b, const char *name, int ndim, const int64_t *shape,
                        double std);
+/* A parameter drawn from U[0, 1) (NVIDIA's LayerNorm gamma). */
+int ug_b_unit_uniform(ug_builder *b, const char *name, int ndim, const int64_t *shape);
 int ug_b_const(ug_builder *b, const char *name, int ndim, const int64_t *shape, float value);
 /* A buffer (saved, not trained) starting at value. */
 int ug_b_buffer(ug_builder *b, const char *name, int ndim, const int64_t *shape, float value);

@@ -160,6 +160,10 @@ void ug_net_init_default(ug_net *n, ug_rng *rng)
             for (size_t e = 0; e < p->numel; e++)
                 x[e] = (float)(ug_rng_normal(rng) * p->init_value);
             break;
+        case UG_INIT_UNIT_UNIFORM:
+            for (size_t e = 0; e < p->numel; e++)
+                x[e] = (float)ug_rng_uniform(rng);
+            break;
         }
     }
     n->be->unmap(n->data, host, bytes, 1);

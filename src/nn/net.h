@@ -28,6 +28,7 @@ typedef enum {
     UG_INIT_CONST,       /* every element init_value */
     UG_INIT_UNIT_NORMAL, /* N(0, 1) scaled to unit length: spectral norm's u and v */
     UG_INIT_NORMAL,      /* N(0, init_value^2): CycleGAN's init_weights('normal', 0.02) */
+    UG_INIT_UNIT_UNIFORM, /* U[0, 1): NVIDIA's LayerNorm gamma */
 } ug_init_kind;
 
 typedef struct ug_param {
@@ -73,6 +74,7 @@ typedef enum {
     OP_AVGPOOL, /* average pool kh x kw, .stride, zero padding .pad, .count_pad */
     OP_SIGMOID,
     OP_MUL,     /* in[0] * in[1]; either may be C x 1 x 1, broadcast over H, W */
+    OP_NVLNORM, /* NVIDIA's LayerNorm (UNIT, MUNIT), .eps; gamma p[0], beta p[1] */
     OP_COUNT
 } ug_op;
 

@@ -1,5 +1,5 @@
-/* Normalisations with an affine weight and bias per channel: BatchNorm and
- * GroupNorm. The ops, then their plain reference kernels (the CPU backend's
+/* Normalisations with an affine weight and bias per channel: BatchNorm,
+ * GroupNorm and NVIDIA's LayerNorm (UNIT's and MUNIT's, not torch's). The ops, then their plain reference kernels (the CPU backend's
  * threaded ones are src/backend/cpu/batchnorm.c and groupnorm.c). Both save
  * the statistics they used for the backward pass, which reads the input,
  * never the output. */
@@ -141,6 +141,46 @@ static int gnorm_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_erro
 const ug_op_def ug_op_gnorm = {"gnorm", UG_OPF_OVERWRITES_IN0, gnorm_shape, gnorm_aux,
                                gnorm_forward, gnorm_backward};
 
+/* NVIDIA's LayerNorm saves mean and 1 / (std + eps) per sample. */
+static size_t nvlnorm_aux(const ug_node *nd, int N)
+{
+    (void)nd;
+    return 2 * (size_t)N * sizeof(float);
+}
+
+static int nvlnorm_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
+                           ug_error *err)
+{
+    (void)relu;
+    const ug_net *net = t->net;
+    const ug_node *nd = &net->nodes[i];
+    if ((size_t)nd->C * nd->H * nd->W < 2)
+        return ug_fail(err, "LayerNorm of one value per sample has no unbiased std");
+    float *stats = t->aux[i];
+    ug_nvlayernorm_forward(k, out, stats, stats + t->N, x, ug_param_data(net, nd->p[0]),
+                           ug_param_data(net, nd->p[1]), t->N, nd->C, nd->H * nd->W, nd->eps);
+    return 0;
+}
+
+static int nvlnorm_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error *err)
+{
+    (void)err;
+    const ug_tape *t = b->t;
+    const ug_node *nd = &t->net->nodes[i];
+    const float *stats = t->aux[i];
+    int acc;
+    float *din = ug_bwd_din(b, nd->in[0], &acc);
+    float *dw = param_grads ? ug_param_grad(t->net, nd->p[0]) : NULL;
+    float *db = param_grads ? ug_param_grad(t->net, nd->p[1]) : NULL;
+    ug_nvlayernorm_backward(k, din, dw, db, t->grad[i], t->out[nd->in[0]], stats, stats + t->N,
+                            ug_param_data(t->net, nd->p[0]), t->N, nd->C, nd->H * nd->W,
+                            nd->eps, acc);
+    return 0;
+}
+
+const ug_op_def ug_op_nvlnorm = {"nvlnorm", UG_OPF_OVERWRITES_IN0, affine_shape, nvlnorm_aux,
+                                 nvlnorm_forward, nvlnorm_backward};
+
 /* ---- the plain reference kernels: one channel (or group) at a time, its
  * statistics in double, then the textbook formulas; the CPU backend's
  * versions (src/backend/cpu/batchnorm.c, groupnorm.c) fold and thread them.
@@ -276,4 +316,69 @@ void ug_groupnorm_backward_ref(ug_kctx *k, float *din, float *dw, float *db, con
                 din[off + i] = acc ? din[off + i] + (float)v : (float)v;
             }
         }
+}
+
+/* NVIDIA's LayerNorm: with M = C HW values per sample, s their unbiased
+ * std and r = 1 / (s + eps), y = (x - mean) r w + b. Through s,
+ * ds/dx_j = (x_j - mean) / ((M - 1) s), so with g = dy w and xhat = (x - mean) r:
+ * dx_j = r (g_j - mean(g)) - xhat_j sum(g xhat) / ((M - 1) s). */
+void ug_nvlayernorm_forward_ref(ug_kctx *k, float *out, float *mean, float *rden,
+                                const float *in, const float *w, const float *b, int N, int C,
+                                int HW, float eps)
+{
+    (void)k;
+    const size_t M = (size_t)C * HW;
+    for (int n = 0; n < N; n++) {
+        const float *x = in + (size_t)n * M;
+        double s = 0, ss = 0;
+        for (size_t i = 0; i < M; i++)
+            s += x[i];
+        const double mu = s / (double)M;
+        for (size_t i = 0; i < M; i++)
+            ss += (x[i] - mu) * (x[i] - mu);
+        const double r = 1.0 / (sqrt(ss / (double)(M - 1)) + eps);
+        mean[n] = (float)mu, rden[n] = (float)r;
+        for (size_t i = 0; i < M; i++) {
+            const int c = (int)(i / HW);
+            out[(size_t)n * M + i] = (float)((x[i] - mu) * r * w[c] + b[c]);
+        }
+    }
+}
+
+void ug_nvlayernorm_backward_ref(ug_kctx *k, float *din, float *dw, float *db,
+                                 const float *dout, const float *in, const float *mean,
+                                 const float *rden, const float *w, int N, int C, int HW,
+                                 float eps, int acc)
+{
+    (void)k;
+    const size_t M = (size_t)C * HW;
+    for (int n = 0; n < N; n++) {
+        const size_t off = (size_t)n * M;
+        const double mu = mean[n], r = rden[n], std = 1.0 / r - eps;
+        double sg = 0, sgx = 0;
+        for (int c = 0; c < C; c++) {
+            double sdy = 0, sdyx = 0;
+            for (int i = 0; i < HW; i++) {
+                const size_t j = off + (size_t)c * HW + i;
+                sdy += dout[j];
+                sdyx += dout[j] * (in[j] - mu) * r;
+            }
+            if (dw)
+                dw[c] += (float)sdyx;
+            if (db)
+                db[c] += (float)sdy;
+            sg += w[c] * sdy, sgx += w[c] * sdyx;
+        }
+        if (!din)
+            continue;
+        /* A constant sample (std 0) has no gradient through its std. */
+        const double through_std = std > 0 ? sgx / ((double)(M - 1) * std) : 0;
+        for (size_t i = 0; i < M; i++) {
+            const size_t j = off + i;
+            const int c = (int)(i / HW);
+            const double xhat = (in[j] - mu) * r;
+            const double g = r * (dout[j] * w[c] - sg / (double)M) - xhat * through_std;
+            din[j] = acc ? din[j] + (float)g : (float)g;
+        }
+    }
 }
