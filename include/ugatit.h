@@ -68,7 +68,9 @@ typedef struct ug_config {
     int no_cam_d;     /* 1: discriminators without CAM attention (the ablation) */
     const char *family; /* the model family: NULL or "ugatit" (U-GAT-IT), or "cyclegan",
                            which uses ch (ngf = ndf), n_res (ResNet blocks), img_size and
-                           dis_global (the PatchGAN's n_layers), the rest 0 */
+                           dis_global (the PatchGAN's n_layers), the rest 0, or "unit",
+                           which uses ch (gen and dis dim), n_res, img_size, dis_global
+                           (the discriminators' n_layer) and dis_local (num_scales) */
 } ug_config;
 
 /* "adalin", "in", "ln", "adain", "gn"; and back (-1 for an unknown name). */
@@ -182,6 +184,13 @@ typedef struct ug_train_config {
                                (iteration a multiple of it); 0: over iteration steps,
                                the second half decaying (0) */
     long n_epochs_decay;    /* with epoch_steps: the epochs of the decay, at the end (0) */
+    /* The unit family's (the official config's names; its gan_w is adv_weight,
+     * its recon_x_cyc_w cycle_weight): */
+    float recon_x_w;        /* image reconstruction (10) */
+    float recon_kl_w;       /* KL of the latent (0.01) */
+    float recon_kl_cyc_w;   /* KL of the cycle's latent (0.01) */
+    long step_size;         /* lr_policy step: lr times gamma every step_size steps (100000) */
+    double gamma;           /* (0.5) */
 } ug_train_config;
 
 /* The release's U-GAT-IT training configuration (the values above). */

@@ -75,15 +75,25 @@ static const cli_opt options[] = {
      0},
     {"lr", "X", "learning rate (cyclegan: 0.0002)", "0.0001", 0},
     {"weight_decay", "X", "Adam weight decay (L2) (cyclegan: 0)", "0.0001", 0},
-    {"adv_weight", "X", "weight of the adversarial losses (cyclegan: the generators')", "1", 0},
-    {"cycle_weight", "X", "weight of the cycle losses (cyclegan: lambda_A = lambda_B)", "10", 0},
+    {"adv_weight", "X", "weight of the adversarial losses (cyclegan: the generators'; unit: "
+                       "gan_w)", "1", 0},
+    {"cycle_weight", "X", "weight of the cycle losses (cyclegan: lambda_A = lambda_B; unit: "
+                         "recon_x_cyc_w)", "10", 0},
+    {"recon_x_w", "X", "unit: weight of the image reconstruction losses", "10", 0},
+    {"recon_kl_w", "X", "unit: weight of the KL losses of the latents", "0.01", 0},
+    {"recon_kl_cyc_w", "X", "unit: weight of the KL losses of the cycles' latents", "0.01", 0},
+    {"step_size", "N", "unit: the learning rate times --gamma every N steps (lr_policy step; "
+                      "off with --decay_flag false)", "100000", 0},
+    {"gamma", "X", "unit: the step decay's factor", "0.5", 0},
     {"identity_weight", "X", "weight of the identity losses (cyclegan: 0.5, lambda_identity, "
                              "times the cycle weight)", "10", 0},
     {"cam_weight", "X", "weight of the CAM losses", "1000", 0},
-    {"family", "NAME", "model family: ugatit, or cyclegan (the official CycleGAN)", "ugatit",
-     0},
-    {"ch", "N", "base channels (cyclegan: ngf = ndf)", "64", 0},
+    {"family", "NAME", "model family: ugatit, cyclegan (the official CycleGAN) or unit (the "
+                       "official UNIT master)", "ugatit", 0},
+    {"ch", "N", "base channels (cyclegan: ngf = ndf; unit: gen and dis dim)", "64", 0},
     {"n_res", "N", "residual blocks (cyclegan: 9 from img_size 256 up, else 6)", "4", 0},
+    {"n_layer", "N", "unit: layers of each scale of the discriminators", "4", 0},
+    {"num_scales", "N", "unit: scales of the discriminators", "3", 0},
     {"n_dis", "N", "discriminator depth, 4 to 11: global N+1 layers, local N-1", "6", 0},
     {"img_size", "N", "image side (a multiple of 4)", "256", 0},
     {"result_dir", "DIR", "results go to DIR/NAME/{model,img,test}", "results", 0},
@@ -130,6 +140,9 @@ static const struct {
     {"n_dis", "ugatit"},         {"light", "ugatit"}, {"norm", "ugatit"},
     {"cam_g", "ugatit"},         {"cam_d", "ugatit"}, {"cam_weight", "ugatit"},
     {"n_epochs", "cyclegan"},    {"n_epochs_decay", "cyclegan"},
+    {"recon_x_w", "unit"},       {"recon_kl_w", "unit"}, {"recon_kl_cyc_w", "unit"},
+    {"step_size", "unit"},       {"gamma", "unit"},      {"n_layer", "unit"},
+    {"num_scales", "unit"},
 };
 
 #define N_FAMILY_FLAGS (sizeof family_flags / sizeof family_flags[0])
@@ -165,7 +178,9 @@ static int parse(int argc, char **argv, train_opts *o)
                        "with --family cyclegan the official CycleGAN (its defaults where an\n"
                        "option names them; learning rate constant for --n_epochs epochs, then\n"
                        "linear to 0 over --n_epochs_decay, or with --iteration over the second\n"
-                       "half of the steps).\n\n"
+                       "half of the steps), or with --family unit the official UNIT (master:\n"
+                       "two VAE generators, multi-scale discriminators, the learning rate\n"
+                       "halved every --step_size steps).\n\n"
                        "With --resume true a run goes on with its checkpoint's configuration: a "
                        "flag given\nthat contradicts it is an error, one not given takes the "
                        "checkpoint's value.\n--iteration, --print_freq, --save_freq, --kid_freq "
@@ -181,7 +196,8 @@ static int parse(int argc, char **argv, train_opts *o)
     if (rc)
         return rc;
     long iteration, batch, ch, n_res, n_dis, img;
-    double lr, wd, adv, cyc, idt, cam;
+    double lr, wd, adv, cyc, idt, cam, rx, rkl, rklc, gamma;
+    long step_size, n_layer, num_scales;
     int cam_g, cam_d, light, decay;
     ug_error err;
     o->cfg.family = cli_find(opt, n, "family")->value;
@@ -206,6 +222,13 @@ static int parse(int argc, char **argv, train_opts *o)
         cli_double(opt, n, "cycle_weight", 0, 1e9, &cyc) < 0 ||
         cli_double(opt, n, "identity_weight", 0, 1e9, &idt) < 0 ||
         cli_double(opt, n, "cam_weight", 0, 1e9, &cam) < 0 ||
+        cli_double(opt, n, "recon_x_w", 0, 1e9, &rx) < 0 ||
+        cli_double(opt, n, "recon_kl_w", 0, 1e9, &rkl) < 0 ||
+        cli_double(opt, n, "recon_kl_cyc_w", 0, 1e9, &rklc) < 0 ||
+        cli_double(opt, n, "gamma", 0, 1, &gamma) < 0 ||
+        cli_int(opt, n, "step_size", 1, 1000000000, &step_size) < 0 ||
+        cli_int(opt, n, "n_layer", 1, 8, &n_layer) < 0 ||
+        cli_int(opt, n, "num_scales", 1, 4, &num_scales) < 0 ||
         cli_int(opt, n, "ch", 1, 4096, &ch) < 0 || cli_int(opt, n, "n_res", 1, 64, &n_res) < 0 ||
         /* The local discriminator's n_dis - 1 layers: at least 3, the global
          * one's n_dis + 1: at most 12 (ug_build_discriminator). */
@@ -241,6 +264,10 @@ static int parse(int argc, char **argv, train_opts *o)
         o->cfg.n_res = (int)n_res;
     if (given(o, "n_dis"))
         o->cfg.dis_global = (int)n_dis + 1, o->cfg.dis_local = (int)n_dis - 1;
+    if (given(o, "n_layer"))
+        o->cfg.dis_global = (int)n_layer;
+    if (given(o, "num_scales"))
+        o->cfg.dis_local = (int)num_scales;
     if (given(o, "light"))
         o->cfg.light = light;
     if (given(o, "norm"))
@@ -266,12 +293,19 @@ static int parse(int argc, char **argv, train_opts *o)
     } weights[] = {{"adv_weight", adv, &o->tc.adv_weight},
                    {"cycle_weight", cyc, &o->tc.cycle_weight},
                    {"identity_weight", idt, &o->tc.identity_weight},
-                   {"cam_weight", cam, &o->tc.cam_weight}};
+                   {"cam_weight", cam, &o->tc.cam_weight},
+                   {"recon_x_w", rx, &o->tc.recon_x_w},
+                   {"recon_kl_w", rkl, &o->tc.recon_kl_w},
+                   {"recon_kl_cyc_w", rklc, &o->tc.recon_kl_cyc_w}};
     for (size_t i = 0; i < sizeof weights / sizeof weights[0]; i++)
         if (given(o, weights[i].flag))
             *weights[i].dst = (float)weights[i].value;
     if (given(o, "decay_flag"))
         o->tc.decay_flag = decay;
+    if (given(o, "step_size"))
+        o->tc.step_size = step_size;
+    if (given(o, "gamma"))
+        o->tc.gamma = gamma;
     /* CycleGAN counts in epochs unless --iteration is given (set_epochs). */
     o->epochs = family_has(fam->name, "n_epochs") && !given(o, "iteration");
     if (given(o, "iteration") && (given(o, "n_epochs") || given(o, "n_epochs_decay"))) {
@@ -326,6 +360,9 @@ static int check_model_flags(const train_opts *o, const ug_config *c, const char
     else
         snprintf(n_dis, sizeof n_dis, "(none: discriminators of %d and %d layers)",
                  c->dis_global, c->dis_local);
+    char n_layer[16], scales[16];
+    snprintf(n_layer, sizeof n_layer, "%d", c->dis_global);
+    snprintf(scales, sizeof scales, "%d", c->dis_local);
     const ug_config *g = &o->cfg;
     return agree(o, "family", strcmp(g->family, c->family) == 0, c->family, path, err) < 0 ||
                    agree(o, "ch", g->ch == c->ch, ch, path, err) < 0 ||
@@ -338,7 +375,9 @@ static int check_model_flags(const train_opts *o, const ug_config *c, const char
                    agree(o, "cam_g", g->no_cam_g == c->no_cam_g, bool_text(!c->no_cam_g), path,
                          err) < 0 ||
                    agree(o, "cam_d", g->no_cam_d == c->no_cam_d, bool_text(!c->no_cam_d), path,
-                         err) < 0
+                         err) < 0 ||
+                   agree(o, "n_layer", g->dis_global == c->dis_global, n_layer, path, err) < 0 ||
+                   agree(o, "num_scales", g->dis_local == c->dis_local, scales, path, err) < 0
                ? -1
                : 0;
 }
@@ -349,7 +388,7 @@ static int check_train_flags(const train_opts *o, const ug_train_config *tc, lon
                              int augment, const char *path, ug_error *err)
 {
     const ug_train_config *g = &o->tc;
-    char v[8][40];
+    char v[13][40];
     if (o->comm->size > 1)
         snprintf(v[0], sizeof v[0], "%d (global)", tc->batch_size);
     else
@@ -361,6 +400,11 @@ static int check_train_flags(const train_opts *o, const ug_train_config *tc, lon
     snprintf(v[5], sizeof v[5], "%g", tc->identity_weight);
     snprintf(v[6], sizeof v[6], "%g", tc->cam_weight);
     snprintf(v[7], sizeof v[7], "%ld", seed);
+    snprintf(v[8], sizeof v[8], "%g", tc->recon_x_w);
+    snprintf(v[9], sizeof v[9], "%g", tc->recon_kl_w);
+    snprintf(v[10], sizeof v[10], "%g", tc->recon_kl_cyc_w);
+    snprintf(v[11], sizeof v[11], "%ld", tc->step_size);
+    snprintf(v[12], sizeof v[12], "%g", tc->gamma);
     return agree(o, "batch_size", g->batch_size == tc->batch_size, v[0], path, err) < 0 ||
                    agree(o, "lr", g->lr == tc->lr, v[1], path, err) < 0 ||
                    agree(o, "weight_decay", g->weight_decay == tc->weight_decay, v[2], path,
@@ -375,7 +419,13 @@ static int check_train_flags(const train_opts *o, const ug_train_config *tc, lon
                          bool_text(tc->decay_flag), path, err) < 0 ||
                    agree(o, "seed", o->seed == seed, v[7], path, err) < 0 ||
                    agree(o, "augment_flag", o->augment == augment, bool_text(augment), path,
-                         err) < 0
+                         err) < 0 ||
+                   agree(o, "recon_x_w", g->recon_x_w == tc->recon_x_w, v[8], path, err) < 0 ||
+                   agree(o, "recon_kl_w", g->recon_kl_w == tc->recon_kl_w, v[9], path, err) < 0 ||
+                   agree(o, "recon_kl_cyc_w", g->recon_kl_cyc_w == tc->recon_kl_cyc_w, v[10], path,
+                         err) < 0 ||
+                   agree(o, "step_size", g->step_size == tc->step_size, v[11], path, err) < 0 ||
+                   agree(o, "gamma", g->gamma == tc->gamma, v[12], path, err) < 0
                ? -1
                : 0;
 }

@@ -47,6 +47,11 @@ void ug_train_config_default(ug_train_config *t)
     t->seed = 0;
     t->epoch_steps = 0;
     t->n_epochs_decay = 0;
+    t->recon_x_w = 10;
+    t->recon_kl_w = 0.01f;
+    t->recon_kl_cyc_w = 0.01f;
+    t->step_size = 100000;
+    t->gamma = 0.5;
 }
 
 int ug_train_config_for(ug_train_config *t, const char *family, ug_error *err)
@@ -238,6 +243,11 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
     ug_cw_meta(&w, "decay_flag", "%s", tc->decay_flag ? "true" : "false");
     ug_cw_meta(&w, "epoch_steps", "%ld", tc->epoch_steps);
     ug_cw_meta(&w, "n_epochs_decay", "%ld", tc->n_epochs_decay);
+    ug_cw_meta(&w, "recon_x_w", "%.9g", tc->recon_x_w);
+    ug_cw_meta(&w, "recon_kl_w", "%.9g", tc->recon_kl_w);
+    ug_cw_meta(&w, "recon_kl_cyc_w", "%.9g", tc->recon_kl_cyc_w);
+    ug_cw_meta(&w, "step_size", "%ld", tc->step_size);
+    ug_cw_meta(&w, "gamma", "%.17g", tc->gamma);
     if (t->fam_state)
         m->fam->state_save(t->fam_state, &w);
     for (int i = 0; i < n_extra; i++)
@@ -265,6 +275,7 @@ static int read_train_config(const ug_st_file *f, const char *path, ug_train_con
     double v[6];
     const char *keys[6] = {"lr", "weight_decay", "adv_weight", "cycle_weight",
                            "identity_weight", "cam_weight"};
+    ug_train_config_default(tc); /* for what older checkpoints do not record */
     if (ug_ckpt_meta_long(f, path, "iteration", &iteration, err) < 0 ||
         ug_ckpt_meta_long(f, path, "batch_size", &batch, err) < 0)
         return -1;
@@ -293,6 +304,18 @@ static int read_train_config(const ug_st_file *f, const char *path, ug_train_con
             ug_ckpt_meta_long(f, path, epoch_keys[i], &epoch[i], err) < 0)
             return -1;
     tc->epoch_steps = epoch[0], tc->n_epochs_decay = epoch[1];
+    /* Checkpoints from before the unit family have none of these (and no use for them). */
+    const char *unit_keys[5] = {"recon_x_w", "recon_kl_w", "recon_kl_cyc_w", "step_size", "gamma"};
+    double u[5] = {tc->recon_x_w, tc->recon_kl_w, tc->recon_kl_cyc_w, (double)tc->step_size,
+                   tc->gamma};
+    for (int i = 0; i < 5; i++)
+        if (ug_st_meta(f, unit_keys[i]) &&
+            ug_ckpt_meta_double(f, path, unit_keys[i], &u[i], err) < 0)
+            return -1;
+    if (u[3] < 0 || u[3] > 1e15)
+        return ug_fail(err, "%s: metadata 'step_size' = %g is out of range", path, u[3]);
+    tc->recon_x_w = (float)u[0], tc->recon_kl_w = (float)u[1], tc->recon_kl_cyc_w = (float)u[2];
+    tc->step_size = (long)u[3], tc->gamma = u[4];
     return check_train_config(tc, err) < 0 ? ug_error_prefix(err, "%s", path) : 0;
 }
 

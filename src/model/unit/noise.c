@@ -1,0 +1,78 @@
+/* The latent noise of UNIT's training decodes (VAEGen.encode's
+ * torch.randn), drawn on the host from our generator seeded with the
+ * trainer's seed. Its state is training state, saved in checkpoints, so a
+ * resumed run draws what the uninterrupted one would have. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/rng.h"
+#include "model/checkpoint.h"
+#include "model/unit/unit.h"
+
+#define RNG_STREAM 0x756e6974u /* "unit": apart from the initialisation's stream */
+
+typedef struct un_noise {
+    ug_rng rng;
+    size_t cap;
+    float *draws[UN_NOISE_SLOTS];
+} un_noise;
+
+int un_noise_new(void **state, const ug_model *m, const ug_train_config *tc, ug_error *err)
+{
+    const ug_config *c = ug_model_config(m);
+    const size_t S = (size_t)c->img_size >> UN_N_DOWNSAMPLE;
+    un_noise *p = calloc(1, sizeof *p);
+    if (!p)
+        return ug_fail(err, "out of memory for the latent noise");
+    p->cap = (size_t)tc->batch_size * ((size_t)c->ch << UN_N_DOWNSAMPLE) * S * S;
+    for (int i = 0; i < UN_NOISE_SLOTS; i++)
+        if (!(p->draws[i] = malloc(p->cap * sizeof(float)))) {
+            un_noise_free(p);
+            return ug_fail(err, "out of memory for the latent noise");
+        }
+    ug_rng_seed(&p->rng, tc->seed, RNG_STREAM);
+    *state = p;
+    return 0;
+}
+
+void un_noise_free(void *state)
+{
+    un_noise *p = state;
+    if (!p)
+        return;
+    for (int i = 0; i < UN_NOISE_SLOTS; i++)
+        free(p->draws[i]);
+    free(p);
+}
+
+const float *un_noise_draw(void *state, int slot, size_t n)
+{
+    un_noise *p = state;
+    if (n > p->cap)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        p->draws[slot][i] = (float)ug_rng_normal(&p->rng);
+    return p->draws[slot];
+}
+
+/* The generator's state as metadata "noise_rng": two hexadecimal integers. */
+void un_noise_save(const void *state, ug_ckpt_writer *w)
+{
+    const un_noise *p = state;
+    ug_cw_meta(w, "noise_rng", "%016" PRIx64 " %016" PRIx64, p->rng.state, p->rng.inc);
+}
+
+int un_noise_load(void *state, const ug_st_file *f, const char *path, ug_error *err)
+{
+    un_noise *p = state;
+    const char *rng = ug_st_meta(f, "noise_rng");
+    uint64_t s, inc;
+    int used = 0;
+    if (!rng || sscanf(rng, "%" SCNx64 " %" SCNx64 "%n", &s, &inc, &used) != 2 ||
+        rng[used] != '\0' || !(inc & 1))
+        return ug_fail(err, "%s: metadata 'noise_rng' (the latent noise's random state) is %s",
+                       path, rng ? "malformed" : "missing");
+    p->rng.state = s, p->rng.inc = inc;
+    return 0;
+}

@@ -1,0 +1,75 @@
+/* The UNIT family (Liu et al., NIPS 2017, as the official master branch,
+ * mingyuliutw/UNIT, trains it): two independent VAE generators (an encoder
+ * and a decoder per domain, no shared weights), two multi-scale LSGAN
+ * discriminators, image, cycle and KL losses, Adam with weight decay and a
+ * step learning-rate decay. The encoders and decoders are separate networks
+ * because a translation crosses domains (enc_a then dec_b); their groups
+ * "a.enc", "a.dec", ... make the parameter names those of the official
+ * gen_*.pt files ({'a': gen_a.state_dict(), ...}). family.c is its table. */
+#ifndef UG_MODEL_UNIT_H
+#define UG_MODEL_UNIT_H
+
+#include "model/family.h"
+
+/* The networks, in checkpoint order. */
+enum { UN_ENC_A, UN_DEC_A, UN_ENC_B, UN_DEC_B, UN_DIS_A, UN_DIS_B, UN_N_NETS };
+#define UN_GENERATORS ((1u << UN_ENC_A) | (1u << UN_DEC_A) | (1u << UN_ENC_B) | (1u << UN_DEC_B))
+#define UN_DISCRIMINATORS ((1u << UN_DIS_A) | (1u << UN_DIS_B))
+
+/* The loss terms of a step (the official names), then the two totals. */
+enum {
+    UN_LOSS_D_A, UN_LOSS_D_B,
+    UN_LOSS_GAN_A, UN_LOSS_GAN_B,
+    UN_LOSS_RECON_X_A, UN_LOSS_RECON_X_B,
+    UN_LOSS_RECON_KL_A, UN_LOSS_RECON_KL_B,
+    UN_LOSS_CYC_X_A, UN_LOSS_CYC_X_B,
+    UN_LOSS_CYC_KL_A, UN_LOSS_CYC_KL_B,
+    UN_LOSS_D, UN_LOSS_G, UN_N_LOSSES
+};
+
+/* The official configuration (configs/unit_*.yaml): gen and dis dim 64,
+ * 2 down-samplings, 4 residual blocks, a discriminator of 4 layers at 3
+ * scales. ug_config holds ch (dim of both), n_res, img_size, dis_global
+ * (n_layer) and dis_local (num_scales); the down-samplings are fixed. */
+#define UN_DIM 64
+#define UN_N_RES 4
+#define UN_N_DOWNSAMPLE 2
+#define UN_N_LAYER 4
+#define UN_NUM_SCALES 3
+#define UN_MAX_SCALES 4 /* a network's outputs (UG_NET_PORTS) */
+#define UN_DIS_INIT_STD 0.02
+
+extern const ug_family ug_family_unit;
+
+/* generator.c: VAEGen's encoder (image -> latent "image", 4 ch x img/4)
+ * and decoder (latent "image" -> image). */
+int un_build_encoder(ug_net *net, const ug_config *c, ug_error *err);
+int un_build_decoder(ug_net *net, const ug_config *c, ug_error *err);
+/* discriminator.c: MsImageDis, outputs "scale0", "scale1", ... */
+int un_build_discriminator(ug_net *net, const ug_config *c, ug_error *err);
+const char *un_scale_output(int s);
+
+/* config.c */
+void un_config_default(ug_config *c, int img_size);
+void un_config_write(ug_ckpt_writer *w, const ug_config *c);
+int un_config_read(const ug_st_file *f, const char *path, const ug_config *hint, ug_config *c,
+                   ug_error *err);
+unsigned un_nets_in_file(const ug_st_file *f);
+
+/* schedule.c: the official training configuration and lr_policy step. */
+void un_train_defaults(ug_train_config *tc);
+double un_lr(const ug_train_config *tc, long step);
+
+/* noise.c: the generator of the latent noise as training state (family.h). */
+int un_noise_new(void **state, const ug_model *m, const ug_train_config *tc, ug_error *err);
+void un_noise_free(void *state);
+void un_noise_save(const void *state, ug_ckpt_writer *w);
+int un_noise_load(void *state, const ug_st_file *f, const char *path, ug_error *err);
+/* n floats of N(0, 1) in host memory (valid until the next draw of slot). */
+const float *un_noise_draw(void *state, int slot, size_t n);
+#define UN_NOISE_SLOTS 4
+
+/* step.c */
+int un_step(ug_step *s, const float *real_A, const float *real_B, float *losses);
+
+#endif
