@@ -1,6 +1,6 @@
 /* Golden tests: our networks and training step against the fixtures written
- * by tools/make_fixtures.py and tools/make_cyclegan_fixtures.py (our PyTorch
- * references). Prints the largest error seen per kind of check. */
+ * by tools/make_fixtures.py, tools/make_cyclegan_fixtures.py and
+ * tools/make_unit_fixtures.py (our PyTorch references). Prints the largest error seen per kind of check. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +10,7 @@
 #include "model/cyclegan/cyclegan.h"
 #include "model/model.h"
 #include "model/ugatit/ugatit.h"
+#include "model/unit/unit.h"
 #include "nn/tape.h"
 
 static double worst_fwd, worst_dis_fwd, worst_loss, worst_grad, worst_step2;
@@ -180,6 +181,35 @@ static void check_after_two_steps(const ug_model *m, const ug_st_file *f)
     }
 }
 
+/* Eval-mode forward of a network with several outputs (UNIT's
+ * discriminators, one per scale): each output port against fwd.NET.PORT,
+ * relative to the reference's largest value as check_forward does for
+ * discriminators. */
+static void check_ports(ug_model *m, const ug_st_file *f, int net, const float *input, int N)
+{
+    ug_tape t;
+    ug_error err;
+    ug_net *n = &m->net[net];
+    ug_arena_reset(&m->arena);
+    int rc = ug_tape_forward(&t, m->k, &m->arena, n, &input, N, UG_EVAL, &err);
+    CHECK(rc == 0, "forward %s: %s", m->fam->net_names[net], err.msg);
+    for (int i = 0; i < n->n_out && rc == 0; i++) {
+        const ug_st_tensor *ref = fx(f, "fwd.%s.%s", m->fam->net_names[net], n->out[i].name);
+        size_t numel = ug_tape_numel(&t, n->out[i].node);
+        CHECK(!ref || ref->numel == numel, "%s.%s size", m->fam->net_names[net],
+              n->out[i].name);
+        if (!ref || ref->numel != numel)
+            continue;
+        double d = check_max_abs_diff(t.out[n->out[i].node], ref->data, numel), scale = 0;
+        for (size_t j = 0; j < numel; j++)
+            scale = fmax(scale, fabs(ref->data[j]));
+        d /= fmax(scale, 1.0);
+        worst_dis_fwd = fmax(worst_dis_fwd, d);
+        CHECK(d <= 1e-4, "forward %s.%s differs by %g", m->fam->net_names[net], n->out[i].name,
+              d);
+    }
+}
+
 /* Which network reads which domain's real images (0: A, 1: B) in a
  * fixture's forward checks, and the output's name there. */
 static const struct {
@@ -192,6 +222,8 @@ static const struct {
     {"ugatit", UG_DIS_GB, 1, "logit"},  {"ugatit", UG_DIS_LB, 1, "logit"},
     {"cyclegan", CG_G_A, 0, "image"},   {"cyclegan", CG_G_B, 1, "image"},
     {"cyclegan", CG_D_A, 1, "logit"},   {"cyclegan", CG_D_B, 0, "logit"},
+    {"unit", UN_ENC_A, 0, "image"},     {"unit", UN_ENC_B, 1, "image"},
+    {"unit", UN_DIS_A, 0, NULL},        {"unit", UN_DIS_B, 1, NULL}, /* NULL: every output */
 };
 
 static void run_fixture(const char *file, int reference)
@@ -248,9 +280,11 @@ static void run_fixture(const char *file, int reference)
 
     /* Each network on the real images of the domain it reads (fwd.NET.*). */
     for (size_t i = 0; i < sizeof forwards / sizeof forwards[0]; i++)
-        if (strcmp(forwards[i].family, m->fam->name) == 0)
+        if (strcmp(forwards[i].family, m->fam->name) == 0 && forwards[i].output)
             check_forward(m, f, forwards[i].net, forwards[i].domain ? rb->data : ra->data, N,
                           forwards[i].output, forwards[i].output[0] == 'l');
+        else if (strcmp(forwards[i].family, m->fam->name) == 0)
+            check_ports(m, f, forwards[i].net, forwards[i].domain ? rb->data : ra->data, N);
 
     ug_train_config tc;
     CHECK(ug_train_config_for(&tc, m->fam->name, &err) == 0, "%s", err.msg);
@@ -345,6 +379,61 @@ static void check_official_files(void)
     ug_st_close(f);
 }
 
+/* UNIT's translation (a.enc -> b.dec, b.enc -> a.dec, no noise) with the
+ * fixture's initial weights, and the same generators read from the
+ * official-layout gen_00000001.pt (legacy torch.save format, InstanceNorm
+ * running statistics included) that tools/make_unit_fixtures.py wrote. */
+static void check_unit_translations(void)
+{
+    const char *path = UGATIT_FIXTURES "/unit32.safetensors";
+    const char *gen = UGATIT_FIXTURES "/unit/gen_00000001.pt";
+    ug_st_file *f;
+    ug_error err;
+    int rc = ug_st_open(&f, path, &err);
+    CHECK(rc == 0, "%s", err.msg);
+    if (rc)
+        return;
+    ug_model *m[2] = {NULL, NULL};
+    ug_config c;
+    unsigned nets;
+    rc = ug_ckpt_config(f, path, NULL, &c, &nets, &err);
+    CHECK(rc == 0 && ug_model_build(&m[0], &c, UN_GENERATORS, &err) == 0, "%s", err.msg);
+    if (m[0]) {
+        float *base[UG_MAX_NETS] = {0};
+        for (int i = 0; i < UN_N_NETS; i++)
+            base[i] = ug_model_has(m[0], i) ? m[0]->net[i].data : NULL;
+        rc = ug_ckpt_read_model(f, path, m[0], "init.", base, 0, &err);
+        CHECK(rc == 0, "%s", err.msg);
+    }
+    rc = ug_model_load(&m[1], gen, &c, 0, &err);
+    CHECK(rc == 0, "%s", err.msg);
+    CHECK(!m[1] || (strcmp(ug_model_family(m[1]), "unit") == 0 && m[1]->nets == UN_GENERATORS),
+          "%s: family %s, networks %#x", gen, m[1] ? ug_model_family(m[1]) : "-",
+          m[1] ? m[1]->nets : 0);
+    const size_t numel = (size_t)3 * c.img_size * c.img_size;
+    float *y = malloc(numel * sizeof *y);
+    for (int d = 0; d < 2 && y; d++) {
+        const ug_st_tensor *in = fx(f, "translate.%s.%s", d ? "B" : "A", "input");
+        const ug_st_tensor *want = fx(f, "translate.%s.%s", d ? "B2A" : "A2B", "image");
+        if (!in || !want || in->numel != numel || want->numel != numel)
+            continue;
+        for (int k = 0; k < 2; k++) {
+            if (!m[k])
+                continue;
+            rc = ug_model_translate(m[k], d ? UG_B2A : UG_A2B, in->data, 1, y, NULL, NULL, &err);
+            CHECK(rc == 0, "%s", err.msg);
+            double diff = rc ? INFINITY : check_max_abs_diff(y, want->data, numel);
+            worst_fwd = fmax(worst_fwd, diff);
+            CHECK(diff <= 1e-4, "%s: %s translation differs by %g", k ? gen : path,
+                  d ? "B2A" : "A2B", diff);
+        }
+    }
+    free(y);
+    ug_model_free(m[0]);
+    ug_model_free(m[1]);
+    ug_st_close(f);
+}
+
 int main(void)
 {
     run("light96.safetensors", 0);
@@ -358,5 +447,11 @@ int main(void)
     worst_fwd = 0;
     check_official_files();
     printf("official CycleGAN .pth files: largest translation error %.3g (abs)\n", worst_fwd);
+    run("unit32.safetensors", 0);
+    run("unit32.safetensors", 1);
+    worst_fwd = 0;
+    check_unit_translations();
+    printf("UNIT translations and the official-layout gen_*.pt: largest error %.3g (abs)\n",
+           worst_fwd);
     return check_summary();
 }
