@@ -144,6 +144,12 @@ int ug_onnx_export(const ug_model *m, ug_direction dir, const char *path, ug_err
     const char *name = m->fam->net_names[gen];
     if (!ug_model_has(m, gen))
         return ug_fail(err, "the checkpoint holds no %s network", name);
+    /* UNIT's translation is an encoder then the other domain's decoder. */
+    const ug_node *in = &m->net[gen].nodes[m->net[gen].in[0].node];
+    if (in->C != 3 || in->H != m->cfg.img_size)
+        return ug_fail(err, "a %s model translates with more than one network (%s reads a "
+                            "latent, not images); ONNX export writes one network",
+                       m->fam->name, name);
     return ug_onnx_write_net(&m->net[gen], name, outs,
                              (int)(sizeof outs / sizeof outs[0]), path, err);
 }
