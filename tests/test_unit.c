@@ -1,0 +1,221 @@
+/* The UNIT family beyond its golden fixture: the official architecture's
+ * sizes (notes 2.5, 3.2), its training defaults and step schedule, the
+ * initialisation, a bit-exact resume (the noise generator is training
+ * state), and the message for a file that is not UNIT's. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "io/pt.h"
+#include "model/model.h"
+#include "model/step.h"
+#include "model/unit/unit.h"
+
+static size_t trainable(const ug_model *m, int net) { return ug_net_trainable(&m->net[net]); }
+
+static void test_architecture(void)
+{
+    ug_config c;
+    ug_error err;
+    ug_model *m;
+    un_config_default(&c, 256);
+    int rc = ug_model_build(&m, &c, UG_ALL_NETS, &err);
+    CHECK(rc == 0, "build at 256: %s", err.msg);
+    if (rc)
+        return;
+    CHECK(trainable(m, UN_ENC_A) == 5385856 && trainable(m, UN_DEC_A) == 5754627,
+          "encoder %zu, decoder %zu parameters", trainable(m, UN_ENC_A), trainable(m, UN_DEC_A));
+    CHECK(m->net[UN_ENC_B].n_params + m->net[UN_DEC_B].n_params == 48,
+          "%d tensors per generator", m->net[UN_ENC_B].n_params + m->net[UN_DEC_B].n_params);
+    CHECK(trainable(m, UN_DIS_A) == 8271171, "MsImageDis parameters %zu", trainable(m, UN_DIS_A));
+    const ug_net *d = &m->net[UN_DIS_B];
+    for (int s = 0; s < 3; s++) {
+        const ug_node *out = &d->nodes[ug_net_output(d, un_scale_output(s))];
+        CHECK(out->C == 1 && out->H == 16 >> s && out->W == 16 >> s, "scale %d: %dx%dx%d", s,
+              out->C, out->H, out->W);
+    }
+    const ug_net *e = &m->net[UN_ENC_A];
+    const ug_node *h = &e->nodes[ug_net_output(e, UG_OUT_IMAGE)];
+    CHECK(h->C == 256 && h->H == 64, "latent %dx%dx%d", h->C, h->H, h->W);
+    ug_model_free(m);
+}
+
+/* Kaiming-normal generator weights, N(0, 0.02) discriminators, zero biases,
+ * LayerNorm gamma in [0, 1) and beta 0. */
+static void test_init(void)
+{
+    ug_config c;
+    ug_error err;
+    ug_model *m;
+    un_config_default(&c, 32);
+    c.ch = 16, c.n_res = 1, c.dis_global = 2;
+    if (ug_model_new(&m, &c, 5, &err) < 0) {
+        CHECK(0, "%s", err.msg);
+        return;
+    }
+    const struct {
+        int net;
+        const char *name;
+        double std;
+    } w[] = {{UN_ENC_A, "model.1.conv.weight", 0.0884}, /* sqrt(2 / (16 * 4 * 4)) */
+             {UN_DEC_B, "model.2.conv.weight", 0.0354}, /* sqrt(2 / (64 * 5 * 5)) */
+             {UN_DIS_A, "cnns.1.1.conv.weight", 0.02}};
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+        const ug_net *n = &m->net[w[i].net];
+        const int p = ug_net_find(n, w[i].name);
+        const float *x = ug_param_data(n, p);
+        double ss = 0;
+        for (size_t j = 0; j < n->params[p].numel; j++)
+            ss += (double)x[j] * x[j];
+        double std = sqrt(ss / (double)n->params[p].numel);
+        CHECK(fabs(std / w[i].std - 1) < 0.1, "%s std %g, want %g", w[i].name, std, w[i].std);
+    }
+    const ug_net *dec = &m->net[UN_DEC_A];
+    const float *g = ug_param_data(dec, ug_net_find(dec, "model.4.norm.gamma"));
+    const float *b = ug_param_data(dec, ug_net_find(dec, "model.4.norm.beta"));
+    const float *bias = ug_param_data(dec, ug_net_find(dec, "model.4.conv.bias"));
+    int bad = 0;
+    double mean = 0;
+    for (int j = 0; j < 16; j++) {
+        bad += g[j] < 0 || g[j] >= 1 || b[j] != 0 || bias[j] != 0;
+        mean += g[j] / 16.0;
+    }
+    CHECK(bad == 0 && mean > 0.25 && mean < 0.75, "LayerNorm gamma U[0, 1), beta and bias 0");
+    ug_model_free(m);
+}
+
+static double lr_at(ug_trainer *t, long step)
+{
+    ug_error err;
+    CHECK(ug_trainer_set_step(t, step, &err) == 0, "%s", err.msg);
+    return ug_trainer_lr(t);
+}
+
+/* StepLR stepped before each iteration: our step s is the official
+ * iteration s - 1, whose rate is lr gamma^floor(s / step_size). */
+static void test_schedule(ug_model *m)
+{
+    ug_train_config tc;
+    ug_error err;
+    ug_trainer *t;
+    CHECK(ug_train_config_for(&tc, "unit", &err) == 0, "%s", err.msg);
+    CHECK(tc.lr == 1e-4 && tc.weight_decay == 1e-4 && tc.adv_weight == 1 &&
+              tc.cycle_weight == 10 && tc.recon_x_w == 10 && tc.recon_kl_w == 0.01f &&
+              tc.recon_kl_cyc_w == 0.01f && tc.step_size == 100000 && tc.gamma == 0.5,
+          "official training defaults");
+    if (ug_trainer_new(&t, m, &tc, &err) < 0) {
+        CHECK(0, "%s", err.msg);
+        return;
+    }
+    CHECK(lr_at(t, 1) == 1e-4 && lr_at(t, 99999) == 1e-4, "before the first decay");
+    CHECK(lr_at(t, 100000) == 5e-5 && lr_at(t, 199999) == 5e-5 && lr_at(t, 200000) == 2.5e-5,
+          "decays at steps 100000 (iteration 99,999) and 200000: %g %g", lr_at(t, 100000),
+          lr_at(t, 200000));
+    ug_trainer_free(t);
+    tc.decay_flag = 0;
+    if (ug_trainer_new(&t, m, &tc, &err) == 0) {
+        CHECK(lr_at(t, 500000) == 1e-4, "--decay_flag false: constant");
+        ug_trainer_free(t);
+    }
+}
+
+static void random_batch(float *x, size_t n, ug_rng *r)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(2 * ug_rng_uniform(r) - 1);
+}
+
+static int same_weights(const ug_model *a, const ug_model *b)
+{
+    for (int i = 0; i < UN_N_NETS; i++)
+        if (memcmp(a->net[i].data, b->net[i].data, a->net[i].total * sizeof(float)) != 0)
+            return 0;
+    return 1;
+}
+
+/* A run saved and resumed is the run that was not interrupted, bit for bit. */
+static void test_resume(ug_model *m)
+{
+    const char *path = "test_unit_resume.safetensors";
+    const int steps = 2, more = 2;
+    const size_t n = (size_t)3 * m->cfg.img_size * m->cfg.img_size;
+    ug_train_config tc;
+    ug_error err;
+    ug_trainer *t, *t2 = NULL;
+    ug_model *m2 = NULL;
+    ug_train_config_for(&tc, "unit", &err);
+    tc.iteration = 100, tc.seed = 7;
+    float *A = malloc(n * sizeof *A), *B = malloc(n * sizeof *B);
+    if (!A || !B || ug_trainer_new(&t, m, &tc, &err) < 0) {
+        CHECK(0, "setup: %s", err.msg);
+        goto done;
+    }
+    ug_rng r;
+    ug_rng_seed(&r, 3, 1);
+    int rc = 0;
+    for (int s = 0; s < steps && rc == 0; s++) {
+        random_batch(A, n, &r), random_batch(B, n, &r);
+        rc = ug_trainer_step(t, A, B, 1, NULL, &err);
+    }
+    CHECK(rc == 0 && ug_trainer_save(t, path, NULL, 0, &err) == 0, "%s", err.msg);
+    ug_rng r2 = r;
+    for (int s = 0; s < more && rc == 0; s++) {
+        random_batch(A, n, &r), random_batch(B, n, &r);
+        rc = ug_trainer_step(t, A, B, 1, NULL, &err);
+    }
+    CHECK(rc == 0, "%s", err.msg);
+    rc = ug_trainer_load(&t2, &m2, path, &err);
+    CHECK(rc == 0, "load: %s", err.msg);
+    for (int s = 0; s < more && rc == 0; s++) {
+        random_batch(A, n, &r2), random_batch(B, n, &r2);
+        rc = ug_trainer_step(t2, A, B, 1, NULL, &err);
+    }
+    CHECK(rc == 0 && same_weights(m, m2), "resumed: weights differ (%s)",
+          rc ? err.msg : "values");
+    ug_trainer_free(t);
+done:
+    ug_trainer_free(t2);
+    ug_model_free(m2);
+    unlink(path);
+    free(A);
+    free(B);
+}
+
+/* A first convolution of 5x5 (in the official gen file's nesting, a.enc.*):
+ * not a UNIT encoder. */
+static void test_bad_file(void)
+{
+    const char *path = "test_unit_bad.pt";
+    float *data = calloc(8 * 3 * 5 * 5, sizeof *data);
+    ug_st_entry e = {"a.enc.model.0.conv.weight", 4, {8, 3, 5, 5}, data};
+    ug_error err = {""};
+    CHECK(data && ug_pt_write(path, &e, 1, &err) == 0, "write %s", path);
+    ug_model *m = NULL;
+    int rc = ug_model_load(&m, path, NULL, 0, &err);
+    CHECK(rc < 0 && strstr(err.msg, path) && strstr(err.msg, "not (dim, 3, 7, 7)"),
+          "want an error naming %s and the shape, got '%s'", path, rc ? err.msg : "none");
+    ug_model_free(m);
+    free(data);
+    unlink(path);
+}
+
+int main(void)
+{
+    test_architecture();
+    test_init();
+    test_bad_file();
+    ug_config c;
+    ug_error err;
+    ug_model *m;
+    un_config_default(&c, 32);
+    c.ch = 2, c.n_res = 1, c.dis_global = 2;
+    if (ug_model_new(&m, &c, 1, &err) < 0) {
+        CHECK(0, "%s", err.msg);
+        return check_summary();
+    }
+    test_schedule(m);
+    test_resume(m);
+    ug_model_free(m);
+    return check_summary();
+}
