@@ -382,18 +382,20 @@ static void check_official_files(void)
 /* UNIT's translation (a.enc -> b.dec, b.enc -> a.dec, no noise) with the
  * fixture's initial weights, and the same generators read from the
  * official-layout gen_00000001.pt (legacy torch.save format, InstanceNorm
- * running statistics included) that tools/make_unit_fixtures.py wrote. */
+ * running statistics included) that tools/make_unit_fixtures.py wrote, as a
+ * file and as the official checkpoint folder. */
 static void check_unit_translations(void)
 {
     const char *path = UGATIT_FIXTURES "/unit32.safetensors";
-    const char *gen = UGATIT_FIXTURES "/unit/gen_00000001.pt";
+    const char *gen[3] = {path, UGATIT_FIXTURES "/unit/gen_00000001.pt",
+                          UGATIT_FIXTURES "/unit"};
     ug_st_file *f;
     ug_error err;
     int rc = ug_st_open(&f, path, &err);
     CHECK(rc == 0, "%s", err.msg);
     if (rc)
         return;
-    ug_model *m[2] = {NULL, NULL};
+    ug_model *m[3] = {NULL, NULL, NULL};
     ug_config c;
     unsigned nets;
     rc = ug_ckpt_config(f, path, NULL, &c, &nets, &err);
@@ -405,11 +407,14 @@ static void check_unit_translations(void)
         rc = ug_ckpt_read_model(f, path, m[0], "init.", base, 0, &err);
         CHECK(rc == 0, "%s", err.msg);
     }
-    rc = ug_model_load(&m[1], gen, &c, 0, &err);
-    CHECK(rc == 0, "%s", err.msg);
-    CHECK(!m[1] || (strcmp(ug_model_family(m[1]), "unit") == 0 && m[1]->nets == UN_GENERATORS),
-          "%s: family %s, networks %#x", gen, m[1] ? ug_model_family(m[1]) : "-",
-          m[1] ? m[1]->nets : 0);
+    for (int k = 1; k < 3; k++) {
+        rc = ug_model_load(&m[k], gen[k], &c, 0, &err);
+        CHECK(rc == 0, "%s", err.msg);
+        CHECK(!m[k] ||
+                  (strcmp(ug_model_family(m[k]), "unit") == 0 && m[k]->nets == UN_GENERATORS),
+              "%s: family %s, networks %#x", gen[k], m[k] ? ug_model_family(m[k]) : "-",
+              m[k] ? m[k]->nets : 0);
+    }
     const size_t numel = (size_t)3 * c.img_size * c.img_size;
     float *y = malloc(numel * sizeof *y);
     for (int d = 0; d < 2 && y; d++) {
@@ -417,20 +422,20 @@ static void check_unit_translations(void)
         const ug_st_tensor *want = fx(f, "translate.%s.%s", d ? "B2A" : "A2B", "image");
         if (!in || !want || in->numel != numel || want->numel != numel)
             continue;
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < 3; k++) {
             if (!m[k])
                 continue;
             rc = ug_model_translate(m[k], d ? UG_B2A : UG_A2B, in->data, 1, y, NULL, NULL, &err);
             CHECK(rc == 0, "%s", err.msg);
             double diff = rc ? INFINITY : check_max_abs_diff(y, want->data, numel);
             worst_fwd = fmax(worst_fwd, diff);
-            CHECK(diff <= 1e-4, "%s: %s translation differs by %g", k ? gen : path,
+            CHECK(diff <= 1e-4, "%s: %s translation differs by %g", gen[k],
                   d ? "B2A" : "A2B", diff);
         }
     }
     free(y);
-    ug_model_free(m[0]);
-    ug_model_free(m[1]);
+    for (int k = 0; k < 3; k++)
+        ug_model_free(m[k]);
     ug_st_close(f);
 }
 

@@ -279,16 +279,27 @@ int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
     return 0;
 }
 
-/* A folder in a family's official layout (the first family that has one
- * and finds its files there). */
+/* A folder in a family's official layout: fam's, else the first family's
+ * that reads it; when none does, every family's reason. */
 static int open_folder(ug_st_file **f, const char *path, const ug_family *fam, ug_error *err)
 {
-    for (int i = 0; !fam && (fam = ug_family_at(i)) != NULL && !fam->open_folder; i++)
-        fam = NULL;
-    if (!fam || !fam->open_folder)
-        return ug_fail(err, "%s: a folder, and %s has no checkpoint layout of folders", path,
-                       fam ? fam->name : "no model family");
-    return fam->open_folder(f, path, err);
+    if (fam)
+        return fam->open_folder ? fam->open_folder(f, path, err)
+                                : ug_fail(err, "%s: a folder, and %s has no checkpoint layout "
+                                               "of folders", path, fam->name);
+    char why[sizeof err->msg] = "";
+    for (int i = 0; (fam = ug_family_at(i)) != NULL; i++) {
+        if (!fam->open_folder)
+            continue;
+        if (fam->open_folder(f, path, err) == 0)
+            return 0;
+        if (why[0])
+            strncat(why, "; ", sizeof why - strlen(why) - 1);
+        strncat(why, err->msg, sizeof why - strlen(why) - 1);
+    }
+    return why[0] ? ug_fail(err, "%s", why)
+                  : ug_fail(err, "%s: a folder, and no model family has a checkpoint layout of "
+                                 "folders", path);
 }
 
 int ug_ckpt_open(ug_st_file **f, const char *path, const ug_config *hint, ug_error *err)

@@ -56,6 +56,10 @@ int un_config_read(const ug_st_file *f, const char *path, const ug_config *hint,
                    ug_error *err);
 unsigned un_nets_in_file(const ug_st_file *f);
 
+/* official.c: the official code's checkpoint folder (gen_*.pt, dis_*.pt). */
+int un_open_folder(ug_st_file **f, const char *dir, ug_error *err);
+int un_write_folder(const ug_st_file *f, const char *path, const char *dir, ug_error *err);
+
 /* schedule.c: the official training configuration and lr_policy step. */
 void un_train_defaults(ug_train_config *tc);
 double un_lr(const ug_train_config *tc, long step);
