@@ -16,6 +16,7 @@ pkgs=(
     libprotobuf-c-dev protobuf-c-compiler libonnx-dev
     python3-onnx                            # the export's test: Debian's ONNX checker
     libmicrohttpd-dev                       # ugatit serve's HTTP server
+    libyaml-dev                             # ugatit train --config (UNIT's official YAML)
     libopenmpi-dev openmpi-bin              # -DUGATIT_MPI=ON: training under mpirun, its tests
     iproute2                                # the MPI test across two network namespaces (ip netns)
     python3 chromium chromium-driver        # serve's tests: HTTP, load, the page in headless Chromium

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cli.h"
 #include "io/pt.h"
 #include "model/model.h"
 #include "model/step.h"
@@ -200,8 +201,76 @@ static void test_bad_file(void)
     unlink(path);
 }
 
+/* The official YAML schema, ours: a tiny model, 3 steps, the rate x 0.25 every 2. */
+static const char config_yaml[] =
+    "max_iter: 3\nbatch_size: 1\nweight_decay: 0.0001\nbeta1: 0.5\nbeta2: 0.999\n"
+    "init: kaiming\nlr: 0.0002\nlr_policy: step\nstep_size: 2\ngamma: 0.25\ngan_w: 1\n"
+    "recon_x_w: 10\nrecon_kl_w: 0.01\nrecon_x_cyc_w: 10\nrecon_kl_cyc_w: 0.01\nvgg_w: 0\n"
+    "gen:\n  dim: 4\n  activ: relu\n  n_downsample: 2\n  n_res: 1\n  pad_type: reflect\n"
+    "dis:\n  dim: 4\n  norm: none\n  activ: lrelu\n  n_layer: 2\n  gan_type: lsgan\n"
+    "  num_scales: 3\n  pad_type: reflect\n"
+    "crop_image_height: 32\ncrop_image_width: 32\ndata_root: ./datasets/demo/\n";
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f && fputs(text, f) >= 0, "write %s", path);
+    if (f)
+        fclose(f);
+}
+
+/* ugatit train --family unit --config, its resume, the official folder that
+ * convert writes and translate reads, and refusals naming what is wrong. */
+static void test_cli(void)
+{
+    char dir[] = "/tmp/ugatit_test_unit_XXXXXX", cmd[4096], out[8192], path[1024], meta[64];
+    if (!mkdtemp(dir)) {
+        CHECK(0, "mkdtemp");
+        return;
+    }
+    ug_error err;
+    snprintf(path, sizeof path, "%s/unit.yaml", dir);
+    write_text(path, config_yaml);
+    snprintf(cmd, sizeof cmd, "make-shapes --out %s/shapes --n 2 --size 32", dir);
+    CHECK(run_cli(dir, cmd, 1, out, sizeof out) == 0, "make-shapes: %s", out);
+    snprintf(cmd, sizeof cmd, "train --family unit --config %s --dataset %s/shapes "
+             "--result_dir %s/r --print_freq 3 --save_freq 3", path, dir, dir);
+    CHECK(run_cli(dir, cmd, 1, out, sizeof out) == 0, "train --config: %s", out);
+    char ckpt[1024];
+    snprintf(ckpt, sizeof ckpt, "%s/r/shapes/model/shapes_params_0000003.safetensors", dir);
+    const char *want[][2] = {{"ch", "4"}, {"n_layer", "2"}, {"step_size", "2"},
+                             {"lr_g", "5.0000000000000002e-05"}};
+    for (int i = 0; i < 4; i++)
+        CHECK(ug_checkpoint_meta(ckpt, want[i][0], meta, sizeof meta, &err) == 0 &&
+                  strcmp(meta, want[i][1]) == 0,
+              "%s: %s = %s, want %s", ckpt, want[i][0], meta, want[i][1]);
+    snprintf(cmd, sizeof cmd, "train --family unit --config %s --dataset %s/shapes "
+             "--result_dir %s/r --resume true --iteration 4 --gamma 0.5", path, dir, dir);
+    CHECK(run_cli(dir, cmd, 1, out, sizeof out) != 0 && strstr(out, "--gamma 0.5 contradicts"),
+          "a flag against the checkpoint: %s", out);
+    snprintf(cmd, sizeof cmd, "convert %s %s/official/", ckpt, dir);
+    CHECK(run_cli(dir, cmd, 1, out, sizeof out) == 0, "convert to the folder: %s", out);
+    snprintf(cmd, sizeof cmd, "translate --model %s/official --img_size 32 --input %s/shapes/"
+             "testA --output %s/out", dir, dir, dir);
+    CHECK(run_cli(dir, cmd, 1, out, sizeof out) == 0, "translate the folder: %s", out);
+    /* Refusals. */
+    snprintf(path, sizeof path, "%s/bad.yaml", dir);
+    write_text(path, "gen:\n  dim: 4\n  n_downsample: 3\n");
+    snprintf(cmd, sizeof cmd, "train --family unit --config %s --dataset %s/shapes", path, dir);
+    CHECK(run_cli(dir, cmd, 0, out, sizeof out) == 2 && strstr(out, "bad.yaml:3:") &&
+              strstr(out, "n_downsample is 3"),
+          "an unsupported value: %s", out);
+    snprintf(cmd, sizeof cmd, "train --recon_x_w 5 --dataset %s/shapes", dir);
+    CHECK(run_cli(dir, cmd, 0, out, sizeof out) == 2 &&
+              strstr(out, "--recon_x_w is a flag of the unit family"),
+          "a unit flag without --family unit: %s", out);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+}
+
 int main(void)
 {
+    test_cli();
     test_architecture();
     test_init();
     test_bad_file();

@@ -19,6 +19,7 @@
 #include "cli/results.h"
 #include "cli/samples.h"
 #include "cli/train_kid.h"
+#include "cli/yaml_config.h"
 #include "core/error.h"
 #include "data/loader.h"
 #include "dist/comm.h"
@@ -85,6 +86,8 @@ static const cli_opt options[] = {
     {"step_size", "N", "unit: the learning rate times --gamma every N steps (lr_policy step; "
                       "off with --decay_flag false)", "100000", 0},
     {"gamma", "X", "unit: the step decay's factor", "0.5", 0},
+    {"config", "FILE", "unit: the official YAML configuration (configs/unit_*.yaml); its values "
+                      "stand for the flags not given", NULL, 0},
     {"identity_weight", "X", "weight of the identity losses (cyclegan: 0.5, lambda_identity, "
                              "times the cycle weight)", "10", 0},
     {"cam_weight", "X", "weight of the CAM losses", "1000", 0},
@@ -121,6 +124,7 @@ typedef struct train_opts {
     int resume, augment, epochs; /* epochs: the schedule in epochs (set_epochs) */
     ug_comm *comm;
     cli_opt opt[N_OPTIONS]; /* options as parsed */
+    cli_yaml config;        /* --config's entries (values that opt points into) */
 } train_opts;
 
 /* The value of --name as the command line gave it, or NULL when it did not
@@ -142,7 +146,7 @@ static const struct {
     {"n_epochs", "cyclegan"},    {"n_epochs_decay", "cyclegan"},
     {"recon_x_w", "unit"},       {"recon_kl_w", "unit"}, {"recon_kl_cyc_w", "unit"},
     {"step_size", "unit"},       {"gamma", "unit"},      {"n_layer", "unit"},
-    {"num_scales", "unit"},
+    {"num_scales", "unit"},      {"config", "unit"},
 };
 
 #define N_FAMILY_FLAGS (sizeof family_flags / sizeof family_flags[0])
@@ -164,6 +168,95 @@ static int check_family_flags(const train_opts *o, const char *family)
                     family_flags[i].flag, family_flags[i].family, family);
             return -1;
         }
+    return 0;
+}
+
+/* The official configuration's keys that stand for a flag. */
+static const struct {
+    const char *key, *flag;
+} config_flags[] = {
+    {"gen.dim", "ch"},           {"gen.n_res", "n_res"},
+    {"dis.n_layer", "n_layer"},  {"dis.num_scales", "num_scales"},
+    {"gan_w", "adv_weight"},     {"recon_x_w", "recon_x_w"},
+    {"recon_kl_w", "recon_kl_w"}, {"recon_x_cyc_w", "cycle_weight"},
+    {"recon_kl_cyc_w", "recon_kl_cyc_w"}, {"lr", "lr"},
+    {"weight_decay", "weight_decay"}, {"step_size", "step_size"},
+    {"gamma", "gamma"},          {"max_iter", "iteration"},
+    {"batch_size", "batch_size"}, {"crop_image_height", "img_size"},
+};
+
+/* Keys whose value this build has only the official one of. */
+static const struct {
+    const char *key, *value;
+} config_fixed[] = {
+    {"gen.n_downsample", "2"}, {"gen.activ", "relu"},   {"gen.pad_type", "reflect"},
+    {"dis.norm", "none"},      {"dis.activ", "lrelu"},  {"dis.gan_type", "lsgan"},
+    {"dis.pad_type", "reflect"}, {"beta1", "0.5"},      {"beta2", "0.999"},
+    {"init", "kaiming"},       {"vgg_w", "0"},          {"input_dim_a", "3"},
+    {"input_dim_b", "3"},
+};
+
+/* Whether a and b are the same number, or else the same text. */
+static int same_value(const char *a, const char *b)
+{
+    char *ea, *eb;
+    double x = strtod(a, &ea), y = strtod(b, &eb);
+    return ea != a && !*ea && eb != b && !*eb ? x == y : strcmp(a, b) == 0;
+}
+
+/* Fails, naming the file and line, when key is there with a value other than want. */
+static int config_check(const cli_yaml *y, const char *path, const char *key, const char *want,
+                        const char *why)
+{
+    const cli_yaml_entry *e = cli_yaml_find(y, key);
+    if (!e || same_value(e->value, want))
+        return 0;
+    fprintf(stderr, "ugatit train: %s:%d: %s is %s; this build takes only %s (%s)\n", path,
+            e->line, key, e->value, want, why);
+    return -1;
+}
+
+/* --config FILE: its values go where the command line gave no flag, through
+ * the flags' own checks. */
+static int apply_config(train_opts *o)
+{
+    const char *path = cli_find(o->opt, N_OPTIONS, "config")->value;
+    ug_error err;
+    if (!path)
+        return 0;
+    if (cli_yaml_load(&o->config, path, &err) < 0) {
+        fprintf(stderr, "ugatit train: --config: %s\n", err.msg);
+        return -1;
+    }
+    const cli_yaml *y = &o->config;
+    for (size_t i = 0; i < sizeof config_fixed / sizeof config_fixed[0]; i++)
+        if (config_check(y, path, config_fixed[i].key, config_fixed[i].value,
+                         "the official value") < 0)
+            return -1;
+    const cli_yaml_entry *gd = cli_yaml_find(y, "gen.dim"), *ch = cli_yaml_find(y,
+                                                                              "crop_image_height");
+    if ((gd && config_check(y, path, "dis.dim", gd->value, "gen.dim's: --ch is both") < 0) ||
+        (ch && config_check(y, path, "crop_image_width", ch->value,
+                            "crop_image_height's: square images") < 0))
+        return -1;
+    const cli_yaml_entry *policy = cli_yaml_find(y, "lr_policy");
+    if (policy && strcmp(policy->value, "step") && strcmp(policy->value, "constant")) {
+        fprintf(stderr, "ugatit train: %s:%d: lr_policy: %s (step or constant)\n", path,
+                policy->line, policy->value);
+        return -1;
+    }
+    for (int i = 0; i < N_OPTIONS; i++) {
+        const char *flag = o->opt[i].name;
+        if (given(o, flag))
+            continue;
+        if (strcmp(flag, "decay_flag") == 0 && policy)
+            o->opt[i].value = strcmp(policy->value, "step") == 0 ? "true" : "false";
+        for (size_t k = 0; k < sizeof config_flags / sizeof config_flags[0]; k++) {
+            const cli_yaml_entry *e = cli_yaml_find(y, config_flags[k].key);
+            if (e && strcmp(config_flags[k].flag, flag) == 0)
+                o->opt[i].value = e->value;
+        }
+    }
     return 0;
 }
 
@@ -206,7 +299,7 @@ static int parse(int argc, char **argv, train_opts *o)
         fprintf(stderr, "ugatit train: --family: %s\n", err.msg);
         return -1;
     }
-    if (check_family_flags(o, fam->name) < 0)
+    if (check_family_flags(o, fam->name) < 0 || apply_config(o) < 0)
         return -1;
     if (cli_int(opt, n, "iteration", 1, 1000000000, &iteration) < 0 ||
         cli_int(opt, n, "n_epochs", 1, 1000000, &o->n_epochs) < 0 ||
@@ -807,8 +900,10 @@ int cmd_train(int argc, char **argv)
     memset(&o, 0, sizeof o);
     ug_error err;
     int rc = parse(argc, argv, &o);
-    if (rc)
+    if (rc) {
+        cli_yaml_free(&o.config);
         return rc < 0 ? 2 : 0;
+    }
     if (o.threads > 0)
         omp_set_num_threads((int)o.threads);
     if (open_comm(&o.comm, &err) < 0) {
@@ -823,5 +918,6 @@ int cmd_train(int argc, char **argv)
     }
     int status = train(&o);
     o.comm->close(o.comm);
+    cli_yaml_free(&o.config);
     return status;
 }
