@@ -196,9 +196,13 @@ typedef struct ug_train_config {
 /* The release's U-GAT-IT training configuration (the values above). */
 UG_API void ug_train_config_default(ug_train_config *t);
 /* The official training configuration of a model family ("ugatit",
- * "cyclegan"; NULL is U-GAT-IT): CycleGAN's is lr 2e-4, no weight decay,
- * cycle_weight 10 (lambda_A = lambda_B), identity_weight 0.5 (lambda_identity,
- * a share of the cycle weight as in the official code), decay_flag 1. */
+ * "cyclegan", "unit"; NULL is U-GAT-IT): CycleGAN's is lr 2e-4, no weight
+ * decay, cycle_weight 10 (lambda_A = lambda_B), identity_weight 0.5
+ * (lambda_identity, a share of the cycle weight as in the official code),
+ * decay_flag 1; UNIT's lr 1e-4, weight decay 1e-4, adv_weight 1 (gan_w),
+ * cycle_weight 10 (recon_x_cyc_w), identity and CAM weights 0, and the
+ * unit fields' defaults above (the learning rate halved every 100000
+ * steps). */
 UG_API int ug_train_config_for(ug_train_config *t, const char *family, ug_error *err);
 
 /* The loss terms of one step of the ugatit family, in the order its
