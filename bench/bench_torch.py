@@ -3,7 +3,10 @@ tools/ugatit_ref.py, the project's PyTorch reference of U-GAT-IT (same architect
 default initialisation), with torch.set_num_threads(2).
 
   bench_torch.py infer|train --img S --ch C --light 0|1 [--reps R] [--warmup W]
-                 [--mem-limit-gb G]
+                 [--mem-limit-gb G] [--family ugatit|unit]
+
+--family unit runs tools/unit_ref.py (UNIT's official configuration at that size and ch):
+inference a.enc then b.dec, training one iteration.
 
 Prints one line of key=value like bench.c: median and minimum time of the timed repetitions and
 the process's peak resident set (ru_maxrss). --mem-limit-gb caps the address space
@@ -29,8 +32,12 @@ def main():
     ap.add_argument('--reps', type=int, default=5)
     ap.add_argument('--warmup', type=int, default=1)
     ap.add_argument('--mem-limit-gb', type=float, default=0)
+    ap.add_argument('--family', default='ugatit', choices=('ugatit', 'unit'))
     a = ap.parse_args()
-    head = 'impl=torch mode=%s img=%d ch=%d light=%d' % (a.mode, a.img, a.ch, a.light)
+    if a.family == 'unit':
+        a.light = 0
+    head = 'impl=torch family=%s mode=%s img=%d ch=%d light=%d' % (a.family, a.mode, a.img, a.ch,
+                                                                 a.light)
     if a.mem_limit_gb > 0:
         lim = int(a.mem_limit_gb * (1 << 30))
         resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
@@ -44,7 +51,17 @@ def main():
     y = torch.rand(1, 3, a.img, a.img, generator=g) * 2 - 1
     times = []
     try:
-        if a.mode == 'infer':
+        if a.family == 'unit':
+            import unit_ref as U
+            model = U.UNIT(dim=a.ch, noise_seed=None)  # torch.randn, as the official code
+            if a.mode == 'infer':
+                def once():
+                    with torch.no_grad():
+                        model.translate(x)
+            else:
+                def once():
+                    model.train_step(x, y)
+        elif a.mode == 'infer':
             net = R.ResnetGenerator(a.ch, 4, a.img, bool(a.light)).eval()
 
             def once():

@@ -6,7 +6,9 @@ losses, Adam (0.5, 0.999) with weight decay 1e-4, lr_policy step, and one iterat
 official order (dis_update, then gen_update).
 
 The latent noise comes from Noise: our C generator (src/core/rng.c, PCG32 and Box-Muller) on
-the trainer's seed and the unit stream, so the draws are those the C trainer makes.
+the trainer's seed and the unit stream, so the draws are those the C trainer makes; with
+noise_seed None it is torch.randn, as the official code draws it (the benchmark: Noise is
+pure Python and slow at 256).
 
 Used by tools/make_unit_fixtures.py (golden tests).
 """
@@ -215,7 +217,7 @@ class UNIT:
         self.dis_opt = torch.optim.Adam(dis, lr=lr, betas=(0.5, 0.999), weight_decay=wd)
         self.lr, self.step_size, self.gamma = lr, step_size, gamma
         self.iterations = 0
-        self.noise = Noise(noise_seed)
+        self.noise = Noise(noise_seed) if noise_seed is not None else None
         self.draws = []  # every noise tensor drawn, in order
 
     def nets(self):
@@ -224,7 +226,8 @@ class UNIT:
 
     def encode(self, enc, x):
         h = enc(x)
-        n = self.noise.normal(tuple(h.shape)).to(h.dtype)
+        n = (self.noise.normal(tuple(h.shape)).to(h.dtype) if self.noise
+             else torch.randn(h.shape, dtype=h.dtype))
         self.draws.append(n)
         return h, n
 
