@@ -2,12 +2,14 @@
  * row's own):
  *
  *   bench infer|train --img S --ch C --light 0|1 [--reps R] [--warmup W]
- *         [--bf16 0|1] [--profile]
+ *         [--bf16 0|1] [--family ugatit|cyclegan] [--profile]
  *
  * infer: ug_model_translate of one image (batch 1, A2B) with a model of
  * that generator only; train: one
  * ug_trainer_step with batch 1. Inputs are uniform in [-1, 1] from a fixed
- * seed, weights PyTorch's default initialisation (ug_model_new). Prints one
+ * seed, weights the family's initialisation (ug_model_new). CycleGAN takes
+ * its official configuration at img (ch as ngf; --light does not apply) and
+ * its official training configuration. Prints one
  * line of key=value: the median and minimum time of the timed repetitions,
  * the peak resident set (getrusage ru_maxrss) and the convolution + linear
  * FLOPs of one repetition. --profile prints a per-op table of the timed
@@ -20,7 +22,6 @@
 #include <time.h>
 
 #include "model/model.h"
-#include "model/ugatit/ugatit.h"
 #include "nn/tape.h"
 #include "ugatit.h"
 
@@ -40,7 +41,7 @@ static int cmp_double(const void *a, const void *b)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench infer|train --img S --ch C --light 0|1 [--reps R] "
-                    "[--warmup W] [--bf16 0|1] [--profile]\n");
+                    "[--warmup W] [--bf16 0|1] [--family ugatit|cyclegan] [--profile]\n");
     exit(2);
 }
 
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
     if (!train && strcmp(argv[1], "infer") != 0)
         usage();
     int img = 256, ch = 64, light = 1, reps = 5, warmup = 1, profile = 0, bf16 = 0;
+    const char *family = "ugatit";
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--profile")) {
@@ -60,6 +62,10 @@ int main(int argc, char **argv)
         }
         if (i + 1 >= argc)
             usage();
+        if (!strcmp(a, "--family")) {
+            family = argv[++i];
+            continue;
+        }
         int v = atoi(argv[++i]);
         if (!strcmp(a, "--img"))
             img = v;
@@ -81,12 +87,17 @@ int main(int argc, char **argv)
 
     ug_error err;
     ug_config c;
-    ug_config_default(&c);
-    c.img_size = img;
+    const ug_family *fam = ug_family_find(family, &err);
+    if (!fam) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 1;
+    }
+    fam->config_default(&c, img);
     c.ch = ch;
-    c.light = light;
+    c.light = light; /* U-GAT-IT's only */
     ug_model *m;
-    if (train ? ug_model_new(&m, &c, 1234, &err) : ug_model_build(&m, &c, 1u << UG_GEN_A2B, &err)) {
+    const int gen = fam->translate_net[0];
+    if (train ? ug_model_new(&m, &c, 1234, &err) : ug_model_build(&m, &c, 1u << gen, &err)) {
         fprintf(stderr, "bench: %s\n", err.msg);
         return 1;
     }
@@ -94,7 +105,7 @@ int main(int argc, char **argv)
         /* Translation A2B needs that generator only (PyTorch's side builds one too). */
         ug_rng rng;
         ug_rng_seed(&rng, 1234, 1);
-        ug_net_init_default(&m->net[UG_GEN_A2B], &rng);
+        ug_net_init_default(&m->net[gen], &rng);
         if (ug_model_set_precision(m, bf16 ? UG_BF16 : UG_FP32, &err) < 0) {
             fprintf(stderr, "bench: %s\n", err.msg);
             return 1;
@@ -112,8 +123,7 @@ int main(int argc, char **argv)
     ug_trainer *t = NULL;
     if (train) {
         ug_train_config tc;
-        ug_train_config_default(&tc);
-        if (ug_trainer_new(&t, m, &tc, &err) < 0) {
+        if (ug_train_config_for(&tc, fam->name, &err) < 0 || ug_trainer_new(&t, m, &tc, &err) < 0) {
             fprintf(stderr, "bench: %s\n", err.msg);
             return 1;
         }
@@ -143,9 +153,9 @@ int main(int argc, char **argv)
     double median = reps % 2 ? times[reps / 2] : 0.5 * (times[reps / 2 - 1] + times[reps / 2]);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("impl=ugatit mode=%s img=%d ch=%d light=%d reps=%d median_s=%.4f min_s=%.4f "
-           "maxrss_mb=%.1f arena_peak_mb=%.1f gflop=%.3f\n",
-           argv[1], img, ch, light, reps, median, times[0], ru.ru_maxrss / 1024.0,
+    printf("impl=ugatit family=%s mode=%s img=%d ch=%d light=%d reps=%d median_s=%.4f "
+           "min_s=%.4f maxrss_mb=%.1f arena_peak_mb=%.1f gflop=%.3f\n",
+           fam->name, argv[1], img, ch, light, reps, median, times[0], ru.ru_maxrss / 1024.0,
            m->arena.used_peak / 1048576.0, flops / 1e9);
     ug_trainer_free(t);
     ug_model_free(m);

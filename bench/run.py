@@ -20,15 +20,18 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# name: (mode, img, ch, light, reps, torch mem limit in GB or 0, ours in bf16). A bf16 row
-# compares our bf16 inference with PyTorch's fp32.
+# name: (mode, img, ch, light, reps, torch mem limit in GB or 0, ours in bf16, family). A bf16
+# row compares our bf16 inference with PyTorch's fp32. The cyclegan rows are the official
+# default architecture at 256 (9 blocks, ngf 64) and its training step.
 ROWS = {
-    'infer-light': ('infer', 256, 64, 1, 5, 0, 0),
-    'infer-light-bf16': ('infer', 256, 64, 1, 5, 0, 1),
-    'infer-full': ('infer', 256, 64, 0, 5, 0, 0),
-    'train-128': ('train', 128, 32, 1, 3, 0, 0),
-    'train-256': ('train', 256, 64, 1, 2, 0, 0),
-    'train-full': ('train', 256, 64, 0, 1, 21, 0),
+    'infer-light': ('infer', 256, 64, 1, 5, 0, 0, 'ugatit'),
+    'infer-light-bf16': ('infer', 256, 64, 1, 5, 0, 1, 'ugatit'),
+    'infer-full': ('infer', 256, 64, 0, 5, 0, 0, 'ugatit'),
+    'train-128': ('train', 128, 32, 1, 3, 0, 0, 'ugatit'),
+    'train-256': ('train', 256, 64, 1, 2, 0, 0, 'ugatit'),
+    'train-full': ('train', 256, 64, 0, 1, 21, 0, 'ugatit'),
+    'cyclegan-infer': ('infer', 256, 64, 0, 5, 0, 0, 'cyclegan'),
+    'cyclegan-train': ('train', 256, 64, 0, 2, 0, 0, 'cyclegan'),
 }
 
 
@@ -95,14 +98,15 @@ def main():
 
     results = []
     for name in a.rows.split(','):
-        mode, img, ch, light, reps, memlim, bf16 = ROWS[name]
+        mode, img, ch, light, reps, memlim, bf16, family = ROWS[name]
         if a.quick:
             reps = max(1, reps // 2)
         common = [mode, '--img', str(img), '--ch', str(ch), '--light', str(light),
-                  '--reps', str(reps), '--warmup', '1']
+                  '--reps', str(reps), '--warmup', '1', '--family', family]
         ours, theirs, ort = [], [], []
         onnx = None
-        if mode == 'infer' and have_ort and not bf16:
+        # bench/export_onnx.py exports the U-GAT-IT reference only.
+        if mode == 'infer' and have_ort and not bf16 and family == 'ugatit':
             onnx = os.path.join(ROOT, a.build, 'gen_%d_%d_%d.onnx' % (img, ch, light))
             if not os.path.exists(onnx):
                 subprocess.run(['/usr/bin/python3', 'bench/export_onnx.py', '--img', str(img),
@@ -131,7 +135,7 @@ def main():
                 ort.append(res)
                 print('  %s ort:   %s' % (name, ' '.join('%s=%s' % kv for kv in res.items())),
                       flush=True)
-        results.append((name, mode, img, ch, light, bf16, ours, theirs, ort))
+        results.append((name, mode, img, ch, light, bf16, family, ours, theirs, ort))
 
     def med(rs):
         v = [float(r['median_s']) for r in rs if 'median_s' in r]
@@ -152,12 +156,14 @@ def main():
           'PyTorch peak RSS MB | RSS ratio | ours GFLOP/s | % of FMA peak | ONNX Runtime s | '
           'ours / ONNX Runtime |')
     print('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
-    for name, mode, img, ch, light, bf16, ours, theirs, ort in results:
+    for name, mode, img, ch, light, bf16, family, ours, theirs, ort in results:
         to, tt = med(ours), med(theirs)
         ro, rt = rss(ours), rss(theirs)
         gf = float(ours[0].get('gflop', 'nan')) if ours and 'gflop' in ours[0] else float('nan')
         label = '%s %d ch%d %s%s' % (mode, img, ch, 'light' if light else 'full',
                                      ' bf16' if bf16 else '')
+        if family != 'ugatit':
+            label = '%s %s %d ngf%d' % (family, mode, img, ch)
         tstat = next((r['status'] for r in theirs if 'status' in r), None)
         bo, bt = best(ours), best(theirs)
         tx = med(ort)

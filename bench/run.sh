@@ -5,7 +5,8 @@
 # ours and PyTorch's alternately, one process per run, and prints the table. Inference rows
 # also run ONNX Runtime (bench/ort) on the same generator.
 #
-#   bench/run.sh [--rows infer-light,infer-light-bf16,infer-full,train-128,train-256,train-full]
+#   bench/run.sh [--rows infer-light,infer-light-bf16,infer-full,train-128,train-256,train-full,
+#                        cyclegan-infer,cyclegan-train]
 #                [--rounds N]
 #                [--quick] [--profile] [--no-torch] [--no-ort]
 #
