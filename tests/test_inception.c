@@ -494,6 +494,86 @@ static void eval_cli(const char *weights)
     remove(args);
 }
 
+/* The value of column col (0: step) in the row of kid.csv text for step. */
+static double kid_row(const char *csv, long step, int col)
+{
+    char key[32];
+    snprintf(key, sizeof key, "\n%ld,", step);
+    const char *p = strstr(csv, key);
+    if (!p)
+        return NAN;
+    p += strlen(key);
+    for (int c = 1; c < col; c++)
+        p = strchr(p, ',') + 1;
+    return strtod(p, NULL);
+}
+
+/* ugatit train --kid_freq: a row of kid.csv per measurement, drawn by the
+ * report; the last one is what ugatit eval says of the final checkpoint; a
+ * resumed run keeps the rows up to its checkpoint; without weights the run
+ * fails before its first step. */
+static void train_kid(const char *weights)
+{
+    char ds[160], res[160], args[2048], out[16384], path[512];
+    snprintf(ds, sizeof ds, "%s/kshapes", tmp);
+    snprintf(res, sizeof res, "%s/kres", tmp);
+    snprintf(args, sizeof args, "make-shapes --out %s --n 4 --size 32", ds);
+    CHECK(run_cli(tmp, args, 0, out, sizeof out) == 0, "make-shapes: %s", out);
+    const char *common = "--img_size 32 --ch 2 --n_res 1 --light true --n_dis 4 --print_freq 4 "
+                         "--save_freq 2 --threads 2";
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s %s --iteration 4 "
+             "--kid_freq 3 --inception %s", ds, res, common, weights);
+    int rc = run_cli(tmp, args, 1, out, sizeof out);
+    CHECK(rc == 0 && strstr(out, "KID every 3 steps on 5 + 5 test images") &&
+              strstr(out, "step 3: KID x 100 A2B ") && strstr(out, "step 4: KID x 100 A2B "),
+          "train --kid_freq: rc %d: %s", rc, out);
+    snprintf(path, sizeof path, "%s/kshapes/kid.csv", res);
+    size_t len;
+    char *csv = (char *)read_bytes(path, &len);
+    const char *head = "step,kid_A2B,kid_A2B_std,kid_B2A,kid_B2A_std\n3,";
+    CHECK(csv && strncmp(csv, head, strlen(head)) == 0 &&
+              strstr(csv, "\n4,") && !strstr(csv, "\n2,"),
+          "kid.csv: %s", csv ? csv : "missing");
+    snprintf(path, sizeof path, "%s/kshapes/index.html", res);
+    char *html = (char *)read_bytes(path, &len);
+    CHECK(html && strstr(html, "<h2>KID</h2>") && strstr(html, "2 measurements; at step 4: A2B ") &&
+              strstr(html, "url(#clip-kid)"),
+          "the report's KID chart");
+    free(html);
+
+    snprintf(args, sizeof args, "eval --model %s/kshapes/model/kshapes_params_0000004.safetensors "
+             "--dataset %s --inception %s --json", res, ds, weights);
+    rc = run_cli(tmp, args, 1, out, sizeof out);
+    const char *b2a = strstr(out, "\"b2a\"");
+    double a = after(out, "\"mean\": "), b = b2a ? after(b2a, "\"mean\": ") : NAN;
+    double ka = csv ? kid_row(csv, 4, 1) : NAN, kb = csv ? kid_row(csv, 4, 3) : NAN;
+    CHECK(rc == 0 && fabs(a - ka) <= 1e-6 * fabs(a) + 1e-9 && fabs(b - kb) <= 1e-6 * fabs(b) + 1e-9,
+          "eval of the last checkpoint %.9g, %.9g; kid.csv at step 4 %.9g, %.9g: %s", a, b, ka, kb,
+          out);
+    free(csv);
+
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s %s --iteration 6 --resume "
+             "true --kid_freq 3 --inception %s", ds, res, common, weights);
+    rc = run_cli(tmp, args, 1, out, sizeof out);
+    snprintf(path, sizeof path, "%s/kshapes/kid.csv", res);
+    csv = (char *)read_bytes(path, &len);
+    const char *four = csv ? strstr(csv, "\n4,") : NULL;
+    CHECK(rc == 0 && csv && strstr(csv, "\n3,") && four && !strstr(four + 1, "\n4,") &&
+              strstr(csv, "\n6,") && !strstr(csv, "\n5,"),
+          "resumed kid.csv (a row per step 3, 4, 6): rc %d: %s", rc, csv ? csv : out);
+    free(csv);
+
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/none %s --iteration 4 "
+             "--kid_freq 2", ds, tmp, common);
+    rc = run_cli(tmp, args, 0, out, sizeof out);
+    snprintf(path, sizeof path, "%s/none/kshapes/model/kshapes_params_0000002.safetensors", tmp);
+    CHECK(rc == 1 && strstr(out, "--inception") && access(path, F_OK) != 0,
+          "--kid_freq without weights: rc %d: %s", rc, out);
+
+    snprintf(args, sizeof args, "rm -rf %s %s %s/none %s/cli_output.txt", ds, res, tmp, tmp);
+    CHECK(system(args) == 0, "%s", args);
+}
+
 static void where(void)
 {
     const char *p = NULL;
@@ -531,6 +611,7 @@ int main(void)
         hostile(fid);
         cli(fid);
         eval_cli(fid);
+        train_kid(fid);
     }
     remove(fid);
     rmdir(tmp);

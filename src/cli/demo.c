@@ -1,7 +1,9 @@
 /* ugatit make-shapes and ugatit demo: the built-in two-domain data set
  * (discs and squares) and a short training run on it that needs no download:
- * make-shapes, train, test, with the report. The demo runs the same
- * commands a user would, with fixed arguments. */
+ * make-shapes, train, test, with the report; with Inception-v3 weights in
+ * $UGATIT_INCEPTION, KID during training and ugatit eval at the end too. The
+ * demo runs the same commands a user would, with fixed arguments. */
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +11,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "data/shapes.h"
+#include "eval/inception.h"
 
 int cmd_make_shapes(int argc, char **argv)
 {
@@ -53,7 +56,9 @@ int cmd_demo(int argc, char **argv)
                        "usage: ugatit demo [--dir DIR] [--iteration N] [--threads N]\n\n"
                        "Makes the shapes data set (discs in A, squares in B), trains a small "
                        "light model on it (img 64, ch 16, n_res 4, n_dis 4, cam_weight 10), tests it, and "
-                       "writes the report DIR/results/shapes/index.html.");
+                       "writes the report DIR/results/shapes/index.html. With Inception-v3 "
+                       "weights in $" UG_INCEPTION_ENV "\n(see ugatit kid) it also measures KID "
+                       "at every report and runs ugatit eval on the\nfinal model.");
     if (rc)
         return rc < 0 ? 2 : 0;
     const char *dir = cli_find(o, n, "dir")->value;
@@ -82,15 +87,25 @@ int cmd_demo(int argc, char **argv)
                      "--n_dis", "4", "--light", "true", "--cam_weight", "10",
                      "--print_freq", print_freq,
                      "--save_freq", save_freq, "--threads", (char *)threads,
-                     "--resume", "true", NULL};
+                     "--resume", "true", "--kid_freq", print_freq, NULL};
+    const char *weights = getenv(UG_INCEPTION_ENV);
+    int kid = weights && *weights, n_train = kid ? 29 : 27;
     char *test[] = {"test", "--dataset", data, "--result_dir", results, "--threads",
                     (char *)threads, NULL};
     if ((rc = cmd_make_shapes(7, make)) != 0)
         return rc;
-    if ((rc = cmd_train(27, train)) != 0)
+    if ((rc = cmd_train(n_train, train)) != 0)
         return rc;
     if ((rc = cmd_test(7, test)) != 0)
         return rc;
+    if (kid) {
+        char model[4096 + 64];
+        snprintf(model, sizeof model, "%s/shapes/model/shapes_params_%07ld.safetensors",
+                 results, it);
+        char *eval[] = {"eval", "--model", model, "--dataset", data, NULL};
+        if ((rc = cmd_eval(5, eval)) != 0)
+            return rc;
+    }
     printf("\nopen %s/shapes/index.html to see the report; the test strips are in "
            "%s/shapes/test\n", results, results);
     return 0;

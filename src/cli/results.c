@@ -185,11 +185,9 @@ static int copy_kept_rows(FILE *in, FILE *out, long keep_step)
     return ferror(out) ? -1 : 0;
 }
 
-int ug_log_open(FILE **out, const ug_results *r, const ug_trainer *t, long keep_step,
+int ug_csv_open(FILE **out, const char *path, const char *header, long keep_step,
                 ug_error *err)
 {
-    char path[UG_PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/log.csv", r->root);
     /* The header and the kept rows, replaced atomically; then the stream
      * appends the rows of this run as they come. */
     char *text = NULL;
@@ -197,10 +195,7 @@ int ug_log_open(FILE **out, const ug_results *r, const ug_trainer *t, long keep_
     FILE *m = open_memstream(&text, &len);
     if (!m)
         return ug_fail(err, "%s: out of memory", path);
-    fputs("step", m);
-    for (int i = 0; i < ug_trainer_loss_count(t); i++)
-        fprintf(m, ",%s", ug_trainer_loss_name(t, i));
-    fputs(",lr,seconds\n", m);
+    fputs(header, m);
     FILE *old = keep_step > 0 ? ug_fopen_read(path, NULL, NULL) : NULL; /* none: no rows */
     if (old) {
         copy_kept_rows(old, m, keep_step);
@@ -224,6 +219,25 @@ int ug_log_open(FILE **out, const ug_results *r, const ug_trainer *t, long keep_
         return ug_fail(err, "%s: %s", path, strerror(errno));
     *out = f;
     return 0;
+}
+
+int ug_log_open(FILE **out, const ug_results *r, const ug_trainer *t, long keep_step,
+                ug_error *err)
+{
+    char path[UG_PATH_MAX + 16], *header = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/log.csv", r->root);
+    FILE *h = open_memstream(&header, &len);
+    if (!h)
+        return ug_fail(err, "%s: out of memory", path);
+    fputs("step", h);
+    for (int i = 0; i < ug_trainer_loss_count(t); i++)
+        fprintf(h, ",%s", ug_trainer_loss_name(t, i));
+    fputs(",lr,seconds\n", h);
+    int rc = fclose(h) != 0 ? ug_fail(err, "%s: out of memory", path)
+                            : ug_csv_open(out, path, header, keep_step, err);
+    free(header);
+    return rc;
 }
 
 void ug_log_row(FILE *f, long step, const float *losses, int n_losses, double lr,

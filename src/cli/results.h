@@ -38,9 +38,14 @@ void ug_results_checkpoint(const ug_results *r, long step, char *out, size_t n);
 int ug_find_newest_checkpoint(const char *model_dir, const char *name, char *out, size_t n,
                               long *step, ug_error *err);
 
-/* log.csv: one row per step (step, every loss term of the family, lr, seconds). Opening
- * keeps the rows up to keep_step and drops later ones (a resumed run
+/* A CSV file of rows "step,...", opened to append: header is written anew
+ * and the rows up to keep_step are kept, later ones dropped (a resumed run
  * rewrites the steps it repeats), atomically. */
+int ug_csv_open(FILE **out, const char *path, const char *header, long keep_step,
+                ug_error *err);
+
+/* log.csv (ug_csv_open): one row per step (step, every loss term of the
+ * family, lr, seconds). */
 int ug_log_open(FILE **out, const ug_results *r, const ug_trainer *t, long keep_step,
                 ug_error *err);
 void ug_log_row(FILE *f, long step, const float *losses, int n_losses, double lr,

@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/results.h"
 #include "cli/samples.h"
+#include "cli/train_kid.h"
 #include "core/error.h"
 #include "data/loader.h"
 #include "dist/comm.h"
@@ -66,6 +67,10 @@ static const cli_opt options[] = {
                         "batch is ranks x N)", "1", 0},
     {"print_freq", "N", "progress, sample grids and report every N steps", "1000", 0},
     {"save_freq", "N", "checkpoint every N steps", "100000", 0},
+    {"kid_freq", "N", "KID of the test sets every N steps, as ugatit eval measures it, into "
+                      "kid.csv and the report (0: off; needs --inception)", "0", 0},
+    {"inception", "FILE", "Inception-v3 weights for --kid_freq (see ugatit kid; default $"
+                          UG_INCEPTION_ENV ")", NULL, 0},
     {"decay_flag", "BOOL", "linear learning-rate decay (see --iteration, --n_epochs)", "true",
      0},
     {"lr", "X", "learning rate (cyclegan: 0.0002)", "0.0001", 0},
@@ -102,7 +107,7 @@ typedef struct train_opts {
     const char *result_dir, *init;
     ug_config cfg;
     ug_train_config tc;
-    long print_freq, save_freq, seed, threads, n_epochs, n_epochs_decay;
+    long print_freq, save_freq, kid_freq, seed, threads, n_epochs, n_epochs_decay;
     int resume, augment, epochs; /* epochs: the schedule in epochs (set_epochs) */
     ug_comm *comm;
     cli_opt opt[N_OPTIONS]; /* options as parsed */
@@ -163,8 +168,8 @@ static int parse(int argc, char **argv, train_opts *o)
                        "half of the steps).\n\n"
                        "With --resume true a run goes on with its checkpoint's configuration: a "
                        "flag given\nthat contradicts it is an error, one not given takes the "
-                       "checkpoint's value.\n--iteration, --print_freq, --save_freq and "
-                       "--threads may change; a larger --iteration\nextends the run (the "
+                       "checkpoint's value.\n--iteration, --print_freq, --save_freq, --kid_freq "
+                       "and --threads may change; a larger\n--iteration extends the run (the "
                        "learning-rate decay recomputed for the new total). A checkpoint\n"
                        "already at --iteration is left as it is (nothing to do, exit status 0). "
                        "--init\ntakes the model's configuration from its checkpoint the same "
@@ -193,6 +198,7 @@ static int parse(int argc, char **argv, train_opts *o)
         cli_int(opt, n, "batch_size", 1, 4096, &batch) < 0 ||
         cli_int(opt, n, "print_freq", 1, 1000000000, &o->print_freq) < 0 ||
         cli_int(opt, n, "save_freq", 1, 1000000000, &o->save_freq) < 0 ||
+        cli_int(opt, n, "kid_freq", 0, 1000000000, &o->kid_freq) < 0 ||
         cli_bool(opt, n, "decay_flag", &decay) < 0 ||
         cli_double(opt, n, "lr", 0, 1e3, &lr) < 0 ||
         cli_double(opt, n, "weight_decay", 0, 1e3, &wd) < 0 ||
@@ -411,8 +417,8 @@ static int resume(train_opts *o, const char *ckpt, ug_model **m, ug_trainer **t,
     if (tc->iteration != total)
         printf("--iteration %ld (was %ld: the learning-rate decay follows the new total), ",
                tc->iteration, total);
-    printf("--print_freq %ld, --save_freq %ld and --threads %ld from the command line\n",
-           o->print_freq, o->save_freq, o->threads);
+    printf("--print_freq %ld, --save_freq %ld, --kid_freq %ld and --threads %ld from the "
+           "command line\n", o->print_freq, o->save_freq, o->kid_freq, o->threads);
     if (o->init)
         printf("--init %s is not used: the run continues from its checkpoint\n", o->init);
     return 0;
@@ -543,7 +549,7 @@ static void progress(const train_opts *o, long step, long total, const float *L,
  * one rank only (not a shared decision such as a loss that is not finite)
  * leaves the others in a collective: the program aborts them. */
 static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_trainer *t,
-                      ug_loader *loader, ug_samples *samples, ug_error *err)
+                      ug_loader *loader, ug_samples *samples, train_kid *kid, ug_error *err)
 {
     ug_comm *comm = o->comm;
     const int root = comm->rank == 0;
@@ -610,7 +616,9 @@ static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_
             bytes_window = comm->bytes;
             window_steps = 0;
         }
-        if (root && (step % o->print_freq == 0 || step == total))
+        if (root && io == 0 && train_kid_due(kid, step, total))
+            io = train_kid_measure(kid, m, step, err);
+        if (root && io == 0 && (step % o->print_freq == 0 || step == total))
             io = ug_samples_write(samples, m, r->root, step, err) < 0 ||
                          ug_write_report(r, o->dataset_root, m, t, step, err) < 0
                      ? -1
@@ -661,6 +669,7 @@ static int train(train_opts *o)
     ug_trainer *t = NULL;
     ug_loader *loader = NULL;
     ug_samples samples = {0};
+    train_kid kid = {0};
     int status = 1, lock = -1, rc = 0;
     char dir[UG_PATH_MAX];
     /* Every input is checked before any work starts. */
@@ -699,8 +708,10 @@ static int train(train_opts *o)
                            ug_model_resize(m)};
     rc = ug_loader_new(&loader, &lc, &err) < 0 ||
                  ug_loader_start(loader, ug_trainer_step_count(t), &err) < 0 ||
-                 (root && ug_samples_load(&samples, o->dataset_root, &a, &b, c->img_size,
-                                          ug_model_resize(m), &err) < 0)
+                 (root && (ug_samples_load(&samples, o->dataset_root, &a, &b, c->img_size,
+                                           ug_model_resize(m), &err) < 0 ||
+                           train_kid_open(&kid, o->kid_freq, o->opt, N_OPTIONS, o->dataset_root,
+                                          &r, ug_trainer_step_count(t), &err) < 0))
              ? -1
              : 0;
     if (all_ok(comm, rc, &err) < 0)
@@ -718,7 +729,7 @@ static int train(train_opts *o)
            comm->size > 1 ? " per rank" : "");
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    status = train_loop(o, &r, m, t, loader, &samples, &err);
+    status = train_loop(o, &r, m, t, loader, &samples, &kid, &err);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     if (status > 0)
@@ -729,6 +740,7 @@ done:
     else if (status)
         fprintf(stderr, "ugatit train: %s\n", err.msg);
 out:
+    train_kid_close(&kid);
     ug_samples_free(&samples);
     ug_loader_free(loader);
     ug_trainer_free(t);

@@ -164,6 +164,40 @@ static int curves(FILE *fp, const ug_report_input *in, ug_error *err)
     return rc;
 }
 
+/* KID over the run (kid.csv of ugatit train --kid_freq); nothing without it. */
+static int kid_curves(FILE *fp, const ug_report_input *in, ug_error *err)
+{
+    size_t len = strlen(in->result_dir) + 16;
+    char *path = malloc(len);
+    if (!path)
+        return ug_fail(err, "report: out of memory");
+    snprintf(path, len, "%s/kid.csv", in->result_dir);
+    ug_log log;
+    ug_error why;
+    int have = ug_log_read(&log, path, UG_REPORT_MAX_POINTS, &why) == 0;
+    free(path);
+    if (!have)
+        return 0;
+    int cols[2] = {ug_log_find(&log, "kid_A2B"), ug_log_find(&log, "kid_B2A")};
+    int sd[2] = {ug_log_find(&log, "kid_A2B_std"), ug_log_find(&log, "kid_B2A_std")}, rc = 0;
+    if (log.rows > 0 && cols[0] >= 0 && cols[1] >= 0 && sd[0] >= 0 && sd[1] >= 0) {
+        fprintf(fp, "<h2>KID</h2>\n<p>KID x 100 of the test translations against the real "
+                    "test images, as <code>ugatit eval</code> measures it (blocks of at most "
+                    "10, standard error; lower is better), %ld measurements; at step %.0f:",
+                log.rows, log.last_step);
+        for (int d = 0; d < 2; d++) {
+            fprintf(fp, "%s %s %.2f", d ? "," : "", d ? "B2A" : "A2B", log.last[cols[d]]);
+            if (isfinite(log.last[sd[d]])) /* a single block has none */
+                fprintf(fp, " &plusmn; %.2f", log.last[sd[d]]);
+        }
+        fputs(".</p>\n", fp);
+        ug_chart ch = {1200, 300, UG_REPORT_MAX_POINTS, 0, NULL, "kid"};
+        rc = ug_chart_svg(fp, &log, cols, 2, &ch, err);
+    }
+    ug_log_free(&log);
+    return rc;
+}
+
 static int file_exists(const char *dir, const char *rel)
 {
     size_t n = strlen(dir) + strlen(rel) + 2;
@@ -213,7 +247,7 @@ static int page(FILE *fp, const ug_report_input *in, ug_error *err)
 {
     header(fp, in);
     config_table(fp, in);
-    if (curves(fp, in, err) != 0)
+    if (curves(fp, in, err) != 0 || kid_curves(fp, in, err) != 0)
         return -1;
     samples(fp, in);
     ug_rho_section(fp, in->rho, in->n_rho, in->rho_history);

@@ -1,6 +1,7 @@
 /* The training report RESULT_DIR/NAME/index.html: one self-contained page
  * (inline CSS and SVG, no scripts, no external resources) with the
- * configuration, the loss curves drawn from log.csv, the latest sample grids
+ * configuration, the loss curves drawn from log.csv, KID over the run from
+ * kid.csv (ugatit train --kid_freq), the latest sample grids
  * and the learned rho values (rhochart.h). Rewritten atomically each time. */
 #ifndef UG_REPORT_REPORT_H
 #define UG_REPORT_REPORT_H
