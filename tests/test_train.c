@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "cli.h"
+#include "files.h"
 #include "io/image.h"
 #include "model/checkpoint.h"
 
@@ -325,6 +326,12 @@ static void test_cyclegan(const char *shapes)
     check_png(p, 10 * 32, 3 * 32);
     snprintf(p, sizeof p, "%s/cg/shapes/log.csv", dir);
     CHECK(count_lines(p) == 17, "log.csv of 16 steps: %d lines", count_lines(p));
+    snprintf(p, sizeof p, "%s/cg/shapes/index.html", dir);
+    size_t len;
+    char *page = (char *)read_bytes(p, &len);
+    CHECK(page && strstr(page, "<title>CycleGAN: shapes") && strstr(page, "PatchGAN, 3 layers"),
+          "the report of a CycleGAN run names it and its configuration");
+    free(page);
     snprintf(args, sizeof args, "train --dataset %s --result_dir %s/cg2 --n_epochs 1 "
              "--n_epochs_decay 1 --print_freq 8 --save_freq 8 --seed 3 %s", shapes, dir, tiny);
     CHECK(run(args, out, sizeof out) == 0, "train: %s", out);

@@ -12,8 +12,8 @@
 #include "cli/hint.h"
 #include "cli/results.h"
 #include "core/error.h"
-#include "model/model.h"
 #include "data/dataset.h"
+#include "model/model.h"
 #include "report/grid.h"
 
 /* One strip per image of root/sub. */

@@ -20,6 +20,7 @@ typedef struct ug_step ug_step;
 
 typedef struct ug_family {
     const char *name;   /* checkpoint metadata 'family', --family */
+    const char *title;  /* for people: "U-GAT-IT", "CycleGAN" */
     int format_version; /* the checkpoint layout this build writes; it reads this and older */
     /* The networks, each saved under its group ("genA2B", ...). */
     int n_nets;
