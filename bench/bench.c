@@ -2,19 +2,21 @@
  * row's own):
  *
  *   bench infer|train --img S --ch C --light 0|1 [--reps R] [--warmup W]
- *         [--bf16 0|1] [--profile] [--family ugatit|unit]
+ *         [--bf16 0|1] [--family ugatit|cyclegan|unit] [--profile]
  *
  * infer: ug_model_translate of one image (batch 1, A2B) with a model of
  * that generator only; train: one
  * ug_trainer_step with batch 1. Inputs are uniform in [-1, 1] from a fixed
- * seed, weights PyTorch's default initialisation (ug_model_new). Prints one
+ * seed, weights the family's initialisation (ug_model_new). CycleGAN takes
+ * its official configuration at img (ch as ngf; --light does not apply) and
+ * its official training configuration, and so does UNIT (ch as the gen and
+ * dis dim), whose translation runs an encoder and the other domain's
+ * decoder (the inference model holds the generators). Prints one
  * line of key=value: the median and minimum time of the timed repetitions,
  * the peak resident set (getrusage ru_maxrss) and the convolution + linear
  * FLOPs of one repetition. --profile prints a per-op table of the timed
  * repetitions (tape profiling) to stderr. --bf16 1 sets the model to bf16
- * convolutions (inference only). --family unit runs UNIT's official
- * configuration at that size and ch (light unused); its inference builds
- * the generators (the translation runs a.enc and b.dec). */
+ * convolutions (inference only). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,6 @@
 #include <time.h>
 
 #include "model/model.h"
-#include "model/ugatit/ugatit.h"
 #include "nn/tape.h"
 #include "ugatit.h"
 
@@ -42,7 +43,7 @@ static int cmp_double(const void *a, const void *b)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench infer|train --img S --ch C --light 0|1 [--reps R] "
-                    "[--warmup W] [--bf16 0|1] [--profile] [--family ugatit|unit]\n");
+                    "[--warmup W] [--bf16 0|1] [--family ugatit|cyclegan|unit] [--profile]\n");
     exit(2);
 }
 
@@ -95,11 +96,12 @@ int main(int argc, char **argv)
     }
     fam->config_default(&c, img);
     c.ch = ch;
-    c.light = strcmp(family, "ugatit") == 0 ? light : 0;
-    /* U-GAT-IT's translation A2B needs that generator only (PyTorch's side
-     * builds one too); UNIT's needs an encoder and the other decoder. */
-    unsigned gens = strcmp(family, "ugatit") == 0 ? 1u << UG_GEN_A2B : fam->translate_nets;
+    c.light = light; /* U-GAT-IT's only */
     ug_model *m;
+    /* Translation A2B needs that generator only (PyTorch's side builds one
+     * too); UNIT's an encoder and a decoder, of the generators built. */
+    const unsigned gens = strcmp(family, "unit") == 0 ? fam->translate_nets
+                                                      : 1u << fam->translate_net[0];
     if (train ? ug_model_new(&m, &c, 1234, &err) : ug_model_build(&m, &c, gens, &err)) {
         fprintf(stderr, "bench: %s\n", err.msg);
         return 1;
@@ -127,7 +129,7 @@ int main(int argc, char **argv)
     ug_trainer *t = NULL;
     if (train) {
         ug_train_config tc;
-        if (ug_train_config_for(&tc, family, &err) < 0 || ug_trainer_new(&t, m, &tc, &err) < 0) {
+        if (ug_train_config_for(&tc, fam->name, &err) < 0 || ug_trainer_new(&t, m, &tc, &err) < 0) {
             fprintf(stderr, "bench: %s\n", err.msg);
             return 1;
         }
@@ -159,7 +161,7 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     printf("impl=ugatit family=%s mode=%s img=%d ch=%d light=%d reps=%d median_s=%.4f "
            "min_s=%.4f maxrss_mb=%.1f arena_peak_mb=%.1f gflop=%.3f\n",
-           family, argv[1], img, ch, c.light, reps, median, times[0], ru.ru_maxrss / 1024.0,
+           fam->name, argv[1], img, ch, light, reps, median, times[0], ru.ru_maxrss / 1024.0,
            m->arena.used_peak / 1048576.0, flops / 1e9);
     ug_trainer_free(t);
     ug_model_free(m);

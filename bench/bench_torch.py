@@ -1,12 +1,12 @@
 """PyTorch side of the benchmark (bench/run.sh): the same rows as bench/bench.c on
 tools/ugatit_ref.py, the project's PyTorch reference of U-GAT-IT (same architecture, PyTorch's
-default initialisation), with torch.set_num_threads(2).
+default initialisation), or with --family cyclegan on tools/cyclegan_ref.py (the official
+default architecture at img: 9 blocks from 256 up, else 6; ch as ngf), or with --family unit
+on tools/unit_ref.py (UNIT's official configuration at img, ch as dim; torch.randn noise as the
+official code draws it; inference a.enc then b.dec), with torch.set_num_threads(2).
 
   bench_torch.py infer|train --img S --ch C --light 0|1 [--reps R] [--warmup W]
-                 [--mem-limit-gb G] [--family ugatit|unit]
-
---family unit runs tools/unit_ref.py (UNIT's official configuration at that size and ch):
-inference a.enc then b.dec, training one iteration.
+                 [--mem-limit-gb G] [--family ugatit|cyclegan|unit]
 
 Prints one line of key=value like bench.c: median and minimum time of the timed repetitions and
 the process's peak resident set (ru_maxrss). --mem-limit-gb caps the address space
@@ -32,17 +32,16 @@ def main():
     ap.add_argument('--reps', type=int, default=5)
     ap.add_argument('--warmup', type=int, default=1)
     ap.add_argument('--mem-limit-gb', type=float, default=0)
-    ap.add_argument('--family', default='ugatit', choices=('ugatit', 'unit'))
+    ap.add_argument('--family', choices=('ugatit', 'cyclegan', 'unit'), default='ugatit')
     a = ap.parse_args()
-    if a.family == 'unit':
-        a.light = 0
     head = 'impl=torch family=%s mode=%s img=%d ch=%d light=%d' % (a.family, a.mode, a.img, a.ch,
-                                                                 a.light)
+                                                                   a.light)
     if a.mem_limit_gb > 0:
         lim = int(a.mem_limit_gb * (1 << 30))
         resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
 
     import torch
+    import cyclegan_ref as C
     import ugatit_ref as R
     torch.set_num_threads(2)
     torch.manual_seed(1234)
@@ -51,16 +50,28 @@ def main():
     y = torch.rand(1, 3, a.img, a.img, generator=g) * 2 - 1
     times = []
     try:
+        blocks = 9 if a.img >= 256 else 6
         if a.family == 'unit':
             import unit_ref as U
             model = U.UNIT(dim=a.ch, noise_seed=None)  # torch.randn, as the official code
-            if a.mode == 'infer':
-                def once():
+
+            def once():
+                if a.mode == 'train':
+                    model.train_step(x, y)
+                else:
                     with torch.no_grad():
                         model.translate(x)
-            else:
-                def once():
-                    model.train_step(x, y)
+        elif a.mode == 'infer' and a.family == 'cyclegan':
+            net = C.ResnetGenerator(a.ch, blocks).eval()
+
+            def once():
+                with torch.no_grad():
+                    net(x)
+        elif a.mode == 'train' and a.family == 'cyclegan':
+            model = C.CycleGAN(ngf=a.ch, n_blocks=blocks)
+
+            def once():
+                model.train_step(x, y)
         elif a.mode == 'infer':
             net = R.ResnetGenerator(a.ch, 4, a.img, bool(a.light)).eval()
 

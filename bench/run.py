@@ -21,8 +21,9 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # name: (mode, img, ch, light, reps, torch mem limit in GB or 0, ours in bf16, family). A bf16
-# row compares our bf16 inference with PyTorch's fp32. The unit rows run UNIT's official
-# configuration (tools/unit_ref.py on PyTorch's side).
+# row compares our bf16 inference with PyTorch's fp32. The cyclegan rows are the official
+# default architecture at 256 (9 blocks, ngf 64) and its training step; the unit rows UNIT's
+# official configuration at 256 (tools/unit_ref.py on PyTorch's side).
 ROWS = {
     'infer-light': ('infer', 256, 64, 1, 5, 0, 0, 'ugatit'),
     'infer-light-bf16': ('infer', 256, 64, 1, 5, 0, 1, 'ugatit'),
@@ -30,6 +31,8 @@ ROWS = {
     'train-128': ('train', 128, 32, 1, 3, 0, 0, 'ugatit'),
     'train-256': ('train', 256, 64, 1, 2, 0, 0, 'ugatit'),
     'train-full': ('train', 256, 64, 0, 1, 21, 0, 'ugatit'),
+    'cyclegan-infer': ('infer', 256, 64, 0, 5, 0, 0, 'cyclegan'),
+    'cyclegan-train': ('train', 256, 64, 0, 2, 0, 0, 'cyclegan'),
     'unit-infer': ('infer', 256, 64, 0, 3, 0, 0, 'unit'),
     'unit-train': ('train', 256, 64, 0, 1, 0, 0, 'unit'),
 }
@@ -105,6 +108,7 @@ def main():
                   '--reps', str(reps), '--warmup', '1', '--family', family]
         ours, theirs, ort = [], [], []
         onnx = None
+        # bench/export_onnx.py exports the U-GAT-IT reference only.
         if mode == 'infer' and have_ort and not bf16 and family == 'ugatit':
             onnx = os.path.join(ROOT, a.build, 'gen_%d_%d_%d.onnx' % (img, ch, light))
             if not os.path.exists(onnx):
@@ -159,8 +163,11 @@ def main():
         to, tt = med(ours), med(theirs)
         ro, rt = rss(ours), rss(theirs)
         gf = float(ours[0].get('gflop', 'nan')) if ours and 'gflop' in ours[0] else float('nan')
-        label = '%s %d ch%d %s%s' % (mode, img, ch, 'unit' if family == 'unit' else
-                                     'light' if light else 'full', ' bf16' if bf16 else '')
+        label = '%s %d ch%d %s%s' % (mode, img, ch, 'light' if light else 'full',
+                                     ' bf16' if bf16 else '')
+        if family != 'ugatit':
+            label = '%s %s %d %s%d' % (family, mode, img, 'ngf' if family == 'cyclegan' else 'dim',
+                                       ch)
         tstat = next((r['status'] for r in theirs if 'status' in r), None)
         bo, bt = best(ours), best(theirs)
         tx = med(ort)

@@ -6,12 +6,12 @@
 # also run ONNX Runtime (bench/ort) on the same generator.
 #
 #   bench/run.sh [--rows infer-light,infer-light-bf16,infer-full,train-128,train-256,train-full,
-#                        unit-infer,unit-train]
+#                        cyclegan-infer,cyclegan-train,unit-infer,unit-train]
 #                [--rounds N]
 #                [--quick] [--profile] [--no-torch] [--no-ort]
 #
-# Rows default to all of them (about 10 minutes, and the unit rows several more). --quick does
-# one round with fewer repetitions; --profile prints our per-op profile of each row as well.
+# Rows default to all of them (about 10 minutes, the unit rows several more). --quick does one
+# round with fewer repetitions; --profile prints our per-op profile of each row as well.
 set -e
 cd "$(dirname "$0")/.."
 # The build's packages plus the benchmark's (PyTorch, Node.js and npm).

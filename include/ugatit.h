@@ -4,7 +4,9 @@
  *
  * Images are float arrays N x 3 x S x S (planar RGB, values in [-1, 1]) where S
  * is the model's img_size. A model holds the six networks of the release:
- * generators A2B and B2A, and global and local discriminators for A and B. */
+ * generators A2B and B2A, and global and local discriminators for A and B;
+ * or, of the family "cyclegan" (ug_config.family), the official CycleGAN's
+ * four: generators G_A (A to B) and G_B, discriminators D_A and D_B. */
 #ifndef UGATIT_H
 #define UGATIT_H
 
@@ -229,7 +231,9 @@ UG_API void ug_trainer_free(ug_trainer *t);
 
 /* One training step of the release on a batch of n images per domain (n
  * must be the trainer's batch_size): discriminator update, then generator
- * update, then rho clamping. losses (ug_trainer_loss_count floats) may be NULL.
+ * update, then rho clamping (CycleGAN: the official iteration, generators
+ * then discriminators on the image pools' answers). losses
+ * (ug_trainer_loss_count floats) may be NULL.
  *
  * A step is not undone when it fails half-way (a loss that is not finite, a
  * kernel's error): the spectral-norm states and maybe the discriminators have
@@ -255,7 +259,11 @@ UG_API void ug_trainer_total_losses(const ug_trainer *t, int *d_loss, int *g_los
  * optimisers). The learning rate of step s is a function of s and the
  * configuration only: lr, and with decay_flag the release's linear decay
  * over the second half of `iteration` steps (lr / (iteration / 2) less per
- * step past the half-way point, in the release's arithmetic), never below 0. */
+ * step past the half-way point, in the release's arithmetic), never below 0.
+ * CycleGAN: the official policy 'linear' over epochs of epoch_steps steps
+ * (see ug_train_config), lr x (1 - max(0, e + 1 - n_epochs) /
+ * (n_epochs_decay + 1)) in epoch e, n_epochs = iteration / epoch_steps -
+ * n_epochs_decay. */
 UG_API long ug_trainer_step_count(const ug_trainer *t);
 UG_API double ug_trainer_lr(const ug_trainer *t);
 
@@ -270,7 +278,7 @@ UG_API int ug_trainer_set_step(ug_trainer *t, long step, ug_error *err);
 UG_API int ug_trainer_set_iteration(ug_trainer *t, long iteration, ug_error *err);
 
 /* A training checkpoint: the model plus Adam moments, step, learning rate
- * and training configuration; written atomically. extra_meta
+ * and training configuration (and CycleGAN's image pools); written atomically. extra_meta
  * holds n_extra key/value pairs the caller wants kept (may be NULL). */
 UG_API int ug_trainer_save(const ug_trainer *t, const char *path,
                            const char *const *extra_meta, int n_extra, ug_error *err);

@@ -235,12 +235,14 @@ static void test_transforms(void)
     float *alt = malloc(n * sizeof(float));
 
     /* Test transform = Pillow bilinear resize + ToTensor/Normalize, exactly. */
-    CHECK(ug_load_test_image(got, JPEG_SAMPLE, S, UG_RESIZE_BILINEAR, &err) == 0, "test image: %s", err.msg);
+    CHECK(ug_load_test_image(got, JPEG_SAMPLE, S, UG_RESIZE_BILINEAR, &err) == 0,
+          "test image: %s", err.msg);
     CHECK(ug_image_resize(&r, &im, S, S, UG_RESIZE_BILINEAR, &err) == 0, "%s", err.msg);
     ug_image_to_tensor(want, &r);
     ug_image_free(&r);
     CHECK(memcmp(got, want, n * sizeof(float)) == 0, "test transform differs");
-    CHECK(ug_transform(alt, &im, S, NULL, UG_RESIZE_BILINEAR, &err) == 0 && memcmp(alt, want, n * sizeof(float)) == 0,
+    CHECK(ug_transform(alt, &im, S, NULL, UG_RESIZE_BILINEAR, &err) == 0 &&
+              memcmp(alt, want, n * sizeof(float)) == 0,
           "ug_transform(NULL) differs");
 
     /* Training transform, no flip: resize to S + 30, crop at (top, left). */
@@ -280,7 +282,8 @@ static void test_transforms(void)
           "flip not a mirror: max diff %g, %zu of %zu equal", md, same, n);
 
     ug_augment bad = {0, 31, 0};
-    CHECK(ug_transform(got, &im, S, &bad, UG_RESIZE_BILINEAR, &err) == -1, "crop offset 31 accepted");
+    CHECK(ug_transform(got, &im, S, &bad, UG_RESIZE_BILINEAR, &err) == -1,
+          "crop offset 31 accepted");
 
     /* The draws cover 0..30 and flip about half the time. */
     ug_rng rng;
@@ -299,7 +302,8 @@ static void test_transforms(void)
           flips, lo, hi);
 
     /* The sample PNG is RGBA or RGB; either way it loads. */
-    CHECK(ug_load_test_image(got, SAMPLES "/trainB/0006.png", S, UG_RESIZE_BILINEAR, &err) == 0, "%s", err.msg);
+    CHECK(ug_load_test_image(got, SAMPLES "/trainB/0006.png", S, UG_RESIZE_BILINEAR, &err) == 0,
+          "%s", err.msg);
     CHECK(ug_load_test_image(got, SAMPLES "/nope.png", S, UG_RESIZE_BILINEAR, &err) == -1 &&
               strstr(err.msg, "nope.png"),
           "missing test image: %s", err.msg);

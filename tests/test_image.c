@@ -253,7 +253,8 @@ static void test_resize(void)
     ug_image flat = {7, 5, malloc(7 * 5 * 3)}, up = {0}, same = {0};
     memset(flat.rgb, 77, 7 * 5 * 3);
     ug_error err = {""};
-    CHECK(ug_image_resize(&up, &flat, 256, 300, UG_RESIZE_BILINEAR, &err) == 0, "upscale: %s", err.msg);
+    CHECK(ug_image_resize(&up, &flat, 256, 300, UG_RESIZE_BILINEAR, &err) == 0, "upscale: %s",
+          err.msg);
     int all = up.rgb != NULL;
     for (size_t i = 0; up.rgb && i < (size_t)256 * 300 * 3; i++)
         all &= up.rgb[i] == 77;
@@ -270,7 +271,8 @@ static void test_resize(void)
     ug_image in = {0}, small = {0}, big = {0};
     CHECK(ug_image_load(&in, JPEG_SAMPLE, &err) == 0, "load: %s", err.msg);
     CHECK(ug_image_resize(&small, &in, 96, 96, UG_RESIZE_BILINEAR, &err) == 0, "down: %s", err.msg);
-    CHECK(ug_image_resize(&big, &small, 256, 256, UG_RESIZE_BILINEAR, &err) == 0, "up: %s", err.msg);
+    CHECK(ug_image_resize(&big, &small, 256, 256, UG_RESIZE_BILINEAR, &err) == 0, "up: %s",
+          err.msg);
     CHECK(big.w == 256 && big.h == 256, "upscaled size %dx%d", big.w, big.h);
     if (big.rgb && in.rgb) {
         double sum = 0;

@@ -418,8 +418,32 @@ static void cli(const char *weights)
     rmdir(fakes);
 }
 
-/* ugatit eval on a new light model and a data set of two images a side:
- * its A2B number is what translate and kid give. */
+/* eval's A2B number for model on data set ds (testA a, testB b) is what
+ * translate (into tr) and kid give. */
+static void check_eval_a2b(const char *model, const char *ds, const char *a, const char *b,
+                           const char *tr, const char *weights)
+{
+    char args[2048], out[8192];
+    snprintf(args, sizeof args, "eval --model %s --dataset %s --inception %s --block_size 2 "
+             "--json", model, ds, weights);
+    int rc = run_cli(tmp, args, 1, out, sizeof out);
+    CHECK(rc == 0 &&
+              strstr(out, "\"a2b\": {\"protocol\": \"blocks\", \"n_real\": 2, \"n_fake\": 2") &&
+              strstr(out, "\"b2a\": {") && strstr(out, "\"std\": null"),
+          "eval --json %s: rc %d: %s", model, rc, out);
+    double got = after(out, "\"mean\": ");
+    snprintf(args, sizeof args, "translate --model %s --input %s --output %s", model, a, tr);
+    CHECK(run_cli(tmp, args, 0, out, sizeof out) == 0, "translate: %s", out);
+    snprintf(args, sizeof args, "kid --real %s --fake %s --inception %s --protocol blocks "
+             "--block_size 2 --json", b, tr, weights);
+    rc = run_cli(tmp, args, 1, out, sizeof out);
+    double want = after(out, "\"mean\": ");
+    CHECK(rc == 0 && fabs(got - want) <= 1e-3 * fabs(want) + 1e-3,
+          "%s: eval's A2B %.9g, translate + kid %.9g: %s", model, got, want, out);
+}
+
+/* ugatit eval on a new light model and on a CycleGAN, with a data set of
+ * two images a side. */
 static void eval_cli(const char *weights)
 {
     char ds[128], a[160], b[160], tr[160], model[160], args[2048], out[8192];
@@ -440,27 +464,20 @@ static void eval_cli(const char *weights)
           err.msg);
     ug_model_free(m);
 
-    snprintf(args, sizeof args, "eval --model %s --dataset %s --inception %s --block_size 2 "
-             "--json", model, ds, weights);
-    int rc = run_cli(tmp, args, 1, out, sizeof out);
-    CHECK(rc == 0 &&
-              strstr(out, "\"a2b\": {\"protocol\": \"blocks\", \"n_real\": 2, \"n_fake\": 2") &&
-              strstr(out, "\"b2a\": {") && strstr(out, "\"std\": null"),
-          "eval --json: rc %d: %s", rc, out);
-    double got = after(out, "\"mean\": ");
-
-    snprintf(args, sizeof args, "translate --model %s --input %s --output %s", model, a, tr);
-    CHECK(run_cli(tmp, args, 0, out, sizeof out) == 0, "translate: %s", out);
-    snprintf(args, sizeof args, "kid --real %s --fake %s --inception %s --protocol blocks "
-             "--block_size 2 --json", b, tr, weights);
-    rc = run_cli(tmp, args, 1, out, sizeof out);
-    double want = after(out, "\"mean\": ");
-    CHECK(rc == 0 && fabs(got - want) <= 1e-3 * fabs(want) + 1e-3,
-          "eval's A2B %.9g, translate + kid %.9g: %s", got, want, out);
+    check_eval_a2b(model, ds, a, b, tr, weights);
+    /* A CycleGAN checkpoint: its family from the metadata, its bicubic resize. */
+    char cyclegan[160];
+    snprintf(cyclegan, sizeof cyclegan, "%s/cyclegan.safetensors", tmp);
+    ug_config cg = {4, 1, 64, 0, 3, 0, UG_NORM_ADALIN, 0, 0, "cyclegan"};
+    CHECK(ug_model_new(&m, &cg, 3, &err) == 0 && ug_model_save(m, cyclegan, &err) == 0, "%s",
+          err.msg);
+    ug_model_free(m);
+    check_eval_a2b(cyclegan, ds, a, b, tr, weights);
+    remove(cyclegan);
 
     snprintf(args, sizeof args, "eval --model %s --dataset %s --inception %s --block_size 2",
              model, ds, weights);
-    rc = run_cli(tmp, args, 1, out, sizeof out);
+    int rc = run_cli(tmp, args, 1, out, sizeof out);
     CHECK(rc == 0 && strstr(out, "| model | A2B KID x 100 | B2A KID x 100 |") &&
               strstr(out, "model.safetensors | "),
           "eval table: rc %d: %s", rc, out);

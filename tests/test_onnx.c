@@ -36,19 +36,21 @@ typedef struct variant {
     ug_norm norm;
     int no_cam_g;
     ug_direction dir;
+    const char *family; /* NULL: U-GAT-IT */
 } variant;
 
 /* Every decoder norm, light and full, with and without CAM, both directions.
  * gn at ch 16 has groups of two channels in the residual blocks (64 of them
- * in 32 groups). */
+ * in 32 groups). And CycleGAN's generator (transposed convolutions). */
 static const variant variants[] = {
-    {"adalin_full", 8, 0, UG_NORM_ADALIN, 0, UG_A2B},
-    {"adalin_light", 8, 1, UG_NORM_ADALIN, 0, UG_B2A},
-    {"adalin_nocam", 8, 0, UG_NORM_ADALIN, 1, UG_A2B},
-    {"gn", 16, 0, UG_NORM_GN, 0, UG_B2A},
-    {"in", 8, 1, UG_NORM_IN, 0, UG_A2B},
-    {"ln", 8, 0, UG_NORM_LN, 1, UG_B2A},
-    {"adain", 8, 1, UG_NORM_ADAIN, 0, UG_A2B},
+    {"adalin_full", 8, 0, UG_NORM_ADALIN, 0, UG_A2B, NULL},
+    {"adalin_light", 8, 1, UG_NORM_ADALIN, 0, UG_B2A, NULL},
+    {"adalin_nocam", 8, 0, UG_NORM_ADALIN, 1, UG_A2B, NULL},
+    {"gn", 16, 0, UG_NORM_GN, 0, UG_B2A, NULL},
+    {"in", 8, 1, UG_NORM_IN, 0, UG_A2B, NULL},
+    {"ln", 8, 0, UG_NORM_LN, 1, UG_B2A, NULL},
+    {"adain", 8, 1, UG_NORM_ADAIN, 0, UG_A2B, NULL},
+    {"cyclegan", 8, 0, UG_NORM_ADALIN, 1, UG_B2A, "cyclegan"},
 };
 #define N_VARIANTS (int)(sizeof variants / sizeof variants[0])
 
@@ -84,7 +86,9 @@ static void randomise_norms(ug_model *m, uint32_t seed)
 /* Variant v as a new model saved to DIR/NAME.safetensors. */
 static ug_model *make_model(const variant *v, int k)
 {
-    ug_config c = {v->ch, 2, S, v->light, 5, 3, v->norm, v->no_cam_g, 0, NULL};
+    /* CycleGAN's discriminators: its PatchGAN of 3 layers. */
+    ug_config c = {v->ch, 2, S, v->light, v->family ? 3 : 5, 3, v->norm, v->no_cam_g, 0,
+                   v->family};
     ug_model *m = NULL;
     ug_error err;
     char path[300];
@@ -357,7 +361,8 @@ static void test_ort(const char *src, const char *node_dir)
         goto done;
     }
     for (int i = 0; i < N; i++)
-        CHECK(ug_load_test_image(in + i * img, list.paths[i], S, UG_RESIZE_BILINEAR, &err) == 0, "%s", err.msg);
+        CHECK(ug_load_test_image(in + i * img, list.paths[i], S, UG_RESIZE_BILINEAR, &err) == 0,
+              "%s", err.msg);
     write_floats("samples", "input", in, N * img);
     for (int k = 0; k < N_VARIANTS; k++) {
         const variant *v = &variants[k];

@@ -1,7 +1,8 @@
 /* `ugatit train`, `test` and `make-shapes` end to end on tiny configurations:
  * the files a run writes, the exact resume (after a checkpoint and after
  * SIGTERM), the skipping of an undecodable image, and the errors for an empty
- * domain and an impossible configuration. */
+ * domain and an impossible configuration; the same for --family cyclegan,
+ * with translate and convert on its official folder layout. */
 #define _DEFAULT_SOURCE
 #include <signal.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "check.h"
 #include "cli.h"
+#include "files.h"
 #include "io/image.h"
 #include "model/checkpoint.h"
 
@@ -308,6 +310,67 @@ static void test_ablations(const char *shapes)
           "--norm contradicting the metadata: %s", out);
 }
 
+/* CycleGAN: epochs of the 8 shapes, its 3-row samples, an exact resume, its
+ * flags refused for U-GAT-IT and the other way round, and the official
+ * folder layout through convert and translate. */
+static void test_cyclegan(const char *shapes)
+{
+    char args[2048], out[8192], a[512], b[512], p[512];
+    const char *tiny = "--img_size 32 --ch 2 --n_res 1 --threads 2 --family cyclegan";
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/cg --n_epochs 1 "
+             "--n_epochs_decay 1 --print_freq 8 --save_freq 8 --seed 3 %s", shapes, dir, tiny);
+    CHECK(run(args, out, sizeof out) == 0 && strstr(out, "16 steps") &&
+              strstr(out, "(cyclegan)"), "train --family cyclegan: %s", out);
+    snprintf(a, sizeof a, "%s/cg/shapes/model/shapes_params_0000016.safetensors", dir);
+    snprintf(p, sizeof p, "%s/cg/shapes/img/A2B_0000016.png", dir);
+    check_png(p, 10 * 32, 3 * 32);
+    snprintf(p, sizeof p, "%s/cg/shapes/log.csv", dir);
+    CHECK(count_lines(p) == 17, "log.csv of 16 steps: %d lines", count_lines(p));
+    snprintf(p, sizeof p, "%s/cg/shapes/index.html", dir);
+    size_t len;
+    char *page = (char *)read_bytes(p, &len);
+    CHECK(page && strstr(page, "<title>CycleGAN: shapes") && strstr(page, "PatchGAN, 3 layers"),
+          "the report of a CycleGAN run names it and its configuration");
+    free(page);
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/cg2 --n_epochs 1 "
+             "--n_epochs_decay 1 --print_freq 8 --save_freq 8 --seed 3 %s", shapes, dir, tiny);
+    CHECK(run(args, out, sizeof out) == 0, "train: %s", out);
+    snprintf(b, sizeof b, "%s/cg2/shapes/model/shapes_params_0000016.safetensors", dir);
+    remove(b);
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/cg2 --resume true", shapes,
+             dir);
+    CHECK(run(args, out, sizeof out) == 0 && strstr(out, "step 8"), "resume: %s", out);
+    CHECK(same_checkpoint(a, b), "resumed cyclegan run differs from the uninterrupted one");
+
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/x %s --light true", shapes,
+             dir, tiny);
+    CHECK(run(args, out, sizeof out) == 2 && strstr(out, "--light is a flag of the ugatit"),
+          "--light with cyclegan: %s", out);
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/x --n_epochs 2", shapes,
+             dir);
+    CHECK(run(args, out, sizeof out) == 2 && strstr(out, "--n_epochs is a flag of the cyclegan"),
+          "--n_epochs with ugatit: %s", out);
+
+    snprintf(p, sizeof p, "%s/cg_official/", dir);
+    snprintf(args, sizeof args, "convert %s %s", a, p);
+    CHECK(run(args, out, sizeof out) == 0, "convert to a folder: %s", out);
+    snprintf(args, sizeof args, "translate --model %slatest_net_G_B.pth --img_size 32 "
+             "--input %s/testB --output %s/cg_b2a", p, shapes, dir);
+    CHECK(run(args, out, sizeof out) == 0, "translate a lone G_B: %s", out);
+    snprintf(args, sizeof args, "translate --model %s --img_size 32 --direction B2A "
+             "--input %s/testB --output %s/cg_b2a_ckpt", a, shapes, dir);
+    CHECK(run(args, out, sizeof out) == 0, "translate B2A: %s", out);
+    snprintf(args, sizeof args, "cmp -s %s/cg_b2a/0000.png %s/cg_b2a_ckpt/0000.png", dir, dir);
+    CHECK(system(args) == 0, "latest_net_G_B.pth translates as the checkpoint's G_B");
+    snprintf(b, sizeof b, "%s/cg_back.safetensors", dir);
+    snprintf(args, sizeof args, "convert %s %s", p, b);
+    CHECK(run(args, out, sizeof out) == 0, "convert a folder: %s", out);
+    snprintf(args, sizeof args, "translate --model %s --img_size 32 --input %s/testA --output "
+             "%s/cg_out --cam %s/cg_cam", b, shapes, dir, dir);
+    CHECK(run(args, out, sizeof out) != 0 && strstr(out, "no CAM attention"),
+          "--cam with cyclegan: %s", out);
+}
+
 int main(void)
 {
     if (!check_samples("test_train"))
@@ -325,6 +388,7 @@ int main(void)
     test_resume_from_pt(shapes);
     test_bad_inputs(shapes);
     test_ablations(shapes);
+    test_cyclegan(shapes);
     test_real_images();
     snprintf(args, sizeof args, "rm -rf %s", dir);
     CHECK(system(args) == 0, "cleanup");

@@ -7,12 +7,14 @@
 #include "cli/commands.h"
 #include "cli/hint.h"
 #include "export/onnx.h"
+#include "model/model.h"
 
 int cmd_export(int argc, char **argv)
 {
     cli_opt o[] = {
         {"onnx", "OUT.onnx", "write the generator as an ONNX model (opset 17)", NULL, 1},
-        {"model", "CKPT", "checkpoint (.safetensors or the release's .pt)", NULL, 1},
+        {"model", "CKPT", "checkpoint (.safetensors, the release's .pt, an official CycleGAN "
+                          ".pth or folder)", NULL, 1},
         {"direction", "A2B|B2A", "which generator to export", "A2B", 0},
         UG_HINT_OPTS,
     };
@@ -46,9 +48,10 @@ int cmd_export(int argc, char **argv)
         ug_model_free(m);
         return 2;
     }
-    if (ug_onnx_export(m, strcmp(dir, "B2A") ? UG_A2B : UG_B2A, out, &err) < 0)
+    ug_direction d = strcmp(dir, "B2A") ? UG_A2B : UG_B2A;
+    if (ug_onnx_export(m, d, out, &err) < 0)
         goto done;
-    printf("wrote %s (%s, %s)\n", out, strcmp(dir, "B2A") ? "genA2B" : "genB2A", model);
+    printf("wrote %s (%s, %s)\n", out, m->fam->net_names[m->fam->translate_net[d]], model);
     status = 0;
 done:
     if (status)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "model/model.h"
 #include "report/grid.h"
 #include "report/report.h"
 
@@ -150,7 +151,7 @@ int ug_write_report(const ug_results *r, const char *dataset_root, ug_model *m,
         ug_trainer_total_losses(t, &d_loss, &g_loss);
         ug_report_input in = {r->name, r->root, step, tc->iteration, step, kv, n, rho, n_rho,
                               &history, {ug_trainer_loss_name(t, d_loss),
-                                         ug_trainer_loss_name(t, g_loss)}};
+                                         ug_trainer_loss_name(t, g_loss)}, m->fam->title};
         rc = ug_report_write(&in, err);
     }
     free(rho);

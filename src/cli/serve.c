@@ -68,7 +68,12 @@ static int prepare(serve_ctx *s, ug_model *m, char *no_b2a, size_t n, ug_error *
 {
     if (translator_init(&s->t, m, err) < 0)
         return -1;
-    s->cam = !ug_model_config(m)->no_cam_g;
+    /* Attention where the family's samples show it (not CycleGAN's, nor U-GAT-IT without CAM). */
+    const ug_sample_row *rows;
+    int n_rows = ug_model_sample_rows(m, &rows);
+    s->cam = 0;
+    for (int i = 0; i < n_rows; i++)
+        s->cam |= rows[i].kind == UG_ROW_HEATMAP;
     unsigned char grey[3 * 16 * 16];
     memset(grey, 128, sizeof grey);
     ug_image in = {.w = 16, .h = 16, .rgb = grey}, out, cam;

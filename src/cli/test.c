@@ -1,6 +1,7 @@
-/* ugatit test: like the release's test phase, one 7-row strip per test
- * image (real, CAM, identity, CAM, translation, CAM, cycle) written to
- * RESULT_DIR/NAME/test/A2B_%d.png and B2A_%d.png. */
+/* ugatit test: like the release's test phase, one strip per test image
+ * (the model family's sample rows: U-GAT-IT's real, CAM, identity, CAM,
+ * translation, CAM, cycle) written to RESULT_DIR/NAME/test/A2B_%d.png and
+ * B2A_%d.png. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +12,8 @@
 #include "cli/hint.h"
 #include "cli/results.h"
 #include "core/error.h"
-#include "model/model.h"
 #include "data/dataset.h"
+#include "model/model.h"
 #include "report/grid.h"
 
 /* One strip per image of root/sub. */
@@ -62,8 +63,9 @@ int cmd_test(int argc, char **argv)
     int n = sizeof o / sizeof o[0];
     int rc = cli_parse(argc, argv, o, n,
                        "usage: ugatit test --dataset NAME|DIR [--result_dir DIR] [--model CKPT]\n\n"
-                       "Writes a 7-row strip per test image: real, CAM, identity, CAM, "
-                       "translation, CAM, cycle.");
+                       "Writes a strip per test image: for U-GAT-IT 7 rows (real, CAM, "
+                       "identity, CAM,\ntranslation, CAM, cycle; 4 without CAM), for CycleGAN "
+                       "3 (real, translation, cycle).");
     if (rc)
         return rc < 0 ? 2 : 0;
     long threads;

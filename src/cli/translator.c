@@ -4,8 +4,8 @@
 #include <stdlib.h>
 
 #include "core/error.h"
-#include "model/model.h"
 #include "data/transform.h"
+#include "model/model.h"
 
 int translator_init(translator *t, ug_model *m, ug_error *err)
 {

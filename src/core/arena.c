@@ -186,6 +186,10 @@ float *ug_arena_zeros(ug_arena *a, size_t count)
 
 void *ug_arena_host(ug_arena *a, size_t bytes)
 {
+    /* On a host backend the arena's own blocks serve: a second arena would
+     * hold a 64 MB block for a few small tables. */
+    if (a->be->host_memory)
+        return ug_arena_alloc(a, bytes);
     if (!a->host) {
         if (!(a->host = malloc(sizeof *a->host)))
             return NULL;

@@ -1,6 +1,7 @@
-/* ONNX mappings of the op kinds that generators use (see onnx_ops.h). The
- * discriminators' kinds (LeakyReLU, spectrally normalised weights) and the
- * baselines' have none yet, so exporting them is an error that names them. */
+/* ONNX mappings of the op kinds that generators use (see onnx_ops.h):
+ * U-GAT-IT's and CycleGAN's. The discriminators' kinds (LeakyReLU,
+ * spectrally normalised weights) have none yet, so exporting them is an
+ * error that names them. */
 #include "export/onnx_ops.h"
 
 #include <stdio.h>
@@ -69,6 +70,21 @@ static const char *emit_conv(ox_ctx *c, int i, const char *out)
     ox_attr_ints(c->g, "strides", 2, (int64_t[]){nd->stride, nd->stride});
     /* ONNX orders the padding begins then ends: top, left, bottom, right. */
     ox_attr_ints(c->g, "pads", 4, (int64_t[]){nd->zpad[0], nd->zpad[2], nd->zpad[1], nd->zpad[3]});
+    return y;
+}
+
+/* CycleGAN's up-sampling; the weight is Cin x Cout x k x k in both. */
+static const char *emit_deconv(ox_ctx *c, int i, const char *out)
+{
+    const ug_node *nd = node(c, i);
+    const char *x = in(c, i, 0), *w = plain_weight(c, nd->p[0]);
+    const char *y = nd->p[1] >= 0
+                        ? ox_node(c->g, "ConvTranspose", out, 3, x, w, param(c, nd->p[1]))
+                        : ox_node(c->g, "ConvTranspose", out, 2, x, w);
+    ox_attr_ints(c->g, "kernel_shape", 2, (int64_t[]){nd->kh, nd->kw});
+    ox_attr_ints(c->g, "strides", 2, (int64_t[]){nd->stride, nd->stride});
+    ox_attr_ints(c->g, "pads", 4, (int64_t[]){nd->pad, nd->pad, nd->pad, nd->pad});
+    ox_attr_ints(c->g, "output_padding", 2, (int64_t[]){nd->out_pad, nd->out_pad});
     return y;
 }
 
@@ -226,10 +242,11 @@ static const char *emit_add(ox_ctx *c, int i, const char *out)
 
 static const ox_emit_fn table[OP_COUNT] = {
     [OP_INPUT] = emit_input,   [OP_PAD] = emit_pad,       [OP_CONV] = emit_conv,
-    [OP_INORM] = emit_inorm,   [OP_LINNORM] = emit_linnorm, [OP_GNORM] = emit_gnorm,
-    [OP_RELU] = emit_relu,     [OP_TANH] = emit_tanh,     [OP_UP2] = emit_up2,
-    [OP_GAP] = emit_gap,       [OP_LINEAR] = emit_linear, [OP_SCALE] = emit_scale,
-    [OP_CONCAT] = emit_concat, [OP_CHSUM] = emit_chsum,   [OP_ADD] = emit_add,
+    [OP_DECONV] = emit_deconv, [OP_INORM] = emit_inorm,   [OP_LINNORM] = emit_linnorm,
+    [OP_GNORM] = emit_gnorm,   [OP_RELU] = emit_relu,     [OP_TANH] = emit_tanh,
+    [OP_UP2] = emit_up2,       [OP_GAP] = emit_gap,       [OP_LINEAR] = emit_linear,
+    [OP_SCALE] = emit_scale,   [OP_CONCAT] = emit_concat, [OP_CHSUM] = emit_chsum,
+    [OP_ADD] = emit_add,
 };
 
 ox_emit_fn ox_op_emit(ug_op op) { return (int)op >= 0 && op < OP_COUNT ? table[op] : NULL; }

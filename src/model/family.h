@@ -20,6 +20,7 @@ typedef struct ug_step ug_step;
 
 typedef struct ug_family {
     const char *name;   /* checkpoint metadata 'family', --family */
+    const char *title;  /* for people: "U-GAT-IT", "CycleGAN" */
     int format_version; /* the checkpoint layout this build writes; it reads this and older */
     /* The networks, each saved under its group ("genA2B", ...). */
     int n_nets;
@@ -43,11 +44,12 @@ typedef struct ug_family {
     void (*config_write)(ug_ckpt_writer *w, const ug_config *c);
     int (*config_read)(const ug_st_file *f, const char *path, const ug_config *hint,
                        ug_config *c, ug_error *err);
-    /* The networks a file holds (a bit per network). */
+    /* The networks a file holds (a bit per network; 0: not this family's
+     * file, which is how a file without metadata 'family' is told). */
     unsigned (*nets_in_file)(const ug_st_file *f);
     /* The official training configuration (lr, weights, ...), on top of
-     * ug_train_config_default, and the learning rate of step `step` (the
-     * first is 1) under a configuration. */
+     * ug_train_config_default (NULL: that one), and the learning rate of
+     * step `step` (the first is 1) under a configuration. */
     void (*train_defaults)(ug_train_config *tc);
     double (*lr)(const ug_train_config *tc, long step);
     /* Training state a family keeps across steps besides Adam's (CycleGAN's

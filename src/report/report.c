@@ -31,10 +31,14 @@ static const char *const style =
 
 static void header(FILE *fp, const ug_report_input *in)
 {
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<title>U-GAT-IT: ", fp);
+    const char *model = in->model ? in->model : "U-GAT-IT";
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", fp);
+    ug_html_text(fp, model);
+    fputs(": ", fp);
     ug_html_text(fp, in->title);
-    fprintf(fp, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>U-GAT-IT: ", style);
+    fprintf(fp, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", style);
+    ug_html_text(fp, model);
+    fputs(": ", fp);
     ug_html_text(fp, in->title);
     fputs("</h1>\n<p>", fp);
     if (in->total_steps > 0) {

@@ -23,6 +23,7 @@ typedef struct ug_report_input {
     /* The log columns of the main chart (the family's discriminator and
      * generator totals, ug_trainer_total_losses); NULL: none. */
     const char *main_losses[2];
+    const char *model; /* the title's model ("CycleGAN"); NULL: U-GAT-IT */
 } ug_report_input;
 
 /* Most points per curve in the main chart; the small ones use fewer. */

@@ -55,6 +55,7 @@ static int describe(const ug_config *c, char kv[][2][64], int max)
 
 const ug_family ug_family_cyclegan = {
     .name = "cyclegan",
+    .title = "CycleGAN",
     .format_version = 1,
     .n_nets = CG_N_NETS,
     .net_names = net_names,

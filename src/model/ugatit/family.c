@@ -86,6 +86,7 @@ static int describe(const ug_config *c, char kv[][2][64], int max)
 
 const ug_family ug_family_ugatit = {
     .name = "ugatit",
+    .title = "U-GAT-IT",
     .format_version = 1,
     .n_nets = UG_N_NETS,
     .net_names = net_names,

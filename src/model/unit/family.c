@@ -98,6 +98,7 @@ static int describe(const ug_config *c, char kv[][2][64], int max)
 
 const ug_family ug_family_unit = {
     .name = "unit",
+    .title = "UNIT",
     .format_version = 1,
     .n_nets = UN_N_NETS,
     .net_names = net_names,
