@@ -65,7 +65,7 @@ int cmd_test(int argc, char **argv)
                        "usage: ugatit test --dataset NAME|DIR [--result_dir DIR] [--model CKPT]\n\n"
                        "Writes a strip per test image: for U-GAT-IT 7 rows (real, CAM, "
                        "identity, CAM,\ntranslation, CAM, cycle; 4 without CAM), for CycleGAN "
-                       "3 (real, translation, cycle).");
+                       "and UNIT 3 (real, translation,\ncycle).");
     if (rc)
         return rc < 0 ? 2 : 0;
     long threads;
