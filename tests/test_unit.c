@@ -264,6 +264,11 @@ static void test_cli(void)
     CHECK(run_cli(dir, cmd, 0, out, sizeof out) == 2 &&
               strstr(out, "--recon_x_w is a flag of the unit family"),
           "a unit flag without --family unit: %s", out);
+    snprintf(cmd, sizeof cmd, "train --family unit --identity_weight 5 --dataset %s/shapes", dir);
+    CHECK(run_cli(dir, cmd, 0, out, sizeof out) == 2 &&
+              strstr(out, "--identity_weight is a flag of the families ugatit cyclegan, not of "
+                          "unit"),
+          "a flag UNIT has no use for: %s", out);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "%s", cmd);
 }

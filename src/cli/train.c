@@ -137,12 +137,14 @@ static const char *given(const train_opts *o, const char *name)
     return NULL;
 }
 
-/* The flags that only one family has. */
+/* The flags that not every family has, and the families (separated by
+ * blanks) that have them. */
 static const struct {
     const char *flag, *family;
 } family_flags[] = {
     {"n_dis", "ugatit"},         {"light", "ugatit"}, {"norm", "ugatit"},
     {"cam_g", "ugatit"},         {"cam_d", "ugatit"}, {"cam_weight", "ugatit"},
+    {"identity_weight", "ugatit cyclegan"},
     {"n_epochs", "cyclegan"},    {"n_epochs_decay", "cyclegan"},
     {"recon_x_w", "unit"},       {"recon_kl_w", "unit"}, {"recon_kl_cyc_w", "unit"},
     {"step_size", "unit"},       {"gamma", "unit"},      {"n_layer", "unit"},
@@ -151,21 +153,35 @@ static const struct {
 
 #define N_FAMILY_FLAGS (sizeof family_flags / sizeof family_flags[0])
 
+/* Whether name is a word of the blank-separated list. */
+static int in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p; p += strcspn(p, " "), p += *p == ' ')
+        if (strncmp(p, name, n) == 0 && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 /* Whether flag, one of family_flags, is family's. */
 static int family_has(const char *family, const char *flag)
 {
     for (size_t i = 0; i < N_FAMILY_FLAGS; i++)
         if (strcmp(family_flags[i].flag, flag) == 0)
-            return strcmp(family_flags[i].family, family) == 0;
+            return in_list(family_flags[i].family, family);
     return 0;
 }
 
 static int check_family_flags(const train_opts *o, const char *family)
 {
     for (size_t i = 0; i < N_FAMILY_FLAGS; i++)
-        if (given(o, family_flags[i].flag) && strcmp(family_flags[i].family, family) != 0) {
-            fprintf(stderr, "ugatit train: --%s is a flag of the %s family, not of %s\n",
-                    family_flags[i].flag, family_flags[i].family, family);
+        if (given(o, family_flags[i].flag) && !in_list(family_flags[i].family, family)) {
+            const char *list = family_flags[i].family;
+            fprintf(stderr, strchr(list, ' ') ? "ugatit train: --%s is a flag of the families %s, "
+                                                "not of %s\n"
+                                              : "ugatit train: --%s is a flag of the %s family, "
+                                                "not of %s\n",
+                    family_flags[i].flag, list, family);
             return -1;
         }
     return 0;
