@@ -11,6 +11,7 @@
 #endif
 
 #include "core/error.h"
+#include "backend/cpu/cpu.h"
 #include "backend/cpu/dnnl_cache.h"
 
 /* A oneDNN primitive and its scratchpad. Every primitive is made with the
@@ -55,6 +56,11 @@ typedef struct cpu_state {
     size_t lscratch_bytes;
     void *pad;                    /* the primitives' scratchpad, shared by all of them */
     size_t pad_bytes;
+    float *wino;                  /* our Winograd convolutions' buffer (winograd.c) */
+    size_t wino_count;
+    ug_cpu_choice *choices;       /* conv.c's choices between oneDNN and ours, last used first */
+    size_t nchoices;
+    int wino_policy;              /* UG_CPU_WINO_AUTO, _OURS or _ONEDNN */
 } cpu_state;
 
 #define S(k) ((cpu_state *)(k)->impl)
@@ -117,6 +123,12 @@ void ug_cpu_ctx_free(ug_kctx *k)
         prim_free(c->prims);
         c->prims = next;
     }
+    while (c->choices) {
+        ug_cpu_choice *next = c->choices->next;
+        free(c->choices);
+        c->choices = next;
+    }
+    free(c->wino);
     if (c->stream)
         dnnl_stream_destroy(c->stream);
     if (c->engine)
@@ -127,6 +139,22 @@ void ug_cpu_ctx_free(ug_kctx *k)
     k->impl = NULL;
 }
 
+/* UGATIT_WINOGRAD=auto|ours|onednn: the choice for 3x3 stride-1
+ * convolutions (conv.c); unset is auto. */
+static int wino_policy_from_env(int *policy, ug_error *err)
+{
+    const char *v = getenv("UGATIT_WINOGRAD");
+    if (!v || !*v || strcmp(v, "auto") == 0)
+        *policy = UG_CPU_WINO_AUTO;
+    else if (strcmp(v, "ours") == 0)
+        *policy = UG_CPU_WINO_OURS;
+    else if (strcmp(v, "onednn") == 0)
+        *policy = UG_CPU_WINO_ONEDNN;
+    else
+        return ug_fail(err, "UGATIT_WINOGRAD must be auto, ours or onednn (got '%s')", v);
+    return 0;
+}
+
 int ug_cpu_ctx_init(ug_kctx *k, ug_error *err)
 {
     cpu_state *c = calloc(1, sizeof *c);
@@ -135,6 +163,8 @@ int ug_cpu_ctx_init(ug_kctx *k, ug_error *err)
     k->impl = c;
     DNNL_CHECK(dnnl_engine_create(&c->engine, dnnl_cpu, 0));
     DNNL_CHECK(dnnl_stream_create(&c->stream, c->engine, dnnl_stream_default_flags));
+    if (wino_policy_from_env(&c->wino_policy, err) < 0)
+        goto fail;
     return 0;
 fail:
     ug_cpu_ctx_free(k);
@@ -189,6 +219,61 @@ dnnl_engine_t ug_kctx_engine(ug_kctx *k)
 size_t ug_dnnl_cache_count(const ug_kctx *k)
 {
     return S(k)->nprims;
+}
+
+void ug_cpu_set_wino_policy(ug_kctx *k, int policy) { S(k)->wino_policy = policy; }
+int ug_cpu_wino_policy(const ug_kctx *k) { return S(k)->wino_policy; }
+
+#define WINO_ALIGN 64
+
+float *ug_cpu_wino_scratch(ug_kctx *k, size_t count, ug_error *err)
+{
+    cpu_state *c = S(k);
+    if (count > c->wino_count) {
+        free(c->wino);
+        size_t bytes = (count * sizeof(float) + WINO_ALIGN - 1) & ~(size_t)(WINO_ALIGN - 1);
+        c->wino = aligned_alloc(WINO_ALIGN, bytes);
+        c->wino_count = c->wino ? count : 0;
+        if (!c->wino) {
+            ug_fail(err, "Winograd convolution: out of memory (%zu bytes)", bytes);
+            return NULL;
+        }
+    }
+    return c->wino;
+}
+
+/* Most choices a context keeps: a few per convolution shape, as for the
+ * primitives (UG_DNNL_CACHE_CAPACITY). */
+#define CHOICE_CAPACITY 256
+
+ug_cpu_choice *ug_cpu_choice_get(ug_kctx *k, const int key[UG_CPU_CHOICE_KEY_LEN])
+{
+    cpu_state *c = S(k);
+    for (ug_cpu_choice **link = &c->choices; *link; link = &(*link)->next) {
+        ug_cpu_choice *p = *link;
+        if (memcmp(p->key, key, sizeof p->key) == 0) {
+            *link = p->next;
+            p->next = c->choices;
+            c->choices = p;
+            return p;
+        }
+    }
+    ug_cpu_choice *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    if (c->nchoices >= CHOICE_CAPACITY) {
+        ug_cpu_choice **link = &c->choices;
+        while ((*link)->next)
+            link = &(*link)->next;
+        free(*link);
+        *link = NULL;
+        c->nchoices--;
+    }
+    memcpy(p->key, key, sizeof p->key);
+    p->next = c->choices;
+    c->choices = p;
+    c->nchoices++;
+    return p;
 }
 
 ug_dnnl_prim *ug_dnnl_find(ug_kctx *k, const int key[UG_DNNL_KEY_LEN])

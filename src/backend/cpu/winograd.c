@@ -1,0 +1,244 @@
+/* Our Winograd F(4x4, 3x3) convolution (winograd.h): the choice of code
+ * path, the weight transforms, and the driver that cuts the tiles into
+ * blocks, one block at a time per thread, through the kernels of
+ * winograd_kern.h. One parallel region per pass.
+ *
+ * Backward data is the forward convolution of dout with the weights turned
+ * 180 degrees and Cin, Cout swapped, under padding 2 - p. Backward weights
+ * runs the forward's linear map backwards: dU[xi] = V[xi]^T dM[xi] summed
+ * over tiles, dM the transposed output transform of dout, and
+ * dw = G^T dU G. */
+#include <omp.h>
+#include <string.h>
+
+#include <dnnl.h>
+
+#include "backend/cpu/cpu.h"
+#include "backend/cpu/winograd.h"
+#include "backend/cpu/winograd_kern.h"
+
+int ug_wino_isa_supported(ug_wino_isa isa)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (isa == UG_WINO_AVX512)
+        return __builtin_cpu_supports("avx512f");
+    if (isa == UG_WINO_AVX2)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    return isa == UG_WINO_PLAIN;
+}
+
+ug_wino_isa ug_wino_isa_best(void)
+{
+    /* oneDNN's effective ISA is the CPU's under ONEDNN_MAX_CPU_ISA; every
+     * value at or above an ISA has all of its bits. */
+    const unsigned e = (unsigned)dnnl_get_effective_cpu_isa();
+    const unsigned avx512 = (unsigned)dnnl_cpu_isa_avx512_core, avx2 = (unsigned)dnnl_cpu_isa_avx2;
+    if ((e & avx512) == avx512 && ug_wino_isa_supported(UG_WINO_AVX512))
+        return UG_WINO_AVX512;
+    if ((e & avx2) == avx2 && ug_wino_isa_supported(UG_WINO_AVX2))
+        return UG_WINO_AVX2;
+    return UG_WINO_PLAIN;
+}
+
+const char *ug_wino_isa_name(ug_wino_isa isa)
+{
+    return isa == UG_WINO_AVX512 ? "avx512" : isa == UG_WINO_AVX2 ? "avx2" : "plain";
+}
+
+int ug_wino_applies(const ug_conv_shape *s)
+{
+    return s->kh == 3 && s->kw == 3 && s->stride == 1;
+}
+
+static const ug_wino_kernels *kernels_of(ug_wino_isa isa)
+{
+    return isa == UG_WINO_AVX512 ? &ug_wino_kernels_avx512
+           : isa == UG_WINO_AVX2 ? &ug_wino_kernels_avx2
+                                 : &ug_wino_kernels_plain;
+}
+
+static int round_up(int x, int m)
+{
+    return (x + m - 1) / m * m;
+}
+
+/* u (six values at stride s) = G g, G = [1/4 0 0; -1/6 -1/6 -1/6;
+ * -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]. */
+static void tf_w3(double *u, int s, const double *g, int gs)
+{
+    const double g0 = g[0], g1 = g[gs], g2 = g[2 * gs];
+    u[0] = g0 / 4;
+    u[s] = -(g0 + g1 + g2) / 6;
+    u[2 * s] = -(g0 - g1 + g2) / 6;
+    u[3 * s] = g0 / 24 + g1 / 12 + g2 / 6;
+    u[4 * s] = g0 / 24 - g1 / 12 + g2 / 6;
+    u[5 * s] = g2;
+}
+
+/* g (three values at stride gs) = G^T u: the transpose of tf_w3. */
+static void tf_dw6(double *g, int gs, const double *u, int s)
+{
+    const double sum12 = u[s] + u[2 * s], dif12 = u[2 * s] - u[s];
+    const double sum34 = u[3 * s] + u[4 * s], dif34 = u[3 * s] - u[4 * s];
+    g[0] = u[0] / 4 - sum12 / 6 + sum34 / 24;
+    g[gs] = dif12 / 6 + dif34 / 12;
+    g[2 * gs] = (sum34 - sum12) / 6 + u[5 * s];
+}
+
+/* U[xi][c][k] = (G w G^T)[xi] for the 3x3 kernel from input channel c to
+ * output channel k (k < K; zero for K <= k < Kp). flip: w holds the kernels
+ * of the transposed convolution, w[c][k] turned 180 degrees. */
+static void weight_tf(float *U, const float *w, int C, int K, int Kp, int flip, int c, int k)
+{
+    const size_t xs = (size_t)C * Kp;
+    float *u = U + (size_t)c * Kp + k;
+    if (k >= K) {
+        for (int xi = 0; xi < 36; xi++)
+            u[xi * xs] = 0.0f;
+        return;
+    }
+    double g[9], r[18], x[36];
+    const float *src = flip ? w + ((size_t)c * K + k) * 9 : w + ((size_t)k * C + c) * 9;
+    for (int q = 0; q < 9; q++)
+        g[q] = src[flip ? 8 - q : q];
+    for (int j = 0; j < 3; j++)
+        tf_w3(r + j, 3, g + j, 3); /* columns: r is 6 x 3 */
+    for (int i = 0; i < 6; i++)
+        tf_w3(x + 6 * i, 1, r + 3 * i, 1);
+    for (int xi = 0; xi < 36; xi++)
+        u[xi * xs] = (float)x[xi];
+}
+
+/* Tiles per block: the block's V and M (or dM) within about budget bytes,
+ * at least as many blocks as threads, and blocks of even size. */
+static int block_tiles(const ug_wino_geom *g, int tiles, int nth, size_t budget)
+{
+    const size_t per_tile = 36 * sizeof(float) * (size_t)(g->Cp + g->Kp);
+    int tb = (int)(budget / per_tile);
+    tb = tb < 12 ? 12 : tb;
+    int nblk = (tiles + tb - 1) / tb;
+    nblk = round_up(nblk, nth);
+    return round_up((tiles + nblk - 1) / nblk, 4);
+}
+
+static ug_wino_geom geometry(int C, int H, int W, int K, int OH, int OW, int pt, int pl)
+{
+    ug_wino_geom g = {C, H, W, K, OH, OW, pt, pl, (OH + 3) / 4, (OW + 3) / 4, 0,
+                      round_up(C, UG_WINO_PAD), round_up(K, UG_WINO_PAD)};
+    return g;
+}
+
+#define FWD_BUDGET (3u << 20)
+#define WGT_BUDGET (6u << 20)
+
+/* out (K x OH x OW per image) = (acc ? out : 0) + conv(in, w) + b in
+ * geometry g, for N images; flip as for weight_tf. */
+static int run_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in, const float *w,
+                       int flip, const float *b, ug_wino_geom g, int N, int acc, ug_error *err)
+{
+    const ug_wino_kernels *kt = kernels_of(isa);
+    const int tiles = N * g.ty * g.tx, nth = omp_get_max_threads();
+    g.TB = block_tiles(&g, tiles, nth, FWD_BUDGET);
+    const size_t nU = (size_t)36 * g.C * g.Kp, nV = (size_t)36 * g.TB * g.Cp,
+                 nM = (size_t)36 * g.TB * g.Kp;
+    float *U = ug_cpu_wino_scratch(k, nU + (size_t)nth * (nV + nM), err);
+    if (!U)
+        return -1;
+    const int nblk = (tiles + g.TB - 1) / g.TB, pairs = g.C * g.Kp;
+#pragma omp parallel num_threads(nth)
+    {
+#pragma omp for schedule(static)
+        for (int p = 0; p < pairs; p++)
+            weight_tf(U, w, g.C, g.K, g.Kp, flip, p / g.Kp, p % g.Kp);
+        float *V = U + nU + (size_t)omp_get_thread_num() * (nV + nM), *M = V + nV;
+#pragma omp for schedule(dynamic, 1)
+        for (int blk = 0; blk < nblk; blk++) {
+            const int t0 = blk * g.TB, nt = tiles - t0 < g.TB ? tiles - t0 : g.TB;
+            kt->input(V, in, &g, t0, nt);
+            for (int xi = 0; xi < 36; xi++)
+                kt->gemm(M + (size_t)xi * g.TB * g.Kp, g.Kp, V + (size_t)xi * g.TB * g.Cp, g.Cp,
+                         1, U + (size_t)xi * g.C * g.Kp, g.Kp, nt, g.C, g.Kp, 0);
+            kt->output(out, M, b, &g, t0, nt, acc);
+        }
+    }
+    return 0;
+}
+
+int ug_wino_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in, const float *w,
+                    const float *b, const ug_conv_shape *s, ug_error *err)
+{
+    if (ug_conv_check(s, err))
+        return -1;
+    ug_wino_geom g = geometry(s->Cin, s->H, s->W, s->Cout, ug_conv_out_h(s), ug_conv_out_w(s),
+                              s->pad[0], s->pad[2]);
+    return run_forward(k, isa, out, in, w, 0, b, g, s->N, 0, err);
+}
+
+int ug_wino_backward_data(ug_kctx *k, ug_wino_isa isa, float *din, const float *dout,
+                          const float *w, const ug_conv_shape *s, int acc, ug_error *err)
+{
+    if (ug_conv_check(s, err))
+        return -1;
+    ug_wino_geom g = geometry(s->Cout, ug_conv_out_h(s), ug_conv_out_w(s), s->Cin, s->H, s->W,
+                              2 - s->pad[0], 2 - s->pad[2]);
+    return run_forward(k, isa, din, dout, w, 1, NULL, g, s->N, acc, err);
+}
+
+int ug_wino_backward_weights(ug_kctx *k, ug_wino_isa isa, float *dw, const float *dout,
+                             const float *in, const ug_conv_shape *s, ug_error *err)
+{
+    if (ug_conv_check(s, err))
+        return -1;
+    const ug_wino_kernels *kt = kernels_of(isa);
+    ug_wino_geom g = geometry(s->Cin, s->H, s->W, s->Cout, ug_conv_out_h(s), ug_conv_out_w(s),
+                              s->pad[0], s->pad[2]);
+    const int tiles = s->N * g.ty * g.tx, nth = omp_get_max_threads();
+    g.TB = block_tiles(&g, tiles, nth, WGT_BUDGET);
+    /* Per thread: its sums dU[36][C][Kp] over the blocks it ran, V and dM. */
+    const size_t nU = (size_t)36 * g.C * g.Kp, nV = (size_t)36 * g.TB * g.Cp,
+                 nM = (size_t)36 * g.TB * g.Kp, per = nU + nV + nM;
+    float *buf = ug_cpu_wino_scratch(k, (size_t)nth * per, err);
+    if (!buf)
+        return -1;
+    const int nblk = (tiles + g.TB - 1) / g.TB, pairs = g.K * g.C;
+    int used[nth];
+    memset(used, 0, sizeof used);
+#pragma omp parallel num_threads(nth)
+    {
+        const int tid = omp_get_thread_num();
+        float *dU = buf + (size_t)tid * per, *V = dU + nU, *dM = V + nV;
+#pragma omp for schedule(dynamic, 1)
+        for (int blk = 0; blk < nblk; blk++) {
+            const int t0 = blk * g.TB, nt = tiles - t0 < g.TB ? tiles - t0 : g.TB;
+            kt->input(V, in, &g, t0, nt);
+            kt->dout(dM, dout, &g, t0, nt);
+            for (int xi = 0; xi < 36; xi++)
+                kt->gemm(dU + (size_t)xi * g.C * g.Kp, g.Kp, V + (size_t)xi * g.TB * g.Cp, 1,
+                         g.Cp, dM + (size_t)xi * g.TB * g.Kp, g.Kp, g.C, nt, g.Kp, used[tid]);
+            used[tid] = 1;
+        }
+        /* The threads' sums added, in double, then dw += G^T dU G. */
+#pragma omp for schedule(static)
+        for (int p = 0; p < pairs; p++) {
+            const int ko = p / g.C, c = p % g.C;
+            double x[36] = {0}, r[18], d[9];
+            for (int th = 0; th < nth; th++) {
+                if (!used[th])
+                    continue;
+                const float *u = buf + (size_t)th * per + (size_t)c * g.Kp + ko;
+                for (int xi = 0; xi < 36; xi++)
+                    x[xi] += u[(size_t)xi * g.C * g.Kp];
+            }
+            for (int i = 0; i < 6; i++)
+                tf_dw6(r + 3 * i, 1, x + 6 * i, 1); /* rows: r is 6 x 3 */
+            for (int j = 0; j < 3; j++)
+                tf_dw6(d + j, 3, r + j, 3);
+            float *o = dw + ((size_t)ko * g.C + c) * 9;
+            for (int q = 0; q < 9; q++)
+                o[q] += (float)d[q];
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,47 @@
+/* Private to the Winograd files: the tile geometry and the table of kernels
+ * each code path (plain, AVX2, AVX-512) provides; winograd.c drives them.
+ *
+ * Every pass is written as a forward convolution of C channels of H x W
+ * planes into K channels of OH x OW planes, cut into 4x4 output tiles, each
+ * read as a 6x6 input patch whose corner is (4 ty - pt, 4 tx - pl); pixels
+ * outside the plane are zero. A block of TB tiles holds its transforms as
+ * V[36][TB][Cp] (inputs) and M[36][TB][Kp] (products), so that slice xi of
+ * all tiles is one matrix and the 36 products are matrix products. */
+#ifndef UG_WINOGRAD_KERN_H
+#define UG_WINOGRAD_KERN_H
+
+#include <stddef.h>
+
+/* Channel counts are rounded up to this (the widest vector) in V, M, U. */
+#define UG_WINO_PAD 16
+
+typedef struct ug_wino_geom {
+    int C, H, W;  /* channels and plane read */
+    int K, OH, OW; /* channels and plane written */
+    int pt, pl;   /* zero rows above and columns left of the plane read */
+    int ty, tx;   /* tiles down and across one image */
+    int TB;       /* tiles per block: the stride between slices of V and M */
+    int Cp, Kp;   /* C and K rounded up to UG_WINO_PAD */
+} ug_wino_geom;
+
+typedef struct ug_wino_kernels {
+    /* V[xi][t][c] = (B^T d B)[xi] for tiles t0 .. t0 + nt - 1 of in (t from 0). */
+    void (*input)(float *V, const float *in, const ug_wino_geom *g, int t0, int nt);
+    /* out = (acc ? out : 0) + A^T M A + bias (bias may be NULL), the parts of
+     * each tile inside the plane written. */
+    void (*output)(float *out, const float *M, const float *bias, const ug_wino_geom *g, int t0,
+                   int nt, int acc);
+    /* dM[xi][t][k] = (A y A^T)[xi], y the 4x4 tiles of dy (K channels of
+     * OH x OW), zero outside it: the transpose of output. */
+    void (*dout)(float *dM, const float *dy, const ug_wino_geom *g, int t0, int nt);
+    /* Cm[r][k] = (accumulate ? Cm[r][k] : 0) + sum over j < J of
+     * A[r a_rs + j a_js] B[j b_js + k], for r < rows, k < cols (a multiple of
+     * UG_WINO_PAD); row r of Cm starts at Cm + r c_rs. */
+    void (*gemm)(float *Cm, ptrdiff_t c_rs, const float *A, ptrdiff_t a_rs, ptrdiff_t a_js,
+                 const float *B, ptrdiff_t b_js, int rows, int J, int cols, int accumulate);
+} ug_wino_kernels;
+
+extern const ug_wino_kernels ug_wino_kernels_plain, ug_wino_kernels_avx2,
+    ug_wino_kernels_avx512;
+
+#endif
