@@ -64,53 +64,6 @@ static int round_up(int x, int m)
     return (x + m - 1) / m * m;
 }
 
-/* u (six values at stride s) = G g, G = [1/4 0 0; -1/6 -1/6 -1/6;
- * -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]. */
-static void tf_w3(double *u, int s, const double *g, int gs)
-{
-    const double g0 = g[0], g1 = g[gs], g2 = g[2 * gs];
-    u[0] = g0 / 4;
-    u[s] = -(g0 + g1 + g2) / 6;
-    u[2 * s] = -(g0 - g1 + g2) / 6;
-    u[3 * s] = g0 / 24 + g1 / 12 + g2 / 6;
-    u[4 * s] = g0 / 24 - g1 / 12 + g2 / 6;
-    u[5 * s] = g2;
-}
-
-/* g (three values at stride gs) = G^T u: the transpose of tf_w3. */
-static void tf_dw6(double *g, int gs, const double *u, int s)
-{
-    const double sum12 = u[s] + u[2 * s], dif12 = u[2 * s] - u[s];
-    const double sum34 = u[3 * s] + u[4 * s], dif34 = u[3 * s] - u[4 * s];
-    g[0] = u[0] / 4 - sum12 / 6 + sum34 / 24;
-    g[gs] = dif12 / 6 + dif34 / 12;
-    g[2 * gs] = (sum34 - sum12) / 6 + u[5 * s];
-}
-
-/* U[xi][c][k] = (G w G^T)[xi] for the 3x3 kernel from input channel c to
- * output channel k (k < K; zero for K <= k < Kp). flip: w holds the kernels
- * of the transposed convolution, w[c][k] turned 180 degrees. */
-static void weight_tf(float *U, const float *w, int C, int K, int Kp, int flip, int c, int k)
-{
-    const size_t xs = (size_t)C * Kp;
-    float *u = U + (size_t)c * Kp + k;
-    if (k >= K) {
-        for (int xi = 0; xi < 36; xi++)
-            u[xi * xs] = 0.0f;
-        return;
-    }
-    double g[9], r[18], x[36];
-    const float *src = flip ? w + ((size_t)c * K + k) * 9 : w + ((size_t)k * C + c) * 9;
-    for (int q = 0; q < 9; q++)
-        g[q] = src[flip ? 8 - q : q];
-    for (int j = 0; j < 3; j++)
-        tf_w3(r + j, 3, g + j, 3); /* columns: r is 6 x 3 */
-    for (int i = 0; i < 6; i++)
-        tf_w3(x + 6 * i, 1, r + 3 * i, 1);
-    for (int xi = 0; xi < 36; xi++)
-        u[xi * xs] = (float)x[xi];
-}
-
 /* Tiles per block: the block's V and M (or dM) within about budget bytes,
  * at least as many blocks as threads, and blocks of even size. */
 static int block_tiles(const ug_wino_geom *g, int tiles, int nth, size_t budget)
@@ -146,12 +99,12 @@ static int run_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in,
     float *U = ug_cpu_wino_scratch(k, nU + (size_t)nth * (nV + nM), err);
     if (!U)
         return -1;
-    const int nblk = (tiles + g.TB - 1) / g.TB, pairs = g.C * g.Kp;
+    const int nblk = (tiles + g.TB - 1) / g.TB;
 #pragma omp parallel num_threads(nth)
     {
 #pragma omp for schedule(static)
-        for (int p = 0; p < pairs; p++)
-            weight_tf(U, w, g.C, g.K, g.Kp, flip, p / g.Kp, p % g.Kp);
+        for (int kb = 0; kb < g.Kp / UG_WINO_PAD; kb++)
+            kt->weights(U, w, g.C, g.K, g.Kp, flip, kb * UG_WINO_PAD, (kb + 1) * UG_WINO_PAD);
         float *V = U + nU + (size_t)omp_get_thread_num() * (nV + nM), *M = V + nV;
 #pragma omp for schedule(dynamic, 1)
         for (int blk = 0; blk < nblk; blk++) {
@@ -159,7 +112,7 @@ static int run_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in,
             kt->input(V, in, &g, t0, nt);
             for (int xi = 0; xi < 36; xi++)
                 kt->gemm(M + (size_t)xi * g.TB * g.Kp, g.Kp, V + (size_t)xi * g.TB * g.Cp, g.Cp,
-                         1, U + (size_t)xi * g.C * g.Kp, g.Kp, nt, g.C, g.Kp, 0);
+                         1, U + (size_t)xi * g.C * g.Kp, g.C, nt, g.C, g.Kp, 0);
             kt->output(out, M, b, &g, t0, nt, acc);
         }
     }
@@ -202,8 +155,9 @@ int ug_wino_backward_weights(ug_kctx *k, ug_wino_isa isa, float *dw, const float
     float *buf = ug_cpu_wino_scratch(k, (size_t)nth * per, err);
     if (!buf)
         return -1;
-    const int nblk = (tiles + g.TB - 1) / g.TB, pairs = g.K * g.C;
+    const int nblk = (tiles + g.TB - 1) / g.TB;
     int used[nth];
+    const float *parts[nth];
     memset(used, 0, sizeof used);
 #pragma omp parallel num_threads(nth)
     {
@@ -216,29 +170,21 @@ int ug_wino_backward_weights(ug_kctx *k, ug_wino_isa isa, float *dw, const float
             kt->dout(dM, dout, &g, t0, nt);
             for (int xi = 0; xi < 36; xi++)
                 kt->gemm(dU + (size_t)xi * g.C * g.Kp, g.Kp, V + (size_t)xi * g.TB * g.Cp, 1,
-                         g.Cp, dM + (size_t)xi * g.TB * g.Kp, g.Kp, g.C, nt, g.Kp, used[tid]);
+                         g.Cp, dM + (size_t)xi * g.TB * g.Kp, g.TB, g.C, nt, g.Kp, used[tid]);
             used[tid] = 1;
         }
-        /* The threads' sums added, in double, then dw += G^T dU G. */
-#pragma omp for schedule(static)
-        for (int p = 0; p < pairs; p++) {
-            const int ko = p / g.C, c = p % g.C;
-            double x[36] = {0}, r[18], d[9];
-            for (int th = 0; th < nth; th++) {
-                if (!used[th])
-                    continue;
-                const float *u = buf + (size_t)th * per + (size_t)c * g.Kp + ko;
-                for (int xi = 0; xi < 36; xi++)
-                    x[xi] += u[(size_t)xi * g.C * g.Kp];
-            }
-            for (int i = 0; i < 6; i++)
-                tf_dw6(r + 3 * i, 1, x + 6 * i, 1); /* rows: r is 6 x 3 */
-            for (int j = 0; j < 3; j++)
-                tf_dw6(d + j, 3, r + j, 3);
-            float *o = dw + ((size_t)ko * g.C + c) * 9;
-            for (int q = 0; q < 9; q++)
-                o[q] += (float)d[q];
+        /* dw += G^T dU G, dU the sum of the sums of the threads that ran blocks. */
+#pragma omp single
+        {
+            int np = 0;
+            for (int th = 0; th < nth; th++)
+                if (used[th])
+                    parts[np++] = buf + (size_t)th * per;
+            used[0] = np;
         }
+#pragma omp for schedule(static)
+        for (int c = 0; c < g.C; c++)
+            kt->dweights(dw, parts, used[0], g.C, g.K, g.Kp, c, c + 1);
     }
     return 0;
 }

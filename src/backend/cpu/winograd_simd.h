@@ -6,16 +6,30 @@
  *   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0;
  *          0 2 -1 -2 1 0; 0 4 0 -5 0 1]
  *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
- * (G, for the weights, is in winograd.c.) Vectors run across channels: a
- * tile's pixels of VL channels are one gather, its 36 transformed values VL
- * contiguous floats of V or M.
+ *   G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6;
+ *        1/24 -1/12 1/6; 0 0 1]
+ * Vectors run across channels: a tile's pixels of VL channels are one
+ * gather, its 36 transformed values VL contiguous floats of V or M; the
+ * weights' transforms take VL output channels at a time.
  *
  * The includer defines: WT (the functions' target attribute), VF (a vector
  * of VL floats, with + - * and scalar operands), VI (gather offsets),
  * V_ZERO(), V_SET1(x), V_LOADU(p), V_STOREU(p, v), V_FMA(a, b, c) (a b + c,
  * fused), V_INDEX(stride) (offsets of lanes l * stride), V_GATHER(p, idx, n)
  * (lanes l < n from p + idx[l], zero above), RMAX x NV (the register block
- * of the matrix product: rows by vectors) and WINO_TABLE. */
+ * of the matrix product: rows by vectors) and WINO_TABLE.
+ *
+ * The right-hand matrices of the products (U, dM) are stored in column
+ * blocks of BW = NV VL, each block's rows contiguous (see winograd_kern.h),
+ * so that the product reads them in order. */
+
+#define BW (NV * VL)
+
+/* Offset of element (row j, column k) in a matrix of column blocks of rows rows. */
+static inline size_t bofs(int rows, int j, int k)
+{
+    return (size_t)(k / BW) * rows * BW + (size_t)j * BW + k % BW;
+}
 
 /* d <- B^T d over six values at stride s. */
 static inline WT void tf_in6(VF *d, int s)
@@ -53,6 +67,86 @@ static inline WT void tf_dy4(VF *m, int ms, const VF *y, int ys)
     m[5 * ms] = y3;
 }
 
+/* u (six values at stride us) = G g (three at stride gs). */
+static inline WT void tf_w3(VF *u, int us, const VF *g, int gs)
+{
+    const VF g0 = g[0], g1 = g[gs], g2 = g[2 * gs];
+    const VF a = g0 + g2, h = g0 * (1.0f / 24) + g2 * (1.0f / 6), g12 = g1 * (1.0f / 12);
+    u[0] = g0 * 0.25f;
+    u[us] = (a + g1) * (-1.0f / 6);
+    u[2 * us] = (a - g1) * (-1.0f / 6);
+    u[3 * us] = h + g12;
+    u[4 * us] = h - g12;
+    u[5 * us] = g2;
+}
+
+/* g (three values at stride gs) = G^T u (six at stride us): the transpose of tf_w3. */
+static inline WT void tf_dw6(VF *g, int gs, const VF *u, int us)
+{
+    const VF s12 = u[us] + u[2 * us], d12 = u[2 * us] - u[us];
+    const VF s34 = u[3 * us] + u[4 * us], d34 = u[3 * us] - u[4 * us];
+    g[0] = u[0] * 0.25f - s12 * (1.0f / 6) + s34 * (1.0f / 24);
+    g[gs] = d12 * (1.0f / 6) + d34 * (1.0f / 12);
+    g[2 * gs] = (s34 - s12) * (1.0f / 6) + u[5 * us];
+}
+
+static WT void wino_weights(float *U, const float *w, int C, int K, int Kp, int flip, int k0,
+                            int k1)
+{
+    const size_t xs = (size_t)C * Kp;
+    const VI idx = V_INDEX(flip ? 9 : 9 * C); /* from one output channel to the next */
+    /* Output channels outer: each lane then reads its kernels in order. */
+    for (int k = k0; k < k1; k += VL)
+        for (int c = 0; c < C; c++) {
+            float *u0 = U + bofs(C, c, k);
+            VF g[9], r[18], u[36];
+            if (k < K) {
+                const int nk = K - k < VL ? K - k : VL;
+                const float *p = flip ? w + ((size_t)c * K + k) * 9 : w + ((size_t)k * C + c) * 9;
+                for (int q = 0; q < 9; q++)
+                    g[q] = V_GATHER(p + (flip ? 8 - q : q), idx, nk);
+                for (int j = 0; j < 3; j++)
+                    tf_w3(r + j, 3, g + j, 3); /* columns: r is 6 x 3 */
+                for (int i = 0; i < 6; i++)
+                    tf_w3(u + 6 * i, 1, r + 3 * i, 1);
+            } else {
+                for (int xi = 0; xi < 36; xi++)
+                    u[xi] = V_ZERO();
+            }
+            for (int xi = 0; xi < 36; xi++)
+                V_STOREU(u0 + xi * xs, u[xi]);
+        }
+}
+
+static WT void wino_dweights(float *dw, const float *const *parts, int np, int C, int K, int Kp,
+                             int c0, int c1)
+{
+    const size_t xs = (size_t)C * Kp;
+    for (int c = c0; c < c1; c++)
+        for (int k = 0; k < K; k += VL) {
+            const int nk = K - k < VL ? K - k : VL;
+            const size_t at = (size_t)c * Kp + k;
+            VF x[36], r[18], d[9];
+            for (int xi = 0; xi < 36; xi++) {
+                x[xi] = V_LOADU(parts[0] + at + xi * xs);
+                for (int p = 1; p < np; p++)
+                    x[xi] = x[xi] + V_LOADU(parts[p] + at + xi * xs);
+            }
+            for (int i = 0; i < 6; i++)
+                tf_dw6(r + 3 * i, 1, x + 6 * i, 1); /* rows: r is 6 x 3 */
+            for (int j = 0; j < 3; j++)
+                tf_dw6(d + j, 3, r + j, 3);
+            float buf[9][VL];
+            for (int q = 0; q < 9; q++)
+                V_STOREU(buf[q], d[q]);
+            for (int l = 0; l < nk; l++) {
+                float *o = dw + ((size_t)(k + l) * C + c) * 9;
+                for (int q = 0; q < 9; q++)
+                    o[q] += buf[q][l];
+            }
+        }
+}
+
 /* Tile t's image and the corner of its output in that image's plane. */
 static inline WT void tile_pos(const ug_wino_geom *g, int t, int *n, int *oy, int *ox)
 {
@@ -66,12 +160,14 @@ static WT void wino_input(float *V, const float *in, const ug_wino_geom *g, int 
 {
     const size_t HW = (size_t)g->H * g->W, xs = (size_t)g->TB * g->Cp;
     const VI idx = V_INDEX((int)HW);
-    for (int t = 0; t < nt; t++) {
-        int n, y0, x0;
-        tile_pos(g, t0 + t, &n, &y0, &x0);
-        y0 -= g->pt, x0 -= g->pl;
-        for (int c = 0; c < g->C; c += VL) {
-            const int nc = g->C - c < VL ? g->C - c : VL;
+    /* Channels outer: the rows under a block's tiles for VL channels stay in
+     * the L1 cache while its tiles, which share columns, read them. */
+    for (int c = 0; c < g->C; c += VL) {
+        const int nc = g->C - c < VL ? g->C - c : VL;
+        for (int t = 0; t < nt; t++) {
+            int n, y0, x0;
+            tile_pos(g, t0 + t, &n, &y0, &x0);
+            y0 -= g->pt, x0 -= g->pl;
             const float *p = in + ((size_t)n * g->C + c) * HW;
             VF d[36];
             for (int i = 0; i < 6; i++) {
@@ -98,12 +194,12 @@ static WT void wino_output(float *out, const float *M, const float *bias, const 
                            int t0, int nt, int acc)
 {
     const size_t OHW = (size_t)g->OH * g->OW, xs = (size_t)g->TB * g->Kp;
-    for (int t = 0; t < nt; t++) {
-        int n, oy, ox;
-        tile_pos(g, t0 + t, &n, &oy, &ox);
-        const int hi = g->OH - oy < 4 ? g->OH - oy : 4, wi = g->OW - ox < 4 ? g->OW - ox : 4;
-        for (int k = 0; k < g->K; k += VL) {
-            const int nk = g->K - k < VL ? g->K - k : VL;
+    for (int k = 0; k < g->K; k += VL) { /* channels outer, as in wino_input */
+        const int nk = g->K - k < VL ? g->K - k : VL;
+        for (int t = 0; t < nt; t++) {
+            int n, oy, ox;
+            tile_pos(g, t0 + t, &n, &oy, &ox);
+            const int hi = g->OH - oy < 4 ? g->OH - oy : 4, wi = g->OW - ox < 4 ? g->OW - ox : 4;
             const float *m0 = M + (size_t)t * g->Kp + k;
             VF m[36], r[24], y[16];
             for (int xi = 0; xi < 36; xi++)
@@ -133,11 +229,11 @@ static WT void wino_dout(float *dM, const float *dy, const ug_wino_geom *g, int 
 {
     const size_t OHW = (size_t)g->OH * g->OW, xs = (size_t)g->TB * g->Kp;
     const VI idx = V_INDEX((int)OHW);
-    for (int t = 0; t < nt; t++) {
-        int n, oy, ox;
-        tile_pos(g, t0 + t, &n, &oy, &ox);
-        for (int k = 0; k < g->K; k += VL) {
-            const int nk = g->K - k < VL ? g->K - k : VL;
+    for (int k = 0; k < g->K; k += VL) { /* channels outer, as in wino_input */
+        const int nk = g->K - k < VL ? g->K - k : VL;
+        for (int t = 0; t < nt; t++) {
+            int n, oy, ox;
+            tile_pos(g, t0 + t, &n, &oy, &ox);
             const float *p = dy + ((size_t)n * g->K + k) * OHW;
             VF y[16], r[24], m[36];
             for (int i = 0; i < 4; i++)
@@ -149,18 +245,18 @@ static WT void wino_dout(float *dM, const float *dy, const ug_wino_geom *g, int 
                 tf_dy4(r + 6 * i, 1, y + 4 * i, 1);
             for (int j = 0; j < 6; j++)
                 tf_dy4(m + j, 6, r + j, 6);
-            float *d = dM + (size_t)t * g->Kp + k;
+            float *d = dM + bofs(g->TB, t, k);
             for (int xi = 0; xi < 36; xi++)
                 V_STOREU(d + xi * xs, m[xi]);
         }
     }
 }
 
-/* One R x nv block of the product (R <= RMAX, nv <= NV), its sums in
- * registers over the whole of J. */
+/* One R x nv block of the product (R <= RMAX, nv <= NV) over J, its sums in
+ * registers; row r's value for j is a[j RMAX + r] (a packed panel). */
 static inline __attribute__((always_inline)) WT void
-gemm_block(float *Cm, ptrdiff_t c_rs, const float *A, ptrdiff_t a_rs, ptrdiff_t a_js,
-           const float *B, ptrdiff_t b_js, int R, int nv, int J, int accumulate)
+gemm_block(float *Cm, ptrdiff_t c_rs, const float *a, const float *B, int R, int nv, int J,
+           int accumulate)
 {
     VF acc[RMAX][NV];
 #pragma GCC unroll 16
@@ -168,8 +264,8 @@ gemm_block(float *Cm, ptrdiff_t c_rs, const float *A, ptrdiff_t a_rs, ptrdiff_t 
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
             acc[r][v] = accumulate && r < R && v < nv ? V_LOADU(Cm + r * c_rs + v * VL) : V_ZERO();
-    for (int j = 0; j < J; j++) {
-        const float *b = B + j * b_js, *a = A + j * a_js;
+    for (int j = 0; j < J; j++, a += RMAX) {
+        const float *b = B + j * BW;
         VF bv[NV];
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
@@ -178,7 +274,7 @@ gemm_block(float *Cm, ptrdiff_t c_rs, const float *A, ptrdiff_t a_rs, ptrdiff_t 
         for (int r = 0; r < RMAX; r++) {
             if (r >= R)
                 break;
-            const VF av = V_SET1(a[r * a_rs]);
+            const VF av = V_SET1(a[r]);
 #pragma GCC unroll 4
             for (int v = 0; v < NV; v++)
                 if (v < nv)
@@ -193,23 +289,36 @@ gemm_block(float *Cm, ptrdiff_t c_rs, const float *A, ptrdiff_t a_rs, ptrdiff_t 
                 V_STOREU(Cm + r * c_rs + v * VL, acc[r][v]);
 }
 
+/* Sums over j are taken in chunks of this many, whose panel of A fits the L1 cache. */
+#define JC 256
+
 static WT void wino_gemm(float *Cm, ptrdiff_t c_rs, const float *A, ptrdiff_t a_rs,
-                         ptrdiff_t a_js, const float *B, ptrdiff_t b_js, int rows, int J, int cols,
+                         ptrdiff_t a_js, const float *B, int b_rows, int rows, int J, int cols,
                          int accumulate)
 {
-    for (int k = 0; k < cols; k += NV * VL) {
-        const int nv = (cols - k) / VL < NV ? (cols - k) / VL : NV;
-        for (int r = 0; r < rows; r += RMAX) {
-            const int R = rows - r < RMAX ? rows - r : RMAX;
-            float *c = Cm + r * c_rs + k;
-            const float *a = A + r * a_rs, *b = B + k;
-            /* Full blocks get the constant sizes, so their loops unroll. */
-            if (R == RMAX && nv == NV)
-                gemm_block(c, c_rs, a, a_rs, a_js, b, b_js, RMAX, NV, J, accumulate);
-            else
-                gemm_block(c, c_rs, a, a_rs, a_js, b, b_js, R, nv, J, accumulate);
+    float panel[JC * RMAX];
+    for (int r = 0; r < rows; r += RMAX) {
+        const int R = rows - r < RMAX ? rows - r : RMAX;
+        for (int j0 = 0; j0 < J; j0 += JC) {
+            const int nj = J - j0 < JC ? J - j0 : JC;
+            const float *a = A + r * a_rs + j0 * a_js;
+            for (int j = 0; j < nj; j++)
+                for (int q = 0; q < R; q++)
+                    panel[j * RMAX + q] = a[q * a_rs + j * a_js];
+            const int acc = accumulate || j0 > 0;
+            for (int k = 0; k < cols; k += NV * VL) {
+                const int nv = (cols - k) / VL < NV ? (cols - k) / VL : NV;
+                float *c = Cm + r * c_rs + k;
+                const float *b = B + bofs(b_rows, j0, k);
+                /* Full blocks get the constant sizes, so their loops unroll. */
+                if (R == RMAX && nv == NV)
+                    gemm_block(c, c_rs, panel, b, RMAX, NV, nj, acc);
+                else
+                    gemm_block(c, c_rs, panel, b, R, nv, nj, acc);
+            }
         }
     }
 }
 
-const ug_wino_kernels WINO_TABLE = {wino_input, wino_output, wino_dout, wino_gemm};
+const ug_wino_kernels WINO_TABLE = {wino_weights, wino_dweights, wino_input, wino_output,
+                                    wino_dout, wino_gemm};
