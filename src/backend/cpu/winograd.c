@@ -87,34 +87,46 @@ static ug_wino_geom geometry(int C, int H, int W, int K, int OH, int OW, int pt,
 #define WGT_BUDGET (6u << 20)
 
 /* out (K x OH x OW per image) = (acc ? out : 0) + conv(in, w) + b in
- * geometry g, for N images; flip as for weight_tf. */
+ * geometry g, for N images; flip as for the weights kernel. */
 static int run_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in, const float *w,
                        int flip, const float *b, ug_wino_geom g, int N, int acc, ug_error *err)
 {
     const ug_wino_kernels *kt = kernels_of(isa);
-    const int tiles = N * g.ty * g.tx, nth = omp_get_max_threads();
+    const int tiles = N * g.ty * g.tx, nth = omp_get_max_threads(), vl = kt->vl;
+    const int CB = (g.C + vl - 1) / vl, KB = (g.K + vl - 1) / vl;
+    const size_t P = (size_t)g.H * g.W, OP = (size_t)g.OH * g.OW;
     g.TB = block_tiles(&g, tiles, nth, FWD_BUDGET);
-    const size_t nU = (size_t)36 * g.C * g.Kp, nV = (size_t)36 * g.TB * g.Cp,
+    /* The transformed weights, the input and output in the blocked layout,
+     * then each thread's V and M. */
+    const size_t nU = (size_t)36 * g.C * g.Kp, nI = (size_t)N * CB * P * vl,
+                 nO = (size_t)N * KB * OP * vl, nV = (size_t)36 * g.TB * g.Cp,
                  nM = (size_t)36 * g.TB * g.Kp;
-    float *U = ug_cpu_wino_scratch(k, nU + (size_t)nth * (nV + nM), err);
+    float *U = ug_cpu_wino_scratch(k, nU + nI + nO + (size_t)nth * (nV + nM), err);
     if (!U)
         return -1;
+    float *ib = U + nU, *ob = ib + nI;
     const int nblk = (tiles + g.TB - 1) / g.TB;
 #pragma omp parallel num_threads(nth)
     {
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
         for (int kb = 0; kb < g.Kp / UG_WINO_PAD; kb++)
             kt->weights(U, w, g.C, g.K, g.Kp, flip, kb * UG_WINO_PAD, (kb + 1) * UG_WINO_PAD);
-        float *V = U + nU + (size_t)omp_get_thread_num() * (nV + nM), *M = V + nV;
+#pragma omp for schedule(static)
+        for (int sl = 0; sl < N * CB; sl++)
+            kt->to_blocked(ib, in, g.C, P, sl / CB, sl % CB);
+        float *V = ob + nO + (size_t)omp_get_thread_num() * (nV + nM), *M = V + nV;
 #pragma omp for schedule(dynamic, 1)
         for (int blk = 0; blk < nblk; blk++) {
             const int t0 = blk * g.TB, nt = tiles - t0 < g.TB ? tiles - t0 : g.TB;
-            kt->input(V, in, &g, t0, nt);
+            kt->input(V, ib, &g, t0, nt);
             for (int xi = 0; xi < 36; xi++)
                 kt->gemm(M + (size_t)xi * g.TB * g.Kp, g.Kp, V + (size_t)xi * g.TB * g.Cp, g.Cp,
                          1, U + (size_t)xi * g.C * g.Kp, g.C, nt, g.C, g.Kp, 0);
-            kt->output(out, M, b, &g, t0, nt, acc);
+            kt->output(ob, M, &g, t0, nt);
         }
+#pragma omp for schedule(static)
+        for (int sl = 0; sl < N * KB; sl++)
+            kt->from_blocked(out, ob, b, g.K, OP, sl / KB, sl % KB, acc);
     }
     return 0;
 }
@@ -147,27 +159,38 @@ int ug_wino_backward_weights(ug_kctx *k, ug_wino_isa isa, float *dw, const float
     const ug_wino_kernels *kt = kernels_of(isa);
     ug_wino_geom g = geometry(s->Cin, s->H, s->W, s->Cout, ug_conv_out_h(s), ug_conv_out_w(s),
                               s->pad[0], s->pad[2]);
-    const int tiles = s->N * g.ty * g.tx, nth = omp_get_max_threads();
+    const int N = s->N, tiles = N * g.ty * g.tx, nth = omp_get_max_threads(), vl = kt->vl;
+    const int CB = (g.C + vl - 1) / vl, KB = (g.K + vl - 1) / vl;
+    const size_t P = (size_t)g.H * g.W, OP = (size_t)g.OH * g.OW;
     g.TB = block_tiles(&g, tiles, nth, WGT_BUDGET);
-    /* Per thread: its sums dU[36][C][Kp] over the blocks it ran, V and dM. */
-    const size_t nU = (size_t)36 * g.C * g.Kp, nV = (size_t)36 * g.TB * g.Cp,
+    /* in and dout in the blocked layout, then per thread: its sums
+     * dU[36][C][Kp] over the blocks it ran, V and dM. */
+    const size_t nI = (size_t)N * CB * P * vl, nD = (size_t)N * KB * OP * vl,
+                 nU = (size_t)36 * g.C * g.Kp, nV = (size_t)36 * g.TB * g.Cp,
                  nM = (size_t)36 * g.TB * g.Kp, per = nU + nV + nM;
-    float *buf = ug_cpu_wino_scratch(k, (size_t)nth * per, err);
-    if (!buf)
+    float *ib = ug_cpu_wino_scratch(k, nI + nD + (size_t)nth * per, err);
+    if (!ib)
         return -1;
+    float *db = ib + nI, *buf = db + nD;
     const int nblk = (tiles + g.TB - 1) / g.TB;
     int used[nth];
     const float *parts[nth];
     memset(used, 0, sizeof used);
 #pragma omp parallel num_threads(nth)
     {
+#pragma omp for schedule(static) nowait
+        for (int sl = 0; sl < N * CB; sl++)
+            kt->to_blocked(ib, in, g.C, P, sl / CB, sl % CB);
+#pragma omp for schedule(static)
+        for (int sl = 0; sl < N * KB; sl++)
+            kt->to_blocked(db, dout, g.K, OP, sl / KB, sl % KB);
         const int tid = omp_get_thread_num();
         float *dU = buf + (size_t)tid * per, *V = dU + nU, *dM = V + nV;
 #pragma omp for schedule(dynamic, 1)
         for (int blk = 0; blk < nblk; blk++) {
             const int t0 = blk * g.TB, nt = tiles - t0 < g.TB ? tiles - t0 : g.TB;
-            kt->input(V, in, &g, t0, nt);
-            kt->dout(dM, dout, &g, t0, nt);
+            kt->input(V, ib, &g, t0, nt);
+            kt->dout(dM, db, &g, t0, nt);
             for (int xi = 0; xi < 36; xi++)
                 kt->gemm(dU + (size_t)xi * g.C * g.Kp, g.Kp, V + (size_t)xi * g.TB * g.Cp, 1,
                          g.Cp, dM + (size_t)xi * g.TB * g.Kp, g.TB, g.C, nt, g.Kp, used[tid]);

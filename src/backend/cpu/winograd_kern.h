@@ -10,7 +10,12 @@
  * right-hand matrices of the products, U (36 slices of C x Kp: the
  * transformed weights) and dM (36 of TB x Kp), are held in blocks of a
  * path's column width BW (two vectors): element (j, k) of an R-row slice at
- * (k / BW) R BW + j BW + k % BW. */
+ * (k / BW) R BW + j BW + k % BW.
+ *
+ * The tile transforms read and write images in a path's blocked layout: the
+ * channels in groups of its vector width VL (the last one padded with
+ * zeros), a group's planes with each pixel's VL values contiguous:
+ * N x ceil(C / VL) x H x W x VL. */
 #ifndef UG_WINOGRAD_KERN_H
 #define UG_WINOGRAD_KERN_H
 
@@ -30,6 +35,13 @@ typedef struct ug_wino_geom {
 } ug_wino_geom;
 
 typedef struct ug_wino_kernels {
+    int vl; /* the vector width: floats per pixel in the blocked layout */
+    /* Channel group cb of image n of src (C planes of P pixels) to the
+     * blocked layout in dst, and back from it: dst = (acc ? dst : 0) + src
+     * + bias (bias may be NULL). */
+    void (*to_blocked)(float *dst, const float *src, int C, size_t P, int n, int cb);
+    void (*from_blocked)(float *dst, const float *src, const float *bias, int C, size_t P, int n,
+                         int cb, int acc);
     /* U[xi](c, k) = (G w G^T)[xi] for the 3x3 kernel from input channel c
      * to output channel k (w[k][c]; flip: w[c][k] turned 180 degrees, the
      * transposed convolution's), for every c and k0 <= k < k1 (zero for
@@ -39,14 +51,13 @@ typedef struct ug_wino_kernels {
      * c0 <= c < c1. */
     void (*dweights)(float *dw, const float *const *parts, int np, int C, int K, int Kp, int c0,
                      int c1);
-    /* V[xi][t][c] = (B^T d B)[xi] for tiles t0 .. t0 + nt - 1 of in (t from 0). */
+    /* V[xi][t][c] = (B^T d B)[xi] for tiles t0 .. t0 + nt - 1 of in
+     * (blocked; t from 0). */
     void (*input)(float *V, const float *in, const ug_wino_geom *g, int t0, int nt);
-    /* out = (acc ? out : 0) + A^T M A + bias (bias may be NULL), the parts of
-     * each tile inside the plane written. */
-    void (*output)(float *out, const float *M, const float *bias, const ug_wino_geom *g, int t0,
-                   int nt, int acc);
-    /* dM[xi](t, k) = (A y A^T)[xi], y the 4x4 tiles of dy (K channels of
-     * OH x OW), zero outside it: the transpose of output. */
+    /* out (blocked) = A^T M A, the parts of each tile inside the plane. */
+    void (*output)(float *out, const float *M, const ug_wino_geom *g, int t0, int nt);
+    /* dM[xi](t, k) = (A y A^T)[xi], y the 4x4 tiles of dy (blocked, K
+     * channels of OH x OW), zero outside it: the transpose of output. */
     void (*dout)(float *dM, const float *dy, const ug_wino_geom *g, int t0, int nt);
     /* Cm[r][k] = (accumulate ? Cm[r][k] : 0) + sum over j < J of
      * A[r a_rs + j a_js] B(j, k), for r < rows, k < cols (a multiple of

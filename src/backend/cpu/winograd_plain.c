@@ -6,14 +6,11 @@
 #define WT
 #define VF float
 #define VL 1
-#define VI int
 #define V_ZERO() 0.0f
 #define V_SET1(x) (x)
 #define V_LOADU(p) (*(p))
 #define V_STOREU(p, v) (*(p) = (v))
 #define V_FMA(a, b, c) ((a) * (b) + (c))
-#define V_INDEX(stride) (stride)
-#define V_GATHER(p, idx, n) ((void)(idx), (void)(n), *(p))
 #define RMAX 4
 #define NV 4
 #define WINO_TABLE ug_wino_kernels_plain

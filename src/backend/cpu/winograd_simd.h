@@ -8,16 +8,17 @@
  *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
  *   G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6;
  *        1/24 -1/12 1/6; 0 0 1]
- * Vectors run across channels: a tile's pixels of VL channels are one
- * gather, its 36 transformed values VL contiguous floats of V or M; the
- * weights' transforms take VL output channels at a time.
+ * Vectors run across channels: the tile transforms read and write images in
+ * the blocked layout of winograd_kern.h (a pixel's VL channels contiguous),
+ * so that a tile's pixel of VL channels is one load and its 36 transformed
+ * values VL contiguous floats of V or M; the weights' transforms take VL
+ * output channels at a time.
  *
  * The includer defines: WT (the functions' target attribute), VF (a vector
- * of VL floats, with + - * and scalar operands), VI (gather offsets),
- * V_ZERO(), V_SET1(x), V_LOADU(p), V_STOREU(p, v), V_FMA(a, b, c) (a b + c,
- * fused), V_INDEX(stride) (offsets of lanes l * stride), V_GATHER(p, idx, n)
- * (lanes l < n from p + idx[l], zero above), RMAX x NV (the register block
- * of the matrix product: rows by vectors) and WINO_TABLE.
+ * of VL floats, with + - * and scalar operands), V_ZERO(), V_SET1(x),
+ * V_LOADU(p), V_STOREU(p, v), V_FMA(a, b, c) (a b + c, fused), RMAX x NV
+ * (the register block of the matrix product: rows by vectors) and
+ * WINO_TABLE.
  *
  * The right-hand matrices of the products (U, dM) are stored in column
  * blocks of BW = NV VL, each block's rows contiguous (see winograd_kern.h),
@@ -93,29 +94,36 @@ static inline WT void tf_dw6(VF *g, int gs, const VF *u, int us)
 static WT void wino_weights(float *U, const float *w, int C, int K, int Kp, int flip, int k0,
                             int k1)
 {
-    const size_t xs = (size_t)C * Kp;
-    const VI idx = V_INDEX(flip ? 9 : 9 * C); /* from one output channel to the next */
-    /* Output channels outer: each lane then reads its kernels in order. */
-    for (int k = k0; k < k1; k += VL)
-        for (int c = 0; c < C; c++) {
-            float *u0 = U + bofs(C, c, k);
-            VF g[9], r[18], u[36];
-            if (k < K) {
-                const int nk = K - k < VL ? K - k : VL;
-                const float *p = flip ? w + ((size_t)c * K + k) * 9 : w + ((size_t)k * C + c) * 9;
-                for (int q = 0; q < 9; q++)
-                    g[q] = V_GATHER(p + (flip ? 8 - q : q), idx, nk);
-                for (int j = 0; j < 3; j++)
-                    tf_w3(r + j, 3, g + j, 3); /* columns: r is 6 x 3 */
-                for (int i = 0; i < 6; i++)
-                    tf_w3(u + 6 * i, 1, r + 3 * i, 1);
-            } else {
+    const size_t xs = (size_t)C * Kp, step = flip ? 9 : (size_t)9 * C; /* to the next k */
+    /* Output channels outer, so that each lane reads its kernels in order;
+     * a row's whole column block at once, so that each line of U is
+     * written once. */
+    for (int kb = k0; kb < k1; kb += BW)
+        for (int c = 0; c < C; c++)
+            for (int k = kb; k < kb + BW; k += VL) {
+                VF g[9], r[18], u[36];
+                if (k < K) {
+                    const int nk = K - k < VL ? K - k : VL;
+                    const float *p =
+                        flip ? w + ((size_t)c * K + k) * 9 : w + ((size_t)k * C + c) * 9;
+                    float tap[9][VL];
+                    for (int l = 0; l < VL; l++)
+                        for (int q = 0; q < 9; q++)
+                            tap[q][l] = l < nk ? p[l * step + (flip ? 8 - q : q)] : 0.0f;
+                    for (int q = 0; q < 9; q++)
+                        g[q] = V_LOADU(tap[q]);
+                    for (int j = 0; j < 3; j++)
+                        tf_w3(r + j, 3, g + j, 3); /* columns: r is 6 x 3 */
+                    for (int i = 0; i < 6; i++)
+                        tf_w3(u + 6 * i, 1, r + 3 * i, 1);
+                } else {
+                    for (int xi = 0; xi < 36; xi++)
+                        u[xi] = V_ZERO();
+                }
+                float *u0 = U + bofs(C, c, k);
                 for (int xi = 0; xi < 36; xi++)
-                    u[xi] = V_ZERO();
+                    V_STOREU(u0 + xi * xs, u[xi]);
             }
-            for (int xi = 0; xi < 36; xi++)
-                V_STOREU(u0 + xi * xs, u[xi]);
-        }
 }
 
 static WT void wino_dweights(float *dw, const float *const *parts, int np, int C, int K, int Kp,
@@ -156,26 +164,67 @@ static inline WT void tile_pos(const ug_wino_geom *g, int t, int *n, int *oy, in
     *ox = 4 * (r % g->tx);
 }
 
+/* Pixel (y, x) of channels c .. c + VL - 1 of image n in a blocked image of
+ * C channels of H x W. */
+static inline WT const float *blk_at(const float *b, int C, int H, int W, int n, int c, int y,
+                                     int x)
+{
+    const int CB = (C + VL - 1) / VL;
+    return b + ((((size_t)n * CB + c / VL) * H + y) * W + x) * VL;
+}
+
+static WT void wino_to_blocked(float *dst, const float *src, int C, size_t P, int n, int cb)
+{
+    const int CB = (C + VL - 1) / VL, nl = C - cb * VL < VL ? C - cb * VL : VL;
+    float *d = dst + ((size_t)n * CB + cb) * P * VL;
+    const float *s = src + ((size_t)n * C + (size_t)cb * VL) * P;
+    /* In runs of pixels whose blocked copy stays in the L1 cache. */
+    for (size_t p0 = 0; p0 < P; p0 += 64) {
+        const size_t p1 = P - p0 < 64 ? P : p0 + 64;
+        for (int l = 0; l < VL; l++)
+            for (size_t p = p0; p < p1; p++)
+                d[p * VL + l] = l < nl ? s[l * P + p] : 0.0f;
+    }
+}
+
+static WT void wino_from_blocked(float *dst, const float *src, const float *bias, int C,
+                                 size_t P, int n, int cb, int acc)
+{
+    const int CB = (C + VL - 1) / VL, nl = C - cb * VL < VL ? C - cb * VL : VL;
+    const float *s = src + ((size_t)n * CB + cb) * P * VL;
+    float *d = dst + ((size_t)n * C + (size_t)cb * VL) * P;
+    for (size_t p0 = 0; p0 < P; p0 += 64) {
+        const size_t p1 = P - p0 < 64 ? P : p0 + 64;
+        for (int l = 0; l < nl; l++) {
+            const float b = bias ? bias[cb * VL + l] : 0.0f;
+            float *o = d + l * P;
+            if (acc)
+                for (size_t p = p0; p < p1; p++)
+                    o[p] += s[p * VL + l] + b;
+            else
+                for (size_t p = p0; p < p1; p++)
+                    o[p] = s[p * VL + l] + b;
+        }
+    }
+}
+
 static WT void wino_input(float *V, const float *in, const ug_wino_geom *g, int t0, int nt)
 {
-    const size_t HW = (size_t)g->H * g->W, xs = (size_t)g->TB * g->Cp;
-    const VI idx = V_INDEX((int)HW);
+    const size_t xs = (size_t)g->TB * g->Cp;
     /* Channels outer: the rows under a block's tiles for VL channels stay in
      * the L1 cache while its tiles, which share columns, read them. */
     for (int c = 0; c < g->C; c += VL) {
-        const int nc = g->C - c < VL ? g->C - c : VL;
         for (int t = 0; t < nt; t++) {
             int n, y0, x0;
             tile_pos(g, t0 + t, &n, &y0, &x0);
             y0 -= g->pt, x0 -= g->pl;
-            const float *p = in + ((size_t)n * g->C + c) * HW;
             VF d[36];
             for (int i = 0; i < 6; i++) {
                 const int y = y0 + i;
                 for (int j = 0; j < 6; j++) {
                     const int x = x0 + j;
                     d[6 * i + j] = y >= 0 && y < g->H && x >= 0 && x < g->W
-                                       ? V_GATHER(p + (size_t)y * g->W + x, idx, nc)
+                                       ? V_LOADU(blk_at(in, g->C, g->H, g->W, n, c, y, x))
                                        : V_ZERO();
                 }
             }
@@ -190,12 +239,10 @@ static WT void wino_input(float *V, const float *in, const ug_wino_geom *g, int 
     }
 }
 
-static WT void wino_output(float *out, const float *M, const float *bias, const ug_wino_geom *g,
-                           int t0, int nt, int acc)
+static WT void wino_output(float *out, const float *M, const ug_wino_geom *g, int t0, int nt)
 {
-    const size_t OHW = (size_t)g->OH * g->OW, xs = (size_t)g->TB * g->Kp;
+    const size_t xs = (size_t)g->TB * g->Kp;
     for (int k = 0; k < g->K; k += VL) { /* channels outer, as in wino_input */
-        const int nk = g->K - k < VL ? g->K - k : VL;
         for (int t = 0; t < nt; t++) {
             int n, oy, ox;
             tile_pos(g, t0 + t, &n, &oy, &ox);
@@ -208,43 +255,32 @@ static WT void wino_output(float *out, const float *M, const float *bias, const 
                 tf_out6(r + 4 * i, 1, m + 6 * i, 1);
             for (int j = 0; j < 4; j++)
                 tf_out6(y + j, 4, r + j, 4);
-            /* Out to the planes of the nk channels, one scalar at a time. */
-            float buf[16][VL];
-            for (int q = 0; q < 16; q++)
-                V_STOREU(buf[q], y[q]);
-            for (int l = 0; l < nk; l++) {
-                const float bk = bias ? bias[k + l] : 0.0f;
-                float *o = out + ((size_t)n * g->K + k + l) * OHW + (size_t)oy * g->OW + ox;
-                for (int i = 0; i < hi; i++)
-                    for (int j = 0; j < wi; j++) {
-                        float *p = o + (size_t)i * g->OW + j;
-                        *p = (acc ? *p : 0.0f) + buf[4 * i + j][l] + bk;
-                    }
-            }
+            for (int i = 0; i < hi; i++)
+                for (int j = 0; j < wi; j++)
+                    V_STOREU((float *)blk_at(out, g->K, g->OH, g->OW, n, k, oy + i, ox + j),
+                             y[4 * i + j]);
         }
     }
 }
 
 static WT void wino_dout(float *dM, const float *dy, const ug_wino_geom *g, int t0, int nt)
 {
-    const size_t OHW = (size_t)g->OH * g->OW, xs = (size_t)g->TB * g->Kp;
-    const VI idx = V_INDEX((int)OHW);
     for (int k = 0; k < g->K; k += VL) { /* channels outer, as in wino_input */
-        const int nk = g->K - k < VL ? g->K - k : VL;
         for (int t = 0; t < nt; t++) {
             int n, oy, ox;
             tile_pos(g, t0 + t, &n, &oy, &ox);
-            const float *p = dy + ((size_t)n * g->K + k) * OHW;
             VF y[16], r[24], m[36];
             for (int i = 0; i < 4; i++)
                 for (int j = 0; j < 4; j++)
                     y[4 * i + j] = oy + i < g->OH && ox + j < g->OW
-                                       ? V_GATHER(p + (size_t)(oy + i) * g->OW + ox + j, idx, nk)
+                                       ? V_LOADU(blk_at(dy, g->K, g->OH, g->OW, n, k, oy + i,
+                                                        ox + j))
                                        : V_ZERO();
             for (int i = 0; i < 4; i++)
                 tf_dy4(r + 6 * i, 1, y + 4 * i, 1);
             for (int j = 0; j < 6; j++)
                 tf_dy4(m + j, 6, r + j, 6);
+            const size_t xs = (size_t)g->TB * g->Kp;
             float *d = dM + bofs(g->TB, t, k);
             for (int xi = 0; xi < 36; xi++)
                 V_STOREU(d + xi * xs, m[xi]);
@@ -320,5 +356,6 @@ static WT void wino_gemm(float *Cm, ptrdiff_t c_rs, const float *A, ptrdiff_t a_
     }
 }
 
-const ug_wino_kernels WINO_TABLE = {wino_weights, wino_dweights, wino_input, wino_output,
-                                    wino_dout, wino_gemm};
+const ug_wino_kernels WINO_TABLE = {VL,         wino_to_blocked, wino_from_blocked,
+                                    wino_weights, wino_dweights,   wino_input,
+                                    wino_output,  wino_dout,       wino_gemm};
