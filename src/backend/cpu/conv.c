@@ -197,19 +197,21 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Runs one pass through oneDNN or ours: ours only for 3x3 stride-1 shapes
- * with at least 16 channels each way (fewer do not repay the transforms),
- * Winograd on, and a CPU with AVX2; then as the policy says or, under AUTO,
- * as the timed trials of this pass and shape decided. */
+/* Runs one pass through oneDNN or ours: ours only for 3x3 stride-1
+ * shapes, Winograd on, and a CPU with AVX2; then as the policy says or,
+ * under AUTO, for at least 16 channels each way (fewer do not repay the
+ * transforms), as the timed trial calls of this pass and shape decided. */
 static int conv_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_shape *s,
                      ug_error *err)
 {
     const int policy = ug_cpu_wino_policy(k);
-    if (!ug_kctx_winograd(k) || !ug_wino_applies(s) || s->Cin < 16 || s->Cout < 16 ||
-        policy == UG_CPU_WINO_ONEDNN || ug_wino_isa_best() == UG_WINO_PLAIN)
+    if (!ug_kctx_winograd(k) || !ug_wino_applies(s) || policy == UG_CPU_WINO_ONEDNN ||
+        ug_wino_isa_best() == UG_WINO_PLAIN)
         return dnnl_pass(k, kind, a, s, err);
     if (policy == UG_CPU_WINO_OURS)
         return wino_pass(k, kind, a, s, err);
+    if (s->Cin < 16 || s->Cout < 16)
+        return dnnl_pass(k, kind, a, s, err);
     const int key[UG_CPU_CHOICE_KEY_LEN] = {kind == CONV_FWD_BIAS ? CONV_FWD : kind, s->N,
                                             s->Cin, s->H, s->W, s->Cout, s->pad[0], s->pad[1],
                                             s->pad[2], s->pad[3]};
