@@ -2,7 +2,9 @@
  * oneDNN primitives (dnnl_cache.h): a CPU engine and in-order stream, a linked list of
  * primitives searched linearly (a network has a few dozen shapes) and kept in
  * order of last use, the least recently used one freed when a new one would
- * exceed UG_DNNL_CACHE_CAPACITY, and the buffers every primitive shares. */
+ * exceed UG_DNNL_CACHE_CAPACITY, and the buffers every primitive shares; then
+ * what our Winograd convolutions keep (cpu.h): their buffer, conv.c's
+ * choices between them and oneDNN, and the policy. */
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,9 @@
 /* Our Winograd F(4x4, 3x3) convolution (winograd.h): the choice of code
- * path, the weight transforms, and the driver that cuts the tiles into
- * blocks, one block at a time per thread, through the kernels of
- * winograd_kern.h. One parallel region per pass.
+ * path and the driver. One parallel region per pass: the weight transforms
+ * and the copies of the images into the blocked layout, then the tiles in
+ * blocks, one block at a time per thread (input transform, the 36 matrix
+ * products, output transform), then the copy out of the blocked layout; the
+ * kernels are winograd_kern.h's.
  *
  * Backward data is the forward convolution of dout with the weights turned
  * 180 degrees and Cin, Cout swapped, under padding 2 - p. Backward weights
@@ -83,7 +85,10 @@ static ug_wino_geom geometry(int C, int H, int W, int K, int OH, int OW, int pt,
     return g;
 }
 
-#define FWD_BUDGET (3u << 20)
+/* Bytes of V and M (or dM) per block: the forward's within the L2 cache
+ * beside a slice of U; the weight gradient's larger, as each block reads
+ * and writes the thread's whole dU. */
+#define FWD_BUDGET (1u << 20)
 #define WGT_BUDGET (6u << 20)
 
 /* out (K x OH x OW per image) = (acc ? out : 0) + conv(in, w) + b in
