@@ -166,8 +166,9 @@ static void test_isa(ug_kctx *k, ug_wino_isa isa, bufs *B)
     free(dw), free(out), free(din);
 }
 
-/* The CPU backend under policy: ug_conv_forward and ug_conv_backward
- * (with bias gradient, din acc 0) against the reference, calls times. */
+/* The CPU backend under policy: ug_conv_forward and ug_conv_backward (din
+ * overwritten with dw, then accumulated alone) against the reference, calls
+ * times. */
 static void test_backend(ug_kctx *k, int policy, bufs *B, int calls)
 {
     ug_error err = {{0}};
@@ -190,6 +191,16 @@ static void test_backend(ug_kctx *k, int policy, bufs *B, int calls)
         e = rel_err(dw, B->dw_r, B->dw_s, B->nw);
         CHECK(e <= TOL, "backend policy %d call %d %s: dw error %g", policy, c, tag, e);
         free(dw);
+        /* din accumulated onto 1, alone */
+        for (size_t i = 0; i < B->nin; i++)
+            din[i] = 1.0f;
+        CHECK(ug_conv_backward(k, din, NULL, NULL, B->dout, B->in, B->w, s, 1, &err) == 0, "%s",
+              err.msg);
+        for (size_t i = 0; i < B->nin; i++)
+            din[i] -= 1.0f;
+        e = rel_err(din, B->din_r, B->din_s, B->nin);
+        CHECK(e <= TOL + 1e-6, "backend policy %d call %d %s: din acc=1 error %g", policy, c, tag,
+              e);
     }
     free(out), free(din);
 }
