@@ -89,10 +89,9 @@ static inline WT void tf_dy4(VF *m, int ms, const VF *y, int ys)
     m[5 * ms] = y3;
 }
 
-/* u (six values at stride us) = G g (three at stride gs). */
-static inline WT void tf_w3(VF *u, int us, const VF *g, int gs)
+/* u (six values at stride us) = G (g0 g1 g2). */
+static inline WT void tf_w3(VF *u, int us, VF g0, VF g1, VF g2)
 {
-    const VF g0 = g[0], g1 = g[gs], g2 = g[2 * gs];
     const VF ep = g0 + P2 * g2, op = P1 * g1, eq = g0 + Q2 * g2, oq = Q1 * g1;
     u[0] = IF0 * g0;
     u[us] = IFP * (ep + op);
@@ -112,39 +111,46 @@ static inline WT void tf_dw6(VF *g, int gs, const VF *u, int us)
     g[2 * gs] = P2 * sp + Q2 * sq + u[5 * us];
 }
 
+/* Input channels whose taps wino_weights gathers at a time. */
+#define WCS 32
+
 static WT void wino_weights(float *U, const float *w, int C, int K, int Kp, int flip, int k0,
                             int k1)
 {
     const size_t xs = (size_t)C * Kp, step = flip ? 9 : (size_t)9 * C; /* to the next k */
-    /* Output channels outer, so that each lane reads its kernels in order;
-     * a row's whole column block at once, so that each line of U is
-     * written once. */
+    /* The taps of WCS input channels for VL output channels, gathered into
+     * vectors with scalar stores first and read back afterwards: reading a
+     * vector right after its lanes were stored stalls. */
+    float tap[WCS * 9 * VL];
     for (int kb = k0; kb < k1; kb += BW)
-        for (int c = 0; c < C; c++)
+        for (int c0 = 0; c0 < C; c0 += WCS) {
+            const int nc = C - c0 < WCS ? C - c0 : WCS;
             for (int k = kb; k < kb + BW; k += VL) {
-                VF g[9], r[18], u[36];
-                if (k < K) {
-                    const int nk = K - k < VL ? K - k : VL;
-                    const float *p =
-                        flip ? w + ((size_t)c * K + k) * 9 : w + ((size_t)k * C + c) * 9;
-                    float tap[9][VL];
-                    for (int l = 0; l < VL; l++)
+                /* Lanes past K read nothing and transform zeros. */
+                const int nk = K - k < 0 ? 0 : K - k < VL ? K - k : VL;
+                for (int l = 0; l < VL; l++)
+                    for (int cc = 0; cc < nc; cc++) {
+                        const int c = c0 + cc;
+                        const float *p = flip ? w + ((size_t)c * K + k) * 9
+                                              : w + ((size_t)k * C + c) * 9;
                         for (int q = 0; q < 9; q++)
-                            tap[q][l] = l < nk ? p[l * step + (flip ? 8 - q : q)] : 0.0f;
-                    for (int q = 0; q < 9; q++)
-                        g[q] = V_LOADU(tap[q]);
-                    for (int j = 0; j < 3; j++)
-                        tf_w3(r + j, 3, g + j, 3); /* columns: r is 6 x 3 */
+                            tap[(cc * 9 + q) * VL + l] =
+                                l < nk ? p[l * step + (flip ? 8 - q : q)] : 0.0f;
+                    }
+                for (int cc = 0; cc < nc; cc++) {
+                    const float *g = tap + cc * 9 * VL;
+                    VF r[18], u[36];
+                    for (int j = 0; j < 3; j++) /* columns: r is 6 x 3 */
+                        tf_w3(r + j, 3, V_LOADU(g + j * VL), V_LOADU(g + (3 + j) * VL),
+                              V_LOADU(g + (6 + j) * VL));
                     for (int i = 0; i < 6; i++)
-                        tf_w3(u + 6 * i, 1, r + 3 * i, 1);
-                } else {
+                        tf_w3(u + 6 * i, 1, r[3 * i], r[3 * i + 1], r[3 * i + 2]);
+                    float *u0 = U + bofs(C, c0 + cc, k);
                     for (int xi = 0; xi < 36; xi++)
-                        u[xi] = V_ZERO();
+                        V_STOREU(u0 + xi * xs, u[xi]);
                 }
-                float *u0 = U + bofs(C, c, k);
-                for (int xi = 0; xi < 36; xi++)
-                    V_STOREU(u0 + xi * xs, u[xi]);
             }
+        }
 }
 
 static WT void wino_dweights(float *dw, const float *const *parts, int np, int C, int K, int Kp,
