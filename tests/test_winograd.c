@@ -5,7 +5,8 @@
  * accumulating, backward weights accumulating; on odd plane sizes, planes
  * smaller than a tile, N > 1, channel counts that are not multiples of the
  * vector width, zero padding of every side. Then the CPU backend with our
- * Winograd forced, and with the automatic choice through its trial calls.
+ * Winograd forced, under its default rule, and timed through its trial
+ * calls.
  *
  * The tolerance: fp32 rounding in a sum is bounded by a multiple of eps
  * times the sum of the absolute values of its terms, so each output's error
@@ -246,7 +247,8 @@ int main(void)
                 test_isa(k, (ug_wino_isa)isa, &B);
         if (B.s.Cin >= 16 && B.s.Cout >= 16 && i < 5) {
             test_backend(k, UG_CPU_WINO_OURS, &B, 1);
-            test_backend(k, UG_CPU_WINO_AUTO, &B, 8); /* through the trials and after */
+            test_backend(k, UG_CPU_WINO_AUTO, &B, 1);
+            test_backend(k, UG_CPU_WINO_TIMED, &B, 8); /* through the trials and after */
         }
         unmake(&B);
     }

@@ -185,9 +185,9 @@ static int wino_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_sha
     return ug_wino_forward(k, isa, a->out, a->in, a->w, a->b, s, err);
 }
 
-/* Calls of a pass and shape that try both sides: oneDNN on even ones, ours
- * on odd ones, the first of each a warm-up (primitive creation, first
- * touch of the buffers); then the faster one's time kept. */
+/* Under TIMED, the calls of a pass and shape that try both sides: oneDNN
+ * on even ones, ours on odd ones, the first of each a warm-up (primitive
+ * creation, first touch of the buffers); then the faster one's time kept. */
 #define TRIAL_CALLS 6
 
 static double now_s(void)
@@ -197,26 +197,14 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Runs one pass through oneDNN or ours: ours only for 3x3 stride-1
- * shapes, Winograd on, and a CPU with AVX2; then as the policy says or,
- * under AUTO, for at least 16 channels each way (fewer do not repay the
- * transforms), as the timed trial calls of this pass and shape decided. */
-static int conv_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_shape *s,
-                     ug_error *err)
+static int timed_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_shape *s,
+                      ug_error *err)
 {
-    const int policy = ug_cpu_wino_policy(k);
-    if (!ug_kctx_winograd(k) || !ug_wino_applies(s) || policy == UG_CPU_WINO_ONEDNN ||
-        ug_wino_isa_best() == UG_WINO_PLAIN)
-        return dnnl_pass(k, kind, a, s, err);
-    if (policy == UG_CPU_WINO_OURS)
-        return wino_pass(k, kind, a, s, err);
-    if (s->Cin < 16 || s->Cout < 16)
-        return dnnl_pass(k, kind, a, s, err);
     const int key[UG_CPU_CHOICE_KEY_LEN] = {kind == CONV_FWD_BIAS ? CONV_FWD : kind, s->N,
                                             s->Cin, s->H, s->W, s->Cout, s->pad[0], s->pad[1],
                                             s->pad[2], s->pad[3]};
     ug_cpu_choice *c = ug_cpu_choice_get(k, key);
-    if (!c) /* no memory for the record: oneDNN, as before */
+    if (!c) /* no memory for the record: oneDNN */
         return dnnl_pass(k, kind, a, s, err);
     if (c->calls >= TRIAL_CALLS)
         return c->best[1] < c->best[0] ? wino_pass(k, kind, a, s, err)
@@ -230,6 +218,31 @@ static int conv_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_sha
     if (timed && (c->best[ours] == 0 || t < c->best[ours]))
         c->best[ours] = t;
     return rc;
+}
+
+/* Runs one pass through oneDNN or ours as the policy says (cpu.h): ours
+ * only for 3x3 stride-1 shapes, Winograd on, and a CPU with AVX2; under
+ * AUTO and TIMED only for 16 or more channels each way (fewer do not repay
+ * the transforms, and ours rounds differently from a direct sum). AUTO's
+ * rule is bench/winograd.sh's measurement: ours at 0.3 to 0.9 of oneDNN's
+ * time on the AVX2 path, where oneDNN's 3x3 convolutions are direct; on
+ * the AVX-512 path, against oneDNN's Winograd, from 0.5 to 1.9 depending
+ * on shape, threads and load, so oneDNN stays. */
+static int conv_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_shape *s,
+                     ug_error *err)
+{
+    const int policy = ug_cpu_wino_policy(k);
+    const ug_wino_isa isa = ug_wino_isa_best();
+    if (!ug_kctx_winograd(k) || !ug_wino_applies(s) || policy == UG_CPU_WINO_ONEDNN ||
+        isa == UG_WINO_PLAIN)
+        return dnnl_pass(k, kind, a, s, err);
+    if (policy == UG_CPU_WINO_OURS)
+        return wino_pass(k, kind, a, s, err);
+    if (s->Cin < 16 || s->Cout < 16)
+        return dnnl_pass(k, kind, a, s, err);
+    if (policy == UG_CPU_WINO_TIMED)
+        return timed_pass(k, kind, a, s, err);
+    return isa == UG_WINO_AVX2 ? wino_pass(k, kind, a, s, err) : dnnl_pass(k, kind, a, s, err);
 }
 
 int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,

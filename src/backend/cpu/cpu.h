@@ -10,11 +10,15 @@
 int ug_cpu_ctx_init(ug_kctx *k, ug_error *err);
 void ug_cpu_ctx_free(ug_kctx *k);
 
-/* Which code runs the 3x3 stride-1 convolutions (conv.c): AUTO times oneDNN
- * and our Winograd (winograd.h) on the first calls of each pass and shape and
- * keeps the faster; OURS and ONEDNN force one. A new context takes it from
- * UGATIT_WINOGRAD (auto, ours, onednn; unset: auto). */
-enum { UG_CPU_WINO_AUTO, UG_CPU_WINO_OURS, UG_CPU_WINO_ONEDNN };
+/* Which code runs the 3x3 stride-1 convolutions (conv.c). AUTO, the
+ * default: ours (winograd.h) where oneDNN has no Winograd, that is on the
+ * AVX2 path, for 16 or more channels each way; oneDNN elsewhere. TIMED:
+ * the first calls of each pass and shape alternate between the two, timed,
+ * and the faster is kept in the context; results then depend on timings,
+ * so they are not reproducible bit for bit. OURS and ONEDNN force one. A
+ * new context takes it from UGATIT_WINOGRAD (auto, timed, ours, onednn;
+ * unset: auto). */
+enum { UG_CPU_WINO_AUTO, UG_CPU_WINO_TIMED, UG_CPU_WINO_OURS, UG_CPU_WINO_ONEDNN };
 void ug_cpu_set_wino_policy(ug_kctx *k, int policy);
 int ug_cpu_wino_policy(const ug_kctx *k);
 

@@ -141,20 +141,21 @@ void ug_cpu_ctx_free(ug_kctx *k)
     k->impl = NULL;
 }
 
-/* UGATIT_WINOGRAD=auto|ours|onednn: the choice for 3x3 stride-1
- * convolutions (conv.c); unset is auto. */
+/* UGATIT_WINOGRAD=auto|timed|ours|onednn: the policy for 3x3 stride-1
+ * convolutions (cpu.h); unset is auto. */
 static int wino_policy_from_env(int *policy, ug_error *err)
 {
+    static const char *const names[] = {"auto", "timed", "ours", "onednn"};
     const char *v = getenv("UGATIT_WINOGRAD");
-    if (!v || !*v || strcmp(v, "auto") == 0)
-        *policy = UG_CPU_WINO_AUTO;
-    else if (strcmp(v, "ours") == 0)
-        *policy = UG_CPU_WINO_OURS;
-    else if (strcmp(v, "onednn") == 0)
-        *policy = UG_CPU_WINO_ONEDNN;
-    else
-        return ug_fail(err, "UGATIT_WINOGRAD must be auto, ours or onednn (got '%s')", v);
-    return 0;
+    *policy = UG_CPU_WINO_AUTO;
+    if (!v || !*v)
+        return 0;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(v, names[i]) == 0) {
+            *policy = i;
+            return 0;
+        }
+    return ug_fail(err, "UGATIT_WINOGRAD must be auto, timed, ours or onednn (got '%s')", v);
 }
 
 int ug_cpu_ctx_init(ug_kctx *k, ug_error *err)
