@@ -27,8 +27,8 @@ int ug_cpu_wino_policy(const ug_kctx *k);
  * memory. */
 float *ug_cpu_wino_scratch(ug_kctx *k, size_t count, ug_error *err);
 
-/* conv.c's record of one pass and shape: its calls so far and the best
- * timed run of each side while undecided, then the decision. */
+/* conv.c's record of one pass and shape under the timed policy: its calls
+ * so far and the best timed run of each side. */
 #define UG_CPU_CHOICE_KEY_LEN 16
 typedef struct ug_cpu_choice {
     int key[UG_CPU_CHOICE_KEY_LEN];

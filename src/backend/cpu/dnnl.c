@@ -3,8 +3,8 @@
  * primitives searched linearly (a network has a few dozen shapes) and kept in
  * order of last use, the least recently used one freed when a new one would
  * exceed UG_DNNL_CACHE_CAPACITY, and the buffers every primitive shares; then
- * what our Winograd convolutions keep (cpu.h): their buffer, conv.c's
- * choices between them and oneDNN, and the policy. */
+ * what our Winograd convolutions keep (cpu.h): their buffer, the policy,
+ * and under the timed policy conv.c's choices between them and oneDNN. */
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +60,7 @@ typedef struct cpu_state {
     size_t pad_bytes;
     float *wino;                  /* our Winograd convolutions' buffer (winograd.c) */
     size_t wino_count;
-    ug_cpu_choice *choices;       /* conv.c's choices between oneDNN and ours, last used first */
+    ug_cpu_choice *choices;       /* conv.c's timed choices, last used first */
     size_t nchoices;
     int wino_policy;              /* UG_CPU_WINO_AUTO, _OURS or _ONEDNN */
 } cpu_state;
