@@ -224,10 +224,11 @@ static int timed_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_sh
  * only for 3x3 stride-1 shapes, Winograd on, and a CPU with AVX2; under
  * AUTO and TIMED only for 16 or more channels each way (fewer do not repay
  * the transforms, and ours rounds differently from a direct sum). AUTO's
- * rule is bench/winograd.sh's measurement: ours at 0.3 to 0.9 of oneDNN's
- * time on the AVX2 path, where oneDNN's 3x3 convolutions are direct; on
- * the AVX-512 path, against oneDNN's Winograd, from 0.5 to 1.9 depending
- * on shape, threads and load, so oneDNN stays. */
+ * rule is bench/winograd.sh's measurement (README, "Winograd
+ * convolutions"): ours at 0.3 to 0.75 of oneDNN's time on the AVX2 path,
+ * where oneDNN's 3x3 convolutions are direct; on the AVX-512 path, against
+ * oneDNN's Winograd, from 0.3 to 2.2 depending on shape, threads and load,
+ * so oneDNN stays. */
 static int conv_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_shape *s,
                      ug_error *err)
 {

@@ -56,9 +56,14 @@ int ug_wino_applies(const ug_conv_shape *s)
 
 static const ug_wino_kernels *kernels_of(ug_wino_isa isa)
 {
-    return isa == UG_WINO_AVX512 ? &ug_wino_kernels_avx512
-           : isa == UG_WINO_AVX2 ? &ug_wino_kernels_avx2
-                                 : &ug_wino_kernels_plain;
+#if defined(__x86_64__) || defined(__i386__)
+    if (isa == UG_WINO_AVX512)
+        return &ug_wino_kernels_avx512;
+    if (isa == UG_WINO_AVX2)
+        return &ug_wino_kernels_avx2;
+#endif
+    (void)isa;
+    return &ug_wino_kernels_plain;
 }
 
 static int round_up(int x, int m)

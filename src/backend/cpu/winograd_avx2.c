@@ -2,6 +2,8 @@
  * a 6 x 16 register block in the matrix products (12 of the 16 registers).
  * Compiled for the baseline like the rest; only these functions carry the
  * target, and winograd.c calls them only on a CPU that has AVX2 and FMA. */
+/* x86 only: elsewhere winograd.c never asks for this path. */
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
 #include "backend/cpu/winograd_kern.h"
@@ -19,3 +21,4 @@
 #define WINO_TABLE ug_wino_kernels_avx2
 
 #include "backend/cpu/winograd_simd.h"
+#endif
