@@ -2,7 +2,8 @@
  * stride-1 kernels with zero padding (forward, backward data, backward
  * weights), in three code paths chosen at run time: plain C (the reference
  * for the transforms, and the fallback), AVX2 with FMA, and AVX-512. The
- * backend (conv.c) runs it where it beats oneDNN on this CPU. */
+ * backend (conv.c) runs it where its policy says it is faster than oneDNN
+ * (cpu.h). */
 #ifndef UG_WINOGRAD_H
 #define UG_WINOGRAD_H
 
