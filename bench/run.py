@@ -91,8 +91,13 @@ def main():
                                                            'onnxruntime-node'))
     rounds = 1 if a.quick else a.rounds
 
-    fma = subprocess.run([os.path.join(ROOT, a.build, 'bench', 'fma_peak')], stdout=subprocess.PIPE,
-                         text=True).stdout
+    # One line per ISA the CPU has, widest first: the first is the peak of the rows.
+    fma_lines = subprocess.run([os.path.join(ROOT, a.build, 'bench', 'fma_peak')],
+                               stdout=subprocess.PIPE, text=True).stdout.splitlines()
+    fma = fma_lines[0] if fma_lines else ''
+    for line in fma_lines[1:]:
+        print('FP32 FMA peak (bench/fma_peak, %s, 2 threads): %.0f GFLOP/s'
+              % (parse(line).get('isa', '?'), float(parse(line).get('gflops', 'nan'))), flush=True)
     peak_gflops = float(parse(fma).get('gflops', 'nan'))
     cpu = '%s, %s' % (cpu_name(), cpu_isa(parse(fma).get('isa')))
     print('CPU: %s' % cpu, flush=True)

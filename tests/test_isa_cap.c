@@ -3,13 +3,15 @@
  * one (AMD Zen 3, ...) to oneDNN. ug_model_set_precision must refuse UG_BF16
  * with a one-line error naming AVX512-BF16 (not oneDNN's "unimplemented" on
  * the first convolution), leave the model fp32, and fp32 must still run; the
- * program must refuse --precision bf16 the same way. */
+ * program must refuse --precision bf16 the same way. Our own Winograd
+ * kernels follow the same cap: their widest path is AVX2. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <ugatit.h>
 
+#include "backend/cpu/winograd.h"
 #include "check.h"
 #include "cli.h"
 
@@ -24,6 +26,7 @@ int main(void)
         perror("mkdtemp");
         return 2;
     }
+    CHECK(ug_wino_isa_best() != UG_WINO_AVX512, "our Winograd runs AVX-512 under the cap");
     ug_error err = {{0}};
     ug_model *m = NULL;
     ug_config c = {2, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL};

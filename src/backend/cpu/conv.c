@@ -1,11 +1,15 @@
 /* The CPU backend's convolution with zero padding: oneDNN's direct (or
  * Winograd) convolution forward, backward data and backward weights, with
- * primitives cached per shape in the context (dnnl.c). The reference is
- * src/ops/conv.c, whose plain sum also makes the bias gradient here. */
+ * primitives cached per shape in the context (dnnl.c), and for 3x3 stride-1
+ * ones our own Winograd (winograd.h) where it is faster on this CPU. The
+ * reference is src/ops/conv.c, whose plain sum also makes the bias gradient
+ * here. */
 #include <string.h>
+#include <time.h>
 
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/dnnl_cache.h"
+#include "backend/cpu/winograd.h"
 
 enum { CONV_FWD = 1, CONV_FWD_BIAS, CONV_BWD_DATA, CONV_BWD_WEIGHTS };
 
@@ -141,18 +145,116 @@ static ug_dnnl_prim *conv_prim(ug_kctx *k, int kind, const ug_conv_shape *s, ug_
     return conv_prim_alg(k, key, kind, s, dnnl_convolution_direct, bf16, 0, err);
 }
 
+/* One pass's buffers: forward (out, in, w, b), backward data (din, dout,
+ * w, acc) or backward weights (dw, dout, in). */
+typedef struct conv_args {
+    float *out, *din, *dw;
+    const float *in, *w, *b, *dout;
+    int acc;
+} conv_args;
+
+static int dnnl_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_shape *s,
+                     ug_error *err)
+{
+    ug_dnnl_prim *p = conv_prim(k, kind, s, err);
+    if (!p)
+        return -1;
+    if (kind == CONV_BWD_DATA) {
+        const void *ptrs[] = {a->dout, a->w, a->din};
+        const int accs[] = {0, 0, a->acc != 0};
+        return ug_dnnl_exec(k, p, ptrs, accs, err);
+    }
+    if (kind == CONV_BWD_WEIGHTS) {
+        const void *ptrs[] = {a->in, a->dout, a->dw};
+        const int accs[] = {0, 0, 1}; /* parameter gradients always accumulate */
+        return ug_dnnl_exec(k, p, ptrs, accs, err);
+    }
+    const void *ptrs[] = {a->in, a->w, a->out, a->b};
+    const int accs[] = {0, 0, 0, 0};
+    return ug_dnnl_exec(k, p, ptrs, accs, err);
+}
+
+static int wino_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_shape *s,
+                     ug_error *err)
+{
+    const ug_wino_isa isa = ug_wino_isa_best();
+    if (kind == CONV_BWD_DATA)
+        return ug_wino_backward_data(k, isa, a->din, a->dout, a->w, s, a->acc, err);
+    if (kind == CONV_BWD_WEIGHTS)
+        return ug_wino_backward_weights(k, isa, a->dw, a->dout, a->in, s, err);
+    return ug_wino_forward(k, isa, a->out, a->in, a->w, a->b, s, err);
+}
+
+/* Under TIMED, the calls of a pass and shape that try both sides: oneDNN
+ * on even ones, ours on odd ones, the first of each a warm-up (primitive
+ * creation, first touch of the buffers); then the faster one's time kept. */
+#define TRIAL_CALLS 6
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int timed_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_shape *s,
+                      ug_error *err)
+{
+    const int key[UG_CPU_CHOICE_KEY_LEN] = {kind == CONV_FWD_BIAS ? CONV_FWD : kind, s->N,
+                                            s->Cin, s->H, s->W, s->Cout, s->pad[0], s->pad[1],
+                                            s->pad[2], s->pad[3]};
+    ug_cpu_choice *c = ug_cpu_choice_get(k, key);
+    if (!c) /* no memory for the record: oneDNN */
+        return dnnl_pass(k, kind, a, s, err);
+    if (c->calls >= TRIAL_CALLS)
+        return c->best[1] < c->best[0] ? wino_pass(k, kind, a, s, err)
+                                       : dnnl_pass(k, kind, a, s, err);
+    const int ours = c->calls % 2, timed = c->calls >= 2;
+    c->calls++;
+    const double t0 = now_s();
+    const int rc = ours ? wino_pass(k, kind, a, s, err) : dnnl_pass(k, kind, a, s, err);
+    const double t = now_s() - t0;
+    /* The passes make no records, so c is still valid. */
+    if (timed && (c->best[ours] == 0 || t < c->best[ours]))
+        c->best[ours] = t;
+    return rc;
+}
+
+/* Runs one pass through oneDNN or ours as the policy says (cpu.h): ours
+ * only for 3x3 stride-1 shapes, Winograd on, and a CPU with AVX2; under
+ * TIMED only for 16 or more channels each way (fewer do not repay the
+ * transforms, and ours rounds differently from a direct sum), under AUTO
+ * for 64 or more on the AVX2 path. AUTO's rule is bench/winograd.sh's
+ * measurement (README, "Winograd convolutions"): ours at 0.3 to 0.75 of
+ * oneDNN's time on the AVX2 path, where oneDNN's 3x3 convolutions are
+ * direct, but 1.25 to 1.6 with 32 output channels; on the AVX-512 path,
+ * against oneDNN's Winograd, from 0.3 to 2.2 depending on shape, threads
+ * and load, so oneDNN stays. */
+static int conv_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_shape *s,
+                     ug_error *err)
+{
+    const int policy = ug_cpu_wino_policy(k);
+    const ug_wino_isa isa = ug_wino_isa_best();
+    if (!ug_kctx_winograd(k) || !ug_wino_applies(s) || policy == UG_CPU_WINO_ONEDNN ||
+        isa == UG_WINO_PLAIN)
+        return dnnl_pass(k, kind, a, s, err);
+    if (policy == UG_CPU_WINO_OURS)
+        return wino_pass(k, kind, a, s, err);
+    if (policy == UG_CPU_WINO_TIMED)
+        return s->Cin < 16 || s->Cout < 16 ? dnnl_pass(k, kind, a, s, err)
+                                           : timed_pass(k, kind, a, s, err);
+    return isa == UG_WINO_AVX2 && s->Cin >= 64 && s->Cout >= 64 ? wino_pass(k, kind, a, s, err)
+                                                              : dnnl_pass(k, kind, a, s, err);
+}
+
 int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,
                         const float *b, const ug_conv_shape *s, ug_error *err)
 {
     if (ug_conv_check(s, err))
         return -1;
     ug_kctx_add_flops(k, ug_conv_flops(s));
-    ug_dnnl_prim *p = conv_prim(k, b ? CONV_FWD_BIAS : CONV_FWD, s, err);
-    if (!p)
-        return -1;
-    const void *ptrs[] = {in, w, out, b};
-    const int acc[] = {0, 0, 0, 0};
-    return ug_dnnl_exec(k, p, ptrs, acc, err);
+    const conv_args a = {.out = out, .in = in, .w = w, .b = b};
+    return conv_pass(k, b ? CONV_FWD_BIAS : CONV_FWD, &a, s, err);
 }
 
 int ug_cpu_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
@@ -162,20 +264,11 @@ int ug_cpu_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const flo
     if (ug_conv_check(s, err))
         return -1;
     ug_kctx_add_flops(k, ug_conv_flops(s) * ((din != NULL) + (dw != NULL)));
-    if (din) {
-        ug_dnnl_prim *p = conv_prim(k, CONV_BWD_DATA, s, err);
-        const void *ptrs[] = {dout, w, din};
-        const int accs[] = {0, 0, acc != 0};
-        if (!p || ug_dnnl_exec(k, p, ptrs, accs, err))
-            return -1;
-    }
-    if (dw) {
-        ug_dnnl_prim *p = conv_prim(k, CONV_BWD_WEIGHTS, s, err);
-        const void *ptrs[] = {in, dout, dw};
-        const int accs[] = {0, 0, 1}; /* parameter gradients always accumulate */
-        if (!p || ug_dnnl_exec(k, p, ptrs, accs, err))
-            return -1;
-    }
+    const conv_args a = {.din = din, .dw = dw, .in = in, .w = w, .dout = dout, .acc = acc};
+    if (din && conv_pass(k, CONV_BWD_DATA, &a, s, err))
+        return -1;
+    if (dw && conv_pass(k, CONV_BWD_WEIGHTS, &a, s, err))
+        return -1;
     /* The bias gradient: the reference's plain sum. */
     if (db && ug_conv_backward_ref(k, NULL, NULL, db, dout, in, w, s, acc, err))
         return -1;

@@ -1,5 +1,6 @@
-/* The CPU backend: oneDNN for the convolutions, transposed convolutions
- * and linears, threaded normalisations (each file here), and the plain
+/* The CPU backend: oneDNN for the convolutions (and our Winograd for 3x3
+ * stride-1 ones where it is faster), transposed convolutions and linears,
+ * threaded normalisations (each file here), and the plain
  * references (src/ops) for every kernel that is simple enough to be its own,
  * all over host memory. */
 #include "backend/cpu/cpu.h"

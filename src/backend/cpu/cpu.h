@@ -1,6 +1,7 @@
 /* Private to src/backend/cpu: the CPU backend's own kernels (oneDNN
- * convolutions and linears, threaded normalisations) and its context state
- * (dnnl.c). Every other kernel of its table is the plain reference. */
+ * convolutions and linears, our Winograd convolutions, threaded
+ * normalisations) and its context state (dnnl.c). Every other kernel of its
+ * table is the plain reference. */
 #ifndef UG_CPU_H
 #define UG_CPU_H
 
@@ -8,6 +9,36 @@
 
 int ug_cpu_ctx_init(ug_kctx *k, ug_error *err);
 void ug_cpu_ctx_free(ug_kctx *k);
+
+/* Which code runs the 3x3 stride-1 convolutions (conv.c). AUTO, the
+ * default: ours (winograd.h) where oneDNN has no Winograd, that is on the
+ * AVX2 path, for 64 or more channels each way; oneDNN elsewhere. TIMED:
+ * the first calls of each pass and shape alternate between the two, timed,
+ * and the faster is kept in the context; results then depend on timings,
+ * so they are not reproducible bit for bit. OURS and ONEDNN force one. A
+ * new context takes it from UGATIT_WINOGRAD (auto, timed, ours, onednn;
+ * unset: auto). */
+enum { UG_CPU_WINO_AUTO, UG_CPU_WINO_TIMED, UG_CPU_WINO_OURS, UG_CPU_WINO_ONEDNN };
+void ug_cpu_set_wino_policy(ug_kctx *k, int policy);
+int ug_cpu_wino_policy(const ug_kctx *k);
+
+/* The context's buffer for our Winograd convolutions, at least count floats,
+ * 64-byte aligned, valid until the next call; NULL with err set when out of
+ * memory. */
+float *ug_cpu_wino_scratch(ug_kctx *k, size_t count, ug_error *err);
+
+/* conv.c's record of one pass and shape under the timed policy: its calls
+ * so far and the best timed run of each side. */
+#define UG_CPU_CHOICE_KEY_LEN 16
+typedef struct ug_cpu_choice {
+    int key[UG_CPU_CHOICE_KEY_LEN];
+    int calls;
+    double best[2]; /* seconds: [0] oneDNN, [1] ours; 0 until timed */
+    struct ug_cpu_choice *next;
+} ug_cpu_choice;
+/* The record for key (unused entries 0), made on first use; NULL when out
+ * of memory. Valid until the next call. */
+ug_cpu_choice *ug_cpu_choice_get(ug_kctx *k, const int key[UG_CPU_CHOICE_KEY_LEN]);
 
 int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w, const float *b,
                         const ug_conv_shape *s, ug_error *err);

@@ -2,7 +2,9 @@
  * oneDNN primitives (dnnl_cache.h): a CPU engine and in-order stream, a linked list of
  * primitives searched linearly (a network has a few dozen shapes) and kept in
  * order of last use, the least recently used one freed when a new one would
- * exceed UG_DNNL_CACHE_CAPACITY, and the buffers every primitive shares. */
+ * exceed UG_DNNL_CACHE_CAPACITY, and the buffers every primitive shares; then
+ * what our Winograd convolutions keep (cpu.h): their buffer, the policy,
+ * and under the timed policy conv.c's choices between them and oneDNN. */
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #endif
 
 #include "core/error.h"
+#include "backend/cpu/cpu.h"
 #include "backend/cpu/dnnl_cache.h"
 
 /* A oneDNN primitive and its scratchpad. Every primitive is made with the
@@ -55,6 +58,11 @@ typedef struct cpu_state {
     size_t lscratch_bytes;
     void *pad;                    /* the primitives' scratchpad, shared by all of them */
     size_t pad_bytes;
+    float *wino;                  /* our Winograd convolutions' buffer (winograd.c) */
+    size_t wino_count;
+    ug_cpu_choice *choices;       /* conv.c's timed choices, last used first */
+    size_t nchoices;
+    int wino_policy;              /* UG_CPU_WINO_AUTO, _OURS or _ONEDNN */
 } cpu_state;
 
 #define S(k) ((cpu_state *)(k)->impl)
@@ -117,6 +125,12 @@ void ug_cpu_ctx_free(ug_kctx *k)
         prim_free(c->prims);
         c->prims = next;
     }
+    while (c->choices) {
+        ug_cpu_choice *next = c->choices->next;
+        free(c->choices);
+        c->choices = next;
+    }
+    free(c->wino);
     if (c->stream)
         dnnl_stream_destroy(c->stream);
     if (c->engine)
@@ -127,6 +141,23 @@ void ug_cpu_ctx_free(ug_kctx *k)
     k->impl = NULL;
 }
 
+/* UGATIT_WINOGRAD=auto|timed|ours|onednn: the policy for 3x3 stride-1
+ * convolutions (cpu.h); unset is auto. */
+static int wino_policy_from_env(int *policy, ug_error *err)
+{
+    static const char *const names[] = {"auto", "timed", "ours", "onednn"};
+    const char *v = getenv("UGATIT_WINOGRAD");
+    *policy = UG_CPU_WINO_AUTO;
+    if (!v || !*v)
+        return 0;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(v, names[i]) == 0) {
+            *policy = i;
+            return 0;
+        }
+    return ug_fail(err, "UGATIT_WINOGRAD must be auto, timed, ours or onednn (got '%s')", v);
+}
+
 int ug_cpu_ctx_init(ug_kctx *k, ug_error *err)
 {
     cpu_state *c = calloc(1, sizeof *c);
@@ -135,6 +166,8 @@ int ug_cpu_ctx_init(ug_kctx *k, ug_error *err)
     k->impl = c;
     DNNL_CHECK(dnnl_engine_create(&c->engine, dnnl_cpu, 0));
     DNNL_CHECK(dnnl_stream_create(&c->stream, c->engine, dnnl_stream_default_flags));
+    if (wino_policy_from_env(&c->wino_policy, err) < 0)
+        goto fail;
     return 0;
 fail:
     ug_cpu_ctx_free(k);
@@ -189,6 +222,61 @@ dnnl_engine_t ug_kctx_engine(ug_kctx *k)
 size_t ug_dnnl_cache_count(const ug_kctx *k)
 {
     return S(k)->nprims;
+}
+
+void ug_cpu_set_wino_policy(ug_kctx *k, int policy) { S(k)->wino_policy = policy; }
+int ug_cpu_wino_policy(const ug_kctx *k) { return S(k)->wino_policy; }
+
+#define WINO_ALIGN 64
+
+float *ug_cpu_wino_scratch(ug_kctx *k, size_t count, ug_error *err)
+{
+    cpu_state *c = S(k);
+    if (count > c->wino_count) {
+        free(c->wino);
+        size_t bytes = (count * sizeof(float) + WINO_ALIGN - 1) & ~(size_t)(WINO_ALIGN - 1);
+        c->wino = aligned_alloc(WINO_ALIGN, bytes);
+        c->wino_count = c->wino ? count : 0;
+        if (!c->wino) {
+            ug_fail(err, "Winograd convolution: out of memory (%zu bytes)", bytes);
+            return NULL;
+        }
+    }
+    return c->wino;
+}
+
+/* Most choices a context keeps: a few per convolution shape, as for the
+ * primitives (UG_DNNL_CACHE_CAPACITY). */
+#define CHOICE_CAPACITY 256
+
+ug_cpu_choice *ug_cpu_choice_get(ug_kctx *k, const int key[UG_CPU_CHOICE_KEY_LEN])
+{
+    cpu_state *c = S(k);
+    for (ug_cpu_choice **link = &c->choices; *link; link = &(*link)->next) {
+        ug_cpu_choice *p = *link;
+        if (memcmp(p->key, key, sizeof p->key) == 0) {
+            *link = p->next;
+            p->next = c->choices;
+            c->choices = p;
+            return p;
+        }
+    }
+    ug_cpu_choice *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    if (c->nchoices >= CHOICE_CAPACITY) {
+        ug_cpu_choice **link = &c->choices;
+        while ((*link)->next)
+            link = &(*link)->next;
+        free(*link);
+        *link = NULL;
+        c->nchoices--;
+    }
+    memcpy(p->key, key, sizeof p->key);
+    p->next = c->choices;
+    c->choices = p;
+    c->nchoices++;
+    return p;
 }
 
 ug_dnnl_prim *ug_dnnl_find(ug_kctx *k, const int key[UG_DNNL_KEY_LEN])

@@ -1,0 +1,223 @@
+/* Our Winograd F(4x4, 3x3) convolution (winograd.h): the choice of code
+ * path and the driver. One parallel region per pass: the weight transforms
+ * and the copies of the images into the blocked layout, then the tiles in
+ * blocks, one block at a time per thread (input transform, the 36 matrix
+ * products, output transform), then the copy out of the blocked layout; the
+ * kernels are winograd_kern.h's.
+ *
+ * Backward data is the forward convolution of dout with the weights turned
+ * 180 degrees and Cin, Cout swapped, under padding 2 - p. Backward weights
+ * runs the forward's linear map backwards: dU[xi] = V[xi]^T dM[xi] summed
+ * over tiles, dM the transposed output transform of dout, and
+ * dw = G^T dU G. */
+#include <omp.h>
+#include <string.h>
+
+#include <dnnl.h>
+
+#include "backend/cpu/cpu.h"
+#include "backend/cpu/winograd.h"
+#include "backend/cpu/winograd_kern.h"
+
+int ug_wino_isa_supported(ug_wino_isa isa)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (isa == UG_WINO_AVX512)
+        return __builtin_cpu_supports("avx512f");
+    if (isa == UG_WINO_AVX2)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    return isa == UG_WINO_PLAIN;
+}
+
+ug_wino_isa ug_wino_isa_best(void)
+{
+    /* oneDNN's effective ISA is the CPU's under ONEDNN_MAX_CPU_ISA; every
+     * value at or above an ISA has all of its bits. */
+    const unsigned e = (unsigned)dnnl_get_effective_cpu_isa();
+    const unsigned avx512 = (unsigned)dnnl_cpu_isa_avx512_core, avx2 = (unsigned)dnnl_cpu_isa_avx2;
+    if ((e & avx512) == avx512 && ug_wino_isa_supported(UG_WINO_AVX512))
+        return UG_WINO_AVX512;
+    if ((e & avx2) == avx2 && ug_wino_isa_supported(UG_WINO_AVX2))
+        return UG_WINO_AVX2;
+    return UG_WINO_PLAIN;
+}
+
+const char *ug_wino_isa_name(ug_wino_isa isa)
+{
+    return isa == UG_WINO_AVX512 ? "avx512" : isa == UG_WINO_AVX2 ? "avx2" : "plain";
+}
+
+int ug_wino_applies(const ug_conv_shape *s)
+{
+    return s->kh == 3 && s->kw == 3 && s->stride == 1;
+}
+
+static const ug_wino_kernels *kernels_of(ug_wino_isa isa)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (isa == UG_WINO_AVX512)
+        return &ug_wino_kernels_avx512;
+    if (isa == UG_WINO_AVX2)
+        return &ug_wino_kernels_avx2;
+#endif
+    (void)isa;
+    return &ug_wino_kernels_plain;
+}
+
+static int round_up(int x, int m)
+{
+    return (x + m - 1) / m * m;
+}
+
+/* Tiles per block: the block's V and M (or dM) within about budget bytes,
+ * at least as many blocks as threads, and blocks of even size. */
+static int block_tiles(const ug_wino_geom *g, int tiles, int nth, size_t budget)
+{
+    const size_t per_tile = 36 * sizeof(float) * (size_t)(g->Cp + g->Kp);
+    int tb = (int)(budget / per_tile);
+    tb = tb < 12 ? 12 : tb;
+    int nblk = (tiles + tb - 1) / tb;
+    nblk = round_up(nblk, nth);
+    return round_up((tiles + nblk - 1) / nblk, 4);
+}
+
+static ug_wino_geom geometry(int C, int H, int W, int K, int OH, int OW, int pt, int pl)
+{
+    ug_wino_geom g = {C, H, W, K, OH, OW, pt, pl, (OH + 3) / 4, (OW + 3) / 4, 0,
+                      round_up(C, UG_WINO_PAD), round_up(K, UG_WINO_PAD)};
+    return g;
+}
+
+/* Bytes of V and M (or dM) per block: the forward's within the L2 cache
+ * beside a slice of U; the weight gradient's larger, as each block reads
+ * and writes the thread's whole dU. */
+#define FWD_BUDGET (1u << 20)
+#define WGT_BUDGET (6u << 20)
+
+/* out (K x OH x OW per image) = (acc ? out : 0) + conv(in, w) + b in
+ * geometry g, for N images; flip as for the weights kernel. */
+static int run_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in, const float *w,
+                       int flip, const float *b, ug_wino_geom g, int N, int acc, ug_error *err)
+{
+    const ug_wino_kernels *kt = kernels_of(isa);
+    const int tiles = N * g.ty * g.tx, nth = omp_get_max_threads(), vl = kt->vl;
+    const int CB = (g.C + vl - 1) / vl, KB = (g.K + vl - 1) / vl;
+    const size_t P = (size_t)g.H * g.W, OP = (size_t)g.OH * g.OW;
+    g.TB = block_tiles(&g, tiles, nth, FWD_BUDGET);
+    /* The transformed weights, the input and output in the blocked layout,
+     * then each thread's V and M. */
+    const size_t nU = (size_t)36 * g.C * g.Kp, nI = (size_t)N * CB * P * vl,
+                 nO = (size_t)N * KB * OP * vl, nV = (size_t)36 * g.TB * g.Cp,
+                 nM = (size_t)36 * g.TB * g.Kp;
+    float *U = ug_cpu_wino_scratch(k, nU + nI + nO + (size_t)nth * (nV + nM), err);
+    if (!U)
+        return -1;
+    float *ib = U + nU, *ob = ib + nI;
+    const int nblk = (tiles + g.TB - 1) / g.TB;
+#pragma omp parallel num_threads(nth)
+    {
+#pragma omp for schedule(static) nowait
+        for (int kb = 0; kb < g.Kp / UG_WINO_PAD; kb++)
+            kt->weights(U, w, g.C, g.K, g.Kp, flip, kb * UG_WINO_PAD, (kb + 1) * UG_WINO_PAD);
+#pragma omp for schedule(static)
+        for (int sl = 0; sl < N * CB; sl++)
+            kt->to_blocked(ib, in, g.C, P, sl / CB, sl % CB);
+        float *V = ob + nO + (size_t)omp_get_thread_num() * (nV + nM), *M = V + nV;
+#pragma omp for schedule(dynamic, 1)
+        for (int blk = 0; blk < nblk; blk++) {
+            const int t0 = blk * g.TB, nt = tiles - t0 < g.TB ? tiles - t0 : g.TB;
+            kt->input(V, ib, &g, t0, nt);
+            for (int xi = 0; xi < 36; xi++)
+                kt->gemm(M + (size_t)xi * g.TB * g.Kp, g.Kp, V + (size_t)xi * g.TB * g.Cp, g.Cp,
+                         1, U + (size_t)xi * g.C * g.Kp, g.C, nt, g.C, g.Kp, 0);
+            kt->output(ob, M, &g, t0, nt);
+        }
+#pragma omp for schedule(static)
+        for (int sl = 0; sl < N * KB; sl++)
+            kt->from_blocked(out, ob, b, g.K, OP, sl / KB, sl % KB, acc);
+    }
+    return 0;
+}
+
+int ug_wino_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in, const float *w,
+                    const float *b, const ug_conv_shape *s, ug_error *err)
+{
+    if (ug_conv_check(s, err))
+        return -1;
+    ug_wino_geom g = geometry(s->Cin, s->H, s->W, s->Cout, ug_conv_out_h(s), ug_conv_out_w(s),
+                              s->pad[0], s->pad[2]);
+    return run_forward(k, isa, out, in, w, 0, b, g, s->N, 0, err);
+}
+
+int ug_wino_backward_data(ug_kctx *k, ug_wino_isa isa, float *din, const float *dout,
+                          const float *w, const ug_conv_shape *s, int acc, ug_error *err)
+{
+    if (ug_conv_check(s, err))
+        return -1;
+    ug_wino_geom g = geometry(s->Cout, ug_conv_out_h(s), ug_conv_out_w(s), s->Cin, s->H, s->W,
+                              2 - s->pad[0], 2 - s->pad[2]);
+    return run_forward(k, isa, din, dout, w, 1, NULL, g, s->N, acc, err);
+}
+
+int ug_wino_backward_weights(ug_kctx *k, ug_wino_isa isa, float *dw, const float *dout,
+                             const float *in, const ug_conv_shape *s, ug_error *err)
+{
+    if (ug_conv_check(s, err))
+        return -1;
+    const ug_wino_kernels *kt = kernels_of(isa);
+    ug_wino_geom g = geometry(s->Cin, s->H, s->W, s->Cout, ug_conv_out_h(s), ug_conv_out_w(s),
+                              s->pad[0], s->pad[2]);
+    const int N = s->N, tiles = N * g.ty * g.tx, nth = omp_get_max_threads(), vl = kt->vl;
+    const int CB = (g.C + vl - 1) / vl, KB = (g.K + vl - 1) / vl;
+    const size_t P = (size_t)g.H * g.W, OP = (size_t)g.OH * g.OW;
+    g.TB = block_tiles(&g, tiles, nth, WGT_BUDGET);
+    /* in and dout in the blocked layout, then per thread: its sums
+     * dU[36][C][Kp] over the blocks it ran, V and dM. */
+    const size_t nI = (size_t)N * CB * P * vl, nD = (size_t)N * KB * OP * vl,
+                 nU = (size_t)36 * g.C * g.Kp, nV = (size_t)36 * g.TB * g.Cp,
+                 nM = (size_t)36 * g.TB * g.Kp, per = nU + nV + nM;
+    float *ib = ug_cpu_wino_scratch(k, nI + nD + (size_t)nth * per, err);
+    if (!ib)
+        return -1;
+    float *db = ib + nI, *buf = db + nD;
+    const int nblk = (tiles + g.TB - 1) / g.TB;
+    int used[nth];
+    const float *parts[nth];
+    memset(used, 0, sizeof used);
+#pragma omp parallel num_threads(nth)
+    {
+#pragma omp for schedule(static) nowait
+        for (int sl = 0; sl < N * CB; sl++)
+            kt->to_blocked(ib, in, g.C, P, sl / CB, sl % CB);
+#pragma omp for schedule(static)
+        for (int sl = 0; sl < N * KB; sl++)
+            kt->to_blocked(db, dout, g.K, OP, sl / KB, sl % KB);
+        const int tid = omp_get_thread_num();
+        float *dU = buf + (size_t)tid * per, *V = dU + nU, *dM = V + nV;
+#pragma omp for schedule(dynamic, 1)
+        for (int blk = 0; blk < nblk; blk++) {
+            const int t0 = blk * g.TB, nt = tiles - t0 < g.TB ? tiles - t0 : g.TB;
+            kt->input(V, ib, &g, t0, nt);
+            kt->dout(dM, db, &g, t0, nt);
+            for (int xi = 0; xi < 36; xi++)
+                kt->gemm(dU + (size_t)xi * g.C * g.Kp, g.Kp, V + (size_t)xi * g.TB * g.Cp, 1,
+                         g.Cp, dM + (size_t)xi * g.TB * g.Kp, g.TB, g.C, nt, g.Kp, used[tid]);
+            used[tid] = 1;
+        }
+        /* dw += G^T dU G, dU the sum of the sums of the threads that ran blocks. */
+#pragma omp single
+        {
+            int np = 0;
+            for (int th = 0; th < nth; th++)
+                if (used[th])
+                    parts[np++] = buf + (size_t)th * per;
+            used[0] = np;
+        }
+#pragma omp for schedule(static)
+        for (int c = 0; c < g.C; c++)
+            kt->dweights(dw, parts, used[0], g.C, g.K, g.Kp, c, c + 1);
+    }
+    return 0;
+}

@@ -1,0 +1,24 @@
+/* The AVX2 + FMA path of our Winograd convolution: 8 channels per vector and
+ * a 6 x 16 register block in the matrix products (12 of the 16 registers).
+ * Compiled for the baseline like the rest; only these functions carry the
+ * target, and winograd.c calls them only on a CPU that has AVX2 and FMA. */
+/* x86 only: elsewhere winograd.c never asks for this path. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#include "backend/cpu/winograd_kern.h"
+
+#define WT __attribute__((target("avx2,fma")))
+#define VF __m256
+#define VL 8
+#define V_ZERO() _mm256_setzero_ps()
+#define V_SET1(x) _mm256_set1_ps(x)
+#define V_LOADU(p) _mm256_loadu_ps(p)
+#define V_STOREU(p, v) _mm256_storeu_ps(p, v)
+#define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define RMAX 6
+#define NV 2
+#define WINO_TABLE ug_wino_kernels_avx2
+
+#include "backend/cpu/winograd_simd.h"
+#endif
