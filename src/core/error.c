@@ -24,10 +24,13 @@ int ug_error_prefix(ug_error *err, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
-        size_t used = strlen(err->msg);
-        if (used + 2 < sizeof err->msg) {
-            memcpy(err->msg + used, ": ", 3);
-            strncat(err->msg, old, sizeof err->msg - used - 3);
+        /* ": " and the old message, cut to fit. */
+        size_t used = strlen(err->msg), room = sizeof err->msg - used, n = strlen(old);
+        if (room > 3) {
+            n = n < room - 3 ? n : room - 3;
+            memcpy(err->msg + used, ": ", 2);
+            memcpy(err->msg + used + 2, old, n);
+            err->msg[used + 2 + n] = '\0';
         }
     }
     return -1;
