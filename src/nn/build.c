@@ -333,3 +333,27 @@ int ug_b_find(ug_builder *b, const char *fmt, ...)
     }
     return i;
 }
+
+int ug_b_build(ug_net *net, const ug_config *c,
+               void (*params)(ug_builder *, const ug_config *),
+               void (*graph)(ug_builder *, const ug_config *), int *in_graph,
+               ug_error *err)
+{
+    ug_net_init(net);
+    ug_builder b = {net, err, 0};
+    params(&b, c);
+    int graph_failed = 0;
+    if (!b.failed && ug_net_alloc(net, err) == 0) {
+        graph(&b, c);
+        graph_failed = b.failed;
+        if (!b.failed) {
+            if (in_graph)
+                *in_graph = 0;
+            return 0;
+        }
+    }
+    if (in_graph)
+        *in_graph = graph_failed;
+    ug_net_free(net);
+    return -1;
+}

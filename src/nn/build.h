@@ -7,6 +7,7 @@
 #define UG_BUILD_H
 
 #include "nn/net.h"
+#include "ugatit.h"
 
 typedef struct ug_builder {
     ug_net *net;
@@ -84,5 +85,15 @@ int ug_b_bnorm_params(ug_builder *b, const char *prefix, int64_t C);
 int ug_b_clamp(ug_builder *b, int p, float lo, float hi);
 /* Looks a parameter up by name; a missing one is a builder bug, reported. */
 int ug_b_find(ug_builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A network of configuration c in the two passes of every builder: params
+ * registers the parameters, which are then allocated, and graph adds the
+ * nodes that use them. On failure net is freed and -1 returned; *in_graph
+ * (may be NULL) tells whether the graph failed, i.e. c's shapes do not fit
+ * the network, which a caller may want to say. */
+int ug_b_build(ug_net *net, const ug_config *c,
+               void (*params)(ug_builder *, const ug_config *),
+               void (*graph)(ug_builder *, const ug_config *), int *in_graph,
+               ug_error *err);
 
 #endif

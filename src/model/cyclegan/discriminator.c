@@ -15,8 +15,10 @@ static int64_t filters(int64_t ndf, int n) { return ndf * (n < 3 ? 1 << n : 8); 
 /* The Sequential index of layer n's convolution, and of the last one. */
 static int conv_index(int n) { return n == 0 ? 0 : 3 * n - 1; }
 
-static void add_params(ug_builder *b, int64_t ndf, int n_layers)
+static void add_params(ug_builder *b, const ug_config *c)
 {
+    const int64_t ndf = c->ch;
+    const int n_layers = c->dis_global;
     char name[UG_NAME_MAX];
     for (int n = 0; n <= n_layers + 1; n++) {
         int64_t in = n == 0 ? 3 : filters(ndf, n - 1), out = n > n_layers ? 1 : filters(ndf, n);
@@ -27,10 +29,10 @@ static void add_params(ug_builder *b, int64_t ndf, int n_layers)
     }
 }
 
-static void build_graph(ug_builder *b, int img, int n_layers)
+static void build_graph(ug_builder *b, const ug_config *c)
 {
-    const int pad[4] = {1, 1, 1, 1};
-    int x = ug_b_input(b, "image", 3, img, img);
+    const int pad[4] = {1, 1, 1, 1}, n_layers = c->dis_global;
+    int x = ug_b_input(b, "image", 3, c->img_size, c->img_size);
     for (int n = 0; n <= n_layers + 1; n++) {
         int w = ug_b_find(b, "model.%d.weight", conv_index(n));
         int bias = ug_b_find(b, "model.%d.bias", conv_index(n));
@@ -51,19 +53,11 @@ int cg_build_discriminator(ug_net *net, const ug_config *c, ug_error *err)
         return ug_fail(err, "ch must be at least 1 (got %d)", c->ch);
     if (n_layers < 1 || n_layers > 8)
         return ug_fail(err, "a PatchGAN discriminator needs 1 to 8 layers (got %d)", n_layers);
-    ug_net_init(net);
-    ug_builder b = {net, err, 0};
-    add_params(&b, c->ch, n_layers);
-    if (b.failed || ug_net_alloc(net, err) < 0)
-        goto fail;
-    build_graph(&b, c->img_size, n_layers);
-    if (b.failed) {
+    int in_graph;
+    if (ug_b_build(net, c, add_params, build_graph, &in_graph, err) == 0)
+        return 0;
+    if (in_graph)
         ug_error_prefix(err, "PatchGAN discriminator with %d layers at img_size %d", n_layers,
                         c->img_size);
-        goto fail;
-    }
-    return 0;
-fail:
-    ug_net_free(net);
     return -1;
 }

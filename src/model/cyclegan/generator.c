@@ -89,16 +89,5 @@ int cg_build_generator(ug_net *net, const ug_config *c, ug_error *err)
     if (c->img_size < 8 || c->img_size % 4 != 0)
         return ug_fail(err, "img_size must be a multiple of 4 and at least 8 (got %d)",
                        c->img_size);
-    ug_net_init(net);
-    ug_builder b = {net, err, 0};
-    add_params(&b, c);
-    if (b.failed || ug_net_alloc(net, err) < 0)
-        goto fail;
-    build_graph(&b, c);
-    if (b.failed)
-        goto fail;
-    return 0;
-fail:
-    ug_net_free(net);
-    return -1;
+    return ug_b_build(net, c, add_params, build_graph, NULL, err);
 }

@@ -218,16 +218,5 @@ int ug_build_generator(ug_net *net, const ug_config *c, ug_error *err)
                        c->img_size);
     if ((int)c->norm < 0 || c->norm >= UG_N_NORMS)
         return ug_fail(err, "unknown decoder norm %d", (int)c->norm);
-    ug_net_init(net);
-    ug_builder b = {net, err, 0};
-    add_params(&b, c);
-    if (b.failed || ug_net_alloc(net, err) < 0)
-        goto fail;
-    build_graph(&b, c);
-    if (b.failed)
-        goto fail;
-    return 0;
-fail:
-    ug_net_free(net);
-    return -1;
+    return ug_b_build(net, c, add_params, build_graph, NULL, err);
 }

@@ -62,19 +62,11 @@ int un_build_discriminator(ug_net *net, const ug_config *c, ug_error *err)
         return ug_fail(err, "n_layer must be 1 to 8 (got %d)", c->dis_global);
     if (c->dis_local < 1 || c->dis_local > UN_MAX_SCALES)
         return ug_fail(err, "num_scales must be 1 to %d (got %d)", UN_MAX_SCALES, c->dis_local);
-    ug_net_init(net);
-    ug_builder b = {net, err, 0};
-    add_params(&b, c);
-    if (b.failed || ug_net_alloc(net, err) < 0)
-        goto fail;
-    build_graph(&b, c);
-    if (b.failed) {
+    int in_graph;
+    if (ug_b_build(net, c, add_params, build_graph, &in_graph, err) == 0)
+        return 0;
+    if (in_graph)
         ug_error_prefix(err, "MsImageDis with %d layers at %d scales at img_size %d",
                         c->dis_global, c->dis_local, c->img_size);
-        goto fail;
-    }
-    return 0;
-fail:
-    ug_net_free(net);
     return -1;
 }

@@ -70,26 +70,6 @@ static int check(const ug_config *c, ug_error *err)
     return 0;
 }
 
-/* Builds with add_params then graph, the network freed on failure. */
-static int build(ug_net *net, const ug_config *c, void (*add_params)(ug_builder *, const ug_config *),
-                 void (*graph)(ug_builder *, const ug_config *), ug_error *err)
-{
-    if (check(c, err) < 0)
-        return -1;
-    ug_net_init(net);
-    ug_builder b = {net, err, 0};
-    add_params(&b, c);
-    if (b.failed || ug_net_alloc(net, err) < 0)
-        goto fail;
-    graph(&b, c);
-    if (b.failed)
-        goto fail;
-    return 0;
-fail:
-    ug_net_free(net);
-    return -1;
-}
-
 /* ---- the encoder: model.0 (7x7), model.1, model.2 (4x4 stride 2), model.3 (ResBlocks) ---- */
 
 static void enc_params(ug_builder *b, const ug_config *c)
@@ -156,10 +136,10 @@ static void dec_graph(ug_builder *b, const ug_config *c)
 
 int un_build_encoder(ug_net *net, const ug_config *c, ug_error *err)
 {
-    return build(net, c, enc_params, enc_graph, err);
+    return check(c, err) < 0 ? -1 : ug_b_build(net, c, enc_params, enc_graph, NULL, err);
 }
 
 int un_build_decoder(ug_net *net, const ug_config *c, ug_error *err)
 {
-    return build(net, c, dec_params, dec_graph, err);
+    return check(c, err) < 0 ? -1 : ug_b_build(net, c, dec_params, dec_graph, NULL, err);
 }
