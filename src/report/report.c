@@ -99,18 +99,29 @@ static int is_main(const ug_report_input *in, const char *name)
     return 0;
 }
 
-static int curves(FILE *fp, const ug_report_input *in, ug_error *err)
+/* Reads result_dir/file into log: 1, or 0 when it cannot (why says why),
+ * or -1 when out of memory. */
+static int read_log(const ug_report_input *in, const char *file, ug_log *log, ug_error *why,
+                    ug_error *err)
 {
-    fputs("<h2>Losses</h2>\n", fp);
-    size_t len = strlen(in->result_dir) + 16;
+    size_t len = strlen(in->result_dir) + strlen(file) + 2;
     char *path = malloc(len);
     if (!path)
         return ug_fail(err, "report: out of memory");
-    snprintf(path, len, "%s/log.csv", in->result_dir);
+    snprintf(path, len, "%s/%s", in->result_dir, file);
+    int have = ug_log_read(log, path, UG_REPORT_MAX_POINTS, why) == 0;
+    free(path);
+    return have;
+}
+
+static int curves(FILE *fp, const ug_report_input *in, ug_error *err)
+{
+    fputs("<h2>Losses</h2>\n", fp);
     ug_log log;
     ug_error why;
-    int have = ug_log_read(&log, path, UG_REPORT_MAX_POINTS, &why) == 0;
-    free(path);
+    int have = read_log(in, "log.csv", &log, &why, err);
+    if (have < 0)
+        return -1;
     if (!have || log.rows == 0) {
         fputs("<p class=\"muted\">No log yet", fp);
         if (!have) {
@@ -171,17 +182,11 @@ static int curves(FILE *fp, const ug_report_input *in, ug_error *err)
 /* KID over the run (kid.csv of ugatit train --kid_freq); nothing without it. */
 static int kid_curves(FILE *fp, const ug_report_input *in, ug_error *err)
 {
-    size_t len = strlen(in->result_dir) + 16;
-    char *path = malloc(len);
-    if (!path)
-        return ug_fail(err, "report: out of memory");
-    snprintf(path, len, "%s/kid.csv", in->result_dir);
     ug_log log;
     ug_error why;
-    int have = ug_log_read(&log, path, UG_REPORT_MAX_POINTS, &why) == 0;
-    free(path);
-    if (!have)
-        return 0;
+    int have = read_log(in, "kid.csv", &log, &why, err);
+    if (have <= 0)
+        return have;
     int cols[2] = {ug_log_find(&log, "kid_A2B"), ug_log_find(&log, "kid_B2A")};
     int sd[2] = {ug_log_find(&log, "kid_A2B_std"), ug_log_find(&log, "kid_B2A_std")}, rc = 0;
     if (log.rows > 0 && cols[0] >= 0 && cols[1] >= 0 && sd[0] >= 0 && sd[1] >= 0) {
