@@ -2,7 +2,7 @@
  * row's own):
  *
  *   bench infer|train --img S --ch C --light 0|1 [--reps R] [--warmup W]
- *         [--bf16 0|1] [--family ugatit|cyclegan|unit] [--profile]
+ *         [--bf16 0|1] [--family ugatit|cyclegan|unit] [--threads N] [--profile]
  *
  * infer: ug_model_translate of one image (batch 1, A2B) with a model of
  * that generator only; train: one
@@ -16,13 +16,16 @@
  * the peak resident set (getrusage ru_maxrss) and the convolution + linear
  * FLOPs of one repetition. --profile prints a per-op table of the timed
  * repetitions (tape profiling) to stderr. --bf16 1 sets the model to bf16
- * convolutions (inference only). */
+ * convolutions (inference only). Threads are the program's (core/threads.h):
+ * --threads N, or OMP_NUM_THREADS, or the cores other processes leave free,
+ * measured before every repetition; the line gives the last repetition's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include "core/threads.h"
 #include "model/model.h"
 #include "nn/tape.h"
 #include "ugatit.h"
@@ -43,18 +46,20 @@ static int cmp_double(const void *a, const void *b)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench infer|train --img S --ch C --light 0|1 [--reps R] "
-                    "[--warmup W] [--bf16 0|1] [--family ugatit|cyclegan|unit] [--profile]\n");
+                    "[--warmup W] [--bf16 0|1] [--family ugatit|cyclegan|unit] [--threads N] "
+                    "[--profile]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
+    ug_threads_short_spin(argv);
     if (argc < 2)
         usage();
     int train = strcmp(argv[1], "train") == 0;
     if (!train && strcmp(argv[1], "infer") != 0)
         usage();
-    int img = 256, ch = 64, light = 1, reps = 5, warmup = 1, profile = 0, bf16 = 0;
+    int img = 256, ch = 64, light = 1, reps = 5, warmup = 1, profile = 0, bf16 = 0, nthr = 0;
     const char *family = "ugatit";
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -81,12 +86,16 @@ int main(int argc, char **argv)
             warmup = v;
         else if (!strcmp(a, "--bf16"))
             bf16 = v;
+        else if (!strcmp(a, "--threads"))
+            nthr = v;
         else
             usage();
     }
     if (reps < 1)
         reps = 1;
 
+    ug_threads threads;
+    ug_threads_init(&threads, nthr);
     ug_error err;
     ug_config c;
     const ug_family *fam = ug_family_find(family, &err);
@@ -138,6 +147,7 @@ int main(int argc, char **argv)
     for (int r = 0; r < warmup + reps; r++) {
         if (profile && r == warmup)
             ug_tape_profile_enable(1);
+        nthr = ug_threads_update(&threads);
         double f0 = ug_kctx_flops(m->k), t0 = now_s();
         int rc = train ? ug_trainer_step(t, x, y, 1, NULL, &err)
                        : ug_model_translate(m, UG_A2B, x, 1, out, NULL, NULL, &err);
@@ -160,9 +170,9 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("impl=ugatit family=%s mode=%s img=%d ch=%d light=%d reps=%d median_s=%.4f "
-           "min_s=%.4f maxrss_mb=%.1f arena_peak_mb=%.1f gflop=%.3f\n",
+           "min_s=%.4f maxrss_mb=%.1f arena_peak_mb=%.1f gflop=%.3f threads=%d\n",
            fam->name, argv[1], img, ch, light, reps, median, times[0], ru.ru_maxrss / 1024.0,
-           m->arena.used_peak / 1048576.0, flops / 1e9);
+           m->arena.used_peak / 1048576.0, flops / 1e9, nthr);
     ug_trainer_free(t);
     ug_model_free(m);
     free(times);

@@ -9,6 +9,11 @@ backward through the D phase's generators) over our median time; "% of peak" com
 with the FP32 FMA peak that bench/fma_peak measures first (AVX-512 or AVX2, whichever the CPU
 has). The table names the CPU (its model name and that ISA) on every row.
 
+The contention row trains as train-128 does with one busy process (a Python loop) beside every
+run: ours with the program's default threads (OMP_NUM_THREADS unset: as many as the cores left
+free), ours with --threads 1 (the threads actually free on two cores), and PyTorch with its two
+threads. Its table gives default / free and ours / PyTorch.
+
 Inference rows also time ONNX Runtime (bench/ort, npm onnxruntime-node) on the same generator
 exported from the PyTorch reference (bench/export_onnx.py), when run.sh could install it.
 """
@@ -36,14 +41,16 @@ ROWS = {
     'unit-infer': ('infer', 256, 64, 0, 3, 0, 0, 'unit'),
     'unit-train': ('train', 256, 64, 0, 1, 0, 0, 'unit'),
 }
+CONTENTION = ('train', 128, 32, 1, 3)
 
 
 def parse(line):
     return dict(kv.split('=', 1) for kv in line.split() if '=' in kv)
 
 
-def run(cmd):
-    p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def run(cmd, env=None):
+    p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       env=env)
     lines = [l for l in p.stdout.splitlines() if l.startswith('impl=')]
     if p.returncode != 0 or not lines:
         return {'status': 'failed (rc %d): %s' % (p.returncode, p.stderr.strip()[-200:])}, p.stderr
@@ -76,10 +83,37 @@ def cpu_isa(fma_isa):
     return name
 
 
+def contention(a, rounds):
+    """The contention row's runs: (ours with default threads, ours with one, PyTorch's)."""
+    mode, img, ch, light, reps = CONTENTION
+    common = [mode, '--img', str(img), '--ch', str(ch), '--light', str(light), '--reps', str(reps),
+              '--warmup', '1', '--family', 'ugatit']
+    ours = [os.path.join(a.build, 'bench', 'ugatit_bench')] + common
+    free_env = {k: v for k, v in os.environ.items() if k != 'OMP_NUM_THREADS'}
+    torch = ['/usr/bin/python3', 'bench/bench_torch.py'] + common
+    auto, one, theirs = [], [], []
+    plan = [('ours default threads', auto, ours, free_env),
+            ('ours --threads 1', one, ours + ['--threads', '1'], None)]
+    if not a.no_torch:
+        plan.append(('torch', theirs, torch, None))
+    busy = subprocess.Popen(['/usr/bin/python3', '-c', 'while True: pass'])
+    try:
+        for r in range(rounds):
+            for label, runs, cmd, env in plan:
+                res, _ = run(cmd, env)
+                runs.append(res)
+                print('  contention %s: %s'
+                      % (label, ' '.join('%s=%s' % kv for kv in res.items())), flush=True)
+    finally:
+        busy.kill()
+        busy.wait()
+    return auto, one, theirs
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--build', default='build-bench')
-    ap.add_argument('--rows', default=','.join(ROWS))
+    ap.add_argument('--rows', default=','.join(list(ROWS) + ['contention']))
     ap.add_argument('--rounds', type=int, default=2)
     ap.add_argument('--quick', action='store_true')
     ap.add_argument('--profile', action='store_true')
@@ -105,7 +139,11 @@ def main():
           % (parse(fma).get('isa', '?'), peak_gflops), flush=True)
 
     results = []
-    for name in a.rows.split(','):
+    rows = a.rows.split(',')
+    busy_runs = contention(a, rounds) if 'contention' in rows else None
+    for name in rows:
+        if name == 'contention':
+            continue
         mode, img, ch, light, reps, memlim, bf16, family = ROWS[name]
         if a.quick:
             reps = max(1, reps // 2)
@@ -189,6 +227,22 @@ def main():
             '%.0f%%' % (100 * gf / to / peak_gflops) if to else '-',
             '%.3f' % tx if tx else ('failed' if ort else '-'),
             '%.2f' % (to / tx) if to and tx else '-'))
+
+    if busy_runs:
+        auto, one, theirs = busy_runs
+        ta, t1, tt = med(auto), med(one), med(theirs)
+        used = sorted({r.get('threads', '?') for r in auto})
+        print()
+        print('With one busy process beside each run (train %d ch%d light):' % CONTENTION[1:3])
+        print()
+        print('| row | CPU | ours, default threads s | threads used | ours, --threads 1 s | '
+              'default / free | PyTorch s | ours / PyTorch |')
+        print('|---|---|---|---|---|---|---|---|')
+        print('| contention | %s | %s | %s | %s | %s | %s | %s |' % (
+            cpu, '%.3f' % ta if ta else 'failed', ','.join(used),
+            '%.3f' % t1 if t1 else 'failed',
+            '%.2f' % (ta / t1) if ta and t1 else '-', '%.3f' % tt if tt else 'not run',
+            '%.2f' % (ta / tt) if ta and tt else '-'))
 
 
 if __name__ == '__main__':

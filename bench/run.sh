@@ -6,7 +6,7 @@
 # also run ONNX Runtime (bench/ort) on the same generator.
 #
 #   bench/run.sh [--rows infer-light,infer-light-bf16,infer-full,train-128,train-256,train-full,
-#                        cyclegan-infer,cyclegan-train,unit-infer,unit-train]
+#                        cyclegan-infer,cyclegan-train,unit-infer,unit-train,contention]
 #                [--rounds N]
 #                [--quick] [--profile] [--no-torch] [--no-ort]
 #

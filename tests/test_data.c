@@ -18,6 +18,8 @@
 #include "data/loader.h"
 #include "data/shapes.h"
 #include "data/transform.h"
+#include "model/cyclegan/cyclegan.h"
+#include "model/unit/unit.h"
 #include "io/image.h"
 
 #define SAMPLES CHECK_SAMPLES
@@ -229,25 +231,26 @@ static void test_transforms(void)
         CHECK(0, "%s", err.msg);
         return;
     }
-    const int S = 64, B = S + UG_CROP_MARGIN;
+    const ug_pipeline *rel = &ug_pipeline_release;
+    const int S = 64, B = S + rel->margin;
     size_t n = (size_t)3 * S * S;
     float *got = malloc(n * sizeof(float)), *want = malloc(n * sizeof(float));
     float *alt = malloc(n * sizeof(float));
 
     /* Test transform = Pillow bilinear resize + ToTensor/Normalize, exactly. */
-    CHECK(ug_load_test_image(got, JPEG_SAMPLE, S, UG_RESIZE_BILINEAR, &err) == 0,
+    CHECK(ug_load_test_image(got, JPEG_SAMPLE, S, rel, &err) == 0,
           "test image: %s", err.msg);
     CHECK(ug_image_resize(&r, &im, S, S, UG_RESIZE_BILINEAR, &err) == 0, "%s", err.msg);
     ug_image_to_tensor(want, &r);
     ug_image_free(&r);
     CHECK(memcmp(got, want, n * sizeof(float)) == 0, "test transform differs");
-    CHECK(ug_transform(alt, &im, S, NULL, UG_RESIZE_BILINEAR, &err) == 0 &&
+    CHECK(ug_transform(alt, &im, S, NULL, rel, &err) == 0 &&
               memcmp(alt, want, n * sizeof(float)) == 0,
           "ug_transform(NULL) differs");
 
     /* Training transform, no flip: resize to S + 30, crop at (top, left). */
     ug_augment a = {0, 5, 17};
-    CHECK(ug_transform(got, &im, S, &a, UG_RESIZE_BILINEAR, &err) == 0, "%s", err.msg);
+    CHECK(ug_transform(got, &im, S, &a, rel, &err) == 0, "%s", err.msg);
     CHECK(ug_image_resize(&r, &im, B, B, UG_RESIZE_BILINEAR, &err) == 0, "%s", err.msg);
     float *big = malloc((size_t)3 * B * B * sizeof(float));
     ug_image_to_tensor(big, &r);
@@ -265,9 +268,9 @@ static void test_transforms(void)
 
     /* Flip first, then crop at left = L equals the mirror of the unflipped
      * crop at left = 30 - L (Pillow's filter is symmetric up to rounding). */
-    ug_augment f = {1, 9, 4}, nf = {0, 9, UG_CROP_MARGIN - 4};
-    CHECK(ug_transform(got, &im, S, &f, UG_RESIZE_BILINEAR, &err) == 0, "%s", err.msg);
-    CHECK(ug_transform(alt, &im, S, &nf, UG_RESIZE_BILINEAR, &err) == 0, "%s", err.msg);
+    ug_augment f = {1, 9, 4}, nf = {0, 9, rel->margin - 4};
+    CHECK(ug_transform(got, &im, S, &f, rel, &err) == 0, "%s", err.msg);
+    CHECK(ug_transform(alt, &im, S, &nf, rel, &err) == 0, "%s", err.msg);
     size_t same = 0;
     md = 0;
     for (int c = 0; c < 3; c++)
@@ -282,7 +285,7 @@ static void test_transforms(void)
           "flip not a mirror: max diff %g, %zu of %zu equal", md, same, n);
 
     ug_augment bad = {0, 31, 0};
-    CHECK(ug_transform(got, &im, S, &bad, UG_RESIZE_BILINEAR, &err) == -1,
+    CHECK(ug_transform(got, &im, S, &bad, rel, &err) == -1,
           "crop offset 31 accepted");
 
     /* The draws cover 0..30 and flip about half the time. */
@@ -291,7 +294,7 @@ static void test_transforms(void)
     int flips = 0, lo = 99, hi = -1;
     for (int i = 0; i < 4000; i++) {
         ug_augment d;
-        ug_augment_draw(&d, &rng);
+        ug_augment_draw(&d, &rng, rel->margin, rel->margin);
         flips += d.flip;
         lo = d.top < lo ? d.top : lo;
         lo = d.left < lo ? d.left : lo;
@@ -302,15 +305,78 @@ static void test_transforms(void)
           flips, lo, hi);
 
     /* The sample PNG is RGBA or RGB; either way it loads. */
-    CHECK(ug_load_test_image(got, SAMPLES "/trainB/0006.png", S, UG_RESIZE_BILINEAR, &err) == 0,
+    CHECK(ug_load_test_image(got, SAMPLES "/trainB/0006.png", S, rel, &err) == 0,
           "%s", err.msg);
-    CHECK(ug_load_test_image(got, SAMPLES "/nope.png", S, UG_RESIZE_BILINEAR, &err) == -1 &&
+    CHECK(ug_load_test_image(got, SAMPLES "/nope.png", S, rel, &err) == -1 &&
               strstr(err.msg, "nope.png"),
           "missing test image: %s", err.msg);
     ug_image_free(&im);
     free(got);
     free(want);
     free(alt);
+}
+
+/* The crop at (top, left) of in resized to w x h, as floats: what every
+ * pipeline's transform must give. */
+static void resized_crop(float *out, const ug_image *in, int w, int h, ug_resize_filter f,
+                         int img, int top, int left)
+{
+    ug_image r = {0};
+    ug_error err = {{0}};
+    CHECK(ug_image_resize(&r, in, w, h, f, &err) == 0, "%s", err.msg);
+    float *all = malloc((size_t)3 * w * h * sizeof(float));
+    if (r.rgb && all) {
+        ug_image_to_tensor(all, &r);
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < img; y++)
+                for (int x = 0; x < img; x++)
+                    out[((size_t)c * img + y) * img + x] =
+                        all[((size_t)c * h + y + top) * w + x + left];
+    }
+    free(all);
+    ug_image_free(&r);
+}
+
+/* UNIT's training resize keeps the aspect (the shorter side to the crop,
+ * torchvision truncating the longer one); DRIT's test transform is a
+ * resize to img + 40 and the centre crop (offsets rounded half to even). */
+static void test_pipelines(void)
+{
+    ug_error err = {{0}};
+    enum { S = 32 };
+    float got[3 * S * S], want[3 * S * S];
+    const ug_pipeline aspect = {UG_RESIZE_BILINEAR, 0, 1, 0, NULL};
+    const int dims[2][2] = {{50, 80}, {80, 50}}; /* tall, wide */
+    for (int t = 0; t < 2; t++) {
+        ug_image im = {dims[t][0], dims[t][1], malloc((size_t)dims[t][0] * dims[t][1] * 3)};
+        for (int i = 0; i < im.w * im.h * 3; i++)
+            im.rgb[i] = (unsigned char)((i * 37 + i / 7) & 255);
+        int w, h;
+        ug_train_resize(&aspect, S, im.w, im.h, &w, &h);
+        CHECK(t == 0 ? (w == S && h == 51) : (w == 51 && h == S), "aspect resize %dx%d", w, h);
+        ug_augment a = {0, t == 0 ? 19 : 0, t == 0 ? 0 : 19};
+        CHECK(ug_transform(got, &im, S, &a, &aspect, &err) == 0, "%s", err.msg);
+        resized_crop(want, &im, w, h, UG_RESIZE_BILINEAR, S, a.top, a.left);
+        CHECK(memcmp(got, want, sizeof got) == 0, "aspect-kept crop differs (%s)",
+              t ? "wide" : "tall");
+        ug_augment past = {0, t == 0 ? 20 : 1, t == 0 ? 1 : 20};
+        CHECK(ug_transform(got, &im, S, &past, &aspect, &err) == -1 && strstr(err.msg, "outside"),
+              "a crop past the resized image accepted");
+        /* The test transform stays the square resize. */
+        CHECK(ug_transform(got, &im, S, NULL, &aspect, &err) == 0, "%s", err.msg);
+        resized_crop(want, &im, S, S, UG_RESIZE_BILINEAR, S, 0, 0);
+        CHECK(memcmp(got, want, sizeof got) == 0, "aspect pipeline's test transform");
+        const int margins[3][2] = {{40, 20}, {41, 20}, {43, 22}};
+        for (int m = 0; m < 3; m++) {
+            const ug_pipeline centre = {UG_RESIZE_BICUBIC, 40, 0, margins[m][0], NULL};
+            int side = S + margins[m][0], off = margins[m][1];
+            CHECK(ug_transform(got, &im, S, NULL, &centre, &err) == 0, "%s", err.msg);
+            resized_crop(want, &im, side, side, UG_RESIZE_BICUBIC, S, off, off);
+            CHECK(memcmp(got, want, sizeof got) == 0, "centre crop of %d at %d differs", side,
+                  off);
+        }
+        free(im.rgb);
+    }
 }
 
 /* ---- loader -------------------------------------------------------------- */
@@ -372,8 +438,8 @@ static int decode(float v, int n)
 
 /* Runs `steps` steps from `first` with a fresh loader; the red (A) and green
  * (B) channel of pixel 0 name the file. */
-static int run_loader(const char *root, uint64_t seed, int batch, int img, int augment,
-                      long first, int steps, int *ia, int *ib, float *fa, float *fb,
+static int run_loader(const ug_pipeline *p, const char *root, uint64_t seed, int batch, int img,
+                      int augment, long first, int steps, int *ia, int *ib, float *fa, float *fb,
                       warnings *w, size_t *skipped, ug_error *err)
 {
     char da[512], db[512];
@@ -386,8 +452,7 @@ static int run_loader(const char *root, uint64_t seed, int batch, int img, int a
         ug_filelist_free(&la);
         return -1;
     }
-    ug_loader_config c = {&la, &lb, batch, img, augment, seed, w ? on_warn : NULL, w, 0, 0,
-                          UG_RESIZE_BILINEAR};
+    ug_loader_config c = {&la, &lb, batch, img, augment, seed, w ? on_warn : NULL, w, 0, 0, p};
     ug_loader *l;
     int rc = ug_loader_new(&l, &c, err);
     ug_filelist_free(&la); /* the loader keeps its own copies */
@@ -439,7 +504,9 @@ static void test_loader_order(void)
     enum { BATCH = 3, STEPS = 24, SAMPLES_N = BATCH * STEPS };
     int ia[SAMPLES_N], ib[SAMPLES_N], ja[SAMPLES_N], jb[SAMPLES_N];
     ug_error err = {{0}};
-    int rc = run_loader("coded", 42, BATCH, 4, 0, 0, STEPS, ia, ib, NULL, NULL, NULL, NULL, &err);
+    int rc = run_loader(&ug_pipeline_release, "coded", 42, BATCH, 4, 0, 0, STEPS, ia, ib, NULL,
+                        NULL,
+                    NULL, NULL, &err);
     CHECK(rc == 0, "loader: %s", err.msg);
     if (rc != 0)
         return;
@@ -464,22 +531,91 @@ static void test_loader_order(void)
     CHECK(!sorted, "epoch 0 of A is not shuffled");
 
     /* Same seed, same order; another seed, another order. */
-    rc = run_loader("coded", 42, BATCH, 4, 0, 0, STEPS, ja, jb, NULL, NULL, NULL, NULL, &err);
+    rc = run_loader(&ug_pipeline_release, "coded", 42, BATCH, 4, 0, 0, STEPS, ja, jb, NULL, NULL,
+                    NULL, NULL, &err);
     CHECK(rc == 0 && memcmp(ia, ja, sizeof ia) == 0 && memcmp(ib, jb, sizeof ib) == 0,
           "same seed, different order (%s)", err.msg);
-    rc = run_loader("coded", 43, BATCH, 4, 0, 0, STEPS, ja, jb, NULL, NULL, NULL, NULL, &err);
+    rc = run_loader(&ug_pipeline_release, "coded", 43, BATCH, 4, 0, 0, STEPS, ja, jb, NULL, NULL,
+                    NULL, NULL, &err);
     CHECK(rc == 0 && memcmp(ia, ja, sizeof ia) != 0 && memcmp(ib, jb, sizeof ib) != 0,
           "seeds 42 and 43 give the same order");
 
     /* Resuming at step s (here mid-epoch for both domains) continues the
      * uninterrupted run. */
     for (long s = 1; s < STEPS; s += 5) {
-        rc = run_loader("coded", 42, BATCH, 4, 0, s, (int)(STEPS - s), ja, jb, NULL, NULL, NULL,
+        rc = run_loader(&ug_pipeline_release, "coded", 42, BATCH, 4, 0, s, (int)(STEPS - s), ja,
+                        jb, NULL, NULL, NULL,
                         NULL, &err);
         CHECK(rc == 0 &&
                   memcmp(ia + s * BATCH, ja, (size_t)(STEPS - s) * BATCH * sizeof(int)) == 0 &&
                   memcmp(ib + s * BATCH, jb, (size_t)(STEPS - s) * BATCH * sizeof(int)) == 0,
               "resume at step %ld differs (%s)", s, err.msg);
+    }
+}
+
+/* Domain B walked as a permutation of 7 indices over its 5 files. */
+static void wide_b(int d, const size_t n[2], ug_sampling *w)
+{
+    *w = (ug_sampling){d ? 7 : n[0], d ? 7 : n[0], 0};
+}
+
+/* The families' official data orders: CycleGAN's (A shuffled over max(|A|,
+ * |B|) items, B uniform), UNIT's (two shuffled loaders zipped, an epoch of
+ * min(|A|, |B|)), and a permutation longer than its domain (indices modulo
+ * the files); each resumes where it left off. */
+static void test_loader_walks(void)
+{
+    enum { BATCH = 2, STEPS = 35, N = BATCH * STEPS };
+    int ia[N], ib[N], ja[N], jb[N];
+    ug_error err = {{0}};
+    int rc = run_loader(&cg_pipeline, "coded", 5, BATCH, 4, 0, 0, STEPS, ia, ib, NULL, NULL,
+                        NULL, NULL, &err);
+    CHECK(rc == 0, "cyclegan walk: %s", err.msg);
+    int repeats = 0, seen[NB] = {0};
+    for (int e = 0; rc == 0 && (e + 1) * NA <= N; e++)
+        CHECK(is_permutation(ia + e * NA, NA), "cyclegan A epoch %d not a permutation", e);
+    for (int e = 0; rc == 0 && (e + 1) * NB <= N; e++) {
+        repeats += !is_permutation(ib + e * NB, NB);
+        for (int i = 0; i < NB; i++)
+            seen[ib[e * NB + i] < 0 ? 0 : ib[e * NB + i]]++;
+    }
+    CHECK(repeats >= 10, "cyclegan B looks shuffled, not drawn uniformly (%d of 14 blocks "
+          "repeat a file)", repeats);
+    for (int i = 0; i < NB; i++)
+        CHECK(seen[i] >= 5, "cyclegan B file %d drawn %d times in %d", i, seen[i], N);
+    rc = run_loader(&cg_pipeline, "coded", 5, BATCH, 4, 0, 11, STEPS - 11, ja, jb, NULL, NULL,
+                    NULL, NULL, &err);
+    CHECK(rc == 0 && memcmp(ia + 22, ja, (N - 22) * sizeof(int)) == 0 &&
+              memcmp(ib + 22, jb, (N - 22) * sizeof(int)) == 0,
+          "cyclegan walk resumed at step 11 differs (%s)", err.msg);
+
+    rc = run_loader(&un_pipeline, "coded", 5, BATCH, 4, 0, 0, STEPS, ia, ib, NULL, NULL, NULL,
+                    NULL, &err);
+    CHECK(rc == 0, "unit walk: %s", err.msg);
+    int partial = 0;
+    for (int e = 0; rc == 0 && (e + 1) * NB <= N; e++) {
+        int count[NA] = {0}, distinct = 1;
+        for (int i = 0; i < NB; i++) {
+            int f = ia[e * NB + i];
+            distinct &= f >= 0 && count[f]++ == 0;
+        }
+        CHECK(distinct, "unit A epoch %d repeats a file", e);
+        CHECK(is_permutation(ib + e * NB, NB), "unit B epoch %d not a permutation", e);
+        partial += e > 0 && memcmp(ia + e * NB, ia, NB * sizeof(int)) != 0;
+    }
+    CHECK(partial >= 10, "unit A epochs do not change (%d)", partial);
+
+    const ug_pipeline wide = {UG_RESIZE_BILINEAR, 30, 0, 0, wide_b};
+    rc = run_loader(&wide, "coded", 5, BATCH, 4, 0, 0, STEPS, NULL, ib, NULL, NULL, NULL, NULL,
+                    &err);
+    CHECK(rc == 0, "wide walk: %s", err.msg);
+    for (int e = 0; rc == 0 && (e + 1) * 7 <= N; e++) {
+        int count[NB] = {0};
+        for (int i = 0; i < 7; i++)
+            count[ib[e * 7 + i] < 0 ? 0 : ib[e * 7 + i]]++;
+        CHECK(count[0] == 2 && count[1] == 2 && count[2] == 1 && count[3] == 1 && count[4] == 1,
+              "a permutation of 7 over 5 files, epoch %d: %d %d %d %d %d", e, count[0],
+              count[1], count[2], count[3], count[4]);
     }
 }
 
@@ -503,9 +639,10 @@ static void test_loader_augment(void)
     }
     enum { BATCH = 2, IMG = 32, STEPS = 10 };
     size_t per = (size_t)BATCH * 3 * IMG * IMG;
-    float *ref_a = malloc(STEPS * per * sizeof(float)), *ref_b = malloc(STEPS * per * sizeof(float));
+    float *ref_a = malloc(STEPS * per * sizeof(float)),
+                          *ref_b = malloc(STEPS * per * sizeof(float));
     float *A = malloc(per * sizeof(float)), *B = malloc(per * sizeof(float));
-    ug_loader_config c = {&la, &lb, BATCH, IMG, 1, 77, NULL, NULL, 0, 0, UG_RESIZE_BILINEAR};
+    ug_loader_config c = {&la, &lb, BATCH, IMG, 1, 77, NULL, NULL, 0, 0, &ug_pipeline_release};
     ug_loader *l = NULL;
     int rc = ug_loader_new(&l, &c, &err);
     CHECK(rc == 0, "%s", err.msg);
@@ -591,7 +728,8 @@ static void test_loader_corrupt(void)
     warnings w = {0};
     size_t skipped = 0;
     ug_error err = {{0}};
-    int rc = run_loader("corrupt", 5, BATCH, 4, 1, 0, STEPS, ia, ib, NULL, NULL, &w, &skipped,
+    int rc = run_loader(&ug_pipeline_release, "corrupt", 5, BATCH, 4, 1, 0, STEPS, ia, ib, NULL,
+                        NULL, &w, &skipped,
                         &err);
     CHECK(rc == 0, "corrupt run: %s", err.msg);
     CHECK(w.count == 1 && strstr(w.last, "03bad.png") != NULL, "%d warnings, last: %s", w.count,
@@ -604,11 +742,13 @@ static void test_loader_corrupt(void)
 
     /* Replacement is deterministic, also when resuming past the first skip. */
     warnings w2 = {0};
-    rc = run_loader("corrupt", 5, BATCH, 4, 1, 0, STEPS, ja, jb, NULL, NULL, &w2, NULL, &err);
+    rc = run_loader(&ug_pipeline_release, "corrupt", 5, BATCH, 4, 1, 0, STEPS, ja, jb, NULL, NULL,
+                    &w2, NULL, &err);
     CHECK(rc == 0 && memcmp(ia, ja, sizeof ia) == 0 && memcmp(ib, jb, sizeof ib) == 0,
           "corrupt: same seed, different order");
     for (long s = 3; s < STEPS; s += 6) {
-        rc = run_loader("corrupt", 5, BATCH, 4, 1, s, (int)(STEPS - s), ja, jb, NULL, NULL, NULL,
+        rc = run_loader(&ug_pipeline_release, "corrupt", 5, BATCH, 4, 1, s, (int)(STEPS - s), ja,
+                        jb, NULL, NULL, NULL,
                         NULL, &err);
         CHECK(rc == 0 &&
                   memcmp(ia + s * BATCH, ja, (size_t)(STEPS - s) * BATCH * sizeof(int)) == 0 &&
@@ -619,7 +759,8 @@ static void test_loader_corrupt(void)
     /* Every file of B broken: an error naming the folder, on every call. */
     make_coded("allbad", 0, 1);
     w = (warnings){0};
-    rc = run_loader("allbad", 5, BATCH, 4, 1, 0, 2, NULL, NULL, NULL, NULL, &w, &skipped, &err);
+    rc = run_loader(&ug_pipeline_release, "allbad", 5, BATCH, 4, 1, 0, 2, NULL, NULL, NULL, NULL,
+                    &w, &skipped, &err);
     char want[600];
     snprintf(want, sizeof want, "%s/allbad/B: no readable images", tmpdir);
     CHECK(rc == -1 && strncmp(err.msg, want, strlen(want)) == 0, "all corrupt: %s", err.msg);
@@ -731,7 +872,9 @@ int main(void)
     test_listing();
     test_resolve();
     test_transforms();
+    test_pipelines();
     test_loader_order();
+    test_loader_walks();
     test_loader_augment();
     test_loader_corrupt();
     test_shapes();

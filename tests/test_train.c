@@ -112,6 +112,36 @@ static void test_files_written(const char *shapes)
     check_png(p, 32, 7 * 32);
 }
 
+/* Without --threads or OMP_NUM_THREADS the thread count follows the cores
+ * other processes leave free: the first line says "up to" the cores, each
+ * progress line the count of its step. --threads N stays N. */
+static void test_threads_follow(const char *shapes)
+{
+    char args[2048], out[8192], saved[64] = "";
+    const char *env = getenv("OMP_NUM_THREADS");
+    if (env)
+        snprintf(saved, sizeof saved, "%s", env);
+    unsetenv("OMP_NUM_THREADS");
+    const char *tiny = "--img_size 32 --ch 2 --n_res 1 --n_dis 4 --light true";
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/rt --iteration 3 "
+             "--print_freq 1 %s", shapes, dir, tiny);
+    int rc = run(args, out, sizeof out);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *last = strstr(out, "[      3/3]");
+    int n = 0;
+    CHECK(rc == 0 && strstr(out, " steps, up to ") && last &&
+              sscanf(strstr(last, "left"), "left %*s %d thread", &n) == 1 && n >= 1 &&
+              n <= cores,
+          "threads following the free cores (%d of %ld): %s", n, cores, out);
+    snprintf(args, sizeof args, "train --dataset %s --result_dir %s/rt1 --iteration 2 "
+             "--print_freq 1 --threads 1 %s", shapes, dir, tiny);
+    rc = run(args, out, sizeof out);
+    CHECK(rc == 0 && strstr(out, " steps, 1 thread\n") && strstr(out, "  1 thread\n"),
+          "--threads 1: %s", out);
+    if (*saved)
+        setenv("OMP_NUM_THREADS", saved, 1);
+}
+
 /* Resuming from a checkpoint, or after SIGTERM, ends with the same bits as
  * the run left alone. */
 static void test_resume(const char *shapes)
@@ -384,6 +414,7 @@ int main(void)
     snprintf(args, sizeof args, "make-shapes --out %s --n 8 --size 32 --seed 1", shapes);
     CHECK(run(args, out, sizeof out) == 0, "make-shapes: %s", out);
     test_files_written(shapes);
+    test_threads_follow(shapes);
     test_resume(shapes);
     test_resume_from_pt(shapes);
     test_bad_inputs(shapes);

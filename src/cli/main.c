@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/threads.h"
 
 static const struct {
     const char *name;
@@ -33,6 +34,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    ug_threads_short_spin(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

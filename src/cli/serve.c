@@ -6,7 +6,6 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <omp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,9 +63,10 @@ static int describe(const struct sockaddr_storage *a, char *url, size_t n)
  * rather than on the first upload, which is then as fast as the others
  * (oneDNN's primitives are made). A2B must work; B2A is offered when it does
  * (a checkpoint may hold genA2B only), and why not is kept in no_b2a. */
-static int prepare(serve_ctx *s, ug_model *m, char *no_b2a, size_t n, ug_error *err)
+static int prepare(serve_ctx *s, ug_model *m, long threads, char *no_b2a, size_t n,
+                   ug_error *err)
 {
-    if (translator_init(&s->t, m, err) < 0)
+    if (translator_init(&s->t, m, threads, err) < 0)
         return -1;
     /* Attention where the family's samples show it (not CycleGAN's, nor U-GAT-IT without CAM). */
     const ug_sample_row *rows;
@@ -103,7 +103,8 @@ int cmd_serve(int argc, char **argv)
         {"host", "ADDR", "address to listen on (0.0.0.0 or :: reach beyond this machine)",
          "127.0.0.1", 0},
         {"port", "N", "TCP port (0: any free one, printed)", "8080", 0},
-        {"threads", "N", "threads of a translation (0: all cores)", "0", 0},
+        {"threads", "N", "threads of a translation (0: as many as the cores other processes "
+                         "leave free)", "0", 0},
         {"max_upload", "MB", "largest request body accepted (413 above it)", "20", 0},
         {"max_pixels", "N", "largest decoded picture, in pixels (checked from its header)",
          "40000000", 0},
@@ -136,8 +137,6 @@ int cmd_serve(int argc, char **argv)
         cli_int(o, n, "max_upload", 1, 1024, &max_upload) < 0 ||
         cli_int(o, n, "max_pixels", 1, 1L << 27, &max_pixels) < 0)
         return 2;
-    if (threads > 0)
-        omp_set_num_threads((int)threads);
     /* SIGINT and SIGTERM are taken by sigwait below: blocked before any
      * thread starts (OpenMP's, oneDNN's, the daemon's), so that every thread
      * inherits the mask and none dies of them. */
@@ -166,7 +165,7 @@ int cmd_serve(int argc, char **argv)
     struct MHD_Daemon *d = NULL;
     pthread_mutex_init(&s.lock, NULL);
     char no_b2a[sizeof err.msg] = "";
-    if (prepare(&s, m, no_b2a, sizeof no_b2a, &err) < 0) {
+    if (prepare(&s, m, threads, no_b2a, sizeof no_b2a, &err) < 0) {
         fprintf(stderr, "ugatit serve: %s: %s\n", model, err.msg);
         goto done;
     }

@@ -2,7 +2,6 @@
  * (the model family's sample rows: U-GAT-IT's real, CAM, identity, CAM,
  * translation, CAM, cycle) written to RESULT_DIR/NAME/test/A2B_%d.png and
  * B2A_%d.png. */
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/hint.h"
 #include "cli/results.h"
+#include "core/threads.h"
 #include "core/error.h"
 #include "data/dataset.h"
 #include "model/model.h"
@@ -18,7 +18,7 @@
 
 /* One strip per image of root/sub. */
 static int test_direction(ug_model *m, const char *root, const char *sub, ug_direction dir,
-                          const char *out_dir, int *count, ug_error *err)
+                          const char *out_dir, ug_threads *threads, int *count, ug_error *err)
 {
     int img = ug_model_config(m)->img_size;
     char path[UG_PATH_MAX + 64];
@@ -34,7 +34,8 @@ static int test_direction(ug_model *m, const char *root, const char *sub, ug_dir
         ug_dataset_list(&list, path, err) < 0 || ug_grid_init(&g, ug_grid_rows(m), 1, img, err) < 0)
         goto done;
     for (size_t i = 0; i < list.n; i++) {
-        if (ug_load_test_image(x, list.paths[i], img, ug_model_resize(m), err) < 0 ||
+        ug_threads_update(threads);
+        if (ug_load_test_image(x, list.paths[i], img, ug_model_pipeline(m), err) < 0 ||
             ug_grid_column(&g, 0, m, dir, x, err) < 0)
             goto done;
         snprintf(path, sizeof path, "%s/%s_%zu.png", out_dir, dir == UG_A2B ? "A2B" : "B2A",
@@ -58,7 +59,8 @@ int cmd_test(int argc, char **argv)
         {"result_dir", "DIR", "strips go to DIR/NAME/test", "results", 0},
         {"model", "CKPT", "checkpoint (default: the newest in DIR/NAME/model)", NULL, 0},
         UG_HINT_OPTS,
-        {"threads", "N", "threads (0: all cores)", "0", 0},
+        {"threads", "N", "threads (0: as many as the cores other processes leave free)", "0",
+         0},
     };
     int n = sizeof o / sizeof o[0];
     int rc = cli_parse(argc, argv, o, n,
@@ -72,8 +74,8 @@ int cmd_test(int argc, char **argv)
     ug_config hint;
     if (cli_hint(o, n, "test", &hint) < 0 || cli_int(o, n, "threads", 0, 1024, &threads) < 0)
         return 2;
-    if (threads > 0)
-        omp_set_num_threads((int)threads);
+    ug_threads th;
+    ug_threads_init(&th, threads);
 
     ug_error err = {{0}};
     ug_results r;
@@ -107,8 +109,8 @@ int cmd_test(int argc, char **argv)
         ug_model_free(m);
         return 2;
     }
-    if (test_direction(m, root, "testA", UG_A2B, out_dir, &na, &err) < 0 ||
-        test_direction(m, root, "testB", UG_B2A, out_dir, &nb, &err) < 0)
+    if (test_direction(m, root, "testA", UG_A2B, out_dir, &th, &na, &err) < 0 ||
+        test_direction(m, root, "testB", UG_B2A, out_dir, &th, &nb, &err) < 0)
         goto done;
     printf("tested %s: %d A2B and %d B2A strips in %s\n", model, na, nb, out_dir);
     status = 0;

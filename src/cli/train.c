@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/results.h"
 #include "cli/samples.h"
+#include "core/threads.h"
 #include "cli/train_kid.h"
 #include "cli/yaml_config.h"
 #include "core/error.h"
@@ -108,7 +109,7 @@ static const cli_opt options[] = {
     {"cam_g", "BOOL", "CAM attention in the generators (false: the ablation)", "true", 0},
     {"cam_d", "BOOL", "CAM attention in the discriminators (false: the ablation)", "true", 0},
     {"seed", "N", "random seed (weights, data order, augmentation)", "0", 0},
-    {"threads", "N", "threads (0: all cores)", "0", 0},
+    {"threads", "N", "threads (0: as many as the cores other processes leave free)", "0", 0},
     {"augment_flag", "BOOL", "random flip and crop; false: only resize", "true", 0},
     {"init", "CKPT", "start from these weights (spectral-norm state included)", NULL, 0},
 };
@@ -123,6 +124,7 @@ typedef struct train_opts {
     long print_freq, save_freq, kid_freq, seed, threads, n_epochs, n_epochs_decay;
     int resume, augment, epochs; /* epochs: the schedule in epochs (set_epochs) */
     ug_comm *comm;
+    ug_threads threads_now;  /* --threads as it runs */
     cli_opt opt[N_OPTIONS]; /* options as parsed */
     cli_yaml config;        /* --config's entries (values that opt points into) */
 } train_opts;
@@ -690,15 +692,16 @@ static int checkpoint(const train_opts *o, ug_trainer *t, const ug_results *r, i
  * spent waiting for the others (gradients, losses, flags) and its share, and
  * the bytes each rank all-reduces per step. */
 static void progress(const train_opts *o, long step, long total, const float *L, int d_loss,
-                     int g_loss, double rate, double comm_per_step, double bytes_per_step)
+                     int g_loss, double rate, double comm_per_step, double bytes_per_step,
+                     int threads)
 {
     char left[32], ranks[96] = "";
     format_duration(left, sizeof left, (double)(total - step) / rate);
     if (o->comm->size > 1)
         snprintf(ranks, sizeof ranks, "  %d ranks, comm %.3f s/it (%.0f%%), %.2f MB/it",
                  o->comm->size, comm_per_step, 100 * comm_per_step * rate, bytes_per_step / 1e6);
-    printf("[%7ld/%ld] d_loss %.4f  g_loss %.4f  %.2f it/s  left %s%s\n", step, total,
-           L[d_loss], L[g_loss], rate, left, ranks);
+    printf("[%7ld/%ld] d_loss %.4f  g_loss %.4f  %.2f it/s  left %s  %d thread%s%s\n", step,
+           total, L[d_loss], L[g_loss], rate, left, threads, threads == 1 ? "" : "s", ranks);
     fflush(stdout);
 }
 
@@ -707,7 +710,7 @@ static void progress(const train_opts *o, long step, long total, const float *L,
  * rank's stop signal stops them all after a checkpoint. A step that fails on
  * one rank only (not a shared decision such as a loss that is not finite)
  * leaves the others in a collective: the program aborts them. */
-static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_trainer *t,
+static int train_loop(train_opts *o, const ug_results *r, ug_model *m, ug_trainer *t,
                       ug_loader *loader, ug_samples *samples, train_kid *kid, ug_error *err)
 {
     ug_comm *comm = o->comm;
@@ -751,6 +754,7 @@ static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_
         if (step == total)
             break;
         step++;
+        int threads = ug_threads_update(&o->threads_now);
         if (ug_trainer_step(t, A, B, batch, L, err) < 0) {
             if (comm->size > 1 && !ug_trainer_failed_everywhere(t)) {
                 fprintf(stderr, "ugatit train: rank %d: %s; ending every rank\n", comm->rank,
@@ -769,7 +773,7 @@ static int train_loop(const train_opts *o, const ug_results *r, ug_model *m, ug_
             double dt = now() - t_window, rate = window_steps / (dt > 0 ? dt : 1e-9);
             progress(o, step, total, L, d_loss, g_loss, rate,
                      (comm->seconds - comm_window) / (double)window_steps,
-                     (comm->bytes - bytes_window) / (double)window_steps);
+                     (comm->bytes - bytes_window) / (double)window_steps, threads);
             t_window = now();
             comm_window = comm->seconds;
             bytes_window = comm->bytes;
@@ -864,11 +868,11 @@ static int train(train_opts *o)
     int batch = ug_trainer_rank_batch(t);
     ug_loader_config lc = {&a, &b, batch, c->img_size, o->augment, (uint64_t)o->seed,
                            warn_stderr, NULL, o->tc.batch_size, comm->rank * batch,
-                           ug_model_resize(m)};
+                           ug_model_pipeline(m)};
     rc = ug_loader_new(&loader, &lc, &err) < 0 ||
                  ug_loader_start(loader, ug_trainer_step_count(t), &err) < 0 ||
                  (root && (ug_samples_load(&samples, o->dataset_root, &a, &b, c->img_size,
-                                           ug_model_resize(m), &err) < 0 ||
+                                           ug_model_pipeline(m), &err) < 0 ||
                            train_kid_open(&kid, o->kid_freq, o->opt, N_OPTIONS, o->dataset_root,
                                           &r, ug_trainer_step_count(t), &err) < 0))
              ? -1
@@ -882,10 +886,10 @@ static int train(train_opts *o)
     int n_kv = ug_model_describe(m, kv, 8);
     for (int i = 0, len = 0; i < n_kv && len < (int)sizeof model; i++)
         len += snprintf(model + len, sizeof model - (size_t)len, ", %s %s", kv[i][0], kv[i][1]);
-    printf("training %s (%s): %zu + %zu images%s, batch %d%s, %ld steps, %d thread%s%s\n",
+    printf("training %s (%s): %zu + %zu images%s, batch %d%s, %ld steps, %s%d thread%s%s\n",
            r.name, ug_model_family(m), a.n, b.n, model, o->tc.batch_size, ranks,
-           o->tc.iteration, omp_get_max_threads(), omp_get_max_threads() == 1 ? "" : "s",
-           comm->size > 1 ? " per rank" : "");
+           o->tc.iteration, o->threads_now.follow ? "up to " : "", omp_get_max_threads(),
+           omp_get_max_threads() == 1 ? "" : "s", comm->size > 1 ? " per rank" : "");
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     status = train_loop(o, &r, m, t, loader, &samples, &kid, &err);
@@ -920,8 +924,7 @@ int cmd_train(int argc, char **argv)
         cli_yaml_free(&o.config);
         return rc < 0 ? 2 : 0;
     }
-    if (o.threads > 0)
-        omp_set_num_threads((int)o.threads);
+    ug_threads_init(&o.threads_now, o.threads);
     if (open_comm(&o.comm, &err) < 0) {
         fprintf(stderr, "ugatit train: %s\n", err.msg);
         return 1;

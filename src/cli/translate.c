@@ -95,19 +95,23 @@ int cmd_translate(int argc, char **argv)
         {"cam", "CAM.png|DIR", "also write the attention heatmap (JET colours)", NULL, 0},
         {"precision", "fp32|bf16", "arithmetic of the convolutions (bf16: AVX512-BF16 CPUs)",
          "fp32", 0},
+        {"threads", "N", "threads (0: as many as the cores other processes leave free)", "0", 0},
     };
     int n = sizeof o / sizeof o[0];
     int rc = cli_parse(argc, argv, o, n,
                        "usage: ugatit translate --model CKPT --input IMAGE|DIR --output "
                        "OUT.png|DIR [--direction A2B|B2A] [--img_size N] [--cam CAM.png|DIR]\n"
-                       "                       [--precision fp32|bf16] [--norm in|ln]\n\n"
+                       "                       [--precision fp32|bf16] [--norm in|ln] "
+                       "[--threads N]\n\n"
                        "With a folder as input, every image under it is translated to the same "
                        "relative path under the output folder, as PNG.");
     if (rc)
         return rc < 0 ? 2 : 0;
     ug_config hint;
+    long threads;
     const char *dir = cli_find(o, n, "direction")->value;
-    if (cli_hint(o, n, "translate", &hint) < 0)
+    if (cli_hint(o, n, "translate", &hint) < 0 ||
+        cli_int(o, n, "threads", 0, 1024, &threads) < 0)
         return 2;
     if (dir && strcmp(dir, "A2B") && strcmp(dir, "B2A")) {
         fprintf(stderr, "ugatit translate: --direction must be A2B or B2A (got '%s')\n", dir);
@@ -139,7 +143,7 @@ int cmd_translate(int argc, char **argv)
     if (!dir && !ug_model_translates(m, UG_A2B) && ug_model_translates(m, UG_B2A))
         d = UG_B2A;
     if (ug_model_set_precision(m, strcmp(precision, "bf16") ? UG_FP32 : UG_BF16, &err) < 0 ||
-        translator_init(&t, m, &err) < 0)
+        translator_init(&t, m, threads, &err) < 0)
         goto done;
     if (folder) {
         rc = translate_folder(&t, d, input, output, cam, &err);

@@ -7,11 +7,12 @@
 #include "data/transform.h"
 #include "model/model.h"
 
-int translator_init(translator *t, ug_model *m, ug_error *err)
+int translator_init(translator *t, ug_model *m, long threads, ug_error *err)
 {
     int S = ug_model_config(m)->img_size;
     size_t numel = (size_t)3 * S * S;
     *t = (translator){.m = m, .S = S};
+    ug_threads_init(&t->threads, threads);
     t->in = malloc(numel * sizeof *t->in);
     t->out = malloc(numel * sizeof *t->out);
     t->heat = malloc((size_t)(S / 4) * (S / 4) * sizeof *t->heat);
@@ -36,7 +37,8 @@ int translator_run(translator *t, ug_direction dir, const ug_image *photo, const
     *out = (ug_image){0};
     if (cam)
         *cam = (ug_image){0};
-    if (ug_transform(t->in, photo, t->S, NULL, ug_model_resize(t->m), err) < 0)
+    ug_threads_update(&t->threads);
+    if (ug_transform(t->in, photo, t->S, NULL, ug_model_pipeline(t->m), err) < 0)
         return ug_error_prefix(err, "%s", name);
     if (ug_model_translate(t->m, dir, t->in, 1, t->out, NULL, cam ? t->heat : NULL, err) < 0)
         return -1;

@@ -5,6 +5,7 @@
 #ifndef UG_CLI_TRANSLATOR_H
 #define UG_CLI_TRANSLATOR_H
 
+#include "core/threads.h"
 #include "io/image.h"
 #include "ugatit.h"
 
@@ -12,10 +13,11 @@ typedef struct translator {
     ug_model *m; /* borrowed */
     int S;       /* the model's img_size */
     float *in, *out, *heat;
+    ug_threads threads; /* set again before every translation */
 } translator;
 
-/* Allocates the buffers for m's image size. */
-int translator_init(translator *t, ug_model *m, ug_error *err);
+/* Allocates the buffers for m's image size; threads is --threads. */
+int translator_init(translator *t, ug_model *m, long threads, ug_error *err);
 void translator_free(translator *t);
 
 /* Translates photo (any size) into *out, and the heatmap picture into *cam

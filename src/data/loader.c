@@ -16,7 +16,8 @@
 
 typedef struct domain {
     ug_filelist files;
-    size_t *perm;        /* the permutation of epoch perm_epoch */
+    ug_sampling walk;    /* how the files are walked */
+    size_t *perm;        /* the permutation (walk.span long) of epoch perm_epoch */
     uint64_t perm_epoch;
     int have_perm;
     unsigned char *bad;  /* files known not to decode */
@@ -30,7 +31,7 @@ typedef struct slot {
 
 struct ug_loader {
     int batch, img, augment;
-    ug_resize_filter filter;
+    const ug_pipeline *pipeline;
     int global_batch, offset; /* this rank's share of a global batch */
     uint64_t seed;
     ug_warn_fn warn;
@@ -59,7 +60,7 @@ static uint64_t mix(uint64_t x)
     return x ^ (x >> 31);
 }
 
-enum { STREAM_PERM = 1, STREAM_AUGMENT = 2 };
+enum { STREAM_PERM = 1, STREAM_AUGMENT = 2, STREAM_UNIFORM = 3 };
 
 /* A generator that is a function of (seed, what, domain, a, b) only. */
 static void keyed_rng(ug_rng *r, uint64_t seed, int what, int d, uint64_t a, uint64_t b)
@@ -76,7 +77,7 @@ static void make_perm(ug_loader *l, int d, uint64_t epoch)
     domain *dm = &l->dom[d];
     if (dm->have_perm && dm->perm_epoch == epoch)
         return;
-    size_t n = dm->files.n;
+    size_t n = (size_t)dm->walk.span;
     ug_rng r;
     keyed_rng(&r, l->seed, STREAM_PERM, d, epoch, 0);
     for (size_t i = 0; i < n; i++)
@@ -111,13 +112,22 @@ static int load_sample(ug_loader *l, int d, long step, int i, float *out, ug_err
     size_t n = dm->files.n;
     uint64_t j = (uint64_t)l->offset + (uint64_t)i; /* in the global batch */
     uint64_t k = (uint64_t)step * (uint64_t)l->global_batch + j;
-    make_perm(l, d, k / n);
-    size_t pos = (size_t)(k % n);
+    size_t pos, tries;
+    if (dm->walk.uniform) {
+        ug_rng r;
+        keyed_rng(&r, l->seed, STREAM_UNIFORM, d, k, 0);
+        pos = ug_rng_below(&r, (uint32_t)n);
+        tries = n;
+    } else {
+        make_perm(l, d, k / dm->walk.epoch);
+        pos = (size_t)(k % dm->walk.epoch);
+        tries = (size_t)dm->walk.span;
+    }
     /* An undecodable file is replaced by the next one of the same
-     * permutation: a choice that depends only on the files, so resuming
-     * still reproduces it. */
-    for (size_t t = 0; t < n; t++) {
-        size_t idx = dm->perm[(pos + t) % n];
+     * permutation (the next file, for a uniform draw): a choice that depends
+     * only on the files, so resuming still reproduces it. */
+    for (size_t t = 0; t < tries; t++) {
+        size_t idx = dm->walk.uniform ? (pos + t) % n : dm->perm[(pos + t) % tries] % n;
         if (dm->bad[idx])
             continue;
         ug_image im;
@@ -130,10 +140,12 @@ static int load_sample(ug_loader *l, int d, long step, int i, float *out, ug_err
         if (l->augment) {
             ug_rng r;
             keyed_rng(&r, l->seed, STREAM_AUGMENT, d, (uint64_t)step, j);
-            ug_augment_draw(&aug, &r);
+            int w, h;
+            ug_train_resize(l->pipeline, l->img, im.w, im.h, &w, &h);
+            ug_augment_draw(&aug, &r, h - l->img, w - l->img);
             ap = &aug;
         }
-        int rc = ug_transform(out, &im, l->img, ap, l->filter, err);
+        int rc = ug_transform(out, &im, l->img, ap, l->pipeline, err);
         ug_image_free(&im);
         return rc != 0 ? ug_error_prefix(err, "%s", dm->files.paths[idx]) : 0;
     }
@@ -234,17 +246,27 @@ int ug_loader_new(ug_loader **out, const ug_loader_config *c, ug_error *err)
     l->offset = c->global_batch ? c->offset : 0;
     l->img = c->img;
     l->augment = c->augment;
-    l->filter = c->filter;
+    l->pipeline = c->pipeline;
     l->seed = c->seed;
     l->warn = c->warn;
     l->warn_ctx = c->warn_ctx;
     l->sample = (size_t)3 * c->img * c->img;
     atomic_init(&l->stop, 0);
     int rc = 0;
+    const size_t n[2] = {lists[0]->n, lists[1]->n};
     for (int d = 0; d < 2 && rc == 0; d++) {
-        rc = ug_filelist_copy(&l->dom[d].files, lists[d], err);
+        ug_sampling *w = &l->dom[d].walk;
+        *w = (ug_sampling){n[d], n[d], 0};
+        if (c->pipeline->sampling)
+            c->pipeline->sampling(d, n, w);
+        if (!w->uniform && (w->span < n[d] || w->span > UINT32_MAX || w->epoch < 1 ||
+                            w->epoch > w->span))
+            rc = ug_fail(err, "loader: domain %c: a walk of %llu of %llu indices over %zu files",
+                         "AB"[d], (unsigned long long)w->epoch, (unsigned long long)w->span, n[d]);
+        else
+            rc = ug_filelist_copy(&l->dom[d].files, lists[d], err);
         if (rc == 0) {
-            l->dom[d].perm = malloc(lists[d]->n * sizeof *l->dom[d].perm);
+            l->dom[d].perm = malloc((w->uniform ? 1 : (size_t)w->span) * sizeof *l->dom[d].perm);
             l->dom[d].bad = calloc(lists[d]->n, 1);
             if (!l->dom[d].perm || !l->dom[d].bad)
                 rc = ug_fail(err, "loader: out of memory");

@@ -1,12 +1,14 @@
 /* The training data loader: batches of domain A and domain B images, each
- * domain shuffled independently and reshuffled every epoch (an epoch being
- * one pass over that domain's files), with the release's training transform.
+ * domain walked as the model family's official loader walks it (by default
+ * shuffled independently and reshuffled every pass over its files; see
+ * ug_sampling), with the family's training transform.
  *
  * Everything random is a function of the seed and the step number, so a run
  * resumed at step s gets exactly the batches an uninterrupted run would have:
- * sample k = s * batch + i of a domain with n files is element k % n of the
- * permutation of epoch k / n, which is drawn from (seed, domain, epoch); the
- * flip and crop of that sample are drawn from (seed, domain, s, i).
+ * sample k = s * batch + i of a domain is element k % epoch of the
+ * permutation of epoch k / epoch, which is drawn from (seed, domain, epoch),
+ * or a uniform draw from (seed, domain, k); the flip and crop of that sample
+ * are drawn from (seed, domain, s, i).
  *
  * A rank of a data-parallel run (global_batch > 0) loads its share of a
  * global batch: sample i of its step s is the (offset + i)-th of the batch
@@ -24,6 +26,7 @@
 
 #include "core/error.h"
 #include "data/dataset.h"
+#include "data/transform.h"
 #include "io/image.h"
 
 #define UG_LOADER_DEPTH 3
@@ -42,7 +45,7 @@ typedef struct ug_loader_config {
     void *warn_ctx;
     int global_batch;         /* 0: batch (one process); else >= offset + batch */
     int offset;               /* this rank's first sample in the global batch */
-    ug_resize_filter filter;  /* the resizes' filter (the model family's) */
+    const ug_pipeline *pipeline; /* the model family's transforms and data order */
 } ug_loader_config;
 
 typedef struct ug_loader ug_loader;

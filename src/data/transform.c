@@ -1,13 +1,30 @@
 #include "data/transform.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-void ug_augment_draw(ug_augment *a, ug_rng *r)
+const ug_pipeline ug_pipeline_release = {UG_RESIZE_BILINEAR, 30, 0, 0, NULL};
+
+void ug_train_resize(const ug_pipeline *p, int img, int w0, int h0, int *w, int *h)
+{
+    int side = img + p->margin;
+    *w = *h = side;
+    /* torchvision's Resize(int): the shorter side to `side`, the longer one
+     * scaled and truncated. */
+    if (p->keep_aspect && w0 > 0 && h0 > 0) {
+        if (w0 <= h0)
+            *h = (int)((double)side * h0 / w0);
+        else
+            *w = (int)((double)side * w0 / h0);
+    }
+}
+
+void ug_augment_draw(ug_augment *a, ug_rng *r, int max_top, int max_left)
 {
     a->flip = ug_rng_uniform(r) < 0.5;
-    a->top = (int)ug_rng_below(r, UG_CROP_MARGIN + 1);
-    a->left = (int)ug_rng_below(r, UG_CROP_MARGIN + 1);
+    a->top = (int)ug_rng_below(r, (uint32_t)max_top + 1);
+    a->left = (int)ug_rng_below(r, (uint32_t)max_left + 1);
 }
 
 /* Mirrors in place, left-right. */
@@ -43,21 +60,28 @@ static void crop_to_tensor(float *chw, const ug_image *im, int img, int top, int
 }
 
 int ug_transform(float *chw, const ug_image *in, int img, const ug_augment *a,
-                 ug_resize_filter filter, ug_error *err)
+                 const ug_pipeline *p, ug_error *err)
 {
-    if (img < 1)
-        return ug_fail(err, "transform: bad image size %d", img);
+    if (img < 1 || p->margin < 0 || p->test_margin < 0)
+        return ug_fail(err, "transform: bad image size %d or margins %d, %d", img, p->margin,
+                       p->test_margin);
     ug_image resized = {0};
     if (!a) {
-        if (ug_image_resize(&resized, in, img, img, filter, err) != 0)
+        int side = img + p->test_margin;
+        if (ug_image_resize(&resized, in, side, side, p->filter, err) != 0)
             return -1;
-        ug_image_to_tensor(chw, &resized);
+        /* torchvision's CenterCrop: offsets rounded half to even, as
+         * Python's round() does. */
+        int off = (int)nearbyint(p->test_margin / 2.0);
+        crop_to_tensor(chw, &resized, img, off, off);
         ug_image_free(&resized);
         return 0;
     }
-    if (a->top < 0 || a->top > UG_CROP_MARGIN || a->left < 0 || a->left > UG_CROP_MARGIN)
-        return ug_fail(err, "transform: crop offset (%d, %d) outside 0..%d", a->top, a->left,
-                       UG_CROP_MARGIN);
+    int w, h;
+    ug_train_resize(p, img, in->w, in->h, &w, &h);
+    if (a->top < 0 || a->top > h - img || a->left < 0 || a->left > w - img)
+        return ug_fail(err, "transform: crop offset (%d, %d) outside 0..%d, 0..%d", a->top,
+                       a->left, h - img, w - img);
     const ug_image *src = in;
     ug_image flipped = {0};
     if (a->flip) {
@@ -71,8 +95,7 @@ int ug_transform(float *chw, const ug_image *in, int img, const ug_augment *a,
         flip_lr(&flipped);
         src = &flipped;
     }
-    int big = img + UG_CROP_MARGIN;
-    int rc = ug_image_resize(&resized, src, big, big, filter, err);
+    int rc = ug_image_resize(&resized, src, w, h, p->filter, err);
     ug_image_free(&flipped);
     if (rc != 0)
         return -1;

@@ -6,6 +6,7 @@
  * what our Winograd convolutions keep (cpu.h): their buffer, the policy,
  * and under the timed policy conv.c's choices between them and oneDNN. */
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -41,6 +42,7 @@ typedef struct ug_dnnl_arg {
 
 struct ug_dnnl_prim {
     int key[UG_DNNL_KEY_LEN];
+    int threads; /* oneDNN sizes a primitive's work split for the threads of its creation */
     ug_dnnl_op op;
     int nargs;
     ug_dnnl_arg args[UG_DNNL_MAX_ARGS];
@@ -281,9 +283,10 @@ ug_cpu_choice *ug_cpu_choice_get(ug_kctx *k, const int key[UG_CPU_CHOICE_KEY_LEN
 
 ug_dnnl_prim *ug_dnnl_find(ug_kctx *k, const int key[UG_DNNL_KEY_LEN])
 {
+    int threads = omp_get_max_threads();
     for (ug_dnnl_prim **link = &S(k)->prims; *link; link = &(*link)->next) {
         ug_dnnl_prim *p = *link;
-        if (memcmp(p->key, key, sizeof p->key) == 0) {
+        if (p->threads == threads && memcmp(p->key, key, sizeof p->key) == 0) {
             /* Most recently used first. */
             *link = p->next;
             p->next = S(k)->prims;
@@ -414,6 +417,7 @@ ug_dnnl_prim *ug_dnnl_add(ug_kctx *k, const int key[UG_DNNL_KEY_LEN],
         return NULL;
     }
     memcpy(p->key, key, sizeof p->key);
+    p->threads = omp_get_max_threads();
     if (op_create(k, &p->op, pd, err) < 0)
         goto fail;
     for (int i = 0; i < nargs && i < UG_DNNL_MAX_ARGS; i++) {

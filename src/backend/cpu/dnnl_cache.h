@@ -35,7 +35,8 @@ dnnl_engine_t ug_kctx_engine(ug_kctx *k);
  * scratchpad; see dnnl.c). The caller destroys them. */
 int ug_dnnl_attr_create(dnnl_primitive_attr_t *attr, ug_error *err);
 
-/* The cached primitive for key, or NULL. Unused key entries must be 0.
+/* The cached primitive for key made for the calling thread's OpenMP thread
+ * count (omp_get_max_threads), or NULL. Unused key entries must be 0.
  * The pointer returned here or by ug_dnnl_add stays valid until the next
  * ug_dnnl_add on the same context (which may free it). */
 ug_dnnl_prim *ug_dnnl_find(ug_kctx *k, const int key[UG_DNNL_KEY_LEN]);

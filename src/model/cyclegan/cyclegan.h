@@ -31,6 +31,8 @@ enum {
 #define CG_INIT_STD 0.02
 
 extern const ug_family ug_family_cyclegan;
+/* The official data pipelines (data.c). */
+extern const ug_pipeline cg_pipeline;
 
 /* ResnetGenerator of c: c->ch filters, c->n_res blocks, c->img_size input
  * (a multiple of 4); the state_dict keys model.1.weight, ... */

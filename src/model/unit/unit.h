@@ -40,6 +40,8 @@ enum {
 #define UN_DIS_INIT_STD 0.02
 
 extern const ug_family ug_family_unit;
+/* The official data pipelines (data.c), MUNIT's too. */
+extern const ug_pipeline un_pipeline;
 
 /* generator.c: VAEGen's encoder (image -> latent "image", 4 ch x img/4)
  * and decoder (latent "image" -> image). */

@@ -1,0 +1,40 @@
+#include "core/threads.h"
+
+#include <omp.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+void ug_threads_init(ug_threads *t, long flag)
+{
+    const char *env = getenv("OMP_NUM_THREADS");
+    *t = (ug_threads){.fixed = flag > 0 ? (int)flag : 0};
+    t->follow = !t->fixed && !(env && *env);
+    t->now = t->fixed;
+    if (t->follow) {
+        ug_cpu_meter_init(&t->meter);
+        int procs = omp_get_num_procs();
+        t->now = t->meter.cores < procs ? t->meter.cores : procs;
+    }
+    ug_threads_update(t);
+}
+
+int ug_threads_update(ug_threads *t)
+{
+    if (t->follow) {
+        int n = ug_cpu_meter_free(&t->meter, 1.0);
+        if (n > 0)
+            t->now = n;
+    }
+    if (t->now > 0 && t->now != omp_get_max_threads())
+        omp_set_num_threads(t->now);
+    return omp_get_max_threads();
+}
+
+void ug_threads_short_spin(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT"))
+        return;
+    if (setenv("GOMP_SPINCOUNT", "10000", 1) == 0)
+        execv("/proc/self/exe", argv);
+    /* No /proc: carry on with libgomp's default. */
+}
