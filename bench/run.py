@@ -14,14 +14,24 @@ run: ours with the program's default threads (OMP_NUM_THREADS unset: as many as 
 free), ours with --threads 1 (the threads actually free on two cores), and PyTorch with its two
 threads. Its table gives default / free and ours / PyTorch.
 
+The folder row translates a folder of 8 images at 256 (the 4 selfie2anime samples, twice) as a
+user would: ours as one whole `ugatit translate` process (start-up, model load, primitive
+creation, decoding and encoding included), against PyTorch's generator loop alone
+(bench/bench_folder_torch.py: the forward passes only, on the same weights, which it saves
+first as the .pt that ours loads).
+
 Inference rows also time ONNX Runtime (bench/ort, npm onnxruntime-node) on the same generator
 exported from the PyTorch reference (bench/export_onnx.py), when run.sh could install it.
 """
 import argparse
+import glob
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -42,6 +52,8 @@ ROWS = {
     'unit-train': ('train', 256, 64, 0, 1, 0, 0, 'unit'),
 }
 CONTENTION = ('train', 128, 32, 1, 3)
+FOLDER = (256, 64, 1, 8)  # img, ch, light, images
+SAMPLES = os.path.join(ROOT, '..', 'shared', 'data', 'selfie2anime-sample')
 
 
 def parse(line):
@@ -110,10 +122,47 @@ def contention(a, rounds):
     return auto, one, theirs
 
 
+def folder(a, rounds):
+    """The folder row's runs: (ours, the whole process; PyTorch's generator loop alone)."""
+    img, ch, light, n = FOLDER
+    images = sorted(glob.glob(os.path.join(SAMPLES, '*', '*.jpg')) +
+                    glob.glob(os.path.join(SAMPLES, '*', '*.png')))
+    if not images:
+        return [{'status': 'no sample images in %s' % SAMPLES}], []
+    tmp = tempfile.mkdtemp(prefix='ugatit_bench_folder_')
+    inp, out, gen = (os.path.join(tmp, p) for p in ('in', 'out', 'gen.pt'))
+    os.makedirs(inp)
+    for i in range(n):
+        src = images[i % len(images)]
+        shutil.copy(src, os.path.join(inp, '%02d%s' % (i, os.path.splitext(src)[1])))
+    ours, theirs = [], []
+    try:
+        for r in range(rounds):
+            res, _ = run(['/usr/bin/python3', 'bench/bench_folder_torch.py', '--input', inp,
+                          '--save', gen, '--img', str(img), '--ch', str(ch), '--light', str(light)])
+            theirs.append(res)
+            print('  folder torch: %s' % ' '.join('%s=%s' % kv for kv in res.items()), flush=True)
+            if 'median_s' not in res:
+                break
+            shutil.rmtree(out, ignore_errors=True)
+            t0 = time.perf_counter()
+            p = subprocess.run([os.path.join(a.build, 'ugatit'), 'translate', '--model', gen,
+                                '--img_size', str(img), '--input', inp, '--output', out],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            dt = time.perf_counter() - t0
+            res = ({'median_s': '%.4f' % dt, 'min_s': '%.4f' % dt} if p.returncode == 0 else
+                   {'status': 'failed (rc %d): %s' % (p.returncode, p.stderr.strip()[-200:])})
+            ours.append(res)
+            print('  folder ours:  %s' % ' '.join('%s=%s' % kv for kv in res.items()), flush=True)
+    finally:
+        shutil.rmtree(tmp)
+    return ours, theirs
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--build', default='build-bench')
-    ap.add_argument('--rows', default=','.join(list(ROWS) + ['contention']))
+    ap.add_argument('--rows', default=','.join(list(ROWS) + ['contention', 'folder']))
     ap.add_argument('--rounds', type=int, default=2)
     ap.add_argument('--quick', action='store_true')
     ap.add_argument('--profile', action='store_true')
@@ -141,8 +190,9 @@ def main():
     results = []
     rows = a.rows.split(',')
     busy_runs = contention(a, rounds) if 'contention' in rows else None
+    folder_runs = folder(a, rounds) if 'folder' in rows else None
     for name in rows:
-        if name == 'contention':
+        if name in ('contention', 'folder'):
             continue
         mode, img, ch, light, reps, memlim, bf16, family = ROWS[name]
         if a.quick:
@@ -197,11 +247,12 @@ def main():
 
     print()
     print('Measured on: %s, FP32 FMA peak %.0f GFLOP/s' % (cpu, peak_gflops))
-    print()
-    print('| row | CPU | ours s | PyTorch s | time ratio | best-run ratio | ours peak RSS MB | '
-          'PyTorch peak RSS MB | RSS ratio | ours GFLOP/s | % of FMA peak | ONNX Runtime s | '
-          'ours / ONNX Runtime |')
-    print('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
+    if results:
+        print()
+        print('| row | CPU | ours s | PyTorch s | time ratio | best-run ratio | ours peak RSS MB | '
+              'PyTorch peak RSS MB | RSS ratio | ours GFLOP/s | % of FMA peak | ONNX Runtime s | '
+              'ours / ONNX Runtime |')
+        print('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
     for name, mode, img, ch, light, bf16, family, ours, theirs, ort in results:
         to, tt = med(ours), med(theirs)
         ro, rt = rss(ours), rss(theirs)
@@ -243,6 +294,20 @@ def main():
             '%.3f' % t1 if t1 else 'failed',
             '%.2f' % (ta / t1) if ta and t1 else '-', '%.3f' % tt if tt else 'not run',
             '%.2f' % (ta / tt) if ta and tt else '-'))
+
+    if folder_runs:
+        ours, theirs = folder_runs
+        to, tt = med(ours), med(theirs)
+        status = next((r['status'] for r in ours + theirs if 'status' in r), None)
+        print()
+        print('A folder of %d images at %d (ch%d %s):' % (FOLDER[3], FOLDER[0], FOLDER[1],
+                                                        'light' if FOLDER[2] else 'full'))
+        print()
+        print('| row | CPU | ours, whole process s | PyTorch, generator loop alone s | ratio |')
+        print('|---|---|---|---|---|')
+        print('| folder | %s | %s | %s | %s |' % (
+            cpu, '%.3f' % to if to else (status or 'failed'), '%.3f' % tt if tt else 'failed',
+            '%.2f' % (to / tt) if to and tt else '-'))
 
 
 if __name__ == '__main__':

@@ -6,7 +6,7 @@
 # also run ONNX Runtime (bench/ort) on the same generator.
 #
 #   bench/run.sh [--rows infer-light,infer-light-bf16,infer-full,train-128,train-256,train-full,
-#                        cyclegan-infer,cyclegan-train,unit-infer,unit-train,contention]
+#                        cyclegan-infer,cyclegan-train,unit-infer,unit-train,contention,folder]
 #                [--rounds N]
 #                [--quick] [--profile] [--no-torch] [--no-ort]
 #
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 # The build's packages plus the benchmark's (PyTorch, Node.js and npm).
 bash scripts/deps.sh --bench
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DUGATIT_WERROR=ON >/dev/null
-cmake --build build-bench -j2 --target ugatit_bench fma_peak >/dev/null
+cmake --build build-bench -j2 --target ugatit_bench fma_peak ugatit_cli >/dev/null
 # ONNX Runtime for the inference rows, where npm can install it (ONNXRUNTIME_NODE_INSTALL=skip:
 # the CPU build only, no GPU add-on download).
 if command -v npm >/dev/null && [ ! -d bench/ort/node_modules/onnxruntime-node ]; then
