@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "core/program.h"
 #include "core/threads.h"
 #include "model/model.h"
 #include "nn/tape.h"
@@ -53,7 +54,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    ug_threads_short_spin(argv);
+    ug_program_init(argv);
     if (argc < 2)
         usage();
     int train = strcmp(argv[1], "train") == 0;

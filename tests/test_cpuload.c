@@ -1,7 +1,7 @@
 /* The free-core measurement that --threads follows by default
  * (src/core/cpuload.h): /proc/stat's per-CPU lines of the affinity mask,
  * the other processes' share of them, and the meter on this machine; and
- * the program's OpenMP wait policy (src/cli/threads.h). */
+ * the program's OpenMP wait policy (src/core/program.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

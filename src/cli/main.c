@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "core/threads.h"
+#include "core/program.h"
 
 static const struct {
     const char *name;
@@ -34,7 +34,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    ug_threads_short_spin(argv);
+    ug_program_init(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

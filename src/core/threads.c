@@ -2,7 +2,6 @@
 
 #include <omp.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 void ug_threads_init(ug_threads *t, long flag)
 {
@@ -28,13 +27,4 @@ int ug_threads_update(ug_threads *t)
     if (t->now > 0 && t->now != omp_get_max_threads())
         omp_set_num_threads(t->now);
     return omp_get_max_threads();
-}
-
-void ug_threads_short_spin(char **argv)
-{
-    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT"))
-        return;
-    if (setenv("GOMP_SPINCOUNT", "10000", 1) == 0)
-        execv("/proc/self/exe", argv);
-    /* No /proc: carry on with libgomp's default. */
 }

@@ -25,15 +25,4 @@ void ug_threads_init(ug_threads *t, long flag);
  * count belongs to one thread): sets the next one's count, and returns it. */
 int ug_threads_update(ug_threads *t);
 
-/* The program's wait policy, first thing in main: libgomp by default spins
- * 300,000 times (milliseconds) at the end of a parallel region before it
- * sleeps, which on a shared machine burns the core that a preempted thread of
- * the same region, or another process, needs (a training step at 128 with two
- * threads beside busy neighbours: 25 s spinning so long, 7 s spinning 10,000
- * times). We spin 10,000 times, a fraction of a millisecond and longer than a
- * region's usual imbalance, then sleep. libgomp reads its environment before
- * main runs, so this sets GOMP_SPINCOUNT and starts the program again (argv
- * as given); OMP_WAIT_POLICY or GOMP_SPINCOUNT in the environment win. */
-void ug_threads_short_spin(char **argv);
-
 #endif
