@@ -72,7 +72,10 @@ typedef struct ug_config {
                            which uses ch (ngf = ndf), n_res (ResNet blocks), img_size and
                            dis_global (the PatchGAN's n_layers), the rest 0, or "unit",
                            which uses ch (gen and dis dim), n_res, img_size, dis_global
-                           (the discriminators' n_layer) and dis_local (num_scales) */
+                           (the discriminators' n_layer) and dis_local (num_scales), or
+                           "munit", which uses those of unit and the two below */
+    int style_dim;      /* munit: the style code's channels (8) */
+    int mlp_dim;        /* munit: the hidden width of the MLP to the AdaIN parameters (256) */
 } ug_config;
 
 /* "adalin", "in", "ln", "adain", "gn"; and back (-1 for an unknown name). */
@@ -191,6 +194,8 @@ typedef struct ug_train_config {
     float recon_x_w;        /* image reconstruction (10) */
     float recon_kl_w;       /* KL of the latent (0.01) */
     float recon_kl_cyc_w;   /* KL of the cycle's latent (0.01) */
+    float recon_s_w;        /* munit: style reconstruction (1) */
+    float recon_c_w;        /* munit: content reconstruction (1) */
     long step_size;         /* lr_policy step: lr times gamma every step_size steps (100000) */
     double gamma;           /* (0.5) */
 } ug_train_config;
