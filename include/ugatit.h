@@ -153,11 +153,14 @@ typedef enum {
     UG_ROW_IMAGE,   /* the translation of row `src` by the grid's direction (other == 0)
                        or the other one (other == 1) */
     UG_ROW_HEATMAP, /* the attention heat map of the translation that makes row `src` */
+    UG_ROW_STYLED,  /* multimodal families (MUNIT): the translation of row `src` by the grid's
+                       direction with style code `other` drawn from N(0, I) on seed 0 */
 } ug_row_kind;
 typedef struct ug_sample_row {
     ug_row_kind kind;
     int src;   /* an earlier row (UG_ROW_IMAGE), the image row of the call (UG_ROW_HEATMAP) */
-    int other; /* UG_ROW_IMAGE: 1 for the other direction's generator */
+    int other; /* UG_ROW_IMAGE: 1 for the other direction's generator; UG_ROW_STYLED: the
+                  style code's index */
 } ug_sample_row;
 /* The rows of m's sample columns into *rows (the model's own table); returns their number. */
 UG_API int ug_model_sample_rows(const ug_model *m, const ug_sample_row **rows);

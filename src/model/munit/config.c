@@ -86,6 +86,11 @@ static int config_from_shapes(const ug_st_file *f, const char *path, const ug_co
     snprintf(name, sizeof name, "%s.enc_content.model.0.conv.weight", g);
     if (weight_shape(f, path, name, 4, &dim, &in, err) < 0)
         return -1;
+    const ug_st_tensor *t = ug_st_find(f, name);
+    if (in != 3 || t->shape[2] != 7 || t->shape[3] != 7)
+        return ug_fail(err, "%s: '%s' has shape (%lld, %lld, %lld, %lld), not (dim, 3, 7, 7) "
+                            "of a MUNIT content encoder", path, name, (long long)dim,
+                       (long long)in, (long long)t->shape[2], (long long)t->shape[3]);
     snprintf(name, sizeof name, "%s.mlp.model.0.fc.weight", g);
     if (weight_shape(f, path, name, 2, &mlp, &sd, err) < 0)
         return -1;

@@ -32,19 +32,18 @@ static int build(ug_net *net, int i, const ug_config *c, ug_error *err)
     }
 }
 
-/* A column: the real image, its translation (with a drawn style), and that
- * translated back. */
-static const ug_sample_row rows[3] = {
-    {UG_ROW_REAL, 0, 0},
-    {UG_ROW_IMAGE, 0, 0},
-    {UG_ROW_IMAGE, 1, 1},
+/* A column: the real image, its translations with three drawn style codes,
+ * and the first translated back (trainer.sample shows several styles). */
+static const ug_sample_row rows[5] = {
+    {UG_ROW_REAL, 0, 0},   {UG_ROW_STYLED, 0, 0}, {UG_ROW_STYLED, 0, 1},
+    {UG_ROW_STYLED, 0, 2}, {UG_ROW_IMAGE, 1, 1},
 };
 
 static int sample_rows(const ug_config *c, const ug_sample_row **out)
 {
     (void)c;
     *out = rows;
-    return 3;
+    return 5;
 }
 
 static const char *single_group(const char *path)

@@ -4,12 +4,9 @@
  * by its style encoder. */
 #include <stdlib.h>
 
-#include "core/rng.h"
 #include "model/model.h"
 #include "model/munit/munit.h"
 #include "nn/tape.h"
-
-#define STYLE_STREAM 0x7374796cu /* "styl": the codes of a translation without given ones */
 
 static int need(const ug_model *m, int net, ug_error *err)
 {
@@ -74,22 +71,20 @@ int mu_encode_style(ug_model *m, ug_direction dir, const float *images, int N, f
     return 0;
 }
 
-/* Without given codes: image i of every call takes draw i of our generator
- * on seed 0 (deterministic, as the official test script's fixed seed). */
+/* Without given codes: image i of every call takes code i drawn on seed 0
+ * (deterministic, as the official test script's fixed seed; `translate
+ * --styles K --seed 0` gives the same codes). */
 int mu_translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
                  float *cam_logit, float *heatmap, ug_error *err)
 {
     if (cam_logit || heatmap)
         return ug_fail(err, "a MUNIT generator has no CAM attention, so no heat map");
-    const size_t n = (size_t)N * m->cfg.style_dim;
-    float *styles = malloc(n * sizeof *styles);
+    float *styles = malloc((size_t)N * m->cfg.style_dim * sizeof *styles);
     if (!styles)
         return ug_fail(err, "out of memory for the style codes");
-    ug_rng rng;
-    ug_rng_seed(&rng, 0, STYLE_STREAM);
-    for (size_t i = 0; i < n; i++)
-        styles[i] = (float)ug_rng_normal(&rng);
-    int rc = mu_translate_style(m, dir, images, N, styles, out, err);
+    int rc = ug_model_draw_styles(m, 0, N, styles, err);
+    if (rc == 0)
+        rc = mu_translate_style(m, dir, images, N, styles, out, err);
     free(styles);
     return rc;
 }
