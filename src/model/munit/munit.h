@@ -67,7 +67,6 @@ int mu_write_folder(const ug_st_file *f, const char *path, const char *dir, ug_e
 /* styles.c: the style codes of training as training state (family.h): the
  * generator of UNIT's latent noise, with room for a batch of codes. */
 int mu_styles_new(void **state, const ug_model *m, const ug_train_config *tc, ug_error *err);
-#define MU_STYLE_SLOTS 2
 
 /* translate.c: translation with given or drawn style codes (family.h). */
 int mu_translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
