@@ -192,7 +192,7 @@ typedef struct ug_train_config {
                                (iteration a multiple of it); 0: over iteration steps,
                                the second half decaying (0) */
     long n_epochs_decay;    /* with epoch_steps: the epochs of the decay, at the end (0) */
-    /* The unit family's (the official config's names; its gan_w is adv_weight,
+    /* The unit and munit families' (the official config's names; gan_w is adv_weight,
      * its recon_x_cyc_w cycle_weight): */
     float recon_x_w;        /* image reconstruction (10) */
     float recon_kl_w;       /* KL of the latent (0.01) */
@@ -206,13 +206,14 @@ typedef struct ug_train_config {
 /* The release's U-GAT-IT training configuration (the values above). */
 UG_API void ug_train_config_default(ug_train_config *t);
 /* The official training configuration of a model family ("ugatit",
- * "cyclegan", "unit"; NULL is U-GAT-IT): CycleGAN's is lr 2e-4, no weight
+ * "cyclegan", "unit", "munit"; NULL is U-GAT-IT): CycleGAN's is lr 2e-4, no weight
  * decay, cycle_weight 10 (lambda_A = lambda_B), identity_weight 0.5
  * (lambda_identity, a share of the cycle weight as in the official code),
  * decay_flag 1; UNIT's lr 1e-4, weight decay 1e-4, adv_weight 1 (gan_w),
  * cycle_weight 10 (recon_x_cyc_w), identity and CAM weights 0, and the
  * unit fields' defaults above (the learning rate halved every 100000
- * steps). */
+ * steps); MUNIT's UNIT's with cycle_weight 0 (recon_x_cyc_w), no KL terms,
+ * recon_s_w and recon_c_w 1. */
 UG_API int ug_train_config_for(ug_train_config *t, const char *family, ug_error *err);
 
 /* The loss terms of one step of the ugatit family, in the order its
