@@ -2,7 +2,7 @@
  * row's own):
  *
  *   bench infer|train --img S --ch C --light 0|1 [--reps R] [--warmup W]
- *         [--bf16 0|1] [--family ugatit|cyclegan|unit] [--threads N] [--profile]
+ *         [--bf16 0|1] [--family ugatit|cyclegan|unit|munit] [--threads N] [--profile]
  *
  * infer: ug_model_translate of one image (batch 1, A2B) with a model of
  * that generator only; train: one
@@ -47,8 +47,8 @@ static int cmp_double(const void *a, const void *b)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench infer|train --img S --ch C --light 0|1 [--reps R] "
-                    "[--warmup W] [--bf16 0|1] [--family ugatit|cyclegan|unit] [--threads N] "
-                    "[--profile]\n");
+                    "[--warmup W] [--bf16 0|1] [--family ugatit|cyclegan|unit|munit] "
+                    "[--threads N] [--profile]\n");
     exit(2);
 }
 
@@ -109,9 +109,10 @@ int main(int argc, char **argv)
     c.light = light; /* U-GAT-IT's only */
     ug_model *m;
     /* Translation A2B needs that generator only (PyTorch's side builds one
-     * too); UNIT's an encoder and a decoder, of the generators built. */
-    const unsigned gens = strcmp(family, "unit") == 0 ? fam->translate_nets
-                                                      : 1u << fam->translate_net[0];
+     * too); UNIT's and MUNIT's networks of both domains, of the generators built. */
+    const unsigned gens = strcmp(family, "unit") == 0 || strcmp(family, "munit") == 0
+                              ? fam->translate_nets
+                              : 1u << fam->translate_net[0];
     if (train ? ug_model_new(&m, &c, 1234, &err) : ug_model_build(&m, &c, gens, &err)) {
         fprintf(stderr, "bench: %s\n", err.msg);
         return 1;

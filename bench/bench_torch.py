@@ -3,10 +3,12 @@ tools/ugatit_ref.py, the project's PyTorch reference of U-GAT-IT (same architect
 default initialisation), or with --family cyclegan on tools/cyclegan_ref.py (the official
 default architecture at img: 9 blocks from 256 up, else 6; ch as ngf), or with --family unit
 on tools/unit_ref.py (UNIT's official configuration at img, ch as dim; torch.randn noise as the
-official code draws it; inference a.enc then b.dec), with torch.set_num_threads(2).
+official code draws it; inference a.enc then b.dec), or with --family munit on
+tools/munit_ref.py (MUNIT's official configuration; torch.randn style codes; inference
+a.enc_content then b's decoder with a drawn code), with torch.set_num_threads(2).
 
   bench_torch.py infer|train --img S --ch C --light 0|1 [--reps R] [--warmup W]
-                 [--mem-limit-gb G] [--family ugatit|cyclegan|unit]
+                 [--mem-limit-gb G] [--family ugatit|cyclegan|unit|munit]
 
 Prints one line of key=value like bench.c: median and minimum time of the timed repetitions and
 the process's peak resident set (ru_maxrss). --mem-limit-gb caps the address space
@@ -32,7 +34,8 @@ def main():
     ap.add_argument('--reps', type=int, default=5)
     ap.add_argument('--warmup', type=int, default=1)
     ap.add_argument('--mem-limit-gb', type=float, default=0)
-    ap.add_argument('--family', choices=('ugatit', 'cyclegan', 'unit'), default='ugatit')
+    ap.add_argument('--family', choices=('ugatit', 'cyclegan', 'unit', 'munit'),
+                    default='ugatit')
     a = ap.parse_args()
     head = 'impl=torch family=%s mode=%s img=%d ch=%d light=%d' % (a.family, a.mode, a.img, a.ch,
                                                                    a.light)
@@ -61,6 +64,17 @@ def main():
                 else:
                     with torch.no_grad():
                         model.translate(x)
+        elif a.family == 'munit':
+            import munit_ref as MU
+            model = MU.MUNIT(dim=a.ch, noise_seed=None)  # torch.randn codes, as the official code
+            style = torch.randn(1, 8, 1, 1, generator=g)
+
+            def once():
+                if a.mode == 'train':
+                    model.train_step(x, y)
+                else:
+                    with torch.no_grad():
+                        model.translate(x, style)
         elif a.mode == 'infer' and a.family == 'cyclegan':
             net = C.ResnetGenerator(a.ch, blocks).eval()
 

@@ -72,7 +72,10 @@ typedef struct ug_config {
                            which uses ch (ngf = ndf), n_res (ResNet blocks), img_size and
                            dis_global (the PatchGAN's n_layers), the rest 0, or "unit",
                            which uses ch (gen and dis dim), n_res, img_size, dis_global
-                           (the discriminators' n_layer) and dis_local (num_scales) */
+                           (the discriminators' n_layer) and dis_local (num_scales), or
+                           "munit", which uses those of unit and the two below */
+    int style_dim;      /* munit: the style code's channels (8) */
+    int mlp_dim;        /* munit: the hidden width of the MLP to the AdaIN parameters (256) */
 } ug_config;
 
 /* "adalin", "in", "ln", "adain", "gn"; and back (-1 for an unknown name). */
@@ -150,11 +153,14 @@ typedef enum {
     UG_ROW_IMAGE,   /* the translation of row `src` by the grid's direction (other == 0)
                        or the other one (other == 1) */
     UG_ROW_HEATMAP, /* the attention heat map of the translation that makes row `src` */
+    UG_ROW_STYLED,  /* multimodal families (MUNIT): the translation of row `src` by the grid's
+                       direction with style code `other` drawn from N(0, I) on seed 0 */
 } ug_row_kind;
 typedef struct ug_sample_row {
     ug_row_kind kind;
     int src;   /* an earlier row (UG_ROW_IMAGE), the image row of the call (UG_ROW_HEATMAP) */
-    int other; /* UG_ROW_IMAGE: 1 for the other direction's generator */
+    int other; /* UG_ROW_IMAGE: 1 for the other direction's generator; UG_ROW_STYLED: the
+                  style code's index */
 } ug_sample_row;
 /* The rows of m's sample columns into *rows (the model's own table); returns their number. */
 UG_API int ug_model_sample_rows(const ug_model *m, const ug_sample_row **rows);
@@ -186,11 +192,13 @@ typedef struct ug_train_config {
                                (iteration a multiple of it); 0: over iteration steps,
                                the second half decaying (0) */
     long n_epochs_decay;    /* with epoch_steps: the epochs of the decay, at the end (0) */
-    /* The unit family's (the official config's names; its gan_w is adv_weight,
+    /* The unit and munit families' (the official config's names; gan_w is adv_weight,
      * its recon_x_cyc_w cycle_weight): */
     float recon_x_w;        /* image reconstruction (10) */
     float recon_kl_w;       /* KL of the latent (0.01) */
     float recon_kl_cyc_w;   /* KL of the cycle's latent (0.01) */
+    float recon_s_w;        /* munit: style reconstruction (1) */
+    float recon_c_w;        /* munit: content reconstruction (1) */
     long step_size;         /* lr_policy step: lr times gamma every step_size steps (100000) */
     double gamma;           /* (0.5) */
 } ug_train_config;
@@ -198,13 +206,14 @@ typedef struct ug_train_config {
 /* The release's U-GAT-IT training configuration (the values above). */
 UG_API void ug_train_config_default(ug_train_config *t);
 /* The official training configuration of a model family ("ugatit",
- * "cyclegan", "unit"; NULL is U-GAT-IT): CycleGAN's is lr 2e-4, no weight
+ * "cyclegan", "unit", "munit"; NULL is U-GAT-IT): CycleGAN's is lr 2e-4, no weight
  * decay, cycle_weight 10 (lambda_A = lambda_B), identity_weight 0.5
  * (lambda_identity, a share of the cycle weight as in the official code),
  * decay_flag 1; UNIT's lr 1e-4, weight decay 1e-4, adv_weight 1 (gan_w),
  * cycle_weight 10 (recon_x_cyc_w), identity and CAM weights 0, and the
  * unit fields' defaults above (the learning rate halved every 100000
- * steps). */
+ * steps); MUNIT's UNIT's with cycle_weight 0 (recon_x_cyc_w), no KL terms,
+ * recon_s_w and recon_c_w 1. */
 UG_API int ug_train_config_for(ug_train_config *t, const char *family, ug_error *err);
 
 /* The loss terms of one step of the ugatit family, in the order its

@@ -20,7 +20,7 @@ int main(void)
 {
     ug_error err = {{0}};
     ug_model *m = NULL;
-    ug_config c = {2, 1, S, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL};
+    ug_config c = {2, 1, S, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL, 0, 0};
     if (ug_model_new(&m, &c, 3, &err) < 0) {
         fprintf(stderr, "test_dnnl_cache: %s\n", err.msg);
         return 1;

@@ -468,7 +468,7 @@ static void eval_cli(const char *weights)
     /* A CycleGAN checkpoint: its family from the metadata, its bicubic resize. */
     char cyclegan[160];
     snprintf(cyclegan, sizeof cyclegan, "%s/cyclegan.safetensors", tmp);
-    ug_config cg = {4, 1, 64, 0, 3, 0, UG_NORM_ADALIN, 0, 0, "cyclegan"};
+    ug_config cg = {4, 1, 64, 0, 3, 0, UG_NORM_ADALIN, 0, 0, "cyclegan", 0, 0};
     CHECK(ug_model_new(&m, &cg, 3, &err) == 0 && ug_model_save(m, cyclegan, &err) == 0, "%s",
           err.msg);
     ug_model_free(m);

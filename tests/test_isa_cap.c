@@ -29,7 +29,7 @@ int main(void)
     CHECK(ug_wino_isa_best() != UG_WINO_AVX512, "our Winograd runs AVX-512 under the cap");
     ug_error err = {{0}};
     ug_model *m = NULL;
-    ug_config c = {2, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL};
+    ug_config c = {2, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL, 0, 0};
     CHECK(ug_model_new(&m, &c, 1, &err) == 0, "%s", err.msg);
     if (m) {
         err.msg[0] = 0;

@@ -26,7 +26,7 @@ static char dir[] = "/tmp/ugatit_test_model_XXXXXX";
 
 static ug_config small(void)
 {
-    ug_config c = {2, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL};
+    ug_config c = {2, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL, 0, 0};
     return c;
 }
 
@@ -36,12 +36,12 @@ static void test_invalid_configs(void)
         ug_config c;
         const char *needle;
     } bad[] = {
-        {{0, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL}, "ch must be at least 1"},
-        {{2, 1, 30, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL}, "multiple of 4"},
-        {{2, 0, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL}, "n_res"},
-        {{2, 1, 64, 1, 7, 5, UG_NORM_ADALIN, 0, 0, NULL}, "too small"},  /* the release's 7-layer D needs img >= 96 */
-        {{2, 1, 32, 1, 2, 3, UG_NORM_ADALIN, 0, 0, NULL}, "layers"},
-        {{2, 1, 32, 1, 5, 3, (ug_norm)UG_N_NORMS, 0, 0, NULL}, "unknown decoder norm"},
+        {{0, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL, 0, 0}, "ch must be at least 1"},
+        {{2, 1, 30, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL, 0, 0}, "multiple of 4"},
+        {{2, 0, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL, 0, 0}, "n_res"},
+        {{2, 1, 64, 1, 7, 5, UG_NORM_ADALIN, 0, 0, NULL, 0, 0}, "too small"},  /* the release's 7-layer D needs img >= 96 */
+        {{2, 1, 32, 1, 2, 3, UG_NORM_ADALIN, 0, 0, NULL, 0, 0}, "layers"},
+        {{2, 1, 32, 1, 5, 3, (ug_norm)UG_N_NORMS, 0, 0, NULL, 0, 0}, "unknown decoder norm"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ug_model *m = NULL;
@@ -52,7 +52,7 @@ static void test_invalid_configs(void)
               bad[i].needle);
     }
     /* The smallest valid sizes work. */
-    ug_config ok = {1, 1, 96, 0, 7, 5, UG_NORM_ADALIN, 0, 0, NULL};
+    ug_config ok = {1, 1, 96, 0, 7, 5, UG_NORM_ADALIN, 0, 0, NULL, 0, 0};
     ug_model *m;
     ug_error err;
     CHECK(ug_model_new(&m, &ok, 1, &err) == 0, "img 96 with 7/5 layers: %s", err.msg);
@@ -114,7 +114,7 @@ static void test_round_trip(void)
     }
 
     /* A full model's size is inferred from FC.0. */
-    ug_config full = {2, 2, 48, 0, 5, 3, UG_NORM_ADALIN, 0, 0, NULL};
+    ug_config full = {2, 2, 48, 0, 5, 3, UG_NORM_ADALIN, 0, 0, NULL, 0, 0};
     ug_model *fm;
     CHECK(ug_model_new(&fm, &full, 3, &err) == 0, "%s", err.msg);
     ug_cw_init(&w);
@@ -369,7 +369,7 @@ out:
  * it (test_isa_cap checks the refusal). */
 static void test_bf16(void)
 {
-    ug_config c = {16, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL};
+    ug_config c = {16, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL, 0, 0};
     const size_t n = (size_t)3 * c.img_size * c.img_size;
     float *x = malloc(n * sizeof *x), *o32 = malloc(n * sizeof *o32), *o16 = malloc(n * sizeof *o16);
     ug_error err;
@@ -456,7 +456,7 @@ static void test_family(void)
     snprintf(path, sizeof path, "%s/cyclegan.safetensors", dir);
     write_family(path, "cyclegan9", "1");
     expect_refused(path, "unknown model family 'cyclegan9' (this build has: ugatit, cyclegan, "
-                         "unit)");
+                         "unit, munit)");
     snprintf(path, sizeof path, "%s/v2.safetensors", dir);
     write_family(path, "ugatit", "2");
     expect_refused(path, "format_version 2 of family ugatit; this build reads 1 to 1 (written by "

@@ -88,7 +88,7 @@ static ug_model *make_model(const variant *v, int k)
 {
     /* CycleGAN's discriminators: its PatchGAN of 3 layers. */
     ug_config c = {v->ch, 2, S, v->light, v->family ? 3 : 5, 3, v->norm, v->no_cam_g, 0,
-                   v->family};
+                   v->family, 0, 0};
     ug_model *m = NULL;
     ug_error err;
     char path[300];
@@ -256,7 +256,7 @@ static void test_refused(void)
     ug_net_free(&net);
 
     /* A discriminator's spectrally normalised weights. */
-    ug_config c = {8, 2, S, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL};
+    ug_config c = {8, 2, S, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL, 0, 0};
     ug_model *m = NULL;
     CHECK(ug_model_new(&m, &c, 1, &err) == 0, "%s", err.msg);
     if (m) {

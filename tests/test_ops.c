@@ -171,6 +171,48 @@ static void test_nvlayernorm(void)
     free(x), free(w), free(b);
 }
 
+/* ---- MUNIT's AdaIN ---- */
+
+static void adain_fwd(fd_case *c, float *out)
+{
+    op_data *d = OD(c);
+    ug_adain_forward(K, out, d->mean, d->rstd, c->x[0], c->x[1] + 1, 2 * d->C + 3, d->N, d->C,
+                     d->HW, 1e-5f, 0);
+}
+
+static void adain_bwd(fd_case *c, const float *dout, int acc)
+{
+    op_data *d = OD(c);
+    ug_adain_backward(K, c->grad[0], c->grad[1] ? c->grad[1] + 1 : NULL, dout, c->x[0], d->mean,
+                      d->rstd, c->x[1] + 1, 2 * d->C + 3, d->N, d->C, d->HW, acc);
+}
+
+static void test_adain(void)
+{
+    /* {1, 2, 3, 5}: mean 2.75, biased variance 2.1875; beta 0.5 first, gamma -2 second. */
+    const float x4[4] = {1, 2, 3, 5}, p2[2] = {0.5f, -2};
+    float y[4], m[1], r[1];
+    ug_adain_forward(K, y, m, r, x4, p2, 2, 1, 1, 4, 0.25f, 0);
+    double worst = 0;
+    for (int i = 0; i < 4; i++)
+        worst = fmax(worst, fabs(y[i] - ((x4[i] - 2.75) / sqrt(2.1875 + 0.25) * -2 + 0.5)));
+    CHECK(worst < 1e-6 && m[0] == 2.75f, "adain by hand: off by %g", worst);
+
+    /* The affine at offset 1 of a vector of 2C + 3 per sample: the values
+     * outside it get no gradient. */
+    const int N = 2, C = 3, HW = 5, P = 2 * C + 3;
+    const size_t n = (size_t)N * C * HW;
+    float *x = alloc(n), *p = alloc((size_t)N * P), mean[6], rstd[6];
+    fill_uniform(x, n, -2, 2);
+    fill_uniform(p, (size_t)N * P, -1.5f, 1.5f);
+    op_data d = {.N = N, .C = C, .HW = HW, .mean = mean, .rstd = rstd};
+    fd_case c = {.name = "adain", .forward = adain_fwd, .backward = adain_bwd, .nvar = 2,
+                 .x = {x, p}, .nx = {n, (size_t)N * P}, .is_param = {0, 1}, .nout = n,
+                 .eps = 1e-2f, .data = &d};
+    fd_check(&c, 1e-3);
+    free(x), free(p);
+}
+
 /* ---- windowed pooling ---- */
 
 static void maxpool_fwd(fd_case *c, float *out)
@@ -366,6 +408,7 @@ int main(void)
         test_batchnorm();
         test_groupnorm();
         test_nvlayernorm();
+        test_adain();
         test_pool2d();
         test_sigmoid();
         test_eltwise();

@@ -53,7 +53,7 @@ static void test_nograd(ug_norm norm, int light, int no_cam)
 {
     ug_error err = {{0}};
     ug_net net;
-    ug_config c = {16, 2, 32, light, 5, 3, norm, no_cam, 0, NULL};
+    ug_config c = {16, 2, 32, light, 5, 3, norm, no_cam, 0, NULL, 0, 0};
     int rc = ug_build_generator(&net, &c, &err);
     CHECK(rc == 0, "build: %s", err.msg);
     if (rc)

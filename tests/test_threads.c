@@ -49,7 +49,7 @@ int main(void)
     snprintf(path, sizeof path, "%s/m.safetensors", dir);
     ug_error err = {{0}};
     ug_model *m0 = NULL;
-    ug_config c = {16, 2, S, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL}; /* 16 channels: Winograd convolutions, with scratchpads */
+    ug_config c = {16, 2, S, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL, 0, 0}; /* 16 channels: Winograd convolutions, with scratchpads */
     if (ug_model_new(&m0, &c, 5, &err) < 0 || ug_model_save(m0, path, &err) < 0) {
         fprintf(stderr, "test_threads: %s\n", err.msg);
         return 1;

@@ -267,7 +267,7 @@ static void test_n_dis(void)
  * (case 2) the library refuses a batch of the wrong size. */
 static void test_failed_step(void)
 {
-    ug_config c = {2, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL};
+    ug_config c = {2, 1, 32, 1, 5, 3, UG_NORM_ADALIN, 0, 0, NULL, 0, 0};
     ug_train_config tc;
     ug_train_config_default(&tc);
     size_t n = (size_t)3 * c.img_size * c.img_size;

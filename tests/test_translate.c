@@ -29,7 +29,7 @@ static int write_fixture_model(const char *path, const ug_st_file **keep)
     ug_error err;
     if (ug_st_open(&f, UGATIT_FIXTURES "/light96.safetensors", &err) < 0)
         return -1;
-    ug_config c = {4, 2, 96, 1, 7, 5, UG_NORM_ADALIN, 0, 0, NULL};
+    ug_config c = {4, 2, 96, 1, 7, 5, UG_NORM_ADALIN, 0, 0, NULL, 0, 0};
     ug_model *m;
     if (ug_model_build(&m, &c, UG_ALL_NETS, &err) < 0)
         return -1;

@@ -262,7 +262,7 @@ static void test_cli(void)
           "an unsupported value: %s", out);
     snprintf(cmd, sizeof cmd, "train --recon_x_w 5 --dataset %s/shapes", dir);
     CHECK(run_cli(dir, cmd, 0, out, sizeof out) == 2 &&
-              strstr(out, "--recon_x_w is a flag of the unit family"),
+              strstr(out, "--recon_x_w is a flag of the families unit munit, not of ugatit"),
           "a unit flag without --family unit: %s", out);
     snprintf(cmd, sizeof cmd, "train --family unit --identity_weight 5 --dataset %s/shapes", dir);
     CHECK(run_cli(dir, cmd, 0, out, sizeof out) == 2 &&

@@ -123,6 +123,18 @@ size_t ug_linnorm_stats_size(int N, int C);
     V(instnorm_backward, (ug_kctx *k, float *din, const float *dout, const float *in,          \
                           const float *mean, const float *rstd, int N, int C, int HW, int acc), \
       (k, din, dout, in, mean, rstd, N, C, HW, acc))                                           \
+    /* ---- MUNIT's AdaIN (src/ops/adain.c): InstanceNorm with the BIASED variance, then     \
+     * out = xhat * gamma[n,c] + beta[n,c], the affine taken from a per-sample vector p of     \
+     * stride pstride: beta[n,c] = p[n * pstride + c], gamma[n,c] = p[n * pstride + C + c]      \
+     * (assign_adain_params: bias first, weight second). Saves mean and rstd (N*C each).       \
+     * relu as for instance norm. Backward: dp += (the same layout). */                        \
+    V(adain_forward, (ug_kctx *k, float *out, float *mean, float *rstd, const float *in,       \
+                      const float *p, int pstride, int N, int C, int HW, float eps, int relu),  \
+      (k, out, mean, rstd, in, p, pstride, N, C, HW, eps, relu))                               \
+    V(adain_backward, (ug_kctx *k, float *din, float *dp, const float *dout, const float *in,  \
+                       const float *mean, const float *rstd, const float *p, int pstride,      \
+                       int N, int C, int HW, int acc),                                         \
+      (k, din, dp, dout, in, mean, rstd, p, pstride, N, C, HW, acc))                           \
     /* ---- adaILN and ILN (src/ops/linnorm.c), UNBIASED variances (divide by count - 1):     \
      *   out = (rho[c] * x_in + (1 - rho[c]) * x_ln) * gamma[n,c] + beta[n,c]                  \
      * x_in normalises over H,W per (n,c); x_ln over C,H,W per n. gamma/beta are N x C when    \

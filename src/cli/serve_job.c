@@ -103,7 +103,7 @@ static unsigned run_locked(serve_ctx *s, const unsigned char *data, size_t size,
     if (ug_image_decode(photo, data, size, s->max_pixels, name, err) < 0)
         status = 400;
     for (int i = 0; !status && i < s->n_dirs; i++)
-        if (translator_run(&s->t, s->dirs[i], photo, name, &out[i], s->cam ? &cam[i] : NULL,
+        if (translator_run(&s->t, s->dirs[i], photo, name, NULL, &out[i], s->cam ? &cam[i] : NULL,
                            err) < 0)
             status = 500;
     if (!status && translator_input(&s->t, input, err) < 0)

@@ -67,7 +67,8 @@ int cmd_test(int argc, char **argv)
                        "usage: ugatit test --dataset NAME|DIR [--result_dir DIR] [--model CKPT]\n\n"
                        "Writes a strip per test image: for U-GAT-IT 7 rows (real, CAM, "
                        "identity, CAM,\ntranslation, CAM, cycle; 4 without CAM), for CycleGAN "
-                       "and UNIT 3 (real, translation,\ncycle).");
+                       "and UNIT 3 (real, translation,\ncycle), for MUNIT 5 (real, translations "
+                       "with three style codes drawn on seed 0,\nthe first translated back).");
     if (rc)
         return rc < 0 ? 2 : 0;
     long threads;

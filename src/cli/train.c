@@ -77,27 +77,32 @@ static const cli_opt options[] = {
      0},
     {"lr", "X", "learning rate (cyclegan: 0.0002)", "0.0001", 0},
     {"weight_decay", "X", "Adam weight decay (L2) (cyclegan: 0)", "0.0001", 0},
-    {"adv_weight", "X", "weight of the adversarial losses (cyclegan: the generators'; unit: "
-                       "gan_w)", "1", 0},
-    {"cycle_weight", "X", "weight of the cycle losses (cyclegan: lambda_A = lambda_B; unit: "
-                         "recon_x_cyc_w)", "10", 0},
-    {"recon_x_w", "X", "unit: weight of the image reconstruction losses", "10", 0},
+    {"adv_weight", "X", "weight of the adversarial losses (cyclegan: the generators'; unit, "
+                       "munit: gan_w)", "1", 0},
+    {"cycle_weight", "X", "weight of the cycle losses (cyclegan: lambda_A = lambda_B; unit, "
+                         "munit: recon_x_cyc_w; munit's default 0)", "10", 0},
+    {"recon_x_w", "X", "unit, munit: weight of the image reconstruction losses", "10", 0},
+    {"recon_s_w", "X", "munit: weight of the style reconstruction losses", "1", 0},
+    {"recon_c_w", "X", "munit: weight of the content reconstruction losses", "1", 0},
     {"recon_kl_w", "X", "unit: weight of the KL losses of the latents", "0.01", 0},
     {"recon_kl_cyc_w", "X", "unit: weight of the KL losses of the cycles' latents", "0.01", 0},
-    {"step_size", "N", "unit: the learning rate times --gamma every N steps (lr_policy step; "
-                      "off with --decay_flag false)", "100000", 0},
-    {"gamma", "X", "unit: the step decay's factor", "0.5", 0},
-    {"config", "FILE", "unit: the official YAML configuration (configs/unit_*.yaml); its values "
-                      "stand for the flags not given", NULL, 0},
+    {"step_size", "N", "unit, munit: the learning rate times --gamma every N steps (lr_policy "
+                      "step; off with --decay_flag false)", "100000", 0},
+    {"gamma", "X", "unit, munit: the step decay's factor", "0.5", 0},
+    {"config", "FILE", "unit, munit: the official YAML configuration (configs/*.yaml); its "
+                      "values stand for the flags not given", NULL, 0},
     {"identity_weight", "X", "weight of the identity losses (cyclegan: 0.5, lambda_identity, "
                              "times the cycle weight)", "10", 0},
     {"cam_weight", "X", "weight of the CAM losses", "1000", 0},
-    {"family", "NAME", "model family: ugatit, cyclegan (the official CycleGAN) or unit (the "
-                       "official UNIT master)", "ugatit", 0},
-    {"ch", "N", "base channels (cyclegan: ngf = ndf; unit: gen and dis dim)", "64", 0},
+    {"family", "NAME", "model family: ugatit, cyclegan (the official CycleGAN), unit (the "
+                       "official UNIT master) or munit (the official MUNIT)", "ugatit", 0},
+    {"ch", "N", "base channels (cyclegan: ngf = ndf; unit, munit: gen and dis dim)", "64", 0},
     {"n_res", "N", "residual blocks (cyclegan: 9 from img_size 256 up, else 6)", "4", 0},
-    {"n_layer", "N", "unit: layers of each scale of the discriminators", "4", 0},
-    {"num_scales", "N", "unit: scales of the discriminators", "3", 0},
+    {"style_dim", "N", "munit: channels of the style code", "8", 0},
+    {"mlp_dim", "N", "munit: width of the MLP from the style code to the AdaIN parameters",
+     "256", 0},
+    {"n_layer", "N", "unit, munit: layers of each scale of the discriminators", "4", 0},
+    {"num_scales", "N", "unit, munit: scales of the discriminators", "3", 0},
     {"n_dis", "N", "discriminator depth, 4 to 11: global N+1 layers, local N-1", "6", 0},
     {"img_size", "N", "image side (a multiple of 4)", "256", 0},
     {"result_dir", "DIR", "results go to DIR/NAME/{model,img,test}", "results", 0},
@@ -148,9 +153,10 @@ static const struct {
     {"cam_g", "ugatit"},         {"cam_d", "ugatit"}, {"cam_weight", "ugatit"},
     {"identity_weight", "ugatit cyclegan"},
     {"n_epochs", "cyclegan"},    {"n_epochs_decay", "cyclegan"},
-    {"recon_x_w", "unit"},       {"recon_kl_w", "unit"}, {"recon_kl_cyc_w", "unit"},
-    {"step_size", "unit"},       {"gamma", "unit"},      {"n_layer", "unit"},
-    {"num_scales", "unit"},      {"config", "unit"},
+    {"recon_x_w", "unit munit"}, {"recon_kl_w", "unit"}, {"recon_kl_cyc_w", "unit"},
+    {"step_size", "unit munit"}, {"gamma", "unit munit"}, {"n_layer", "unit munit"},
+    {"num_scales", "unit munit"}, {"config", "unit munit"}, {"recon_s_w", "munit"},
+    {"recon_c_w", "munit"},      {"style_dim", "munit"}, {"mlp_dim", "munit"},
 };
 
 #define N_FAMILY_FLAGS (sizeof family_flags / sizeof family_flags[0])
@@ -201,6 +207,8 @@ static const struct {
     {"weight_decay", "weight_decay"}, {"step_size", "step_size"},
     {"gamma", "gamma"},          {"max_iter", "iteration"},
     {"batch_size", "batch_size"}, {"crop_image_height", "img_size"},
+    {"gen.style_dim", "style_dim"}, {"gen.mlp_dim", "mlp_dim"},
+    {"recon_s_w", "recon_s_w"},  {"recon_c_w", "recon_c_w"},
 };
 
 /* Keys whose value this build has only the official one of. */
@@ -291,7 +299,9 @@ static int parse(int argc, char **argv, train_opts *o)
                        "linear to 0 over --n_epochs_decay, or with --iteration over the second\n"
                        "half of the steps), or with --family unit the official UNIT (master:\n"
                        "two VAE generators, multi-scale discriminators, the learning rate\n"
-                       "halved every --step_size steps).\n\n"
+                       "halved every --step_size steps), or with --family munit the official\n"
+                       "MUNIT (style and content encoders, AdaIN decoders, UNIT's discriminators\n"
+                       "and schedule).\n\n"
                        "With --resume true a run goes on with its checkpoint's configuration: a "
                        "flag given\nthat contradicts it is an error, one not given takes the "
                        "checkpoint's value.\n--iteration, --print_freq, --save_freq, --kid_freq "
@@ -307,8 +317,8 @@ static int parse(int argc, char **argv, train_opts *o)
     if (rc)
         return rc;
     long iteration, batch, ch, n_res, n_dis, img;
-    double lr, wd, adv, cyc, idt, cam, rx, rkl, rklc, gamma;
-    long step_size, n_layer, num_scales;
+    double lr, wd, adv, cyc, idt, cam, rx, rkl, rklc, gamma, rs, rc_w;
+    long step_size, n_layer, num_scales, style_dim, mlp_dim;
     int cam_g, cam_d, light, decay;
     ug_error err;
     o->cfg.family = cli_find(opt, n, "family")->value;
@@ -336,6 +346,10 @@ static int parse(int argc, char **argv, train_opts *o)
         cli_double(opt, n, "recon_x_w", 0, 1e9, &rx) < 0 ||
         cli_double(opt, n, "recon_kl_w", 0, 1e9, &rkl) < 0 ||
         cli_double(opt, n, "recon_kl_cyc_w", 0, 1e9, &rklc) < 0 ||
+        cli_double(opt, n, "recon_s_w", 0, 1e9, &rs) < 0 ||
+        cli_double(opt, n, "recon_c_w", 0, 1e9, &rc_w) < 0 ||
+        cli_int(opt, n, "style_dim", 1, 4096, &style_dim) < 0 ||
+        cli_int(opt, n, "mlp_dim", 1, 65536, &mlp_dim) < 0 ||
         cli_double(opt, n, "gamma", 0, 1, &gamma) < 0 ||
         cli_int(opt, n, "step_size", 1, 1000000000, &step_size) < 0 ||
         cli_int(opt, n, "n_layer", 1, 8, &n_layer) < 0 ||
@@ -379,6 +393,10 @@ static int parse(int argc, char **argv, train_opts *o)
         o->cfg.dis_global = (int)n_layer;
     if (given(o, "num_scales"))
         o->cfg.dis_local = (int)num_scales;
+    if (given(o, "style_dim"))
+        o->cfg.style_dim = (int)style_dim;
+    if (given(o, "mlp_dim"))
+        o->cfg.mlp_dim = (int)mlp_dim;
     if (given(o, "light"))
         o->cfg.light = light;
     if (given(o, "norm"))
@@ -407,7 +425,9 @@ static int parse(int argc, char **argv, train_opts *o)
                    {"cam_weight", cam, &o->tc.cam_weight},
                    {"recon_x_w", rx, &o->tc.recon_x_w},
                    {"recon_kl_w", rkl, &o->tc.recon_kl_w},
-                   {"recon_kl_cyc_w", rklc, &o->tc.recon_kl_cyc_w}};
+                   {"recon_kl_cyc_w", rklc, &o->tc.recon_kl_cyc_w},
+                   {"recon_s_w", rs, &o->tc.recon_s_w},
+                   {"recon_c_w", rc_w, &o->tc.recon_c_w}};
     for (size_t i = 0; i < sizeof weights / sizeof weights[0]; i++)
         if (given(o, weights[i].flag))
             *weights[i].dst = (float)weights[i].value;
@@ -471,9 +491,11 @@ static int check_model_flags(const train_opts *o, const ug_config *c, const char
     else
         snprintf(n_dis, sizeof n_dis, "(none: discriminators of %d and %d layers)",
                  c->dis_global, c->dis_local);
-    char n_layer[16], scales[16];
+    char n_layer[16], scales[16], style_dim[16], mlp_dim[16];
     snprintf(n_layer, sizeof n_layer, "%d", c->dis_global);
     snprintf(scales, sizeof scales, "%d", c->dis_local);
+    snprintf(style_dim, sizeof style_dim, "%d", c->style_dim);
+    snprintf(mlp_dim, sizeof mlp_dim, "%d", c->mlp_dim);
     const ug_config *g = &o->cfg;
     return agree(o, "family", strcmp(g->family, c->family) == 0, c->family, path, err) < 0 ||
                    agree(o, "ch", g->ch == c->ch, ch, path, err) < 0 ||
@@ -488,7 +510,9 @@ static int check_model_flags(const train_opts *o, const ug_config *c, const char
                    agree(o, "cam_d", g->no_cam_d == c->no_cam_d, bool_text(!c->no_cam_d), path,
                          err) < 0 ||
                    agree(o, "n_layer", g->dis_global == c->dis_global, n_layer, path, err) < 0 ||
-                   agree(o, "num_scales", g->dis_local == c->dis_local, scales, path, err) < 0
+                   agree(o, "num_scales", g->dis_local == c->dis_local, scales, path, err) < 0 ||
+                   agree(o, "style_dim", g->style_dim == c->style_dim, style_dim, path, err) < 0 ||
+                   agree(o, "mlp_dim", g->mlp_dim == c->mlp_dim, mlp_dim, path, err) < 0
                ? -1
                : 0;
 }
@@ -499,7 +523,7 @@ static int check_train_flags(const train_opts *o, const ug_train_config *tc, lon
                              int augment, const char *path, ug_error *err)
 {
     const ug_train_config *g = &o->tc;
-    char v[13][40];
+    char v[15][40];
     if (o->comm->size > 1)
         snprintf(v[0], sizeof v[0], "%d (global)", tc->batch_size);
     else
@@ -516,6 +540,8 @@ static int check_train_flags(const train_opts *o, const ug_train_config *tc, lon
     snprintf(v[10], sizeof v[10], "%g", tc->recon_kl_cyc_w);
     snprintf(v[11], sizeof v[11], "%ld", tc->step_size);
     snprintf(v[12], sizeof v[12], "%g", tc->gamma);
+    snprintf(v[13], sizeof v[13], "%g", tc->recon_s_w);
+    snprintf(v[14], sizeof v[14], "%g", tc->recon_c_w);
     return agree(o, "batch_size", g->batch_size == tc->batch_size, v[0], path, err) < 0 ||
                    agree(o, "lr", g->lr == tc->lr, v[1], path, err) < 0 ||
                    agree(o, "weight_decay", g->weight_decay == tc->weight_decay, v[2], path,
@@ -536,7 +562,9 @@ static int check_train_flags(const train_opts *o, const ug_train_config *tc, lon
                    agree(o, "recon_kl_cyc_w", g->recon_kl_cyc_w == tc->recon_kl_cyc_w, v[10], path,
                          err) < 0 ||
                    agree(o, "step_size", g->step_size == tc->step_size, v[11], path, err) < 0 ||
-                   agree(o, "gamma", g->gamma == tc->gamma, v[12], path, err) < 0
+                   agree(o, "gamma", g->gamma == tc->gamma, v[12], path, err) < 0 ||
+                   agree(o, "recon_s_w", g->recon_s_w == tc->recon_s_w, v[13], path, err) < 0 ||
+                   agree(o, "recon_c_w", g->recon_c_w == tc->recon_c_w, v[14], path, err) < 0
                ? -1
                : 0;
 }

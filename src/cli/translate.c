@@ -15,24 +15,87 @@
 #include "io/image.h"
 #include "model/model.h"
 
-/* One image: read, translate (see translator.h), write out_path and, if
- * cam_path, the heatmap picture. */
+/* The style codes of a translation: none (the family's own translation),
+ * K drawn codes whose outputs are numbered (--styles), or one taken from an
+ * example image (--style_from). */
+typedef struct styles {
+    float *codes;
+    int n, size, numbered;
+} styles;
+
+/* out_path with _NNN before its extension. */
+static int numbered_path(char *out, size_t n, const char *out_path, int j, ug_error *err)
+{
+    const char *dot = strrchr(out_path, '.'), *slash = strrchr(out_path, '/');
+    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - out_path) : strlen(out_path);
+    if (snprintf(out, n, "%.*s_%03d.png", (int)stem, out_path, j) >= (int)n)
+        return ug_fail(err, "%s: path too long", out_path);
+    return 0;
+}
+
+/* One image: read, translate (see translator.h) with each style code, write
+ * out_path (numbered per style for --styles) and, if cam_path, the heatmap
+ * picture. */
 static int translate_one(translator *t, ug_direction dir, const char *in_path,
-                         const char *out_path, const char *cam_path, ug_error *err)
+                         const char *out_path, const char *cam_path, const styles *st,
+                         ug_error *err)
 {
     ug_image photo = {0}, out = {0}, pic = {0};
     int rc = -1;
-    if (ug_image_load(&photo, in_path, err) < 0 ||
-        translator_run(t, dir, &photo, in_path, &out, cam_path ? &pic : NULL, err) < 0)
+    if (ug_image_load(&photo, in_path, err) < 0)
         goto done;
-    if (ug_image_save_png(out_path, &out, err) < 0 ||
-        (cam_path && ug_image_save_png(cam_path, &pic, err) < 0))
-        goto done;
+    for (int j = 0; j < (st->n ? st->n : 1); j++) {
+        char path[UG_PATH_MAX];
+        const float *code = st->n ? st->codes + (size_t)j * st->size : NULL;
+        if (st->numbered ? numbered_path(path, sizeof path, out_path, j, err) < 0
+                         : snprintf(path, sizeof path, "%s", out_path) < 0)
+            goto done;
+        if (translator_run(t, dir, &photo, in_path, code, &out, cam_path ? &pic : NULL, err) < 0)
+            goto done;
+        if (ug_image_save_png(path, &out, err) < 0 ||
+            (cam_path && ug_image_save_png(cam_path, &pic, err) < 0))
+            goto done;
+        ug_image_free(&out);
+        ug_image_free(&pic);
+    }
     rc = 0;
 done:
     ug_image_free(&photo);
     ug_image_free(&out);
     ug_image_free(&pic);
+    return rc;
+}
+
+/* --styles K (drawn with --seed) or --style_from IMAGE into st; 0 without
+ * either. Families without style codes refuse both. */
+static int style_codes(styles *st, translator *t, ug_direction dir, const char *k_text,
+                       long seed, const char *example, ug_error *err)
+{
+    *st = (styles){0};
+    if (!k_text && !example)
+        return 0;
+    if (k_text && example)
+        return ug_fail(err, "give --styles or --style_from, not both");
+    st->size = ug_model_style_size(t->m);
+    if (st->size == 0)
+        return ug_fail(err, "--%s: a %s model has no style codes (only multimodal families, "
+                            "such as munit, have them)", k_text ? "styles" : "style_from",
+                       t->m->fam->title);
+    char *end;
+    long k = k_text ? strtol(k_text, &end, 10) : 1;
+    if (k_text && (end == k_text || *end || k < 1 || k > 1000))
+        return ug_fail(err, "--styles must be an integer from 1 to 1000 (got '%s')", k_text);
+    st->n = (int)k, st->numbered = k_text != NULL;
+    st->codes = malloc((size_t)st->n * st->size * sizeof *st->codes);
+    if (!st->codes)
+        return ug_fail(err, "out of memory");
+    if (k_text)
+        return ug_model_draw_styles(t->m, (uint64_t)seed, st->n, st->codes, err);
+    ug_image photo = {0};
+    int rc = ug_image_load(&photo, example, err) < 0
+                 ? -1
+                 : translator_style(t, dir, &photo, example, st->codes, err);
+    ug_image_free(&photo);
     return rc;
 }
 
@@ -56,7 +119,8 @@ static int output_path(char *out, size_t n, const char *out_dir, const char *rel
  * Returns 1 when some failed, 0 when none did, or -1 when nothing could start
  * (no images, or an output folder that cannot be made). */
 static int translate_folder(translator *t, ug_direction dir, const char *in_dir,
-                            const char *out_dir, const char *cam_dir, ug_error *err)
+                            const char *out_dir, const char *cam_dir, const styles *st,
+                            ug_error *err)
 {
     ug_filelist list = {0};
     if (ug_dataset_list(&list, in_dir, err) < 0)
@@ -72,7 +136,7 @@ static int translate_folder(translator *t, ug_direction dir, const char *in_dir,
         ug_error e;
         if (output_path(out, sizeof out, out_dir, rel, &e) < 0 ||
             (cam_dir && output_path(cam, sizeof cam, cam_dir, rel, &e) < 0) ||
-            translate_one(t, dir, list.paths[i], out, cam_dir ? cam : NULL, &e) < 0) {
+            translate_one(t, dir, list.paths[i], out, cam_dir ? cam : NULL, st, &e) < 0) {
             fprintf(stderr, "ugatit translate: %s\n", e.msg);
             failed++;
         }
@@ -96,22 +160,33 @@ int cmd_translate(int argc, char **argv)
         {"precision", "fp32|bf16", "arithmetic of the convolutions (bf16: AVX512-BF16 CPUs)",
          "fp32", 0},
         {"threads", "N", "threads (0: as many as the cores other processes leave free)", "0", 0},
+        {"styles", "K", "multimodal families (munit): K translations of each input, each with "
+                        "a style code drawn from N(0, I) with --seed, written as OUT_000.png, "
+                        "OUT_001.png, ...", NULL, 0},
+        {"style_from", "IMAGE", "multimodal families (munit): the style of this example image "
+                                "of the target domain", NULL, 0},
+        {"seed", "N", "the seed of --styles' codes (without --styles or --style_from, a "
+                      "multimodal model translates image i of a call with code i of seed 0)",
+         "0", 0},
     };
     int n = sizeof o / sizeof o[0];
     int rc = cli_parse(argc, argv, o, n,
                        "usage: ugatit translate --model CKPT --input IMAGE|DIR --output "
                        "OUT.png|DIR [--direction A2B|B2A] [--img_size N] [--cam CAM.png|DIR]\n"
                        "                       [--precision fp32|bf16] [--norm in|ln] "
-                       "[--threads N]\n\n"
+                       "[--threads N]\n"
+                       "                       [--styles K [--seed N] | --style_from IMAGE]\n\n"
                        "With a folder as input, every image under it is translated to the same "
                        "relative path under the output folder, as PNG.");
     if (rc)
         return rc < 0 ? 2 : 0;
     ug_config hint;
-    long threads;
+    long threads, seed;
     const char *dir = cli_find(o, n, "direction")->value;
-    if (cli_hint(o, n, "translate", &hint) < 0 ||
+    if (cli_int(o, n, "seed", 0, 0x7fffffffffffffffL, &seed) < 0 ||
         cli_int(o, n, "threads", 0, 1024, &threads) < 0)
+        return 2;
+    if (cli_hint(o, n, "translate", &hint) < 0)
         return 2;
     if (dir && strcmp(dir, "A2B") && strcmp(dir, "B2A")) {
         fprintf(stderr, "ugatit translate: --direction must be A2B or B2A (got '%s')\n", dir);
@@ -132,6 +207,7 @@ int cmd_translate(int argc, char **argv)
     ug_direction d = dir && strcmp(dir, "B2A") == 0 ? UG_B2A : UG_A2B;
     ug_model *m = NULL;
     translator t = {0};
+    styles sc = {0};
     int status = 1;
     const char *model = cli_find(o, n, "model")->value;
     if (ug_model_load(&m, model, &hint, 0, &err) < 0)
@@ -143,22 +219,25 @@ int cmd_translate(int argc, char **argv)
     if (!dir && !ug_model_translates(m, UG_A2B) && ug_model_translates(m, UG_B2A))
         d = UG_B2A;
     if (ug_model_set_precision(m, strcmp(precision, "bf16") ? UG_FP32 : UG_BF16, &err) < 0 ||
-        translator_init(&t, m, threads, &err) < 0)
+        translator_init(&t, m, threads, &err) < 0 ||
+        style_codes(&sc, &t, d, cli_find(o, n, "styles")->value, seed,
+                    cli_find(o, n, "style_from")->value, &err) < 0)
         goto done;
     if (folder) {
-        rc = translate_folder(&t, d, input, output, cam, &err);
+        rc = translate_folder(&t, d, input, output, cam, &sc, &err);
         if (rc < 0)
             goto done;
         status = rc;
         goto out;
     }
-    if (translate_one(&t, d, input, output, cam, &err) < 0)
+    if (translate_one(&t, d, input, output, cam, &sc, &err) < 0)
         goto done;
     status = 0;
 done:
     if (status)
         fprintf(stderr, "ugatit translate: %s\n", err.msg);
 out:
+    free(sc.codes);
     translator_free(&t);
     ug_model_free(m);
     return status;

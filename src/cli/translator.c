@@ -32,7 +32,7 @@ void translator_free(translator *t)
 }
 
 int translator_run(translator *t, ug_direction dir, const ug_image *photo, const char *name,
-                   ug_image *out, ug_image *cam, ug_error *err)
+                   const float *style, ug_image *out, ug_image *cam, ug_error *err)
 {
     *out = (ug_image){0};
     if (cam)
@@ -40,7 +40,8 @@ int translator_run(translator *t, ug_direction dir, const ug_image *photo, const
     ug_threads_update(&t->threads);
     if (ug_transform(t->in, photo, t->S, NULL, ug_model_pipeline(t->m), err) < 0)
         return ug_error_prefix(err, "%s", name);
-    if (ug_model_translate(t->m, dir, t->in, 1, t->out, NULL, cam ? t->heat : NULL, err) < 0)
+    if (style ? t->m->fam->translate_style(t->m, dir, t->in, 1, style, t->out, err)
+              : ug_model_translate(t->m, dir, t->in, 1, t->out, NULL, cam ? t->heat : NULL, err))
         return -1;
     if (ug_tensor_to_image(out, t->out, t->S, t->S) < 0)
         return ug_fail(err, "%s: out of memory", name);
@@ -49,6 +50,19 @@ int translator_run(translator *t, ug_direction dir, const ug_image *photo, const
         return -1;
     }
     return 0;
+}
+
+int translator_style(translator *t, ug_direction dir, const ug_image *photo, const char *name,
+                     float *style, ug_error *err)
+{
+    if (!t->m->fam->encode_style)
+        return ug_fail(err, "a %s model has no style codes", t->m->fam->title);
+    ug_threads_update(&t->threads);
+    if (ug_transform(t->in, photo, t->S, NULL, ug_model_pipeline(t->m), err) < 0)
+        return ug_error_prefix(err, "%s", name);
+    return t->m->fam->encode_style(t->m, dir, t->in, 1, style, err) < 0
+               ? ug_error_prefix(err, "%s", name)
+               : 0;
 }
 
 int translator_input(const translator *t, ug_image *out, ug_error *err)

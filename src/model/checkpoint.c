@@ -195,14 +195,19 @@ int ug_ckpt_meta_bool(const ug_st_file *f, const char *path, const char *key, in
 }
 
 /* The family of a file without metadata 'family' (the official code's
- * files): the first whose networks it holds; U-GAT-IT when none (whose
+ * files): the first whose generators it holds all of, else some of (UNIT's
+ * decoder keys are MUNIT's too), else the first whose networks it holds
+ * (UNIT and MUNIT have the same discriminators); U-GAT-IT when none (whose
  * reader then says what is missing). */
 static const ug_family *family_of_tensors(const ug_st_file *f)
 {
     const ug_family *fam;
-    for (int i = 0; (fam = ug_family_at(i)) != NULL; i++)
-        if (fam->nets_in_file(f))
-            return fam;
+    for (int pass = 0; pass < 3; pass++)
+        for (int i = 0; (fam = ug_family_at(i)) != NULL; i++) {
+            const unsigned nets = fam->nets_in_file(f), gens = nets & fam->translate_nets;
+            if (pass == 0 ? gens == fam->translate_nets : pass == 1 ? gens != 0 : nets != 0)
+                return fam;
+        }
     return ug_family_at(0);
 }
 

@@ -76,6 +76,15 @@ typedef struct ug_family {
     /* Evaluation-mode translation (ug_model_translate). */
     int (*translate)(ug_model *m, ug_direction dir, const float *images, int N, float *out,
                      float *cam_logit, float *heatmap, ug_error *err);
+    /* Multimodal families (all NULL for the others): the floats of one
+     * style code under c; the translation of N images with given style codes
+     * (N of them, host memory); and the style codes of N example images of
+     * dir's target domain (its style encoder). */
+    int (*style_size)(const ug_config *c);
+    int (*translate_style)(ug_model *m, ug_direction dir, const float *images, int N,
+                           const float *styles, float *out, ug_error *err);
+    int (*encode_style)(ug_model *m, ug_direction dir, const float *images, int N, float *styles,
+                        ug_error *err);
     /* The configuration as (key, value) lines for the report; n returned. */
     int (*describe)(const ug_config *c, char kv[][2][64], int max);
 } ug_family;

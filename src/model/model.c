@@ -154,3 +154,23 @@ int ug_model_run(ug_model *m, int net, const float *images, int N, float *out, f
     }
     return 0;
 }
+
+#define STYLE_STREAM 0x7374796cu /* "styl": apart from the initialisation's and training's */
+
+int ug_model_style_size(const ug_model *m)
+{
+    return m->fam->style_size ? m->fam->style_size(&m->cfg) : 0;
+}
+
+int ug_model_draw_styles(const ug_model *m, uint64_t seed, int n, float *out, ug_error *err)
+{
+    const size_t size = (size_t)ug_model_style_size(m);
+    if (size == 0)
+        return ug_fail(err, "a %s model has no style codes (only multimodal families, such as "
+                            "MUNIT, do)", m->fam->title);
+    ug_rng rng;
+    ug_rng_seed(&rng, seed, STYLE_STREAM);
+    for (size_t i = 0; i < (size_t)n * size; i++)
+        out[i] = (float)ug_rng_normal(&rng);
+    return 0;
+}

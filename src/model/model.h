@@ -42,4 +42,11 @@ int ug_model_build(ug_model **out, const ug_config *c, unsigned nets, ug_error *
 int ug_model_run(ug_model *m, int net, const float *images, int N, float *out, float *cam_logit,
                  float *heatmap, ug_error *err);
 
+/* Multimodal families (family.h's style hooks): the floats of one style
+ * code (0: the family has none), and n codes drawn from N(0, I) by our
+ * generator on seed into out (code i the same whatever n > i is); a family
+ * without styles is an error naming it. */
+int ug_model_style_size(const ug_model *m);
+int ug_model_draw_styles(const ug_model *m, uint64_t seed, int n, float *out, ug_error *err);
+
 #endif

@@ -7,28 +7,33 @@
 #define ADAM_BETA2 0.999f
 #define ADAM_EPS 1e-8f
 
-int ug_step_fwd(ug_step *s, ug_tape *tape, int net, const float *x)
+int ug_step_fwd_n(ug_step *s, ug_tape *tape, int net, const float *const *x, int grad)
 {
     if (s->failed)
         return -1;
     ug_model *m = s->t->m;
-    s->t->comm->progress(s->t->comm);
-    if (ug_tape_forward(tape, m->k, s->a, &m->net[net], &x, s->t->batch, UG_TRAIN,
-                        s->err) < 0)
+    int rc;
+    if (grad) {
+        s->t->comm->progress(s->t->comm);
+        rc = ug_tape_forward(tape, m->k, s->a, &m->net[net], x, s->t->batch, UG_TRAIN, s->err);
+    } else {
+        /* Dead activations are recycled: only the outputs are kept. */
+        rc = ug_tape_forward_nograd(tape, m->k, s->a, &m->net[net], x, s->t->batch, UG_TRAIN,
+                                    s->err);
+    }
+    if (rc < 0)
         s->failed = 1;
     return s->failed ? -1 : 0;
 }
 
-/* Dead activations are recycled: only the outputs are kept. */
+int ug_step_fwd(ug_step *s, ug_tape *tape, int net, const float *x)
+{
+    return ug_step_fwd_n(s, tape, net, &x, 1);
+}
+
 int ug_step_fwd_nograd(ug_step *s, ug_tape *tape, int net, const float *x)
 {
-    if (s->failed)
-        return -1;
-    ug_model *m = s->t->m;
-    if (ug_tape_forward_nograd(tape, m->k, s->a, &m->net[net], &x, s->t->batch,
-                               UG_TRAIN, s->err) < 0)
-        s->failed = 1;
-    return s->failed ? -1 : 0;
+    return ug_step_fwd_n(s, tape, net, &x, 0);
 }
 
 /* The node of a network's output NAME; a missing one is a bug, reported. */
@@ -108,13 +113,18 @@ void ug_step_bwd(ug_step *s, ug_tape *tape, int param_grads, int input_grad)
         s->failed = 1;
 }
 
-void ug_step_pass_back(ug_step *s, const ug_tape *d, ug_tape *g)
+void ug_step_pass_back_from(ug_step *s, const ug_tape *d, const char *input, ug_tape *g)
 {
-    int out = output(s, g, UG_OUT_IMAGE), in = ug_net_input(d->net, "image");
+    int out = output(s, g, UG_OUT_IMAGE), in = ug_net_input(d->net, input);
     float *dst = out < 0 ? NULL : grad_of(s, g, out);
     if (!dst || in < 0 || !d->grad[in])
         return;
     ug_add_forward(s->t->m->k, dst, dst, d->grad[in], ug_tape_numel(g, out));
+}
+
+void ug_step_pass_back(ug_step *s, const ug_tape *d, ug_tape *g)
+{
+    ug_step_pass_back_from(s, d, "image", g);
 }
 
 void ug_step_zero_grad(ug_step *s, unsigned nets)

@@ -40,6 +40,9 @@ struct ug_step {
 
 /* Network net on x (the trainer's batch), in training mode. */
 int ug_step_fwd(ug_step *s, ug_tape *tape, int net, const float *x);
+/* The same for a network of several inputs (x[i] for its i-th), recorded for
+ * a backward pass when grad != 0 (else as ug_step_fwd_nograd). */
+int ug_step_fwd_n(ug_step *s, ug_tape *tape, int net, const float *const *x, int grad);
 /* The same without a backward pass (only its outputs are kept). */
 int ug_step_fwd_nograd(ug_step *s, ug_tape *tape, int net, const float *x);
 /* Whether the tape's network has CAM attention (an output UG_OUT_CAM). */
@@ -54,6 +57,8 @@ float ug_step_l1(ug_step *s, ug_tape *tape, const float *target, float scale);
 void ug_step_bwd(ug_step *s, ug_tape *tape, int param_grads, int input_grad);
 /* Adds the gradient at d's input "image" to the gradient of g's image output. */
 void ug_step_pass_back(ug_step *s, const ug_tape *d, ug_tape *g);
+/* The same from d's input named input. */
+void ug_step_pass_back_from(ug_step *s, const ug_tape *d, const char *input, ug_tape *g);
 /* Zeroes the gradients of the networks in the mask nets. */
 void ug_step_zero_grad(ug_step *s, unsigned nets);
 /* Fails the step when a loss is not finite (before any optimiser runs on it). */

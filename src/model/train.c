@@ -50,6 +50,8 @@ void ug_train_config_default(ug_train_config *t)
     t->recon_x_w = 10;
     t->recon_kl_w = 0.01f;
     t->recon_kl_cyc_w = 0.01f;
+    t->recon_s_w = 1;
+    t->recon_c_w = 1;
     t->step_size = 100000;
     t->gamma = 0.5;
 }
@@ -246,6 +248,8 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
     ug_cw_meta(&w, "recon_x_w", "%.9g", tc->recon_x_w);
     ug_cw_meta(&w, "recon_kl_w", "%.9g", tc->recon_kl_w);
     ug_cw_meta(&w, "recon_kl_cyc_w", "%.9g", tc->recon_kl_cyc_w);
+    ug_cw_meta(&w, "recon_s_w", "%.9g", tc->recon_s_w);
+    ug_cw_meta(&w, "recon_c_w", "%.9g", tc->recon_c_w);
     ug_cw_meta(&w, "step_size", "%ld", tc->step_size);
     ug_cw_meta(&w, "gamma", "%.17g", tc->gamma);
     if (t->fam_state)
@@ -304,11 +308,13 @@ static int read_train_config(const ug_st_file *f, const char *path, ug_train_con
             ug_ckpt_meta_long(f, path, epoch_keys[i], &epoch[i], err) < 0)
             return -1;
     tc->epoch_steps = epoch[0], tc->n_epochs_decay = epoch[1];
-    /* Checkpoints from before the unit family have none of these (and no use for them). */
-    const char *unit_keys[5] = {"recon_x_w", "recon_kl_w", "recon_kl_cyc_w", "step_size", "gamma"};
-    double u[5] = {tc->recon_x_w, tc->recon_kl_w, tc->recon_kl_cyc_w, (double)tc->step_size,
-                   tc->gamma};
-    for (int i = 0; i < 5; i++)
+    /* Checkpoints from before the unit and munit families have none of these (and no use
+     * for them). */
+    const char *unit_keys[7] = {"recon_x_w", "recon_kl_w", "recon_kl_cyc_w", "step_size", "gamma",
+                                "recon_s_w", "recon_c_w"};
+    double u[7] = {tc->recon_x_w, tc->recon_kl_w, tc->recon_kl_cyc_w, (double)tc->step_size,
+                   tc->gamma, tc->recon_s_w, tc->recon_c_w};
+    for (int i = 0; i < 7; i++)
         if (ug_st_meta(f, unit_keys[i]) &&
             ug_ckpt_meta_double(f, path, unit_keys[i], &u[i], err) < 0)
             return -1;
@@ -316,6 +322,7 @@ static int read_train_config(const ug_st_file *f, const char *path, ug_train_con
         return ug_fail(err, "%s: metadata 'step_size' = %g is out of range", path, u[3]);
     tc->recon_x_w = (float)u[0], tc->recon_kl_w = (float)u[1], tc->recon_kl_cyc_w = (float)u[2];
     tc->step_size = (long)u[3], tc->gamma = u[4];
+    tc->recon_s_w = (float)u[5], tc->recon_c_w = (float)u[6];
     return check_train_config(tc, err) < 0 ? ug_error_prefix(err, "%s", path) : 0;
 }
 

@@ -132,6 +132,13 @@ int ug_b_nvlnorm(ug_builder *b, int x, int gamma, int beta, float eps)
     return add(b, nd);
 }
 
+int ug_b_adain(ug_builder *b, int x, int p, int off, float eps)
+{
+    ug_node nd = blank(OP_ADAIN, x);
+    nd.in[1] = p, nd.off = off, nd.eps = eps;
+    return add(b, nd);
+}
+
 int ug_b_inorm(ug_builder *b, int x, float eps)
 {
     ug_node nd = blank(OP_INORM, x);

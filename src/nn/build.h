@@ -46,6 +46,9 @@ int ug_b_linnorm_fixed(ug_builder *b, int x, float rho, int gamma_node, int beta
 int ug_b_groupnorm(ug_builder *b, int x, int groups, int weight, int bias, float eps);
 /* NVIDIA's LayerNorm (UNIT, MUNIT) with gamma and beta parameters of C. */
 int ug_b_nvlnorm(ug_builder *b, int x, int gamma, int beta, float eps);
+/* MUNIT's AdaIN of x, beta and gamma from channels off .. off + 2C of node p (C x 1 x 1
+ * each, beta first: the MLP's output). */
+int ug_b_adain(ug_builder *b, int x, int p, int off, float eps);
 int ug_b_linear(ug_builder *b, int x, int w, int bias);
 int ug_b_scale(ug_builder *b, int x, int w);
 int ug_b_binary(ug_builder *b, ug_op op, int x, int y); /* OP_CONCAT, OP_ADD, OP_MUL */

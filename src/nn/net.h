@@ -75,6 +75,8 @@ typedef enum {
     OP_SIGMOID,
     OP_MUL,     /* in[0] * in[1]; either may be C x 1 x 1, broadcast over H, W */
     OP_NVLNORM, /* NVIDIA's LayerNorm (UNIT, MUNIT), .eps; gamma p[0], beta p[1] */
+    OP_ADAIN,   /* MUNIT's AdaIN, .eps: beta and gamma per sample from channels .off .. .off + 2C
+                   of node in[1] (C x 1 x 1 each, beta first) */
     OP_COUNT
 } ug_op;
 
@@ -96,6 +98,7 @@ typedef struct ug_node {
     float rho;          /* AdaLIN/ILN without a rho parameter (p[0] < 0): rho fixed at this */
     float momentum;     /* BatchNorm's running statistics */
     float slope;        /* LeakyReLU's negative slope */
+    int off;            /* AdaIN: the first channel of its affine in in[1] */
     int C, H, W;        /* output shape of one sample, set by the op's shape rule */
 } ug_node;
 

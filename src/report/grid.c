@@ -1,6 +1,8 @@
 /* Sample grids of the release (see grid.h). */
 #include "report/grid.h"
 
+#include "model/model.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +82,24 @@ int ug_grid_rows(const ug_model *m)
 
 /* The family's rows, computed in order: each translation once, its heat map
  * kept for the heat-map row that shows it. */
+/* The translation of x with style code k of seed 0 (a multimodal family's row). */
+static int styled(ug_model *m, ug_direction dir, const float *x, int k, float *out,
+                  ug_error *err)
+{
+    const int size = ug_model_style_size(m);
+    if (size == 0 || k < 0 || k > 1000)
+        return ug_fail(err, "grid: a styled row for a %s model (style code %d)", m->fam->title,
+                       k);
+    float *codes = malloc((size_t)(k + 1) * size * sizeof *codes);
+    if (!codes)
+        return ug_fail(err, "grid: out of memory");
+    int rc = ug_model_draw_styles(m, 0, k + 1, codes, err);
+    if (rc == 0)
+        rc = m->fam->translate_style(m, dir, x, 1, codes + (size_t)k * size, out, err);
+    free(codes);
+    return rc;
+}
+
 int ug_grid_column(ug_grid *g, int col, ug_model *m, ug_direction dir, const float *real,
                    ug_error *err)
 {
@@ -110,6 +130,8 @@ int ug_grid_column(ug_grid *g, int col, ug_model *m, ug_direction dir, const flo
         else if (row->kind == UG_ROW_IMAGE && row->src >= 0 && row->src < r)
             rc = ug_model_translate(m, row->other ? other : dir, buf + (size_t)row->src * plane,
                                     1, img, NULL, wants_heat[r] ? heat : NULL, err);
+        else if (row->kind == UG_ROW_STYLED && row->src >= 0 && row->src < r)
+            rc = styled(m, dir, buf + (size_t)row->src * plane, row->other, img, err);
         else if (row->kind != UG_ROW_HEATMAP || row->src <= r || row->src >= n)
             rc = ug_fail(err, "grid: sample row %d refers to row %d", r, row->src);
     }

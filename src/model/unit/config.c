@@ -54,7 +54,7 @@ static int count_blocks(const ug_st_file *f, const char *g)
 }
 
 /* A discriminator's layers and scales, when the file has one. */
-static void count_dis(const ug_st_file *f, ug_config *c)
+void un_count_dis(const ug_st_file *f, ug_config *c)
 {
     char name[128];
     int layers = 0, scales = 0;
@@ -97,7 +97,7 @@ static int config_from_shapes(const ug_st_file *f, const char *path, const ug_co
     if (c->n_res == 0)
         return ug_fail(err, "%s: no residual block weights (%s.model.3.model.0.model.0.conv."
                             "weight)", path, g);
-    count_dis(f, c);
+    un_count_dis(f, c);
     return 0;
 }
 

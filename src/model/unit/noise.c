@@ -1,7 +1,8 @@
 /* The latent noise of UNIT's training decodes (VAEGen.encode's
  * torch.randn), drawn on the host from our generator seeded with the
  * trainer's seed. Its state is training state, saved in checkpoints, so a
- * resumed run draws what the uninterrupted one would have. */
+ * resumed run draws what the uninterrupted one would have. MUNIT's style
+ * codes are drawn by the same generator (un_noise_new_n). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,22 +19,28 @@ typedef struct un_noise {
     float *draws[UN_NOISE_SLOTS];
 } un_noise;
 
+int un_noise_new_n(void **state, size_t cap, uint64_t seed, ug_error *err)
+{
+    un_noise *p = calloc(1, sizeof *p);
+    if (!p)
+        return ug_fail(err, "out of memory for the random draws");
+    p->cap = cap;
+    for (int i = 0; i < UN_NOISE_SLOTS; i++)
+        if (!(p->draws[i] = malloc(p->cap * sizeof(float)))) {
+            un_noise_free(p);
+            return ug_fail(err, "out of memory for the random draws");
+        }
+    ug_rng_seed(&p->rng, seed, RNG_STREAM);
+    *state = p;
+    return 0;
+}
+
 int un_noise_new(void **state, const ug_model *m, const ug_train_config *tc, ug_error *err)
 {
     const ug_config *c = ug_model_config(m);
     const size_t S = (size_t)c->img_size >> UN_N_DOWNSAMPLE;
-    un_noise *p = calloc(1, sizeof *p);
-    if (!p)
-        return ug_fail(err, "out of memory for the latent noise");
-    p->cap = (size_t)tc->batch_size * ((size_t)c->ch << UN_N_DOWNSAMPLE) * S * S;
-    for (int i = 0; i < UN_NOISE_SLOTS; i++)
-        if (!(p->draws[i] = malloc(p->cap * sizeof(float)))) {
-            un_noise_free(p);
-            return ug_fail(err, "out of memory for the latent noise");
-        }
-    ug_rng_seed(&p->rng, tc->seed, RNG_STREAM);
-    *state = p;
-    return 0;
+    return un_noise_new_n(state, (size_t)tc->batch_size * ((size_t)c->ch << UN_N_DOWNSAMPLE) * S * S,
+                          tc->seed, err);
 }
 
 void un_noise_free(void *state)

@@ -4,8 +4,9 @@
  * of each is the newest (trainer.resume). Read as one file: the generators'
  * keys as they are (a.enc.*, ...: our groups), the discriminators' under
  * dis_a, dis_b; InstanceNorm running statistics (PyTorch-0.3 files) are
- * dropped, as the official test script deletes them. Written back as the
- * same two files. */
+ * dropped, as the official test script deletes them, except MUNIT's AdaIN
+ * buffers, which its networks keep. Written back as the same two files.
+ * MUNIT's folder is the same layout (un_official says what differs). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,20 +38,25 @@ static void newest(const char *dir, const char *prefix, char *name, size_t n)
     closedir(d);
 }
 
-static int is_running_stat(const char *name)
+/* A running statistic the networks do not have: every one but those under
+ * 'a.KEEP' or 'b.KEEP'. */
+static int dropped_stat(const char *name, const char *keep)
 {
+    if (keep && (strncmp(name, "a.", 2) == 0 || strncmp(name, "b.", 2) == 0) &&
+        strncmp(name + 2, keep, strlen(keep)) == 0)
+        return 0;
     return ends_with(name, ".running_mean") || ends_with(name, ".running_var") ||
            ends_with(name, ".num_batches_tracked");
 }
 
 /* Copies src's tensors into dst, each name prefixed with `prefix` (may be ""). */
 static int copy_tensors(ug_st_file *dst, const ug_st_file *src, const char *prefix,
-                        const char *path, ug_error *err)
+                        const char *keep, const char *path, ug_error *err)
 {
     char name[512];
     for (size_t i = 0; i < ug_st_count(src); i++) {
         const ug_st_tensor *t = ug_st_at(src, i);
-        if (is_running_stat(t->name))
+        if (dropped_stat(t->name, keep))
             continue;
         snprintf(name, sizeof name, "%s%s", prefix, t->name);
         float *data = t->numel ? malloc(t->numel * sizeof *data) : NULL;
@@ -65,7 +71,8 @@ static int copy_tensors(ug_st_file *dst, const ug_st_file *src, const char *pref
 }
 
 /* One of the two files: its keys must start with 'a.' or 'b.'. */
-static int add_file(ug_st_file *f, const char *dir, const char *base, int dis, ug_error *err)
+static int add_file(ug_st_file *f, const char *dir, const char *base, int dis,
+                    const un_official *o, ug_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, base);
@@ -76,18 +83,18 @@ static int add_file(ug_st_file *f, const char *dir, const char *base, int dis, u
     for (int side = 0; side < 2 && rc == 0; side++) {
         char key[64];
         snprintf(key, sizeof key, "%c.%s", 'a' + side,
-                 dis ? "cnns.0.0.conv.weight" : "enc.model.0.conv.weight");
+                 dis ? "cnns.0.0.conv.weight" : o->gen_key);
         if (!ug_st_find(one, key))
-            rc = ug_fail(err, "%s: no '%s' in it: not the official UNIT %s file", path, key,
-                         dis ? "discriminators'" : "generators'");
+            rc = ug_fail(err, "%s: no '%s' in it: not the official %s %s file", path, key,
+                         o->title, dis ? "discriminators'" : "generators'");
     }
     if (rc == 0)
-        rc = copy_tensors(f, one, dis ? "dis_" : "", path, err);
+        rc = copy_tensors(f, one, dis ? "dis_" : "", o->keep_stats, path, err);
     ug_st_close(one);
     return rc;
 }
 
-int un_open_folder(ug_st_file **out, const char *dir, ug_error *err)
+int un_open_official(ug_st_file **out, const char *dir, const un_official *o, ug_error *err)
 {
     char gen[256], dis[256];
     ug_st_file *f;
@@ -95,13 +102,13 @@ int un_open_folder(ug_st_file **out, const char *dir, ug_error *err)
     newest(dir, "gen", gen, sizeof gen);
     newest(dir, "dis", dis, sizeof dis);
     if (!gen[0])
-        return ug_fail(err, "%s: a folder without gen_*.pt (the official UNIT checkpoint layout)",
-                       dir);
+        return ug_fail(err, "%s: a folder without gen_*.pt (the official %s checkpoint layout)",
+                       dir, o->title);
     if (ug_st_new(&f, err) < 0)
         return -1;
-    int rc = add_file(f, dir, gen, 0, err);
+    int rc = add_file(f, dir, gen, 0, o, err);
     if (rc == 0 && dis[0])
-        rc = add_file(f, dir, dis, 1, err);
+        rc = add_file(f, dir, dis, 1, o, err);
     if (rc == 0)
         rc = ug_st_finish(f, dir, err);
     if (rc < 0) {
@@ -143,10 +150,12 @@ static int write_file(const ug_st_file *f, const char *path, const char *prefix,
     return rc;
 }
 
-int un_write_folder(const ug_st_file *f, const char *path, const char *dir, ug_error *err)
+int un_write_official(const ug_st_file *f, const char *path, const char *dir,
+                      const un_official *o, ug_error *err)
 {
-    if (!(un_nets_in_file(f) & UN_GENERATORS))
-        return ug_fail(err, "%s: no UNIT generators (a.enc, a.dec, b.enc, b.dec) in it", path);
+    const unsigned nets = o->nets_in_file(f);
+    if (!(nets & o->generators))
+        return ug_fail(err, "%s: no %s generators (%s) in it", path, o->title, o->gen_names);
     struct stat st;
     if (mkdir(dir, 0777) != 0 && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
         return ug_fail(err, "%s: cannot create the folder", dir);
@@ -158,5 +167,18 @@ int un_write_folder(const ug_st_file *f, const char *path, const char *dir, ug_e
     if (write_file(f, path, "", out, err) < 0)
         return -1;
     snprintf(out, sizeof out, "%s/dis_%08ld.pt", dir, steps);
-    return un_nets_in_file(f) & UN_DISCRIMINATORS ? write_file(f, path, "dis_", out, err) : 0;
+    return nets & ~o->generators ? write_file(f, path, "dis_", out, err) : 0;
+}
+
+static const un_official unit = {"UNIT", "enc.model.0.conv.weight", NULL, un_nets_in_file,
+                                 UN_GENERATORS, "a.enc, a.dec, b.enc, b.dec"};
+
+int un_open_folder(ug_st_file **f, const char *dir, ug_error *err)
+{
+    return un_open_official(f, dir, &unit, err);
+}
+
+int un_write_folder(const ug_st_file *f, const char *path, const char *dir, ug_error *err)
+{
+    return un_write_official(f, path, dir, &unit, err);
 }
