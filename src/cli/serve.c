@@ -80,7 +80,8 @@ static int prepare(serve_ctx *s, ug_model *m, long threads, char *no_b2a, size_t
     const ug_direction dirs[2] = {UG_A2B, UG_B2A};
     for (int i = 0; i < 2; i++) {
         ug_error e;
-        if (translator_run(&s->t, dirs[i], &in, "warm-up", NULL, &out, s->cam ? &cam : NULL, &e) < 0) {
+        if (translator_run(&s->t, dirs[i], &in, "warm-up", NULL, &out, s->cam ? &cam : NULL,
+                           &e) < 0) {
             if (i == 0) {
                 *err = e;
                 return -1;
