@@ -474,6 +474,26 @@ static void eval_cli(const char *weights)
     ug_model_free(m);
     check_eval_a2b(cyclegan, ds, a, b, tr, weights);
     remove(cyclegan);
+    /* UNIT: an encoder and the other domain's decoder, without noise. */
+    ug_config un = {4, 1, 64, 0, 2, 2, UG_NORM_ADALIN, 0, 0, "unit", 0, 0};
+    CHECK(ug_model_new(&m, &un, 3, &err) == 0 && ug_model_save(m, cyclegan, &err) == 0, "%s",
+          err.msg);
+    ug_model_free(m);
+    check_eval_a2b(cyclegan, ds, a, b, tr, weights);
+    remove(cyclegan);
+    /* MUNIT: its codes follow the images' places in a call, which eval's
+     * batches and translate's single images do not share; eval runs. */
+    ug_config mu = {4, 1, 64, 0, 2, 2, UG_NORM_ADALIN, 0, 0, "munit", 2, 8};
+    CHECK(ug_model_new(&m, &mu, 3, &err) == 0 && ug_model_save(m, cyclegan, &err) == 0, "%s",
+          err.msg);
+    ug_model_free(m);
+    snprintf(args, sizeof args, "eval --model %s --dataset %s --inception %s --block_size 2 "
+             "--json", cyclegan, ds, weights);
+    int mrc = run_cli(tmp, args, 1, out, sizeof out);
+    CHECK(mrc == 0 && strstr(out, "\"a2b\": {\"protocol\": \"blocks\"") &&
+              strstr(out, "\"b2a\": {"),
+          "eval of a MUNIT model: rc %d: %s", mrc, out);
+    remove(cyclegan);
 
     snprintf(args, sizeof args, "eval --model %s --dataset %s --inception %s --block_size 2",
              model, ds, weights);
