@@ -298,7 +298,7 @@ static void test_cli(void)
     CHECK(run_cli(dir, cmd, 0, out, sizeof out) != 0 && strstr(out, "not both"),
           "--styles and --style_from: %s", out);
     snprintf(cmd, sizeof cmd, "train --family unit --dataset %s/shapes --result_dir %s/u "
-             "--iteration 1 --img_size 32 --ch 2 --n_res 1 --n_layer 2", dir, dir);
+             "--iteration 1 --img_size 32 --gen_dim 2 --n_res 1 --n_layer 2", dir, dir);
     CHECK(run_cli(dir, cmd, 1, out, sizeof out) == 0, "train unit: %s", out);
     snprintf(cmd, sizeof cmd, "translate --model %s/u/shapes/model/shapes_params_0000001."
              "safetensors --input %s/shapes/testA/0000.png --output %s/x.png --styles 2", dir,

@@ -260,6 +260,17 @@ static void test_cli(void)
     CHECK(run_cli(dir, cmd, 0, out, sizeof out) == 2 && strstr(out, "bad.yaml:3:") &&
               strstr(out, "n_downsample is 3"),
           "an unsupported value: %s", out);
+    snprintf(cmd, sizeof cmd, "train --family unit --ch 8 --dataset %s/shapes", dir);
+    CHECK(run_cli(dir, cmd, 0, out, sizeof out) == 2 &&
+              strstr(out, "--ch is a flag of the families ugatit cyclegan, not of unit"),
+          "--ch with unit (its --gen_dim): %s", out);
+    snprintf(cmd, sizeof cmd, "train --gan_w 2 --dataset %s/shapes", dir);
+    CHECK(run_cli(dir, cmd, 0, out, sizeof out) == 2 &&
+              strstr(out, "--gan_w is a flag of the families unit munit, not of ugatit"),
+          "--gan_w without unit: %s", out);
+    snprintf(cmd, sizeof cmd, "train --family unit --n_downsample 3 --dataset %s/shapes", dir);
+    CHECK(run_cli(dir, cmd, 0, out, sizeof out) == 2 && strstr(out, "--n_downsample"),
+          "--n_downsample 3: %s", out);
     snprintf(cmd, sizeof cmd, "train --recon_x_w 5 --dataset %s/shapes", dir);
     CHECK(run_cli(dir, cmd, 0, out, sizeof out) == 2 &&
               strstr(out, "--recon_x_w is a flag of the families unit munit, not of ugatit"),

@@ -77,8 +77,8 @@ static const cli_opt options[] = {
      0},
     {"lr", "X", "learning rate (cyclegan: 0.0002)", "0.0001", 0},
     {"weight_decay", "X", "Adam weight decay (L2) (cyclegan: 0)", "0.0001", 0},
-    {"adv_weight", "X", "weight of the adversarial losses (cyclegan: the generators'; unit, "
-                       "munit: gan_w)", "1", 0},
+    {"adv_weight", "X", "weight of the adversarial losses (cyclegan: the generators')", "1", 0},
+    {"gan_w", "X", "unit, munit: weight of the adversarial losses", "1", 0},
     {"cycle_weight", "X", "weight of the cycle losses (cyclegan: lambda_A = lambda_B; unit, "
                          "munit: recon_x_cyc_w; munit's default 0)", "10", 0},
     {"recon_x_w", "X", "unit, munit: weight of the image reconstruction losses", "10", 0},
@@ -96,7 +96,11 @@ static const cli_opt options[] = {
     {"cam_weight", "X", "weight of the CAM losses", "1000", 0},
     {"family", "NAME", "model family: ugatit, cyclegan (the official CycleGAN), unit (the "
                        "official UNIT master) or munit (the official MUNIT)", "ugatit", 0},
-    {"ch", "N", "base channels (cyclegan: ngf = ndf; unit, munit: gen and dis dim)", "64", 0},
+    {"ch", "N", "base channels (cyclegan: ngf = ndf)", "64", 0},
+    {"gen_dim", "N", "unit, munit: channels of the first layers of generators and "
+                     "discriminators (gen.dim = dis.dim)", "64", 0},
+    {"n_downsample", "N", "unit, munit: stride-2 convolutions of the (content) encoder; this "
+                          "build has the official 2", "2", 0},
     {"n_res", "N", "residual blocks (cyclegan: 9 from img_size 256 up, else 6)", "4", 0},
     {"style_dim", "N", "munit: channels of the style code", "8", 0},
     {"mlp_dim", "N", "munit: width of the MLP from the style code to the AdaIN parameters",
@@ -150,6 +154,8 @@ static const struct {
     const char *flag, *family;
 } family_flags[] = {
     {"n_dis", "ugatit"},         {"light", "ugatit"}, {"norm", "ugatit"},
+    {"ch", "ugatit cyclegan"},   {"adv_weight", "ugatit cyclegan"},
+    {"gen_dim", "unit munit"},   {"gan_w", "unit munit"}, {"n_downsample", "unit munit"},
     {"cam_g", "ugatit"},         {"cam_d", "ugatit"}, {"cam_weight", "ugatit"},
     {"identity_weight", "ugatit cyclegan"},
     {"n_epochs", "cyclegan"},    {"n_epochs_decay", "cyclegan"},
@@ -199,9 +205,9 @@ static int check_family_flags(const train_opts *o, const char *family)
 static const struct {
     const char *key, *flag;
 } config_flags[] = {
-    {"gen.dim", "ch"},           {"gen.n_res", "n_res"},
+    {"gen.dim", "gen_dim"},      {"gen.n_res", "n_res"},
     {"dis.n_layer", "n_layer"},  {"dis.num_scales", "num_scales"},
-    {"gan_w", "adv_weight"},     {"recon_x_w", "recon_x_w"},
+    {"gan_w", "gan_w"},          {"recon_x_w", "recon_x_w"},
     {"recon_kl_w", "recon_kl_w"}, {"recon_x_cyc_w", "cycle_weight"},
     {"recon_kl_cyc_w", "recon_kl_cyc_w"}, {"lr", "lr"},
     {"weight_decay", "weight_decay"}, {"step_size", "step_size"},
@@ -261,7 +267,7 @@ static int apply_config(train_opts *o)
             return -1;
     const cli_yaml_entry *gd = cli_yaml_find(y, "gen.dim"), *ch = cli_yaml_find(y,
                                                                               "crop_image_height");
-    if ((gd && config_check(y, path, "dis.dim", gd->value, "gen.dim's: --ch is both") < 0) ||
+    if ((gd && config_check(y, path, "dis.dim", gd->value, "gen.dim's: --gen_dim is both") < 0) ||
         (ch && config_check(y, path, "crop_image_width", ch->value,
                             "crop_image_height's: square images") < 0))
         return -1;
@@ -316,8 +322,8 @@ static int parse(int argc, char **argv, train_opts *o)
                        "of ranks that divides it.");
     if (rc)
         return rc;
-    long iteration, batch, ch, n_res, n_dis, img;
-    double lr, wd, adv, cyc, idt, cam, rx, rkl, rklc, gamma, rs, rc_w;
+    long iteration, batch, ch, gen_dim, n_downsample, n_res, n_dis, img;
+    double lr, wd, adv, gan_w, cyc, idt, cam, rx, rkl, rklc, gamma, rs, rc_w;
     long step_size, n_layer, num_scales, style_dim, mlp_dim;
     int cam_g, cam_d, light, decay;
     ug_error err;
@@ -340,6 +346,7 @@ static int parse(int argc, char **argv, train_opts *o)
         cli_double(opt, n, "lr", 0, 1e3, &lr) < 0 ||
         cli_double(opt, n, "weight_decay", 0, 1e3, &wd) < 0 ||
         cli_double(opt, n, "adv_weight", 0, 1e9, &adv) < 0 ||
+        cli_double(opt, n, "gan_w", 0, 1e9, &gan_w) < 0 ||
         cli_double(opt, n, "cycle_weight", 0, 1e9, &cyc) < 0 ||
         cli_double(opt, n, "identity_weight", 0, 1e9, &idt) < 0 ||
         cli_double(opt, n, "cam_weight", 0, 1e9, &cam) < 0 ||
@@ -354,7 +361,10 @@ static int parse(int argc, char **argv, train_opts *o)
         cli_int(opt, n, "step_size", 1, 1000000000, &step_size) < 0 ||
         cli_int(opt, n, "n_layer", 1, 8, &n_layer) < 0 ||
         cli_int(opt, n, "num_scales", 1, 4, &num_scales) < 0 ||
-        cli_int(opt, n, "ch", 1, 4096, &ch) < 0 || cli_int(opt, n, "n_res", 1, 64, &n_res) < 0 ||
+        cli_int(opt, n, "ch", 1, 4096, &ch) < 0 ||
+        cli_int(opt, n, "gen_dim", 1, 4096, &gen_dim) < 0 ||
+        cli_int(opt, n, "n_downsample", 2, 2, &n_downsample) < 0 ||
+        cli_int(opt, n, "n_res", 1, 64, &n_res) < 0 ||
         /* The local discriminator's n_dis - 1 layers: at least 3, the global
          * one's n_dis + 1: at most 12 (ug_build_discriminator). */
         cli_int(opt, n, "n_dis", 4, 11, &n_dis) < 0 ||
@@ -385,6 +395,8 @@ static int parse(int argc, char **argv, train_opts *o)
     o->cfg.family = fam->name;
     if (given(o, "ch"))
         o->cfg.ch = (int)ch;
+    if (given(o, "gen_dim"))
+        o->cfg.ch = (int)gen_dim;
     if (given(o, "n_res"))
         o->cfg.n_res = (int)n_res;
     if (given(o, "n_dis"))
@@ -420,6 +432,7 @@ static int parse(int argc, char **argv, train_opts *o)
         double value;
         float *dst;
     } weights[] = {{"adv_weight", adv, &o->tc.adv_weight},
+                   {"gan_w", gan_w, &o->tc.adv_weight},
                    {"cycle_weight", cyc, &o->tc.cycle_weight},
                    {"identity_weight", idt, &o->tc.identity_weight},
                    {"cam_weight", cam, &o->tc.cam_weight},
@@ -499,6 +512,7 @@ static int check_model_flags(const train_opts *o, const ug_config *c, const char
     const ug_config *g = &o->cfg;
     return agree(o, "family", strcmp(g->family, c->family) == 0, c->family, path, err) < 0 ||
                    agree(o, "ch", g->ch == c->ch, ch, path, err) < 0 ||
+                   agree(o, "gen_dim", g->ch == c->ch, ch, path, err) < 0 ||
                    agree(o, "n_res", g->n_res == c->n_res, n_res, path, err) < 0 ||
                    agree(o, "img_size", g->img_size == c->img_size, img, path, err) < 0 ||
                    agree(o, "light", g->light == c->light, bool_text(c->light), path, err) < 0 ||
@@ -547,6 +561,7 @@ static int check_train_flags(const train_opts *o, const ug_train_config *tc, lon
                    agree(o, "weight_decay", g->weight_decay == tc->weight_decay, v[2], path,
                          err) < 0 ||
                    agree(o, "adv_weight", g->adv_weight == tc->adv_weight, v[3], path, err) < 0 ||
+                   agree(o, "gan_w", g->adv_weight == tc->adv_weight, v[3], path, err) < 0 ||
                    agree(o, "cycle_weight", g->cycle_weight == tc->cycle_weight, v[4], path,
                          err) < 0 ||
                    agree(o, "identity_weight", g->identity_weight == tc->identity_weight, v[5],
