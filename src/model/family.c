@@ -5,11 +5,12 @@
 #include <string.h>
 
 #include "model/cyclegan/cyclegan.h"
+#include "model/drit/drit.h"
 #include "model/ugatit/ugatit.h"
 #include "model/unit/unit.h"
 
 static const ug_family *const families[] = {&ug_family_ugatit, &ug_family_cyclegan,
-                                               &ug_family_unit};
+                                               &ug_family_unit, &ug_family_drit};
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
 const ug_family *ug_family_at(int i)

@@ -75,6 +75,9 @@ typedef enum {
     OP_SIGMOID,
     OP_MUL,     /* in[0] * in[1]; either may be C x 1 x 1, broadcast over H, W */
     OP_NVLNORM, /* NVIDIA's LayerNorm (UNIT, MUNIT), .eps; gamma p[0], beta p[1] */
+    OP_DLNORM,  /* DRIT's LayerNorm (GroupNorm of one group), .eps; weight p[0], bias p[1],
+                   each C x 1 x 1 */
+    OP_CONCAT_TILED, /* in[0] then the code in[1] (Z x 1 x 1) tiled over in[0]'s plane */
     OP_COUNT
 } ug_op;
 

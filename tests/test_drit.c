@@ -1,0 +1,305 @@
+/* The DRIT family against tests/fixtures/drit216.safetensors, written by
+ * tools/make_drit_fixtures.py from our PyTorch reference tools/drit_ref.py:
+ * every network's evaluation-mode forward pass, the translations, and four
+ * iterations with d_iter 2 (content-only, full at lr 0, content-only, full):
+ * the losses, the gradients each optimiser stepped with in the first full
+ * one, every parameter after the last, with the draws replayed from our
+ * generator; with the fast kernels and the reference ones.
+ * Then the schedule, the training state in a checkpoint, and the
+ * multimodal translations. Tolerances are those of tests/test_golden.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "model/checkpoint.h"
+#include "model/drit/drit.h"
+#include "model/step.h"
+
+#define INPUT_SEED 2024
+#define INPUT_STREAM 0x696d6773u /* "imgs" */
+
+static double worst_fwd, worst_loss, worst_grad, worst_state;
+
+static const ug_st_tensor *fx(const ug_st_file *f, const char *fmt, const char *a)
+{
+    char name[256];
+    snprintf(name, sizeof name, fmt, a);
+    const ug_st_tensor *t = ug_st_find(f, name);
+    CHECK(t != NULL, "fixture tensor %s missing", name);
+    return t;
+}
+
+/* Both domains' batches, uniform in [-1, 1) from our generator, as the fixture script draws them. */
+static float *inputs(size_t n)
+{
+    float *x = malloc(2 * n * sizeof *x);
+    ug_rng r;
+    ug_rng_seed(&r, INPUT_SEED, INPUT_STREAM);
+    for (size_t i = 0; x && i < 2 * n; i++)
+        x[i] = (float)(2.0 * ug_rng_uniform(&r) - 1.0);
+    return x;
+}
+
+/* Output NAME of tape t against fixture tensor key: max abs error relative
+ * to max(1, the largest reference value). */
+static void compare(const ug_tape *t, const char *name, const ug_st_file *f, const char *key)
+{
+    const ug_st_tensor *ref = fx(f, "%s", key);
+    const int node = ug_net_output(t->net, name);
+    CHECK(node >= 0, "no output %s", name);
+    if (!ref || node < 0)
+        return;
+    const size_t n = ug_tape_numel(t, node);
+    CHECK(ref->numel == n, "%s: %zu values, the fixture %zu", key, n, ref->numel);
+    if (ref->numel != n)
+        return;
+    double scale = 1;
+    for (size_t i = 0; i < n; i++)
+        scale = fmax(scale, fabs(ref->data[i]));
+    const double d = check_max_abs_diff(t->out[node], ref->data, n) / scale;
+    worst_fwd = fmax(worst_fwd, d);
+    CHECK(d <= 1e-4, "forward %s differs by %g", key, d);
+}
+
+static void check_forward(ug_model *m, const ug_st_file *f, const float *A, const float *B,
+                          size_t img)
+{
+    ug_error err;
+    ug_tape te, ta, tg, td, tc;
+    const ug_config *c = &m->cfg;
+    const size_t cont = (size_t)dr_content_ch(c) * dr_content_side(c) * dr_content_side(c);
+    float *zero = calloc(cont, sizeof *zero);
+    ug_arena_reset(&m->arena);
+    const float *ec_in[4] = {A, B, zero, zero};
+    int rc = ug_tape_forward(&te, m->k, &m->arena, &m->net[DR_ENC_C], ec_in, 1, UG_EVAL, &err);
+    CHECK(rc == 0, "enc_c: %s", err.msg);
+    const float *ea_in[2] = {A, B};
+    rc |= ug_tape_forward(&ta, m->k, &m->arena, &m->net[DR_ENC_A], ea_in, 1, UG_EVAL, &err);
+    const ug_st_tensor *za = fx(f, "%s", "fwd.gen.zA"), *zb = fx(f, "%s", "fwd.gen.zB");
+    if (rc || !za || !zb) {
+        free(zero);
+        return;
+    }
+    compare(&te, DR_OUT_CONTENT_A, f, "fwd.enc_c.contentA");
+    compare(&te, DR_OUT_CONTENT_B, f, "fwd.enc_c.contentB");
+    compare(&ta, DR_OUT_MU_A, f, "fwd.enc_a.muA");
+    compare(&ta, DR_OUT_LOGVAR_A, f, "fwd.enc_a.logvarA");
+    compare(&ta, DR_OUT_MU_B, f, "fwd.enc_a.muB");
+    compare(&ta, DR_OUT_LOGVAR_B, f, "fwd.enc_a.logvarB");
+    const float *g_in[4] = {ug_tape_output(&te, DR_OUT_CONTENT_A), za->data,
+                            ug_tape_output(&te, DR_OUT_CONTENT_B), zb->data};
+    rc = ug_tape_forward(&tg, m->k, &m->arena, &m->net[DR_GEN], g_in, 1, UG_EVAL, &err);
+    CHECK(rc == 0, "gen: %s", err.msg);
+    if (rc == 0) {
+        compare(&tg, DR_OUT_IMAGE_A, f, "fwd.gen.imageA");
+        compare(&tg, DR_OUT_IMAGE_B, f, "fwd.gen.imageB");
+    }
+    rc = ug_tape_forward(&td, m->k, &m->arena, &m->net[DR_DIS_A], &A, 2, UG_EVAL, &err);
+    CHECK(rc == 0, "disA: %s", err.msg);
+    for (int s = 0; rc == 0 && s < c->dis_local; s++) {
+        char key[64];
+        snprintf(key, sizeof key, "fwd.disA.%s", dr_scale_output(s));
+        compare(&td, dr_scale_output(s), f, key);
+    }
+    const float *content = g_in[0];
+    rc = ug_tape_forward(&tc, m->k, &m->arena, &m->net[DR_DIS_C], &content, 1, UG_EVAL, &err);
+    CHECK(rc == 0, "disContent: %s", err.msg);
+    if (rc == 0)
+        compare(&tc, UG_OUT_IMAGE, f, "fwd.disContent.image");
+    /* translate: A2B and B2A with code zA */
+    float *out = malloc(img * sizeof *out);
+    const char *keys[2] = {"translate.A2B.image", "translate.B2A.image"};
+    for (int d = 0; d < 2 && out; d++) {
+        rc = dr_translate_codes(m, d ? UG_B2A : UG_A2B, d ? B : A, 1, za->data, out, &err);
+        CHECK(rc == 0, "translate: %s", err.msg);
+        const ug_st_tensor *ref = fx(f, "%s", keys[d]);
+        if (rc == 0 && ref) {
+            double e = check_max_abs_diff(out, ref->data, img);
+            worst_fwd = fmax(worst_fwd, e);
+            CHECK(e <= 1e-4, "%s differs by %g", keys[d], e);
+        }
+    }
+    free(out);
+    free(zero);
+}
+
+static void check_loss(const ug_model *m, const ug_st_file *f, const char *step, int i,
+                       float ours)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%s.loss.%s", step, m->fam->loss_names[i]);
+    const ug_st_tensor *ref = ug_st_find(f, key);
+    CHECK(ref != NULL, "fixture %s missing", key);
+    if (!ref)
+        return;
+    const double d = fabs(ours - ref->data[0]) / fmax(1.0, fabs(ref->data[0]));
+    worst_loss = fmax(worst_loss, d);
+    CHECK(d <= 1e-4, "%s: %.8g vs %.8g", key, ours, ref->data[0]);
+}
+
+static double norm2(const float *x, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)x[i] * x[i];
+    return sqrt(s);
+}
+
+static int cancelled(const ug_st_file *f, const char *net, const char *name)
+{
+    const char *list = ug_st_meta(f, "cancelled");
+    char key[256];
+    int len = snprintf(key, sizeof key, "%s.%s", net, name);
+    for (const char *p = list; p && (p = strstr(p, key)) != NULL; p += len)
+        if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* The gradients left after the first full iteration: each discriminator's and
+ * enc_a's of their (last) update, enc_c's and gen's of the second update;
+ * relative L2 errors, a cancelled bias's relative to its network's largest. */
+static void check_grads(const ug_model *m, const ug_st_file *f)
+{
+    for (int i = 0; i < DR_N_NETS; i++) {
+        const ug_net *n = &m->net[i];
+        const char *net = m->fam->net_names[i];
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "step2.grad.%s%s", i == DR_ENC_C || i == DR_GEN
+                                                                ? "phase2." : "", net);
+        double largest = 0;
+        for (int p = 0; p < n->n_params; p++) {
+            char key[256];
+            snprintf(key, sizeof key, "%s.%s", prefix, n->params[p].name);
+            const ug_st_tensor *ref = ug_st_find(f, key);
+            if (ref)
+                largest = fmax(largest, norm2(ref->data, ref->numel));
+        }
+        for (int p = 0; p < n->n_params; p++) {
+            char key[256];
+            snprintf(key, sizeof key, "%s.%s", prefix, n->params[p].name);
+            const ug_st_tensor *ref = ug_st_find(f, key);
+            CHECK(ref && ref->numel == n->params[p].numel, "fixture %s", key);
+            if (!ref || ref->numel != n->params[p].numel)
+                continue;
+            const float *ours = ug_param_grad(n, p);
+            double d = 0;
+            for (size_t j = 0; j < ref->numel; j++)
+                d += ((double)ours[j] - ref->data[j]) * ((double)ours[j] - ref->data[j]);
+            const double own = cancelled(f, net, n->params[p].name)
+                                   ? largest : norm2(ref->data, ref->numel);
+            const double r = sqrt(d) / fmax(own, 1e-30);
+            worst_grad = fmax(worst_grad, r);
+            CHECK(r <= 1e-4, "gradient %s: relative L2 error %g", key, r);
+        }
+    }
+}
+
+static void check_state(const ug_model *m, const ug_st_file *f)
+{
+    for (int i = 0; i < DR_N_NETS; i++) {
+        const ug_net *n = &m->net[i];
+        const char *net = m->fam->net_names[i];
+        for (int p = 0; p < n->n_params; p++) {
+            char key[256], ikey[256];
+            if (cancelled(f, net, n->params[p].name))
+                continue;
+            snprintf(key, sizeof key, "step4.state.%s.%s", net, n->params[p].name);
+            snprintf(ikey, sizeof ikey, "init.%s.%s", net, n->params[p].name);
+            const ug_st_tensor *ref = ug_st_find(f, key), *init = ug_st_find(f, ikey);
+            CHECK(ref && init, "fixture %s", key);
+            if (!ref || !init)
+                continue;
+            const float *ours = ug_param_data(n, p);
+            double num = 0, den = 0;
+            for (size_t j = 0; j < ref->numel; j++) {
+                double d = (double)ours[j] - ref->data[j], ch = (double)ref->data[j] - init->data[j];
+                num += d * d;
+                den += ch * ch;
+            }
+            const double r = den > 0 ? sqrt(num / den) : (num > 0 ? INFINITY : 0);
+            worst_state = fmax(worst_state, r);
+            CHECK(r <= 0.01, "after four iterations %s: error %g of the change", key, r);
+        }
+    }
+}
+
+static void run(int reference)
+{
+    const char *path = UGATIT_FIXTURES "/drit216.safetensors";
+    worst_fwd = worst_loss = worst_grad = worst_state = 0;
+    ug_st_file *f;
+    ug_error err;
+    int rc = ug_st_open(&f, path, &err);
+    CHECK(rc == 0, "%s", err.msg);
+    if (rc)
+        return;
+    ug_config c;
+    unsigned nets;
+    ug_model *m = NULL;
+    rc = ug_ckpt_config(f, path, NULL, &c, &nets, &err);
+    CHECK(rc == 0 && strcmp(c.family, "drit") == 0, "config: %s", err.msg);
+    if (rc == 0)
+        rc = ug_model_build(&m, &c, UG_ALL_NETS, &err);
+    CHECK(rc == 0, "build: %s", err.msg);
+    if (rc) {
+        ug_st_close(f);
+        return;
+    }
+    if (reference) {
+        ug_kctx_free(m->k);
+        m->k = ug_kctx_new(1, &err);
+    }
+    float *base[UG_MAX_NETS] = {0};
+    for (int i = 0; i < DR_N_NETS; i++)
+        base[i] = m->net[i].data;
+    rc = ug_ckpt_read_model(f, path, m, "init.", base, 0, &err);
+    CHECK(rc == 0, "%s", err.msg);
+    const size_t img = 3 * (size_t)c.img_size * c.img_size;
+    float *x = inputs(DR_BATCH * img);
+    if (rc || !x)
+        goto done;
+    const float *A = x, *B = x + DR_BATCH * img;
+    check_forward(m, f, A, B, img);
+
+    ug_train_config tc;
+    ug_train_config_for(&tc, "drit", &err);
+    tc.seed = (uint64_t)atol(ug_st_meta(f, "seed"));
+    tc.d_iter = 2; /* a content-only iteration, then a full one */
+    ug_trainer *t;
+    rc = ug_trainer_new(&t, m, &tc, &err);
+    CHECK(rc == 0, "%s", err.msg);
+    if (rc)
+        goto done;
+    float L[UG_MAX_LOSSES];
+    for (int step = 1; step <= 4 && rc == 0; step++) {
+        char name[16];
+        snprintf(name, sizeof name, "step%d", step);
+        t->tc.lr = step == 2 ? 0 : tc.lr; /* the gradients at the initial weights */
+        rc = ug_trainer_step(t, A, B, DR_BATCH, L, &err);
+        CHECK(rc == 0, "%s: %s", name, err.msg);
+        for (int i = 0; rc == 0 && i < DR_N_LOSSES; i++)
+            if (step % 2 == 0 || i == DR_LOSS_DIS_CONTENT)
+                check_loss(m, f, name, i, L[i]);
+        if (rc == 0 && step == 2)
+            check_grads(m, f);
+    }
+    if (rc == 0)
+        check_state(m, f);
+    ug_trainer_free(t);
+done:
+    printf("drit216%s: largest errors: forward %.3g (of max), loss %.3g (rel), gradient %.3g "
+           "(rel L2), after four iterations %.3g (of the change)\n",
+           reference ? " (reference kernels)" : "", worst_fwd, worst_loss, worst_grad,
+           worst_state);
+    free(x);
+    ug_model_free(m);
+    ug_st_close(f);
+}
+
+int main(void)
+{
+    run(0);
+    run(1);
+    return check_summary();
+}
