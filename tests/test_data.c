@@ -235,19 +235,20 @@ static void test_transforms(void)
     float *alt = malloc(n * sizeof(float));
 
     /* Test transform = Pillow bilinear resize + ToTensor/Normalize, exactly. */
-    CHECK(ug_load_test_image(got, JPEG_SAMPLE, S, UG_RESIZE_BILINEAR, &err) == 0,
+    CHECK(ug_load_test_image(got, JPEG_SAMPLE, S, UG_PIPELINE(UG_RESIZE_BILINEAR), &err) == 0,
           "test image: %s", err.msg);
     CHECK(ug_image_resize(&r, &im, S, S, UG_RESIZE_BILINEAR, &err) == 0, "%s", err.msg);
     ug_image_to_tensor(want, &r);
     ug_image_free(&r);
     CHECK(memcmp(got, want, n * sizeof(float)) == 0, "test transform differs");
-    CHECK(ug_transform(alt, &im, S, NULL, UG_RESIZE_BILINEAR, &err) == 0 &&
+    CHECK(ug_transform(alt, &im, S, NULL, UG_PIPELINE(UG_RESIZE_BILINEAR), &err) == 0 &&
               memcmp(alt, want, n * sizeof(float)) == 0,
           "ug_transform(NULL) differs");
 
     /* Training transform, no flip: resize to S + 30, crop at (top, left). */
     ug_augment a = {0, 5, 17};
-    CHECK(ug_transform(got, &im, S, &a, UG_RESIZE_BILINEAR, &err) == 0, "%s", err.msg);
+    const ug_pipeline bilinear = UG_PIPELINE(UG_RESIZE_BILINEAR);
+    CHECK(ug_transform(got, &im, S, &a, bilinear, &err) == 0, "%s", err.msg);
     CHECK(ug_image_resize(&r, &im, B, B, UG_RESIZE_BILINEAR, &err) == 0, "%s", err.msg);
     float *big = malloc((size_t)3 * B * B * sizeof(float));
     ug_image_to_tensor(big, &r);
@@ -263,11 +264,19 @@ static void test_transforms(void)
     CHECK(md == 0, "crop differs from resize + crop: %g", md);
     free(big);
 
+    /* DRIT's test transform: resize to S + 40, the centre crop (offset 20). */
+    const ug_pipeline drit = {UG_RESIZE_BICUBIC, 40, 1};
+    const ug_augment centre = {0, 20, 20};
+    CHECK(ug_transform(got, &im, S, NULL, drit, &err) == 0 &&
+              ug_transform(alt, &im, S, &centre, drit, &err) == 0 &&
+              memcmp(got, alt, n * sizeof(float)) == 0,
+          "centre crop differs from the crop at (20, 20)");
+
     /* Flip first, then crop at left = L equals the mirror of the unflipped
      * crop at left = 30 - L (Pillow's filter is symmetric up to rounding). */
     ug_augment f = {1, 9, 4}, nf = {0, 9, UG_CROP_MARGIN - 4};
-    CHECK(ug_transform(got, &im, S, &f, UG_RESIZE_BILINEAR, &err) == 0, "%s", err.msg);
-    CHECK(ug_transform(alt, &im, S, &nf, UG_RESIZE_BILINEAR, &err) == 0, "%s", err.msg);
+    CHECK(ug_transform(got, &im, S, &f, bilinear, &err) == 0, "%s", err.msg);
+    CHECK(ug_transform(alt, &im, S, &nf, bilinear, &err) == 0, "%s", err.msg);
     size_t same = 0;
     md = 0;
     for (int c = 0; c < 3; c++)
@@ -282,7 +291,7 @@ static void test_transforms(void)
           "flip not a mirror: max diff %g, %zu of %zu equal", md, same, n);
 
     ug_augment bad = {0, 31, 0};
-    CHECK(ug_transform(got, &im, S, &bad, UG_RESIZE_BILINEAR, &err) == -1,
+    CHECK(ug_transform(got, &im, S, &bad, bilinear, &err) == -1,
           "crop offset 31 accepted");
 
     /* The draws cover 0..30 and flip about half the time. */
@@ -291,7 +300,7 @@ static void test_transforms(void)
     int flips = 0, lo = 99, hi = -1;
     for (int i = 0; i < 4000; i++) {
         ug_augment d;
-        ug_augment_draw(&d, &rng);
+        ug_augment_draw(&d, &rng, UG_CROP_MARGIN);
         flips += d.flip;
         lo = d.top < lo ? d.top : lo;
         lo = d.left < lo ? d.left : lo;
@@ -302,9 +311,11 @@ static void test_transforms(void)
           flips, lo, hi);
 
     /* The sample PNG is RGBA or RGB; either way it loads. */
-    CHECK(ug_load_test_image(got, SAMPLES "/trainB/0006.png", S, UG_RESIZE_BILINEAR, &err) == 0,
+    CHECK(ug_load_test_image(got, SAMPLES "/trainB/0006.png", S,
+                             UG_PIPELINE(UG_RESIZE_BILINEAR), &err) == 0,
           "%s", err.msg);
-    CHECK(ug_load_test_image(got, SAMPLES "/nope.png", S, UG_RESIZE_BILINEAR, &err) == -1 &&
+    CHECK(ug_load_test_image(got, SAMPLES "/nope.png", S, UG_PIPELINE(UG_RESIZE_BILINEAR),
+                             &err) == -1 &&
               strstr(err.msg, "nope.png"),
           "missing test image: %s", err.msg);
     ug_image_free(&im);
@@ -387,7 +398,7 @@ static int run_loader(const char *root, uint64_t seed, int batch, int img, int a
         return -1;
     }
     ug_loader_config c = {&la, &lb, batch, img, augment, seed, w ? on_warn : NULL, w, 0, 0,
-                          UG_RESIZE_BILINEAR};
+                          UG_PIPELINE(UG_RESIZE_BILINEAR)};
     ug_loader *l;
     int rc = ug_loader_new(&l, &c, err);
     ug_filelist_free(&la); /* the loader keeps its own copies */
@@ -505,7 +516,8 @@ static void test_loader_augment(void)
     size_t per = (size_t)BATCH * 3 * IMG * IMG;
     float *ref_a = malloc(STEPS * per * sizeof(float)), *ref_b = malloc(STEPS * per * sizeof(float));
     float *A = malloc(per * sizeof(float)), *B = malloc(per * sizeof(float));
-    ug_loader_config c = {&la, &lb, BATCH, IMG, 1, 77, NULL, NULL, 0, 0, UG_RESIZE_BILINEAR};
+    ug_loader_config c = {&la, &lb, BATCH, IMG, 1, 77, NULL, NULL, 0, 0,
+                            UG_PIPELINE(UG_RESIZE_BILINEAR)};
     ug_loader *l = NULL;
     int rc = ug_loader_new(&l, &c, &err);
     CHECK(rc == 0, "%s", err.msg);

@@ -351,7 +351,8 @@ static void check_official_files(void)
         const ug_st_tensor *want = fx(f, "translate.%s.%s", d ? "G_B" : "G_A", "image");
         if (!in || !want || in->numel != numel || want->numel != numel)
             continue;
-        rc = ug_load_test_image(x, samples[d], hint.img_size, UG_RESIZE_BICUBIC, &err);
+        rc = ug_load_test_image(x, samples[d], hint.img_size, UG_PIPELINE(UG_RESIZE_BICUBIC),
+                                &err);
         CHECK(rc == 0 && memcmp(x, in->data, numel * sizeof *x) == 0,
               "%s: the bicubic test transform differs from Pillow's (%s)", samples[d],
               rc ? err.msg : "values");

@@ -361,7 +361,8 @@ static void test_ort(const char *src, const char *node_dir)
         goto done;
     }
     for (int i = 0; i < N; i++)
-        CHECK(ug_load_test_image(in + i * img, list.paths[i], S, UG_RESIZE_BILINEAR, &err) == 0,
+        CHECK(ug_load_test_image(in + i * img, list.paths[i], S, UG_PIPELINE(UG_RESIZE_BILINEAR),
+                                 &err) == 0,
               "%s", err.msg);
     write_floats("samples", "input", in, N * img);
     for (int k = 0; k < N_VARIANTS; k++) {

@@ -55,7 +55,7 @@ static int fake_features(const ug_measure *ms, ug_model *m, ug_direction dir, ch
     for (size_t i = 0; i < n && rc == 0; i += (size_t)B) {
         int k = n - i < (size_t)B ? (int)(n - i) : B;
         for (int j = 0; j < k && rc == 0; j++)
-            rc = ug_load_test_image(x + j * in, paths[i + j], S, ug_model_resize(m), err);
+            rc = ug_load_test_image(x + j * in, paths[i + j], S, ug_model_pipeline(m), err);
         if (rc == 0)
             rc = ug_model_translate(m, dir, x, k, y, NULL, NULL, err);
         for (int j = 0; j < k && rc == 0; j++) {

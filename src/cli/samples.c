@@ -13,7 +13,7 @@
 /* Loads up to UG_SAMPLES_PER_SET images of list, evenly spread, into dst;
  * an undecodable file is passed over (the loader warns about it) for the
  * next one. Returns how many were loaded. */
-static int load_spread(float *dst, const ug_filelist *list, int img, ug_resize_filter filter)
+static int load_spread(float *dst, const ug_filelist *list, int img, ug_pipeline pipe)
 {
     size_t want = list->n < UG_SAMPLES_PER_SET ? list->n : UG_SAMPLES_PER_SET;
     size_t plane = (size_t)3 * img * img, got = 0, k = 0;
@@ -21,7 +21,7 @@ static int load_spread(float *dst, const ug_filelist *list, int img, ug_resize_f
     for (size_t i = 0; i < want; i++) {
         size_t start = i * list->n / want;
         for (k = k > start ? k : start; k < list->n; k++)
-            if (ug_load_test_image(dst + got * plane, list->paths[k], img, filter, &ignored) == 0)
+            if (ug_load_test_image(dst + got * plane, list->paths[k], img, pipe, &ignored) == 0)
                 break;
         if (k == list->n)
             break;
@@ -44,7 +44,7 @@ static int load_test_list(ug_filelist *out, const char *root, const char *sub, u
 }
 
 int ug_samples_load(ug_samples *s, const char *dataset_root, const ug_filelist *train_a,
-                    const ug_filelist *train_b, int img, ug_resize_filter filter,
+                    const ug_filelist *train_b, int img, ug_pipeline pipe,
                     ug_error *err)
 {
     memset(s, 0, sizeof *s);
@@ -62,9 +62,9 @@ int ug_samples_load(ug_samples *s, const char *dataset_root, const ug_filelist *
         load_test_list(&test_b, dataset_root, "testB", err) < 0)
         goto done;
     /* Both grids get the same number of columns per set. */
-    int ta = load_spread(s->a, train_a, img, filter), tb = load_spread(s->b, train_b, img, filter);
-    int na = test_a.n ? load_spread(s->a + (size_t)ta * plane, &test_a, img, filter) : 0;
-    int nb = test_b.n ? load_spread(s->b + (size_t)tb * plane, &test_b, img, filter) : 0;
+    int ta = load_spread(s->a, train_a, img, pipe), tb = load_spread(s->b, train_b, img, pipe);
+    int na = test_a.n ? load_spread(s->a + (size_t)ta * plane, &test_a, img, pipe) : 0;
+    int nb = test_b.n ? load_spread(s->b + (size_t)tb * plane, &test_b, img, pipe) : 0;
     s->n = ta + na < tb + nb ? ta + na : tb + nb;
     if (s->n == 0) {
         ug_fail(err, "%s: no readable sample images", dataset_root);

@@ -20,7 +20,7 @@ typedef struct ug_samples {
  * over the sorted lists (the same ones every time, so the grids show
  * progress); test folders may be missing. */
 int ug_samples_load(ug_samples *s, const char *dataset_root, const ug_filelist *train_a,
-                    const ug_filelist *train_b, int img, ug_resize_filter filter,
+                    const ug_filelist *train_b, int img, ug_pipeline pipe,
                     ug_error *err);
 void ug_samples_free(ug_samples *s);
 

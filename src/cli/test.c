@@ -34,7 +34,7 @@ static int test_direction(ug_model *m, const char *root, const char *sub, ug_dir
         ug_dataset_list(&list, path, err) < 0 || ug_grid_init(&g, ug_grid_rows(m), 1, img, err) < 0)
         goto done;
     for (size_t i = 0; i < list.n; i++) {
-        if (ug_load_test_image(x, list.paths[i], img, ug_model_resize(m), err) < 0 ||
+        if (ug_load_test_image(x, list.paths[i], img, ug_model_pipeline(m), err) < 0 ||
             ug_grid_column(&g, 0, m, dir, x, err) < 0)
             goto done;
         snprintf(path, sizeof path, "%s/%s_%zu.png", out_dir, dir == UG_A2B ? "A2B" : "B2A",

@@ -36,7 +36,7 @@ int translator_run(translator *t, ug_direction dir, const ug_image *photo, const
     *out = (ug_image){0};
     if (cam)
         *cam = (ug_image){0};
-    if (ug_transform(t->in, photo, t->S, NULL, ug_model_resize(t->m), err) < 0)
+    if (ug_transform(t->in, photo, t->S, NULL, ug_model_pipeline(t->m), err) < 0)
         return ug_error_prefix(err, "%s", name);
     if (ug_model_translate(t->m, dir, t->in, 1, t->out, NULL, cam ? t->heat : NULL, err) < 0)
         return -1;

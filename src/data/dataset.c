@@ -244,13 +244,13 @@ int ug_dataset_subdir(char *out, size_t n, const char *root, const char *sub, ug
     return rc;
 }
 
-int ug_load_test_image(float *chw, const char *path, int img, ug_resize_filter filter,
+int ug_load_test_image(float *chw, const char *path, int img, ug_pipeline pipe,
                        ug_error *err)
 {
     ug_image im;
     if (ug_image_load(&im, path, err) != 0)
         return -1;
-    int rc = ug_transform(chw, &im, img, NULL, filter, err);
+    int rc = ug_transform(chw, &im, img, NULL, pipe, err);
     ug_image_free(&im);
     if (rc != 0)
         return ug_error_prefix(err, "%s", path);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "data/transform.h"
 #include "io/image.h"
 
 /* The images of one folder. paths[i] is dir joined with the path relative to
@@ -44,10 +45,10 @@ void ug_dataset_name(char *out, size_t n, const char *root);
 /* root joined with one of "trainA", "trainB", "testA", "testB". */
 int ug_dataset_subdir(char *out, size_t n, const char *root, const char *sub, ug_error *err);
 
-/* The release's test transform of one file: Resize((img, img)) with Pillow's
- * filter (the model family's), then ToTensor + Normalize(0.5, 0.5) into chw
- * (3 x img x img floats in [-1, 1]). */
-int ug_load_test_image(float *chw, const char *path, int img, ug_resize_filter filter,
+/* The test transform of one file (the model family's pipeline: Resize((img,
+ * img)) with Pillow's filter, or DRIT's resize and centre crop), then
+ * ToTensor + Normalize(0.5, 0.5) into chw (3 x img x img floats in [-1, 1]). */
+int ug_load_test_image(float *chw, const char *path, int img, ug_pipeline pipe,
                        ug_error *err);
 
 #endif

@@ -30,7 +30,7 @@ typedef struct slot {
 
 struct ug_loader {
     int batch, img, augment;
-    ug_resize_filter filter;
+    ug_pipeline pipe;
     int global_batch, offset; /* this rank's share of a global batch */
     uint64_t seed;
     ug_warn_fn warn;
@@ -130,10 +130,10 @@ static int load_sample(ug_loader *l, int d, long step, int i, float *out, ug_err
         if (l->augment) {
             ug_rng r;
             keyed_rng(&r, l->seed, STREAM_AUGMENT, d, (uint64_t)step, j);
-            ug_augment_draw(&aug, &r);
+            ug_augment_draw(&aug, &r, l->pipe.margin);
             ap = &aug;
         }
-        int rc = ug_transform(out, &im, l->img, ap, l->filter, err);
+        int rc = ug_transform(out, &im, l->img, ap, l->pipe, err);
         ug_image_free(&im);
         return rc != 0 ? ug_error_prefix(err, "%s", dm->files.paths[idx]) : 0;
     }
@@ -234,7 +234,7 @@ int ug_loader_new(ug_loader **out, const ug_loader_config *c, ug_error *err)
     l->offset = c->global_batch ? c->offset : 0;
     l->img = c->img;
     l->augment = c->augment;
-    l->filter = c->filter;
+    l->pipe = c->pipe;
     l->seed = c->seed;
     l->warn = c->warn;
     l->warn_ctx = c->warn_ctx;

@@ -42,7 +42,7 @@ typedef struct ug_loader_config {
     void *warn_ctx;
     int global_batch;         /* 0: batch (one process); else >= offset + batch */
     int offset;               /* this rank's first sample in the global batch */
-    ug_resize_filter filter;  /* the resizes' filter (the model family's) */
+    ug_pipeline pipe;         /* the transforms (the model family's) */
 } ug_loader_config;
 
 typedef struct ug_loader ug_loader;

@@ -3,11 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ug_augment_draw(ug_augment *a, ug_rng *r)
+void ug_augment_draw(ug_augment *a, ug_rng *r, int margin)
 {
     a->flip = ug_rng_uniform(r) < 0.5;
-    a->top = (int)ug_rng_below(r, UG_CROP_MARGIN + 1);
-    a->left = (int)ug_rng_below(r, UG_CROP_MARGIN + 1);
+    a->top = (int)ug_rng_below(r, (uint64_t)margin + 1);
+    a->left = (int)ug_rng_below(r, (uint64_t)margin + 1);
+}
+
+/* torchvision's CenterCrop offset, int(round(margin / 2.0)): halves to even. */
+static int center_offset(int margin)
+{
+    const int k = margin / 2;
+    return margin % 2 && k % 2 ? k + 1 : k;
 }
 
 /* Mirrors in place, left-right. */
@@ -42,22 +49,27 @@ static void crop_to_tensor(float *chw, const ug_image *im, int img, int top, int
     }
 }
 
-int ug_transform(float *chw, const ug_image *in, int img, const ug_augment *a,
-                 ug_resize_filter filter, ug_error *err)
+int ug_transform(float *chw, const ug_image *in, int img, const ug_augment *a, ug_pipeline pipe,
+                 ug_error *err)
 {
-    if (img < 1)
-        return ug_fail(err, "transform: bad image size %d", img);
+    if (img < 1 || pipe.margin < 0 || pipe.margin > 4096)
+        return ug_fail(err, "transform: bad image size %d or margin %d", img, pipe.margin);
+    ug_resize_filter filter = pipe.filter;
     ug_image resized = {0};
-    if (!a) {
+    if (!a && !pipe.center_crop) {
         if (ug_image_resize(&resized, in, img, img, filter, err) != 0)
             return -1;
         ug_image_to_tensor(chw, &resized);
         ug_image_free(&resized);
         return 0;
     }
-    if (a->top < 0 || a->top > UG_CROP_MARGIN || a->left < 0 || a->left > UG_CROP_MARGIN)
+    const int centre = center_offset(pipe.margin);
+    const ug_augment centred = {0, centre, centre};
+    if (!a)
+        a = &centred;
+    if (a->top < 0 || a->top > pipe.margin || a->left < 0 || a->left > pipe.margin)
         return ug_fail(err, "transform: crop offset (%d, %d) outside 0..%d", a->top, a->left,
-                       UG_CROP_MARGIN);
+                       pipe.margin);
     const ug_image *src = in;
     ug_image flipped = {0};
     if (a->flip) {
@@ -71,7 +83,7 @@ int ug_transform(float *chw, const ug_image *in, int img, const ug_augment *a,
         flip_lr(&flipped);
         src = &flipped;
     }
-    int big = img + UG_CROP_MARGIN;
+    int big = img + pipe.margin;
     int rc = ug_image_resize(&resized, src, big, big, filter, err);
     ug_image_free(&flipped);
     if (rc != 0)

@@ -7,6 +7,7 @@
 #ifndef UG_FAMILY_H
 #define UG_FAMILY_H
 
+#include "data/transform.h"
 #include "io/image.h"
 #include "io/safetensors.h"
 #include "nn/net.h"
@@ -60,8 +61,8 @@ typedef struct ug_family {
     void (*state_free)(void *state);
     void (*state_save)(const void *state, ug_ckpt_writer *w);
     int (*state_load)(void *state, const ug_st_file *f, const char *path, ug_error *err);
-    /* The filter of the data pipeline's resizes (training and test). */
-    ug_resize_filter resize;
+    /* The data pipeline (training and test). */
+    ug_pipeline pipeline;
     /* One training step, writing n_losses loss values named loss_names. */
     int n_losses;
     const char *const *loss_names;

@@ -51,8 +51,11 @@ static void count_scales(const ug_st_file *f, ug_config *c)
         c->dis_local = scales;
 }
 
-static int config_from_shapes(const ug_st_file *f, const char *path, const ug_config *hint,
-                              ug_config *c, ug_error *err)
+/* The crop is the official 216: the shapes do not tell it, and the hint's
+ * img_size (the side of a U-GAT-IT light model, 256 unless given) is not
+ * DRIT's. */
+static int config_from_shapes(const ug_st_file *f, const char *path, ug_config *c,
+                              ug_error *err)
 {
     const char *name = "enc_c.convA.0.model.1.weight";
     const ug_st_tensor *t = ug_ckpt_need(f, path, name, 4, err);
@@ -63,8 +66,7 @@ static int config_from_shapes(const ug_st_file *f, const char *path, const ug_co
         return ug_fail(err, "%s: '%s' has shape (%lld, %lld, %lld, %lld), not (ch, 3, 7, 7) of "
                             "DRIT's content encoder", path, name, (long long)t->shape[0],
                        (long long)t->shape[1], (long long)t->shape[2], (long long)t->shape[3]);
-    /* Shapes do not tell the crop: the hint's, else the official 216. */
-    dr_config_default(c, hint && hint->img_size > 0 ? hint->img_size : DR_CROP);
+    dr_config_default(c, DR_CROP);
     c->ch = (int)t->shape[0];
     count_scales(f, c);
     return 0;
@@ -73,8 +75,9 @@ static int config_from_shapes(const ug_st_file *f, const char *path, const ug_co
 int dr_config_read(const ug_st_file *f, const char *path, const ug_config *hint, ug_config *c,
                    ug_error *err)
 {
+    (void)hint;
     return ug_st_meta(f, "ch") ? config_from_meta(f, path, c, err)
-                               : config_from_shapes(f, path, hint, c, err);
+                               : config_from_shapes(f, path, c, err);
 }
 
 unsigned dr_nets_in_file(const ug_st_file *f)

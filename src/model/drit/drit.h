@@ -32,6 +32,7 @@ enum { DR_ENC_C, DR_ENC_A, DR_GEN, DR_DIS_A, DR_DIS_A2, DR_DIS_B, DR_DIS_B2, DR_
 #define DR_DIS_SCALE 3
 #define DR_MAX_SCALES 4
 #define DR_CROP 216
+#define DR_RESIZE 256 /* the training and test resize, before the crop */
 #define DR_INIT_STD 0.02  /* gaussian_weights_init: every Conv* weight */
 #define DR_LRELU 0.01f    /* LeakyReLUConv2d's nn.LeakyReLU() */
 #define DR_ATTR_LRELU 0.2f

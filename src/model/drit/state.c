@@ -1,6 +1,6 @@
 /* DRIT's training state (drit.h): saved as metadata drit_rng (the
  * generator, two hexadecimal integers), drit_adam (the eight update counts)
- * and drit_last (the last full iteration's losses). */
+ * and drit_last.LOSS (the last full iteration's losses). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,18 +34,17 @@ void dr_draw(dr_state *st, float *dst, size_t n)
 void dr_state_save(const void *state, ug_ckpt_writer *w)
 {
     const dr_state *p = state;
-    char buf[DR_N_LOSSES * 20 + 1];
+    char buf[DR_N_NETS * 21 + 1], key[64];
     ug_cw_meta(w, "drit_rng", "%016" PRIx64 " %016" PRIx64, p->rng.state, p->rng.inc);
     size_t len = 0;
     for (int i = 0; i < DR_N_NETS; i++)
         len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%ld", i ? " " : "",
                                 p->adam_count[i]);
     ug_cw_meta(w, "drit_adam", "%s", buf);
-    len = 0;
-    for (int i = 0; i < DR_N_LOSSES; i++)
-        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%a", i ? " " : "",
-                                (double)p->last[i]);
-    ug_cw_meta(w, "drit_last", "%s", buf);
+    for (int i = 0; i < DR_N_LOSSES; i++) {
+        snprintf(key, sizeof key, "drit_last.%s", ug_family_drit.loss_names[i]);
+        ug_cw_meta(w, key, "%.9g", (double)p->last[i]);
+    }
 }
 
 /* n numbers from metadata key: longs (non-negative) into l, or floats into fl. */
@@ -78,9 +77,14 @@ int dr_state_load(void *state, const ug_st_file *f, const char *path, ug_error *
         rng[used] != '\0' || !(inc & 1))
         return ug_fail(err, "%s: metadata 'drit_rng' (the trainer's random state) is %s", path,
                        rng ? "malformed" : "missing");
-    if (read_list(f, path, "drit_adam", DR_N_NETS, p->adam_count, NULL, err) < 0 ||
-        read_list(f, path, "drit_last", DR_N_LOSSES, NULL, p->last, err) < 0)
+    if (read_list(f, path, "drit_adam", DR_N_NETS, p->adam_count, NULL, err) < 0)
         return -1;
+    for (int i = 0; i < DR_N_LOSSES; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "drit_last.%s", ug_family_drit.loss_names[i]);
+        if (read_list(f, path, key, 1, NULL, &p->last[i], err) < 0)
+            return -1;
+    }
     p->rng.state = s, p->rng.inc = inc;
     return 0;
 }
