@@ -394,8 +394,50 @@ static void check_resume_and_styles(void)
     free(x);
 }
 
+/* The official checkpoint layout (tools/make_drit_fixtures.py wrote the
+ * fixture's initial networks as model.save does, legacy torch.save format):
+ * all eight networks load, for training (--init) and for translation
+ * (translate, test), and translate as the fixture says. */
+static void check_official(void)
+{
+    const char *pth = UGATIT_FIXTURES "/drit/00000.pth";
+    const char *st = UGATIT_FIXTURES "/drit216.safetensors";
+    ug_st_file *f;
+    ug_error err;
+    if (ug_st_open(&f, st, &err) < 0) {
+        CHECK(0, "%s", err.msg);
+        return;
+    }
+    const size_t img = 3 * (size_t)DR_CROP * DR_CROP;
+    float *x = inputs(DR_BATCH * img), *out = malloc(img * sizeof *out);
+    const ug_st_tensor *za = ug_st_find(f, "fwd.gen.zA"), *ref = ug_st_find(f,
+                                                                          "translate.A2B.image");
+    for (int dis = 0; dis < 2 && x && out && za && ref; dis++) {
+        ug_model *m;
+        int rc = ug_model_load(&m, pth, NULL, dis, &err);
+        CHECK(rc == 0, "%s", err.msg);
+        if (rc)
+            continue;
+        const ug_config *c = ug_model_config(m);
+        CHECK(strcmp(c->family, "drit") == 0 && c->ch == 2 && c->img_size == DR_CROP &&
+                  c->dis_local == 3,
+              "an official file's configuration from its shapes");
+        CHECK(m->nets == (1u << DR_N_NETS) - 1, "networks loaded: %x", m->nets);
+        rc = dr_translate_codes(m, UG_A2B, x, 1, za->data, out, &err);
+        CHECK(rc == 0, "%s", err.msg);
+        if (rc == 0)
+            CHECK(check_max_abs_diff(out, ref->data, img) <= 1e-4,
+                  "the official file translates as the fixture");
+        ug_model_free(m);
+    }
+    free(x);
+    free(out);
+    ug_st_close(f);
+}
+
 int main(void)
 {
+    check_official();
     check_schedule();
     check_resume_and_styles();
     run(0);
