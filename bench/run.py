@@ -23,7 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # name: (mode, img, ch, light, reps, torch mem limit in GB or 0, ours in bf16, family). A bf16
 # row compares our bf16 inference with PyTorch's fp32. The cyclegan rows are the official
 # default architecture at 256 (9 blocks, ngf 64) and its training step; the unit rows UNIT's
-# official configuration at 256 (tools/unit_ref.py on PyTorch's side).
+# official configuration at 256 (tools/unit_ref.py on PyTorch's side); the drit rows DRIT's at
+# its 216 crops (tools/drit_ref.py), a training step being a full iteration of batch 2.
 ROWS = {
     'infer-light': ('infer', 256, 64, 1, 5, 0, 0, 'ugatit'),
     'infer-light-bf16': ('infer', 256, 64, 1, 5, 0, 1, 'ugatit'),
@@ -35,6 +36,8 @@ ROWS = {
     'cyclegan-train': ('train', 256, 64, 0, 2, 0, 0, 'cyclegan'),
     'unit-infer': ('infer', 256, 64, 0, 3, 0, 0, 'unit'),
     'unit-train': ('train', 256, 64, 0, 1, 0, 0, 'unit'),
+    'drit-infer': ('infer', 216, 64, 0, 3, 0, 0, 'drit'),
+    'drit-train': ('train', 216, 64, 0, 1, 0, 0, 'drit'),
 }
 
 

@@ -6,11 +6,12 @@
 # also run ONNX Runtime (bench/ort) on the same generator.
 #
 #   bench/run.sh [--rows infer-light,infer-light-bf16,infer-full,train-128,train-256,train-full,
-#                        cyclegan-infer,cyclegan-train,unit-infer,unit-train]
+#                        cyclegan-infer,cyclegan-train,unit-infer,unit-train,
+#                        drit-infer,drit-train]
 #                [--rounds N]
 #                [--quick] [--profile] [--no-torch] [--no-ort]
 #
-# Rows default to all of them (about 10 minutes, the unit rows several more). --quick does one
+# Rows default to all of them (about 10 minutes, the unit and drit rows several more). --quick does one
 # round with fewer repetitions; --profile prints our per-op profile of each row as well.
 set -e
 cd "$(dirname "$0")/.."

@@ -18,7 +18,8 @@ means of the decodes, all with the updated weights.
 
 Random draws (content noise, the reparameterisation's eps, z_random, z_random2) come from Noise:
 our C generator (src/core/rng.c) on the trainer's seed and the drit stream, in the official
-order, so the C trainer replays them.
+order, so the C trainer replays them; with noise_seed None from torch.randn, as the official
+code draws them (the benchmark: Noise is pure Python and slow at 216).
 
 Used by tools/make_drit_fixtures.py (golden tests).
 """
@@ -244,7 +245,7 @@ class DRIT:
         self.lr = {n: (lr / 2.5 if n == 'disContent' else lr) for n in NET_NAMES}
         self.opt = {n: torch.optim.Adam(net.parameters(), lr=self.lr[n], betas=(0.5, 0.999),
                                         weight_decay=wd) for n, net in self.nets().items()}
-        self.noise = Noise(noise_seed, NOISE_STREAM)
+        self.noise = Noise(noise_seed, NOISE_STREAM) if noise_seed is not None else None
         self.draws = []
         self.ch = ch
 
@@ -257,7 +258,8 @@ class DRIT:
                 g['lr'] = self.lr[n] * f
 
     def draw(self, shape, dtype):
-        n = self.noise.normal(shape).to(dtype)
+        n = (self.noise.normal(shape).to(dtype) if self.noise
+             else torch.randn(shape, dtype=dtype))
         self.draws.append(n)
         return n
 

@@ -2,15 +2,32 @@
  * source domain's content code without noise, decoded by the target
  * domain's decoder with an attribute code: drawn from N(0, I), or the mean
  * of the attribute encoder's distribution of an example image. enc_c, enc_a
- * and gen run both domains' branches in one call (the official modules'
- * forward(a, b)); here the unused branch gets the same input, and its
- * output is dropped. */
+ * and gen take both domains' inputs in one call (the official modules'
+ * forward(a, b)); a translation runs only the branch it needs (the other's
+ * inputs are the same pointers, never read). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/drit/drit.h"
 
 #define STYLE_STREAM 0x7374796cu /* "styl": the translations' codes */
+
+/* The bit of output NAME among net's outputs (ug_tape_forward_outputs). */
+static unsigned out_bit(const ug_net *net, const char *name)
+{
+    for (int o = 0; o < net->n_out; o++)
+        if (strcmp(net->out[o].name, name) == 0)
+            return 1u << o;
+    return 0;
+}
+
+/* Evaluation-mode forward of net computing output NAME only. */
+static int run_for(ug_model *m, ug_tape *t, int net, const float *const *in, int N,
+                   const char *name, ug_error *err)
+{
+    return ug_tape_forward_outputs(t, m->k, &m->arena, &m->net[net], in, N, UG_EVAL,
+                                   out_bit(&m->net[net], name), err);
+}
 
 static int need(ug_model *m, int net, ug_error *err)
 {
@@ -51,17 +68,16 @@ int dr_translate_codes(ug_model *m, ug_direction dir, const float *images, int N
         return zd ? ug_fail(err, "out of memory for the content codes") : -1;
     m->k->be->zero(zero, (size_t)N * cont * sizeof *zero);
     ug_tape te, tg;
+    const char *content_name = dir == UG_A2B ? DR_OUT_CONTENT_A : DR_OUT_CONTENT_B;
+    const char *image_name = dir == UG_A2B ? DR_OUT_IMAGE_B : DR_OUT_IMAGE_A;
     const float *ec_in[4] = {x, x, zero, zero};
-    if (ug_tape_forward_nograd(&te, m->k, &m->arena, &m->net[DR_ENC_C], ec_in, N, UG_EVAL,
-                               err) < 0)
+    if (run_for(m, &te, DR_ENC_C, ec_in, N, content_name, err) < 0)
         return -1;
-    const float *content =
-        ug_tape_output(&te, dir == UG_A2B ? DR_OUT_CONTENT_A : DR_OUT_CONTENT_B);
+    const float *content = ug_tape_output(&te, content_name);
     const float *g_in[4] = {content, zd, content, zd};
-    if (ug_tape_forward_nograd(&tg, m->k, &m->arena, &m->net[DR_GEN], g_in, N, UG_EVAL, err) < 0)
+    if (run_for(m, &tg, DR_GEN, g_in, N, image_name, err) < 0)
         return -1;
-    m->k->be->to_host(out, ug_tape_output(&tg, dir == UG_A2B ? DR_OUT_IMAGE_B : DR_OUT_IMAGE_A),
-                      (size_t)N * img * sizeof *out);
+    m->k->be->to_host(out, ug_tape_output(&tg, image_name), (size_t)N * img * sizeof *out);
     return 0;
 }
 
@@ -102,11 +118,10 @@ int dr_translate_style_from(ug_model *m, ug_direction dir, const float *images, 
     const float *x = upload(m, example, img, err);
     ug_tape t;
     const float *in[2] = {x, x};
-    if (!x || ug_tape_forward_nograd(&t, m->k, &m->arena, &m->net[DR_ENC_A], in, 1, UG_EVAL,
-                                     err) < 0)
+    const char *mu_name = dir == UG_A2B ? DR_OUT_MU_B : DR_OUT_MU_A;
+    if (!x || run_for(m, &t, DR_ENC_A, in, 1, mu_name, err) < 0)
         return -1;
-    m->k->be->to_host(mu, ug_tape_output(&t, dir == UG_A2B ? DR_OUT_MU_B : DR_OUT_MU_A),
-                      sizeof mu);
+    m->k->be->to_host(mu, ug_tape_output(&t, mu_name), sizeof mu);
     float *z = malloc((size_t)N * DR_NZ * sizeof *z);
     if (!z)
         return ug_fail(err, "out of memory for %d attribute codes", N);
