@@ -9,8 +9,10 @@
  * multimodal translations. Tolerances are those of tests/test_golden.c. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "cli.h"
 #include "model/checkpoint.h"
 #include "model/drit/drit.h"
 #include "model/step.h"
@@ -334,7 +336,12 @@ static int steps(ug_trainer *t, const float *A, const float *B, int n)
  * bit for bit as the uninterrupted run; then the multimodal translations. */
 static void check_resume_and_styles(void)
 {
-    const char *path = "drit_resume_test.safetensors";
+    char dir[] = "/tmp/ugatit_test_drit_XXXXXX", path[64];
+    if (!mkdtemp(dir)) {
+        CHECK(0, "mkdtemp");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/resume.safetensors", dir);
     ug_config c;
     ug_error err;
     dr_config_default(&c, DR_CROP);
@@ -363,6 +370,7 @@ static void check_resume_and_styles(void)
         CHECK(memcmp(m->net[i].data, m2->net[i].data, m->net[i].total * sizeof(float)) == 0,
               "resumed %s differs", m->fam->net_names[i]);
     remove(path);
+    rmdir(dir);
 
     /* --styles K: K different translations per image; --style_from: the mean code */
     float *out = malloc(3 * img * sizeof *out), *one = malloc(img * sizeof *one);
@@ -435,8 +443,47 @@ static void check_official(void)
     ug_st_close(f);
 }
 
+/* ugatit train --family drit, its resume refusing a contradicting flag,
+ * translate at the 216 crop, and a drit flag refused for another family. */
+static void check_cli(void)
+{
+    char dir[] = "/tmp/ugatit_test_drit_XXXXXX", cmd[4096], out[8192], meta[64];
+    if (!mkdtemp(dir)) {
+        CHECK(0, "mkdtemp");
+        return;
+    }
+    ug_error err;
+    snprintf(cmd, sizeof cmd, "make-shapes --out %s/shapes --n 2 --size 64", dir);
+    CHECK(run_cli(dir, cmd, 1, out, sizeof out) == 0, "make-shapes: %s", out);
+    snprintf(cmd, sizeof cmd, "train --family drit --ch 1 --iteration 3 --dataset %s/shapes "
+             "--result_dir %s/r --print_freq 3 --save_freq 3 --threads 2", dir, dir);
+    CHECK(run_cli(dir, cmd, 1, out, sizeof out) == 0, "train: %s", out);
+    char ckpt[1024];
+    snprintf(ckpt, sizeof ckpt, "%s/r/shapes/model/shapes_params_0000003.safetensors", dir);
+    const char *want[][2] = {{"family", "drit"}, {"img_size", "216"}, {"d_iter", "3"},
+                             {"batch_size", "2"}, {"drit_adam", "2 1 2 1 1 1 1 3"}};
+    for (int i = 0; i < 5; i++)
+        CHECK(ug_checkpoint_meta(ckpt, want[i][0], meta, sizeof meta, &err) == 0 &&
+                  strcmp(meta, want[i][1]) == 0,
+              "%s: %s = %s, want %s", ckpt, want[i][0], meta, want[i][1]);
+    snprintf(cmd, sizeof cmd, "train --family drit --ch 1 --dataset %s/shapes --result_dir %s/r "
+             "--resume true --iteration 4 --d_iter 2", dir, dir);
+    CHECK(run_cli(dir, cmd, 1, out, sizeof out) != 0 && strstr(out, "--d_iter 2 contradicts"),
+          "a flag against the checkpoint: %s", out);
+    snprintf(cmd, sizeof cmd, "translate --model %s --input %s/shapes/testA --output %s/out",
+             ckpt, dir, dir);
+    CHECK(run_cli(dir, cmd, 1, out, sizeof out) == 0, "translate: %s", out);
+    snprintf(cmd, sizeof cmd, "train --d_iter 2 --dataset %s/shapes", dir);
+    CHECK(run_cli(dir, cmd, 0, out, sizeof out) == 2 &&
+              strstr(out, "--d_iter is a flag of the drit family"),
+          "a drit flag without --family drit: %s", out);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+}
+
 int main(void)
 {
+    check_cli();
     check_official();
     check_schedule();
     check_resume_and_styles();
