@@ -2,16 +2,18 @@
  * row's own):
  *
  *   bench infer|train --img S --ch C --light 0|1 [--reps R] [--warmup W]
- *         [--bf16 0|1] [--family ugatit|cyclegan|unit|munit] [--threads N] [--profile]
+ *         [--bf16 0|1] [--family ugatit|cyclegan|unit|munit|drit] [--threads N] [--profile]
  *
  * infer: ug_model_translate of one image (batch 1, A2B) with a model of
  * that generator only; train: one
- * ug_trainer_step with batch 1. Inputs are uniform in [-1, 1] from a fixed
+ * ug_trainer_step with the family's batch (1; DRIT's 2, each step a full
+ * iteration). Inputs are uniform in [-1, 1] from a fixed
  * seed, weights the family's initialisation (ug_model_new). CycleGAN takes
  * its official configuration at img (ch as ngf; --light does not apply) and
  * its official training configuration, and so does UNIT (ch as the gen and
  * dis dim), whose translation runs an encoder and the other domain's
- * decoder (the inference model holds the generators). Prints one
+ * decoder (the inference model holds the generators), and DRIT (its 216
+ * crops as img; the translation runs enc_c and gen). Prints one
  * line of key=value: the median and minimum time of the timed repetitions,
  * the peak resident set (getrusage ru_maxrss) and the convolution + linear
  * FLOPs of one repetition. --profile prints a per-op table of the timed
@@ -47,7 +49,7 @@ static int cmp_double(const void *a, const void *b)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench infer|train --img S --ch C --light 0|1 [--reps R] "
-                    "[--warmup W] [--bf16 0|1] [--family ugatit|cyclegan|unit|munit] "
+                    "[--warmup W] [--bf16 0|1] [--family ugatit|cyclegan|unit|munit|drit] "
                     "[--threads N] [--profile]\n");
     exit(2);
 }
@@ -109,10 +111,10 @@ int main(int argc, char **argv)
     c.light = light; /* U-GAT-IT's only */
     ug_model *m;
     /* Translation A2B needs that generator only (PyTorch's side builds one
-     * too); UNIT's and MUNIT's networks of both domains, of the generators built. */
-    const unsigned gens = strcmp(family, "unit") == 0 || strcmp(family, "munit") == 0
-                              ? fam->translate_nets
-                              : 1u << fam->translate_net[0];
+     * too); UNIT's, MUNIT's and DRIT's networks of both domains, of the generators built. */
+    const int several = strcmp(family, "unit") == 0 || strcmp(family, "munit") == 0 ||
+                        strcmp(family, "drit") == 0;
+    const unsigned gens = several ? fam->translate_nets : 1u << fam->translate_net[0];
     if (train ? ug_model_new(&m, &c, 1234, &err) : ug_model_build(&m, &c, gens, &err)) {
         fprintf(stderr, "bench: %s\n", err.msg);
         return 1;
@@ -128,7 +130,15 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    size_t n = (size_t)3 * img * img;
+    /* A training step takes the family's batch (DRIT's 2), a translation one image. */
+    ug_train_config tc;
+    if (ug_train_config_for(&tc, fam->name, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 1;
+    }
+    tc.d_iter = 1; /* DRIT: every step a full iteration */
+    const int batch = train ? tc.batch_size : 1;
+    size_t n = (size_t)3 * img * img * (size_t)batch;
     float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *out = malloc(n * sizeof *out);
     if (!x || !y || !out)
         return 1;
@@ -139,8 +149,7 @@ int main(int argc, char **argv)
     }
     ug_trainer *t = NULL;
     if (train) {
-        ug_train_config tc;
-        if (ug_train_config_for(&tc, fam->name, &err) < 0 || ug_trainer_new(&t, m, &tc, &err) < 0) {
+        if (ug_trainer_new(&t, m, &tc, &err) < 0) {
             fprintf(stderr, "bench: %s\n", err.msg);
             return 1;
         }
@@ -151,7 +160,7 @@ int main(int argc, char **argv)
             ug_tape_profile_enable(1);
         nthr = ug_threads_update(&threads);
         double f0 = ug_kctx_flops(m->k), t0 = now_s();
-        int rc = train ? ug_trainer_step(t, x, y, 1, NULL, &err)
+        int rc = train ? ug_trainer_step(t, x, y, batch, NULL, &err)
                        : ug_model_translate(m, UG_A2B, x, 1, out, NULL, NULL, &err);
         double dt = now_s() - t0;
         if (rc < 0) {

@@ -1,6 +1,8 @@
 """PyTorch side of the benchmark (bench/run.sh): the same rows as bench/bench.c on
 tools/ugatit_ref.py, the project's PyTorch reference of U-GAT-IT (same architecture, PyTorch's
-default initialisation), or with --family cyclegan on tools/cyclegan_ref.py (the official
+default initialisation), or with --family drit on tools/drit_ref.py (DRIT's official
+configuration at img, ch as the base channels; a full iteration of batch 2 per training step,
+torch.randn draws), or with --family cyclegan on tools/cyclegan_ref.py (the official
 default architecture at img: 9 blocks from 256 up, else 6; ch as ngf), or with --family unit
 on tools/unit_ref.py (UNIT's official configuration at img, ch as dim; torch.randn noise as the
 official code draws it; inference a.enc then b.dec), or with --family munit on
@@ -8,7 +10,7 @@ tools/munit_ref.py (MUNIT's official configuration; torch.randn style codes; inf
 a.enc_content then b's decoder with a drawn code), with torch.set_num_threads(2).
 
   bench_torch.py infer|train --img S --ch C --light 0|1 [--reps R] [--warmup W]
-                 [--mem-limit-gb G] [--family ugatit|cyclegan|unit|munit]
+                 [--mem-limit-gb G] [--family ugatit|cyclegan|unit|munit|drit]
 
 Prints one line of key=value like bench.c: median and minimum time of the timed repetitions and
 the process's peak resident set (ru_maxrss). --mem-limit-gb caps the address space
@@ -34,7 +36,7 @@ def main():
     ap.add_argument('--reps', type=int, default=5)
     ap.add_argument('--warmup', type=int, default=1)
     ap.add_argument('--mem-limit-gb', type=float, default=0)
-    ap.add_argument('--family', choices=('ugatit', 'cyclegan', 'unit', 'munit'),
+    ap.add_argument('--family', choices=('ugatit', 'cyclegan', 'unit', 'munit', 'drit'),
                     default='ugatit')
     a = ap.parse_args()
     head = 'impl=torch family=%s mode=%s img=%d ch=%d light=%d' % (a.family, a.mode, a.img, a.ch,
@@ -54,7 +56,22 @@ def main():
     times = []
     try:
         blocks = 9 if a.img >= 256 else 6
-        if a.family == 'unit':
+        if a.family == 'drit':
+            import drit_ref as D
+            model = D.DRIT(ch=a.ch, noise_seed=None)  # torch.randn, as the official code
+            xb = torch.rand(2, 3, a.img, a.img, generator=g) * 2 - 1
+            yb = torch.rand(2, 3, a.img, a.img, generator=g) * 2 - 1
+            for n in model.nets().values():
+                n.eval() if a.mode == 'infer' else n.train()
+            z = torch.randn(1, D.NZ, generator=g)
+
+            def once():
+                if a.mode == 'train':
+                    model.full_step(xb, yb)
+                else:
+                    with torch.no_grad():
+                        model.translate(x, z)
+        elif a.family == 'unit':
             import unit_ref as U
             model = U.UNIT(dim=a.ch, noise_seed=None)  # torch.randn, as the official code
 

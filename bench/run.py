@@ -40,7 +40,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # default architecture at 256 (9 blocks, ngf 64) and its training step; the unit rows UNIT's
 # official configuration at 256 (tools/unit_ref.py on PyTorch's side), the munit rows MUNIT's
 # (tools/munit_ref.py; a translation with a drawn style code, the official default
-# recon_x_cyc_w 0).
+# recon_x_cyc_w 0); the drit rows DRIT's at its 216 crops (tools/drit_ref.py), a training step
+# being a full iteration of batch 2.
 ROWS = {
     'infer-light': ('infer', 256, 64, 1, 5, 0, 0, 'ugatit'),
     'infer-light-bf16': ('infer', 256, 64, 1, 5, 0, 1, 'ugatit'),
@@ -54,6 +55,8 @@ ROWS = {
     'unit-train': ('train', 256, 64, 0, 1, 0, 0, 'unit'),
     'munit-infer': ('infer', 256, 64, 0, 3, 0, 0, 'munit'),
     'munit-train': ('train', 256, 64, 0, 1, 0, 0, 'munit'),
+    'drit-infer': ('infer', 216, 64, 0, 3, 0, 0, 'drit'),
+    'drit-train': ('train', 216, 64, 0, 1, 0, 0, 'drit'),
 }
 CONTENTION = ('train', 128, 32, 1, 3)
 FOLDER = (256, 64, 1, 8)  # img, ch, light, images

@@ -7,12 +7,13 @@
 #
 #   bench/run.sh [--rows infer-light,infer-light-bf16,infer-full,train-128,train-256,train-full,
 #                        cyclegan-infer,cyclegan-train,unit-infer,unit-train,munit-infer,
-#                        munit-train,contention,folder]
+#                        munit-train,drit-infer,drit-train,contention,folder]
 #                [--rounds N]
 #                [--quick] [--profile] [--no-torch] [--no-ort]
 #
-# Rows default to all of them (about 10 minutes, the unit and munit rows several more). --quick does one
-# round with fewer repetitions; --profile prints our per-op profile of each row as well.
+# Rows default to all of them (about 10 minutes, the unit, munit and drit rows several more).
+# --quick does one round with fewer repetitions; --profile prints our per-op profile of each row
+# as well.
 set -e
 cd "$(dirname "$0")/.."
 # The build's packages plus the benchmark's (PyTorch, Node.js and npm).

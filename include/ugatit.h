@@ -201,6 +201,12 @@ typedef struct ug_train_config {
     float recon_c_w;        /* munit: content reconstruction (1) */
     long step_size;         /* lr_policy step: lr times gamma every step_size steps (100000) */
     double gamma;           /* (0.5) */
+    /* The drit family's (the official option names): */
+    int d_iter;             /* a full iteration every d_iter batches, the others train only
+                               the content discriminator (3) */
+    int no_ms;              /* 1: without the mode-seeking loss (0) */
+    long n_ep_decay;        /* with epoch_steps: the epoch the linear decay starts after
+                               (the official 600 of 1200; here 0) */
 } ug_train_config;
 
 /* The release's U-GAT-IT training configuration (the values above). */

@@ -525,7 +525,7 @@ static void test_spectral(void)
 }
 
 /* ---- losses ---- */
-enum { LOSS_MSE, LOSS_L1, LOSS_BCE };
+enum { LOSS_MSE, LOSS_L1, LOSS_BCE, LOSS_BCE_PROB };
 typedef struct {
     int kind;
     float target, scale;
@@ -541,8 +541,10 @@ static void loss_fwd(fd_case *c, float *out)
         v = ug_mse_const_forward(K, c->x[0], n, l->target);
     else if (l->kind == LOSS_L1)
         v = ug_l1_forward(K, c->x[0], l->y, n);
-    else
+    else if (l->kind == LOSS_BCE)
         v = ug_bce_logits_const_forward(K, c->x[0], n, l->target);
+    else
+        v = ug_bce_prob_const_forward(K, c->x[0], n, l->target);
     out[0] = v * l->scale;
 }
 static void loss_bwd(fd_case *c, const float *dout, int acc)
@@ -554,8 +556,10 @@ static void loss_bwd(fd_case *c, const float *dout, int acc)
         ug_mse_const_backward(K, c->grad[0], c->x[0], n, l->target, sc, acc);
     else if (l->kind == LOSS_L1)
         ug_l1_backward(K, c->grad[0], c->x[0], l->y, n, sc, acc);
-    else
+    else if (l->kind == LOSS_BCE)
         ug_bce_logits_const_backward(K, c->grad[0], c->x[0], n, l->target, sc, acc);
+    else
+        ug_bce_prob_const_backward(K, c->grad[0], c->x[0], n, l->target, sc, acc);
 }
 
 static void test_losses(void)
@@ -574,9 +578,21 @@ static void test_losses(void)
     ug_bce_logits_const_backward(K, dx, big, 2, 1, 1, 0);
     CHECK(fabsf(dx[0]) < 1e-7f && fabsf(dx[1] + 0.5f) < 1e-7f, "bce gradient saturates");
 
-    const char *names[3] = {"mse", "l1", "bce"};
-    const float targets[3] = {1, 0, 1};
-    for (int k = 0; k < 3; k++) {
+    /* BCE of sigmoid probabilities: the logits' BCE where the sigmoid is not
+     * saturated; where it is (p == 1 in float), each log clamped at -100 and
+     * a zero gradient, as torch's binary_cross_entropy. */
+    const float mid[3] = {0.7f, -1.3f, 2.0f};
+    CHECK(fabsf(ug_bce_prob_const_forward(K, mid, 3, 0.5f) -
+                ug_bce_logits_const_forward(K, mid, 3, 0.5f)) < 1e-6f, "bce of probabilities");
+    const float sat[1] = {40};
+    CHECK(fabsf(ug_bce_prob_const_forward(K, sat, 1, 0) - 100.0f) < 1e-4f,
+          "bce of a saturated probability: log clamped at -100");
+    ug_bce_prob_const_backward(K, dx, sat, 1, 0, 1, 0);
+    CHECK(dx[0] == 0, "bce of a saturated probability: gradient 0 (got %g)", dx[0]);
+
+    const char *names[4] = {"mse", "l1", "bce", "bce_prob"};
+    const float targets[4] = {1, 0, 1, 0.5f};
+    for (int k = 0; k < 4; k++) {
         float *in = alloc(30), *yy = alloc(30);
         fill_uniform(in, 30, -2, 2);
         for (int i = 0; i < 30; i++) /* keep |x - y| away from the kink at 0 */
@@ -588,6 +604,66 @@ static void test_losses(void)
         free(in);
         free(yy);
     }
+}
+
+/* ---- Gaussian latent codes and the tiled concatenation (DRIT) ---- */
+static void reparam_fwd(fd_case *c, float *out)
+{
+    ug_reparam_forward(K, out, c->x[0], c->x[1], c->data, c->nout);
+}
+static void reparam_bwd(fd_case *c, const float *dout, int acc)
+{
+    ug_reparam_backward(K, c->grad[0], c->grad[1], dout, c->x[1], c->data, c->nout, acc);
+}
+static void kl_fwd(fd_case *c, float *out)
+{
+    out[0] = 0.01f * ug_kl_gauss_sum_forward(K, c->x[0], c->x[1], c->nx[0]);
+}
+static void kl_bwd(fd_case *c, const float *dout, int acc)
+{
+    ug_kl_gauss_sum_backward(K, c->grad[0], c->grad[1], c->x[0], c->x[1], c->nx[0],
+                             0.01f * dout[0], acc);
+}
+/* x: N x 3 x HW, z: N x 2 */
+static void tiled_fwd(fd_case *c, float *out)
+{
+    ug_concat_tiled_forward(K, out, c->x[0], c->x[1], 2, 3, 2, 6);
+}
+static void tiled_bwd(fd_case *c, const float *dout, int acc)
+{
+    ug_concat_tiled_backward(K, c->grad[0], acc, c->grad[1], acc, dout, 2, 3, 2, 6);
+}
+
+static void test_latent(void)
+{
+    const float mu[2] = {0.5f, -1}, lv[2] = {0, 2 * logf(2)}, e[2] = {1, -2};
+    float z[2];
+    ug_reparam_forward(K, z, mu, lv, e, 2);
+    CHECK(fabsf(z[0] - 1.5f) < 1e-6f && fabsf(z[1] + 5) < 1e-6f, "reparameterisation values");
+    /* -1/2 sum(1 + lv - mu^2 - e^lv): (0.25) / 2 + (-(1 + 2 ln 2 - 1 - 4)) / 2 */
+    const double kl = 0.125 + 0.5 * (4 - 2 * log(2.0));
+    CHECK(fabs(ug_kl_gauss_sum_forward(K, mu, lv, 2) - kl) < 1e-6, "KL is a sum");
+
+    float m8[8], l8[8], e8[8], x[36], zz[4];
+    fill_uniform(m8, 8, -1, 1);
+    fill_uniform(l8, 8, -1, 1);
+    fill_uniform(e8, 8, -2, 2);
+    fd_case cr = {.name = "reparam", .forward = reparam_fwd, .backward = reparam_bwd, .nvar = 2,
+                  .x = {m8, l8}, .nx = {8, 8}, .nout = 8, .eps = 1e-2f, .data = e8};
+    fd_check(&cr, 1e-3);
+    fd_case ck = {.name = "kl_gauss_sum", .forward = kl_fwd, .backward = kl_bwd, .nvar = 2,
+                  .x = {m8, l8}, .nx = {8, 8}, .nout = 1, .eps = 1e-2f};
+    fd_check(&ck, 1e-3);
+    fill_uniform(x, 36, -1, 1);
+    fill_uniform(zz, 4, -1, 1);
+    float out[60];
+    ug_concat_tiled_forward(K, out, x, zz, 2, 3, 2, 6);
+    CHECK(out[0] == x[0] && out[17] == x[17] && out[18] == zz[0] && out[29] == zz[1] &&
+              out[30] == x[18] && out[48] == zz[2] && out[59] == zz[3],
+          "tiled concatenation layout");
+    fd_case ct = {.name = "concat_tiled", .forward = tiled_fwd, .backward = tiled_bwd, .nvar = 2,
+                  .x = {x, zz}, .nx = {36, 4}, .nout = 60, .eps = 1e-2f};
+    fd_check(&ct, 1e-3);
 }
 
 /* ---- Adam ---- */
@@ -648,6 +724,7 @@ int main(void)
         test_cam();
         test_spectral();
         test_losses();
+        test_latent();
         test_adam();
         test_clamp();
         ug_kctx_free(K);

@@ -456,7 +456,7 @@ static void test_family(void)
     snprintf(path, sizeof path, "%s/cyclegan.safetensors", dir);
     write_family(path, "cyclegan9", "1");
     expect_refused(path, "unknown model family 'cyclegan9' (this build has: ugatit, cyclegan, "
-                         "unit, munit)");
+                         "unit, munit, drit)");
     snprintf(path, sizeof path, "%s/v2.safetensors", dir);
     write_family(path, "ugatit", "2");
     expect_refused(path, "format_version 2 of family ugatit; this build reads 1 to 1 (written by "

@@ -527,7 +527,8 @@ static void test_hostile_pickles(void)
         P("\x80\x02}(.", "open MARK"),
         P("\x80\x02.", "0 objects"),
         P("\x80\x02}(X\x01\0\0\0au.", "odd number"),
-        P("\x80\x02}K\x01K\x02s.", "dict key is a int"),
+        P("\x80\x02}K\x01K\x02s.", "key of the dict is a int, not a name"),
+        P("\x80\x02}G?\xf0\0\0\0\0\0\0K\x02s.", "dict key is a float, not a str or an int"),
         P("\x80\x02)K\x01K\x02s.", "SETITEM(S) on a tuple"),
         P("\x80\x02s.", "SETITEM needs"),
         P("\x80\x02u.", "without a MARK"),
@@ -556,7 +557,7 @@ static void test_hostile_pickles(void)
           "6 or 7 expected"),
         P("\x80\x02K\x01.", "holds a int"),
         P("\x80\x02}.", "no tensors"),
-        P("\x80\x02}(X\x01\0\0\0gK\x01u.", "'g' is a int"),
+        P("\x80\x02}(X\x01\0\0\0gK\x01u.", "no tensors"), /* a counter, skipped */
         P("\x80\x02}(X\x01\0\0\0g}(X\x01\0\0\0xK\x01uu.", "'g.x' is a int"),
         P("\x80\x02}q\0(X\x01\0\0\0gh\0u.", "'g.g' is a dict"),
         P("\x80\x02}q\0X\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0sX\x01\0\0\0ah\0s"

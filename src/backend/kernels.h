@@ -250,6 +250,15 @@ size_t ug_linnorm_stats_size(int N, int C);
     V(concat_backward, (ug_kctx *k, float *const *din, const int *acc, const float *dout,      \
                         const int *C, int n_in, int N, int HW),                                \
       (k, din, acc, dout, C, n_in, N, HW))                                                     \
+    /* x (N x C x HW) followed by z (N x Z, one value per channel) tiled over the plane ->    \
+     * out (N x (C + Z) x HW): DRIT's decoder input; backward: dx by accx, dz (the sum over   \
+     * the plane) by accz (NULL: skipped). */                                                  \
+    V(concat_tiled_forward, (ug_kctx *k, float *out, const float *x, const float *z, int N,    \
+                             int C, int Z, int HW),                                            \
+      (k, out, x, z, N, C, Z, HW))                                                             \
+    V(concat_tiled_backward, (ug_kctx *k, float *dx, int accx, float *dz, int accz,            \
+                              const float *dout, int N, int C, int Z, int HW),                 \
+      (k, dx, accx, dz, accz, dout, N, C, Z, HW))                                              \
     /* heatmap: out[n,0,:] = sum over c of in[n,c,:]. */                                       \
     V(channel_sum_forward, (ug_kctx *k, float *out, const float *in, int N, int C, int HW),    \
       (k, out, in, N, C, HW))                                                                  \
@@ -315,6 +324,30 @@ size_t ug_linnorm_stats_size(int N, int C);
     V(bce_logits_const_backward, (ug_kctx *k, float *dx, const float *x, size_t n,             \
                                   float target, float scale, int acc),                         \
       (k, dx, x, n, target, scale, acc))                                                       \
+    /* binary cross entropy of p = sigmoid(x) against a constant, as torch's                  \
+     * F.binary_cross_entropy(torch.sigmoid(x), t): p in float, each log clamped at >= -100;  \
+     * backward (p - t) / max(p (1 - p), 1e-12) * p (1 - p). */                               \
+    R(float, bce_prob_const_forward, (ug_kctx *k, const float *x, size_t n, float target),     \
+      (k, x, n, target))                                                                       \
+    V(bce_prob_const_backward, (ug_kctx *k, float *dx, const float *x, size_t n,               \
+                                float target, float scale, int acc),                           \
+      (k, dx, x, n, target, scale, acc))                                                       \
+    /* ---- Gaussian latent codes (src/ops/latent.c), n values each. The reparameterisation  \
+     * z = mu + eps * exp(logvar / 2); backward: dmu and dlogvar by acc. */                    \
+    V(reparam_forward, (ug_kctx *k, float *z, const float *mu, const float *logvar,            \
+                        const float *eps, size_t n),                                           \
+      (k, z, mu, logvar, eps, n))                                                              \
+    V(reparam_backward, (ug_kctx *k, float *dmu, float *dlogvar, const float *dz,              \
+                         const float *logvar, const float *eps, size_t n, int acc),            \
+      (k, dmu, dlogvar, dz, logvar, eps, n, acc))                                              \
+    /* The KL divergence from N(0, I), a SUM (not a mean) accumulated in double:              \
+     * -1/2 sum(1 + logvar - mu^2 - exp(logvar)); backward writes scale * its gradient. */    \
+    R(float, kl_gauss_sum_forward, (ug_kctx *k, const float *mu, const float *logvar,          \
+                                    size_t n),                                                 \
+      (k, mu, logvar, n))                                                                      \
+    V(kl_gauss_sum_backward, (ug_kctx *k, float *dmu, float *dlogvar, const float *mu,         \
+                              const float *logvar, size_t n, float scale, int acc),            \
+      (k, dmu, dlogvar, mu, logvar, n, scale, acc))                                            \
     /* ---- the optimiser (src/ops/adam.c). Adam with L2 weight decay, exactly                \
      * torch.optim.Adam, over n parameters; step is 1 for the first update:                    \
      *   g = grad + wd * p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2                         \

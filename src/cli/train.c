@@ -65,8 +65,21 @@ static const cli_opt options[] = {
                       "batch_size steps) at the initial learning rate", "100", 0},
     {"n_epochs_decay", "N", "cyclegan without --iteration: epochs of linear decay to 0 after "
                             "them", "100", 0},
+    {"n_ep", "N", "drit without --iteration: epochs of max(|trainA|, |trainB|) / 2 steps "
+                  "(the last partial batch dropped); the run is --n_ep x that many steps",
+     "1200", 0},
+    {"n_ep_decay", "N", "drit: lr_policy lambda, constant through epoch N (from 0), then "
+                        "linear: epoch e runs at lr x (1 - max(0, e - N) / (n_ep - N + 1)); "
+                        "with --iteration, epochs of one step and N half of them", "600", 0},
+    {"d_iter", "N", "drit: a full iteration (all eight networks) every N steps and on the last "
+                    "two of each epoch; the others train only the content discriminator", "3",
+     0},
+    {"no_ms", "BOOL", "drit: without the mode-seeking loss", "false", 0},
+    {"dis_scale", "N", "drit: scales of the image discriminators", "3", 0},
+    {"crop_size", "N", "drit: the image side, a random crop (test: the centre crop) of the "
+                       "images resized to N + 40 (the official 216 of 256)", "216", 0},
     {"batch_size", "N", "images per domain per step (per rank under mpirun: the global "
-                        "batch is ranks x N)", "1", 0},
+                        "batch is ranks x N; drit: 2, an encoded and a random sample)", "1", 0},
     {"print_freq", "N", "progress, sample grids and report every N steps", "1000", 0},
     {"save_freq", "N", "checkpoint every N steps", "100000", 0},
     {"kid_freq", "N", "KID of the test sets every N steps, as ugatit eval measures it, into "
@@ -95,8 +108,9 @@ static const cli_opt options[] = {
                              "times the cycle weight)", "10", 0},
     {"cam_weight", "X", "weight of the CAM losses", "1000", 0},
     {"family", "NAME", "model family: ugatit, cyclegan (the official CycleGAN), unit (the "
-                       "official UNIT master) or munit (the official MUNIT)", "ugatit", 0},
-    {"ch", "N", "base channels (cyclegan: ngf = ndf)", "64", 0},
+                       "official UNIT master), munit (the official MUNIT) or drit (the "
+                       "official DRIT master)", "ugatit", 0},
+    {"ch", "N", "base channels (cyclegan: ngf = ndf; drit: the official 64)", "64", 0},
     {"gen_dim", "N", "unit, munit: channels of the first layers of generators and "
                      "discriminators (gen.dim = dis.dim)", "64", 0},
     {"n_downsample", "N", "unit, munit: stride-2 convolutions of the (content) encoder; this "
@@ -154,7 +168,7 @@ static const struct {
     const char *flag, *family;
 } family_flags[] = {
     {"n_dis", "ugatit"},         {"light", "ugatit"}, {"norm", "ugatit"},
-    {"ch", "ugatit cyclegan"},   {"adv_weight", "ugatit cyclegan"},
+    {"ch", "ugatit cyclegan drit"}, {"adv_weight", "ugatit cyclegan"},
     {"gen_dim", "unit munit"},   {"gan_w", "unit munit"}, {"n_downsample", "unit munit"},
     {"cam_g", "ugatit"},         {"cam_d", "ugatit"}, {"cam_weight", "ugatit"},
     {"identity_weight", "ugatit cyclegan"},
@@ -163,6 +177,10 @@ static const struct {
     {"step_size", "unit munit"}, {"gamma", "unit munit"}, {"n_layer", "unit munit"},
     {"num_scales", "unit munit"}, {"config", "unit munit"}, {"recon_s_w", "munit"},
     {"recon_c_w", "munit"},      {"style_dim", "munit"}, {"mlp_dim", "munit"},
+    {"n_res", "ugatit cyclegan unit munit"}, {"img_size", "ugatit cyclegan unit munit"},
+    {"cycle_weight", "ugatit cyclegan unit munit"},
+    {"n_ep", "drit"},            {"n_ep_decay", "drit"}, {"d_iter", "drit"},
+    {"no_ms", "drit"},           {"dis_scale", "drit"},  {"crop_size", "drit"},
 };
 
 #define N_FAMILY_FLAGS (sizeof family_flags / sizeof family_flags[0])
@@ -307,7 +325,9 @@ static int parse(int argc, char **argv, train_opts *o)
                        "two VAE generators, multi-scale discriminators, the learning rate\n"
                        "halved every --step_size steps), or with --family munit the official\n"
                        "MUNIT (style and content encoders, AdaIN decoders, UNIT's discriminators\n"
-                       "and schedule).\n\n"
+                       "and schedule), or with --family drit the official DRIT (master,\n"
+                       "--concat 1, mode seeking: eight networks, batches of 2, crops of 216,\n"
+                       "--n_ep epochs with the learning rate decaying after --n_ep_decay).\n\n"
                        "With --resume true a run goes on with its checkpoint's configuration: a "
                        "flag given\nthat contradicts it is an error, one not given takes the "
                        "checkpoint's value.\n--iteration, --print_freq, --save_freq, --kid_freq "
@@ -324,8 +344,9 @@ static int parse(int argc, char **argv, train_opts *o)
         return rc;
     long iteration, batch, ch, gen_dim, n_downsample, n_res, n_dis, img;
     double lr, wd, adv, gan_w, cyc, idt, cam, rx, rkl, rklc, gamma, rs, rc_w;
-    long step_size, n_layer, num_scales, style_dim, mlp_dim;
-    int cam_g, cam_d, light, decay;
+    long step_size, n_layer, num_scales, style_dim, mlp_dim, n_ep, n_ep_decay, d_iter, dis_scale,
+        crop;
+    int cam_g, cam_d, light, decay, no_ms;
     ug_error err;
     o->cfg.family = cli_find(opt, n, "family")->value;
     const ug_family *fam = ug_family_find(o->cfg.family, &err);
@@ -369,6 +390,12 @@ static int parse(int argc, char **argv, train_opts *o)
          * one's n_dis + 1: at most 12 (ug_build_discriminator). */
         cli_int(opt, n, "n_dis", 4, 11, &n_dis) < 0 ||
         cli_int(opt, n, "img_size", 8, 8192, &img) < 0 ||
+        cli_int(opt, n, "n_ep", 1, 1000000, &n_ep) < 0 ||
+        cli_int(opt, n, "n_ep_decay", 0, 1000000, &n_ep_decay) < 0 ||
+        cli_int(opt, n, "d_iter", 1, 1000000, &d_iter) < 0 ||
+        cli_bool(opt, n, "no_ms", &no_ms) < 0 ||
+        cli_int(opt, n, "dis_scale", 1, 4, &dis_scale) < 0 ||
+        cli_int(opt, n, "crop_size", 8, 8192, &crop) < 0 ||
         cli_bool(opt, n, "resume", &o->resume) < 0 ||
         cli_bool(opt, n, "light", &light) < 0 ||
         cli_int(opt, n, "seed", 0, 0x7fffffffffffffffL, &o->seed) < 0 ||
@@ -391,7 +418,7 @@ static int parse(int argc, char **argv, train_opts *o)
     o->result_dir = cli_find(opt, n, "result_dir")->value;
     o->init = cli_find(opt, n, "init")->value;
     /* The family's defaults, then what the command line gave. */
-    fam->config_default(&o->cfg, (int)img);
+    fam->config_default(&o->cfg, (int)(family_has(fam->name, "crop_size") ? crop : img));
     o->cfg.family = fam->name;
     if (given(o, "ch"))
         o->cfg.ch = (int)ch;
@@ -409,6 +436,8 @@ static int parse(int argc, char **argv, train_opts *o)
         o->cfg.style_dim = (int)style_dim;
     if (given(o, "mlp_dim"))
         o->cfg.mlp_dim = (int)mlp_dim;
+    if (given(o, "dis_scale"))
+        o->cfg.dis_local = (int)dis_scale;
     if (given(o, "light"))
         o->cfg.light = light;
     if (given(o, "norm"))
@@ -418,7 +447,8 @@ static int parse(int argc, char **argv, train_opts *o)
     if (given(o, "cam_d"))
         o->cfg.no_cam_d = !cam_d;
     ug_train_config_for(&o->tc, fam->name, &err);
-    o->tc.batch_size = (int)batch;
+    if (given(o, "batch_size"))
+        o->tc.batch_size = (int)batch;
     o->tc.seed = (uint64_t)o->seed;
     const struct {
         const char *flag;
@@ -450,28 +480,41 @@ static int parse(int argc, char **argv, train_opts *o)
         o->tc.step_size = step_size;
     if (given(o, "gamma"))
         o->tc.gamma = gamma;
-    /* CycleGAN counts in epochs unless --iteration is given (set_epochs). */
-    o->epochs = family_has(fam->name, "n_epochs") && !given(o, "iteration");
-    if (given(o, "iteration") && (given(o, "n_epochs") || given(o, "n_epochs_decay"))) {
-        fprintf(stderr, "ugatit train: give --iteration or --n_epochs/--n_epochs_decay, not "
-                        "both\n");
+    if (given(o, "d_iter"))
+        o->tc.d_iter = (int)d_iter;
+    if (given(o, "no_ms"))
+        o->tc.no_ms = no_ms;
+    if (family_has(fam->name, "n_ep"))
+        o->tc.n_ep_decay = n_ep_decay, o->n_epochs = n_ep;
+    /* CycleGAN and DRIT count in epochs unless --iteration is given (set_epochs). */
+    o->epochs = (family_has(fam->name, "n_epochs") || family_has(fam->name, "n_ep")) &&
+                !given(o, "iteration");
+    if (given(o, "iteration") && (given(o, "n_epochs") || given(o, "n_epochs_decay") ||
+                                  given(o, "n_ep"))) {
+        fprintf(stderr, "ugatit train: give --iteration or --n_epochs/--n_epochs_decay "
+                        "(drit: --n_ep), not both\n");
+        return -1;
+    }
+    if (family_has(fam->name, "n_ep") && o->epochs && n_ep_decay > n_ep) {
+        fprintf(stderr, "ugatit train: --n_ep_decay %ld is past --n_ep %ld\n", n_ep_decay, n_ep);
         return -1;
     }
     o->tc.iteration = iteration;
     return 0;
 }
 
-/* A new run of --n_epochs + --n_epochs_decay epochs of the larger domain,
- * in steps. */
+/* A new run of --n_epochs + --n_epochs_decay epochs of the larger domain
+ * (drit: --n_ep epochs, the last partial batch dropped), in steps. */
 static int set_epochs(train_opts *o, size_t n_a, size_t n_b, ug_error *err)
 {
+    const int drit = family_has(o->cfg.family, "n_ep");
     size_t n = n_a > n_b ? n_a : n_b, batch = (size_t)o->tc.batch_size;
-    long epoch_steps = (long)((n + batch - 1) / batch);
-    long epochs = o->n_epochs + o->n_epochs_decay;
+    long epoch_steps = (long)(drit ? n / batch : (n + batch - 1) / batch);
+    long epochs = drit ? o->n_epochs : o->n_epochs + o->n_epochs_decay;
     if (epoch_steps < 1 || epochs > 1000000000L / epoch_steps)
         return ug_fail(err, "%ld epochs of %ld steps are too many", epochs, epoch_steps);
     o->tc.epoch_steps = epoch_steps;
-    o->tc.n_epochs_decay = o->n_epochs_decay;
+    o->tc.n_epochs_decay = drit ? 0 : o->n_epochs_decay;
     o->tc.iteration = epochs * epoch_steps;
     return 0;
 }
@@ -526,7 +569,9 @@ static int check_model_flags(const train_opts *o, const ug_config *c, const char
                    agree(o, "n_layer", g->dis_global == c->dis_global, n_layer, path, err) < 0 ||
                    agree(o, "num_scales", g->dis_local == c->dis_local, scales, path, err) < 0 ||
                    agree(o, "style_dim", g->style_dim == c->style_dim, style_dim, path, err) < 0 ||
-                   agree(o, "mlp_dim", g->mlp_dim == c->mlp_dim, mlp_dim, path, err) < 0
+                   agree(o, "mlp_dim", g->mlp_dim == c->mlp_dim, mlp_dim, path, err) < 0 ||
+                   agree(o, "dis_scale", g->dis_local == c->dis_local, scales, path, err) < 0 ||
+                   agree(o, "crop_size", g->img_size == c->img_size, img, path, err) < 0
                ? -1
                : 0;
 }
@@ -537,7 +582,7 @@ static int check_train_flags(const train_opts *o, const ug_train_config *tc, lon
                              int augment, const char *path, ug_error *err)
 {
     const ug_train_config *g = &o->tc;
-    char v[15][40];
+    char v[17][40];
     if (o->comm->size > 1)
         snprintf(v[0], sizeof v[0], "%d (global)", tc->batch_size);
     else
@@ -556,6 +601,8 @@ static int check_train_flags(const train_opts *o, const ug_train_config *tc, lon
     snprintf(v[12], sizeof v[12], "%g", tc->gamma);
     snprintf(v[13], sizeof v[13], "%g", tc->recon_s_w);
     snprintf(v[14], sizeof v[14], "%g", tc->recon_c_w);
+    snprintf(v[15], sizeof v[15], "%d", tc->d_iter);
+    snprintf(v[16], sizeof v[16], "%ld", tc->n_ep_decay);
     return agree(o, "batch_size", g->batch_size == tc->batch_size, v[0], path, err) < 0 ||
                    agree(o, "lr", g->lr == tc->lr, v[1], path, err) < 0 ||
                    agree(o, "weight_decay", g->weight_decay == tc->weight_decay, v[2], path,
@@ -579,7 +626,10 @@ static int check_train_flags(const train_opts *o, const ug_train_config *tc, lon
                    agree(o, "step_size", g->step_size == tc->step_size, v[11], path, err) < 0 ||
                    agree(o, "gamma", g->gamma == tc->gamma, v[12], path, err) < 0 ||
                    agree(o, "recon_s_w", g->recon_s_w == tc->recon_s_w, v[13], path, err) < 0 ||
-                   agree(o, "recon_c_w", g->recon_c_w == tc->recon_c_w, v[14], path, err) < 0
+                   agree(o, "recon_c_w", g->recon_c_w == tc->recon_c_w, v[14], path, err) < 0 ||
+                   agree(o, "d_iter", g->d_iter == tc->d_iter, v[15], path, err) < 0 ||
+                   agree(o, "n_ep_decay", g->n_ep_decay == tc->n_ep_decay, v[16], path, err) < 0 ||
+                   agree(o, "no_ms", g->no_ms == tc->no_ms, bool_text(tc->no_ms), path, err) < 0
                ? -1
                : 0;
 }

@@ -83,7 +83,7 @@ static size_t global_index(ug_pk_global g)
 const char *ug_pk_type_name(ug_pk_type t)
 {
     static const char *names[] = {"None", "bool", "int", "str", "tuple", "list", "dict",
-                                  "global", "storage", "tensor"};
+                                  "global", "storage", "tensor", "float"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
@@ -354,10 +354,12 @@ static int do_setitems(machine *m, size_t base)
     if (d->type != UG_PK_DICT)
         return FAIL(m, "SETITEM(S) on a %s", ug_pk_type_name(d->type));
     for (size_t i = base; i < m->sp; i += 2) {
-        /* Only string keys: a state_dict is keyed by names. A repeated key is
-         * kept here and refused when the names are collected. */
-        if (m->stack[i]->type != UG_PK_STR)
-            return FAIL(m, "a dict key is a %s, not a str", ug_pk_type_name(m->stack[i]->type));
+        /* Only string keys (a state_dict is keyed by names) and int ones (an
+         * optimiser's state, by parameter index). A repeated key is kept
+         * here and refused when the names are collected. */
+        if (m->stack[i]->type != UG_PK_STR && m->stack[i]->type != UG_PK_INT)
+            return FAIL(m, "a dict key is a %s, not a str or an int",
+                        ug_pk_type_name(m->stack[i]->type));
         if (add_item(m, d, m->stack[i]) < 0 || add_item(m, d, m->stack[i + 1]) < 0)
             return -1;
     }
@@ -611,6 +613,18 @@ static int step(machine *m, int *stop)
         return do_int(m, op == 'J' ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u);
     }
     case 0x8a: return do_long1(m);
+    case 'G': { /* BINFLOAT: a big-endian IEEE double */
+        if (need(m, 8) < 0)
+            return -1;
+        uint64_t u = 0;
+        for (int b = 0; b < 8; b++)
+            u = u << 8 | m->buf[m->pos + (size_t)b];
+        m->pos += 8;
+        ug_pk_obj *o = new_obj(m, UG_PK_FLOAT);
+        if (o)
+            memcpy(&o->f, &u, sizeof o->f);
+        return push(m, o);
+    }
     case 'c': return do_global(m);
     case 0x93: return do_stack_global(m);
     case 0x94: return do_put(m, m->n_memo); /* MEMOIZE */

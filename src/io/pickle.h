@@ -24,10 +24,12 @@ typedef enum {
     UG_PK_STR,     /* s (NUL-terminated, no inner NUL) */
     UG_PK_TUPLE,   /* items[0..n) */
     UG_PK_LIST,    /* items[0..n) */
-    UG_PK_DICT,    /* keys items[2k] (strings), values items[2k+1], k < n */
+    UG_PK_DICT,    /* keys items[2k] (strings, or ints: an optimiser's state by parameter
+                      index), values items[2k+1], k < n */
     UG_PK_GLOBAL,  /* which: one of the allowed globals */
     UG_PK_STORAGE, /* dtype, s = key, i = numel: a persistent id */
-    UG_PK_TENSOR   /* storage, offset, ndim, size, stride */
+    UG_PK_TENSOR,  /* storage, offset, ndim, size, stride */
+    UG_PK_FLOAT    /* f (an optimiser's hyperparameters) */
 } ug_pk_type;
 
 typedef enum {
@@ -48,6 +50,7 @@ struct ug_pk_obj {
     ug_pk_type type;
     int depth;            /* nesting at construction: 1 for a leaf */
     int64_t i;
+    double f;
     char *s;
     ug_pk_obj **items;
     size_t n, cap;

@@ -10,7 +10,8 @@
  *   raw little-endian elements (pt_legacy.c).
  * Either is read into the same in-memory ug_st_file as safetensors (float32
  * tensors by name; float16, bfloat16, float64 and int64 are converted): a
- * dict of state_dicts {group: {name: tensor}} gives GROUP.NAME keys, a
+ * dict of state_dicts {group: {name: tensor}} gives GROUP.NAME keys (the
+ * counters and optimiser states beside them in DRIT's checkpoints skipped), a
  * single state_dict {name: tensor} (one network, such as the release's
  * generator files) gives SINGLE_GROUP.NAME, with the group the caller's
  * model family names (NULL: such a file is refused). */

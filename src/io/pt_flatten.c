@@ -8,6 +8,26 @@
 #include "io/bytes.h"
 #include "io/pt.h"
 
+/* Whether dict d has the string key name. */
+static int has_key(const ug_pk_obj *d, const char *name)
+{
+    for (size_t k = 0; 2 * k < d->n; k++)
+        if (d->items[2 * k]->type == UG_PK_STR && strcmp(d->items[2 * k]->s, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* What a checkpoint may hold besides its networks, and is skipped: counters
+ * (DRIT's 'ep', 'total_it') and optimiser states ({'state', 'param_groups'}). */
+static int skipped(const ug_pk_obj *v)
+{
+    if (v->type == UG_PK_INT || v->type == UG_PK_FLOAT || v->type == UG_PK_BOOL ||
+        v->type == UG_PK_NONE)
+        return 1;
+    return v->type == UG_PK_DICT && v->n == 4 && has_key(v, "state") &&
+           has_key(v, "param_groups");
+}
+
 static int all_tensors(const ug_pk_obj *d)
 {
     for (size_t k = 0; 2 * k < d->n; k++)
@@ -54,8 +74,13 @@ int ug_pt_flatten(const ug_pk_obj *root, ug_pt_item **items, size_t *n, const ch
     if (single && !single_group)
         return ug_fail(err, "%s: a single state_dict, and no network it would belong to", name);
     for (size_t k = 0; 2 * k < root->n; k++) {
+        if (root->items[2 * k]->type != UG_PK_STR)
+            return ug_fail(err, "%s: a key of the dict is a %s, not a name", name,
+                           ug_pk_type_name(root->items[2 * k]->type));
         const char *key = root->items[2 * k]->s;
         const ug_pk_obj *v = root->items[2 * k + 1];
+        if (!single && skipped(v))
+            continue;
         if (single) {
             if (add(items, n, &cap, single_group, key, v) < 0)
                 return ug_fail(err, "%s: out of memory", name);
@@ -66,6 +91,10 @@ int ug_pt_flatten(const ug_pk_obj *root, ug_pt_item **items, size_t *n, const ch
                            ug_printable(a, sizeof a, key), ug_pk_type_name(v->type));
         for (size_t j = 0; 2 * j < v->n; j++) {
             const ug_pk_obj *t = v->items[2 * j + 1];
+            if (v->items[2 * j]->type != UG_PK_STR)
+                return ug_fail(err, "%s: a key of '%s' is a %s, not a name", name,
+                               ug_printable(a, sizeof a, key),
+                               ug_pk_type_name(v->items[2 * j]->type));
             if (t->type != UG_PK_TENSOR)
                 return ug_fail(err, "%s: '%s.%s' is a %s, not a tensor", name,
                                ug_printable(a, sizeof a, key),

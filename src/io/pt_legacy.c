@@ -153,7 +153,8 @@ static int read_header(const source *s, uint64_t *pos, ug_error *err)
     const ug_pk_obj *d = ug_pk_root(pk);
     int big = 0;
     for (size_t k = 0; d->type == UG_PK_DICT && 2 * k < d->n; k++)
-        big |= strcmp(d->items[2 * k]->s, "little_endian") == 0 &&
+        big |= d->items[2 * k]->type == UG_PK_STR &&
+               strcmp(d->items[2 * k]->s, "little_endian") == 0 &&
                d->items[2 * k + 1]->type == UG_PK_BOOL && d->items[2 * k + 1]->i == 0;
     int ok = d->type == UG_PK_DICT;
     ug_pk_free(pk);

@@ -5,12 +5,14 @@
 #include <string.h>
 
 #include "model/cyclegan/cyclegan.h"
+#include "model/drit/drit.h"
 #include "model/ugatit/ugatit.h"
 #include "model/munit/munit.h"
 #include "model/unit/unit.h"
 
 static const ug_family *const families[] = {&ug_family_ugatit, &ug_family_cyclegan,
-                                               &ug_family_unit, &ug_family_munit};
+                                               &ug_family_unit, &ug_family_munit,
+                                               &ug_family_drit};
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
 const ug_family *ug_family_at(int i)

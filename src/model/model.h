@@ -29,7 +29,7 @@ static inline int ug_model_translates(const ug_model *m, ug_direction d)
     return ug_model_has(m, m->fam->translate_net[d == UG_B2A]);
 }
 
-/* The filter of the family's data pipeline. */
+/* The family's data pipelines. */
 static inline const ug_pipeline *ug_model_pipeline(const ug_model *m) { return m->fam->pipeline; }
 
 /* Builds the networks of cfg's family in the mask nets (UG_ALL_NETS to

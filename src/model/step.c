@@ -7,7 +7,7 @@
 #define ADAM_BETA2 0.999f
 #define ADAM_EPS 1e-8f
 
-int ug_step_fwd_n(ug_step *s, ug_tape *tape, int net, const float *const *x, int grad)
+int ug_step_fwd_n(ug_step *s, ug_tape *tape, int net, const float *const *x, int N, int grad)
 {
     if (s->failed)
         return -1;
@@ -15,11 +15,10 @@ int ug_step_fwd_n(ug_step *s, ug_tape *tape, int net, const float *const *x, int
     int rc;
     if (grad) {
         s->t->comm->progress(s->t->comm);
-        rc = ug_tape_forward(tape, m->k, s->a, &m->net[net], x, s->t->batch, UG_TRAIN, s->err);
+        rc = ug_tape_forward(tape, m->k, s->a, &m->net[net], x, N, UG_TRAIN, s->err);
     } else {
         /* Dead activations are recycled: only the outputs are kept. */
-        rc = ug_tape_forward_nograd(tape, m->k, s->a, &m->net[net], x, s->t->batch, UG_TRAIN,
-                                    s->err);
+        rc = ug_tape_forward_nograd(tape, m->k, s->a, &m->net[net], x, N, UG_TRAIN, s->err);
     }
     if (rc < 0)
         s->failed = 1;
@@ -28,12 +27,12 @@ int ug_step_fwd_n(ug_step *s, ug_tape *tape, int net, const float *const *x, int
 
 int ug_step_fwd(ug_step *s, ug_tape *tape, int net, const float *x)
 {
-    return ug_step_fwd_n(s, tape, net, &x, 1);
+    return ug_step_fwd_n(s, tape, net, &x, s->t->batch, 1);
 }
 
 int ug_step_fwd_nograd(ug_step *s, ug_tape *tape, int net, const float *x)
 {
-    return ug_step_fwd_n(s, tape, net, &x, 0);
+    return ug_step_fwd_n(s, tape, net, &x, s->t->batch, 0);
 }
 
 /* The node of a network's output NAME; a missing one is a bug, reported. */
@@ -198,7 +197,34 @@ void ug_step_drain(ug_trainer *t)
         finish_reduction(t, i, &ignored);
 }
 
-void ug_step_adam(ug_step *s, int net)
+void ug_step_adam(ug_step *s, int net) { ug_step_adam_at(s, net, s->lr, s->t->step + 1); }
+
+void ug_step_clip_grad_norm(ug_step *s, int net, double max_norm)
+{
+    ug_net *n = &s->t->m->net[net];
+    if (s->failed)
+        return;
+    float *g = n->be->map(n->grad, n->total * sizeof *g);
+    if (!g) {
+        s->failed = 1;
+        ug_fail(s->err, "out of memory reading the gradients of %s", s->t->m->fam->net_names[net]);
+        return;
+    }
+    double sq = 0;
+    for (int p = 0; p < n->n_params; p++)
+        if (n->params[p].kind == UG_TRAINABLE)
+            for (size_t i = 0; i < n->params[p].numel; i++)
+                sq += (double)g[n->params[p].off + i] * g[n->params[p].off + i];
+    const double coef = max_norm / (sqrt(sq) + 1e-6);
+    if (coef < 1)
+        for (int p = 0; p < n->n_params; p++)
+            if (n->params[p].kind == UG_TRAINABLE)
+                for (size_t i = 0; i < n->params[p].numel; i++)
+                    g[n->params[p].off + i] *= (float)coef;
+    n->be->unmap(n->grad, g, n->total * sizeof *g, coef < 1);
+}
+
+void ug_step_adam_at(ug_step *s, int net, double lr, long count)
 {
     ug_trainer *t = s->t;
     ug_step_grads_done(s, net);
@@ -213,8 +239,8 @@ void ug_step_adam(ug_step *s, int net)
             continue;
         ug_adam_update(t->m->k, n->data + pp->off, n->grad + pp->off,
                        t->adam_m[net] + pp->off, t->adam_v[net] + pp->off, pp->numel,
-                       (float)s->lr, ADAM_BETA1, ADAM_BETA2, ADAM_EPS,
-                       (float)t->tc.weight_decay, t->step + 1);
+                       (float)lr, ADAM_BETA1, ADAM_BETA2, ADAM_EPS,
+                       (float)t->tc.weight_decay, count);
     }
     ug_net_clamp(n, t->m->k);
 }

@@ -40,9 +40,10 @@ struct ug_step {
 
 /* Network net on x (the trainer's batch), in training mode. */
 int ug_step_fwd(ug_step *s, ug_tape *tape, int net, const float *x);
-/* The same for a network of several inputs (x[i] for its i-th), recorded for
- * a backward pass when grad != 0 (else as ug_step_fwd_nograd). */
-int ug_step_fwd_n(ug_step *s, ug_tape *tape, int net, const float *const *x, int grad);
+/* The same for a network of several inputs (x[i] for its i-th) and N images
+ * (the trainer's batch, or a part of it), recorded for a backward pass when
+ * grad != 0 (else as ug_step_fwd_nograd). */
+int ug_step_fwd_n(ug_step *s, ug_tape *tape, int net, const float *const *x, int N, int grad);
 /* The same without a backward pass (only its outputs are kept). */
 int ug_step_fwd_nograd(ug_step *s, ug_tape *tape, int net, const float *x);
 /* Whether the tape's network has CAM attention (an output UG_OUT_CAM). */
@@ -68,6 +69,12 @@ int ug_step_finite(ug_step *s, const char *name, float loss);
  * first averages net's gradient over them (waiting for the reduction that
  * ug_step_grads_done started, or running it). */
 void ug_step_adam(ug_step *s, int net);
+/* The same at learning rate lr as the count-th update of net's parameters
+ * (a family whose networks are updated at different rates, DRIT's). */
+void ug_step_adam_at(ug_step *s, int net, double lr, long count);
+/* torch.nn.utils.clip_grad_norm_ of net's gradient: scaled by
+ * max_norm / (norm + 1e-6) when that is below 1, norm the L2 norm of all of it. */
+void ug_step_clip_grad_norm(ug_step *s, int net, double max_norm);
 /* A hint: net's gradient is final for this step, so its reduction over the
  * ranks may start now and overlap the rest of the step. */
 void ug_step_grads_done(ug_step *s, int net);

@@ -54,6 +54,9 @@ void ug_train_config_default(ug_train_config *t)
     t->recon_c_w = 1;
     t->step_size = 100000;
     t->gamma = 0.5;
+    t->d_iter = 3;
+    t->no_ms = 0;
+    t->n_ep_decay = 0;
 }
 
 int ug_train_config_for(ug_train_config *t, const char *family, ug_error *err)
@@ -95,6 +98,9 @@ static int check_train_config(const ug_train_config *tc, ug_error *err)
         (tc->epoch_steps > 0 && tc->n_epochs_decay > tc->iteration / tc->epoch_steps))
         return ug_fail(err, "epoch_steps %ld and n_epochs_decay %ld do not fit %ld steps",
                        tc->epoch_steps, tc->n_epochs_decay, tc->iteration);
+    if (tc->d_iter < 1 || tc->n_ep_decay < 0)
+        return ug_fail(err, "d_iter must be at least 1 and n_ep_decay not negative (got %d, %ld)",
+                       tc->d_iter, tc->n_ep_decay);
     return 0;
 }
 
@@ -252,6 +258,9 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
     ug_cw_meta(&w, "recon_c_w", "%.9g", tc->recon_c_w);
     ug_cw_meta(&w, "step_size", "%ld", tc->step_size);
     ug_cw_meta(&w, "gamma", "%.17g", tc->gamma);
+    ug_cw_meta(&w, "d_iter", "%d", tc->d_iter);
+    ug_cw_meta(&w, "no_ms", "%s", tc->no_ms ? "true" : "false");
+    ug_cw_meta(&w, "n_ep_decay", "%ld", tc->n_ep_decay);
     if (t->fam_state)
         m->fam->state_save(t->fam_state, &w);
     for (int i = 0; i < n_extra; i++)
@@ -323,6 +332,19 @@ static int read_train_config(const ug_st_file *f, const char *path, ug_train_con
     tc->recon_x_w = (float)u[0], tc->recon_kl_w = (float)u[1], tc->recon_kl_cyc_w = (float)u[2];
     tc->step_size = (long)u[3], tc->gamma = u[4];
     tc->recon_s_w = (float)u[5], tc->recon_c_w = (float)u[6];
+    /* Checkpoints from before the drit family have none of these. */
+    long d_iter = tc->d_iter, n_ep_decay = tc->n_ep_decay;
+    if ((ug_st_meta(f, "d_iter") && ug_ckpt_meta_long(f, path, "d_iter", &d_iter, err) < 0) ||
+        (ug_st_meta(f, "n_ep_decay") &&
+         ug_ckpt_meta_long(f, path, "n_ep_decay", &n_ep_decay, err) < 0))
+        return -1;
+    const char *no_ms = ug_st_meta(f, "no_ms");
+    if (no_ms && strcmp(no_ms, "true") && strcmp(no_ms, "false"))
+        return ug_fail(err, "%s: metadata 'no_ms' must be true or false", path);
+    if (d_iter < 1 || d_iter > 1000000)
+        return ug_fail(err, "%s: metadata 'd_iter' = %ld is out of range", path, d_iter);
+    tc->d_iter = (int)d_iter, tc->n_ep_decay = n_ep_decay;
+    tc->no_ms = no_ms && strcmp(no_ms, "true") == 0;
     return check_train_config(tc, err) < 0 ? ug_error_prefix(err, "%s", path) : 0;
 }
 

@@ -139,6 +139,13 @@ int ug_b_adain(ug_builder *b, int x, int p, int off, float eps)
     return add(b, nd);
 }
 
+int ug_b_dlnorm(ug_builder *b, int x, int weight, int bias, float eps)
+{
+    ug_node nd = blank(OP_DLNORM, x);
+    nd.p[0] = weight, nd.p[1] = bias, nd.eps = eps;
+    return add(b, nd);
+}
+
 int ug_b_inorm(ug_builder *b, int x, float eps)
 {
     ug_node nd = blank(OP_INORM, x);

@@ -49,9 +49,12 @@ int ug_b_nvlnorm(ug_builder *b, int x, int gamma, int beta, float eps);
 /* MUNIT's AdaIN of x, beta and gamma from channels off .. off + 2C of node p (C x 1 x 1
  * each, beta first: the MLP's output). */
 int ug_b_adain(ug_builder *b, int x, int p, int off, float eps);
+/* DRIT's LayerNorm with weight and bias parameters of C x 1 x 1. */
+int ug_b_dlnorm(ug_builder *b, int x, int weight, int bias, float eps);
 int ug_b_linear(ug_builder *b, int x, int w, int bias);
 int ug_b_scale(ug_builder *b, int x, int w);
-int ug_b_binary(ug_builder *b, ug_op op, int x, int y); /* OP_CONCAT, OP_ADD, OP_MUL */
+int ug_b_binary(ug_builder *b, ug_op op, int x, int y); /* OP_CONCAT, OP_ADD, OP_MUL,
+                                                           OP_CONCAT_TILED */
 /* Channel concatenation of n (2 to UG_NODE_IN) nodes. */
 int ug_b_concat(ug_builder *b, const int *xs, int n);
 

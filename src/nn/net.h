@@ -77,6 +77,9 @@ typedef enum {
     OP_NVLNORM, /* NVIDIA's LayerNorm (UNIT, MUNIT), .eps; gamma p[0], beta p[1] */
     OP_ADAIN,   /* MUNIT's AdaIN, .eps: beta and gamma per sample from channels .off .. .off + 2C
                    of node in[1] (C x 1 x 1 each, beta first) */
+    OP_DLNORM,  /* DRIT's LayerNorm (GroupNorm of one group), .eps; weight p[0], bias p[1],
+                   each C x 1 x 1 */
+    OP_CONCAT_TILED, /* in[0] then the code in[1] (Z x 1 x 1) tiled over in[0]'s plane */
     OP_COUNT
 } ug_op;
 

@@ -300,17 +300,34 @@ int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
 int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
                            const float *const *inputs, int N, ug_mode mode, ug_error *err)
 {
+    return ug_tape_forward_outputs(t, k, a, net, inputs, N, mode, ~0u, err);
+}
+
+int ug_tape_forward_outputs(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
+                            const float *const *inputs, int N, ug_mode mode, unsigned outputs,
+                            ug_error *err)
+{
     if (start(t, k, a, net, inputs, N, mode, err) < 0)
         return -1;
     const int nn = net->n_nodes;
-    /* last[j]: the last node reading node j's output (nn for the network's outputs). */
+    /* needed[i]: node i leads to a wanted output (nodes are in topological
+     * order, so one pass from the end finds them); last[j]: the last needed
+     * node reading node j's output (nn for the network's outputs). */
     int *last = ug_arena_host(a, (size_t)nn * sizeof *last);
+    unsigned char *needed = ug_arena_host(a, (size_t)nn);
     int *readers = count_readers(a, net);
-    if (!last || !readers)
+    if (!last || !needed || !readers)
         return oom(err);
+    memset(needed, 0, (size_t)nn);
+    for (int o = 0; o < net->n_out; o++)
+        needed[net->out[o].node] |= (outputs >> o) & 1u;
+    for (int i = nn - 1; i >= 0; i--)
+        for (int j = 0; needed[i] && j < UG_NODE_IN; j++)
+            if (net->nodes[i].in[j] >= 0)
+                needed[net->nodes[i].in[j]] = 1;
     for (int i = 0; i < nn; i++) {
         last[i] = i;
-        for (int j = 0; j < UG_NODE_IN; j++)
+        for (int j = 0; needed[i] && j < UG_NODE_IN; j++)
             if (net->nodes[i].in[j] >= 0)
                 last[net->nodes[i].in[j]] = i;
     }
@@ -320,7 +337,7 @@ int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
         last[net->in[i].node] = nn; /* the caller's inputs are never recycled */
     for (int i = 0; i < nn; i++) {
         const ug_node *nd = &net->nodes[i];
-        if (is_input(net, i))
+        if (is_input(net, i) || !needed[i])
             continue;
         if (relu_fused(net, nd->in[0], readers)) {
             /* Applied by the normalisation: take over its buffer. */

@@ -46,6 +46,13 @@ int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
  * ug_tape_backward must not be called on this tape. */
 int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
                            const float *const *inputs, int N, ug_mode mode, ug_error *err);
+/* The same for the outputs in the mask outputs only (bit o: the network's
+ * output o, in the order they were added): the nodes that lead to none of
+ * them are not run, and the other outputs are left NULL (a network that
+ * computes both domains, of which a translation needs one). */
+int ug_tape_forward_outputs(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
+                            const float *const *inputs, int N, ug_mode mode, unsigned outputs,
+                            ug_error *err);
 
 static inline const float *ug_tape_out(const ug_tape *t, int node) { return t->out[node]; }
 static inline size_t ug_tape_numel(const ug_tape *t, int node)

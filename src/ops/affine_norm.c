@@ -1,5 +1,5 @@
 /* Normalisations with an affine weight and bias per channel: BatchNorm,
- * GroupNorm and NVIDIA's LayerNorm (UNIT's and MUNIT's, not torch's). The ops, then their plain reference kernels (the CPU backend's
+ * GroupNorm, NVIDIA's LayerNorm (UNIT's and MUNIT's, not torch's) and DRIT's. The ops, then their plain reference kernels (the CPU backend's
  * threaded ones are src/backend/cpu/batchnorm.c and groupnorm.c). Both save
  * the statistics they used for the backward pass, which reads the input,
  * never the output. */
@@ -140,6 +140,28 @@ static int gnorm_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_erro
 
 const ug_op_def ug_op_gnorm = {"gnorm", UG_OPF_OVERWRITES_IN0, gnorm_shape, gnorm_aux,
                                gnorm_forward, gnorm_backward};
+
+/* DRIT's LayerNorm: F.layer_norm over C x H x W (biased variance, eps inside
+ * the square root) then a per-channel affine whose weight and bias are
+ * C x 1 x 1, i.e. GroupNorm with one group; it runs GroupNorm's kernels. */
+static int dlnorm_shape(const ug_net *net, ug_node *nd, ug_error *err)
+{
+    const ug_node *x = ug_op_input(net, nd, 0, err);
+    if (!x)
+        return -1;
+    if (!(nd->eps > 0))
+        return ug_fail(err, "internal: dlnorm without a positive eps");
+    const int64_t shape[3] = {x->C, 1, 1};
+    if (ug_op_check_param(net, nd, nd->p[0], 3, shape, err) < 0 ||
+        ug_op_check_param(net, nd, nd->p[1], 3, shape, err) < 0)
+        return -1;
+    nd->groups = 1;
+    nd->C = x->C, nd->H = x->H, nd->W = x->W;
+    return 0;
+}
+
+const ug_op_def ug_op_dlnorm = {"dlnorm", UG_OPF_OVERWRITES_IN0, dlnorm_shape, gnorm_aux,
+                                gnorm_forward, gnorm_backward};
 
 /* NVIDIA's LayerNorm saves mean and 1 / (std + eps) per sample. */
 static size_t nvlnorm_aux(const ug_node *nd, int N)

@@ -113,6 +113,44 @@ static int concat_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_err
 const ug_op_def ug_op_concat = {"concat", 0, concat_shape, NULL, concat_forward,
                                 concat_backward};
 
+/* in[0] (C x H x W) and the code in[1] (Z x 1 x 1) tiled over H x W. */
+static int concat_tiled_shape(const ug_net *net, ug_node *nd, ug_error *err)
+{
+    const ug_node *x = ug_op_input(net, nd, 0, err), *z = x ? ug_op_input(net, nd, 1, err) : NULL;
+    if (!z)
+        return -1;
+    if (z->H != 1 || z->W != 1)
+        return ug_fail(err, "internal: tiling a %dx%d map (a code is 1x1)", z->H, z->W);
+    nd->C = x->C + z->C, nd->H = x->H, nd->W = x->W;
+    return 0;
+}
+
+static int concat_tiled_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out,
+                                int relu, ug_error *err)
+{
+    (void)relu, (void)err;
+    const ug_node *nd = &t->net->nodes[i];
+    const int C = t->net->nodes[nd->in[0]].C;
+    ug_concat_tiled_forward(k, out, x, t->out[nd->in[1]], t->N, C, nd->C - C, plane(nd));
+    return 0;
+}
+
+static int concat_tiled_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error *err)
+{
+    (void)param_grads, (void)err;
+    const ug_node *nd = &b->t->net->nodes[i];
+    const int C = b->t->net->nodes[nd->in[0]].C;
+    int accx, accz;
+    float *dx = ug_bwd_din(b, nd->in[0], &accx);
+    float *dz = ug_bwd_din(b, nd->in[1], &accz);
+    ug_concat_tiled_backward(k, dx, accx, dz, accz, b->t->grad[i], b->t->N, C, nd->C - C,
+                             plane(nd));
+    return 0;
+}
+
+const ug_op_def ug_op_concat_tiled = {"concat_tiled", 0, concat_tiled_shape, NULL,
+                                      concat_tiled_forward, concat_tiled_backward};
+
 static int chsum_shape(const ug_net *net, ug_node *nd, ug_error *err)
 {
     const ug_node *x = ug_op_input(net, nd, 0, err);
@@ -437,5 +475,35 @@ void ug_mul_backward_ref(ug_kctx *k, float *da, float *db, const float *dout, co
         }
         if (db && b_planes)
             db[p] = acc_b ? db[p] + (float)s : (float)s;
+    }
+}
+
+void ug_concat_tiled_forward_ref(ug_kctx *k, float *out, const float *x, const float *z, int N,
+                                 int C, int Z, int HW)
+{
+    (void)k;
+    for (int n = 0; n < N; n++) {
+        float *o = out + (size_t)n * (C + Z) * HW;
+        memcpy(o, x + (size_t)n * C * HW, sizeof(float) * C * HW);
+        for (int c = 0; c < Z; c++)
+            for (int i = 0; i < HW; i++)
+                o[(size_t)(C + c) * HW + i] = z[n * Z + c];
+    }
+}
+
+void ug_concat_tiled_backward_ref(ug_kctx *k, float *dx, int accx, float *dz, int accz,
+                                  const float *dout, int N, int C, int Z, int HW)
+{
+    (void)k;
+    for (int n = 0; n < N; n++) {
+        const float *g = dout + (size_t)n * (C + Z) * HW;
+        if (dx)
+            copy_or_add(dx + (size_t)n * C * HW, g, (size_t)C * HW, accx);
+        for (int c = 0; dz && c < Z; c++) {
+            double s = 0;
+            for (int i = 0; i < HW; i++)
+                s += g[(size_t)(C + c) * HW + i];
+            dz[n * Z + c] = accz ? dz[n * Z + c] + (float)s : (float)s;
+        }
     }
 }

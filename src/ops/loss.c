@@ -88,3 +88,44 @@ void ug_bce_logits_const_backward_ref(ug_kctx *k, float *dx, const float *x, siz
         put(dx, i, (float)(f * (sig - target)), acc);
     }
 }
+
+static inline float sigmoidf_stable(float v)
+{
+    return v >= 0 ? 1.0f / (1.0f + expf(-v)) : expf(v) / (1.0f + expf(v));
+}
+
+static inline double clamped_log(float p)
+{
+    const double l = log((double)p);
+    return l < -100.0 ? -100.0 : l;
+}
+
+/* The probability is a float, as torch.sigmoid gives it, so a saturated
+ * sigmoid (p == 1 or 0) meets the clamp as in PyTorch. */
+float ug_bce_prob_const_forward_ref(ug_kctx *k, const float *x, size_t n, float target)
+{
+    (void)k;
+    double s = 0;
+#pragma omp parallel for schedule(static) reduction(+ : s)
+    for (size_t i = 0; i < n; i++) {
+        const float p = sigmoidf_stable(x[i]);
+        s -= target * clamped_log(p) + (1.0 - target) * clamped_log(1.0f - p);
+    }
+    return (float)(s / (double)n);
+}
+
+void ug_bce_prob_const_backward_ref(ug_kctx *k, float *dx, const float *x, size_t n,
+                                    float target, float scale, int acc)
+{
+    (void)k;
+    if (!dx)
+        return;
+    const float f = (float)(scale / (double)n);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        const float p = sigmoidf_stable(x[i]);
+        const float pq = (1.0f - p) * p;
+        const float dp = f * (p - target) / (pq > 1e-12f ? pq : 1e-12f);
+        put(dx, i, dp * pq, acc);
+    }
+}

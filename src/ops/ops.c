@@ -37,6 +37,7 @@ static const ug_op_def *const table[] = {
     [OP_GNORM] = &ug_op_gnorm,     [OP_MAXPOOL] = &ug_op_maxpool, [OP_AVGPOOL] = &ug_op_avgpool,
     [OP_SIGMOID] = &ug_op_sigmoid, [OP_MUL] = &ug_op_mul,       [OP_NVLNORM] = &ug_op_nvlnorm,
     [OP_ADAIN] = &ug_op_adain,
+    [OP_DLNORM] = &ug_op_dlnorm,   [OP_CONCAT_TILED] = &ug_op_concat_tiled,
 };
 _Static_assert(sizeof table / sizeof table[0] == OP_COUNT, "one table entry per op kind");
 

@@ -64,7 +64,7 @@ static int decode(ug_step *s, ug_tape *t, int gen, const ug_tape *c, const float
     if (s->failed)
         return -1;
     const float *x[2] = {ug_tape_output(c, UG_OUT_IMAGE), style};
-    return ug_step_fwd_n(s, t, gen, x, grad);
+    return ug_step_fwd_n(s, t, gen, x, s->t->batch, grad);
 }
 
 static void dis_update(ug_step *s, const float *x_a, const float *x_b, float *L)

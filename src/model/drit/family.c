@@ -1,0 +1,109 @@
+/* DRIT as a model family (see family.h). */
+#include <stdio.h>
+
+#include "model/drit/drit.h"
+
+static const char *const net_names[DR_N_NETS] = {"enc_c", "enc_a", "gen",   "disA",
+                                                 "disA2", "disB",  "disB2", "disContent"};
+
+static const char *const loss_names[DR_N_LOSSES] = {
+    "disA",     "disA2",    "disB",    "disB2",     "disContent", "gan_A_content",
+    "gan_B_content", "gan_A", "gan_B", "kl_za_a",   "kl_za_b",    "kl_zc_a",
+    "kl_zc_b",  "l1_cc_a",  "l1_cc_b", "l1_self_a", "l1_self_b",  "gan2_A",
+    "gan2_B",   "gan2_A2",  "gan2_B2", "z_l1_a",    "z_l1_b",     "lz_AB",
+    "lz_BA",    "dis_total", "gen_total",
+};
+
+static int build(ug_net *net, int i, const ug_config *c, ug_error *err)
+{
+    switch (i) {
+    case DR_ENC_C:
+        return dr_build_content(net, c, err);
+    case DR_ENC_A:
+        return dr_build_attribute(net, c, err);
+    case DR_GEN:
+        return dr_build_generator(net, c, err);
+    case DR_DIS_C:
+        return dr_build_content_dis(net, c, err);
+    default:
+        return dr_build_discriminator(net, c, err);
+    }
+}
+
+/* A column: the real image, its translation, and that translated back. */
+static const ug_sample_row rows[3] = {
+    {UG_ROW_REAL, 0, 0},
+    {UG_ROW_IMAGE, 0, 0},
+    {UG_ROW_IMAGE, 1, 1},
+};
+
+static int sample_rows(const ug_config *c, const ug_sample_row **out)
+{
+    (void)c;
+    *out = rows;
+    return 3;
+}
+
+static const char *single_group(const char *path)
+{
+    (void)path;
+    return NULL;
+}
+
+/* test.py with one output per input: an attribute code drawn from N(0, I)
+ * for each image, by our generator on seed 0 (the same codes every call). */
+static int translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
+                     float *cam_logit, float *heatmap, ug_error *err)
+{
+    if (cam_logit || heatmap)
+        return ug_fail(err, "a DRIT generator has no CAM attention, so no heat map");
+    return dr_translate_styles(m, dir, images, N, 1, 0, out, err);
+}
+
+static int describe(const ug_config *c, char kv[][2][64], int max)
+{
+    if (max < 4)
+        return 0;
+    snprintf(kv[0][0], 64, "crop_size");
+    snprintf(kv[0][1], 64, "%d", c->img_size);
+    snprintf(kv[1][0], 64, "base channels");
+    snprintf(kv[1][1], 64, "%d", c->ch);
+    snprintf(kv[2][0], 64, "generator");
+    snprintf(kv[2][1], 64, "concat 1, attribute code of %d", DR_NZ);
+    snprintf(kv[3][0], 64, "discriminators");
+    snprintf(kv[3][1], 64, "4 x MultiScaleDis (%d scales), Dis_content", c->dis_local);
+    return 4;
+}
+
+const ug_family ug_family_drit = {
+    .name = "drit",
+    .title = "DRIT",
+    .format_version = 1,
+    .n_nets = DR_N_NETS,
+    .net_names = net_names,
+    .translate_nets = (1u << DR_ENC_C) | (1u << DR_ENC_A) | (1u << DR_GEN),
+    .single_group = single_group,
+    .open_folder = NULL,
+    .write_folder = NULL,
+    .config_default = dr_config_default,
+    .build = build,
+    .config_write = dr_config_write,
+    .config_read = dr_config_read,
+    .nets_in_file = dr_nets_in_file,
+    .train_defaults = dr_train_defaults,
+    .lr = dr_lr,
+    .state_new = dr_state_new,
+    .state_free = dr_state_free,
+    .state_save = dr_state_save,
+    .state_load = dr_state_load,
+    .pipeline = &dr_pipeline,
+    .n_losses = DR_N_LOSSES,
+    .loss_names = loss_names,
+    .d_loss = DR_LOSS_D,
+    .g_loss = DR_LOSS_G,
+    .step = dr_step,
+    .sample_rows = sample_rows,
+    .translate_net = {DR_GEN, DR_GEN},
+    .translate = translate,
+    .describe = describe,
+};
