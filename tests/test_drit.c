@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "io/image.h"
 #include "cli.h"
 #include "model/checkpoint.h"
 #include "model/drit/drit.h"
@@ -374,24 +375,26 @@ static void check_resume_and_styles(void)
 
     /* --styles K: K different translations per image; --style_from: the mean code */
     float *out = malloc(3 * img * sizeof *out), *one = malloc(img * sizeof *one);
-    rc = out && one ? dr_translate_styles(m, UG_A2B, A, 1, 3, 0, out, &err) : -1;
+    float z[3 * DR_NZ], mu[DR_NZ], got[DR_NZ];
+    rc = out && one && ug_model_style_size(m) == DR_NZ ? ug_model_draw_styles(m, 0, 3, z, &err)
+                                                        : -1;
+    for (int k = 0; rc == 0 && k < 3; k++)
+        rc = m->fam->translate_style(m, UG_A2B, A, 1, z + k * DR_NZ, out + k * img, &err);
     CHECK(rc == 0, "styles: %s", err.msg);
     if (rc == 0)
         CHECK(memcmp(out, out + img, img * sizeof *out) != 0 &&
                   memcmp(out + img, out + 2 * img, img * sizeof *out) != 0,
               "three attribute samples, three translations");
-    rc = rc == 0 ? dr_translate_style_from(m, UG_A2B, A, 1, B, out, &err) : -1;
+    rc = rc == 0 ? m->fam->encode_style(m, UG_A2B, B, 1, got, &err) : -1;
     CHECK(rc == 0, "style_from: %s", err.msg);
-    float mu[DR_NZ];
     ug_tape te;
     const float *in[2] = {B, B};
     ug_arena_reset(&m->arena);
     if (rc == 0 && ug_tape_forward(&te, m->k, &m->arena, &m->net[DR_ENC_A], in, 1, UG_EVAL,
                                    &err) == 0) {
         memcpy(mu, ug_tape_output(&te, DR_OUT_MU_B), sizeof mu);
-        CHECK(dr_translate_codes(m, UG_A2B, A, 1, mu, one, &err) == 0 &&
-                  memcmp(out, one, img * sizeof *out) == 0,
-              "style_from is the translation with domain B's mean attribute");
+        CHECK(memcmp(mu, got, sizeof mu) == 0,
+              "style_from's code is domain B's mean attribute of the example");
     }
     free(out);
     free(one);
@@ -473,6 +476,19 @@ static void check_cli(void)
     snprintf(cmd, sizeof cmd, "translate --model %s --input %s/shapes/testA --output %s/out",
              ckpt, dir, dir);
     CHECK(run_cli(dir, cmd, 1, out, sizeof out) == 0, "translate: %s", out);
+    /* Multimodal: two drawn codes, then an example's mean code. */
+    snprintf(cmd, sizeof cmd, "translate --model %s --input %s/shapes/testA/0000.png --output "
+             "%s/s.png --styles 2 --seed 5", ckpt, dir, dir);
+    char png[1024];
+    snprintf(png, sizeof png, "%s/s_001.png", dir);
+    ug_image im = {0};
+    CHECK(run_cli(dir, cmd, 1, out, sizeof out) == 0 && ug_image_load(&im, png, &err) == 0 &&
+              im.w == 216 && im.h == 216,
+          "translate --styles 2: %s", out);
+    ug_image_free(&im);
+    snprintf(cmd, sizeof cmd, "translate --model %s --input %s/shapes/testA/0000.png --output "
+             "%s/e.png --style_from %s/shapes/testB/0000.png", ckpt, dir, dir, dir);
+    CHECK(run_cli(dir, cmd, 1, out, sizeof out) == 0, "translate --style_from: %s", out);
     snprintf(cmd, sizeof cmd, "train --d_iter 2 --dataset %s/shapes", dir);
     CHECK(run_cli(dir, cmd, 0, out, sizeof out) == 2 &&
               strstr(out, "--d_iter is a flag of the drit family"),

@@ -79,7 +79,7 @@ static int style_codes(styles *st, translator *t, ug_direction dir, const char *
     st->size = ug_model_style_size(t->m);
     if (st->size == 0)
         return ug_fail(err, "--%s: a %s model has no style codes (only multimodal families, "
-                            "such as munit, have them)", k_text ? "styles" : "style_from",
+                            "munit and drit, have them)", k_text ? "styles" : "style_from",
                        t->m->fam->title);
     char *end;
     long k = k_text ? strtol(k_text, &end, 10) : 1;
@@ -160,11 +160,11 @@ int cmd_translate(int argc, char **argv)
         {"precision", "fp32|bf16", "arithmetic of the convolutions (bf16: AVX512-BF16 CPUs)",
          "fp32", 0},
         {"threads", "N", "threads (0: as many as the cores other processes leave free)", "0", 0},
-        {"styles", "K", "multimodal families (munit): K translations of each input, each with "
-                        "a style code drawn from N(0, I) with --seed, written as OUT_000.png, "
-                        "OUT_001.png, ...", NULL, 0},
-        {"style_from", "IMAGE", "multimodal families (munit): the style of this example image "
-                                "of the target domain", NULL, 0},
+        {"styles", "K", "multimodal families (munit, drit): K translations of each input, each "
+                        "with a style code drawn from N(0, I) with --seed, written as "
+                        "OUT_000.png, OUT_001.png, ...", NULL, 0},
+        {"style_from", "IMAGE", "multimodal families (munit, drit): the style of this example "
+                                "image of the target domain", NULL, 0},
         {"seed", "N", "the seed of --styles' codes (without --styles or --style_from, a "
                       "multimodal model translates image i of a call with code i of seed 0)",
          "0", 0},

@@ -148,15 +148,10 @@ int dr_step(ug_step *s, const float *real_A, const float *real_B, float *losses)
  * in direction dir with attribute codes z (N x 8, host memory) into out. */
 int dr_translate_codes(ug_model *m, ug_direction dir, const float *images, int N,
                        const float *z, float *out, ug_error *err);
-/* K translations of each of N images, each with its own code drawn from
- * N(0, I) by our generator on seed (test.py's --num), into out (N x K
- * images, image i's K first). */
-int dr_translate_styles(ug_model *m, ug_direction dir, const float *images, int N, int K,
-                        uint64_t seed, float *out, ug_error *err);
-/* The translations of N images with the attribute of one example image of
- * the target domain: the mean mu of the attribute encoder's distribution (no
- * sampling). */
-int dr_translate_style_from(ug_model *m, ug_direction dir, const float *images, int N,
-                            const float *example, float *out, ug_error *err);
+/* The attribute encoder's mean (no sampling) of each of N example images of
+ * dir's target domain, N x DR_NZ floats into styles (the family's
+ * encode_style: translate --style_from). */
+int dr_encode_style(ug_model *m, ug_direction dir, const float *images, int N, float *styles,
+                    ug_error *err);
 
 #endif

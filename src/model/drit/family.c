@@ -1,6 +1,8 @@
 /* DRIT as a model family (see family.h). */
 #include <stdio.h>
 
+#include <stdlib.h>
+
 #include "model/drit/drit.h"
 
 static const char *const net_names[DR_N_NETS] = {"enc_c", "enc_a", "gen",   "disA",
@@ -50,14 +52,27 @@ static const char *single_group(const char *path)
     return NULL;
 }
 
-/* test.py with one output per input: an attribute code drawn from N(0, I)
- * for each image, by our generator on seed 0 (the same codes every call). */
+/* test.py with one output per input: image i of a call takes code i drawn
+ * from N(0, I) by our generator on seed 0 (the same codes every call). */
 static int translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
                      float *cam_logit, float *heatmap, ug_error *err)
 {
     if (cam_logit || heatmap)
         return ug_fail(err, "a DRIT generator has no CAM attention, so no heat map");
-    return dr_translate_styles(m, dir, images, N, 1, 0, out, err);
+    float *z = malloc((size_t)N * DR_NZ * sizeof *z);
+    if (!z)
+        return ug_fail(err, "out of memory for %d attribute codes", N);
+    int rc = ug_model_draw_styles(m, 0, N, z, err) < 0
+                 ? -1
+                 : dr_translate_codes(m, dir, images, N, z, out, err);
+    free(z);
+    return rc;
+}
+
+static int style_size(const ug_config *c)
+{
+    (void)c;
+    return DR_NZ;
 }
 
 static int describe(const ug_config *c, char kv[][2][64], int max)
@@ -105,5 +120,8 @@ const ug_family ug_family_drit = {
     .sample_rows = sample_rows,
     .translate_net = {DR_GEN, DR_GEN},
     .translate = translate,
+    .style_size = style_size,
+    .translate_style = dr_translate_codes,
+    .encode_style = dr_encode_style,
     .describe = describe,
 };

@@ -10,7 +10,6 @@
 
 #include "model/drit/drit.h"
 
-#define STYLE_STREAM 0x7374796cu /* "styl": the translations' codes */
 
 /* The bit of output NAME among net's outputs (ug_tape_forward_outputs). */
 static unsigned out_bit(const ug_net *net, const char *name)
@@ -81,53 +80,20 @@ int dr_translate_codes(ug_model *m, ug_direction dir, const float *images, int N
     return 0;
 }
 
-/* Each of N images repeated K times, and N x K codes, then one translation. */
-int dr_translate_styles(ug_model *m, ug_direction dir, const float *images, int N, int K,
-                        uint64_t seed, float *out, ug_error *err)
-{
-    if (K < 1)
-        return ug_fail(err, "the number of attribute samples must be at least 1 (got %d)", K);
-    const size_t img = 3 * (size_t)m->cfg.img_size * m->cfg.img_size, n = (size_t)N * K;
-    float *batch = K > 1 ? malloc(n * img * sizeof *batch) : NULL;
-    float *z = malloc(n * DR_NZ * sizeof *z);
-    if (!z || (K > 1 && !batch)) {
-        free(batch);
-        free(z);
-        return ug_fail(err, "out of memory for %zu translations", n);
-    }
-    for (size_t i = 0; batch && i < n; i++)
-        memcpy(batch + i * img, images + (i / (size_t)K) * img, img * sizeof *batch);
-    ug_rng rng;
-    ug_rng_seed(&rng, seed, STYLE_STREAM);
-    for (size_t i = 0; i < n * DR_NZ; i++)
-        z[i] = (float)ug_rng_normal(&rng);
-    int rc = dr_translate_codes(m, dir, batch ? batch : images, (int)n, z, out, err);
-    free(batch);
-    free(z);
-    return rc;
-}
-
-int dr_translate_style_from(ug_model *m, ug_direction dir, const float *images, int N,
-                            const float *example, float *out, ug_error *err)
+/* The attribute encoder's mean of each of N examples of dir's target domain. */
+int dr_encode_style(ug_model *m, ug_direction dir, const float *images, int N, float *styles,
+                    ug_error *err)
 {
     if (need(m, DR_ENC_A, err) < 0)
         return -1;
-    float mu[DR_NZ];
     const size_t img = 3 * (size_t)m->cfg.img_size * m->cfg.img_size;
     ug_arena_reset(&m->arena);
-    const float *x = upload(m, example, img, err);
+    const float *x = upload(m, images, (size_t)N * img, err);
     ug_tape t;
     const float *in[2] = {x, x};
     const char *mu_name = dir == UG_A2B ? DR_OUT_MU_B : DR_OUT_MU_A;
-    if (!x || run_for(m, &t, DR_ENC_A, in, 1, mu_name, err) < 0)
+    if (!x || run_for(m, &t, DR_ENC_A, in, N, mu_name, err) < 0)
         return -1;
-    m->k->be->to_host(mu, ug_tape_output(&t, mu_name), sizeof mu);
-    float *z = malloc((size_t)N * DR_NZ * sizeof *z);
-    if (!z)
-        return ug_fail(err, "out of memory for %d attribute codes", N);
-    for (int i = 0; i < N; i++)
-        memcpy(z + (size_t)i * DR_NZ, mu, sizeof mu);
-    int rc = dr_translate_codes(m, dir, images, N, z, out, err);
-    free(z);
-    return rc;
+    m->k->be->to_host(styles, ug_tape_output(&t, mu_name), (size_t)N * DR_NZ * sizeof *styles);
+    return 0;
 }
