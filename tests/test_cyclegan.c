@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "resume.h"
 #include "io/pt.h"
 #include "model/cyclegan/cyclegan.h"
 #include "model/model.h"
@@ -110,67 +111,16 @@ static void test_pool(ug_model *m)
     cg_pools_free(pool);
 }
 
-static void random_batch(float *x, size_t n, ug_rng *r)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)(2 * ug_rng_uniform(r) - 1);
-}
-
-static int same_weights(const ug_model *a, const ug_model *b)
-{
-    for (int i = 0; i < CG_N_NETS; i++)
-        if (memcmp(a->net[i].data, b->net[i].data, a->net[i].total * sizeof(float)) != 0)
-            return 0;
-    return 1;
-}
-
 /* A run saved after the pools are full and resumed is the run that was not
  * interrupted, bit for bit: pools and their generator are in the checkpoint. */
 static void test_resume(ug_model *m)
 {
-    const char *path = "test_cyclegan_resume.safetensors";
-    const int steps = CG_HISTORY + 2, more = 4;
-    const size_t n = (size_t)3 * m->cfg.img_size * m->cfg.img_size;
     ug_train_config tc;
     ug_error err;
-    ug_trainer *t, *t2 = NULL;
-    ug_model *m2 = NULL;
     ug_train_config_for(&tc, "cyclegan", &err);
     tc.iteration = 100, tc.seed = 7;
-    float *A = malloc(n * sizeof *A), *B = malloc(n * sizeof *B);
-    if (!A || !B || ug_trainer_new(&t, m, &tc, &err) < 0) {
-        CHECK(0, "setup: %s", err.msg);
-        goto done;
-    }
-    ug_rng r;
-    ug_rng_seed(&r, 3, 1);
-    int rc = 0;
-    for (int s = 0; s < steps && rc == 0; s++) {
-        random_batch(A, n, &r), random_batch(B, n, &r);
-        rc = ug_trainer_step(t, A, B, 1, NULL, &err);
-    }
-    CHECK(rc == 0 && ug_trainer_save(t, path, NULL, 0, &err) == 0, "%s", err.msg);
-    ug_rng r2 = r;
-    for (int s = 0; s < more && rc == 0; s++) {
-        random_batch(A, n, &r), random_batch(B, n, &r);
-        rc = ug_trainer_step(t, A, B, 1, NULL, &err);
-    }
-    CHECK(rc == 0, "%s", err.msg);
-    rc = ug_trainer_load(&t2, &m2, path, &err);
-    CHECK(rc == 0, "load: %s", err.msg);
-    for (int s = 0; s < more && rc == 0; s++) {
-        random_batch(A, n, &r2), random_batch(B, n, &r2);
-        rc = ug_trainer_step(t2, A, B, 1, NULL, &err);
-    }
-    CHECK(rc == 0 && same_weights(m, m2), "resumed past the pool's fill: weights differ (%s)",
-          rc ? err.msg : "values");
-    ug_trainer_free(t);
-done:
-    ug_trainer_free(t2);
-    ug_model_free(m2);
-    unlink(path);
-    free(A);
-    free(B);
+    check_resume(m, &tc, CG_HISTORY + 2, 4, "test_cyclegan_resume.safetensors",
+                 "resumed past the pool's fill");
 }
 
 /* Writes a bare state_dict of one tensor NAME of shape (o, i, k, k). */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "resume.h"
 #include "cli.h"
 #include "io/pt.h"
 #include "model/model.h"
@@ -121,66 +122,14 @@ static void test_schedule(ug_model *m)
     }
 }
 
-static void random_batch(float *x, size_t n, ug_rng *r)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)(2 * ug_rng_uniform(r) - 1);
-}
-
-static int same_weights(const ug_model *a, const ug_model *b)
-{
-    for (int i = 0; i < UN_N_NETS; i++)
-        if (memcmp(a->net[i].data, b->net[i].data, a->net[i].total * sizeof(float)) != 0)
-            return 0;
-    return 1;
-}
-
 /* A run saved and resumed is the run that was not interrupted, bit for bit. */
 static void test_resume(ug_model *m)
 {
-    const char *path = "test_unit_resume.safetensors";
-    const int steps = 2, more = 2;
-    const size_t n = (size_t)3 * m->cfg.img_size * m->cfg.img_size;
     ug_train_config tc;
     ug_error err;
-    ug_trainer *t, *t2 = NULL;
-    ug_model *m2 = NULL;
     ug_train_config_for(&tc, "unit", &err);
     tc.iteration = 100, tc.seed = 7;
-    float *A = malloc(n * sizeof *A), *B = malloc(n * sizeof *B);
-    if (!A || !B || ug_trainer_new(&t, m, &tc, &err) < 0) {
-        CHECK(0, "setup: %s", err.msg);
-        goto done;
-    }
-    ug_rng r;
-    ug_rng_seed(&r, 3, 1);
-    int rc = 0;
-    for (int s = 0; s < steps && rc == 0; s++) {
-        random_batch(A, n, &r), random_batch(B, n, &r);
-        rc = ug_trainer_step(t, A, B, 1, NULL, &err);
-    }
-    CHECK(rc == 0 && ug_trainer_save(t, path, NULL, 0, &err) == 0, "%s", err.msg);
-    ug_rng r2 = r;
-    for (int s = 0; s < more && rc == 0; s++) {
-        random_batch(A, n, &r), random_batch(B, n, &r);
-        rc = ug_trainer_step(t, A, B, 1, NULL, &err);
-    }
-    CHECK(rc == 0, "%s", err.msg);
-    rc = ug_trainer_load(&t2, &m2, path, &err);
-    CHECK(rc == 0, "load: %s", err.msg);
-    for (int s = 0; s < more && rc == 0; s++) {
-        random_batch(A, n, &r2), random_batch(B, n, &r2);
-        rc = ug_trainer_step(t2, A, B, 1, NULL, &err);
-    }
-    CHECK(rc == 0 && same_weights(m, m2), "resumed: weights differ (%s)",
-          rc ? err.msg : "values");
-    ug_trainer_free(t);
-done:
-    ug_trainer_free(t2);
-    ug_model_free(m2);
-    unlink(path);
-    free(A);
-    free(B);
+    check_resume(m, &tc, 2, 2, "test_unit_resume.safetensors", "resumed");
 }
 
 /* A first convolution of 5x5 (in the official gen file's nesting, a.enc.*):
@@ -262,7 +211,7 @@ static void test_cli(void)
           "an unsupported value: %s", out);
     snprintf(cmd, sizeof cmd, "train --family unit --ch 8 --dataset %s/shapes", dir);
     CHECK(run_cli(dir, cmd, 0, out, sizeof out) == 2 &&
-              strstr(out, "--ch is a flag of the families ugatit cyclegan, not of unit"),
+              strstr(out, "--ch is a flag of the families ugatit cyclegan drit, not of unit"),
           "--ch with unit (its --gen_dim): %s", out);
     snprintf(cmd, sizeof cmd, "train --gan_w 2 --dataset %s/shapes", dir);
     CHECK(run_cli(dir, cmd, 0, out, sizeof out) == 2 &&
