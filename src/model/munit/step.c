@@ -30,33 +30,6 @@ static const float *style_codes(ug_step *s, int slot)
     return dev ? dev : codes;
 }
 
-/* The multi-scale LSGAN term: w * sum over scales of mean((D_s - target)^2),
- * its gradient seeded; returns the unweighted sum. */
-static float ms_mse(ug_step *s, ug_tape *d, float target, float w)
-{
-    float sum = 0;
-    for (int k = 0; k < s->t->m->cfg.dis_local; k++)
-        sum += ug_step_mse(s, d, un_scale_output(k), target, w);
-    return sum;
-}
-
-/* calc_dis_loss of dis on a fake and a real image, weighted gan_w. */
-static float dis_loss(ug_step *s, int dis, const float *fake, const float *real)
-{
-    const float w = s->t->tc.adv_weight;
-    ug_tape d;
-    float loss = 0;
-    if (ug_step_fwd(s, &d, dis, fake) < 0)
-        return 0;
-    loss += ms_mse(s, &d, 0, w);
-    ug_step_bwd(s, &d, 1, 0);
-    if (ug_step_fwd(s, &d, dis, real) < 0)
-        return 0;
-    loss += ms_mse(s, &d, 1, w);
-    ug_step_bwd(s, &d, 1, 0);
-    return w * loss;
-}
-
 /* A decode on the content output of tape c and the style codes style. */
 static int decode(ug_step *s, ug_tape *t, int gen, const ug_tape *c, const float *style,
                   int grad)
@@ -76,8 +49,8 @@ static void dis_update(ug_step *s, const float *x_a, const float *x_b, float *L)
         ug_step_fwd_nograd(s, &cb, MU_CONTENT_B, x_b) < 0 ||
         decode(s, &t_ba, MU_GEN_A, &cb, s_a, 0) < 0 || decode(s, &t_ab, MU_GEN_B, &ca, s_b, 0) < 0)
         return;
-    L[MU_LOSS_D_A] = dis_loss(s, MU_DIS_A, ug_tape_output(&t_ba, UG_OUT_IMAGE), x_a);
-    L[MU_LOSS_D_B] = dis_loss(s, MU_DIS_B, ug_tape_output(&t_ab, UG_OUT_IMAGE), x_b);
+    L[MU_LOSS_D_A] = un_dis_loss(s, MU_DIS_A, ug_tape_output(&t_ba, UG_OUT_IMAGE), x_a);
+    L[MU_LOSS_D_B] = un_dis_loss(s, MU_DIS_B, ug_tape_output(&t_ab, UG_OUT_IMAGE), x_b);
     L[MU_LOSS_D] = L[MU_LOSS_D_A] + L[MU_LOSS_D_B];
     if (!ug_step_finite(s, "D", L[MU_LOSS_D]))
         return;
@@ -147,7 +120,7 @@ static void from_codes(ug_step *s, int i, const float *x, ug_tape *c, ug_tape *s
     const float *fake = ug_tape_output(&t, UG_OUT_IMAGE);
     if (ug_step_fwd(s, &d, b->dis, fake) < 0)
         return;
-    L[b->gan] = tc->adv_weight * ms_mse(s, &d, 1, tc->adv_weight);
+    L[b->gan] = tc->adv_weight * un_ms_mse(s, &d, 1, tc->adv_weight);
     ug_step_bwd(s, &d, 0, 1);
     ug_step_pass_back(s, &d, &t);
     /* (c_i_recon, s_j_recon) = gen_j.encode(x_ij) */

@@ -37,9 +37,7 @@ static const float *latent(ug_step *s, const ug_tape *e, int slot)
     return z;
 }
 
-/* The multi-scale LSGAN term: w * sum over scales of mean((D_s - target)^2),
- * its gradient seeded; returns the unweighted sum. */
-static float ms_mse(ug_step *s, ug_tape *d, float target, float w)
+float un_ms_mse(ug_step *s, ug_tape *d, float target, float w)
 {
     float sum = 0;
     for (int k = 0; k < s->t->m->cfg.dis_local; k++)
@@ -47,19 +45,18 @@ static float ms_mse(ug_step *s, ug_tape *d, float target, float w)
     return sum;
 }
 
-/* calc_dis_loss of dis on a fake and a real image, weighted gan_w. */
-static float dis_loss(ug_step *s, int dis, const float *fake, const float *real)
+float un_dis_loss(ug_step *s, int dis, const float *fake, const float *real)
 {
     const float w = s->t->tc.adv_weight;
     ug_tape d;
     float loss = 0;
     if (ug_step_fwd(s, &d, dis, fake) < 0)
         return 0;
-    loss += ms_mse(s, &d, 0, w);
+    loss += un_ms_mse(s, &d, 0, w);
     ug_step_bwd(s, &d, 1, 0);
     if (ug_step_fwd(s, &d, dis, real) < 0)
         return 0;
-    loss += ms_mse(s, &d, 1, w);
+    loss += un_ms_mse(s, &d, 1, w);
     ug_step_bwd(s, &d, 1, 0);
     return w * loss;
 }
@@ -80,8 +77,8 @@ static void dis_update(ug_step *s, const float *x_a, const float *x_b, float *L)
         x_ab = ug_tape_output(&t2, UG_OUT_IMAGE);
     if (s->failed)
         return;
-    L[UN_LOSS_D_A] = dis_loss(s, UN_DIS_A, x_ba, x_a);
-    L[UN_LOSS_D_B] = dis_loss(s, UN_DIS_B, x_ab, x_b);
+    L[UN_LOSS_D_A] = un_dis_loss(s, UN_DIS_A, x_ba, x_a);
+    L[UN_LOSS_D_B] = un_dis_loss(s, UN_DIS_B, x_ab, x_b);
     L[UN_LOSS_D] = L[UN_LOSS_D_A] + L[UN_LOSS_D_B];
     if (!ug_step_finite(s, "D", L[UN_LOSS_D]))
         return;
@@ -125,7 +122,7 @@ static void from_latent(ug_step *s, const side *sd, const float *x, ug_tape *e, 
     const float *fake = ug_tape_output(&t, UG_OUT_IMAGE);
     if (ug_step_fwd(s, &d, sd->dis, fake) < 0)
         return;
-    L[sd->gan] = tc->adv_weight * ms_mse(s, &d, 1, tc->adv_weight);
+    L[sd->gan] = tc->adv_weight * un_ms_mse(s, &d, 1, tc->adv_weight);
     ug_step_bwd(s, &d, 0, 1);
     ug_step_pass_back(s, &d, &t);
     /* the cycle: the other encoder on the fake, x's decoder on its latent */

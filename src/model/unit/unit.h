@@ -10,6 +10,7 @@
 #define UG_MODEL_UNIT_H
 
 #include "model/family.h"
+#include "model/step.h"
 #include "nn/build.h"
 
 /* The networks, in checkpoint order. */
@@ -106,6 +107,13 @@ void un_noise_save(const void *state, ug_ckpt_writer *w);
 int un_noise_load(void *state, const ug_st_file *f, const char *path, ug_error *err);
 /* n floats of N(0, 1) in host memory (valid until the next draw of slot). */
 const float *un_noise_draw(void *state, int slot, size_t n);
+
+/* step.c, MUNIT's too: the multi-scale LSGAN term of tape d (w * the sum over
+ * the scales of mean((D_s - target)^2), its gradient seeded; returns the
+ * unweighted sum), and calc_dis_loss of discriminator dis on a fake and a
+ * real image, weighted gan_w. */
+float un_ms_mse(ug_step *s, ug_tape *d, float target, float w);
+float un_dis_loss(ug_step *s, int dis, const float *fake, const float *real);
 #define UN_NOISE_SLOTS 4
 
 /* step.c */
