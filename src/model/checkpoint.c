@@ -307,6 +307,12 @@ static int open_folder(ug_st_file **f, const char *path, const ug_family *fam, u
                                  "folders", path);
 }
 
+/* The group of a lone state_dict at path for family fam, if it has such files. */
+static const char *single_group(const ug_family *fam, const char *path)
+{
+    return fam->single_group ? fam->single_group(path) : NULL;
+}
+
 int ug_ckpt_open(ug_st_file **f, const char *path, const ug_config *hint, ug_error *err)
 {
     *f = NULL;
@@ -317,11 +323,11 @@ int ug_ckpt_open(ug_st_file **f, const char *path, const ug_config *hint, ug_err
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return open_folder(f, path, fam, err);
     if (fam)
-        return ug_tensor_file_open(f, path, fam->single_group(path), err);
+        return ug_tensor_file_open(f, path, single_group(fam, path), err);
     /* A lone state_dict's keys depend on the family's group for it: the
      * first family that finds its networks under its group, else the first. */
     for (int i = 0; (fam = ug_family_at(i)) != NULL; i++) {
-        if (ug_tensor_file_open(f, path, fam->single_group(path), err) < 0)
+        if (ug_tensor_file_open(f, path, single_group(fam, path), err) < 0)
             return -1;
         if (ug_st_meta(*f, "family") || fam->nets_in_file(*f) || !ug_family_at(i + 1))
             return 0;

@@ -15,6 +15,19 @@ static const ug_family *const families[] = {&ug_family_ugatit, &ug_family_cycleg
                                                &ug_family_drit};
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
+static const ug_sample_row rows_cycle[3] = {
+    {UG_ROW_REAL, 0, 0},
+    {UG_ROW_IMAGE, 0, 0},
+    {UG_ROW_IMAGE, 1, 1},
+};
+
+int ug_family_rows_cycle(const ug_config *c, const ug_sample_row **rows)
+{
+    (void)c;
+    *rows = rows_cycle;
+    return 3;
+}
+
 const ug_family *ug_family_at(int i)
 {
     return i >= 0 && (size_t)i < N_FAMILIES ? families[i] : NULL;

@@ -28,7 +28,8 @@ typedef struct ug_family {
     const char *const *net_names;
     /* The networks a translation-only file must hold at least (ug_model_load
      * without discriminators), and which group a lone state_dict (a .pt file
-     * of one network) at path belongs to (CycleGAN's tell it by their name). */
+     * of one network) at path belongs to (CycleGAN's tell it by their name;
+     * NULL: the family has no such files). */
     unsigned translate_nets;
     const char *(*single_group)(const char *path);
     /* A folder of the official code's checkpoint files read as one file
@@ -94,5 +95,9 @@ typedef struct ug_family {
 const ug_family *ug_family_find(const char *name, ug_error *err);
 /* Family i of this build (0 is U-GAT-IT), NULL past the last. */
 const ug_family *ug_family_at(int i);
+
+/* The sample rows of a family without attention or styles: the real image,
+ * its translation, and that translated back. */
+int ug_family_rows_cycle(const ug_config *c, const ug_sample_row **rows);
 
 #endif

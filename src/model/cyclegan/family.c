@@ -15,20 +15,6 @@ static int build(ug_net *net, int i, const ug_config *c, ug_error *err)
     return i < CG_D_A ? cg_build_generator(net, c, err) : cg_build_discriminator(net, c, err);
 }
 
-/* A column: the real image, its translation, and that translated back. */
-static const ug_sample_row rows[3] = {
-    {UG_ROW_REAL, 0, 0},
-    {UG_ROW_IMAGE, 0, 0},
-    {UG_ROW_IMAGE, 1, 1},
-};
-
-static int sample_rows(const ug_config *c, const ug_sample_row **out)
-{
-    (void)c;
-    *out = rows;
-    return 3;
-}
-
 static int translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
                      float *cam_logit, float *heatmap, ug_error *err)
 {
@@ -80,7 +66,7 @@ const ug_family ug_family_cyclegan = {
     .d_loss = CG_LOSS_D,
     .g_loss = CG_LOSS_G,
     .step = cg_step,
-    .sample_rows = sample_rows,
+    .sample_rows = ug_family_rows_cycle,
     .translate_net = {CG_G_A, CG_G_B},
     .translate = translate,
     .describe = describe,

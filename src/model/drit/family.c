@@ -32,26 +32,6 @@ static int build(ug_net *net, int i, const ug_config *c, ug_error *err)
     }
 }
 
-/* A column: the real image, its translation, and that translated back. */
-static const ug_sample_row rows[3] = {
-    {UG_ROW_REAL, 0, 0},
-    {UG_ROW_IMAGE, 0, 0},
-    {UG_ROW_IMAGE, 1, 1},
-};
-
-static int sample_rows(const ug_config *c, const ug_sample_row **out)
-{
-    (void)c;
-    *out = rows;
-    return 3;
-}
-
-static const char *single_group(const char *path)
-{
-    (void)path;
-    return NULL;
-}
-
 /* test.py with one output per input: image i of a call takes code i drawn
  * from N(0, I) by our generator on seed 0 (the same codes every call). */
 static int translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
@@ -97,7 +77,6 @@ const ug_family ug_family_drit = {
     .n_nets = DR_N_NETS,
     .net_names = net_names,
     .translate_nets = (1u << DR_ENC_C) | (1u << DR_ENC_A) | (1u << DR_GEN),
-    .single_group = single_group,
     .open_folder = NULL,
     .write_folder = NULL,
     .config_default = dr_config_default,
@@ -117,7 +96,7 @@ const ug_family ug_family_drit = {
     .d_loss = DR_LOSS_D,
     .g_loss = DR_LOSS_G,
     .step = dr_step,
-    .sample_rows = sample_rows,
+    .sample_rows = ug_family_rows_cycle,
     .translate_net = {DR_GEN, DR_GEN},
     .translate = translate,
     .style_size = style_size,

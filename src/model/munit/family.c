@@ -46,12 +46,6 @@ static int sample_rows(const ug_config *c, const ug_sample_row **out)
     return 5;
 }
 
-static const char *single_group(const char *path)
-{
-    (void)path;
-    return NULL;
-}
-
 static int style_size(const ug_config *c) { return c->style_dim; }
 
 static int describe(const ug_config *c, char kv[][2][64], int max)
@@ -78,7 +72,6 @@ const ug_family ug_family_munit = {
     .n_nets = MU_N_NETS,
     .net_names = net_names,
     .translate_nets = MU_GENERATORS,
-    .single_group = single_group,
     .open_folder = mu_open_folder,
     .write_folder = mu_write_folder,
     .config_default = mu_config_default,

@@ -28,26 +28,6 @@ static int build(ug_net *net, int i, const ug_config *c, ug_error *err)
     }
 }
 
-/* A column: the real image, its translation, and that translated back. */
-static const ug_sample_row rows[3] = {
-    {UG_ROW_REAL, 0, 0},
-    {UG_ROW_IMAGE, 0, 0},
-    {UG_ROW_IMAGE, 1, 1},
-};
-
-static int sample_rows(const ug_config *c, const ug_sample_row **out)
-{
-    (void)c;
-    *out = rows;
-    return 3;
-}
-
-static const char *single_group(const char *path)
-{
-    (void)path;
-    return NULL;
-}
-
 /* trainer.sample / test.py: the source domain's encoder without noise,
  * the target domain's decoder. */
 static int translate(ug_model *m, ug_direction dir, const float *images, int N, float *out,
@@ -103,7 +83,6 @@ const ug_family ug_family_unit = {
     .n_nets = UN_N_NETS,
     .net_names = net_names,
     .translate_nets = UN_GENERATORS,
-    .single_group = single_group,
     .open_folder = un_open_folder,
     .write_folder = un_write_folder,
     .config_default = un_config_default,
@@ -123,7 +102,7 @@ const ug_family ug_family_unit = {
     .d_loss = UN_LOSS_D,
     .g_loss = UN_LOSS_G,
     .step = un_step,
-    .sample_rows = sample_rows,
+    .sample_rows = ug_family_rows_cycle,
     .translate_net = {UN_DEC_B, UN_DEC_A},
     .translate = translate,
     .describe = describe,
