@@ -60,6 +60,7 @@ static void test_meter(void)
             x += i * 1e-9;
         clock_gettime(CLOCK_MONOTONIC, &t);
     } while ((double)(t.tv_sec - t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - t0.tv_nsec) < 0.2);
+    CHECK(x > 0, "the busy loop summed nothing");
     int n = ug_cpu_meter_free(&m, 0.1);
     CHECK(!m.have || (n >= 1 && n <= m.cores), "free cores %d of %d", n, m.cores);
 }
