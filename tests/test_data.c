@@ -338,14 +338,15 @@ static void resized_crop(float *out, const ug_image *in, int w, int h, ug_resize
 }
 
 /* UNIT's training resize keeps the aspect (the shorter side to the crop,
- * torchvision truncating the longer one); DRIT's test transform is a
- * resize to img + 40 and the centre crop (offsets rounded half to even). */
+ * torchvision truncating the longer one); a test transform is a resize to
+ * img + margin and the centre crop (offsets rounded half to even); DRIT's
+ * resizes are to a fixed side at any crop size. */
 static void test_pipelines(void)
 {
     ug_error err = {{0}};
     enum { S = 32 };
     float got[3 * S * S], want[3 * S * S];
-    const ug_pipeline aspect = {UG_RESIZE_BILINEAR, 0, 1, 0, NULL};
+    const ug_pipeline aspect = {.filter = UG_RESIZE_BILINEAR, .keep_aspect = 1};
     const int dims[2][2] = {{50, 80}, {80, 50}}; /* tall, wide */
     for (int t = 0; t < 2; t++) {
         ug_image im = {dims[t][0], dims[t][1], malloc((size_t)dims[t][0] * dims[t][1] * 3)};
@@ -368,13 +369,28 @@ static void test_pipelines(void)
         CHECK(memcmp(got, want, sizeof got) == 0, "aspect pipeline's test transform");
         const int margins[3][2] = {{40, 20}, {41, 20}, {43, 22}};
         for (int m = 0; m < 3; m++) {
-            const ug_pipeline centre = {UG_RESIZE_BICUBIC, 40, 0, margins[m][0], NULL};
+            const ug_pipeline centre = {.filter = UG_RESIZE_BICUBIC, .margin = 40,
+                                        .test_margin = margins[m][0]};
             int side = S + margins[m][0], off = margins[m][1];
             CHECK(ug_transform(got, &im, S, NULL, &centre, &err) == 0, "%s", err.msg);
             resized_crop(want, &im, side, side, UG_RESIZE_BICUBIC, S, off, off);
             CHECK(memcmp(got, want, sizeof got) == 0, "centre crop of %d at %d differs", side,
                   off);
         }
+        const ug_pipeline fixed = {.filter = UG_RESIZE_BICUBIC, .margin = 40, .side = 75};
+        int w2, h2;
+        ug_train_resize(&fixed, S, im.w, im.h, &w2, &h2);
+        CHECK(w2 == 75 && h2 == 75, "fixed-side training resize %dx%d", w2, h2);
+        ug_augment corner = {0, 43, 43};
+        CHECK(ug_transform(got, &im, S, &corner, &fixed, &err) == 0, "%s", err.msg);
+        resized_crop(want, &im, 75, 75, UG_RESIZE_BICUBIC, S, 43, 43);
+        CHECK(memcmp(got, want, sizeof got) == 0, "fixed-side training crop differs");
+        CHECK(ug_transform(got, &im, S, NULL, &fixed, &err) == 0, "%s", err.msg);
+        resized_crop(want, &im, 75, 75, UG_RESIZE_BICUBIC, S, 22, 22); /* 21.5 to even */
+        CHECK(memcmp(got, want, sizeof got) == 0, "fixed-side centre crop differs");
+        const ug_pipeline small = {.filter = UG_RESIZE_BICUBIC, .side = S - 1};
+        CHECK(ug_transform(got, &im, S, NULL, &small, &err) == -1 && strstr(err.msg, "resized to"),
+              "a crop larger than the fixed side accepted");
         free(im.rgb);
     }
 }
@@ -605,7 +621,7 @@ static void test_loader_walks(void)
     }
     CHECK(partial >= 10, "unit A epochs do not change (%d)", partial);
 
-    const ug_pipeline wide = {UG_RESIZE_BILINEAR, 30, 0, 0, wide_b};
+    const ug_pipeline wide = {.filter = UG_RESIZE_BILINEAR, .margin = 30, .sampling = wide_b};
     rc = run_loader(&wide, "coded", 5, BATCH, 4, 0, 0, STEPS, NULL, ib, NULL, NULL, NULL, NULL,
                     &err);
     CHECK(rc == 0, "wide walk: %s", err.msg);

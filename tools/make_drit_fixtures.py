@@ -1,6 +1,7 @@
 """Write the DRIT golden fixtures from tools/drit_ref.py.
 
 Usage (needs Debian's python3-torch):  /usr/bin/python3 tools/make_drit_fixtures.py
+(--l1-flips: print why enc_a's gradients are the most fragile instead; see l1_flips)
 
 DRIT's content discriminator needs a content code of 53 or more (three 7x7 stride-2 layers, then
 a 4x4 one), so the fixture keeps the official crop, 216, and makes the channels tiny instead:
@@ -67,12 +68,14 @@ def inputs():
     return x[0].contiguous(), x[1].contiguous()
 
 
-def main():
+def start(pth_dir=None):
+    """The model, the inputs and the fixture's entries up to the first full iteration: the
+    initial weights, the forward passes and step 1 (content-only), then learning rate 0. With
+    pth_dir, the initial networks are also written there as the official checkpoint."""
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
-    seed = SEED
-    torch.manual_seed(seed)
-    model = ref.DRIT(ch=CFG['ch'], dis_scale=CFG['dis_scale'], noise_seed=seed,
+    torch.manual_seed(SEED)
+    model = ref.DRIT(ch=CFG['ch'], dis_scale=CFG['dis_scale'], noise_seed=SEED,
                      init_std=INIT_STD)
     real_A, real_B = inputs()
     out = {}
@@ -80,7 +83,7 @@ def main():
         for k, v in net.state_dict().items():
             out['init.%s.%s' % (n, k)] = v.clone()
     A0, B0 = real_A[0:1], real_B[0:1]
-    g = torch.Generator().manual_seed(seed + 1000)
+    g = torch.Generator().manual_seed(SEED + 1000)
     zA, zB = torch.randn(1, ref.NZ, generator=g), torch.randn(1, ref.NZ, generator=g)
     with torch.no_grad():
         ca, cb = model.enc_c.forward_a(A0, None), model.enc_c.forward_b(B0, None)
@@ -96,15 +99,20 @@ def main():
         out['fwd.disContent.image'] = model.disContent(ca)[0]
         out['translate.A2B.image'] = model.translate(A0, zA, True)
         out['translate.B2A.image'] = model.translate(B0, zA, False)
-    drit_dir = os.path.join(OUT_DIR, 'drit')
-    os.makedirs(drit_dir, exist_ok=True)
-    ckpt = {n: net.state_dict() for n, net in model.nets().items()}
-    ckpt.update({n + '_opt': model.opt[n].state_dict() for n in ref.NET_NAMES})
-    ckpt['ep'], ckpt['total_it'] = 0, 0
-    torch.save(ckpt, os.path.join(drit_dir, "00000.pth"), _use_new_zipfile_serialization=False)
-
+    if pth_dir:
+        os.makedirs(pth_dir, exist_ok=True)
+        ckpt = {n: net.state_dict() for n, net in model.nets().items()}
+        ckpt.update({n + '_opt': model.opt[n].state_dict() for n in ref.NET_NAMES})
+        ckpt['ep'], ckpt['total_it'] = 0, 0
+        torch.save(ckpt, os.path.join(pth_dir, "00000.pth"),
+                   _use_new_zipfile_serialization=False)
     out['step1.loss.disContent'] = model.content_step(real_A, real_B)['disContent']
     model.set_lr_factor(0)
+    return model, real_A, real_B, out
+
+
+def main():
+    model, real_A, real_B, out = start(os.path.join(OUT_DIR, 'drit'))
     r2 = model.full_step(real_A, real_B, capture=True)
     model.set_lr_factor(1)
     for t in ref.LOSS_TERMS:
@@ -128,7 +136,7 @@ def main():
     cancelled = ['%s.%s' % (n, k) for n, net in model.nets().items()
                  for k in ref.cancelled_biases(net)]
     meta = dict(family='drit', ch=CFG['ch'], img_size=CFG['img_size'],
-                dis_scale=CFG['dis_scale'], batch=CFG['batch'], seed=seed,
+                dis_scale=CFG['dis_scale'], batch=CFG['batch'], seed=SEED,
                 input_seed=INPUT_SEED, init_std=INIT_STD, cancelled=','.join(sorted(cancelled)),
                 torch=torch.__version__)
     path = os.path.join(OUT_DIR, 'drit216.safetensors')
@@ -137,10 +145,48 @@ def main():
     for k, v in out.items():
         a = v.detach().numpy() if isinstance(v, torch.Tensor) else np.float32(v)
         assert np.array_equal(back[k].reshape(np.shape(a)), a), k
-    print('== %s: %d tensors, %d bytes, seed %d' % (path, len(out), os.path.getsize(path), seed))
+    print('== %s: %d tensors, %d bytes, seed %d' % (path, len(out), os.path.getsize(path), SEED))
     for t in ref.LOSS_TERMS:
         print('  step2 %-14s %.8g   step4 %.8g' % (t, r2[t], r4[t]))
 
 
+def l1_flips():
+    """Why enc_a's gradients are the fixture's most fragile (tests/test_drit.c): the L1
+    reconstruction losses of the first generator update have pixels within about 1e-5 of their
+    target, where |x| turns; a forward pass whose sums run in another order sends such a pixel's
+    gradient the other way. Prints, for each of the four L1 terms, its pixels closest to their
+    target and how far one of them, turned, moves enc_a's gradients (relative L2, worst three)."""
+    torch_abs, calls, turn = torch.abs, [], [-1]
+
+    def abs_turning(x, *args, **kw):
+        y = torch_abs(x, *args, **kw)
+        calls.append(torch_abs(x.detach()).flatten().sort().values[:4].tolist())
+        if len(calls) - 1 == turn[0]:
+            m = torch.zeros(x.numel())
+            m[torch_abs(x.detach()).flatten().argmin()] = 1
+            t = x * m.reshape(x.shape) * torch.sign(x).detach()
+            y = y - 2 * t + 2 * t.detach()  # the same value, that pixel's gradient turned
+        return y
+
+    def grads():
+        model, real_A, real_B, _ = start()
+        torch.abs = abs_turning
+        try:
+            return model.full_step(real_A, real_B, capture=True)['grads']['enc_a']
+        finally:
+            torch.abs = torch_abs
+
+    base = grads()
+    for i, term in enumerate(('l1_cc_a', 'l1_cc_b', 'l1_self_a', 'l1_self_b')):
+        calls.clear()
+        turn[0] = i
+        g = grads()
+        moved = sorted(((g[k] - v).norm().item() / max(v.norm().item(), 1e-30), k)
+                       for k, v in base.items())[-3:]
+        print('%-9s closest |x - target| %s; one turned: %s' % (
+            term, ' '.join('%.1e' % v for v in calls[i]),
+            ', '.join('enc_a.%s %.1e' % (k, r) for r, k in reversed(moved))))
+
+
 if __name__ == '__main__':
-    main()
+    l1_flips() if sys.argv[1:] == ['--l1-flips'] else main()

@@ -77,7 +77,8 @@ static const cli_opt options[] = {
     {"no_ms", "BOOL", "drit: without the mode-seeking loss", "false", 0},
     {"dis_scale", "N", "drit: scales of the image discriminators", "3", 0},
     {"crop_size", "N", "drit: the image side, a random crop (test: the centre crop) of the "
-                       "images resized to N + 40 (the official 216 of 256)", "216", 0},
+                       "images resized to 256 x 256 (the official resize_size), at most 256",
+     "216", 0},
     {"batch_size", "N", "images per domain per step (per rank under mpirun: the global "
                         "batch is ranks x N; drit: 2, an encoded and a random sample)", "1", 0},
     {"print_freq", "N", "progress, sample grids and report every N steps", "1000", 0},
@@ -418,7 +419,14 @@ static int parse(int argc, char **argv, train_opts *o)
     o->result_dir = cli_find(opt, n, "result_dir")->value;
     o->init = cli_find(opt, n, "init")->value;
     /* The family's defaults, then what the command line gave. */
-    fam->config_default(&o->cfg, (int)(family_has(fam->name, "crop_size") ? crop : img));
+    int side = (int)(family_has(fam->name, "crop_size") ? crop : img);
+    if (fam->pipeline->side && side > fam->pipeline->side) {
+        fprintf(stderr, "ugatit train: --%s %d is larger than the %s images' resize to %d\n",
+                family_has(fam->name, "crop_size") ? "crop_size" : "img_size", side, fam->name,
+                fam->pipeline->side);
+        return -1;
+    }
+    fam->config_default(&o->cfg, side);
     o->cfg.family = fam->name;
     if (given(o, "ch"))
         o->cfg.ch = (int)ch;

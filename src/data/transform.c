@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-const ug_pipeline ug_pipeline_release = {UG_RESIZE_BILINEAR, 30, 0, 0, NULL};
+const ug_pipeline ug_pipeline_release = {.filter = UG_RESIZE_BILINEAR, .margin = 30};
 
 void ug_train_resize(const ug_pipeline *p, int img, int w0, int h0, int *w, int *h)
 {
-    int side = img + p->margin;
+    int side = p->side ? p->side : img + p->margin;
     *w = *h = side;
     /* torchvision's Resize(int): the shorter side to `side`, the longer one
      * scaled and truncated. */
@@ -65,14 +65,16 @@ int ug_transform(float *chw, const ug_image *in, int img, const ug_augment *a,
     if (img < 1 || p->margin < 0 || p->test_margin < 0)
         return ug_fail(err, "transform: bad image size %d or margins %d, %d", img, p->margin,
                        p->test_margin);
+    if (p->side && img > p->side)
+        return ug_fail(err, "transform: a %d crop of images resized to %d", img, p->side);
     ug_image resized = {0};
     if (!a) {
-        int side = img + p->test_margin;
+        int side = p->side ? p->side : img + p->test_margin;
         if (ug_image_resize(&resized, in, side, side, p->filter, err) != 0)
             return -1;
         /* torchvision's CenterCrop: offsets rounded half to even, as
          * Python's round() does. */
-        int off = (int)nearbyint(p->test_margin / 2.0);
+        int off = (int)nearbyint((side - img) / 2.0);
         crop_to_tensor(chw, &resized, img, off, off);
         ug_image_free(&resized);
         return 0;

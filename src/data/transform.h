@@ -1,10 +1,10 @@
 /* The official torchvision pipelines on decoded RGB images, one description
  * per model family (ug_pipeline) and one implementation:
  * Training: RandomHorizontalFlip(), a resize to img + margin (both sides, or
- * the shorter side with the aspect kept), RandomCrop(img), ToTensor(),
- * Normalize(0.5, 0.5).
- * Test: Resize((img + test_margin, img + test_margin)), CenterCrop(img),
+ * the shorter side with the aspect kept) or to a fixed side, RandomCrop(img),
  * ToTensor(), Normalize(0.5, 0.5).
+ * Test: Resize((img + test_margin, img + test_margin)) or to the fixed side,
+ * CenterCrop(img), ToTensor(), Normalize(0.5, 0.5).
  * Resizing is Pillow's, with the family's filter. Where an official pipeline
  * flips after the crop, its image is the flip before the resize with the crop
  * mirrored, and our draws are our own anyway. */
@@ -33,6 +33,7 @@ typedef struct ug_pipeline {
     int margin;              /* training resize to img + margin, then a random img crop */
     int keep_aspect;         /* 1: that resize is of the shorter side, the aspect kept */
     int test_margin;         /* test resize to img + test_margin, then the centre img crop */
+    int side;                /* else both resizes to side x side at any img (at most side) */
     /* Domain d's walk, given both domains' file counts n; NULL: each domain a
      * new permutation of its own files every pass (two shuffled loaders). */
     void (*sampling)(int d, const size_t n[2], ug_sampling *s);

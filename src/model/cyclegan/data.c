@@ -11,4 +11,5 @@ static void sampling(int d, const size_t n[2], ug_sampling *s)
 
 /* Pillow's bicubic to 286 for a 256 crop (load_size = crop + 30), flip;
  * the test resize to the crop size. */
-const ug_pipeline cg_pipeline = {UG_RESIZE_BICUBIC, 30, 0, 0, sampling};
+const ug_pipeline cg_pipeline = {.filter = UG_RESIZE_BICUBIC, .margin = 30,
+                                 .sampling = sampling};

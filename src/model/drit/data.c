@@ -10,8 +10,8 @@ static void sampling(int d, const size_t n[2], ug_sampling *s)
     *s = (ug_sampling){n[larger], n[larger], d != larger};
 }
 
-/* Pillow's bicubic Resize((256, 256)), then RandomCrop(216) and a flip; the
- * test transform CenterCrop(216) of the same resize (a margin of 40 at every
- * crop size, as at the official 216). */
-const ug_pipeline dr_pipeline = {UG_RESIZE_BICUBIC, DR_RESIZE - DR_CROP, 0,
-                                 DR_RESIZE - DR_CROP, sampling};
+/* Pillow's bicubic Resize((resize_size, resize_size)), the official 256 at
+ * every crop size, then RandomCrop(crop_size) and a flip; the test transform
+ * CenterCrop(crop_size) of the same resize. */
+const ug_pipeline dr_pipeline = {.filter = UG_RESIZE_BICUBIC, .side = DR_RESIZE,
+                                 .sampling = sampling};

@@ -12,4 +12,5 @@ static void sampling(int d, const size_t n[2], ug_sampling *s)
 
 /* Flip, the shorter side to new_size (= the crop) with Pillow's bilinear,
  * a random crop; the test resize to the crop size. */
-const ug_pipeline un_pipeline = {UG_RESIZE_BILINEAR, 0, 1, 0, sampling};
+const ug_pipeline un_pipeline = {.filter = UG_RESIZE_BILINEAR, .keep_aspect = 1,
+                                 .sampling = sampling};
