@@ -224,12 +224,14 @@ static int timed_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_sh
  * only for 3x3 stride-1 shapes, Winograd on, and a CPU with AVX2; under
  * TIMED only for 16 or more channels each way (fewer do not repay the
  * transforms, and ours rounds differently from a direct sum), under AUTO
- * for 64 or more on the AVX2 path. AUTO's rule is bench/winograd.sh's
- * measurement (README, "Winograd convolutions"): ours at 0.3 to 0.75 of
- * oneDNN's time on the AVX2 path, where oneDNN's 3x3 convolutions are
- * direct, but 1.25 to 1.6 with 32 output channels; on the AVX-512 path,
- * against oneDNN's Winograd, from 0.3 to 2.2 depending on shape, threads
- * and load, so oneDNN stays. */
+ * for 64 or more wherever oneDNN's convolution is direct. AUTO's rule is
+ * bench/winograd.sh's measurement (README, "Winograd convolutions"): ours
+ * at 0.3 to 0.75 of oneDNN's time on the AVX2 path, where oneDNN's 3x3
+ * convolutions are direct, but 1.25 to 1.6 with 32 output channels; on the
+ * AVX-512 path, against oneDNN's Winograd, from 0.3 to 2.2 depending on
+ * shape, threads and load, so oneDNN stays where its Winograd applies
+ * (channels in multiples of 16; DRIT's 264-channel decoder convolutions
+ * are not, and translate 14% faster with ours). */
 static int conv_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_shape *s,
                      ug_error *err)
 {
@@ -243,8 +245,9 @@ static int conv_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_sha
     if (policy == UG_CPU_WINO_TIMED)
         return s->Cin < 16 || s->Cout < 16 ? dnnl_pass(k, kind, a, s, err)
                                            : timed_pass(k, kind, a, s, err);
-    return isa == UG_WINO_AVX2 && s->Cin >= 64 && s->Cout >= 64 ? wino_pass(k, kind, a, s, err)
-                                                              : dnnl_pass(k, kind, a, s, err);
+    const int wide = s->Cin >= 64 && s->Cout >= 64;
+    const int onednn_wino = isa == UG_WINO_AVX512 && s->Cin % 16 == 0 && s->Cout % 16 == 0;
+    return wide && !onednn_wino ? wino_pass(k, kind, a, s, err) : dnnl_pass(k, kind, a, s, err);
 }
 
 int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,

@@ -11,8 +11,9 @@ int ug_cpu_ctx_init(ug_kctx *k, ug_error *err);
 void ug_cpu_ctx_free(ug_kctx *k);
 
 /* Which code runs the 3x3 stride-1 convolutions (conv.c). AUTO, the
- * default: ours (winograd.h) where oneDNN has no Winograd, that is on the
- * AVX2 path, for 64 or more channels each way; oneDNN elsewhere. TIMED:
+ * default: ours (winograd.h) where oneDNN has no Winograd (the AVX2 path,
+ * and on the AVX-512 path channel counts that are not multiples of 16), for
+ * 64 or more channels each way; oneDNN elsewhere. TIMED:
  * the first calls of each pass and shape alternate between the two, timed,
  * and the faster is kept in the context; results then depend on timings,
  * so they are not reproducible bit for bit. OURS and ONEDNN force one. A
