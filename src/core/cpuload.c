@@ -43,18 +43,16 @@ int ug_cpu_free_between(const ug_cpu_reading *a, const ug_cpu_reading *b, int co
     return free_cores < 1 ? 1 : free_cores;
 }
 
-enum { MAX_CPUS = 1024 };
-
 /* The affinity mask as bits, and its count (1 where it cannot be read). */
-static int allowed_cpus(unsigned char bits[MAX_CPUS / 8])
+static int allowed_cpus(unsigned char bits[UG_MAX_CPUS / 8])
 {
-    memset(bits, 0, MAX_CPUS / 8);
+    memset(bits, 0, UG_MAX_CPUS / 8);
     cpu_set_t set;
     CPU_ZERO(&set);
     if (sched_getaffinity(0, sizeof set, &set) != 0)
         return 1;
     int n = 0;
-    for (int c = 0; c < MAX_CPUS && c < CPU_SETSIZE; c++) {
+    for (int c = 0; c < UG_MAX_CPUS && c < CPU_SETSIZE; c++) {
         if (CPU_ISSET(c, &set)) {
             bits[c / 8] |= (unsigned char)(1u << (c % 8));
             n++;
@@ -70,11 +68,9 @@ static double seconds(clockid_t clock)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* A reading now; -1 when /proc/stat cannot be read. */
-static int read_now(ug_cpu_reading *r)
+/* A reading now of the cores in allowed; -1 when /proc/stat cannot be read. */
+static int read_now(ug_cpu_reading *r, const unsigned char *allowed)
 {
-    unsigned char bits[MAX_CPUS / 8];
-    allowed_cpus(bits);
     FILE *f = fopen("/proc/stat", "r");
     if (!f)
         return -1;
@@ -86,7 +82,7 @@ static int read_now(ug_cpu_reading *r)
     if (!text)
         return -1;
     text[n] = '\0';
-    r->busy = ug_cpu_busy_seconds(text, bits, MAX_CPUS, sysconf(_SC_CLK_TCK));
+    r->busy = ug_cpu_busy_seconds(text, allowed, UG_MAX_CPUS, sysconf(_SC_CLK_TCK));
     free(text);
     r->self = seconds(CLOCK_PROCESS_CPUTIME_ID);
     r->wall = seconds(CLOCK_MONOTONIC);
@@ -95,9 +91,8 @@ static int read_now(ug_cpu_reading *r)
 
 void ug_cpu_meter_init(ug_cpu_meter *m)
 {
-    unsigned char bits[MAX_CPUS / 8];
-    m->cores = allowed_cpus(bits);
-    m->have = read_now(&m->last) == 0;
+    m->cores = allowed_cpus(m->allowed);
+    m->have = read_now(&m->last, m->allowed) == 0;
 }
 
 int ug_cpu_meter_free(ug_cpu_meter *m, double min_seconds)
@@ -105,7 +100,7 @@ int ug_cpu_meter_free(ug_cpu_meter *m, double min_seconds)
     if (m->have && seconds(CLOCK_MONOTONIC) - m->last.wall < min_seconds)
         return 0;
     ug_cpu_reading now;
-    if (read_now(&now) != 0)
+    if (read_now(&now, m->allowed) != 0)
         return 0;
     int got = m->have ? ug_cpu_free_between(&m->last, &now, m->cores) : 0;
     m->last = now;

@@ -13,10 +13,13 @@ typedef struct ug_cpu_reading {
     double wall; /* seconds, monotonic */
 } ug_cpu_reading;
 
+enum { UG_MAX_CPUS = 1024 };
+
 typedef struct ug_cpu_meter {
-    int cores; /* cores in the affinity mask */
+    unsigned char allowed[UG_MAX_CPUS / 8]; /* the affinity mask at init, a bit per CPU */
+    int cores;                              /* its count */
     ug_cpu_reading last;
-    int have;  /* last is valid */
+    int have; /* last is valid */
 } ug_cpu_meter;
 
 /* Busy seconds of the cpuN lines of proc_stat (the text of /proc/stat) whose

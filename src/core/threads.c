@@ -6,9 +6,8 @@
 void ug_threads_init(ug_threads *t, long flag)
 {
     const char *env = getenv("OMP_NUM_THREADS");
-    *t = (ug_threads){.fixed = flag > 0 ? (int)flag : 0};
-    t->follow = !t->fixed && !(env && *env);
-    t->now = t->fixed;
+    *t = (ug_threads){.now = flag > 0 ? (int)flag : 0};
+    t->follow = !t->now && !(env && *env);
     if (t->follow) {
         ug_cpu_meter_init(&t->meter);
         int procs = omp_get_num_procs();

@@ -12,9 +12,8 @@
 #include "core/cpuload.h"
 
 typedef struct ug_threads {
-    int fixed;  /* --threads N, or 0 */
     int follow; /* 1: follow the free cores */
-    int now;    /* the count chosen last (0: OMP_NUM_THREADS's) */
+    int now;    /* --threads N, or the count chosen last (0: OMP_NUM_THREADS's) */
     ug_cpu_meter meter;
 } ug_threads;
 
