@@ -4,112 +4,46 @@
  * ones our own Winograd (winograd.h) where it is faster on this CPU. The
  * reference is src/ops/conv.c, whose plain sum also makes the bias gradient
  * here. */
-#include <string.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "backend/cpu/cpu.h"
-#include "backend/cpu/dnnl_cache.h"
+#include "backend/cpu/convlike.h"
 #include "backend/cpu/winograd.h"
-
-enum { CONV_FWD = 1, CONV_FWD_BIAS, CONV_BWD_DATA, CONV_BWD_WEIGHTS };
 
 #define PLAIN_MAX_PLANE 64 /* output pixels; see conv_prim_alg */
 
-/* Creates the primitive of the given kind for shape s with algorithm alg
- * and caches it under key. With quiet != 0, a shape or machine the
- * algorithm does not support returns NULL without setting err. */
-static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int kind, const ug_conv_shape *s,
+/* Creates the primitive of pass `pass` for shape s with algorithm alg and
+ * caches it under key. With quiet != 0, a shape or machine the algorithm
+ * does not support returns NULL without setting err. */
+static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int pass, const ug_conv_shape *s,
                                    dnnl_alg_kind_t alg, int bf16, int quiet, ug_error *err)
 {
-    ug_dnnl_prim *p = NULL;
-    dnnl_engine_t eng = ug_kctx_engine(k);
-    const dnnl_dims_t src_d = {s->N, s->Cin, s->H, s->W};
-    const dnnl_dims_t wei_d = {s->Cout, s->Cin, s->kh, s->kw};
-    const dnnl_dims_t bias_d = {s->Cout};
-    const dnnl_dims_t dst_d = {s->N, s->Cout, ug_conv_out_h(s), ug_conv_out_w(s)};
-    const dnnl_dims_t strides = {s->stride, s->stride};
-    const dnnl_dims_t pad_l = {s->pad[0], s->pad[2]}, pad_r = {s->pad[1], s->pad[3]};
-    /* "any" lets oneDNN pick its fast (blocked) layouts; the cache entry
-     * reorders from and to the plain user layouts. */
-    dnnl_memory_desc_t src_any, wei_any, dst_any, src_u, wei_u, bias_u, dst_u;
-    dnnl_convolution_desc_t fd, bd;
-    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
-    dnnl_primitive_attr_t attr = NULL;
-    dnnl_status_t st = dnnl_success;
-    const int bias = kind == CONV_FWD_BIAS;
-    /* bf16: oneDNN's layouts of input and weights hold bfloat16, so the
-     * reorders from the plain fp32 buffers round. */
-    const dnnl_data_type_t in_t = bf16 ? dnnl_bf16 : dnnl_f32;
-
     /* Blocked layouts repay their reorders on large planes only: on the
      * discriminators' last layers (planes of at most 8x8, weights up to
      * 134 MB that change every step) plain ones are faster. */
     const int plain = ug_conv_out_h(s) * ug_conv_out_w(s) <= PLAIN_MAX_PLANE;
-    const dnnl_format_tag_t act = plain ? dnnl_nchw : dnnl_format_tag_any;
-    const dnnl_format_tag_t wei = plain ? dnnl_oihw : dnnl_format_tag_any;
-
-    if (ug_dnnl_attr_create(&attr, err) < 0)
-        return NULL;
-    if ((st = dnnl_memory_desc_init_by_tag(&src_any, 4, src_d, in_t, act)) ||
-        (st = dnnl_memory_desc_init_by_tag(&wei_any, 4, wei_d, in_t, wei)) ||
-        (st = dnnl_memory_desc_init_by_tag(&dst_any, 4, dst_d, dnnl_f32, act)) ||
-        (st = dnnl_memory_desc_init_by_tag(&src_u, 4, src_d, dnnl_f32, dnnl_nchw)) ||
-        (st = dnnl_memory_desc_init_by_tag(&wei_u, 4, wei_d, dnnl_f32, dnnl_oihw)) ||
-        (st = dnnl_memory_desc_init_by_tag(&bias_u, 1, bias_d, dnnl_f32, dnnl_x)) ||
-        (st = dnnl_memory_desc_init_by_tag(&dst_u, 4, dst_d, dnnl_f32, dnnl_nchw)))
-        goto dnnl_fail;
-    /* The backward primitives need the forward one as a hint. */
-    if ((st = dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training,
-                                                 alg, &src_any, &wei_any,
-                                                 bias ? &bias_u : NULL, &dst_any, strides, pad_l,
-                                                 pad_r)) ||
-        (st = dnnl_primitive_desc_create(&fpd, &fd, attr, eng, NULL)))
-        goto dnnl_fail;
-
-    if (kind == CONV_FWD || kind == CONV_FWD_BIAS) {
-        const ug_dnnl_arg_spec a[] = {{DNNL_ARG_SRC, 0, src_u},
-                                      {DNNL_ARG_WEIGHTS, 0, wei_u},
-                                      {DNNL_ARG_DST, 1, dst_u},
-                                      {DNNL_ARG_BIAS, 0, bias_u}};
-        p = ug_dnnl_add(k, key, fpd, a, bias ? 4 : 3, err);
-    } else if (kind == CONV_BWD_DATA) {
-        const ug_dnnl_arg_spec a[] = {{DNNL_ARG_DIFF_DST, 0, dst_u},
-                                      {DNNL_ARG_WEIGHTS, 0, wei_u},
-                                      {DNNL_ARG_DIFF_SRC, 1, src_u}};
-        if ((st = dnnl_convolution_backward_data_desc_init(&bd, alg,
-                                                           &src_any, &wei_any, &dst_any,
-                                                           strides, pad_l, pad_r)) ||
-            (st = dnnl_primitive_desc_create(&bpd, &bd, attr, eng, fpd)))
-            goto dnnl_fail;
-        p = ug_dnnl_add(k, key, bpd, a, 3, err);
-    } else {
-        const ug_dnnl_arg_spec a[] = {{DNNL_ARG_SRC, 0, src_u},
-                                      {DNNL_ARG_DIFF_DST, 0, dst_u},
-                                      {DNNL_ARG_DIFF_WEIGHTS, 1, wei_u}};
-        if ((st = dnnl_convolution_backward_weights_desc_init(&bd, alg,
-                                                              &src_any, &wei_any, NULL,
-                                                              &dst_any, strides, pad_l, pad_r)) ||
-            (st = dnnl_primitive_desc_create(&bpd, &bd, attr, eng, fpd)))
-            goto dnnl_fail;
-        p = ug_dnnl_add(k, key, bpd, a, 3, err);
-    }
-    goto done;
-dnnl_fail:
-    if (quiet && st == dnnl_unimplemented) {
-        p = NULL;
-        goto done;
-    }
-    ug_fail(err, "oneDNN: cannot create convolution (kind %d, N=%d Cin=%d %dx%d Cout=%d k=%dx%d "
-                 "s=%d): status %d",
-            kind, s->N, s->Cin, s->H, s->W, s->Cout, s->kh, s->kw, s->stride, (int)st);
-    p = NULL;
-done:
-    if (bpd)
-        dnnl_primitive_desc_destroy(bpd);
-    if (fpd)
-        dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_attr_destroy(attr);
-    return p;
+    const ug_convlike_desc d = {
+        .pass = pass,
+        .alg = alg,
+        .src = {s->N, s->Cin, s->H, s->W},
+        .wei = {s->Cout, s->Cin, s->kh, s->kw},
+        .bias = {s->Cout},
+        .dst = {s->N, s->Cout, ug_conv_out_h(s), ug_conv_out_w(s)},
+        .strides = {s->stride, s->stride},
+        .pad_l = {s->pad[0], s->pad[2]},
+        .pad_r = {s->pad[1], s->pad[3]},
+        /* bf16: oneDNN's layouts of input and weights hold bfloat16, so the
+         * reorders from the plain fp32 buffers round. */
+        .in_type = bf16 ? dnnl_bf16 : dnnl_f32,
+        .act = plain ? dnnl_nchw : dnnl_format_tag_any,
+        .wei_layout = plain ? dnnl_oihw : dnnl_format_tag_any,
+        .wei_user = dnnl_oihw,
+    };
+    char what[128];
+    snprintf(what, sizeof what, "N=%d Cin=%d %dx%d Cout=%d k=%dx%d s=%d", s->N, s->Cin, s->H,
+             s->W, s->Cout, s->kh, s->kw, s->stride);
+    return ug_convlike_prim(k, key, &ug_convlike_conv, &d, quiet, what, err);
 }
 
 /* Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions where oneDNN has it
@@ -123,64 +57,42 @@ static int conv_wino_eligible(const ug_kctx *k, const ug_conv_shape *s)
            s->Cin % 16 == 0 && s->Cout % 16 == 0;
 }
 
-/* The cached primitive of the given kind for shape s, created on first use. */
-static ug_dnnl_prim *conv_prim(ug_kctx *k, int kind, const ug_conv_shape *s, ug_error *err)
+/* The cached primitive of a pass for shape s, created on first use. */
+static ug_dnnl_prim *conv_prim(ug_kctx *k, int pass, const ug_conv_shape *s, ug_error *err)
 {
     const int wino = conv_wino_eligible(k, s);
     /* bf16 for the forward convolutions that Winograd does not take: at
      * AVX512-BF16's rate a direct bf16 convolution is no faster than an
      * fp32 Winograd one, and less exact. */
-    const int bf16 = ug_kctx_bf16(k) && (kind == CONV_FWD || kind == CONV_FWD_BIAS) && !wino;
-    const int key[UG_DNNL_KEY_LEN] = {kind + 16 * wino + 32 * bf16, s->N, s->Cin, s->H, s->W,
+    const int bf16 = ug_kctx_bf16(k) && pass <= UG_PASS_FWD_BIAS && !wino;
+    const int key[UG_DNNL_KEY_LEN] = {pass + 16 * wino + 32 * bf16, s->N, s->Cin, s->H, s->W,
                                       s->Cout, s->kh, s->stride, s->kw, s->pad[0], s->pad[1],
                                       s->pad[2], s->pad[3]};
     ug_dnnl_prim *p = ug_dnnl_find(k, key);
     if (p)
         return p;
     if (wino) {
-        p = conv_prim_alg(k, key, kind, s, dnnl_convolution_winograd, 0, 1, err);
+        p = conv_prim_alg(k, key, pass, s, dnnl_convolution_winograd, 0, 1, err);
         if (p)
             return p;
     }
-    return conv_prim_alg(k, key, kind, s, dnnl_convolution_direct, bf16, 0, err);
+    return conv_prim_alg(k, key, pass, s, dnnl_convolution_direct, bf16, 0, err);
 }
 
-/* One pass's buffers: forward (out, in, w, b), backward data (din, dout,
- * w, acc) or backward weights (dw, dout, in). */
-typedef struct conv_args {
-    float *out, *din, *dw;
-    const float *in, *w, *b, *dout;
-    int acc;
-} conv_args;
-
-static int dnnl_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_shape *s,
+static int dnnl_pass(ug_kctx *k, int pass, const ug_convlike_args *a, const ug_conv_shape *s,
                      ug_error *err)
 {
-    ug_dnnl_prim *p = conv_prim(k, kind, s, err);
-    if (!p)
-        return -1;
-    if (kind == CONV_BWD_DATA) {
-        const void *ptrs[] = {a->dout, a->w, a->din};
-        const int accs[] = {0, 0, a->acc != 0};
-        return ug_dnnl_exec(k, p, ptrs, accs, err);
-    }
-    if (kind == CONV_BWD_WEIGHTS) {
-        const void *ptrs[] = {a->in, a->dout, a->dw};
-        const int accs[] = {0, 0, 1}; /* parameter gradients always accumulate */
-        return ug_dnnl_exec(k, p, ptrs, accs, err);
-    }
-    const void *ptrs[] = {a->in, a->w, a->out, a->b};
-    const int accs[] = {0, 0, 0, 0};
-    return ug_dnnl_exec(k, p, ptrs, accs, err);
+    ug_dnnl_prim *p = conv_prim(k, pass, s, err);
+    return p ? ug_convlike_exec(k, p, pass, a, err) : -1;
 }
 
-static int wino_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_shape *s,
+static int wino_pass(ug_kctx *k, int pass, const ug_convlike_args *a, const ug_conv_shape *s,
                      ug_error *err)
 {
     const ug_wino_isa isa = ug_wino_isa_best();
-    if (kind == CONV_BWD_DATA)
+    if (pass == UG_PASS_BWD_DATA)
         return ug_wino_backward_data(k, isa, a->din, a->dout, a->w, s, a->acc, err);
-    if (kind == CONV_BWD_WEIGHTS)
+    if (pass == UG_PASS_BWD_WEIGHTS)
         return ug_wino_backward_weights(k, isa, a->dw, a->dout, a->in, s, err);
     return ug_wino_forward(k, isa, a->out, a->in, a->w, a->b, s, err);
 }
@@ -197,22 +109,22 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int timed_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_shape *s,
+static int timed_pass(ug_kctx *k, int pass, const ug_convlike_args *a, const ug_conv_shape *s,
                       ug_error *err)
 {
-    const int key[UG_CPU_CHOICE_KEY_LEN] = {kind == CONV_FWD_BIAS ? CONV_FWD : kind, s->N,
+    const int key[UG_CPU_CHOICE_KEY_LEN] = {pass == UG_PASS_FWD_BIAS ? UG_PASS_FWD : pass, s->N,
                                             s->Cin, s->H, s->W, s->Cout, s->pad[0], s->pad[1],
                                             s->pad[2], s->pad[3]};
     ug_cpu_choice *c = ug_cpu_choice_get(k, key);
     if (!c) /* no memory for the record: oneDNN */
-        return dnnl_pass(k, kind, a, s, err);
+        return dnnl_pass(k, pass, a, s, err);
     if (c->calls >= TRIAL_CALLS)
-        return c->best[1] < c->best[0] ? wino_pass(k, kind, a, s, err)
-                                       : dnnl_pass(k, kind, a, s, err);
+        return c->best[1] < c->best[0] ? wino_pass(k, pass, a, s, err)
+                                       : dnnl_pass(k, pass, a, s, err);
     const int ours = c->calls % 2, timed = c->calls >= 2;
     c->calls++;
     const double t0 = now_s();
-    const int rc = ours ? wino_pass(k, kind, a, s, err) : dnnl_pass(k, kind, a, s, err);
+    const int rc = ours ? wino_pass(k, pass, a, s, err) : dnnl_pass(k, pass, a, s, err);
     const double t = now_s() - t0;
     /* The passes make no records, so c is still valid. */
     if (timed && (c->best[ours] == 0 || t < c->best[ours]))
@@ -232,22 +144,22 @@ static int timed_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_sh
  * shape, threads and load, so oneDNN stays where its Winograd applies
  * (channels in multiples of 16; DRIT's 264-channel decoder convolutions
  * are not, and translate 14% faster with ours). */
-static int conv_pass(ug_kctx *k, int kind, const conv_args *a, const ug_conv_shape *s,
+static int conv_pass(ug_kctx *k, int pass, const ug_convlike_args *a, const ug_conv_shape *s,
                      ug_error *err)
 {
     const int policy = ug_cpu_wino_policy(k);
     const ug_wino_isa isa = ug_wino_isa_best();
     if (!ug_kctx_winograd(k) || !ug_wino_applies(s) || policy == UG_CPU_WINO_ONEDNN ||
         isa == UG_WINO_PLAIN)
-        return dnnl_pass(k, kind, a, s, err);
+        return dnnl_pass(k, pass, a, s, err);
     if (policy == UG_CPU_WINO_OURS)
-        return wino_pass(k, kind, a, s, err);
+        return wino_pass(k, pass, a, s, err);
     if (policy == UG_CPU_WINO_TIMED)
-        return s->Cin < 16 || s->Cout < 16 ? dnnl_pass(k, kind, a, s, err)
-                                           : timed_pass(k, kind, a, s, err);
+        return s->Cin < 16 || s->Cout < 16 ? dnnl_pass(k, pass, a, s, err)
+                                           : timed_pass(k, pass, a, s, err);
     const int wide = s->Cin >= 64 && s->Cout >= 64;
-    const int onednn_wino = isa == UG_WINO_AVX512 && s->Cin % 16 == 0 && s->Cout % 16 == 0;
-    return wide && !onednn_wino ? wino_pass(k, kind, a, s, err) : dnnl_pass(k, kind, a, s, err);
+    const int onednn_wino = isa == UG_WINO_AVX512 && conv_wino_eligible(k, s);
+    return wide && !onednn_wino ? wino_pass(k, pass, a, s, err) : dnnl_pass(k, pass, a, s, err);
 }
 
 int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,
@@ -256,8 +168,8 @@ int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,
     if (ug_conv_check(s, err))
         return -1;
     ug_kctx_add_flops(k, ug_conv_flops(s));
-    const conv_args a = {.out = out, .in = in, .w = w, .b = b};
-    return conv_pass(k, b ? CONV_FWD_BIAS : CONV_FWD, &a, s, err);
+    const ug_convlike_args a = {.out = out, .in = in, .w = w, .b = b};
+    return conv_pass(k, b ? UG_PASS_FWD_BIAS : UG_PASS_FWD, &a, s, err);
 }
 
 int ug_cpu_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
@@ -267,10 +179,10 @@ int ug_cpu_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const flo
     if (ug_conv_check(s, err))
         return -1;
     ug_kctx_add_flops(k, ug_conv_flops(s) * ((din != NULL) + (dw != NULL)));
-    const conv_args a = {.din = din, .dw = dw, .in = in, .w = w, .dout = dout, .acc = acc};
-    if (din && conv_pass(k, CONV_BWD_DATA, &a, s, err))
+    const ug_convlike_args a = {.din = din, .dw = dw, .in = in, .w = w, .dout = dout, .acc = acc};
+    if (din && conv_pass(k, UG_PASS_BWD_DATA, &a, s, err))
         return -1;
-    if (dw && conv_pass(k, CONV_BWD_WEIGHTS, &a, s, err))
+    if (dw && conv_pass(k, UG_PASS_BWD_WEIGHTS, &a, s, err))
         return -1;
     /* The bias gradient: the reference's plain sum. */
     if (db && ug_conv_backward_ref(k, NULL, NULL, db, dout, in, w, s, acc, err))
