@@ -470,6 +470,25 @@ static void test_family(void)
           "an unknown family in the config: %s", err.msg);
 }
 
+/* The report's lines: the family's, at most as many as asked for. */
+static void test_describe(void)
+{
+    ug_config c = small();
+    ug_model *m;
+    ug_error err;
+    if (ug_model_new(&m, &c, 7, &err) < 0) {
+        CHECK(0, "%s", err.msg);
+        return;
+    }
+    char kv[8][2][64];
+    CHECK(ug_model_describe(m, kv, 8) == 5 && strcmp(kv[0][0], "img_size") == 0 &&
+              atoi(kv[0][1]) == c.img_size && strcmp(kv[4][0], "discriminator layers") == 0,
+          "five lines, img_size first");
+    CHECK(ug_model_describe(m, kv, 2) == 2 && strcmp(kv[1][0], "ch") == 0, "cut at max");
+    CHECK(ug_model_describe(m, kv, 0) == 0, "none asked for");
+    ug_model_free(m);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -483,6 +502,7 @@ int main(void)
     test_resume_bit_exact();
     test_bf16();
     test_family();
+    test_describe();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");

@@ -1,6 +1,7 @@
 /* The list of model families (see family.h). */
 #include "model/family.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,4 +48,16 @@ const ug_family *ug_family_find(const char *name, ug_error *err)
     }
     ug_fail(err, "unknown model family '%s' (this build has: %s)", name, known);
     return NULL;
+}
+
+void ug_kv_line(ug_kv_lines *l, const char *key, const char *fmt, ...)
+{
+    if (l->n >= l->max)
+        return;
+    snprintf(l->kv[l->n][0], sizeof l->kv[l->n][0], "%s", key);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->kv[l->n][1], sizeof l->kv[l->n][1], fmt, ap);
+    va_end(ap);
+    l->n++;
 }

@@ -17,6 +17,15 @@
 #define UG_MAX_LOSSES 64
 
 typedef struct ug_ckpt_writer ug_ckpt_writer;
+
+/* (key, value) lines for people, as ug_model_describe returns them: at most
+ * max, further ones dropped. */
+typedef struct ug_kv_lines {
+    char (*kv)[2][64];
+    int n, max;
+} ug_kv_lines;
+void ug_kv_line(ug_kv_lines *l, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 typedef struct ug_step ug_step;
 
 typedef struct ug_family {
@@ -86,8 +95,8 @@ typedef struct ug_family {
                            const float *styles, float *out, ug_error *err);
     int (*encode_style)(ug_model *m, ug_direction dir, const float *images, int N, float *styles,
                         ug_error *err);
-    /* The configuration as (key, value) lines for the report; n returned. */
-    int (*describe)(const ug_config *c, char kv[][2][64], int max);
+    /* The configuration as (key, value) lines for the report. */
+    void (*describe)(const ug_config *c, ug_kv_lines *out);
 } ug_family;
 
 /* The family named name (NULL or "" is U-GAT-IT), or NULL with an error

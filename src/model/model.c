@@ -37,7 +37,9 @@ const char *ug_model_family(const ug_model *m) { return m->fam->name; }
 
 int ug_model_describe(const ug_model *m, char kv[][2][64], int max)
 {
-    return m->fam->describe(&m->cfg, kv, max);
+    ug_kv_lines l = {kv, 0, max};
+    m->fam->describe(&m->cfg, &l);
+    return l.n;
 }
 
 int ug_model_sample_rows(const ug_model *m, const ug_sample_row **rows)

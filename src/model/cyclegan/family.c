@@ -1,6 +1,4 @@
 /* CycleGAN as a model family (see family.h). */
-#include <stdio.h>
-
 #include "model/model.h"
 #include "model/cyclegan/cyclegan.h"
 
@@ -24,19 +22,12 @@ static int translate(ug_model *m, ug_direction dir, const float *images, int N, 
                         err);
 }
 
-static int describe(const ug_config *c, char kv[][2][64], int max)
+static void describe(const ug_config *c, ug_kv_lines *out)
 {
-    if (max < 4)
-        return 0;
-    snprintf(kv[0][0], 64, "img_size");
-    snprintf(kv[0][1], 64, "%d", c->img_size);
-    snprintf(kv[1][0], 64, "ngf = ndf");
-    snprintf(kv[1][1], 64, "%d", c->ch);
-    snprintf(kv[2][0], 64, "generator");
-    snprintf(kv[2][1], 64, "ResNet, %d blocks", c->n_res);
-    snprintf(kv[3][0], 64, "discriminator");
-    snprintf(kv[3][1], 64, "PatchGAN, %d layers", c->dis_global);
-    return 4;
+    ug_kv_line(out, "img_size", "%d", c->img_size);
+    ug_kv_line(out, "ngf = ndf", "%d", c->ch);
+    ug_kv_line(out, "generator", "ResNet, %d blocks", c->n_res);
+    ug_kv_line(out, "discriminator", "PatchGAN, %d layers", c->dis_global);
 }
 
 const ug_family ug_family_cyclegan = {

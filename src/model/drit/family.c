@@ -1,6 +1,4 @@
 /* DRIT as a model family (see family.h). */
-#include <stdio.h>
-
 #include <stdlib.h>
 
 #include "model/drit/drit.h"
@@ -55,19 +53,12 @@ static int style_size(const ug_config *c)
     return DR_NZ;
 }
 
-static int describe(const ug_config *c, char kv[][2][64], int max)
+static void describe(const ug_config *c, ug_kv_lines *out)
 {
-    if (max < 4)
-        return 0;
-    snprintf(kv[0][0], 64, "crop_size");
-    snprintf(kv[0][1], 64, "%d", c->img_size);
-    snprintf(kv[1][0], 64, "base channels");
-    snprintf(kv[1][1], 64, "%d", c->ch);
-    snprintf(kv[2][0], 64, "generator");
-    snprintf(kv[2][1], 64, "concat 1, attribute code of %d", DR_NZ);
-    snprintf(kv[3][0], 64, "discriminators");
-    snprintf(kv[3][1], 64, "4 x MultiScaleDis (%d scales), Dis_content", c->dis_local);
-    return 4;
+    ug_kv_line(out, "crop_size", "%d", c->img_size);
+    ug_kv_line(out, "base channels", "%d", c->ch);
+    ug_kv_line(out, "generator", "concat 1, attribute code of %d", DR_NZ);
+    ug_kv_line(out, "discriminators", "4 x MultiScaleDis (%d scales), Dis_content", c->dis_local);
 }
 
 const ug_family ug_family_drit = {

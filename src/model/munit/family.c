@@ -1,6 +1,4 @@
 /* MUNIT as a model family (see family.h). */
-#include <stdio.h>
-
 #include "model/munit/munit.h"
 #include "model/unit/unit.h"
 
@@ -48,21 +46,14 @@ static int sample_rows(const ug_config *c, const ug_sample_row **out)
 
 static int style_size(const ug_config *c) { return c->style_dim; }
 
-static int describe(const ug_config *c, char kv[][2][64], int max)
+static void describe(const ug_config *c, ug_kv_lines *out)
 {
-    if (max < 5)
-        return 0;
-    snprintf(kv[0][0], 64, "img_size");
-    snprintf(kv[0][1], 64, "%d", c->img_size);
-    snprintf(kv[1][0], 64, "gen and dis dim");
-    snprintf(kv[1][1], 64, "%d", c->ch);
-    snprintf(kv[2][0], 64, "generator");
-    snprintf(kv[2][1], 64, "AdaINGen, %d residual blocks", c->n_res);
-    snprintf(kv[3][0], 64, "style_dim, mlp_dim");
-    snprintf(kv[3][1], 64, "%d, %d", c->style_dim, c->mlp_dim);
-    snprintf(kv[4][0], 64, "discriminator");
-    snprintf(kv[4][1], 64, "MsImageDis, %d layers, %d scales", c->dis_global, c->dis_local);
-    return 5;
+    ug_kv_line(out, "img_size", "%d", c->img_size);
+    ug_kv_line(out, "gen and dis dim", "%d", c->ch);
+    ug_kv_line(out, "generator", "AdaINGen, %d residual blocks", c->n_res);
+    ug_kv_line(out, "style_dim, mlp_dim", "%d, %d", c->style_dim, c->mlp_dim);
+    ug_kv_line(out, "discriminator", "MsImageDis, %d layers, %d scales", c->dis_global,
+               c->dis_local);
 }
 
 const ug_family ug_family_munit = {

@@ -1,6 +1,4 @@
 /* U-GAT-IT as a model family (see family.h). */
-#include <stdio.h>
-
 #include "model/model.h"
 #include "model/ugatit/ugatit.h"
 
@@ -66,22 +64,14 @@ static int translate(ug_model *m, ug_direction dir, const float *images, int N, 
                         heatmap, err);
 }
 
-static int describe(const ug_config *c, char kv[][2][64], int max)
+static void describe(const ug_config *c, ug_kv_lines *out)
 {
-    if (max < 5)
-        return 0;
-    snprintf(kv[0][0], 64, "img_size");
-    snprintf(kv[0][1], 64, "%d", c->img_size);
-    snprintf(kv[1][0], 64, "ch");
-    snprintf(kv[1][1], 64, "%d", c->ch);
-    snprintf(kv[2][0], 64, "n_res");
-    snprintf(kv[2][1], 64, "%d", c->n_res);
-    snprintf(kv[3][0], 64, "model");
-    snprintf(kv[3][1], 64, "%s, norm %s, CAM in G %s, in D %s", c->light ? "light" : "full",
-             ug_norm_name(c->norm), c->no_cam_g ? "no" : "yes", c->no_cam_d ? "no" : "yes");
-    snprintf(kv[4][0], 64, "discriminator layers");
-    snprintf(kv[4][1], 64, "%d global, %d local", c->dis_global, c->dis_local);
-    return 5;
+    ug_kv_line(out, "img_size", "%d", c->img_size);
+    ug_kv_line(out, "ch", "%d", c->ch);
+    ug_kv_line(out, "n_res", "%d", c->n_res);
+    ug_kv_line(out, "model", "%s, norm %s, CAM in G %s, in D %s", c->light ? "light" : "full",
+               ug_norm_name(c->norm), c->no_cam_g ? "no" : "yes", c->no_cam_d ? "no" : "yes");
+    ug_kv_line(out, "discriminator layers", "%d global, %d local", c->dis_global, c->dis_local);
 }
 
 const ug_family ug_family_ugatit = {

@@ -1,6 +1,4 @@
 /* UNIT as a model family (see family.h). */
-#include <stdio.h>
-
 #include "model/model.h"
 #include "model/unit/unit.h"
 #include "nn/tape.h"
@@ -61,19 +59,13 @@ static int translate(ug_model *m, ug_direction dir, const float *images, int N, 
     return 0;
 }
 
-static int describe(const ug_config *c, char kv[][2][64], int max)
+static void describe(const ug_config *c, ug_kv_lines *out)
 {
-    if (max < 4)
-        return 0;
-    snprintf(kv[0][0], 64, "img_size");
-    snprintf(kv[0][1], 64, "%d", c->img_size);
-    snprintf(kv[1][0], 64, "gen and dis dim");
-    snprintf(kv[1][1], 64, "%d", c->ch);
-    snprintf(kv[2][0], 64, "generator");
-    snprintf(kv[2][1], 64, "VAEGen, %d residual blocks", c->n_res);
-    snprintf(kv[3][0], 64, "discriminator");
-    snprintf(kv[3][1], 64, "MsImageDis, %d layers, %d scales", c->dis_global, c->dis_local);
-    return 4;
+    ug_kv_line(out, "img_size", "%d", c->img_size);
+    ug_kv_line(out, "gen and dis dim", "%d", c->ch);
+    ug_kv_line(out, "generator", "VAEGen, %d residual blocks", c->n_res);
+    ug_kv_line(out, "discriminator", "MsImageDis, %d layers, %d scales", c->dis_global,
+               c->dis_local);
 }
 
 const ug_family ug_family_unit = {
