@@ -32,6 +32,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cyclegan_ref as ref  # noqa: E402
+from conditioning import pick_seed  # noqa: E402
 from ugatit_ref import load_safetensors, save_safetensors  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,43 +61,6 @@ def cancelled(model):
     return {'%s.%s' % (n, k) for n, net in model.nets().items() for k in ref.cancelled_biases(net)}
 
 
-def rel(a, b, floor=0.0):
-    a, b = a.double(), b.double()
-    n = max(b.norm().item(), floor)
-    return (a - b).norm().item() / n if n > 0 else (a - b).norm().item()
-
-
-def conditioning(seed):
-    """float32 against float64 PyTorch: the largest relative error of the step-1 gradients
-    (cancelled biases relative to the network's largest gradient norm) and of the change after
-    two steps (cancelled biases left out)."""
-    runs = []
-    for dtype in (torch.float32, torch.float64):
-        model, real_A, real_B = build(seed, dtype)
-        init = {n: {k: v.clone() for k, v in net.state_dict().items()}
-                for n, net in model.nets().items()}
-        r1 = model.train_step(real_A, real_B, capture=True)
-        model.train_step(real_A, real_B)
-        runs.append((init, r1['grads'], {n: net.state_dict() for n, net in model.nets().items()}))
-    skip = cancelled(model)
-    (_, g32, s32), (i64, g64, s64) = runs
-    floor = {n: max(v.double().norm().item() for v in g64[n].values()) for n in g64}
-    worst_g = max(rel(g32[n][k], g64[n][k], floor[n] if '%s.%s' % (n, k) in skip else 0)
-                  for n in g64 for k in g64[n])
-    worst_s = max(rel(s32[n][k] - i64[n][k].to(s32[n][k].dtype), s64[n][k] - i64[n][k])
-                  for n in s64 for k in s64[n] if '%s.%s' % (n, k) not in skip)
-    return worst_g, worst_s
-
-
-def pick_seed():
-    for seed in range(50):
-        g, s = conditioning(seed)
-        print('  seed %d: float32 vs float64 gradient %.3g, after two steps %.3g' % (seed, g, s))
-        if g < 2e-5 and s < 1e-3:
-            return seed
-    raise SystemExit('no well-conditioned seed found')
-
-
 def load_sample(path, size):
     """The official test transform: Resize((size, size)) with Pillow's bicubic, ToTensor,
     Normalize(0.5, 0.5)."""
@@ -108,7 +72,7 @@ def load_sample(path, size):
 def main():
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
-    seed = pick_seed()
+    seed = pick_seed(build, cancelled)
     model, real_A, real_B = build(seed)
     out = {}
     for n, net in model.nets().items():
