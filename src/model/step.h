@@ -88,8 +88,9 @@ void ug_step_drain(ug_trainer *t);
 /* ---- data-parallel training (the trainer's side; see dist/comm.h) ---- */
 
 /* Trains on c's ranks from now on: each takes tc.batch_size / c->size
- * images per domain per step (an error unless it divides), gradients and
- * losses are averaged over the ranks, and checkpoints record c->size. */
+ * images per domain per step (an error unless it divides, or unless it is
+ * the family's rank_batch where it has one), gradients and losses are
+ * averaged over the ranks, and checkpoints record c->size. */
 int ug_trainer_set_comm(ug_trainer *t, ug_comm *c, ug_error *err);
 /* Images per domain per step on this rank. */
 int ug_trainer_rank_batch(const ug_trainer *t);

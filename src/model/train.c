@@ -205,7 +205,7 @@ int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int
         real_A = t->real[0], real_B = t->real[1];
     }
     ug_arena *a = &t->m->arena;
-    ug_step s = {t, a, err, scheduled_lr(t, step), 0};
+    ug_step s = {t, a, err, scheduled_lr(t, step), 0, 0};
     ug_arena_reset(a);
     t->failed_everywhere = 0;
     int n_losses = t->m->fam->n_losses;

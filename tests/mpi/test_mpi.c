@@ -44,7 +44,7 @@ static void test_equivalence(void)
           "2 x 1 does not say its ranks: %s", out);
     ckpt_path(a, sizeof a, "one", 3);
     ckpt_path(b, sizeof b, "two", 3);
-    double w = max_diff(a, b, 0), m = max_diff(a, b, 1);
+    double w = max_diff(a, b, 0, 0), m = max_diff(a, b, 1, 0);
     printf("2 ranks x batch 1 vs 1 x batch 2 after 3 steps: weights differ by at most %.3g, "
            "Adam moments by %.3g (relative)\n", w, m);
     CHECK(w >= 0 && w <= TOLERANCE, "weights of 2 x 1 and 1 x 2 differ by %g", w);
@@ -72,7 +72,7 @@ static void test_resume(void)
           out);
     ckpt_path(a, sizeof a, "one", 3);
     ckpt_path(b, sizeof b, "r21", 3);
-    double w = max_diff(a, b, 0);
+    double w = max_diff(a, b, 0, 0);
     CHECK(w >= 0 && w <= TOLERANCE, "2 ranks then 1 differs from 1 x 2 by %g", w);
 
     CHECK(train(1, "r12", "--iteration 2 --batch_size 2", out, sizeof out) == 0,
@@ -80,7 +80,7 @@ static void test_resume(void)
     CHECK(train(2, "r12", "--iteration 3 --resume true --batch_size 1", out, sizeof out) == 0,
           "resumed on 2 ranks: %s", out);
     ckpt_path(b, sizeof b, "r12", 3);
-    w = max_diff(a, b, 0);
+    w = max_diff(a, b, 0, 0);
     CHECK(w >= 0 && w <= TOLERANCE, "1 rank then 2 differs from 1 x 2 by %g", w);
     printf("resumed across rank counts: within %g of 1 x 2\n", w);
     /* A per-rank batch that contradicts the global one is refused. */
