@@ -96,8 +96,8 @@ static void test_equivalence(int f)
     double w = max_diff(a, b, 0, 1), m = max_diff(a, b, 1, 1), l = log_diff(one, two);
     printf("%s: 2 ranks x batch 1 vs 1 x batch 2 after 3 steps: weights and state differ by at "
            "most %.3g, Adam moments by %.3g (relative), losses by %.3g (relative); all "
-           "parameters, those the loss does not depend on too, by %.3g\n", families[f].name, w, m, l,
-           max_diff(a, b, 0, 0));
+           "parameters, those the loss does not depend on too, by %.3g\n", families[f].name,
+           w, m, l, max_diff(a, b, 0, 0));
     CHECK(w >= 0 && w <= TOLERANCE, "%s: weights of 2 x 1 and 1 x 2 differ by %g",
           families[f].name, w);
     CHECK(m >= 0 && m <= MOMENT_TOLERANCE, "%s: Adam moments of 2 x 1 and 1 x 2 differ by %g",
