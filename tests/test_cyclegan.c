@@ -98,7 +98,7 @@ static void test_pool(ug_model *m)
     int swapped = 0, bad = 0;
     for (int i = 0; i < total && x; i++) {
         x[0] = (float)i; /* an image's name */
-        const float *y = cg_pool_query(pool, 0, m->k->be, x);
+        const float *y = cg_pool_query(pool, 0, ug_comm_single(), m->k->be, x, &err);
         if (i < CG_HISTORY)
             bad += y[0] != (float)i;
         else if (y[0] != (float)i)

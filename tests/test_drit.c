@@ -330,6 +330,42 @@ static void check_schedule(void)
     CHECK(tc.batch_size == DR_BATCH && tc.d_iter == 3 && !tc.no_ms, "the official defaults");
 }
 
+/* The step takes 2 images a domain: a trainer of 4 is refused at its
+ * first step, before any change, and by ug_trainer_set_comm on one rank
+ * (on 2 ranks of 2 each it is what they take). */
+static void check_batch(void)
+{
+    const char *want = "DRIT trains on batches of 2 images per domain per rank, not a global "
+                       "batch of 4 on 1 rank";
+    ug_config c;
+    ug_error err;
+    dr_config_default(&c, DR_CROP);
+    c.ch = 1;
+    ug_train_config tc;
+    ug_train_config_for(&tc, "drit", &err);
+    tc.batch_size = 4;
+    ug_model *m;
+    ug_trainer *t;
+    float *x = inputs(4 * 3 * (size_t)DR_CROP * DR_CROP), L[UG_MAX_LOSSES];
+    if (!x || ug_model_new(&m, &c, 5, &err) < 0) {
+        CHECK(0, "model: %s", x ? err.msg : "out of memory");
+        free(x);
+        return;
+    }
+    if (ug_trainer_new(&t, m, &tc, &err) == 0) {
+        CHECK(ug_trainer_step(t, x, x, 4, L, &err) < 0 && strstr(err.msg, want) &&
+                  ug_trainer_step_count(t) == 0,
+              "a step of 4: %s", err.msg);
+        CHECK(ug_trainer_set_comm(t, ug_comm_single(), &err) < 0 && strstr(err.msg, want),
+              "4 on one rank: %s", err.msg);
+        ug_trainer_free(t);
+    } else {
+        CHECK(0, "trainer: %s", err.msg);
+    }
+    ug_model_free(m);
+    free(x);
+}
+
 /* n steps of trainer t on fixed batches. */
 static int steps(ug_trainer *t, const float *A, const float *B, int n)
 {
@@ -517,6 +553,7 @@ int main(void)
     check_cli();
     check_official();
     check_schedule();
+    check_batch();
     check_resume_and_styles();
     run(0);
     run(1);

@@ -80,7 +80,8 @@ static const cli_opt options[] = {
                        "images resized to 256 x 256 (the official resize_size), at most 256",
      "216", 0},
     {"batch_size", "N", "images per domain per step (per rank under mpirun: the global "
-                        "batch is ranks x N; drit: 2, an encoded and a random sample)", "1", 0},
+                        "batch is ranks x N; drit: 2 per rank, an encoded and a random "
+                        "sample)", "1", 0},
     {"print_freq", "N", "progress, sample grids and report every N steps", "1000", 0},
     {"save_freq", "N", "checkpoint every N steps", "100000", 0},
     {"kid_freq", "N", "KID of the test sets every N steps, as ugatit eval measures it, into "
@@ -340,7 +341,7 @@ static int parse(int argc, char **argv, train_opts *o)
                        "with -DUGATIT_MPI=ON):\neach takes --batch_size images per domain, the "
                        "global batch is K x --batch_size,\nand rank 0 writes the results. "
                        "Checkpoints keep the global batch, so --resume works\non any number "
-                       "of ranks that divides it.");
+                       "of ranks that divides it (drit: the number that wrote it).");
     if (rc)
         return rc;
     long iteration, batch, ch, gen_dim, n_downsample, n_res, n_dis, img;
@@ -791,7 +792,7 @@ static int checkpoint(const train_opts *o, ug_trainer *t, const ug_results *r, i
 
 /* The progress line: with several ranks, their number, the time of a step
  * spent waiting for the others (gradients, losses, flags) and its share, and
- * the bytes each rank all-reduces per step. */
+ * the bytes each rank all-reduces or gathers per step. */
 static void progress(const train_opts *o, long step, long total, const float *L, int d_loss,
                      int g_loss, double rate, double comm_per_step, double bytes_per_step,
                      int threads)

@@ -23,7 +23,7 @@ struct ug_comm {
     const char *name;
     int rank, size;
     double seconds;       /* spent waiting in collectives so far */
-    double bytes;         /* reduced by allreduce and iallreduce so far */
+    double bytes;         /* reduced by allreduce and iallreduce, or gathered, so far */
     void *impl;
     /* buf[0..n) summed over the ranks, in place, on every rank. */
     int (*allreduce)(ug_comm *c, float *buf, size_t n, ug_error *err);
@@ -35,6 +35,9 @@ struct ug_comm {
     void (*progress)(ug_comm *c);
     /* *out = the bitwise OR of every rank's flags. */
     int (*any)(ug_comm *c, unsigned flags, unsigned *out, ug_error *err);
+    /* In place: this rank's bytes at buf + rank x bytes go to every rank, so
+     * that buf then holds all size x bytes, rank r's at r x bytes. */
+    int (*allgather)(ug_comm *c, void *buf, size_t bytes, ug_error *err);
     /* bytes of buf copied from rank root to every rank. */
     int (*bcast)(ug_comm *c, void *buf, size_t bytes, int root, ug_error *err);
     /* *same = whether every rank passed the same hash. */

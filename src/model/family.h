@@ -64,15 +64,21 @@ typedef struct ug_family {
     void (*train_defaults)(ug_train_config *tc);
     double (*lr)(const ug_train_config *tc, long step);
     /* Training state a family keeps across steps besides Adam's (CycleGAN's
-     * image pools), made with the trainer and part of its checkpoints; all
-     * NULL for none. It lives on the host and is one process's (a trainer
-     * with such state refuses several ranks). */
+     * image pools, the generators of random draws), made with the trainer
+     * for its global batch and part of its checkpoints; all NULL for none.
+     * It lives on the host and is the same on every rank: the step gives
+     * it the trainer's communicator, and it draws or pools for the global
+     * batch and hands each rank its share. */
     int (*state_new)(void **state, const ug_model *m, const ug_train_config *tc, ug_error *err);
     void (*state_free)(void *state);
     void (*state_save)(const void *state, ug_ckpt_writer *w);
     int (*state_load)(void *state, const ug_st_file *f, const char *path, ug_error *err);
     /* The official data pipelines (training and test transforms, data order). */
     const ug_pipeline *pipeline;
+    /* The images per domain that one rank's step takes when the step is
+     * made for that many only (DRIT's 2: an encoded and a random sample),
+     * else 0. */
+    int rank_batch;
     /* One training step, writing n_losses loss values named loss_names. */
     int n_losses;
     const char *const *loss_names;

@@ -159,7 +159,7 @@ void ug_step_grads_done(ug_step *s, int net)
 {
     ug_trainer *t = s->t;
     ug_net *n = &t->m->net[net];
-    if (s->failed || t->comm->size == 1 || t->grad_host[net])
+    if (s->failed || t->comm->size == 1 || t->grad_host[net] || ((s->reduced >> net) & 1u))
         return;
     float *g = n->be->map(n->grad, n->total * sizeof *g);
     if (!g) {
@@ -199,10 +199,23 @@ void ug_step_drain(ug_trainer *t)
 
 void ug_step_adam(ug_step *s, int net) { ug_step_adam_at(s, net, s->lr, s->t->step + 1); }
 
+/* net's gradient averaged over the ranks now (waiting for the reduction
+ * that ug_step_grads_done started, or running it), until its Adam update. */
+static int reduce(ug_step *s, int net)
+{
+    ug_step_grads_done(s, net);
+    if (s->failed || finish_reduction(s->t, net, s->err) < 0) {
+        s->failed = 1;
+        return -1;
+    }
+    s->reduced |= 1u << net;
+    return 0;
+}
+
 void ug_step_clip_grad_norm(ug_step *s, int net, double max_norm)
 {
     ug_net *n = &s->t->m->net[net];
-    if (s->failed)
+    if (reduce(s, net) < 0)
         return;
     float *g = n->be->map(n->grad, n->total * sizeof *g);
     if (!g) {
@@ -227,11 +240,8 @@ void ug_step_clip_grad_norm(ug_step *s, int net, double max_norm)
 void ug_step_adam_at(ug_step *s, int net, double lr, long count)
 {
     ug_trainer *t = s->t;
-    ug_step_grads_done(s, net);
-    if (s->failed || finish_reduction(t, net, s->err) < 0) {
-        s->failed = 1;
+    if (reduce(s, net) < 0)
         return;
-    }
     ug_net *n = &t->m->net[net];
     for (int p = 0; p < n->n_params; p++) {
         const ug_param *pp = &n->params[p];
@@ -243,4 +253,5 @@ void ug_step_adam_at(ug_step *s, int net, double lr, long count)
                        (float)t->tc.weight_decay, count);
     }
     ug_net_clamp(n, t->m->k);
+    s->reduced &= ~(1u << net);
 }

@@ -36,6 +36,7 @@ struct ug_step {
     ug_error *err;
     double lr; /* this step's learning rate */
     int failed;
+    unsigned reduced; /* networks whose gradient is already the mean over the ranks */
 };
 
 /* Network net on x (the trainer's batch), in training mode. */
@@ -73,7 +74,9 @@ void ug_step_adam(ug_step *s, int net);
  * (a family whose networks are updated at different rates, DRIT's). */
 void ug_step_adam_at(ug_step *s, int net, double lr, long count);
 /* torch.nn.utils.clip_grad_norm_ of net's gradient: scaled by
- * max_norm / (norm + 1e-6) when that is below 1, norm the L2 norm of all of it. */
+ * max_norm / (norm + 1e-6) when that is below 1, norm the L2 norm of all of it.
+ * With several ranks, of the gradient averaged over them (as one process on
+ * the global batch would clip it). */
 void ug_step_clip_grad_norm(ug_step *s, int net, double max_norm);
 /* A hint: net's gradient is final for this step, so its reduction over the
  * ranks may start now and overlap the rest of the step. */
@@ -85,13 +88,14 @@ void ug_step_drain(ug_trainer *t);
 /* ---- data-parallel training (the trainer's side; see dist/comm.h) ---- */
 
 /* Trains on c's ranks from now on: each takes tc.batch_size / c->size
- * images per domain per step (an error unless it divides), gradients and
- * losses are averaged over the ranks, and checkpoints record c->size. */
+ * images per domain per step (an error unless it divides, or unless it is
+ * the family's rank_batch where it has one), gradients and losses are
+ * averaged over the ranks, and checkpoints record c->size. */
 int ug_trainer_set_comm(ug_trainer *t, ug_comm *c, ug_error *err);
 /* Images per domain per step on this rank. */
 int ug_trainer_rank_batch(const ug_trainer *t);
 /* Fails unless every rank holds the same weights, buffers (spectral-norm
- * vectors), Adam state and step: a collective. */
+ * vectors), Adam state, family training state and step: a collective. */
 int ug_trainer_check_replicas(ug_trainer *t, ug_error *err);
 /* After a failed ug_trainer_step: 1 when every rank failed it the same way
  * (a loss not finite on their mean), so each may end on its own; 0 when the

@@ -169,6 +169,18 @@ static double scheduled_lr(const ug_trainer *t, long step) { return t->m->fam->l
 
 double ug_trainer_lr(const ug_trainer *t) { return scheduled_lr(t, t->step); }
 
+/* A family whose step is made for one batch (family.h's rank_batch) gets
+ * that batch on each of `ranks` ranks. */
+static int check_rank_batch(const ug_trainer *t, int ranks, ug_error *err)
+{
+    const int want = t->m->fam->rank_batch;
+    if (!want || t->tc.batch_size == want * ranks)
+        return 0;
+    return ug_fail(err, "%s trains on batches of %d images per domain per rank, not a global "
+                        "batch of %d on %d rank%s", t->m->fam->title, want, t->tc.batch_size,
+                   ranks, ranks == 1 ? "" : "s");
+}
+
 int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int n,
                     float *losses, ug_error *err)
 {
@@ -177,6 +189,8 @@ int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int
     /* Checks before any change leave the trainer as it was. */
     if (t->failed_step)
         return ug_fail(err, "training step %ld: " FAILED_STATE, step, t->failed_step);
+    if (check_rank_batch(t, t->comm->size, err) < 0)
+        return ug_error_prefix(err, "training step %ld", step);
     if (n != t->batch)
         return ug_fail(err, "training step %ld: a batch of %d images per domain, but the "
                             "trainer's batch_size is %d%s", step, n, t->batch,
@@ -191,7 +205,7 @@ int ug_trainer_step(ug_trainer *t, const float *real_A, const float *real_B, int
         real_A = t->real[0], real_B = t->real[1];
     }
     ug_arena *a = &t->m->arena;
-    ug_step s = {t, a, err, scheduled_lr(t, step), 0};
+    ug_step s = {t, a, err, scheduled_lr(t, step), 0, 0};
     ug_arena_reset(a);
     t->failed_everywhere = 0;
     int n_losses = t->m->fam->n_losses;
@@ -405,10 +419,8 @@ int ug_trainer_set_comm(ug_trainer *t, ug_comm *c, ug_error *err)
     if (t->tc.batch_size % c->size)
         return ug_fail(err, "a global batch of %d images does not divide among %d ranks",
                        t->tc.batch_size, c->size);
-    if (c->size > 1 && t->fam_state)
-        return ug_fail(err, "the %s family keeps training state of one process (its image "
-                            "pools), so it trains on one rank, not %d", t->m->fam->name,
-                       c->size);
+    if (check_rank_batch(t, c->size, err) < 0)
+        return -1;
     const ug_backend *be = t->m->k->be;
     t->comm = c;
     t->batch = t->tc.batch_size / c->size;
@@ -435,6 +447,28 @@ static int hash_floats(uint64_t *h, const ug_backend *be, void *p, size_t n, ug_
     return 0;
 }
 
+/* The family's training state as its checkpoint holds it (state_save's
+ * metadata and tensors). */
+static int hash_state(uint64_t *h, const ug_trainer *t, ug_error *err)
+{
+    if (!t->fam_state)
+        return 0;
+    ug_ckpt_writer w;
+    ug_cw_init(&w);
+    t->m->fam->state_save(t->fam_state, &w);
+    for (size_t i = 0; i < w.n_meta; i++)
+        *h = ug_hash_bytes(*h, w.meta[i], strlen(w.meta[i]) + 1);
+    for (size_t i = 0; i < w.n; i++) {
+        size_t numel = 1;
+        for (int d = 0; d < w.e[i].ndim; d++)
+            numel *= (size_t)w.e[i].shape[d];
+        *h = ug_hash_bytes(*h, w.e[i].data, numel * sizeof(float));
+    }
+    int failed = w.failed;
+    ug_cw_free(&w);
+    return failed ? ug_fail(err, "out of memory hashing the training state") : 0;
+}
+
 int ug_trainer_check_replicas(ug_trainer *t, ug_error *err)
 {
     if (t->comm->size == 1)
@@ -449,6 +483,8 @@ int ug_trainer_check_replicas(ug_trainer *t, ug_error *err)
                  ? -1
                  : 0;
     }
+    if (rc == 0)
+        rc = hash_state(&h, t, err);
     /* A rank that could not hash still takes part in the comparison (the
      * others wait in it), with a hash of its own. */
     if (rc < 0)
@@ -457,6 +493,7 @@ int ug_trainer_check_replicas(ug_trainer *t, ug_error *err)
         return -1;
     if (!same)
         return ug_fail(err, "the ranks' models differ after step %ld (weights, spectral-norm "
-                            "vectors, Adam state or step): replicas out of step", t->step);
+                            "vectors, Adam state, training state or step): replicas out of "
+                            "step", t->step);
     return 0;
 }

@@ -15,90 +15,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "cli.h"
-#include "io/safetensors.h"
+#include "mpi_run.h"
 
-static char dir[] = "/tmp/ugatit_test_mpi_XXXXXX";
-static char shapes[512];
 /* Without the decay, whose learning rate is 0 from step 2 of 3. */
 #define TINY "--img_size 32 --ch 2 --n_res 1 --n_dis 4 --light true --threads 1 " \
     "--decay_flag false"
-#define MPIRUN UGATIT_MPIRUN " --oversubscribe --allow-run-as-root --bind-to none " \
-    "--mca pml ob1 --mca btl self,tcp --mca btl_tcp_if_include lo "                 \
-    "--mca oob_tcp_if_include lo -x OMP_NUM_THREADS=1 -np 2 "                        \
-    UGATIT_CLI
 /* Parameters after 3 steps of 2 x 1 against 1 x 2: the sums of the batch
  * come in another order, nothing else differs. */
 #define TOLERANCE 1e-5
 #define MOMENT_TOLERANCE 1e-3 /* relative: measured 3e-5 */
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* Runs a shell command with its output into out; returns its exit status. */
-static int sh(const char *cmd, char *out, size_t n)
-{
-    char full[4096], file[600];
-    snprintf(file, sizeof file, "%s/output.txt", dir);
-    snprintf(full, sizeof full, "OMP_NUM_THREADS=1 %s >%s 2>&1", cmd, file);
-    int st = system(full);
-    out[0] = 0;
-    FILE *f = fopen(file, "r");
-    if (f) {
-        size_t got = fread(out, 1, n - 1, f);
-        out[got] = 0;
-        fclose(f);
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* `ugatit train` on the shapes into RESULT/shapes, on np ranks (1: no mpirun). */
+/* The tiny U-GAT-IT on np ranks. */
 static int train(int np, const char *result, const char *args, char *out, size_t n)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s train --dataset %s --result_dir %s/%s %s %s",
-             np > 1 ? MPIRUN : UGATIT_CLI, shapes, dir, result, TINY, args);
-    return sh(cmd, out, n);
-}
-
-static void ckpt_path(char *p, size_t n, const char *result, long step)
-{
-    snprintf(p, n, "%s/%s/shapes/model/shapes_params_%07ld.safetensors", dir, result, step);
-}
-
-/* The largest difference of the tensors two checkpoints share: of the
- * weights and buffers, or with optim of the Adam moments relative to the
- * tensor's norm (||a - b|| / ||b||: the second moments are squares of
- * gradients, large or tiny); -1 when they do not hold the same tensors. */
-static double max_diff(const char *a, const char *b, int optim)
-{
-    ug_st_file *fa, *fb;
-    ug_error err;
-    if (ug_st_open(&fa, a, &err) < 0)
-        return -1;
-    if (ug_st_open(&fb, b, &err) < 0) {
-        ug_st_close(fa);
-        return -1;
-    }
-    double m = ug_st_count(fa) == ug_st_count(fb) ? 0 : -1;
-    for (size_t i = 0; m >= 0 && i < ug_st_count(fa); i++) {
-        const ug_st_tensor *x = ug_st_at(fa, i), *y = ug_st_find(fb, x->name);
-        if (!y || x->numel != y->numel) {
-            m = -1;
-        } else if ((strncmp(x->name, "optim.", 6) == 0) == optim) {
-            double d = optim ? check_rel_l2(x->data, y->data, x->numel)
-                             : check_max_abs_diff(x->data, y->data, x->numel);
-            m = d > m ? d : m;
-        }
-    }
-    ug_st_close(fa);
-    ug_st_close(fb);
-    return m;
+    return mpi_train(np, result, TINY, args, out, n);
 }
 
 static void test_equivalence(void)
@@ -114,7 +44,7 @@ static void test_equivalence(void)
           "2 x 1 does not say its ranks: %s", out);
     ckpt_path(a, sizeof a, "one", 3);
     ckpt_path(b, sizeof b, "two", 3);
-    double w = max_diff(a, b, 0), m = max_diff(a, b, 1);
+    double w = max_diff(a, b, 0, 0), m = max_diff(a, b, 1, 0);
     printf("2 ranks x batch 1 vs 1 x batch 2 after 3 steps: weights differ by at most %.3g, "
            "Adam moments by %.3g (relative)\n", w, m);
     CHECK(w >= 0 && w <= TOLERANCE, "weights of 2 x 1 and 1 x 2 differ by %g", w);
@@ -142,7 +72,7 @@ static void test_resume(void)
           out);
     ckpt_path(a, sizeof a, "one", 3);
     ckpt_path(b, sizeof b, "r21", 3);
-    double w = max_diff(a, b, 0);
+    double w = max_diff(a, b, 0, 0);
     CHECK(w >= 0 && w <= TOLERANCE, "2 ranks then 1 differs from 1 x 2 by %g", w);
 
     CHECK(train(1, "r12", "--iteration 2 --batch_size 2", out, sizeof out) == 0,
@@ -150,7 +80,7 @@ static void test_resume(void)
     CHECK(train(2, "r12", "--iteration 3 --resume true --batch_size 1", out, sizeof out) == 0,
           "resumed on 2 ranks: %s", out);
     ckpt_path(b, sizeof b, "r12", 3);
-    w = max_diff(a, b, 0);
+    w = max_diff(a, b, 0, 0);
     CHECK(w >= 0 && w <= TOLERANCE, "1 rank then 2 differs from 1 x 2 by %g", w);
     printf("resumed across rank counts: within %g of 1 x 2\n", w);
     /* A per-rank batch that contradicts the global one is refused. */
@@ -261,20 +191,10 @@ static void test_failures(void)
 
 int main(void)
 {
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (mpi_setup() < 0)
         return 1;
-    }
-    char out[8192], cmd[1024];
-    snprintf(shapes, sizeof shapes, "%s/shapes", dir);
-    snprintf(cmd, sizeof cmd, "%s make-shapes --out %s --n 8 --size 32 --seed 1", UGATIT_CLI,
-             shapes);
-    CHECK(sh(cmd, out, sizeof out) == 0, "make-shapes: %s", out);
     test_equivalence();
     test_resume();
     test_failures();
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (check_failed == 0)
-        sh(cmd, out, sizeof out);
-    return check_summary();
+    return mpi_finish();
 }

@@ -4,6 +4,7 @@
  * thread and OpenMP's never do. */
 #include "dist/mpi/comm_mpi.h"
 
+#include <limits.h>
 #include <mpi.h>
 #include <stdlib.h>
 #include <time.h>
@@ -92,6 +93,19 @@ static int mpi_any(ug_comm *c, unsigned flags, unsigned *out, ug_error *err)
     return rc != MPI_SUCCESS ? mpi_fail(rc, err, "allreduce of the flags") : 0;
 }
 
+static int mpi_allgather(ug_comm *c, void *buf, size_t bytes, ug_error *err)
+{
+    /* One count for every rank's part: pieces would interleave the parts. */
+    if (bytes > INT_MAX)
+        return ug_fail(err, "MPI: an allgather of %zu bytes per rank is over MPI's count", bytes);
+    double t0 = now();
+    int rc = MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, (int)bytes, MPI_BYTE,
+                           MPI_COMM_WORLD);
+    c->seconds += now() - t0;
+    c->bytes += (double)bytes * c->size;
+    return rc != MPI_SUCCESS ? mpi_fail(rc, err, "allgather") : 0;
+}
+
 static int mpi_bcast(ug_comm *c, void *buf, size_t bytes, int root, ug_error *err)
 {
     double t0 = now();
@@ -150,7 +164,8 @@ int ug_comm_mpi_open(ug_comm **out, int *argc, char ***argv, ug_error *err)
     for (int i = 0; i < UG_COMM_SLOTS; i++)
         st->req[i] = MPI_REQUEST_NULL;
     *c = (ug_comm){"mpi", 0, 1, 0, 0, st, mpi_allreduce, mpi_iallreduce, mpi_wait,
-                   mpi_progress, mpi_any, mpi_bcast, mpi_same, mpi_abort, mpi_close};
+                   mpi_progress, mpi_any, mpi_allgather, mpi_bcast, mpi_same, mpi_abort,
+                   mpi_close};
     MPI_Comm_rank(MPI_COMM_WORLD, &c->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &c->size);
     if (provided < MPI_THREAD_FUNNELED) {

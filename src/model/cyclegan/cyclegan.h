@@ -8,6 +8,7 @@
 #ifndef UG_MODEL_CYCLEGAN_H
 #define UG_MODEL_CYCLEGAN_H
 
+#include "dist/comm.h"
 #include "model/family.h"
 
 /* The networks, in checkpoint order: G_A translates A to B, G_B B to A,
@@ -61,13 +62,16 @@ int cg_pools_new(void **state, const ug_model *m, const ug_train_config *tc, ug_
 void cg_pools_free(void *state);
 void cg_pools_save(const void *state, ug_ckpt_writer *w);
 int cg_pools_load(void *state, const ug_st_file *f, const char *path, ug_error *err);
-/* Pool d's answer (0: fake A, 1: fake B) to a batch of fakes in be's
- * memory, in host memory until the next query of d: with fewer than
+/* Pool d's answer (0: fake A, 1: fake B) to this rank's batch of fakes in
+ * be's memory, in host memory until the next query of d: with fewer than
  * CG_HISTORY images kept, each fake is kept and returned; after that each
  * is, with probability 1/2, swapped for a random kept one (which is
  * returned) or else returned as it is (the official ImagePool.query, with
- * our generator in place of Python's random). */
-const float *cg_pool_query(void *state, int d, const ug_backend *be, const float *fakes);
+ * our generator in place of Python's random). The query runs on the global
+ * batch, c's ranks' fakes in rank order (a collective); this rank's share
+ * of the answer is returned, NULL with err when the gathering failed. */
+const float *cg_pool_query(void *state, int d, ug_comm *c, const ug_backend *be,
+                           const float *fakes, ug_error *err);
 
 /* step.c */
 int cg_step(ug_step *s, const float *real_A, const float *real_B, float *losses);

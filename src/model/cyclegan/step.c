@@ -19,7 +19,9 @@ static void translation(ug_step *s, int gen, int back, int dis, const float *src
     if (ug_step_fwd(s, &g, gen, src) < 0)
         return;
     const float *fake = ug_tape_output(&g, UG_OUT_IMAGE);
-    *pooled = cg_pool_query(s->t->fam_state, pool, s->t->m->k->be, fake);
+    *pooled = cg_pool_query(s->t->fam_state, pool, s->t->comm, s->t->m->k->be, fake, s->err);
+    if (!*pooled)
+        s->failed = 1;
     if (ug_step_fwd(s, &d, dis, fake) < 0)
         return;
     *adv = tc->adv_weight * ug_step_mse(s, &d, UG_OUT_IMAGE, 1, tc->adv_weight);

@@ -126,9 +126,9 @@ int dr_full_iteration(const ug_train_config *tc, long step);
 /* state.c: the trainer's random draws (our generator on the trainer's seed:
  * the content noise, eps of the reparameterisations, z_random, z_random2),
  * each network's Adam update count (the networks are updated at different
- * rates), and the last full iteration's losses; training state saved in
- * checkpoints, so a resumed run draws and reports what the uninterrupted
- * one would have. */
+ * rates), and the last full iteration's losses (the mean over the ranks);
+ * training state saved in checkpoints, so a resumed run draws and reports
+ * what the uninterrupted one would have. The same on every rank. */
 typedef struct dr_state {
     ug_rng rng;
     long adam_count[DR_N_NETS];
@@ -138,8 +138,9 @@ int dr_state_new(void **state, const ug_model *m, const ug_train_config *tc, ug_
 void dr_state_free(void *state);
 void dr_state_save(const void *state, ug_ckpt_writer *w);
 int dr_state_load(void *state, const ug_st_file *f, const char *path, ug_error *err);
-/* n values of N(0, 1) into host memory dst. */
-void dr_draw(dr_state *st, float *dst, size_t n);
+/* This rank's n values of N(0, 1) into host memory dst: the draw is of n
+ * for each of c's ranks, in rank order (one draw for the global batch). */
+void dr_draw(dr_state *st, const ug_comm *c, float *dst, size_t n);
 
 /* step.c */
 int dr_step(ug_step *s, const float *real_A, const float *real_B, float *losses);

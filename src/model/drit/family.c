@@ -82,6 +82,7 @@ const ug_family ug_family_drit = {
     .state_save = dr_state_save,
     .state_load = dr_state_load,
     .pipeline = &dr_pipeline,
+    .rank_batch = DR_BATCH,
     .n_losses = DR_N_LOSSES,
     .loss_names = loss_names,
     .d_loss = DR_LOSS_D,

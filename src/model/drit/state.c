@@ -1,6 +1,7 @@
 /* DRIT's training state (drit.h): saved as metadata drit_rng (the
  * generator, two hexadecimal integers), drit_adam (the eight update counts)
- * and drit_last.LOSS (the last full iteration's losses). */
+ * and drit_last.LOSS (the last full iteration's losses, their mean over the
+ * ranks). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +13,6 @@
 int dr_state_new(void **state, const ug_model *m, const ug_train_config *tc, ug_error *err)
 {
     (void)m;
-    if (tc->batch_size != DR_BATCH)
-        return ug_fail(err, "DRIT trains on batches of %d (an encoded and a random sample per "
-                            "domain), not %d", DR_BATCH, tc->batch_size);
     dr_state *p = calloc(1, sizeof *p);
     if (!p)
         return ug_fail(err, "out of memory for the training state");
@@ -25,10 +23,16 @@ int dr_state_new(void **state, const ug_model *m, const ug_train_config *tc, ug_
 
 void dr_state_free(void *state) { free(state); }
 
-void dr_draw(dr_state *st, float *dst, size_t n)
+/* Every rank draws every rank's values, so the generator stays the same on
+ * all of them. */
+void dr_draw(dr_state *st, const ug_comm *c, float *dst, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        dst[i] = (float)ug_rng_normal(&st->rng);
+    for (int r = 0; r < c->size; r++)
+        for (size_t i = 0; i < n; i++) {
+            const float v = (float)ug_rng_normal(&st->rng);
+            if (r == c->rank)
+                dst[i] = v;
+        }
 }
 
 void dr_state_save(const void *state, ug_ckpt_writer *w)

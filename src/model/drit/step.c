@@ -54,7 +54,7 @@ static float *draw(iter *c, size_t n, float *host)
     if (!p)
         return NULL;
     if (c->be->host_memory && !host) {
-        dr_draw(c->st, p, n);
+        dr_draw(c->st, c->s->t->comm, p, n);
         return p;
     }
     float *h = host ? host : malloc(n * sizeof *h);
@@ -63,7 +63,7 @@ static float *draw(iter *c, size_t n, float *host)
         ug_fail(c->s->err, "out of memory for DRIT's random draws");
         return NULL;
     }
-    dr_draw(c->st, h, n);
+    dr_draw(c->st, c->s->t->comm, h, n);
     c->be->from_host(p, h, n * sizeof *h);
     if (!host)
         free(h);
@@ -518,7 +518,14 @@ int dr_step(ug_step *s, const float *real_A, const float *real_B, float *L)
         content_only(&c, real_A, real_B, L);
     if (s->failed)
         return -1;
+    /* Kept as the trainer reports them, the mean over the ranks: the same
+     * state on every rank. */
+    ug_comm *comm = s->t->comm;
     for (int i = 0; i < DR_N_LOSSES; i++)
         last[i] = L[i];
+    if (comm->allreduce(comm, last, DR_N_LOSSES, s->err) < 0)
+        return -1;
+    for (int i = 0; i < DR_N_LOSSES; i++)
+        last[i] /= (float)comm->size;
     return 0;
 }

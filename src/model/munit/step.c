@@ -18,7 +18,7 @@ static const float *style_codes(ug_step *s, int slot)
         return NULL;
     const ug_backend *be = s->t->m->k->be;
     const size_t n = (size_t)s->t->batch * s->t->m->cfg.style_dim, bytes = n * sizeof(float);
-    const float *codes = un_noise_draw(s->t->fam_state, slot, n);
+    const float *codes = un_noise_draw(s->t->fam_state, slot, n, s->t->comm);
     float *dev = codes && !be->host_memory ? ug_arena_alloc(s->a, bytes) : NULL;
     if (!codes || (!be->host_memory && !dev)) {
         s->failed = 1;

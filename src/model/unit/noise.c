@@ -2,7 +2,9 @@
  * torch.randn), drawn on the host from our generator seeded with the
  * trainer's seed. Its state is training state, saved in checkpoints, so a
  * resumed run draws what the uninterrupted one would have. MUNIT's style
- * codes are drawn by the same generator (un_noise_new_n). */
+ * codes are drawn by the same generator (un_noise_new_n). Every rank draws
+ * the whole global batch's noise and keeps its share, so the generator
+ * stays the same on all of them. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,14 +55,15 @@ void un_noise_free(void *state)
     free(p);
 }
 
-const float *un_noise_draw(void *state, int slot, size_t n)
+const float *un_noise_draw(void *state, int slot, size_t n, const ug_comm *c)
 {
     un_noise *p = state;
-    if (n > p->cap)
+    const size_t all = n * (size_t)c->size;
+    if (all > p->cap)
         return NULL;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < all; i++)
         p->draws[slot][i] = (float)ug_rng_normal(&p->rng);
-    return p->draws[slot];
+    return p->draws[slot] + (size_t)c->rank * n;
 }
 
 /* The generator's state as metadata "noise_rng": two hexadecimal integers. */

@@ -21,7 +21,7 @@ static const float *latent(ug_step *s, const ug_tape *e, int slot)
     const ug_backend *be = s->t->m->k->be;
     const int node = ug_net_output(e->net, UG_OUT_IMAGE);
     const size_t n = ug_tape_numel(e, node), bytes = n * sizeof(float);
-    const float *noise = un_noise_draw(s->t->fam_state, slot, n);
+    const float *noise = un_noise_draw(s->t->fam_state, slot, n, s->t->comm);
     float *z = ug_arena_alloc(s->a, bytes);
     float *dev = be->host_memory ? NULL : ug_arena_alloc(s->a, bytes);
     if (!noise || !z || (!be->host_memory && !dev)) {

@@ -105,8 +105,10 @@ int un_noise_new_n(void **state, size_t cap, uint64_t seed, ug_error *err);
 void un_noise_free(void *state);
 void un_noise_save(const void *state, ug_ckpt_writer *w);
 int un_noise_load(void *state, const ug_st_file *f, const char *path, ug_error *err);
-/* n floats of N(0, 1) in host memory (valid until the next draw of slot). */
-const float *un_noise_draw(void *state, int slot, size_t n);
+/* This rank's n floats of N(0, 1) in host memory (valid until the next
+ * draw of slot): the draw is of n for each of c's ranks, in rank order (one
+ * process's draw for the global batch); NULL when that is over the room. */
+const float *un_noise_draw(void *state, int slot, size_t n, const ug_comm *c);
 
 /* step.c, MUNIT's too: the multi-scale LSGAN term of tape d (w * the sum over
  * the scales of mean((D_s - target)^2), its gradient seeded; returns the
