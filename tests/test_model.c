@@ -489,6 +489,43 @@ static void test_describe(void)
     ug_model_free(m);
 }
 
+/* A generator's state through checkpoint metadata: written and read back,
+ * and a missing, malformed, trailing or even-stream value refused. */
+static void test_meta_rng(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/rng.safetensors", dir);
+    ug_rng r = {0x0123456789abcdefULL, 0xfedcba9876543211ULL}, back = {0, 0};
+    ug_ckpt_writer w;
+    ug_error err;
+    ug_cw_init(&w);
+    ug_cw_meta_rng(&w, "good_rng", &r);
+    ug_cw_meta(&w, "bad_rng", "%s", "12 zz");
+    ug_cw_meta(&w, "long_rng", "%s", "1 3 5");
+    ug_cw_meta(&w, "even_rng", "%s", "1 2");
+    const float one = 1;
+    ug_cw_tensor(&w, "x", 1, (int64_t[]){1}, &one);
+    CHECK(ug_cw_write(&w, path, &err) == 0, "%s", err.msg);
+    ug_cw_free(&w);
+    ug_st_file *f;
+    if (ug_st_open(&f, path, &err) < 0) {
+        CHECK(0, "%s", err.msg);
+        return;
+    }
+    CHECK(ug_ckpt_meta_rng(f, path, "good_rng", "a test's", &back, &err) == 0 &&
+              back.state == r.state && back.inc == r.inc,
+          "round trip: %s", err.msg);
+    const char *bad[] = {"bad_rng", "long_rng", "even_rng"};
+    for (int i = 0; i < 3; i++)
+        CHECK(ug_ckpt_meta_rng(f, path, bad[i], "a test's", &back, &err) < 0 &&
+                  strstr(err.msg, "is malformed"),
+              "%s accepted", bad[i]);
+    CHECK(ug_ckpt_meta_rng(f, path, "no_rng", "a test's", &back, &err) < 0 &&
+              strstr(err.msg, "'no_rng' (a test's) is missing"),
+          "a missing state: %s", err.msg);
+    ug_st_close(f);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -503,6 +540,7 @@ int main(void)
     test_bf16();
     test_family();
     test_describe();
+    test_meta_rng();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");

@@ -2,6 +2,7 @@
 #include "model/checkpoint.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -149,6 +150,25 @@ int ug_ckpt_meta_long(const ug_st_file *f, const char *path, const char *key, lo
     if (errno || end == s || *end)
         return ug_fail(err, "%s: metadata '%s' is not an integer: '%s'", path, key, s);
     *out = v;
+    return 0;
+}
+
+void ug_cw_meta_rng(ug_ckpt_writer *w, const char *key, const ug_rng *r)
+{
+    ug_cw_meta(w, key, "%016" PRIx64 " %016" PRIx64, r->state, r->inc);
+}
+
+int ug_ckpt_meta_rng(const ug_st_file *f, const char *path, const char *key, const char *what,
+                     ug_rng *r, ug_error *err)
+{
+    const char *s = ug_st_meta(f, key);
+    uint64_t state, inc;
+    int used = 0;
+    if (!s || sscanf(s, "%" SCNx64 " %" SCNx64 "%n", &state, &inc, &used) != 2 ||
+        s[used] != '\0' || !(inc & 1))
+        return ug_fail(err, "%s: metadata '%s' (%s) is %s", path, key, what,
+                       s ? "malformed" : "missing");
+    r->state = state, r->inc = inc;
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #ifndef UG_CHECKPOINT_H
 #define UG_CHECKPOINT_H
 
+#include "core/rng.h"
 #include "io/safetensors.h"
 #include "model/model.h"
 
@@ -22,6 +23,8 @@ void ug_cw_tensor(ug_ckpt_writer *w, const char *name, int ndim, const int64_t *
                   const float *data);
 void ug_cw_meta(ug_ckpt_writer *w, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A random generator's state as metadata key: two hexadecimal integers. */
+void ug_cw_meta_rng(ug_ckpt_writer *w, const char *key, const ug_rng *r);
 /* Every parameter and buffer of the model's networks from base (one float
  * block per network, laid out like its data) under prefix + GROUP.NAME;
  * trainable_only skips the spectral-norm buffers. */
@@ -53,6 +56,10 @@ int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
 /* An integer/float metadata value, strictly parsed; missing or malformed is an error. */
 int ug_ckpt_meta_long(const ug_st_file *f, const char *path, const char *key, long *out,
                       ug_error *err);
+/* A generator's state as ug_cw_meta_rng wrote it under key (its stream odd);
+ * what names the generator in the error. */
+int ug_ckpt_meta_rng(const ug_st_file *f, const char *path, const char *key, const char *what,
+                     ug_rng *r, ug_error *err);
 /* A "true"/"false" metadata value; absent gives dflt. */
 int ug_ckpt_meta_bool(const ug_st_file *f, const char *path, const char *key, int dflt, int *out,
                       ug_error *err);

@@ -7,7 +7,6 @@
  * the whole global batch (the ranks' fakes gathered), so the pools and the
  * generator stay the same on all of them and each keeps its share of the
  * answer, as one process on the global batch would. */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +99,7 @@ const float *cg_pool_query(void *state, int d, ug_comm *c, const ug_backend *be,
 void cg_pools_save(const void *state, ug_ckpt_writer *w)
 {
     const cg_pools *p = state;
-    ug_cw_meta(w, "pool_rng", "%016" PRIx64 " %016" PRIx64, p->rng.state, p->rng.inc);
+    ug_cw_meta_rng(w, "pool_rng", &p->rng);
     for (int d = 0; d < 2; d++)
         if (p->count[d] > 0)
             ug_cw_tensor(w, tensor_names[d], 4, (int64_t[]){p->count[d], 3, p->S, p->S},
@@ -110,14 +109,9 @@ void cg_pools_save(const void *state, ug_ckpt_writer *w)
 int cg_pools_load(void *state, const ug_st_file *f, const char *path, ug_error *err)
 {
     cg_pools *p = state;
-    const char *rng = ug_st_meta(f, "pool_rng");
-    uint64_t s, inc;
-    int used = 0;
-    if (!rng || sscanf(rng, "%" SCNx64 " %" SCNx64 "%n", &s, &inc, &used) != 2 ||
-        rng[used] != '\0' || !(inc & 1))
-        return ug_fail(err, "%s: metadata 'pool_rng' (the image pools' random state) is %s",
-                       path, rng ? "malformed" : "missing");
-    p->rng.state = s, p->rng.inc = inc;
+    if (ug_ckpt_meta_rng(f, path, "pool_rng", "the image pools' random state", &p->rng, err) <
+        0)
+        return -1;
     for (int d = 0; d < 2; d++) {
         const ug_st_tensor *t = ug_st_find(f, tensor_names[d]);
         p->count[d] = 0;

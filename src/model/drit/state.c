@@ -2,7 +2,6 @@
  * generator, two hexadecimal integers), drit_adam (the eight update counts)
  * and drit_last.LOSS (the last full iteration's losses, their mean over the
  * ranks). */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -39,7 +38,7 @@ void dr_state_save(const void *state, ug_ckpt_writer *w)
 {
     const dr_state *p = state;
     char buf[DR_N_NETS * 21 + 1], key[64];
-    ug_cw_meta(w, "drit_rng", "%016" PRIx64 " %016" PRIx64, p->rng.state, p->rng.inc);
+    ug_cw_meta_rng(w, "drit_rng", &p->rng);
     size_t len = 0;
     for (int i = 0; i < DR_N_NETS; i++)
         len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%ld", i ? " " : "",
@@ -74,13 +73,9 @@ static int read_list(const ug_st_file *f, const char *path, const char *key, int
 int dr_state_load(void *state, const ug_st_file *f, const char *path, ug_error *err)
 {
     dr_state *p = state;
-    const char *rng = ug_st_meta(f, "drit_rng");
-    uint64_t s, inc;
-    int used = 0;
-    if (!rng || sscanf(rng, "%" SCNx64 " %" SCNx64 "%n", &s, &inc, &used) != 2 ||
-        rng[used] != '\0' || !(inc & 1))
-        return ug_fail(err, "%s: metadata 'drit_rng' (the trainer's random state) is %s", path,
-                       rng ? "malformed" : "missing");
+    ug_rng rng;
+    if (ug_ckpt_meta_rng(f, path, "drit_rng", "the trainer's random state", &rng, err) < 0)
+        return -1;
     if (read_list(f, path, "drit_adam", DR_N_NETS, p->adam_count, NULL, err) < 0)
         return -1;
     for (int i = 0; i < DR_N_LOSSES; i++) {
@@ -89,6 +84,6 @@ int dr_state_load(void *state, const ug_st_file *f, const char *path, ug_error *
         if (read_list(f, path, key, 1, NULL, &p->last[i], err) < 0)
             return -1;
     }
-    p->rng.state = s, p->rng.inc = inc;
+    p->rng = rng;
     return 0;
 }

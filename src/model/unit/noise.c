@@ -5,7 +5,6 @@
  * codes are drawn by the same generator (un_noise_new_n). Every rank draws
  * the whole global batch's noise and keeps its share, so the generator
  * stays the same on all of them. */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -70,19 +69,12 @@ const float *un_noise_draw(void *state, int slot, size_t n, const ug_comm *c)
 void un_noise_save(const void *state, ug_ckpt_writer *w)
 {
     const un_noise *p = state;
-    ug_cw_meta(w, "noise_rng", "%016" PRIx64 " %016" PRIx64, p->rng.state, p->rng.inc);
+    ug_cw_meta_rng(w, "noise_rng", &p->rng);
 }
 
 int un_noise_load(void *state, const ug_st_file *f, const char *path, ug_error *err)
 {
     un_noise *p = state;
-    const char *rng = ug_st_meta(f, "noise_rng");
-    uint64_t s, inc;
-    int used = 0;
-    if (!rng || sscanf(rng, "%" SCNx64 " %" SCNx64 "%n", &s, &inc, &used) != 2 ||
-        rng[used] != '\0' || !(inc & 1))
-        return ug_fail(err, "%s: metadata 'noise_rng' (the latent noise's random state) is %s",
-                       path, rng ? "malformed" : "missing");
-    p->rng.state = s, p->rng.inc = inc;
-    return 0;
+    return ug_ckpt_meta_rng(f, path, "noise_rng", "the latent noise's random state", &p->rng,
+                            err);
 }
