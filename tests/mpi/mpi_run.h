@@ -7,10 +7,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include "check.h"
+#include "cli.h"
 #include "io/safetensors.h"
 
 static char dir[] = "/tmp/ugatit_test_mpi_XXXXXX";
@@ -33,15 +33,7 @@ static inline int sh(const char *cmd, char *out, size_t n)
     char full[4096], file[600];
     snprintf(file, sizeof file, "%s/output.txt", dir);
     snprintf(full, sizeof full, "OMP_NUM_THREADS=1 %s >%s 2>&1", cmd, file);
-    int st = system(full);
-    out[0] = 0;
-    FILE *f = fopen(file, "r");
-    if (f) {
-        size_t got = fread(out, 1, n - 1, f);
-        out[got] = 0;
-        fclose(f);
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return run_to_file(full, file, out, n);
 }
 
 /* The scratch folder and the shapes data set in it; 0 when ready. */
