@@ -58,6 +58,15 @@ static inline double check_max_abs_diff(const float *a, const float *b, size_t n
     return m;
 }
 
+/* ||x||. */
+static inline double check_norm2(const float *x, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)x[i] * x[i];
+    return sqrt(s);
+}
+
 /* ||a - b|| / ||b|| (0 when both are zero). */
 static inline double check_rel_l2(const float *a, const float *b, size_t n)
 {

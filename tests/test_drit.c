@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fixture.h"
 #include "io/image.h"
 #include "cli.h"
 #include "backend/cpu/winograd.h"
@@ -141,25 +142,6 @@ static void check_loss(const ug_model *m, const ug_st_file *f, const char *step,
     CHECK(d <= 1e-4, "%s: %.8g vs %.8g", key, ours, ref->data[0]);
 }
 
-static double norm2(const float *x, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += (double)x[i] * x[i];
-    return sqrt(s);
-}
-
-static int cancelled(const ug_st_file *f, const char *net, const char *name)
-{
-    const char *list = ug_st_meta(f, "cancelled");
-    char key[256];
-    int len = snprintf(key, sizeof key, "%s.%s", net, name);
-    for (const char *p = list; p && (p = strstr(p, key)) != NULL; p += len)
-        if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
-            return 1;
-    return 0;
-}
-
 /* The gradients left after the first full iteration: each discriminator's and
  * enc_a's of their (last) update, enc_c's and gen's of the second update;
  * relative L2 errors, a cancelled bias's relative to its network's largest. */
@@ -186,7 +168,7 @@ static void check_grads(const ug_model *m, const ug_st_file *f)
             snprintf(key, sizeof key, "%s.%s", prefix, n->params[p].name);
             const ug_st_tensor *ref = ug_st_find(f, key);
             if (ref)
-                largest = fmax(largest, norm2(ref->data, ref->numel));
+                largest = fmax(largest, check_norm2(ref->data, ref->numel));
         }
         for (int p = 0; p < n->n_params; p++) {
             char key[256];
@@ -199,8 +181,8 @@ static void check_grads(const ug_model *m, const ug_st_file *f)
             double d = 0;
             for (size_t j = 0; j < ref->numel; j++)
                 d += ((double)ours[j] - ref->data[j]) * ((double)ours[j] - ref->data[j]);
-            const double own = cancelled(f, net, n->params[p].name)
-                                   ? largest : norm2(ref->data, ref->numel);
+            const double own = fixture_cancelled(f, net, n->params[p].name)
+                                   ? largest : check_norm2(ref->data, ref->numel);
             const double r = sqrt(d) / fmax(own, 1e-30);
             worst_grad = fmax(worst_grad, r);
             CHECK(r <= grad_limit, "gradient %s: relative L2 error %g", key, r);
@@ -215,7 +197,7 @@ static void check_state(const ug_model *m, const ug_st_file *f)
         const char *net = m->fam->net_names[i];
         for (int p = 0; p < n->n_params; p++) {
             char key[256], ikey[256];
-            if (cancelled(f, net, n->params[p].name))
+            if (fixture_cancelled(f, net, n->params[p].name))
                 continue;
             snprintf(key, sizeof key, "step4.state.%s.%s", net, n->params[p].name);
             snprintf(ikey, sizeof ikey, "init.%s.%s", net, n->params[p].name);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "fixture.h"
 #include "data/dataset.h"
 #include "model/checkpoint.h"
 #include "model/cyclegan/cyclegan.h"
@@ -92,28 +93,6 @@ static void check_losses(const ug_model *m, const ug_st_file *f, const float *L,
     }
 }
 
-/* ||x||. */
-static double norm2(const float *x, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += (double)x[i] * x[i];
-    return sqrt(s);
-}
-
-/* Whether NET.NAME is in the fixture's list 'cancelled': a bias that feeds
- * an InstanceNorm, whose exact gradient is 0 (tools/make_cyclegan_fixtures.py). */
-static int cancelled(const ug_st_file *f, const char *net, const char *name)
-{
-    const char *list = ug_st_meta(f, "cancelled");
-    char key[256];
-    int len = snprintf(key, sizeof key, "%s.%s", net, name);
-    for (const char *p = list; p && (p = strstr(p, key)) != NULL; p += len)
-        if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
-            return 1;
-    return 0;
-}
-
 /* Each gradient's error relative to its norm, or, for a fixture with the
  * metadata grad_floor, to that times the network's largest gradient norm
  * where that is more: a gradient that is zero in exact arithmetic is
@@ -131,7 +110,7 @@ static void check_grads(const ug_model *m, const ug_st_file *f)
             snprintf(key, sizeof key, "step1.grad.%s.%s", m->fam->net_names[i], n->params[p].name);
             const ug_st_tensor *ref = ug_st_find(f, key);
             if (ref)
-                largest = fmax(largest, norm2(ref->data, ref->numel));
+                largest = fmax(largest, check_norm2(ref->data, ref->numel));
         }
         floor = floor_share * largest;
         for (int p = 0; p < n->n_params; p++) {
@@ -144,9 +123,9 @@ static void check_grads(const ug_model *m, const ug_st_file *f)
             double d = 0;
             for (size_t j = 0; j < ref->numel; j++)
                 d += ((double)ours[j] - ref->data[j]) * ((double)ours[j] - ref->data[j]);
-            double own = cancelled(f, m->fam->net_names[i], n->params[p].name)
+            double own = fixture_cancelled(f, m->fam->net_names[i], n->params[p].name)
                              ? largest
-                             : fmax(norm2(ref->data, ref->numel), floor);
+                             : fmax(check_norm2(ref->data, ref->numel), floor);
             double r = sqrt(d) / fmax(own, 1e-30);
             worst_grad = fmax(worst_grad, r);
             CHECK(r <= 1e-4, "gradient %s.%s: relative L2 error %g", m->fam->net_names[i],
@@ -161,7 +140,7 @@ static void check_after_two_steps(const ug_model *m, const ug_st_file *f)
         const ug_net *n = &m->net[i];
         for (int p = 0; p < n->n_params; p++) {
             const char *name = n->params[p].name;
-            if (cancelled(f, m->fam->net_names[i], name))
+            if (fixture_cancelled(f, m->fam->net_names[i], name))
                 continue;
             const ug_st_tensor *ref = fx(f, "step2.state.%s.%s", m->fam->net_names[i], name);
             const ug_st_tensor *init = fx(f, "init.%s.%s", m->fam->net_names[i], name);

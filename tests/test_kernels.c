@@ -436,14 +436,6 @@ static void sn_bwd(fd_case *c, const float *dout, int acc)
     ug_spectral_norm_backward(K, c->grad[0], dout, c->x[0], s->u, s->v, s->sigma, s->rows, s->cols);
 }
 
-static double norm2(const float *x, int n)
-{
-    double s = 0;
-    for (int i = 0; i < n; i++)
-        s += (double)x[i] * x[i];
-    return sqrt(s);
-}
-
 static void test_spectral(void)
 {
     /* W W^T = [[5, 4], [4, 5]] has eigenvalues 9 and 1: sigma_max = 3. */
@@ -453,7 +445,8 @@ static void test_spectral(void)
     for (int it = 0; it < 50; it++)
         sigma = ug_spectral_norm_forward(K, wsn, u, v, w, 2, 3, 1, sn_work);
     CHECK(fabsf(sigma - 3.0f) < 1e-5f, "spectral sigma %g, want 3", sigma);
-    CHECK(fabs(norm2(u, 2) - 1) < 1e-6 && fabs(norm2(v, 3) - 1) < 1e-6, "u, v unit length");
+    CHECK(fabs(check_norm2(u, 2) - 1) < 1e-6 && fabs(check_norm2(v, 3) - 1) < 1e-6,
+          "u, v unit length");
     CHECK(fabsf(wsn[0] - 2.0f / sigma) < 1e-7f, "w_sn = w / sigma");
     /* Without update u and v stay as they are. */
     float u0[2] = {u[0], u[1]};
