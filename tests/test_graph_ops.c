@@ -2,7 +2,8 @@
  * with a message, a small network using all of them runs through the tape
  * (the no-grad pass bitwise equal to the recording one, every input and
  * parameter gradient against finite differences of the network's loss), max
- * pooling's node against its kernel, and BatchNorm's node in both modes. */
+ * pooling's node against its kernel, BatchNorm's node in both modes, and a
+ * weight gradient kept as terms. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,6 +363,100 @@ static void test_bnorm_node(void)
     ug_net_free(&net);
 }
 
+/* A linear layer on a flattened feature map keeps its weight gradient as
+ * terms (net.h), one per image per use; one on a vector keeps it dense. Over
+ * two uses: the terms' gradient against the sum of the uses' products in
+ * double, the gradient norm and scaling over both kinds, and Adam on the
+ * terms against Adam on their dense sum. */
+static void test_linear_terms(void)
+{
+    ug_error err = {{0}};
+    ug_net net;
+    ug_net_init(&net);
+    ug_builder b = {&net, &err, 0};
+    enum { N = 2, C = 2, H = 3, W = 4, I = C * H * W, O = 5, O2 = 3 };
+    int fc = ug_b_weight(&b, "fc.weight", 2, (int64_t[]){O, I});
+    int fc2 = ug_b_weight(&b, "fc2.weight", 2, (int64_t[]){O2, O});
+    CHECK(ug_net_alloc(&net, &err) == 0, "alloc: %s", err.msg);
+    ug_net_init_default(&net, &rng);
+    int x = ug_b_input(&b, "x", C, H, W);
+    int h = ug_b_linear(&b, x, fc, -1);
+    int y = ug_b_output(&b, "y", ug_b_linear(&b, h, fc2, -1));
+    CHECK(y >= 0 && ug_net_zero_grad(&net, &err) == 0, "build: %s", err.msg);
+    CHECK(net.n_terms == 1 && net.params[fc].terms == 0 && net.params[fc2].terms < 0 &&
+              net.grad_total < net.total,
+          "the weight on the 2x3x4 map keeps terms, the one on a vector a dense gradient");
+    ug_kctx *k = ug_kctx_new(0, &err);
+    const float *w2 = ug_param_data(&net, fc2);
+    double want[O * I] = {0}, want2[O2 * O] = {0};
+    for (int use = 0; use < 2; use++) {
+        float in[N * I], r[N * O2];
+        fill_uniform(in, N * I, -1, 1);
+        fill_uniform(r, N * O2, -1, 1);
+        ug_arena a;
+        ug_arena_init(&a, ug_backend_default());
+        ug_tape t;
+        CHECK(ug_tape_forward(&t, k, &a, &net, (const float *const[]){in}, N, UG_TRAIN, &err) == 0,
+              "forward: %s", err.msg);
+        const float *hv = ug_tape_out(&t, h);
+        for (int n = 0; n < N; n++)
+            for (int o = 0; o < O; o++) {
+                double dh = 0;
+                for (int j = 0; j < O2; j++) {
+                    dh += (double)r[n * O2 + j] * w2[j * O + o];
+                    want2[j * O + o] += (double)r[n * O2 + j] * hv[n * O + o];
+                }
+                for (int i = 0; i < I; i++)
+                    want[o * I + i] += dh * in[n * I + i];
+            }
+        memcpy(ug_tape_grad(&t, &a, y), r, sizeof r);
+        CHECK(ug_tape_backward(&t, k, &a, 1, 0, &err) == 0, "backward: %s", err.msg);
+        ug_arena_free(&a);
+    }
+    float got[O * I], got2[O2 * O], wantf[O * I];
+    double sq = 0, want_sq = 0;
+    CHECK(net.terms[0].rank == 2 * N && ug_net_read_grad(&net, fc, got, &err) == 0 &&
+              ug_net_read_grad(&net, fc2, got2, &err) == 0 && ug_net_grad_norm2(&net, &sq, &err) == 0,
+          "reading: %s", err.msg);
+    for (int e = 0; e < O * I; e++)
+        wantf[e] = (float)want[e], want_sq += want[e] * want[e];
+    for (int e = 0; e < O2 * O; e++)
+        want_sq += want2[e] * want2[e];
+    CHECK(check_rel_l2(got, wantf, O * I) < 1e-6, "the terms' gradient: rel %g",
+          check_rel_l2(got, wantf, O * I));
+    CHECK(fabs(sq - want_sq) < 1e-5 * want_sq, "gradient norm^2 %.9g, want %.9g", sq, want_sq);
+
+    /* Adam on the terms (scaled, as after a mean over ranks) equals Adam on their dense sum. */
+    CHECK(ug_net_scale_grad(&net, 0.5f, &err) == 0 && ug_net_read_grad(&net, fc, got, &err) == 0 &&
+              ug_net_read_grad(&net, fc2, got2, &err) == 0,
+          "scaling: %s", err.msg);
+    float half[O * I], half2[O2 * O];
+    for (int e = 0; e < O * I; e++)
+        half[e] = 0.5f * wantf[e];
+    for (int e = 0; e < O2 * O; e++)
+        half2[e] = (float)(0.5 * want2[e]);
+    CHECK(check_rel_l2(got, half, O * I) < 1e-6 && check_rel_l2(got2, half2, O2 * O) < 1e-6,
+          "both gradients scaled by 0.5: rel %g, %g", check_rel_l2(got, half, O * I),
+          check_rel_l2(got2, half2, O2 * O));
+    float p1[O * I], p2[O * I], m1[O * I], m2[O * I], v1[O * I], v2[O * I];
+    memcpy(p1, ug_param_data(&net, fc), sizeof p1);
+    memcpy(p2, p1, sizeof p2);
+    fill_uniform(m1, O * I, -0.1f, 0.1f);
+    fill_uniform(v1, O * I, 0, 0.1f);
+    memcpy(m2, m1, sizeof m2);
+    memcpy(v2, v1, sizeof v2);
+    const ug_terms *tm = &net.terms[0];
+    ug_adam_update_terms(k, p1, tm->u, tm->v, tm->rank, O, I, tm->scale, m1, v1, 1e-2f, 0.5f,
+                         0.999f, 1e-8f, 1e-4f, 3);
+    ug_adam_update_ref(k, p2, got, m2, v2, O * I, 1e-2f, 0.5f, 0.999f, 1e-8f, 1e-4f, 3);
+    CHECK(check_max_abs_diff(p1, p2, O * I) < 1e-7 && check_max_abs_diff(m1, m2, O * I) < 1e-7 &&
+              check_max_abs_diff(v1, v2, O * I) < 1e-7,
+          "Adam on the terms: %g %g %g", check_max_abs_diff(p1, p2, O * I),
+          check_max_abs_diff(m1, m2, O * I), check_max_abs_diff(v1, v2, O * I));
+    ug_kctx_free(k);
+    ug_net_free(&net);
+}
+
 int main(void)
 {
     ug_rng_seed(&rng, 777, 1);
@@ -371,5 +466,6 @@ int main(void)
     test_network(0, UG_TRAIN);
     test_maxpool_node();
     test_bnorm_node();
+    test_linear_terms();
     return check_summary();
 }

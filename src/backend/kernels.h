@@ -356,6 +356,13 @@ size_t ug_linnorm_stats_size(int N, int C);
                     float lr, float beta1, float beta2, float eps, float weight_decay,         \
                     long step),                                                                \
       (k, p, grad, m, v, n, lr, beta1, beta2, eps, weight_decay, step))                        \
+    /* The same for a rows x cols weight whose gradient is kept as terms (net.h's ug_terms):  \
+     * grad = scale * sum over r < rank of u_r v_r^T (u: rank x rows, vt: rank x cols). */    \
+    V(adam_update_terms, (ug_kctx *k, float *p, const float *u, const float *vt, int rank,     \
+                          int rows, int cols, float scale, float *m, float *v, float lr,       \
+                          float beta1, float beta2, float eps, float weight_decay,             \
+                          long step),                                                          \
+      (k, p, u, vt, rank, rows, cols, scale, m, v, lr, beta1, beta2, eps, weight_decay, step)) \
     /* Projects x into [lo, hi] (AdaLIN's rho after each update). */                           \
     V(clamp, (ug_kctx *k, float *x, size_t n, float lo, float hi), (k, x, n, lo, hi))
 

@@ -161,14 +161,14 @@ void ug_step_grads_done(ug_step *s, int net)
     ug_net *n = &t->m->net[net];
     if (s->failed || t->comm->size == 1 || t->grad_host[net] || ((s->reduced >> net) & 1u))
         return;
-    float *g = n->be->map(n->grad, n->total * sizeof *g);
+    float *g = n->be->map(n->grad, n->grad_total * sizeof *g);
     if (!g) {
         s->failed = 1;
         ug_fail(s->err, "out of memory reading the gradients of %s", t->m->fam->net_names[net]);
         return;
     }
     t->grad_host[net] = g;
-    if (t->comm->iallreduce(t->comm, net, g, n->total, s->err) < 0)
+    if (t->comm->iallreduce(t->comm, net, g, n->grad_total, s->err) < 0)
         s->failed = 1;
 }
 
@@ -182,12 +182,59 @@ static int finish_reduction(ug_trainer *t, int net, ug_error *err)
     int rc = t->comm->wait(t->comm, net, err);
     if (rc == 0) {
         float inv = 1.0f / (float)t->comm->size; /* the mean, as one process on the whole batch */
-        for (size_t i = 0; i < n->total; i++)
+        for (size_t i = 0; i < n->grad_total; i++)
             g[i] *= inv;
     }
-    n->be->unmap(n->grad, g, n->total * sizeof *g, rc == 0);
+    n->be->unmap(n->grad, g, n->grad_total * sizeof *g, rc == 0);
     t->grad_host[net] = NULL;
     return rc;
+}
+
+/* count floats at p (backend memory) gathered over the ranks in place, this
+ * rank's at rank x count. */
+static int gather_floats(ug_comm *c, const ug_backend *be, float *p, size_t count, ug_error *err)
+{
+    size_t bytes = (size_t)c->size * count * sizeof *p;
+    float *h = be->map(p, bytes);
+    if (!h)
+        return ug_fail(err, "out of memory gathering gradient terms");
+    int rc = c->allgather(c, h, count * sizeof *p, err);
+    be->unmap(p, h, bytes, rc == 0);
+    return rc;
+}
+
+/* The mean over the ranks of a gradient kept as terms: every rank's terms
+ * side by side on every rank (rank j's at j x rank), at scale 1 / ranks. A
+ * term is far smaller than the dense gradient, so this gathers a few MB
+ * where an all-reduce would move the whole weight. */
+static int gather_terms(ug_trainer *t, int net, ug_error *err)
+{
+    ug_comm *c = t->comm;
+    ug_net *n = &t->m->net[net];
+    for (int i = 0; i < n->n_terms; i++) {
+        ug_terms *tm = &n->terms[i];
+        const int r = tm->rank, K = c->size;
+        int same;
+        if (c->same(c, (uint64_t)r, &same, err) < 0)
+            return -1;
+        if (!same)
+            return ug_fail(err, "internal: the ranks hold different numbers of gradient terms "
+                                "of %s", n->params[tm->param].name);
+        if (ug_terms_reserve(n->be, tm, K * r, err) < 0)
+            return -1;
+        if (c->rank > 0 && r > 0) { /* [0, r) and [rank x r, ...) do not overlap */
+            n->be->copy(tm->u + (size_t)c->rank * r * tm->rows, tm->u,
+                        (size_t)r * tm->rows * sizeof(float));
+            n->be->copy(tm->v + (size_t)c->rank * r * tm->cols, tm->v,
+                        (size_t)r * tm->cols * sizeof(float));
+        }
+        if (r > 0 && (gather_floats(c, n->be, tm->u, (size_t)r * tm->rows, err) < 0 ||
+                      gather_floats(c, n->be, tm->v, (size_t)r * tm->cols, err) < 0))
+            return -1;
+        tm->rank = K * r;
+        tm->scale = 1.0f / (float)K;
+    }
+    return 0;
 }
 
 void ug_step_drain(ug_trainer *t)
@@ -204,7 +251,8 @@ void ug_step_adam(ug_step *s, int net) { ug_step_adam_at(s, net, s->lr, s->t->st
 static int reduce(ug_step *s, int net)
 {
     ug_step_grads_done(s, net);
-    if (s->failed || finish_reduction(s->t, net, s->err) < 0) {
+    if (s->failed || finish_reduction(s->t, net, s->err) < 0 ||
+        (s->t->comm->size > 1 && gather_terms(s->t, net, s->err) < 0)) {
         s->failed = 1;
         return -1;
     }
@@ -215,26 +263,14 @@ static int reduce(ug_step *s, int net)
 void ug_step_clip_grad_norm(ug_step *s, int net, double max_norm)
 {
     ug_net *n = &s->t->m->net[net];
-    if (reduce(s, net) < 0)
-        return;
-    float *g = n->be->map(n->grad, n->total * sizeof *g);
-    if (!g) {
+    double sq = 0;
+    if (reduce(s, net) < 0 || ug_net_grad_norm2(n, &sq, s->err) < 0) {
         s->failed = 1;
-        ug_fail(s->err, "out of memory reading the gradients of %s", s->t->m->fam->net_names[net]);
         return;
     }
-    double sq = 0;
-    for (int p = 0; p < n->n_params; p++)
-        if (n->params[p].kind == UG_TRAINABLE)
-            for (size_t i = 0; i < n->params[p].numel; i++)
-                sq += (double)g[n->params[p].off + i] * g[n->params[p].off + i];
     const double coef = max_norm / (sqrt(sq) + 1e-6);
-    if (coef < 1)
-        for (int p = 0; p < n->n_params; p++)
-            if (n->params[p].kind == UG_TRAINABLE)
-                for (size_t i = 0; i < n->params[p].numel; i++)
-                    g[n->params[p].off + i] *= (float)coef;
-    n->be->unmap(n->grad, g, n->total * sizeof *g, coef < 1);
+    if (coef < 1 && ug_net_scale_grad(n, (float)coef, s->err) < 0)
+        s->failed = 1;
 }
 
 void ug_step_adam_at(ug_step *s, int net, double lr, long count)
@@ -247,10 +283,17 @@ void ug_step_adam_at(ug_step *s, int net, double lr, long count)
         const ug_param *pp = &n->params[p];
         if (pp->kind != UG_TRAINABLE)
             continue;
-        ug_adam_update(t->m->k, n->data + pp->off, n->grad + pp->off,
-                       t->adam_m[net] + pp->off, t->adam_v[net] + pp->off, pp->numel,
-                       (float)lr, ADAM_BETA1, ADAM_BETA2, ADAM_EPS,
-                       (float)t->tc.weight_decay, count);
+        float *w = n->data + pp->off, *m = t->adam_m[net] + pp->off, *v = t->adam_v[net] + pp->off;
+        const float wd = (float)t->tc.weight_decay;
+        if (pp->terms < 0) {
+            ug_adam_update(t->m->k, w, ug_param_grad(n, p), m, v, pp->numel, (float)lr,
+                           ADAM_BETA1, ADAM_BETA2, ADAM_EPS, wd, count);
+        } else {
+            const ug_terms *tm = &n->terms[pp->terms];
+            ug_adam_update_terms(t->m->k, w, tm->u, tm->v, tm->rank, tm->rows, tm->cols,
+                                 tm->scale, m, v, (float)lr, ADAM_BETA1, ADAM_BETA2, ADAM_EPS,
+                                 wd, count);
+        }
     }
     ug_net_clamp(n, t->m->k);
     s->reduced &= ~(1u << net);

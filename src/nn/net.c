@@ -19,6 +19,11 @@ void ug_net_free(ug_net *n)
     free(n->nodes);
     n->be->free(n->data);
     n->be->free(n->grad);
+    for (int i = 0; i < n->n_terms; i++) {
+        n->be->free(n->terms[i].u);
+        n->be->free(n->terms[i].v);
+    }
+    free(n->terms);
     const ug_backend *be = n->be;
     ug_net_init(n);
     n->be = be;
@@ -45,8 +50,8 @@ int ug_net_add_param(ug_net *n, const char *name, ug_param_kind kind, int ndim,
         p->shape[i] = shape[i];
         p->numel *= (size_t)shape[i];
     }
-    p->off = n->total;
-    p->sn_u = p->sn_v = -1;
+    p->off = p->goff = n->total;
+    p->sn_u = p->sn_v = p->terms = -1;
     /* Keep every tensor 64-byte aligned inside the block. */
     n->total += (p->numel + 15) & ~(size_t)15;
     return n->n_params++;
@@ -178,12 +183,198 @@ void ug_net_clamp(ug_net *n, ug_kctx *k)
     }
 }
 
+/* Whether weight p's gradient is kept as terms (ug_net_zero_grad). */
+static int keeps_terms(const ug_net *n, int p)
+{
+    if (n->params[p].kind != UG_TRAINABLE || n->params[p].sn_u >= 0 || n->params[p].ndim != 2)
+        return 0;
+    int flat = 0;
+    for (int i = 0; i < n->n_nodes; i++) {
+        const ug_node *nd = &n->nodes[i];
+        for (int j = 0; j < UG_NODE_P; j++) {
+            if (nd->p[j] != p)
+                continue;
+            if (nd->op != OP_LINEAR || j != 0)
+                return 0; /* read by something else too */
+            const ug_node *x = &n->nodes[nd->in[0]];
+            flat = x->H * x->W > 1;
+            if (!flat)
+                return 0;
+        }
+    }
+    return flat;
+}
+
+/* Which weights keep their gradient as terms, and where the others' dense
+ * gradients lie in grad. */
+static int plan_grads(ug_net *n, ug_error *err)
+{
+    n->grad_total = 0;
+    for (int p = 0; p < n->n_params; p++) {
+        ug_param *pp = &n->params[p];
+        if (!keeps_terms(n, p)) {
+            pp->goff = n->grad_total;
+            n->grad_total += (pp->numel + 15) & ~(size_t)15;
+            continue;
+        }
+        ug_terms *t = realloc(n->terms, (size_t)(n->n_terms + 1) * sizeof *t);
+        if (!t)
+            return ug_fail(err, "out of memory for the gradients' terms");
+        n->terms = t;
+        pp->terms = n->n_terms++;
+        t[pp->terms] = (ug_terms){.param = p, .rows = (int)pp->shape[0],
+                                  .cols = (int)pp->shape[1], .scale = 1};
+    }
+    return 0;
+}
+
 int ug_net_zero_grad(ug_net *n, ug_error *err)
 {
-    size_t bytes = (n->total ? n->total : 16) * sizeof(float);
-    if (!n->grad && !(n->grad = n->be->alloc(bytes)))
-        return ug_fail(err, "out of memory for the gradients of %zu parameters", n->total);
-    n->be->zero(n->grad, bytes);
+    if (!n->grad) {
+        if (plan_grads(n, err) < 0)
+            return -1;
+        size_t bytes = (n->grad_total ? n->grad_total : 16) * sizeof(float);
+        if (!(n->grad = n->be->alloc(bytes)))
+            return ug_fail(err, "out of memory for the gradients of %zu parameters",
+                           n->grad_total);
+    }
+    n->be->zero(n->grad, (n->grad_total ? n->grad_total : 16) * sizeof(float));
+    for (int i = 0; i < n->n_terms; i++)
+        n->terms[i].rank = 0, n->terms[i].scale = 1;
+    return 0;
+}
+
+int ug_terms_reserve(const ug_backend *be, ug_terms *t, int cap, ug_error *err)
+{
+    if (cap <= t->cap)
+        return 0;
+    float *u = be->alloc((size_t)cap * t->rows * sizeof *u);
+    float *v = be->alloc((size_t)cap * t->cols * sizeof *v);
+    if (!u || !v) {
+        be->free(u);
+        be->free(v);
+        return ug_fail(err, "out of memory for %d gradient terms of %d x %d", cap, t->rows,
+                       t->cols);
+    }
+    if (t->rank) {
+        be->copy(u, t->u, (size_t)t->rank * t->rows * sizeof *u);
+        be->copy(v, t->v, (size_t)t->rank * t->cols * sizeof *v);
+    }
+    be->free(t->u);
+    be->free(t->v);
+    t->u = u, t->v = v, t->cap = cap;
+    return 0;
+}
+
+int ug_net_add_terms(const ug_net *n, int p, const float *dout, const float *in, int N,
+                     ug_error *err)
+{
+    ug_terms *t = &n->terms[n->params[p].terms];
+    if (t->rank + N > t->cap &&
+        ug_terms_reserve(n->be, t, t->rank + N > 2 * t->cap ? t->rank + N : 2 * t->cap, err) < 0)
+        return -1;
+    n->be->copy(t->u + (size_t)t->rank * t->rows, dout, (size_t)N * t->rows * sizeof *dout);
+    n->be->copy(t->v + (size_t)t->rank * t->cols, in, (size_t)N * t->cols * sizeof *in);
+    t->rank += N;
+    return 0;
+}
+
+/* Host views of a term list's u and v (both, or neither with an error). */
+static int map_terms(const ug_backend *be, const ug_terms *t, float **u, float **v,
+                     ug_error *err)
+{
+    *u = be->map(t->u, (size_t)t->rank * t->rows * sizeof(float));
+    *v = *u ? be->map(t->v, (size_t)t->rank * t->cols * sizeof(float)) : NULL;
+    if (*v)
+        return 0;
+    if (*u)
+        be->unmap(t->u, *u, (size_t)t->rank * t->rows * sizeof(float), 0);
+    return ug_fail(err, "out of memory reading the gradient terms of %d x %d", t->rows, t->cols);
+}
+
+static void unmap_terms(const ug_backend *be, const ug_terms *t, float *u, float *v)
+{
+    be->unmap(t->u, u, (size_t)t->rank * t->rows * sizeof(float), 0);
+    be->unmap(t->v, v, (size_t)t->rank * t->cols * sizeof(float), 0);
+}
+
+int ug_net_read_grad(const ug_net *n, int p, float *out, ug_error *err)
+{
+    const ug_param *pp = &n->params[p];
+    if (pp->terms < 0) {
+        n->be->to_host(out, ug_param_grad(n, p), pp->numel * sizeof *out);
+        return 0;
+    }
+    const ug_terms *t = &n->terms[pp->terms];
+    float *u, *v;
+    memset(out, 0, pp->numel * sizeof *out);
+    if (!t->rank)
+        return 0;
+    if (map_terms(n->be, t, &u, &v, err) < 0)
+        return -1;
+    /* The sum in Adam's order (ug_adam_update_terms). */
+    for (int r = 0; r < t->rank; r++)
+        for (int o = 0; o < t->rows; o++)
+            for (int i = 0; i < t->cols; i++)
+                out[(size_t)o * t->cols + i] += u[(size_t)r * t->rows + o] * v[(size_t)r * t->cols + i];
+    for (size_t e = 0; e < pp->numel; e++)
+        out[e] *= t->scale;
+    unmap_terms(n->be, t, u, v);
+    return 0;
+}
+
+/* ||scale sum_r u_r v_r^T||^2 = scale^2 sum over r, q of (u_r . u_q)(v_r . v_q):
+ * rank^2 dot products instead of the dense gradient. */
+static int terms_norm2(const ug_backend *be, const ug_terms *t, double *sq, ug_error *err)
+{
+    float *u, *v;
+    if (!t->rank)
+        return 0;
+    if (map_terms(be, t, &u, &v, err) < 0)
+        return -1;
+    double s = 0;
+    for (int r = 0; r < t->rank; r++)
+        for (int q = 0; q < t->rank; q++) {
+            double uu = 0, vv = 0;
+            for (int o = 0; o < t->rows; o++)
+                uu += (double)u[(size_t)r * t->rows + o] * u[(size_t)q * t->rows + o];
+            for (int i = 0; i < t->cols; i++)
+                vv += (double)v[(size_t)r * t->cols + i] * v[(size_t)q * t->cols + i];
+            s += uu * vv;
+        }
+    *sq += s * t->scale * t->scale;
+    unmap_terms(be, t, u, v);
+    return 0;
+}
+
+int ug_net_grad_norm2(const ug_net *n, double *sq, ug_error *err)
+{
+    const float *g = n->be->map(n->grad, n->grad_total * sizeof *g);
+    if (!g)
+        return ug_fail(err, "out of memory reading the gradients");
+    for (int p = 0; p < n->n_params; p++)
+        if (n->params[p].kind == UG_TRAINABLE && n->params[p].terms < 0)
+            for (size_t i = 0; i < n->params[p].numel; i++)
+                *sq += (double)g[n->params[p].goff + i] * g[n->params[p].goff + i];
+    n->be->unmap(n->grad, (void *)g, n->grad_total * sizeof *g, 0);
+    for (int i = 0; i < n->n_terms; i++)
+        if (terms_norm2(n->be, &n->terms[i], sq, err) < 0)
+            return -1;
+    return 0;
+}
+
+int ug_net_scale_grad(ug_net *n, float coef, ug_error *err)
+{
+    float *g = n->be->map(n->grad, n->grad_total * sizeof *g);
+    if (!g)
+        return ug_fail(err, "out of memory reading the gradients");
+    for (int p = 0; p < n->n_params; p++)
+        if (n->params[p].kind == UG_TRAINABLE && n->params[p].terms < 0)
+            for (size_t i = 0; i < n->params[p].numel; i++)
+                g[n->params[p].goff + i] *= coef;
+    n->be->unmap(n->grad, g, n->grad_total * sizeof *g, 1);
+    for (int i = 0; i < n->n_terms; i++)
+        n->terms[i].scale *= coef;
     return 0;
 }
 

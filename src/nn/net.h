@@ -37,7 +37,9 @@ typedef struct ug_param {
     int ndim;
     int64_t shape[4];
     size_t numel;
-    size_t off;      /* offset in floats into ug_net.data, .grad */
+    size_t off;      /* offset in floats into ug_net.data (and the Adam moments) */
+    size_t goff;     /* offset in floats into ug_net.grad; unused where terms >= 0 */
+    int terms;       /* its gradient's rank-1 terms (ug_net.terms[terms]), or -1: dense */
     int sn_u, sn_v;  /* for a spectrally normalised weight: its u and v buffers, else -1 */
     ug_init_kind init;
     double init_value;
@@ -118,6 +120,20 @@ typedef struct ug_port {
     int node;
 } ug_port;
 
+/* A weight gradient kept as the rank-1 terms it is a sum of instead of a
+ * dense array: scale * sum over r of u_r v_r^T, u_r rows floats, v_r cols.
+ * A linear layer on a flattened feature map gets one term per image per use
+ * (dout's row, the input's row), and its input is far wider than its output:
+ * the full generator's MLP weight is 256 x 1,048,576, a 1 GB gradient, while a
+ * step's terms take a few MB. Adam reads the terms directly. */
+typedef struct ug_terms {
+    int param;
+    int rows, cols;
+    int rank, cap; /* terms held, room for */
+    float scale;   /* 1, or 1 / ranks once gathered over them (their mean) */
+    float *u, *v;  /* backend memory: cap x rows, cap x cols */
+} ug_terms;
+
 typedef struct ug_net {
     ug_param *params;
     int n_params, cap_params;
@@ -126,9 +142,13 @@ typedef struct ug_net {
     size_t total;     /* floats in data (and in grad) */
     const ug_backend *be; /* whose memory data and grad are (ug_net_init: the default) */
     float *data;      /* parameters and buffers, contiguous */
-    float *grad;      /* gradients, same layout (buffer entries unused); allocated by
-                         the first ug_net_zero_grad, so a model that only
-                         translates never holds them */
+    float *grad;      /* the dense gradients, at each parameter's goff (buffer entries
+                         unused); allocated by the first ug_net_zero_grad, so a
+                         model that only translates never holds them */
+    size_t grad_total; /* floats in grad: total less the weights kept as terms */
+    ug_terms *terms;   /* the weights whose gradient is kept as terms (ug_net_zero_grad
+                          decides which) */
+    int n_terms;
     /* Named inputs (OP_INPUT nodes, in the order ug_tape_forward takes their
      * data) and outputs; a name a network does not have is absent. */
     ug_port in[UG_NET_PORTS], out[UG_NET_PORTS];
@@ -153,15 +173,32 @@ int ug_net_output(const ug_net *n, const char *name);
 int ug_net_input(const ug_net *n, const char *name);
 
 static inline float *ug_param_data(const ug_net *n, int p) { return n->data + n->params[p].off; }
-static inline float *ug_param_grad(const ug_net *n, int p) { return n->grad + n->params[p].off; }
+/* A dense gradient (a parameter whose terms < 0). */
+static inline float *ug_param_grad(const ug_net *n, int p) { return n->grad + n->params[p].goff; }
 
 /* Fills every parameter as its init says, in table order, drawing from rng
  * (the order in which PyTorch's modules draw theirs), on the host (mapped). */
 void ug_net_init_default(ug_net *n, ug_rng *rng);
 /* Projects every clamped parameter into its range (k's clamp kernel). */
 void ug_net_clamp(ug_net *n, ug_kctx *k);
-/* Zeroes the gradients, allocating them on first use. */
+/* Zeroes the gradients, allocating them on first use. That first call
+ * decides which weights keep their gradient as terms: those of a linear layer
+ * on a flattened feature map (an input of more than one pixel) that nothing
+ * else reads and that is not spectrally normalised. */
 int ug_net_zero_grad(ug_net *n, ug_error *err);
+/* Adds N terms to parameter p's gradient: u_r = dout's row r (rows floats),
+ * v_r = in's row r (cols floats), both backend memory. */
+int ug_net_add_terms(const ug_net *n, int p, const float *dout, const float *in, int N,
+                     ug_error *err);
+/* Room for cap terms in t (of a network of backend be), keeping those held. */
+int ug_terms_reserve(const ug_backend *be, ug_terms *t, int cap, ug_error *err);
+/* Parameter p's gradient, dense, into host memory out (numel floats),
+ * whichever way it is kept. */
+int ug_net_read_grad(const ug_net *n, int p, float *out, ug_error *err);
+/* The squared L2 norm of every trainable parameter's gradient, summed in
+ * double, into *sq; and every such gradient multiplied by coef. */
+int ug_net_grad_norm2(const ug_net *n, double *sq, ug_error *err);
+int ug_net_scale_grad(ug_net *n, float coef, ug_error *err);
 /* Total trainable floats. */
 size_t ug_net_trainable(const ug_net *n);
 

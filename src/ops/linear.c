@@ -1,7 +1,9 @@
 /* Fully connected layer on the flattened input, out = in * w^T + b: the op
  * (shape rule, forward, backward), then the plain reference kernels; the CPU
  * backend's (oneDNN sgemm) is src/backend/cpu/linear.c. A spectrally
- * normalised weight is used as W / sigma of this call. */
+ * normalised weight is used as W / sigma of this call; a weight whose
+ * gradient is kept as terms (net.h) gets this call's rows of dout and the
+ * input as terms instead of a dense dw. */
 #include <string.h>
 
 #include "ops/ops.h"
@@ -50,7 +52,10 @@ static int linear_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_err
     float *db = param_grads && nd->p[1] >= 0 ? ug_param_grad(net, nd->p[1]) : NULL;
     if (b->failed)
         return ug_tape_oom(err);
-    float *dw = param_grads ? ug_bwd_weight_grad(b, k, p) : NULL;
+    const int terms = param_grads && net->params[p].terms >= 0;
+    if (terms && ug_net_add_terms(net, p, g, xin, N, err) < 0)
+        return -1;
+    float *dw = param_grads && !terms ? ug_bwd_weight_grad(b, k, p) : NULL;
     if (b->failed)
         return ug_tape_oom(err);
     if (sn && dw) { /* weight gradient first (see ug_bwd_weight_grad) */

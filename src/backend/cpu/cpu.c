@@ -79,5 +79,6 @@ const ug_backend ug_backend_cpu = {
     .kl_gauss_sum_forward = ug_kl_gauss_sum_forward_ref,
     .kl_gauss_sum_backward = ug_kl_gauss_sum_backward_ref,
     .adam_update = ug_adam_update_ref,
+    .adam_update_terms = ug_adam_update_terms_ref,
     .clamp = ug_clamp_ref,
 };
