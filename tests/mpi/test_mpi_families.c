@@ -1,8 +1,8 @@
 /* `mpirun -np 2 ugatit train` of the families with training state of their
  * own (CycleGAN's image pools, the random draws of UNIT, MUNIT and DRIT):
  * two ranks of batch 1 end where one process of batch 2 does, to float
- * tolerance, the state included; CycleGAN's pools resume on another number
- * of ranks; DRIT, whose step takes 2 images a rank, trains on 2 ranks x 2
+ * tolerance, the state included; each of them resumes on another number
+ * of ranks (CycleGAN's pools, UNIT's and MUNIT's draws); DRIT, whose step takes 2 images a rank, trains on 2 ranks x 2
  * with the ranks' models and state kept the same, resumes on 2 ranks and is
  * refused on 1. */
 #define _DEFAULT_SOURCE
@@ -106,29 +106,32 @@ static void test_equivalence(int f)
           families[f].name, l);
 }
 
-/* CycleGAN's pools: two steps on one number of ranks, the third on the
- * other, as 1 x 2 alone. */
-static void test_cyclegan_resume(void)
+/* Two steps on one number of ranks, the third on the other, as 1 x 2 alone
+ * (CycleGAN's pools, UNIT's and MUNIT's draws carried by the checkpoint). */
+static void test_resume(int f)
 {
-    char out[16384], a[700], b[700];
-    const char *cg = families[0].flags;
-    ckpt_path(a, sizeof a, "cyclegan_one", 3);
-    CHECK(mpi_train(2, "cg21", cg, "--iteration 2 --batch_size 1", out, sizeof out) == 0,
-          "cyclegan 2 x 1, 2 steps: %s", out);
-    CHECK(mpi_train(1, "cg21", cg, "--iteration 3 --resume true", out, sizeof out) == 0,
-          "cyclegan resumed on 1 rank: %s", out);
-    ckpt_path(b, sizeof b, "cg21", 3);
+    char out[16384], a[700], b[700], one[64], r21[64], r12[64];
+    const char *name = families[f].name, *flags = families[f].flags;
+    snprintf(one, sizeof one, "%s_one", name);
+    snprintf(r21, sizeof r21, "%s21", name);
+    snprintf(r12, sizeof r12, "%s12", name);
+    ckpt_path(a, sizeof a, one, 3);
+    CHECK(mpi_train(2, r21, flags, "--iteration 2 --batch_size 1", out, sizeof out) == 0,
+          "%s 2 x 1, 2 steps: %s", name, out);
+    CHECK(mpi_train(1, r21, flags, "--iteration 3 --resume true", out, sizeof out) == 0,
+          "%s resumed on 1 rank: %s", name, out);
+    ckpt_path(b, sizeof b, r21, 3);
     double w21 = max_diff(a, b, 0, 1);
-    CHECK(w21 >= 0 && w21 <= TOLERANCE, "cyclegan 2 ranks then 1 differs from 1 x 2 by %g", w21);
-    CHECK(mpi_train(1, "cg12", cg, "--iteration 2 --batch_size 2", out, sizeof out) == 0,
-          "cyclegan 1 x 2, 2 steps: %s", out);
-    CHECK(mpi_train(2, "cg12", cg, "--iteration 3 --resume true", out, sizeof out) == 0,
-          "cyclegan resumed on 2 ranks: %s", out);
-    ckpt_path(b, sizeof b, "cg12", 3);
+    CHECK(w21 >= 0 && w21 <= TOLERANCE, "%s 2 ranks then 1 differs from 1 x 2 by %g", name, w21);
+    CHECK(mpi_train(1, r12, flags, "--iteration 2 --batch_size 2", out, sizeof out) == 0,
+          "%s 1 x 2, 2 steps: %s", name, out);
+    CHECK(mpi_train(2, r12, flags, "--iteration 3 --resume true", out, sizeof out) == 0,
+          "%s resumed on 2 ranks: %s", name, out);
+    ckpt_path(b, sizeof b, r12, 3);
     double w12 = max_diff(a, b, 0, 1);
-    CHECK(w12 >= 0 && w12 <= TOLERANCE, "cyclegan 1 rank then 2 differs from 1 x 2 by %g", w12);
-    printf("cyclegan resumed across rank counts: within %.3g (2 then 1) and %.3g (1 then 2) of "
-           "1 x 2\n", w21, w12);
+    CHECK(w12 >= 0 && w12 <= TOLERANCE, "%s 1 rank then 2 differs from 1 x 2 by %g", name, w12);
+    printf("%s resumed across rank counts: within %.3g (2 then 1) and %.3g (1 then 2) of "
+           "1 x 2\n", name, w21, w12);
 }
 
 /* DRIT on 2 ranks x 2: the ranks agree (their hash at each checkpoint), a
@@ -163,9 +166,10 @@ int main(void)
 {
     if (mpi_setup() < 0)
         return 1;
-    for (int f = 0; f < (int)(sizeof families / sizeof families[0]); f++)
+    for (int f = 0; f < (int)(sizeof families / sizeof families[0]); f++) {
         test_equivalence(f);
-    test_cyclegan_resume();
+        test_resume(f);
+    }
     test_drit();
     return mpi_finish();
 }
