@@ -250,6 +250,10 @@ void ug_step_adam(ug_step *s, int net) { ug_step_adam_at(s, net, s->lr, s->t->st
  * that ug_step_grads_done started, or running it), until its Adam update. */
 static int reduce(ug_step *s, int net)
 {
+    if (s->failed)
+        return -1;
+    if ((s->reduced >> net) & 1u)
+        return 0; /* already (clipping, then Adam) */
     ug_step_grads_done(s, net);
     if (s->failed || finish_reduction(s->t, net, s->err) < 0 ||
         (s->t->comm->size > 1 && gather_terms(s->t, net, s->err) < 0)) {
