@@ -36,7 +36,7 @@ void ug_adam_update_ref(ug_kctx *k, float *p, const float *grad, float *m, float
 {
     (void)k;
     const adam_consts c = consts(lr, beta1, beta2, eps, weight_decay, step);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++)
         update(&c, &p[i], &m[i], &v[i], grad[i]);
 }
@@ -61,10 +61,12 @@ void ug_adam_update_terms_ref(ug_kctx *k, float *p, const float *u, const float 
                 g[i] = 0;
             for (int r = 0; r < rank; r++) {
                 const float ur = u[(size_t)r * rows + o], *vr = vt + (size_t)r * cols + i0;
+#pragma omp simd
                 for (int i = 0; i < n; i++)
                     g[i] += ur * vr[i];
             }
             const size_t row = (size_t)o * cols + i0;
+#pragma omp simd
             for (int i = 0; i < n; i++)
                 update(&c, &p[row + i], &m[row + i], &v[row + i], scale * g[i]);
         }
