@@ -1,6 +1,6 @@
 /* Convolution (square and rectangular kernels, with and without zero
- * padding) and linear kernels: the oneDNN fast path against the plain
- * reference (forward, backward, accumulation semantics), the reference
+ * padding) and linear kernels: the oneDNN fast path (and our few-output
+ * kernel on every path of this CPU) against the plain reference (forward, backward, accumulation semantics), the reference
  * backward against central finite differences of L = sum(out * R), and the
  * primitive cache being reused. */
 #include <math.h>
@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "core/rng.h"
+#include "backend/cpu/conv_narrow.h"
 #include "backend/cpu/dnnl_cache.h"
 #include "backend/backend.h"
 
@@ -198,6 +199,45 @@ static void test_conv_case(ug_kctx *fast, ug_kctx *refk, ug_conv_shape s, int bi
     free(db_f), free(gw), free(gb), free(x0), free(din_a), free(expect), free(dw2);
 }
 
+/* The few-output kernels (conv_narrow.h) of every path this CPU has against
+ * the reference: 1 to 4 outputs, forward with and without bias, the input
+ * gradient overwritten and accumulated, rows of whole vector blocks and a
+ * ragged tail (69 pixels; the input gradient's rows 75). */
+static void test_narrow(void)
+{
+    for (int isa = UG_WINO_PLAIN; isa <= UG_WINO_AVX512; isa++) {
+        if (!ug_wino_isa_supported((ug_wino_isa)isa))
+            continue;
+        for (int co = 1; co <= UG_NARROW_MAX_OUT; co++) {
+            const ug_conv_shape s = square(2, 5, 9, 75, co, 7, 1);
+            const size_t nin = (size_t)s.N * s.Cin * s.H * s.W, nw = (size_t)co * s.Cin * 49;
+            const size_t nout = (size_t)s.N * co * ug_conv_out_h(&s) * ug_conv_out_w(&s);
+            float *in = randn(nin), *w = randn(nw), *b = randn((size_t)co);
+            float *want = randn(nout), *got = randn(nout), *dout = randn(nout);
+            float *din_r = randn(nin), *din_f = randn(nin);
+            const char *name = ug_wino_isa_name((ug_wino_isa)isa);
+            for (int bias = 0; bias < 2; bias++) {
+                ug_conv_forward_ref(REFK, want, in, w, bias ? b : NULL, &s, NULL);
+                ug_narrow_forward((ug_wino_isa)isa, got, in, w, bias ? b : NULL, &s);
+                CHECK(ug_narrow_applies(&s) && close_to(got, want, nout, 1e-5),
+                      "narrow %s, %d outputs, bias %d: %g", name, co, bias,
+                      check_max_abs_diff(got, want, nout));
+            }
+            /* The input gradient, overwritten and then accumulated. */
+            for (int acc = 0; acc < 2; acc++) {
+                ug_error err = {{0}};
+                ug_conv_backward_ref(REFK, din_r, NULL, NULL, dout, in, w, &s, acc, NULL);
+                CHECK(ug_narrow_backward_data((ug_wino_isa)isa, din_f, dout, w, &s, acc, &err) ==
+                              0 &&
+                          close_to(din_f, din_r, nin, 1e-5),
+                      "narrow %s, %d outputs, input gradient, acc %d: %g %s", name, co, acc,
+                      check_max_abs_diff(din_f, din_r, nin), err.msg);
+            }
+            free(in), free(w), free(b), free(want), free(got), free(dout), free(din_r), free(din_f);
+        }
+    }
+}
+
 static void test_conv(ug_kctx *fast, ug_kctx *refk)
 {
     static const int ks[][2] = {{7, 1}, {3, 1}, {3, 2}, {4, 2}, {4, 1}, {1, 1}};
@@ -213,6 +253,9 @@ static void test_conv(ug_kctx *fast, ug_kctx *refk)
     }
     ug_conv_shape one = square(1, 1, 4, 5, 1, 3, 1);
     test_conv_case(fast, refk, one, 1, 1);
+    /* A generator's last layer (7x7 to RGB): the few-output kernels. */
+    test_conv_case(fast, refk, square(2, 16, 13, 75, 3, 7, 1), 1, 0);
+    test_narrow();
 
     /* 3x3 stride 1 with channels in multiples of 16: the Winograd path
      * (F(4x4, 3x3), several tiles and a ragged edge), held to the same

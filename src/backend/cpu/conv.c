@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "backend/cpu/cpu.h"
+#include "backend/cpu/conv_narrow.h"
 #include "backend/cpu/convlike.h"
 #include "backend/cpu/winograd.h"
 
@@ -168,6 +169,10 @@ int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,
     if (ug_conv_check(s, err))
         return -1;
     ug_kctx_add_flops(k, ug_conv_flops(s));
+    if (ug_narrow_applies(s)) {
+        ug_narrow_forward(ug_wino_isa_best(), out, in, w, b, s);
+        return 0;
+    }
     const ug_convlike_args a = {.out = out, .in = in, .w = w, .b = b};
     return conv_pass(k, b ? UG_PASS_FWD_BIAS : UG_PASS_FWD, &a, s, err);
 }
@@ -180,7 +185,9 @@ int ug_cpu_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const flo
         return -1;
     ug_kctx_add_flops(k, ug_conv_flops(s) * ((din != NULL) + (dw != NULL)));
     const ug_convlike_args a = {.din = din, .dw = dw, .in = in, .w = w, .dout = dout, .acc = acc};
-    if (din && conv_pass(k, UG_PASS_BWD_DATA, &a, s, err))
+    if (din && (ug_narrow_applies(s)
+                    ? ug_narrow_backward_data(ug_wino_isa_best(), din, dout, w, s, acc, err)
+                    : conv_pass(k, UG_PASS_BWD_DATA, &a, s, err)))
         return -1;
     if (dw && conv_pass(k, UG_PASS_BWD_WEIGHTS, &a, s, err))
         return -1;

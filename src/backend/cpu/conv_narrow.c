@@ -1,0 +1,139 @@
+/* A convolution to few output channels, forward and input gradient
+ * (conv_narrow.h). Each
+ * thread takes output rows; the row kernel (conv_narrow_simd.h) is written
+ * once and made here for each path: plain C, AVX2 with FMA, AVX-512. */
+#include "backend/cpu/conv_narrow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+int ug_narrow_applies(const ug_conv_shape *s)
+{
+    return s->Cout <= UG_NARROW_MAX_OUT && s->stride == 1 && !s->pad[0] && !s->pad[1] &&
+           !s->pad[2] && !s->pad[3] && ug_conv_out_w(s) >= UG_NARROW_MIN_ROW;
+}
+
+typedef void (*narrow_fn)(float *out, const float *in, const float *w, const float *b,
+                          const ug_conv_shape *s, int n, int oy, int add);
+
+#define WT
+#define VF float
+#define VL 1
+#define V_SET1(x) (x)
+#define V_LOADU(p) (*(p))
+#define V_STOREU(p, v) (*(p) = (v))
+#define V_FMA(a, b, c) ((a) * (b) + (c))
+#define NARROW_ROW narrow_plain
+#include "backend/cpu/conv_narrow_simd.h"
+#undef WT
+#undef VF
+#undef VL
+#undef V_SET1
+#undef V_LOADU
+#undef V_STOREU
+#undef V_FMA
+#undef NARROW_ROW
+
+#if defined(__x86_64__) || defined(__i386__)
+#define WT __attribute__((target("avx2,fma")))
+#define VF __m256
+#define VL 8
+#define V_SET1(x) _mm256_set1_ps(x)
+#define V_LOADU(p) _mm256_loadu_ps(p)
+#define V_STOREU(p, v) _mm256_storeu_ps(p, v)
+#define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define NARROW_ROW narrow_avx2
+#include "backend/cpu/conv_narrow_simd.h"
+#undef WT
+#undef VF
+#undef VL
+#undef V_SET1
+#undef V_LOADU
+#undef V_STOREU
+#undef V_FMA
+#undef NARROW_ROW
+
+#define WT __attribute__((target("avx512f")))
+#define VF __m512
+#define VL 16
+#define V_SET1(x) _mm512_set1_ps(x)
+#define V_LOADU(p) _mm512_loadu_ps(p)
+#define V_STOREU(p, v) _mm512_storeu_ps(p, v)
+#define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define NARROW_ROW narrow_avx512
+#include "backend/cpu/conv_narrow_simd.h"
+#endif
+
+static narrow_fn row_of(ug_wino_isa isa)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (isa == UG_WINO_AVX512)
+        return narrow_avx512;
+    if (isa == UG_WINO_AVX2)
+        return narrow_avx2;
+#endif
+    (void)isa;
+    return narrow_plain;
+}
+
+/* The rows of s, in parallel here, outside the paths: the compilers outline
+ * a parallel loop's body into a function of its own, which would lose their
+ * target. */
+static void narrow_rows(narrow_fn row, float *out, const float *in, const float *w,
+                        const float *b, const ug_conv_shape *s, int add)
+{
+    const int OH = ug_conv_out_h(s);
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int n = 0; n < s->N; n++)
+        for (int oy = 0; oy < OH; oy++)
+            row(out, in, w, b, s, n, oy, add);
+}
+
+void ug_narrow_forward(ug_wino_isa isa, float *out, const float *in, const float *w,
+                       const float *b, const ug_conv_shape *s)
+{
+    narrow_rows(row_of(isa), out, in, w, b, s, 0);
+}
+
+/* The input gradient is a convolution too, of dout zero-padded by the
+ * kernel's size less one, with the kernel turned by 180 degrees and its
+ * input and output channels swapped: few inputs (s's outputs) to many
+ * outputs, which the same row kernel makes UG_NARROW_MAX_OUT channels at a
+ * time. */
+int ug_narrow_backward_data(ug_wino_isa isa, float *din, const float *dout, const float *w,
+                            const ug_conv_shape *s, int acc, ug_error *err)
+{
+    const int Cin = s->Cin, Cout = s->Cout, kh = s->kh, kw = s->kw;
+    const int OH = ug_conv_out_h(s), OW = ug_conv_out_w(s);
+    const int PH = s->H + kh - 1, PW = s->W + kw - 1; /* padded dout */
+    const size_t npad = (size_t)s->N * Cout * PH * PW, nw = (size_t)Cin * Cout * kh * kw;
+    float *pad = calloc(npad + nw, sizeof *pad), *wt = pad + npad;
+    if (!pad)
+        return ug_fail(err, "out of memory for a convolution's input gradient");
+    for (int n = 0; n < s->N; n++)
+        for (int co = 0; co < Cout; co++)
+            for (int y = 0; y < OH; y++)
+                memcpy(pad + (((size_t)n * Cout + co) * PH + y + kh - 1) * PW + kw - 1,
+                       dout + (((size_t)n * Cout + co) * OH + y) * OW, (size_t)OW * sizeof *pad);
+    for (int ci = 0; ci < Cin; ci++)
+        for (int co = 0; co < Cout; co++)
+            for (int ky = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++)
+                    wt[(((size_t)ci * Cout + co) * kh + ky) * kw + kx] =
+                        w[(((size_t)co * Cin + ci) * kh + kh - 1 - ky) * kw + kw - 1 - kx];
+    const narrow_fn row = row_of(isa);
+    for (int n = 0; n < s->N; n++)
+        for (int c0 = 0; c0 < Cin; c0 += UG_NARROW_MAX_OUT) {
+            const int nc = Cin - c0 < UG_NARROW_MAX_OUT ? Cin - c0 : UG_NARROW_MAX_OUT;
+            const ug_conv_shape t = {1, Cout, PH, PW, nc, kh, kw, 1, {0, 0, 0, 0}};
+            narrow_rows(row, din + ((size_t)n * Cin + c0) * s->H * s->W,
+                        pad + (size_t)n * Cout * PH * PW, wt + (size_t)c0 * Cout * kh * kw, NULL,
+                        &t, acc);
+        }
+    free(pad);
+    return 0;
+}
