@@ -29,14 +29,6 @@ typedef void (*narrow_fn)(float *out, const float *in, const float *w, const flo
 #define V_FMA(a, b, c) ((a) * (b) + (c))
 #define NARROW_ROW narrow_plain
 #include "backend/cpu/conv_narrow_simd.h"
-#undef WT
-#undef VF
-#undef VL
-#undef V_SET1
-#undef V_LOADU
-#undef V_STOREU
-#undef V_FMA
-#undef NARROW_ROW
 
 #if defined(__x86_64__) || defined(__i386__)
 #define WT __attribute__((target("avx2,fma")))
@@ -48,14 +40,6 @@ typedef void (*narrow_fn)(float *out, const float *in, const float *w, const flo
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define NARROW_ROW narrow_avx2
 #include "backend/cpu/conv_narrow_simd.h"
-#undef WT
-#undef VF
-#undef VL
-#undef V_SET1
-#undef V_LOADU
-#undef V_STOREU
-#undef V_FMA
-#undef NARROW_ROW
 
 #define WT __attribute__((target("avx512f")))
 #define VF __m512

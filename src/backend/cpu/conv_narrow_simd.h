@@ -9,7 +9,8 @@
  *
  * The includer defines: WT (the functions' target attribute), VF (a vector
  * of VL floats), V_SET1(x), V_LOADU(p), V_STOREU(p, v), V_FMA(a, b, c)
- * (a b + c, fused) and NARROW_ROW (the name of the row function made). */
+ * (a b + c, fused) and NARROW_ROW (the name of the row function made);
+ * this file undefines them again. */
 
 #define NB 4
 #define NARROW_CAT(a, b) a##b
@@ -92,3 +93,12 @@ static WT void NARROW_ROW(float *out, const float *in, const float *w, const flo
 
 #undef NB
 #undef NARROW_BLOCK
+/* Ready for the next path's definitions. */
+#undef WT
+#undef VF
+#undef VL
+#undef V_SET1
+#undef V_LOADU
+#undef V_STOREU
+#undef V_FMA
+#undef NARROW_ROW
