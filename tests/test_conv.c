@@ -209,7 +209,7 @@ static void test_narrow(void)
         if (!ug_wino_isa_supported((ug_wino_isa)isa))
             continue;
         for (int co = 1; co <= UG_NARROW_MAX_OUT; co++) {
-            const ug_conv_shape s = square(2, 5, 9, 75, co, 7, 1);
+            const ug_conv_shape s = square(2, 16, 9, 75, co, 7, 1);
             const size_t nin = (size_t)s.N * s.Cin * s.H * s.W, nw = (size_t)co * s.Cin * 49;
             const size_t nout = (size_t)s.N * co * ug_conv_out_h(&s) * ug_conv_out_w(&s);
             float *in = randn(nin), *w = randn(nw), *b = randn((size_t)co);

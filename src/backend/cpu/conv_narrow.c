@@ -13,8 +13,9 @@
 
 int ug_narrow_applies(const ug_conv_shape *s)
 {
-    return s->Cout <= UG_NARROW_MAX_OUT && s->stride == 1 && !s->pad[0] && !s->pad[1] &&
-           !s->pad[2] && !s->pad[3] && ug_conv_out_w(s) >= UG_NARROW_MIN_ROW;
+    return s->Cout <= UG_NARROW_MAX_OUT && s->Cin >= UG_NARROW_MIN_IN && s->stride == 1 &&
+           !s->pad[0] && !s->pad[1] && !s->pad[2] && !s->pad[3] &&
+           ug_conv_out_w(s) >= UG_NARROW_MIN_ROW;
 }
 
 typedef void (*narrow_fn)(float *out, const float *in, const float *w, const float *b,

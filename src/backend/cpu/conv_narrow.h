@@ -11,6 +11,8 @@
 
 #define UG_NARROW_MAX_OUT 4
 #define UG_NARROW_MIN_ROW 64 /* output pixels a row, for whole vector blocks on every path */
+/* Input channels: the generators' heads have 64; fewer were not measured against oneDNN. */
+#define UG_NARROW_MIN_IN 16
 
 /* 1 when s is a convolution the kernels take. */
 int ug_narrow_applies(const ug_conv_shape *s);
