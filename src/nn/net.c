@@ -29,6 +29,9 @@ void ug_net_free(ug_net *n)
     n->be = be;
 }
 
+/* A tensor's floats in a block, rounded up so every tensor stays 64-byte aligned. */
+static size_t padded(size_t numel) { return (numel + 15) & ~(size_t)15; }
+
 int ug_net_add_param(ug_net *n, const char *name, ug_param_kind kind, int ndim,
                      const int64_t *shape)
 {
@@ -52,8 +55,7 @@ int ug_net_add_param(ug_net *n, const char *name, ug_param_kind kind, int ndim,
     }
     p->off = p->goff = n->total;
     p->sn_u = p->sn_v = p->terms = -1;
-    /* Keep every tensor 64-byte aligned inside the block. */
-    n->total += (p->numel + 15) & ~(size_t)15;
+    n->total += padded(p->numel);
     return n->n_params++;
 }
 
@@ -210,11 +212,12 @@ static int keeps_terms(const ug_net *n, int p)
 static int plan_grads(ug_net *n, ug_error *err)
 {
     n->grad_total = 0;
+    n->n_terms = 0; /* again after a failed allocation: no term is held before grad exists */
     for (int p = 0; p < n->n_params; p++) {
         ug_param *pp = &n->params[p];
         if (!keeps_terms(n, p)) {
             pp->goff = n->grad_total;
-            n->grad_total += (pp->numel + 15) & ~(size_t)15;
+            n->grad_total += padded(pp->numel);
             continue;
         }
         ug_terms *t = realloc(n->terms, (size_t)(n->n_terms + 1) * sizeof *t);
@@ -230,15 +233,12 @@ static int plan_grads(ug_net *n, ug_error *err)
 
 int ug_net_zero_grad(ug_net *n, ug_error *err)
 {
-    if (!n->grad) {
-        if (plan_grads(n, err) < 0)
-            return -1;
-        size_t bytes = (n->grad_total ? n->grad_total : 16) * sizeof(float);
-        if (!(n->grad = n->be->alloc(bytes)))
-            return ug_fail(err, "out of memory for the gradients of %zu parameters",
-                           n->grad_total);
-    }
-    n->be->zero(n->grad, (n->grad_total ? n->grad_total : 16) * sizeof(float));
+    if (!n->grad && plan_grads(n, err) < 0)
+        return -1;
+    const size_t bytes = (n->grad_total ? n->grad_total : 16) * sizeof(float);
+    if (!n->grad && !(n->grad = n->be->alloc(bytes)))
+        return ug_fail(err, "out of memory for the gradients of %zu parameters", n->grad_total);
+    n->be->zero(n->grad, bytes);
     for (int i = 0; i < n->n_terms; i++)
         n->terms[i].rank = 0, n->terms[i].scale = 1;
     return 0;
