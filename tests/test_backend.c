@@ -1,6 +1,6 @@
 /* The backend interface: both tables are complete, every kernel where the
  * CPU backend has its own version is held to the reference (the
- * normalisations here; convolutions and linears in test_conv.c,
+ * normalisations, padding and up-sampling here; convolutions and linears in test_conv.c,
  * test_deconv.c), and each backend's memory functions round-trip. */
 #include <math.h>
 #include <stdlib.h>
@@ -17,6 +17,7 @@ static const char *const compared[] = {
     "conv_forward",      "conv_backward",      /* test_conv.c */
     "linear_forward",    "linear_backward",    /* test_conv.c */
     "deconv_forward",    "deconv_backward",    /* test_deconv.c */
+    "pad_reflect_forward", "pad_reflect_backward", "upsample2_forward", /* here */
     "instnorm_forward",  "instnorm_backward",  /* here */
     "linnorm_forward",   "linnorm_backward",   "batchnorm_forward", "batchnorm_backward",
     "groupnorm_forward", "groupnorm_backward",
@@ -109,6 +110,32 @@ static void param_pair(float *r, float *c, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         r[i] = c[i] = 0.5f;
+}
+
+/* Padding and up-sampling copy, and padding's backward adds in the
+ * reference's order: the same bits. */
+static void test_spatial(int N, int C, int H, int W, int p)
+{
+    const int OH = H + 2 * p, OW = W + 2 * p;
+    const size_t n = (size_t)N * C * H * W, np = (size_t)N * C * OH * OW, nu = 4 * n;
+    float *x = alloc(n), *g = alloc(np), *yr = alloc(nu), *yc = alloc(nu), *dr = alloc(n),
+          *dc = alloc(n);
+    fill_uniform(x, n, -1, 1);
+    fill_uniform(g, np, -1, 1);
+    ug_pad_reflect_forward(ref, yr, x, N, C, H, W, p);
+    ug_pad_reflect_forward(cpu, yc, x, N, C, H, W, p);
+    CHECK(memcmp(yr, yc, np * sizeof *yr) == 0, "pad %dx%dx%dx%d p %d forward", N, C, H, W, p);
+    for (int acc = 0; acc < 2; acc++) {
+        grad_pair(dr, dc, n, acc);
+        ug_pad_reflect_backward(ref, dr, g, N, C, H, W, p, acc);
+        ug_pad_reflect_backward(cpu, dc, g, N, C, H, W, p, acc);
+        CHECK(memcmp(dr, dc, n * sizeof *dr) == 0, "pad %dx%dx%dx%d p %d acc %d backward", N, C,
+              H, W, p, acc);
+    }
+    ug_upsample2_forward(ref, yr, x, N, C, H, W);
+    ug_upsample2_forward(cpu, yc, x, N, C, H, W);
+    CHECK(memcmp(yr, yc, nu * sizeof *yr) == 0, "upsample2 %dx%dx%dx%d forward", N, C, H, W);
+    free(x), free(g), free(yr), free(yc), free(dr), free(dc);
 }
 
 static void test_instnorm(int N, int C, int HW)
@@ -285,6 +312,12 @@ int main(void)
         if (C % 4 == 0)
             test_groupnorm(N, C, HW, C / 4);
     }
+    /* Each padding of the networks (1 and 3), a side of 2 (the smallest a
+     * pad of 1 reflects), and sides the threads split. */
+    const int pads[][5] = {{1, 1, 2, 2, 1}, {2, 3, 5, 4, 1}, {1, 2, 7, 9, 3}, {2, 8, 16, 16, 3},
+                           {1, 16, 33, 31, 1}};
+    for (size_t i = 0; i < sizeof pads / sizeof pads[0]; i++)
+        test_spatial(pads[i][0], pads[i][1], pads[i][2], pads[i][3], pads[i][4]);
     ug_kctx_free(ref);
     ug_kctx_free(cpu);
     return check_summary();

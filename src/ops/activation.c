@@ -109,7 +109,7 @@ const ug_op_def ug_op_sigmoid = {"sigmoid", ACT_FLAGS, same_shape, NULL, sigmoid
 void ug_relu_forward_ref(ug_kctx *k, float *out, const float *in, size_t n)
 {
     (void)k;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++)
         out[i] = in[i] > 0 ? in[i] : 0.0f;
 }
@@ -120,7 +120,7 @@ void ug_relu_backward_ref(ug_kctx *k, float *din, const float *dout, const float
     (void)k;
     if (!din)
         return;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
         const float g = out[i] > 0 ? dout[i] : 0.0f;
         din[i] = acc ? din[i] + g : g;
@@ -130,7 +130,7 @@ void ug_relu_backward_ref(ug_kctx *k, float *din, const float *dout, const float
 void ug_lrelu_forward_ref(ug_kctx *k, float *out, const float *in, size_t n, float slope)
 {
     (void)k;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++)
         out[i] = in[i] > 0 ? in[i] : in[i] * slope;
 }
@@ -141,7 +141,7 @@ void ug_lrelu_backward_ref(ug_kctx *k, float *din, const float *dout, const floa
     (void)k;
     if (!din)
         return;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
         const float g = out[i] > 0 ? dout[i] : dout[i] * slope;
         din[i] = acc ? din[i] + g : g;

@@ -1,6 +1,6 @@
 /* The CPU backend: oneDNN for the convolutions (and our Winograd for 3x3
  * stride-1 ones where it is faster), transposed convolutions and linears,
- * threaded normalisations (each file here), and the plain
+ * threaded normalisations, padding and up-sampling (each file here), and the plain
  * references (src/ops) for every kernel that is simple enough to be its own,
  * all over host memory. */
 #include "backend/cpu/cpu.h"
@@ -17,9 +17,9 @@ const ug_backend ug_backend_cpu = {
     .deconv_backward = ug_cpu_deconv_backward,
     .linear_forward = ug_cpu_linear_forward,
     .linear_backward = ug_cpu_linear_backward,
-    .pad_reflect_forward = ug_pad_reflect_forward_ref,
-    .pad_reflect_backward = ug_pad_reflect_backward_ref,
-    .upsample2_forward = ug_upsample2_forward_ref,
+    .pad_reflect_forward = ug_cpu_pad_reflect_forward,
+    .pad_reflect_backward = ug_cpu_pad_reflect_backward,
+    .upsample2_forward = ug_cpu_upsample2_forward,
     .upsample2_backward = ug_upsample2_backward_ref,
     .instnorm_forward = ug_cpu_instnorm_forward,
     .instnorm_backward = ug_cpu_instnorm_backward,

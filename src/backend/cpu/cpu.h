@@ -1,6 +1,6 @@
 /* Private to src/backend/cpu: the CPU backend's own kernels (oneDNN
  * convolutions and linears, our Winograd convolutions, threaded
- * normalisations) and its context state (dnnl.c). Every other kernel of its
+ * normalisations, row-wise padding and up-sampling) and its context state (dnnl.c). Every other kernel of its
  * table is the plain reference. */
 #ifndef UG_CPU_H
 #define UG_CPU_H
@@ -56,6 +56,12 @@ int ug_cpu_linear_forward(ug_kctx *k, float *out, const float *in, const float *
 int ug_cpu_linear_backward(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
                            const float *in, const float *w, int N, int I, int O, int acc,
                            ug_error *err);
+void ug_cpu_pad_reflect_forward(ug_kctx *k, float *out, const float *in, int N, int C, int H,
+                                int W, int p);
+void ug_cpu_pad_reflect_backward(ug_kctx *k, float *din, const float *dout, int N, int C, int H,
+                                 int W, int p, int acc);
+void ug_cpu_upsample2_forward(ug_kctx *k, float *out, const float *in, int N, int C, int H,
+                              int W);
 void ug_cpu_instnorm_forward(ug_kctx *k, float *out, float *mean, float *rstd, const float *in,
                              int N, int C, int HW, float eps, int relu);
 void ug_cpu_instnorm_backward(ug_kctx *k, float *din, const float *dout, const float *in,
