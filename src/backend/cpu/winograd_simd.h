@@ -21,7 +21,8 @@
  *
  * The includer defines: WT (the functions' target attribute), VF (a vector
  * of VL floats, with + - * and scalar operands), V_ZERO(), V_SET1(x),
- * V_LOADU(p), V_STOREU(p, v), V_FMA(a, b, c) (a b + c, fused), RMAX x NV
+ * V_LOADU(p), V_STOREU(p, v), V_FMA(a, b, c) (a b + c, fused), V_GATHER(p, s, n)
+ * (lane l < n p[l s], the rest zero; 0 < n <= VL), RMAX x NV
  * (the register block of the matrix product: rows by vectors) and
  * WINO_TABLE.
  *
@@ -112,46 +113,28 @@ static inline WT void tf_dw6(VF *g, int gs, const VF *u, int us)
     g[2 * gs] = P2 * sp + Q2 * sq + u[5 * us];
 }
 
-/* Input channels whose taps wino_weights gathers at a time. */
-#define WCS 32
-
 static WT void wino_weights(float *U, const float *w, int C, int K, int Kp, int flip, int k0,
                             int k1)
 {
-    const size_t xs = (size_t)C * Kp, step = flip ? 9 : (size_t)9 * C; /* to the next k */
-    /* The taps of WCS input channels for VL output channels, gathered into
-     * vectors with scalar stores first and read back afterwards: reading a
-     * vector right after its lanes were stored stalls. */
-    float tap[WCS * 9 * VL];
-    for (int kb = k0; kb < k1; kb += BW)
-        for (int c0 = 0; c0 < C; c0 += WCS) {
-            const int nc = C - c0 < WCS ? C - c0 : WCS;
-            for (int k = kb; k < kb + BW; k += VL) {
-                /* Lanes past K read nothing and transform zeros. */
-                const int nk = K - k < 0 ? 0 : K - k < VL ? K - k : VL;
-                for (int l = 0; l < VL; l++)
-                    for (int cc = 0; cc < nc; cc++) {
-                        const int c = c0 + cc;
-                        const float *p = flip ? w + ((size_t)c * K + k) * 9
-                                              : w + ((size_t)k * C + c) * 9;
-                        for (int q = 0; q < 9; q++)
-                            tap[(cc * 9 + q) * VL + l] =
-                                l < nk ? p[l * step + (flip ? 8 - q : q)] : 0.0f;
-                    }
-                for (int cc = 0; cc < nc; cc++) {
-                    const float *g = tap + cc * 9 * VL;
-                    VF r[18], u[36];
-                    for (int j = 0; j < 3; j++) /* columns: r is 6 x 3 */
-                        tf_w3(r + j, 3, V_LOADU(g + j * VL), V_LOADU(g + (3 + j) * VL),
-                              V_LOADU(g + (6 + j) * VL));
-                    for (int i = 0; i < 6; i++)
-                        tf_w3(u + 6 * i, 1, r[3 * i], r[3 * i + 1], r[3 * i + 2]);
-                    float *u0 = U + bofs(C, c0 + cc, k);
-                    for (int xi = 0; xi < 36; xi++)
-                        V_STOREU(u0 + xi * xs, u[xi]);
-                }
-            }
+    const size_t xs = (size_t)C * Kp;
+    const int step = flip ? 9 : 9 * C; /* from output channel k to k + 1 */
+    for (int k = k0; k < k1; k += VL) {
+        /* Lanes past K read nothing and transform zeros. */
+        const int nk = K - k < 0 ? 0 : K - k < VL ? K - k : VL;
+        for (int c = 0; c < C; c++) {
+            const float *p = flip ? w + ((size_t)c * K + k) * 9 : w + ((size_t)k * C + c) * 9;
+            VF g[9], r[18], u[36];
+            for (int q = 0; q < 9; q++) /* tap q of VL output channels */
+                g[q] = nk ? V_GATHER(p + (flip ? 8 - q : q), step, nk) : V_ZERO();
+            for (int j = 0; j < 3; j++) /* columns: r is 6 x 3 */
+                tf_w3(r + j, 3, g[j], g[3 + j], g[6 + j]);
+            for (int i = 0; i < 6; i++)
+                tf_w3(u + 6 * i, 1, r[3 * i], r[3 * i + 1], r[3 * i + 2]);
+            float *u0 = U + bofs(C, c, k);
+            for (int xi = 0; xi < 36; xi++)
+                V_STOREU(u0 + xi * xs, u[xi]);
         }
+    }
 }
 
 static WT void wino_dweights(float *dw, const float *const *parts, int np, int C, int K, int Kp,
