@@ -120,10 +120,22 @@ void ug_relu_backward_ref(ug_kctx *k, float *din, const float *dout, const float
     (void)k;
     if (!din)
         return;
+    /* One loop per acc, each reading dout whatever the sign: the compilers
+     * vectorise neither a load under a condition nor a choice of store (nor,
+     * but for this file's -fno-trapping-math, leaky relu's multiplication
+     * under one). */
+    if (acc) {
 #pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        const float g = out[i] > 0 ? dout[i] : 0.0f;
-        din[i] = acc ? din[i] + g : g;
+        for (size_t i = 0; i < n; i++) {
+            const float d = dout[i];
+            din[i] += out[i] > 0 ? d : 0.0f;
+        }
+    } else {
+#pragma omp parallel for simd schedule(static)
+        for (size_t i = 0; i < n; i++) {
+            const float d = dout[i];
+            din[i] = out[i] > 0 ? d : 0.0f;
+        }
     }
 }
 
@@ -141,10 +153,18 @@ void ug_lrelu_backward_ref(ug_kctx *k, float *din, const float *dout, const floa
     (void)k;
     if (!din)
         return;
+    if (acc) { /* as in ug_relu_backward_ref */
 #pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        const float g = out[i] > 0 ? dout[i] : dout[i] * slope;
-        din[i] = acc ? din[i] + g : g;
+        for (size_t i = 0; i < n; i++) {
+            const float d = dout[i];
+            din[i] += out[i] > 0 ? d : d * slope;
+        }
+    } else {
+#pragma omp parallel for simd schedule(static)
+        for (size_t i = 0; i < n; i++) {
+            const float d = dout[i];
+            din[i] = out[i] > 0 ? d : d * slope;
+        }
     }
 }
 
