@@ -4,25 +4,21 @@
 
 #include <math.h>
 
-#include "backend/cpu/moments.h"
+#include "backend/cpu/planes.h"
 
 void ug_cpu_instnorm_forward(ug_kctx *k, float *out, float *mean, float *rstd, const float *in,
                              int N, int C, int HW, float eps, int relu)
 {
     (void)k;
+    const ug_planes_kernels *kt = ug_planes_best();
     const long planes = (long)N * C;
 #pragma omp parallel for schedule(static)
     for (long nc = 0; nc < planes; nc++) {
         const float *x = in + (size_t)nc * HW;
-        float *y = out + (size_t)nc * HW;
         double m, ss;
-        ug_plane_moments(x, HW, &m, &ss);
+        kt->moments(x, HW, &m, &ss);
         const double r = 1.0 / sqrt(ss / HW + eps);
-#pragma omp simd
-        for (int i = 0; i < HW; i++) {
-            const float v = (float)((x[i] - m) * r);
-            y[i] = relu && v < 0 ? 0 : v;
-        }
+        kt->affine(out + (size_t)nc * HW, x, HW, m, r, 0.0, relu);
         mean[nc] = (float)m;
         rstd[nc] = (float)r;
     }
@@ -35,25 +31,10 @@ void ug_cpu_instnorm_backward(ug_kctx *k, float *din, const float *dout, const f
     (void)k;
     if (!din)
         return;
+    const ug_planes_kernels *kt = ug_planes_best();
     const long planes = (long)N * C;
 #pragma omp parallel for schedule(static)
-    for (long nc = 0; nc < planes; nc++) {
-        const float *x = in + (size_t)nc * HW;
-        const float *dy = dout + (size_t)nc * HW;
-        float *dx = din + (size_t)nc * HW;
-        const double m = mean[nc], r = rstd[nc];
-        double sdy = 0, sdyx = 0;
-#pragma omp simd reduction(+ : sdy, sdyx)
-        for (int i = 0; i < HW; i++) {
-            sdy += dy[i];
-            sdyx += dy[i] * ((x[i] - m) * r);
-        }
-        const double mdy = sdy / HW, mdyx = sdyx / HW;
-#pragma omp simd
-        for (int i = 0; i < HW; i++) {
-            const double xhat = (x[i] - m) * r;
-            const float g = (float)(r * (dy[i] - mdy - xhat * mdyx));
-            dx[i] = acc ? dx[i] + g : g;
-        }
-    }
+    for (long nc = 0; nc < planes; nc++)
+        kt->instnorm_grad(din + (size_t)nc * HW, dout + (size_t)nc * HW, in + (size_t)nc * HW, HW,
+                          mean[nc], rstd[nc], acc);
 }

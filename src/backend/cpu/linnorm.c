@@ -8,7 +8,7 @@
 
 #include <math.h>
 
-#include "backend/cpu/moments.h"
+#include "backend/cpu/planes.h"
 
 /* count - 1 for the unbiased variance; a single element would divide by
  * zero (torch gives NaN), so fall back to 1 there. */
@@ -26,13 +26,14 @@ void ug_cpu_linnorm_forward(ug_kctx *k, float *out, float *stats, const float *i
     float *ln_mean = stats + 2 * (size_t)N * C, *ln_rstd = ln_mean + N;
     double *moments = (double *)(ln_rstd + N); /* 2N + 2NC floats in: 8-byte aligned */
     const long planes = (long)N * C;
+    const ug_planes_kernels *kt = ug_planes_best();
 
     /* Each plane's mean and centred sum of squares (two passes over a plane
      * that stays in cache). */
 #pragma omp parallel for schedule(static)
     for (long nc = 0; nc < planes; nc++) {
         double m, ss;
-        ug_plane_moments(in + (size_t)nc * HW, HW, &m, &ss);
+        kt->moments(in + (size_t)nc * HW, HW, &m, &ss);
         moments[2 * nc] = m;
         moments[2 * nc + 1] = ss;
         in_mean[nc] = (float)m;
@@ -68,11 +69,7 @@ void ug_cpu_linnorm_forward(ug_kctx *k, float *out, float *stats, const float *i
          * operations a pixel instead of eight. */
         const double a = (p * ri + (1 - p) * rl) * g;
         const double c0 = b - (p * mi * ri + (1 - p) * ml * rl) * g;
-#pragma omp simd
-        for (int i = 0; i < HW; i++) {
-            const float v = (float)(x[i] * a + c0);
-            y[i] = relu && v < 0 ? 0 : v;
-        }
+        kt->affine(y, x, HW, 0.0, a, c0, relu);
     }
 }
 

@@ -1,0 +1,23 @@
+/* Private to src/backend/cpu: the per-plane loops of the instance and layer
+ * normalisations, compiled once per code path (plain, AVX2, AVX-512) from
+ * planes_simd.h. They sum in double; a wider path sums in more lanes, an
+ * order the sums are free to take. */
+#ifndef UG_PLANES_H
+#define UG_PLANES_H
+
+typedef struct ug_planes_kernels {
+    /* The mean of x[0 .. n) and its centred sum of squares: two passes,
+     * the mean first, then the squares about it. */
+    void (*moments)(const float *x, int n, double *mean, double *sumsq);
+    /* y = (x - sub) mul + add, then max(y, 0) where relu != 0. */
+    void (*affine)(float *y, const float *x, int n, double sub, double mul, double add, int relu);
+    /* dx = (acc ? dx : 0) + r (dy - mean(dy) - xhat mean(dy xhat)), xhat = (x - m) r:
+     * the input gradient of one plane of instance normalisation. */
+    void (*instnorm_grad)(float *dx, const float *dy, const float *x, int n, double m, double r,
+                          int acc);
+} ug_planes_kernels;
+
+/* The widest path this CPU has under the ISA cap (ug_wino_isa_best). */
+const ug_planes_kernels *ug_planes_best(void);
+
+#endif

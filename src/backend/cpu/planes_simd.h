@@ -1,0 +1,69 @@
+/* The kernels of planes.h written once: planes.c defines WT (the functions'
+ * target attribute) and PLANES_TABLE (the name of the table made), then
+ * includes this file once per path; the compilers vectorise the loops for
+ * that path's vectors. This file undefines both again. */
+
+#define PLANES_CAT(a, b) a##b
+#define PLANES_NAME(a, b) PLANES_CAT(a, b)
+#define P_MOMENTS PLANES_NAME(PLANES_TABLE, _moments)
+#define P_AFFINE PLANES_NAME(PLANES_TABLE, _affine)
+#define P_INSTNORM_GRAD PLANES_NAME(PLANES_TABLE, _instnorm_grad)
+
+static WT void P_MOMENTS(const float *x, int n, double *mean, double *sumsq)
+{
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int i = 0; i < n; i++)
+        s += x[i];
+    const double m = s / n;
+    double ss = 0;
+#pragma omp simd reduction(+ : ss)
+    for (int i = 0; i < n; i++) {
+        const double d = x[i] - m;
+        ss += d * d;
+    }
+    *mean = m;
+    *sumsq = ss;
+}
+
+static WT void P_AFFINE(float *y, const float *x, int n, double sub, double mul, double add,
+                        int relu)
+{
+#pragma omp simd
+    for (int i = 0; i < n; i++) {
+        const float v = (float)((x[i] - sub) * mul + add);
+        y[i] = relu && v < 0 ? 0 : v;
+    }
+}
+
+static WT void P_INSTNORM_GRAD(float *dx, const float *dy, const float *x, int n, double m,
+                               double r, int acc)
+{
+    double sdy = 0, sdyx = 0;
+#pragma omp simd reduction(+ : sdy, sdyx)
+    for (int i = 0; i < n; i++) {
+        sdy += dy[i];
+        sdyx += dy[i] * ((x[i] - m) * r);
+    }
+    const double mdy = sdy / n, mdyx = sdyx / n;
+    /* One loop per acc: the compilers vectorise no load under a condition. */
+    if (acc) {
+#pragma omp simd
+        for (int i = 0; i < n; i++)
+            dx[i] += (float)(r * (dy[i] - mdy - (x[i] - m) * r * mdyx));
+    } else {
+#pragma omp simd
+        for (int i = 0; i < n; i++)
+            dx[i] = (float)(r * (dy[i] - mdy - (x[i] - m) * r * mdyx));
+    }
+}
+
+static const ug_planes_kernels PLANES_TABLE = {P_MOMENTS, P_AFFINE, P_INSTNORM_GRAD};
+
+#undef P_MOMENTS
+#undef P_AFFINE
+#undef P_INSTNORM_GRAD
+#undef PLANES_NAME
+#undef PLANES_CAT
+#undef WT
+#undef PLANES_TABLE
