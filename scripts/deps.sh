@@ -2,7 +2,8 @@
 # Installs the Debian packages (bookworm) that the build, the tests and the demo
 # need (run as root or with sudo), Node.js and npm among them (the ONNX export's
 # test; bench/run.sh's ONNX Runtime column uses them too). With --bench, also
-# Python's PyTorch for bench/run.sh's reference column. scripts/fresh-root.sh
+# Python's PyTorch for bench/run.sh's reference column (and Pillow, with which
+# its folder row reads the images). scripts/fresh-root.sh
 # checks the default set in a new root.
 #
 #   scripts/deps.sh [--bench]
@@ -28,7 +29,7 @@ command -v npm >/dev/null || pkgs+=(nodejs npm)
 case "${1:-}" in
     "") ;;
     --bench)
-        pkgs+=(python3 python3-numpy python3-torch) ;;
+        pkgs+=(python3 python3-numpy python3-torch python3-pil) ;;
     *) echo "scripts/deps.sh: unknown option '$1' (only --bench)" >&2; exit 2 ;;
 esac
 if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

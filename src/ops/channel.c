@@ -409,18 +409,34 @@ void ug_add_forward_ref(ug_kctx *k, float *out, const float *a, const float *b, 
         out[i] = a[i] + b[i];
 }
 
+/* dst = (acc ? dst : 0) + src, threaded; dst may be src. */
+static void grad_into(float *dst, const float *src, size_t n, int acc)
+{
+    if (acc) {
+#pragma omp parallel for simd schedule(static)
+        for (size_t i = 0; i < n; i++)
+            dst[i] += src[i];
+    } else if (dst != src) {
+#pragma omp parallel for simd schedule(static)
+        for (size_t i = 0; i < n; i++)
+            dst[i] = src[i];
+    }
+}
+
 void ug_add_backward_ref(ug_kctx *k, float *da, float *db, const float *dout, size_t n, int acc_a,
                          int acc_b)
 {
     (void)k;
-    /* Read dout[i] once before writing, so da or db may alias dout. */
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        const float g = dout[i];
-        if (da)
-            da[i] = acc_a ? da[i] + g : g;
+    /* da or db may be dout itself: that one is written last. */
+    if (da == dout) {
         if (db)
-            db[i] = acc_b ? db[i] + g : g;
+            grad_into(db, dout, n, acc_b);
+        grad_into(da, dout, n, acc_a);
+    } else {
+        if (da)
+            grad_into(da, dout, n, acc_a);
+        if (db)
+            grad_into(db, dout, n, acc_b);
     }
 }
 
