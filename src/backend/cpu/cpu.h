@@ -1,7 +1,7 @@
 /* Private to src/backend/cpu: the CPU backend's own kernels (oneDNN
  * convolutions and linears, our Winograd convolutions, threaded
- * normalisations, row-wise padding and up-sampling) and its context state (dnnl.c). Every other kernel of its
- * table is the plain reference. */
+ * normalisations, row-wise padding and up-sampling) and its context state
+ * (dnnl.c). Every other kernel of its table is the plain reference. */
 #ifndef UG_CPU_H
 #define UG_CPU_H
 
