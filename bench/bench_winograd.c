@@ -164,13 +164,13 @@ int main(int argc, char **argv)
     if (i == argc) {
         for (size_t d = 0; d < sizeof defaults / sizeof defaults[0] && !rc; d++) {
             const ug_conv_shape s = {defaults[d][0], defaults[d][1], defaults[d][2],
-                                     defaults[d][2], defaults[d][3], 3, 3, 1, {0, 0, 0, 0}};
+                                     defaults[d][2], defaults[d][3], 3, 3, 1, {0, 0, 0, 0}, 0, 0};
             rc = bench_shape(k, &s, reps);
         }
     }
     for (; i < argc && !rc; i += 4) {
         const ug_conv_shape s = {atoi(argv[i]), atoi(argv[i + 1]), atoi(argv[i + 2]),
-                                 atoi(argv[i + 2]), atoi(argv[i + 3]), 3, 3, 1, {0, 0, 0, 0}};
+                                 atoi(argv[i + 2]), atoi(argv[i + 3]), 3, 3, 1, {0, 0, 0, 0}, 0, 0};
         rc = ug_conv_check(&s, &err) ? -1 : bench_shape(k, &s, reps);
         if (rc && err.msg[0])
             fprintf(stderr, "bench_winograd: %s\n", err.msg);

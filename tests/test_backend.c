@@ -122,8 +122,8 @@ static void test_spatial(int N, int C, int H, int W, int p)
           *dc = alloc(n);
     fill_uniform(x, n, -1, 1);
     fill_uniform(g, np, -1, 1);
-    ug_pad_reflect_forward(ref, yr, x, N, C, H, W, p);
-    ug_pad_reflect_forward(cpu, yc, x, N, C, H, W, p);
+    ug_pad_reflect_forward(ref, yr, x, N, C, H, W, p, 0);
+    ug_pad_reflect_forward(cpu, yc, x, N, C, H, W, p, 0);
     CHECK(memcmp(yr, yc, np * sizeof *yr) == 0, "pad %dx%dx%dx%d p %d forward", N, C, H, W, p);
     for (int acc = 0; acc < 2; acc++) {
         grad_pair(dr, dc, n, acc);
@@ -132,8 +132,8 @@ static void test_spatial(int N, int C, int H, int W, int p)
         CHECK(memcmp(dr, dc, n * sizeof *dr) == 0, "pad %dx%dx%dx%d p %d acc %d backward", N, C,
               H, W, p, acc);
     }
-    ug_upsample2_forward(ref, yr, x, N, C, H, W);
-    ug_upsample2_forward(cpu, yc, x, N, C, H, W);
+    ug_upsample2_forward(ref, yr, x, N, C, H, W, 0);
+    ug_upsample2_forward(cpu, yc, x, N, C, H, W, 0);
     CHECK(memcmp(yr, yc, nu * sizeof *yr) == 0, "upsample2 %dx%dx%dx%d forward", N, C, H, W);
     free(x), free(g), free(yr), free(yc), free(dr), free(dc);
 }
@@ -147,8 +147,8 @@ static void test_instnorm(int N, int C, int HW)
     fill_uniform(x, n, -2, 3);
     fill_uniform(g, n, -1, 1);
     for (int relu = 0; relu < 2; relu++) {
-        ug_instnorm_forward(ref, yr, mr, rr, x, N, C, HW, 1e-5f, relu);
-        ug_instnorm_forward(cpu, yc, mc, rc, x, N, C, HW, 1e-5f, relu);
+        ug_instnorm_forward(ref, yr, mr, rr, x, N, C, HW, 1e-5f, relu, 0);
+        ug_instnorm_forward(cpu, yc, mc, rc, x, N, C, HW, 1e-5f, relu, 0);
         CHECK(rel_diff(yc, yr, n) < TOL && rel_diff(mc, mr, s) < TOL && rel_diff(rc, rr, s) < TOL,
               "instnorm %dx%dx%d relu %d forward: %g", N, C, HW, relu, rel_diff(yc, yr, n));
     }
@@ -179,8 +179,8 @@ static void test_linnorm(int N, int C, int HW, int per_sample)
     fill_uniform(bet, np, -1, 1);
     const char *tag = per_sample ? "adaILN" : "ILN";
     for (int relu = 0; relu < 2; relu++) {
-        ug_linnorm_forward(ref, yr, sr, x, rho, gam, bet, per_sample, N, C, HW, 1e-5f, relu);
-        ug_linnorm_forward(cpu, yc, sc, x, rho, gam, bet, per_sample, N, C, HW, 1e-5f, relu);
+        ug_linnorm_forward(ref, yr, sr, x, rho, gam, bet, per_sample, N, C, HW, 1e-5f, relu, 0);
+        ug_linnorm_forward(cpu, yc, sc, x, rho, gam, bet, per_sample, N, C, HW, 1e-5f, relu, 0);
         CHECK(rel_diff(yc, yr, n) < TOL && rel_diff(sc, sr, nsaved) < TOL,
               "%s %dx%dx%d relu %d forward: %g, statistics %g", tag, N, C, HW, relu,
               rel_diff(yc, yr, n), rel_diff(sc, sr, nsaved));
@@ -211,6 +211,95 @@ static void test_linnorm(int N, int C, int HW, int per_sample)
     free(x), free(g), free(yr), free(yc), free(sr), free(sc), free(rho), free(gam), free(bet);
     free(dr), free(dc), free(drho_r), free(drho_c), free(dg_r), free(dg_c), free(db_r),
         free(db_c);
+}
+
+/* ---- channel-blocked images (kernels.h) ---- */
+
+/* x (N x C x HW, plain) in the other layout, through k. */
+static float *converted(ug_kctx *k, const float *x, int N, int C, int HW, int to_blocked)
+{
+    float *y = alloc((size_t)N * C * HW);
+    ug_layout_convert(k, y, x, N, C, HW, to_blocked);
+    return y;
+}
+
+/* The conversion: each element where ug_plane_at says, and back. */
+static void test_layout(int N, int C, int HW)
+{
+    const size_t n = (size_t)N * C * HW;
+    float *x = alloc(n);
+    fill_uniform(x, n, -1, 1);
+    float *b = converted(ref, x, N, C, HW, 1), *bc = converted(cpu, x, N, C, HW, 1);
+    float *back = converted(cpu, b, N, C, HW, 0);
+    int placed = 1;
+    for (int s = 0; s < N; s++)
+        for (int c = 0; c < C; c++)
+            for (int i = 0; i < HW; i++)
+                placed &= b[ug_plane_at(1, C, HW, s, c) + (size_t)i * UG_BLOCK] ==
+                          x[ug_plane_at(0, C, HW, s, c) + i];
+    CHECK(placed && memcmp(b, bc, n * sizeof *b) == 0 && memcmp(back, x, n * sizeof *x) == 0,
+          "layout %dx%dx%d: blocked where ug_plane_at says, and back", N, C, HW);
+    free(x), free(b), free(bc), free(back);
+}
+
+/* Each blocked forward kernel: the CPU's against the reference's, and the
+ * reference's blocked result, converted back, against its plain one
+ * (padding and up-sampling bit for bit). */
+static void test_blocked(int N, int C, int H, int W)
+{
+    const int HW = H * W, p = 1, PHW = (H + 2 * p) * (W + 2 * p);
+    const size_t n = (size_t)N * C * HW, s = (size_t)N * C, nu = 4 * n;
+    const size_t np = (size_t)N * C * PHW, ns = ug_linnorm_stats_size(N, C);
+    float *x = alloc(n), *rho = alloc(C), *gam = alloc(s), *bet = alloc(s);
+    fill_uniform(x, n, -2, 3);
+    fill_uniform(rho, C, 0, 1);
+    fill_uniform(gam, s, 0.5f, 1.5f);
+    fill_uniform(bet, s, -1, 1);
+    float *xb = converted(ref, x, N, C, HW, 1);
+    float *yp = alloc(nu), *yr = alloc(nu), *yc = alloc(nu);
+    float *sp = alloc(ns), *sr = alloc(ns), *sc = alloc(ns);
+    ug_pad_reflect_forward(ref, yp, x, N, C, H, W, p, 0);
+    ug_pad_reflect_forward(ref, yr, xb, N, C, H, W, p, 1);
+    ug_pad_reflect_forward(cpu, yc, xb, N, C, H, W, p, 1);
+    float *back = converted(ref, yr, N, C, PHW, 0);
+    CHECK(memcmp(yc, yr, np * sizeof *yr) == 0 && memcmp(back, yp, np * sizeof *yp) == 0,
+          "pad %dx%dx%dx%d blocked", N, C, H, W);
+    free(back);
+    ug_upsample2_forward(ref, yp, x, N, C, H, W, 0);
+    ug_upsample2_forward(ref, yr, xb, N, C, H, W, 1);
+    ug_upsample2_forward(cpu, yc, xb, N, C, H, W, 1);
+    back = converted(ref, yr, N, C, 4 * HW, 0);
+    CHECK(memcmp(yc, yr, nu * sizeof *yr) == 0 && memcmp(back, yp, nu * sizeof *yp) == 0,
+          "upsample2 %dx%dx%dx%d blocked", N, C, H, W);
+    free(back);
+    for (int relu = 0; relu < 2; relu++) {
+        ug_instnorm_forward(ref, yp, sp, sp + s, x, N, C, HW, 1e-5f, relu, 0);
+        ug_instnorm_forward(ref, yr, sr, sr + s, xb, N, C, HW, 1e-5f, relu, 1);
+        ug_instnorm_forward(cpu, yc, sc, sc + s, xb, N, C, HW, 1e-5f, relu, 1);
+        back = converted(ref, yr, N, C, HW, 0);
+        CHECK(rel_diff(yc, yr, n) < TOL && rel_diff(sc, sr, 2 * s) < TOL &&
+                  memcmp(back, yp, n * sizeof *yp) == 0 && memcmp(sr, sp, 2 * s * sizeof *sr) == 0,
+              "instnorm %dx%dx%d relu %d blocked: %g", N, C, HW, relu, rel_diff(yc, yr, n));
+        free(back);
+        for (int per_sample = 0; per_sample < 2; per_sample++) {
+            const char *tag = per_sample ? "adaILN" : "ILN";
+            const size_t nsaved = 2 * s + 2 * (size_t)N;
+            ug_linnorm_forward(ref, yp, sp, x, rho, gam, bet, per_sample, N, C, HW, 1e-5f, relu,
+                               0);
+            ug_linnorm_forward(ref, yr, sr, xb, rho, gam, bet, per_sample, N, C, HW, 1e-5f, relu,
+                               1);
+            ug_linnorm_forward(cpu, yc, sc, xb, rho, gam, bet, per_sample, N, C, HW, 1e-5f, relu,
+                               1);
+            back = converted(ref, yr, N, C, HW, 0);
+            CHECK(rel_diff(yc, yr, n) < TOL && rel_diff(sc, sr, nsaved) < TOL &&
+                      rel_diff(back, yp, n) < TOL && rel_diff(sr, sp, nsaved) < TOL,
+                  "%s %dx%dx%d relu %d blocked: %g, against plain %g", tag, N, C, HW, relu,
+                  rel_diff(yc, yr, n), rel_diff(back, yp, n));
+            free(back);
+        }
+    }
+    free(x), free(rho), free(gam), free(bet), free(xb), free(yp), free(yr), free(yc), free(sp),
+        free(sr), free(sc);
 }
 
 static void test_batchnorm(int N, int C, int HW)
@@ -318,6 +407,12 @@ int main(void)
                            {1, 16, 33, 31, 1}};
     for (size_t i = 0; i < sizeof pads / sizeof pads[0]; i++)
         test_spatial(pads[i][0], pads[i][1], pads[i][2], pads[i][3], pads[i][4]);
+    /* Channel-blocked: one block and several, sides the threads split. */
+    test_layout(1, 16, 3);
+    test_layout(2, 48, 17);
+    test_blocked(1, 16, 2, 2);
+    test_blocked(2, 32, 5, 7);
+    test_blocked(1, 64, 33, 31);
     ug_kctx_free(ref);
     ug_kctx_free(cpu);
     return check_summary();

@@ -99,7 +99,7 @@ static double conv_fd_err(float *x, size_t n, const float *g, float *out, const 
 /* A square kernel without padding. */
 static ug_conv_shape square(int N, int Cin, int H, int W, int Cout, int k, int stride)
 {
-    ug_conv_shape s = {N, Cin, H, W, Cout, k, k, stride, {0, 0, 0, 0}};
+    ug_conv_shape s = {N, Cin, H, W, Cout, k, k, stride, {0, 0, 0, 0}, 0, 0};
     return s;
 }
 
@@ -272,9 +272,12 @@ static void test_conv(ug_kctx *fast, ug_kctx *refk)
     /* Rectangular kernels and zero padding (Inception's 1x7 and 7x1, the
      * CycleGAN discriminator's 4x4 stride 2 padding 1, asymmetric padding). */
     const ug_conv_shape padded[] = {
-        {2, 3, 11, 10, 5, 1, 7, 1, {0, 0, 3, 3}}, {2, 3, 11, 10, 5, 7, 1, 1, {3, 3, 0, 0}},
-        {2, 3, 11, 10, 5, 4, 4, 2, {1, 1, 1, 1}}, {2, 3, 11, 10, 5, 3, 3, 2, {1, 1, 1, 1}},
-        {2, 3, 11, 10, 5, 3, 2, 1, {0, 2, 1, 0}}, {1, 2, 3, 4, 3, 3, 5, 3, {2, 1, 4, 3}},
+        {2, 3, 11, 10, 5, 1, 7, 1, {0, 0, 3, 3}, 0, 0},
+        {2, 3, 11, 10, 5, 7, 1, 1, {3, 3, 0, 0}, 0, 0},
+        {2, 3, 11, 10, 5, 4, 4, 2, {1, 1, 1, 1}, 0, 0},
+        {2, 3, 11, 10, 5, 3, 3, 2, {1, 1, 1, 1}, 0, 0},
+        {2, 3, 11, 10, 5, 3, 2, 1, {0, 2, 1, 0}, 0, 0},
+        {1, 2, 3, 4, 3, 3, 5, 3, {2, 1, 4, 3}, 0, 0},
     };
     for (size_t i = 0; i < sizeof padded / sizeof padded[0]; i++) {
         for (int bias = 0; bias < 2; bias++) {
@@ -285,7 +288,7 @@ static void test_conv(ug_kctx *fast, ug_kctx *refk)
         }
     }
     /* Padded 3x3 stride 1 with channels in multiples of 16 (Winograd). */
-    const ug_conv_shape wino_pad = {2, 32, 11, 10, 16, 3, 3, 1, {1, 1, 1, 1}};
+    const ug_conv_shape wino_pad = {2, 32, 11, 10, 16, 3, 3, 1, {1, 1, 1, 1}, 0, 0};
     test_conv_case(fast, refk, wino_pad, 1, 0);
 
     /* By hand: ones through a 3x3 kernel of ones with padding 1 count the
@@ -295,7 +298,7 @@ static void test_conv(ug_kctx *fast, ug_kctx *refk)
         ones[i] = 1;
     for (int i = 0; i < 9; i++)
         k9[i] = 1;
-    const ug_conv_shape same = {1, 1, 4, 4, 1, 3, 3, 1, {1, 1, 1, 1}};
+    const ug_conv_shape same = {1, 1, 4, 4, 1, 3, 3, 1, {1, 1, 1, 1}, 0, 0};
     const float count[16] = {4, 6, 6, 4, 6, 9, 9, 6, 6, 9, 9, 6, 4, 6, 6, 4};
     ug_conv_forward_ref(REFK, o16, ones, k9, NULL, &same, NULL);
     ug_error err = {{0}};
@@ -307,7 +310,7 @@ static void test_conv(ug_kctx *fast, ug_kctx *refk)
           "padded 3x3 of ones, fast: %s", err.msg);
     /* A 1x3 kernel (1, 2, 3) with padding left 2, right 0 on a row (1, 10, 100):
      * outputs 3, 32, 321. */
-    const ug_conv_shape row = {1, 1, 1, 3, 1, 1, 3, 1, {0, 0, 2, 0}};
+    const ug_conv_shape row = {1, 1, 1, 3, 1, 1, 3, 1, {0, 0, 2, 0}, 0, 0};
     const float x3[3] = {1, 10, 100}, k3[3] = {1, 2, 3}, want3[3] = {3, 32, 321};
     float o3[3];
     ug_conv_forward_ref(REFK, o3, x3, k3, NULL, &row, NULL);
@@ -442,6 +445,44 @@ static void test_scratch(ug_kctx *k)
     CHECK(ug_kctx_scratch(k, 5) == b, "a smaller request reuses the buffer");
 }
 
+/* Channel-blocked input and output (kernels.h): the fast convolution
+ * against the reference with the same layouts, and the reference's blocked
+ * result, converted back, bit for bit its plain one. The backward passes
+ * refuse blocked shapes. */
+static void test_conv_blocked(ug_kctx *fast, ug_conv_shape s)
+{
+    ug_error err = {{0}};
+    const int OHW = ug_conv_out_h(&s) * ug_conv_out_w(&s);
+    const size_t nin = (size_t)s.N * s.Cin * s.H * s.W, nw = (size_t)s.Cout * s.Cin * s.kh * s.kw,
+                 nout = (size_t)s.N * s.Cout * OHW;
+    float *in = randn(nin), *w = randn(nw), *b = randn((size_t)s.Cout), *inb = zeros(nin);
+    float *plain = zeros(nout), *out_r = zeros(nout), *out_f = zeros(nout), *back = zeros(nout);
+    ug_layout_convert(REFK, inb, in, s.N, s.Cin, s.H * s.W, 1);
+    ug_conv_forward_ref(REFK, plain, in, w, b, &s, NULL);
+    for (int bi = 0; bi < 2; bi++)
+        for (int bo = !bi; bo < 2; bo++) {
+            ug_conv_shape t = s;
+            t.blocked_in = bi, t.blocked_out = bo;
+            const float *x = bi ? inb : in;
+            ug_conv_forward_ref(REFK, out_r, x, w, b, &t, NULL);
+            int rc = ug_conv_forward(fast, out_f, x, w, b, &t, &err);
+            CHECK(rc == 0 && close_to(out_f, out_r, nout, 1e-5),
+                  "blocked conv Cin=%d Cout=%d k=%d s=%d in %d out %d: %s %g", s.Cin, s.Cout, s.kh,
+                  s.stride, bi, bo, err.msg, check_max_abs_diff(out_f, out_r, nout));
+            if (bo)
+                ug_layout_convert(REFK, back, out_r, s.N, s.Cout, OHW, 0);
+            else
+                memcpy(back, out_r, nout * sizeof *back);
+            CHECK(memcmp(back, plain, nout * sizeof *back) == 0,
+                  "blocked reference conv in %d out %d: the plain one's values", bi, bo);
+            err.msg[0] = 0;
+            CHECK(ug_conv_backward(fast, NULL, out_f, NULL, out_r, x, w, &t, 0, &err) < 0 &&
+                      strstr(err.msg, "plain"),
+                  "blocked conv backward refused: %s", err.msg);
+        }
+    free(in), free(w), free(b), free(inb), free(plain), free(out_r), free(out_f), free(back);
+}
+
 int main(void)
 {
     ug_error err = {{0}};
@@ -456,6 +497,10 @@ int main(void)
     CHECK(!ug_kctx_reference(fast) && ug_kctx_reference(refk), "ug_kctx_reference");
     test_conv(fast, refk);
     test_linear(fast, refk);
+    /* Winograd-eligible, strided and 1x1, as in the generators. */
+    test_conv_blocked(fast, (ug_conv_shape){1, 32, 18, 18, 16, 3, 3, 1, {0, 0, 0, 0}, 0, 0});
+    test_conv_blocked(fast, (ug_conv_shape){2, 16, 20, 20, 32, 3, 3, 2, {1, 1, 1, 1}, 0, 0});
+    test_conv_blocked(fast, (ug_conv_shape){2, 32, 10, 10, 16, 1, 1, 1, {0, 0, 0, 0}, 0, 0});
     test_scratch(fast);
     test_scratch(refk);
     ug_kctx_free(fast);

@@ -30,7 +30,7 @@ typedef struct {
 /* ---- reflection padding ---- */
 static void pad_fwd(fd_case *c, float *out)
 {
-    ug_pad_reflect_forward(K, out, c->x[0], D(c)->N, D(c)->C, D(c)->H, D(c)->W, D(c)->p);
+    ug_pad_reflect_forward(K, out, c->x[0], D(c)->N, D(c)->C, D(c)->H, D(c)->W, D(c)->p, 0);
 }
 static void pad_bwd(fd_case *c, const float *dout, int acc)
 {
@@ -43,9 +43,9 @@ static void test_pad(void)
     const float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
     const float want1[25] = {5, 4, 5, 6, 5, 2, 1, 2, 3, 2, 5, 4, 5, 6, 5, 8, 7, 8, 9, 8, 5, 4, 5, 6, 5};
     float out[49];
-    ug_pad_reflect_forward(K, out, in, 1, 1, 3, 3, 1);
+    ug_pad_reflect_forward(K, out, in, 1, 1, 3, 3, 1, 0);
     CHECK(check_max_abs_diff(out, want1, 25) == 0, "reflect pad 1 of a 3x3 pattern");
-    ug_pad_reflect_forward(K, out, in, 1, 1, 3, 3, 2);
+    ug_pad_reflect_forward(K, out, in, 1, 1, 3, 3, 2, 0);
     const float row0[7] = {9, 8, 7, 8, 9, 8, 7}; /* padded row 0 = input row 2 reflected */
     CHECK(check_max_abs_diff(out, row0, 7) == 0, "reflect pad 2, first row");
     const float row3[7] = {6, 5, 4, 5, 6, 5, 4};
@@ -64,7 +64,7 @@ static void test_pad(void)
 static void in_fwd(fd_case *c, float *out)
 {
     img_data *d = D(c);
-    ug_instnorm_forward(K, out, d->mean, d->rstd, c->x[0], d->N, d->C, d->H * d->W, 1e-5f, 0);
+    ug_instnorm_forward(K, out, d->mean, d->rstd, c->x[0], d->N, d->C, d->H * d->W, 1e-5f, 0, 0);
 }
 static void in_bwd(fd_case *c, const float *dout, int acc)
 {
@@ -78,7 +78,7 @@ static void test_instnorm(void)
     /* Biased variance: {1, 2, 3, 4} has mean 2.5 and var 1.25. */
     const float x4[4] = {1, 2, 3, 4};
     float y[4], m, r;
-    ug_instnorm_forward(K, y, &m, &r, x4, 1, 1, 4, 0.0f, 0);
+    ug_instnorm_forward(K, y, &m, &r, x4, 1, 1, 4, 0.0f, 0, 0);
     CHECK(fabsf(m - 2.5f) < 1e-6f, "instnorm mean %g", m);
     CHECK(fabsf(r - 1.0f / sqrtf(1.25f)) < 1e-6f, "instnorm rstd is biased: %g", r);
     CHECK(fabsf(y[0] + 1.5f / sqrtf(1.25f)) < 1e-6f, "instnorm out[0] %g", y[0]);
@@ -94,8 +94,8 @@ static void test_instnorm(void)
 
     /* The fused ReLU: the same output clamped at zero, the same statistics. */
     float *y0 = alloc(150), *y1 = alloc(150), m1[6], r1[6];
-    ug_instnorm_forward(K, y0, d.mean, d.rstd, x, 2, 3, 25, 1e-5f, 0);
-    ug_instnorm_forward(K, y1, m1, r1, x, 2, 3, 25, 1e-5f, 1);
+    ug_instnorm_forward(K, y0, d.mean, d.rstd, x, 2, 3, 25, 1e-5f, 0, 0);
+    ug_instnorm_forward(K, y1, m1, r1, x, 2, 3, 25, 1e-5f, 1, 0);
     int same = memcmp(m1, d.mean, sizeof m1) == 0 && memcmp(r1, d.rstd, sizeof r1) == 0;
     for (int i = 0; i < 150; i++)
         same &= y1[i] == (y0[i] > 0 ? y0[i] : 0);
@@ -112,7 +112,7 @@ static void ln_fwd(fd_case *c, float *out)
 {
     img_data *d = D(c);
     ug_linnorm_forward(K, out, d->stats, c->x[0], c->x[1], c->x[2], c->x[3], d->per_sample, d->N,
-                       d->C, d->H * d->W, 1e-5f, d->relu);
+                       d->C, d->H * d->W, 1e-5f, d->relu, 0);
 }
 static void ln_bwd(fd_case *c, const float *dout, int acc)
 {
@@ -133,7 +133,7 @@ static void test_linnorm(void)
         const float rho[2] = {1, 0}, g[2] = {2, 1}, b[2] = {0.5f, 0};
         float y[8];
         _Alignas(double) float st[14];
-        ug_linnorm_forward(K, y, st, x, rho, g, b, 0, 1, 2, 4, 0.0f, 0);
+        ug_linnorm_forward(K, y, st, x, rho, g, b, 0, 1, 2, 4, 0.0f, 0, 0);
         CHECK(fabsf(st[0] - 2.5f) < 1e-6f && fabsf(st[1] - 6.5f) < 1e-6f, "linnorm in means");
         CHECK(fabsf(st[2] - 1.0f / sqrtf(5.0f / 3)) < 1e-6f, "linnorm in rstd unbiased %g", st[2]);
         CHECK(fabsf(st[4] - 4.5f) < 1e-6f, "linnorm ln mean %g", st[4]);
@@ -244,7 +244,7 @@ static void test_activations(void)
 /* ---- upsampling ---- */
 static void up_fwd(fd_case *c, float *out)
 {
-    ug_upsample2_forward(K, out, c->x[0], D(c)->N, D(c)->C, D(c)->H, D(c)->W);
+    ug_upsample2_forward(K, out, c->x[0], D(c)->N, D(c)->C, D(c)->H, D(c)->W, 0);
 }
 static void up_bwd(fd_case *c, const float *dout, int acc)
 {
@@ -256,7 +256,7 @@ static void test_upsample(void)
     const float in[4] = {1, 2, 3, 4};
     const float want[16] = {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4};
     float out[16];
-    ug_upsample2_forward(K, out, in, 1, 1, 2, 2);
+    ug_upsample2_forward(K, out, in, 1, 1, 2, 2, 0);
     CHECK(check_max_abs_diff(out, want, 16) == 0, "upsample 2x2");
 
     img_data d = {.N = 2, .C = 3, .H = 3, .W = 4};

@@ -1,6 +1,7 @@
 /* The tape's memory planning: the arena's free list, and the no-grad forward
- * (buffers recycled by liveness, in-place element-wise nodes) against the
- * recording forward, which must give bitwise the same outputs. The recording
+ * (buffers recycled by liveness, in-place element-wise nodes, channel-blocked
+ * images between convolutions) against the recording forward, which must
+ * give bitwise the same outputs. The recording
  * pass's own planning (pads recomputed, in-place ReLUs, buffers released in
  * backward) is held to PyTorch by test_golden. */
 #include <stdlib.h>
@@ -88,6 +89,30 @@ static void test_nograd(ug_norm norm, int light, int no_cam)
         CHECK(a2.used_peak < a1.used_peak / 2, "no-grad forward keeps %zu of %zu bytes",
               a2.used_peak, a1.used_peak);
         CHECK(t2.out[1] == NULL, "dead outputs are dropped");
+        /* Where the convolutions compute channel-blocked, the images between
+         * them stay blocked; with that off, none is. Same outputs either way. */
+        const ug_conv_shape s = {N, 16, 34, 34, 16, 3, 3, 1, {0, 0, 0, 0}, 0, 0};
+        int blocked = 0;
+        for (int i = 0; i < net.n_nodes; i++)
+            blocked += t2.blocked[i];
+        CHECK((blocked > 0) == ug_kctx_conv_blocked(k, &s), "%d blocked images, conv_blocked %d",
+              blocked, ug_kctx_conv_blocked(k, &s));
+        ug_arena a3;
+        ug_arena_init(&a3, ug_backend_default());
+        ug_tape t3;
+        ug_kctx_set_blocked(k, 0);
+        rc = ug_tape_forward_nograd(&t3, k, &a3, &net, &in, N, UG_EVAL, &err);
+        ug_kctx_set_blocked(k, 1);
+        blocked = 0;
+        for (int i = 0; rc == 0 && i < net.n_nodes; i++)
+            blocked += t3.blocked[i];
+        CHECK(rc == 0 && blocked == 0, "blocked images off: %s", err.msg);
+        for (int i = 0; rc == 0 && i < 3; i++)
+            CHECK(outs[i] < 0 || memcmp(t3.out[outs[i]], t2.out[outs[i]],
+                                        ug_tape_numel(&t2, outs[i]) * sizeof(float)) == 0,
+                  "%s light=%d cam=%d: output %d differs with plain images", ug_norm_name(norm),
+                  light, !no_cam, i);
+        ug_arena_free(&a3);
     }
     free(x);
     ug_arena_free(&a1);

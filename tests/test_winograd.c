@@ -227,15 +227,17 @@ int main(void)
     CHECK(ug_cpu_wino_policy(k) == UG_CPU_WINO_AUTO, "the default policy is auto");
 
     const ug_conv_shape shapes[] = {
-        {2, 37, 13, 11, 21, 3, 3, 1, {1, 1, 1, 1}},  /* odd sizes, ragged tiles, N > 1 */
-        {1, 5, 3, 3, 3, 3, 3, 1, {0, 0, 0, 0}},      /* a 1x1 output: one tile, mostly outside */
-        {3, 17, 9, 14, 33, 3, 3, 1, {0, 2, 2, 1}},   /* asymmetric padding */
-        {1, 24, 4, 4, 8, 3, 3, 1, {2, 0, 0, 2}},     /* a plane smaller than a patch */
-        {2, 64, 18, 20, 48, 3, 3, 1, {0, 0, 0, 0}},  /* as after a reflection pad */
-        {1, 256, 14, 12, 256, 3, 3, 1, {1, 1, 1, 1}}, /* the residual blocks' channels */
+        {2, 37, 13, 11, 21, 3, 3, 1, {1, 1, 1, 1}, 0, 0}, /* odd sizes, ragged tiles, N > 1 */
+        {1, 5, 3, 3, 3, 3, 3, 1, {0, 0, 0, 0}, 0, 0}, /* a 1x1 output: one tile, mostly outside */
+        {3, 17, 9, 14, 33, 3, 3, 1, {0, 2, 2, 1}, 0, 0},    /* asymmetric padding */
+        {1, 24, 4, 4, 8, 3, 3, 1, {2, 0, 0, 2}, 0, 0},      /* a plane smaller than a patch */
+        {2, 64, 18, 20, 48, 3, 3, 1, {0, 0, 0, 0}, 0, 0},   /* as after a reflection pad */
+        {1, 256, 14, 12, 256, 3, 3, 1, {1, 1, 1, 1}, 0, 0}, /* the residual blocks' channels */
         /* the golden fixtures' (tests/test_golden.c) */
-        {1, 16, 26, 26, 16, 3, 3, 1, {0, 0, 0, 0}}, {1, 8, 98, 98, 4, 3, 3, 1, {0, 0, 0, 0}},
-        {2, 16, 10, 10, 16, 3, 3, 1, {0, 0, 0, 0}}, {1, 16, 50, 50, 8, 3, 3, 1, {0, 0, 0, 0}},
+        {1, 16, 26, 26, 16, 3, 3, 1, {0, 0, 0, 0}, 0, 0},
+        {1, 8, 98, 98, 4, 3, 3, 1, {0, 0, 0, 0}, 0, 0},
+        {2, 16, 10, 10, 16, 3, 3, 1, {0, 0, 0, 0}, 0, 0},
+        {1, 16, 50, 50, 8, 3, 3, 1, {0, 0, 0, 0}, 0, 0},
     };
     const int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
     printf("Winograd paths: best here %s (cap: ONEDNN_MAX_CPU_ISA)\n",

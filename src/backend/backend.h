@@ -50,6 +50,10 @@ struct ug_backend {
     /* The backend's own state in a new context (k->impl), and its end. */
     int (*ctx_init)(ug_kctx *k, ug_error *err);
     void (*ctx_free)(ug_kctx *k);
+    /* 1 when its convolution of shape s (layouts ignored) computes in
+     * channel-blocked layouts (kernels.h), so that inference keeps images
+     * blocked around it; NULL: never. */
+    int (*conv_blocked)(ug_kctx *k, const ug_conv_shape *s);
     /* One function per kernel. */
 #define UG_BE_R(type, name, params, args) type(*name) params;
 #define UG_BE_V(name, params, args) void(*name) params;
@@ -74,6 +78,7 @@ struct ug_kctx {
     size_t scratch_count;
     double flops;
     int no_winograd;
+    int no_blocked;
     int bf16;
 };
 
@@ -92,6 +97,13 @@ float *ug_kctx_scratch(ug_kctx *k, size_t count);
  * off gives direct convolutions only. */
 void ug_kctx_set_winograd(ug_kctx *k, int on);
 int ug_kctx_winograd(const ug_kctx *k);
+
+/* Channel-blocked images between the convolutions of a forward pass without
+ * a tape, where the backend's conv_blocked asks for them: on by default;
+ * off keeps every image plain. ug_kctx_conv_blocked: whether convolution s
+ * runs blocked on k. */
+void ug_kctx_set_blocked(ug_kctx *k, int on);
+int ug_kctx_conv_blocked(ug_kctx *k, const ug_conv_shape *s);
 
 /* bf16 forward convolutions on the fast path (inference): inputs and
  * weights rounded to bfloat16 on their way into oneDNN's layouts, products

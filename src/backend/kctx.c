@@ -57,3 +57,8 @@ void ug_kctx_set_bf16(ug_kctx *k, int on) { k->bf16 = on != 0; }
 int ug_kctx_bf16(const ug_kctx *k) { return k->bf16; }
 double ug_kctx_flops(const ug_kctx *k) { return k->flops; }
 void ug_kctx_add_flops(ug_kctx *k, double flops) { k->flops += flops; }
+void ug_kctx_set_blocked(ug_kctx *k, int on) { k->no_blocked = !on; }
+int ug_kctx_conv_blocked(ug_kctx *k, const ug_conv_shape *s)
+{
+    return !k->no_blocked && k->be->conv_blocked && k->be->conv_blocked(k, s);
+}

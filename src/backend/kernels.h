@@ -6,6 +6,12 @@
  * under src/ops). Images are N x C x H x W, row-major; every pointer to
  * tensor data is memory of the context's backend (backend.h).
  *
+ * Where a forward kernel takes `blocked` (or a convolution's shape says so),
+ * an image may instead be channel-blocked: N x C/16 x H x W x 16 (oneDNN's
+ * nChw16c; C a multiple of UG_BLOCK), the layout the CPU backend's
+ * convolutions compute in, which inference keeps between them (tape.c)
+ * instead of converting at every convolution.
+ *
  * Gradient conventions (as in llm.c, true dL/dx everywhere):
  * - Gradients of parameters (dw, db, drho, ...) are always ACCUMULATED (+=).
  * - The gradient of an input (din, da, ...) is overwritten when acc == 0 and
@@ -22,14 +28,28 @@
 
 typedef struct ug_kctx ug_kctx;
 
+#define UG_BLOCK 16
+/* Where plane (n, c) of an N x C x HW image starts, plain or blocked; its
+ * pixels are ug_pixel_step floats apart. */
+static inline size_t ug_plane_at(int blocked, int C, int HW, int n, int c)
+{
+    if (!blocked)
+        return ((size_t)n * C + (size_t)c) * (size_t)HW;
+    const size_t block = (size_t)(c / UG_BLOCK) * UG_BLOCK;
+    return ((size_t)n * C + block) * (size_t)HW + (size_t)(c % UG_BLOCK);
+}
+static inline int ug_pixel_step(int blocked) { return blocked ? UG_BLOCK : 1; }
+
 /* Convolution: kernel kh x kw, stride s, zero padding pad[] (top, bottom,
  * left, right; each smaller than the kernel side; reflection padding is a
  * separate op). out is N x Cout x OH x OW with
  * OH = (H + top + bottom - kh) / s + 1, OW likewise. w: Cout x Cin x kh x kw;
- * b: Cout or NULL. */
+ * b: Cout or NULL. blocked_in, blocked_out: the forward pass's input and
+ * output are channel-blocked (the backward passes take plain ones only). */
 typedef struct ug_conv_shape {
     int N, Cin, H, W, Cout, kh, kw, stride;
     int pad[4];
+    int blocked_in, blocked_out;
 } ug_conv_shape;
 int ug_conv_out_h(const ug_conv_shape *s);
 int ug_conv_out_w(const ug_conv_shape *s);
@@ -71,6 +91,11 @@ size_t ug_linnorm_stats_size(int N, int C);
  * R(type, name, parameters, arguments) for one returning a value. Each
  * takes the kernel context first. */
 #define UG_KERNELS(R, V)                                                                        \
+    /* ---- layout (src/ops/layout.c): an N x C x HW image from plain to channel-blocked      \
+     * (to_blocked != 0) or back; C a multiple of UG_BLOCK; out != in. */                      \
+    V(layout_convert, (ug_kctx *k, float *out, const float *in, int N, int C, int HW,          \
+                       int to_blocked),                                                        \
+      (k, out, in, N, C, HW, to_blocked))                                                      \
     /* ---- convolution (src/ops/conv.c) */                                                    \
     R(int, conv_forward,                                                                       \
       (ug_kctx *k, float *out, const float *in, const float *w, const float *b,                \
@@ -102,14 +127,15 @@ size_t ug_linnorm_stats_size(int N, int C);
     /* ---- reflection padding (src/ops/spatial.c): N x C x H x W -> N x C x (H+2p) x         \
      * (W+2p). The edge pixel is not repeated; requires p < H and p < W. */                    \
     V(pad_reflect_forward, (ug_kctx *k, float *out, const float *in, int N, int C, int H,      \
-                            int W, int p),                                                     \
-      (k, out, in, N, C, H, W, p))                                                             \
+                            int W, int p, int blocked),                                        \
+      (k, out, in, N, C, H, W, p, blocked))                                                    \
     V(pad_reflect_backward, (ug_kctx *k, float *din, const float *dout, int N, int C, int H,   \
                              int W, int p, int acc),                                           \
       (k, din, dout, N, C, H, W, p, acc))                                                      \
     /* ---- nearest-neighbour upsampling by 2 (src/ops/spatial.c): H x W -> 2H x 2W. */       \
-    V(upsample2_forward, (ug_kctx *k, float *out, const float *in, int N, int C, int H, int W), \
-      (k, out, in, N, C, H, W))                                                                \
+    V(upsample2_forward, (ug_kctx *k, float *out, const float *in, int N, int C, int H, int W, \
+                          int blocked),                                                        \
+      (k, out, in, N, C, H, W, blocked))                                                       \
     V(upsample2_backward, (ug_kctx *k, float *din, const float *dout, int N, int C, int H,     \
                            int W, int acc),                                                    \
       (k, din, dout, N, C, H, W, acc))                                                         \
@@ -118,8 +144,8 @@ size_t ug_linnorm_stats_size(int N, int C);
      * backward pass. relu != 0 applies a ReLU to the output in the same pass (the backward    \
      * pass reads the input, never the output, so the ReLU's own backward is unchanged). */    \
     V(instnorm_forward, (ug_kctx *k, float *out, float *mean, float *rstd, const float *in,    \
-                         int N, int C, int HW, float eps, int relu),                           \
-      (k, out, mean, rstd, in, N, C, HW, eps, relu))                                           \
+                         int N, int C, int HW, float eps, int relu, int blocked),              \
+      (k, out, mean, rstd, in, N, C, HW, eps, relu, blocked))                                  \
     V(instnorm_backward, (ug_kctx *k, float *din, const float *dout, const float *in,          \
                           const float *mean, const float *rstd, int N, int C, int HW, int acc), \
       (k, din, dout, in, mean, rstd, N, C, HW, acc))                                           \
@@ -143,8 +169,9 @@ size_t ug_linnorm_stats_size(int N, int C);
      * dgamma, dbeta += (N x C if per_sample, else C); din by acc. */                          \
     V(linnorm_forward, (ug_kctx *k, float *out, float *stats, const float *in,                 \
                         const float *rho, const float *gamma, const float *beta,               \
-                        int per_sample, int N, int C, int HW, float eps, int relu),            \
-      (k, out, stats, in, rho, gamma, beta, per_sample, N, C, HW, eps, relu))                  \
+                        int per_sample, int N, int C, int HW, float eps, int relu,             \
+                        int blocked),                                                          \
+      (k, out, stats, in, rho, gamma, beta, per_sample, N, C, HW, eps, relu, blocked))         \
     V(linnorm_backward, (ug_kctx *k, float *din, float *drho, float *dgamma, float *dbeta,     \
                          const float *dout, const float *in, const float *stats,               \
                          const float *rho, const float *gamma, int per_sample, int N, int C,   \

@@ -31,6 +31,21 @@ enum {
     UG_OPF_INPUT_FOR_WGRAD = 1 << 6,
 };
 
+/* How a node reads and writes channel-blocked images (kernels.h) in a
+ * forward pass without a tape, which keeps images blocked between the
+ * convolutions that compute blocked (tape.c plans it; a recording pass, whose
+ * backward kernels read plain images, is plain throughout). A network's
+ * outputs, and images of one pixel or of channels not a multiple of
+ * UG_BLOCK, are always plain. */
+typedef enum {
+    UG_LAYOUT_PLAIN, /* plain in, plain out: blocked inputs are converted first */
+    UG_LAYOUT_ANY,   /* element-wise or a concatenation: blocked out when every input
+                        is blocked and of the output's height and width */
+    UG_LAYOUT_KEEPS, /* per-channel: blocked out when its first input is blocked */
+    UG_LAYOUT_MAKES, /* a convolution that computes blocked: reads its first input as it
+                        is, writes blocked */
+} ug_layout;
+
 /* The backward pass's state, shared by the tape and the ops' backward functions. */
 typedef struct ug_bwd {
     ug_tape *t;
@@ -54,7 +69,13 @@ typedef struct ug_op_def {
     /* Accumulates the gradients of node i's inputs (ug_bwd_din) and, when
      * param_grads != 0, of its parameters, from t->grad[i]. */
     int (*backward)(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error *err);
+    /* Node i's layout rule on k; NULL: UG_LAYOUT_PLAIN. */
+    ug_layout (*layout)(const ug_tape *t, ug_kctx *k, int i);
 } ug_op_def;
+
+/* The rules of the ops that follow their inputs' layout. */
+ug_layout ug_layout_any(const ug_tape *t, ug_kctx *k, int i);
+ug_layout ug_layout_keeps(const ug_tape *t, ug_kctx *k, int i);
 
 const ug_op_def *ug_op_get(ug_op op);
 

@@ -138,10 +138,14 @@ static int tape_alloc(ug_tape *t, ug_arena *a, ug_net *net, int N, ug_mode mode)
     t->out = ug_arena_host(a, nn * sizeof *t->out);
     t->aux = ug_arena_host(a, nn * sizeof *t->aux);
     t->grad = ug_arena_host(a, nn * sizeof *t->grad);
+    t->blocked = ug_arena_host(a, nn);
+    t->plain = ug_arena_host(a, nn * sizeof *t->plain);
     t->sn_uv = ug_arena_host(a, np * sizeof *t->sn_uv);
     t->sigma = ug_arena_host(a, np * sizeof *t->sigma);
-    if (!t->out || !t->aux || !t->grad || !t->sn_uv || !t->sigma)
+    if (!t->out || !t->aux || !t->grad || !t->blocked || !t->plain || !t->sn_uv || !t->sigma)
         return -1;
+    memset(t->blocked, 0, nn);
+    memset(t->plain, 0, nn * sizeof *t->plain);
     memset(t->aux, 0, nn * sizeof *t->aux);
     memset(t->grad, 0, nn * sizeof *t->grad);
     memset(t->sn_uv, 0, np * sizeof *t->sn_uv);
@@ -297,6 +301,95 @@ int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
 
 /* ---- forward without a tape: buffers recycled by liveness ---- */
 
+/* ---- channel-blocked images in a pass without a tape (op.h's ug_layout) ---- */
+
+ug_layout ug_layout_any(const ug_tape *t, ug_kctx *k, int i)
+{
+    (void)t, (void)k, (void)i;
+    return UG_LAYOUT_ANY;
+}
+
+ug_layout ug_layout_keeps(const ug_tape *t, ug_kctx *k, int i)
+{
+    (void)t, (void)k, (void)i;
+    return UG_LAYOUT_KEEPS;
+}
+
+/* Node i's output is a network output, or becomes one through a ReLU that
+ * takes over its buffer (relu_fused). */
+static int output_plain(const ug_net *net, int i, const int *readers)
+{
+    return is_output(net, i) || (relu_fused(net, i, readers) && is_output(net, i + 1));
+}
+
+/* Decides t->blocked[i] by node i's rule; returns the rule. */
+static ug_layout plan_layout(ug_tape *t, ug_kctx *k, int i, const int *readers)
+{
+    const ug_net *net = t->net;
+    const ug_node *nd = &net->nodes[i];
+    const ug_op_def *def = ug_op_get(nd->op);
+    const ug_layout rule = def->layout ? def->layout(t, k, i) : UG_LAYOUT_PLAIN;
+    int blocked = nd->C % UG_BLOCK == 0 && nd->H * nd->W > 1 && !output_plain(net, i, readers);
+    if (rule == UG_LAYOUT_PLAIN)
+        blocked = 0;
+    else if (rule == UG_LAYOUT_KEEPS)
+        blocked &= t->blocked[nd->in[0]];
+    else if (rule == UG_LAYOUT_ANY)
+        for (int j = 0; j < UG_NODE_IN && nd->in[j] >= 0; j++) {
+            const ug_node *x = &net->nodes[nd->in[j]];
+            blocked &= t->blocked[nd->in[j]] && x->H == nd->H && x->W == nd->W;
+        }
+    t->blocked[i] = (unsigned char)blocked;
+    return rule;
+}
+
+/* Whether node i, of rule `rule`, reads its input slot j as it is when blocked. */
+static int reads_blocked(const ug_tape *t, int i, ug_layout rule, int j)
+{
+    if (rule == UG_LAYOUT_MAKES)
+        return j == 0;
+    if (rule == UG_LAYOUT_KEEPS)
+        return j == 0 && t->blocked[i];
+    return rule == UG_LAYOUT_ANY && t->blocked[i];
+}
+
+/* Shows node i its blocked inputs that it reads plain as plain copies (made
+ * once per input, kept while it lives): t->out points at the copy and
+ * t->blocked is 0 until restore_inputs, which saved[] lets put back. */
+static int plain_inputs(ug_tape *t, ug_kctx *k, ug_arena *a, int i, ug_layout rule,
+                        float **saved)
+{
+    const ug_node *nd = &t->net->nodes[i];
+    for (int j = 0; j < UG_NODE_IN; j++)
+        saved[j] = NULL;
+    for (int j = 0; j < UG_NODE_IN; j++) {
+        const int in = nd->in[j];
+        if (in < 0 || !t->blocked[in] || reads_blocked(t, i, rule, j))
+            continue; /* plain, already swapped (an input read twice), or read blocked */
+        if (!t->plain[in]) {
+            const ug_node *x = &t->net->nodes[in];
+            if (!(t->plain[in] = ug_arena_floats(a, node_numel(t, in))))
+                return -1;
+            ug_layout_convert(k, t->plain[in], t->out[in], t->N, x->C, x->H * x->W, 0);
+        }
+        saved[j] = t->out[in];
+        t->out[in] = t->plain[in];
+        t->blocked[in] = 0;
+    }
+    return 0;
+}
+
+static void restore_inputs(ug_tape *t, int i, float *const *saved)
+{
+    for (int j = UG_NODE_IN - 1; j >= 0; j--)
+        if (saved[j]) {
+            t->out[t->net->nodes[i].in[j]] = saved[j];
+            t->blocked[t->net->nodes[i].in[j]] = 1;
+        }
+}
+
+/* ---- forward without a tape: buffers recycled by liveness ---- */
+
 int ug_tape_forward_nograd(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
                            const float *const *inputs, int N, ug_mode mode, ug_error *err)
 {
@@ -342,9 +435,11 @@ int ug_tape_forward_outputs(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
         if (relu_fused(net, nd->in[0], readers)) {
             /* Applied by the normalisation: take over its buffer. */
             t->out[i] = t->out[nd->in[0]];
+            t->blocked[i] = t->blocked[nd->in[0]];
             t->out[nd->in[0]] = NULL;
             continue;
         }
+        const ug_layout rule = plan_layout(t, k, i, readers);
         /* The inputs whose last reader this is, each once. */
         int dying[UG_NODE_IN], ndying = 0;
         for (int j = 0; j < UG_NODE_IN; j++) {
@@ -371,14 +466,22 @@ int ug_tape_forward_outputs(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
         else if (!(t->out[i] = ug_arena_floats(a, node_numel(t, i))))
             return oom(err);
         double t0 = prof_on ? now_s() : 0;
-        if (forward_node(t, k, i, relu_fused(net, i, readers), err) < 0)
+        float *saved[UG_NODE_IN];
+        const int converted = plain_inputs(t, k, a, i, rule, saved);
+        const int rc = converted < 0 ? -1 : forward_node(t, k, i, relu_fused(net, i, readers), err);
+        restore_inputs(t, i, saved);
+        if (converted < 0)
+            return oom(err);
+        if (rc < 0)
             return -1;
         if (prof_on)
             prof_add(net, nd->op, i, now_s() - t0, 0);
         for (int d = 0; d < ndying; d++) {
+            const size_t bytes = node_numel(t, dying[d]) * sizeof(float);
             if (d != reuse)
-                ug_arena_release(a, t->out[dying[d]], node_numel(t, dying[d]) * sizeof(float));
-            t->out[dying[d]] = NULL;
+                ug_arena_release(a, t->out[dying[d]], bytes);
+            ug_arena_release(a, t->plain[dying[d]], bytes);
+            t->out[dying[d]] = t->plain[dying[d]] = NULL;
         }
     }
     return 0;

@@ -27,6 +27,10 @@ typedef struct ug_tape {
     float **out;        /* per node: output, N x C x H x W */
     void **aux;         /* per node: saved statistics or positions */
     float **grad;       /* per node: gradient of the output, NULL until written */
+    unsigned char *blocked; /* per node: its output is channel-blocked (kernels.h); only a
+                               forward pass without a tape makes any */
+    float **plain;      /* per node: a plain copy of a blocked output that a reader of
+                           plain images needed, or NULL */
     float **sn_uv;      /* per spectrally normalised parameter: u then v as this call
                            used them (NULL for the others); W / sigma itself is
                            recomputed where needed, never stored */

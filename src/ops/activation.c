@@ -97,12 +97,13 @@ static int sigmoid_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_er
 
 #define ACT_FLAGS (UG_OPF_OVERWRITES_IN0 | UG_OPF_READS_OUTPUT)
 const ug_op_def ug_op_relu = {"relu", ACT_FLAGS | UG_OPF_ACTIVATION, same_shape, NULL,
-                              relu_forward, relu_backward};
+                              relu_forward, relu_backward, ug_layout_any};
 const ug_op_def ug_op_lrelu = {"lrelu", ACT_FLAGS | UG_OPF_ACTIVATION, lrelu_shape, NULL,
-                               lrelu_forward, lrelu_backward};
-const ug_op_def ug_op_tanh = {"tanh", ACT_FLAGS, same_shape, NULL, tanh_forward, tanh_backward};
+                               lrelu_forward, lrelu_backward, ug_layout_any};
+const ug_op_def ug_op_tanh = {"tanh", ACT_FLAGS, same_shape, NULL, tanh_forward, tanh_backward,
+                              ug_layout_any};
 const ug_op_def ug_op_sigmoid = {"sigmoid", ACT_FLAGS, same_shape, NULL, sigmoid_forward,
-                                 sigmoid_backward};
+                                 sigmoid_backward, ug_layout_any};
 
 /* ---- the kernels: the plain references, which the CPU backend runs too ---- */
 

@@ -56,7 +56,7 @@ static int adain_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_erro
 }
 
 const ug_op_def ug_op_adain = {"adain", UG_OPF_OVERWRITES_IN0 | UG_OPF_FUSES_RELU, adain_shape,
-                               adain_aux, adain_forward, adain_backward};
+                               adain_aux, adain_forward, adain_backward, NULL};
 
 /* ---- the reference kernels: one plane at a time, its statistics in double ---- */
 

@@ -92,7 +92,7 @@ static int bnorm_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_erro
 }
 
 const ug_op_def ug_op_bnorm = {"bnorm", UG_OPF_OVERWRITES_IN0, bnorm_shape, bnorm_aux,
-                               bnorm_forward, bnorm_backward};
+                               bnorm_forward, bnorm_backward, NULL};
 
 static int gnorm_shape(const ug_net *net, ug_node *nd, ug_error *err)
 {
@@ -139,7 +139,7 @@ static int gnorm_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_erro
 }
 
 const ug_op_def ug_op_gnorm = {"gnorm", UG_OPF_OVERWRITES_IN0, gnorm_shape, gnorm_aux,
-                               gnorm_forward, gnorm_backward};
+                               gnorm_forward, gnorm_backward, NULL};
 
 /* DRIT's LayerNorm: F.layer_norm over C x H x W (biased variance, eps inside
  * the square root) then a per-channel affine whose weight and bias are
@@ -161,7 +161,7 @@ static int dlnorm_shape(const ug_net *net, ug_node *nd, ug_error *err)
 }
 
 const ug_op_def ug_op_dlnorm = {"dlnorm", UG_OPF_OVERWRITES_IN0, dlnorm_shape, gnorm_aux,
-                                gnorm_forward, gnorm_backward};
+                                gnorm_forward, gnorm_backward, NULL};
 
 /* NVIDIA's LayerNorm saves mean and 1 / (std + eps) per sample. */
 static size_t nvlnorm_aux(const ug_node *nd, int N)
@@ -201,7 +201,7 @@ static int nvlnorm_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_er
 }
 
 const ug_op_def ug_op_nvlnorm = {"nvlnorm", UG_OPF_OVERWRITES_IN0, affine_shape, nvlnorm_aux,
-                                 nvlnorm_forward, nvlnorm_backward};
+                                 nvlnorm_forward, nvlnorm_backward, NULL};
 
 /* ---- the plain reference kernels: one channel (or group) at a time, its
  * statistics in double, then the textbook formulas; the CPU backend's

@@ -44,7 +44,7 @@ static int scale_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_erro
 }
 
 const ug_op_def ug_op_scale = {"scale", UG_OPF_OVERWRITES_IN0, scale_shape, NULL, scale_forward,
-                               scale_backward};
+                               scale_backward, NULL};
 
 /* The inputs of a concatenation: in[0], in[1], ... up to the first -1. */
 static int concat_inputs(const ug_node *nd)
@@ -111,7 +111,7 @@ static int concat_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_err
 }
 
 const ug_op_def ug_op_concat = {"concat", 0, concat_shape, NULL, concat_forward,
-                                concat_backward};
+                                concat_backward, ug_layout_any};
 
 /* in[0] (C x H x W) and the code in[1] (Z x 1 x 1) tiled over H x W. */
 static int concat_tiled_shape(const ug_net *net, ug_node *nd, ug_error *err)
@@ -149,7 +149,7 @@ static int concat_tiled_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, 
 }
 
 const ug_op_def ug_op_concat_tiled = {"concat_tiled", 0, concat_tiled_shape, NULL,
-                                      concat_tiled_forward, concat_tiled_backward};
+                                      concat_tiled_forward, concat_tiled_backward, NULL};
 
 static int chsum_shape(const ug_net *net, ug_node *nd, ug_error *err)
 {
@@ -181,7 +181,7 @@ static int chsum_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_erro
     return 0;
 }
 
-const ug_op_def ug_op_chsum = {"chsum", 0, chsum_shape, NULL, chsum_forward, chsum_backward};
+const ug_op_def ug_op_chsum = {"chsum", 0, chsum_shape, NULL, chsum_forward, chsum_backward, NULL};
 
 /* Add and multiply: two inputs of the same shape, or one C x H x W and one
  * C x 1 x 1 broadcast over H, W. */
@@ -249,7 +249,7 @@ static int add_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error 
 }
 
 const ug_op_def ug_op_add = {"add", UG_OPF_OVERWRITES_ANY, eltwise_shape, NULL, add_forward,
-                             add_backward};
+                             add_backward, ug_layout_any};
 
 static int mul_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
                        ug_error *err)
@@ -275,7 +275,7 @@ static int mul_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error 
 }
 
 const ug_op_def ug_op_mul = {"mul", UG_OPF_OVERWRITES_ANY, eltwise_shape, NULL, mul_forward,
-                             mul_backward};
+                             mul_backward, NULL};
 
 /* ---- the kernels: the plain references, which the CPU backend runs too ---- */
 

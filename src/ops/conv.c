@@ -36,11 +36,13 @@ static int conv_shape(const ug_net *net, ug_node *nd, ug_error *err)
     return 0;
 }
 
-static ug_conv_shape conv_of(const ug_tape *t, const ug_node *nd)
+/* Node i's shape, with the layouts of this call (plain in a recording tape). */
+static ug_conv_shape conv_of(const ug_tape *t, int i)
 {
-    const ug_node *x = &t->net->nodes[nd->in[0]];
+    const ug_node *nd = &t->net->nodes[i], *x = &t->net->nodes[nd->in[0]];
     ug_conv_shape s = {t->N, x->C, x->H, x->W, nd->C, nd->kh, nd->kw, nd->stride,
-                       {nd->zpad[0], nd->zpad[1], nd->zpad[2], nd->zpad[3]}};
+                       {nd->zpad[0], nd->zpad[1], nd->zpad[2], nd->zpad[3]},
+                       t->blocked[nd->in[0]], t->blocked[i]};
     return s;
 }
 
@@ -49,7 +51,7 @@ static int conv_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *ou
 {
     (void)relu;
     const ug_node *nd = &t->net->nodes[i];
-    ug_conv_shape s = conv_of(t, nd);
+    ug_conv_shape s = conv_of(t, i);
     const float *b = nd->p[1] >= 0 ? ug_param_data(t->net, nd->p[1]) : NULL;
     const float *w = ug_tape_weight(t, k, nd->p[0]);
     return w ? ug_conv_forward(k, out, x, w, b, &s, err) : ug_tape_oom(err);
@@ -61,7 +63,7 @@ static int conv_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error
     const ug_net *net = t->net;
     const ug_node *nd = &net->nodes[i];
     const int j = nd->in[0], p = nd->p[0], sn = t->sn_uv[p] != NULL;
-    ug_conv_shape s = conv_of(t, nd);
+    ug_conv_shape s = conv_of(t, i);
     int acc;
     float *din = ug_bwd_din(b, j, &acc);
     float *db = param_grads && nd->p[1] >= 0 ? ug_param_grad(net, nd->p[1]) : NULL;
@@ -93,8 +95,14 @@ static int conv_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error
     return rc;
 }
 
+static ug_layout conv_layout(const ug_tape *t, ug_kctx *k, int i)
+{
+    const ug_conv_shape s = conv_of(t, i);
+    return ug_kctx_conv_blocked(k, &s) ? UG_LAYOUT_MAKES : UG_LAYOUT_PLAIN;
+}
+
 const ug_op_def ug_op_conv = {"conv", UG_OPF_INPUT_FOR_WGRAD, conv_shape, NULL, conv_forward,
-                              conv_backward};
+                              conv_backward, conv_layout};
 
 
 /* ---- the plain reference kernels ---- */
@@ -119,6 +127,10 @@ int ug_conv_check(const ug_conv_shape *s, ug_error *err)
         return ug_fail(err, "convolution: bad shape N=%d Cin=%d %dx%d Cout=%d k=%dx%d s=%d pad "
                             "%d,%d,%d,%d", s->N, s->Cin, s->H, s->W, s->Cout, s->kh, s->kw,
                        s->stride, s->pad[0], s->pad[1], s->pad[2], s->pad[3]);
+    if ((s->blocked_in && s->Cin % UG_BLOCK) || (s->blocked_out && s->Cout % UG_BLOCK))
+        return ug_fail(err, "convolution: a channel-blocked image of %d channels, not a "
+                            "multiple of %d", s->blocked_in && s->Cin % UG_BLOCK ? s->Cin : s->Cout,
+                       UG_BLOCK);
     return 0;
 }
 
@@ -137,15 +149,16 @@ int ug_conv_forward_ref(ug_kctx *k, float *out, const float *in, const float *w,
     const int N = s->N, Cin = s->Cin, H = s->H, W = s->W, Cout = s->Cout, KH = s->kh,
               KW = s->kw, st = s->stride, pt = s->pad[0], pl = s->pad[2];
     const int OH = ug_conv_out_h(s), OW = ug_conv_out_w(s);
+    const int si = ug_pixel_step(s->blocked_in), so = ug_pixel_step(s->blocked_out);
 #pragma omp parallel for collapse(2)
     for (int n = 0; n < N; n++) {
         for (int co = 0; co < Cout; co++) {
-            float *o = out + ((size_t)n * Cout + co) * OH * OW;
+            float *o = out + ug_plane_at(s->blocked_out, Cout, OH * OW, n, co);
             for (int oh = 0; oh < OH; oh++) {
                 for (int ow = 0; ow < OW; ow++) {
                     double acc = b ? b[co] : 0.0;
                     for (int ci = 0; ci < Cin; ci++) {
-                        const float *x = in + ((size_t)n * Cin + ci) * H * W;
+                        const float *x = in + ug_plane_at(s->blocked_in, Cin, H * W, n, ci);
                         const float *wk = w + ((size_t)co * Cin + ci) * KH * KW;
                         for (int kh = 0; kh < KH; kh++) {
                             const int ih = oh * st - pt + kh;
@@ -154,11 +167,12 @@ int ug_conv_forward_ref(ug_kctx *k, float *out, const float *in, const float *w,
                             for (int kw = 0; kw < KW; kw++) {
                                 const int iw = ow * st - pl + kw;
                                 if (iw >= 0 && iw < W)
-                                    acc += (double)x[(size_t)ih * W + iw] * wk[kh * KW + kw];
+                                    acc += (double)x[((size_t)ih * W + iw) * si] *
+                                           wk[kh * KW + kw];
                             }
                         }
                     }
-                    o[(size_t)oh * OW + ow] = (float)acc;
+                    o[((size_t)oh * OW + ow) * so] = (float)acc;
                 }
             }
         }
@@ -187,6 +201,8 @@ int ug_conv_backward_ref(ug_kctx *k, float *din, float *dw, float *db, const flo
 {
     if (ug_conv_check(s, err))
         return -1;
+    if (s->blocked_in || s->blocked_out)
+        return ug_fail(err, "convolution: the backward pass takes plain images only");
     ug_kctx_add_flops(k, ug_conv_flops(s) * ((din != NULL) + (dw != NULL)));
     const int N = s->N, Cin = s->Cin, H = s->H, W = s->W, Cout = s->Cout, KH = s->kh,
               KW = s->kw, st = s->stride, pt = s->pad[0], pl = s->pad[2];

@@ -71,7 +71,7 @@ static int deconv_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_err
 }
 
 const ug_op_def ug_op_deconv = {"deconv", 0, deconv_shape, NULL, deconv_forward,
-                                deconv_backward};
+                                deconv_backward, NULL};
 
 
 /* ---- the plain reference kernels ---- */

@@ -74,7 +74,7 @@ static int linear_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_err
 }
 
 const ug_op_def ug_op_linear = {"linear", 0, linear_shape, NULL, linear_forward,
-                                linear_backward};
+                                linear_backward, NULL};
 
 /* ---- the plain reference kernels ---- */
 

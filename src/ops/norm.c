@@ -28,7 +28,7 @@ static int inorm_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *o
     const ug_node *nd = &t->net->nodes[i];
     float *stats = t->aux[i];
     ug_instnorm_forward(k, out, stats, stats + (size_t)t->N * nd->C, x, t->N, nd->C, nd->H * nd->W,
-                        nd->eps, relu);
+                        nd->eps, relu, t->blocked[i]);
     return 0;
 }
 
@@ -47,7 +47,7 @@ static int inorm_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_erro
 }
 
 const ug_op_def ug_op_inorm = {"inorm", UG_OPF_OVERWRITES_IN0 | UG_OPF_FUSES_RELU, same_shape,
-                               inorm_aux, inorm_forward, inorm_backward};
+                               inorm_aux, inorm_forward, inorm_backward, ug_layout_keeps};
 
 /* adaILN takes gamma and beta per sample from nodes in[1], in[2] (the MLP's
  * outputs, C x 1 x 1); ILN has them as parameters p[1], p[2]. rho is p[0],
@@ -109,7 +109,7 @@ static int linnorm_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float 
         k->be->unmap(dev, rho, (size_t)nd->C * sizeof(float), 1);
     }
     ug_linnorm_forward(k, out, t->aux[i], x, rho_of(t, nd, i), gamma, beta, per_sample, t->N,
-                       nd->C, nd->H * nd->W, nd->eps, relu);
+                       nd->C, nd->H * nd->W, nd->eps, relu, t->blocked[i]);
     return 0;
 }
 
@@ -141,41 +141,45 @@ static int linnorm_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_er
 }
 
 const ug_op_def ug_op_linnorm = {"linnorm", UG_OPF_OVERWRITES_IN0 | UG_OPF_FUSES_RELU,
-                                 linnorm_shape, linnorm_aux, linnorm_forward, linnorm_backward};
+                                 linnorm_shape, linnorm_aux, linnorm_forward, linnorm_backward,
+                                 ug_layout_keeps};
 
 /* ---- the plain reference kernels: one plane (or sample) at a time, its
  * statistics in double, then the textbook formulas; the CPU backend's
  * versions (src/backend/cpu/instnorm.c, linnorm.c) fuse and thread them. */
 
-/* The mean of n values and their sum of squares about it. */
-static void moments(const float *x, size_t n, double *mean, double *sumsq)
+/* The mean of n values step floats apart and their sum of squares about it. */
+static void moments(const float *x, size_t n, int step, double *mean, double *sumsq)
 {
     double s = 0, ss = 0;
     for (size_t i = 0; i < n; i++)
-        s += x[i];
+        s += x[i * step];
     const double m = s / (double)n;
     for (size_t i = 0; i < n; i++)
-        ss += (x[i] - m) * (x[i] - m);
+        ss += (x[i * step] - m) * (x[i * step] - m);
     *mean = m;
     *sumsq = ss;
 }
 
 void ug_instnorm_forward_ref(ug_kctx *k, float *out, float *mean, float *rstd, const float *in,
-                             int N, int C, int HW, float eps, int relu)
+                             int N, int C, int HW, float eps, int relu, int blocked)
 {
     (void)k;
-    for (size_t nc = 0; nc < (size_t)N * C; nc++) {
-        const float *x = in + nc * HW;
-        double m, ss;
-        moments(x, (size_t)HW, &m, &ss);
-        const double r = 1.0 / sqrt(ss / HW + eps); /* biased variance */
-        for (int i = 0; i < HW; i++) {
-            const float v = (float)((x[i] - m) * r);
-            out[nc * HW + i] = relu && v < 0 ? 0 : v;
+    const int step = ug_pixel_step(blocked);
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++) {
+            const size_t nc = (size_t)n * C + c, at = ug_plane_at(blocked, C, HW, n, c);
+            const float *x = in + at;
+            double m, ss;
+            moments(x, (size_t)HW, step, &m, &ss);
+            const double r = 1.0 / sqrt(ss / HW + eps); /* biased variance */
+            for (int i = 0; i < HW; i++) {
+                const float v = (float)((x[(size_t)i * step] - m) * r);
+                out[at + (size_t)i * step] = relu && v < 0 ? 0 : v;
+            }
+            mean[nc] = (float)m;
+            rstd[nc] = (float)r;
         }
-        mean[nc] = (float)m;
-        rstd[nc] = (float)r;
-    }
 }
 
 /* dx = r * (dy - mean(dy) - xhat * mean(dy * xhat)) over each plane. */
@@ -213,20 +217,23 @@ static double unbiased(size_t count) { return count > 1 ? (double)(count - 1) : 
 
 void ug_linnorm_forward_ref(ug_kctx *k, float *out, float *stats, const float *in,
                             const float *rho, const float *gamma, const float *beta,
-                            int per_sample, int N, int C, int HW, float eps, int relu)
+                            int per_sample, int N, int C, int HW, float eps, int relu,
+                            int blocked)
 {
     (void)k;
     float *in_mean = stats, *in_rstd = stats + (size_t)N * C;
     float *ln_mean = stats + 2 * (size_t)N * C, *ln_rstd = ln_mean + N;
     const size_t plane = (size_t)C * HW;
+    const int step = ug_pixel_step(blocked);
     for (int n = 0; n < N; n++) {
         double m, ss;
-        moments(in + n * plane, plane, &m, &ss);
+        /* A sample is contiguous in either layout. */
+        moments(in + n * plane, plane, 1, &m, &ss);
         ln_mean[n] = (float)m;
         ln_rstd[n] = (float)(1.0 / sqrt(ss / unbiased(plane) + eps));
         for (int c = 0; c < C; c++) {
             const size_t nc = (size_t)n * C + c;
-            moments(in + nc * HW, (size_t)HW, &m, &ss);
+            moments(in + ug_plane_at(blocked, C, HW, n, c), (size_t)HW, step, &m, &ss);
             in_mean[nc] = (float)m;
             in_rstd[nc] = (float)(1.0 / sqrt(ss / unbiased((size_t)HW) + eps));
         }
@@ -235,13 +242,14 @@ void ug_linnorm_forward_ref(ug_kctx *k, float *out, float *stats, const float *i
     for (int n = 0; n < N; n++)
         for (int c = 0; c < C; c++) {
             const size_t nc = (size_t)n * C + c, gi = per_sample ? nc : (size_t)c;
+            const size_t at = ug_plane_at(blocked, C, HW, n, c);
             for (int i = 0; i < HW; i++) {
-                const double x = in[nc * HW + i];
+                const double x = in[at + (size_t)i * step];
                 const double xin = (x - in_mean[nc]) * in_rstd[nc];
                 const double xln = (x - ln_mean[n]) * ln_rstd[n];
                 const float v =
                     (float)((rho[c] * xin + (1.0 - rho[c]) * xln) * gamma[gi] + beta[gi]);
-                out[nc * HW + i] = relu && v < 0 ? 0 : v;
+                out[at + (size_t)i * step] = relu && v < 0 ? 0 : v;
             }
         }
 }

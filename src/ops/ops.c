@@ -25,7 +25,8 @@ static int input_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_erro
     return 0;
 }
 
-static const ug_op_def input_op = {"input", 0, input_shape, NULL, input_forward, input_backward};
+static const ug_op_def input_op = {"input", 0, input_shape, NULL, input_forward,
+                                   input_backward, NULL};
 
 static const ug_op_def *const table[] = {
     [OP_INPUT] = &input_op,        [OP_PAD] = &ug_op_pad,       [OP_CONV] = &ug_op_conv,

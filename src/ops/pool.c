@@ -42,7 +42,7 @@ static int gap_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error 
     return 0;
 }
 
-const ug_op_def ug_op_gap = {"gap", 0, pool_shape, NULL, gap_forward, gap_backward};
+const ug_op_def ug_op_gap = {"gap", 0, pool_shape, NULL, gap_forward, gap_backward, NULL};
 
 static size_t gmp_aux(const ug_node *nd, int N) { return (size_t)N * nd->C * sizeof(int32_t); }
 
@@ -65,7 +65,7 @@ static int gmp_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error 
     return 0;
 }
 
-const ug_op_def ug_op_gmp = {"gmp", 0, pool_shape, gmp_aux, gmp_forward, gmp_backward};
+const ug_op_def ug_op_gmp = {"gmp", 0, pool_shape, gmp_aux, gmp_forward, gmp_backward, NULL};
 
 /* Windowed pooling: kernel kh x kw, .stride, .pad on every side, at most
  * half the kernel (as PyTorch requires). */
@@ -120,7 +120,7 @@ static int maxpool_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_er
 }
 
 const ug_op_def ug_op_maxpool = {"maxpool", 0, pool2d_shape, maxpool_aux, maxpool_forward,
-                                 maxpool_backward};
+                                 maxpool_backward, NULL};
 
 static int avgpool_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
                            ug_error *err)
@@ -144,7 +144,7 @@ static int avgpool_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_er
 }
 
 const ug_op_def ug_op_avgpool = {"avgpool", 0, pool2d_shape, NULL, avgpool_forward,
-                                 avgpool_backward};
+                                 avgpool_backward, NULL};
 
 /* ---- the kernels: the plain references, which the CPU backend runs too ---- */
 

@@ -23,7 +23,7 @@ static int pad_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out
 {
     (void)relu, (void)err;
     const ug_node *nd = &t->net->nodes[i], *in = &t->net->nodes[nd->in[0]];
-    ug_pad_reflect_forward(k, out, x, t->N, in->C, in->H, in->W, nd->pad);
+    ug_pad_reflect_forward(k, out, x, t->N, in->C, in->H, in->W, nd->pad, t->blocked[i]);
     return 0;
 }
 
@@ -39,7 +39,7 @@ static int pad_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error 
 }
 
 const ug_op_def ug_op_pad = {"pad", UG_OPF_RECOMPUTABLE, pad_shape, NULL, pad_forward,
-                             pad_backward};
+                             pad_backward, ug_layout_keeps};
 
 static int up2_shape(const ug_net *net, ug_node *nd, ug_error *err)
 {
@@ -55,7 +55,7 @@ static int up2_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out
 {
     (void)relu, (void)err;
     const ug_node *in = &t->net->nodes[t->net->nodes[i].in[0]];
-    ug_upsample2_forward(k, out, x, t->N, in->C, in->H, in->W);
+    ug_upsample2_forward(k, out, x, t->N, in->C, in->H, in->W, t->blocked[i]);
     return 0;
 }
 
@@ -71,7 +71,7 @@ static int up2_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error 
 }
 
 const ug_op_def ug_op_up2 = {"up2", UG_OPF_RECOMPUTABLE, up2_shape, NULL, up2_forward,
-                             up2_backward};
+                             up2_backward, ug_layout_keeps};
 
 /* ---- the kernels: the plain references, which the CPU backend runs too ---- */
 
@@ -86,22 +86,20 @@ static int reflect(int i, int n)
 }
 
 void ug_pad_reflect_forward_ref(ug_kctx *k, float *out, const float *in, int N, int C, int H,
-                                int W, int p)
+                                int W, int p, int blocked)
 {
     (void)k;
-    const int OH = H + 2 * p, OW = W + 2 * p;
-    const long planes = (long)N * C;
-#pragma omp parallel for schedule(static)
-    for (long nc = 0; nc < planes; nc++) {
-        const float *src = in + (size_t)nc * H * W;
-        float *dst = out + (size_t)nc * OH * OW;
-        for (int y = 0; y < OH; y++) {
-            const float *row = src + (size_t)reflect(y - p, H) * W;
-            float *orow = dst + (size_t)y * OW;
-            for (int x = 0; x < OW; x++)
-                orow[x] = row[reflect(x - p, W)];
+    const int OH = H + 2 * p, OW = W + 2 * p, step = ug_pixel_step(blocked);
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++) {
+            const float *src = in + ug_plane_at(blocked, C, H * W, n, c);
+            float *dst = out + ug_plane_at(blocked, C, OH * OW, n, c);
+            for (int y = 0; y < OH; y++)
+                for (int x = 0; x < OW; x++)
+                    dst[((size_t)y * OW + x) * step] =
+                        src[((size_t)reflect(y - p, H) * W + reflect(x - p, W)) * step];
         }
-    }
 }
 
 void ug_pad_reflect_backward_ref(ug_kctx *k, float *din, const float *dout, int N, int C, int H,
@@ -128,22 +126,20 @@ void ug_pad_reflect_backward_ref(ug_kctx *k, float *din, const float *dout, int 
     }
 }
 
-void ug_upsample2_forward_ref(ug_kctx *k, float *out, const float *in, int N, int C, int H, int W)
+void ug_upsample2_forward_ref(ug_kctx *k, float *out, const float *in, int N, int C, int H, int W,
+                              int blocked)
 {
     (void)k;
-    const int OW = 2 * W;
-    const long planes = (long)N * C;
-#pragma omp parallel for schedule(static)
-    for (long nc = 0; nc < planes; nc++) {
-        const float *src = in + (size_t)nc * H * W;
-        float *dst = out + (size_t)nc * 4 * H * W;
-        for (int y = 0; y < 2 * H; y++) {
-            const float *row = src + (size_t)(y / 2) * W;
-            float *orow = dst + (size_t)y * OW;
-            for (int x = 0; x < OW; x++)
-                orow[x] = row[x / 2];
+    const int OW = 2 * W, step = ug_pixel_step(blocked);
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++) {
+            const float *src = in + ug_plane_at(blocked, C, H * W, n, c);
+            float *dst = out + ug_plane_at(blocked, C, 4 * H * W, n, c);
+            for (int y = 0; y < 2 * H; y++)
+                for (int x = 0; x < OW; x++)
+                    dst[((size_t)y * OW + x) * step] = src[((size_t)(y / 2) * W + x / 2) * step];
         }
-    }
 }
 
 void ug_upsample2_backward_ref(ug_kctx *k, float *din, const float *dout, int N, int C, int H,

@@ -40,6 +40,8 @@ static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int pass, const u
         .act = plain ? dnnl_nchw : dnnl_format_tag_any,
         .wei_layout = plain ? dnnl_oihw : dnnl_format_tag_any,
         .wei_user = dnnl_oihw,
+        .src_user = s->blocked_in ? dnnl_nChw16c : dnnl_nchw,
+        .dst_user = s->blocked_out ? dnnl_nChw16c : dnnl_nchw,
     };
     char what[128];
     snprintf(what, sizeof what, "N=%d Cin=%d %dx%d Cout=%d k=%dx%d s=%d", s->N, s->Cin, s->H,
@@ -66,7 +68,9 @@ static ug_dnnl_prim *conv_prim(ug_kctx *k, int pass, const ug_conv_shape *s, ug_
      * AVX512-BF16's rate a direct bf16 convolution is no faster than an
      * fp32 Winograd one, and less exact. */
     const int bf16 = ug_kctx_bf16(k) && pass <= UG_PASS_FWD_BIAS && !wino;
-    const int key[UG_DNNL_KEY_LEN] = {pass + 16 * wino + 32 * bf16, s->N, s->Cin, s->H, s->W,
+    const int key[UG_DNNL_KEY_LEN] = {pass + 16 * wino + 32 * bf16 + 64 * s->blocked_in +
+                                          128 * s->blocked_out,
+                                      s->N, s->Cin, s->H, s->W,
                                       s->Cout, s->kh, s->stride, s->kw, s->pad[0], s->pad[1],
                                       s->pad[2], s->pad[3]};
     ug_dnnl_prim *p = ug_dnnl_find(k, key);
@@ -133,11 +137,11 @@ static int timed_pass(ug_kctx *k, int pass, const ug_convlike_args *a, const ug_
     return rc;
 }
 
-/* Runs one pass through oneDNN or ours as the policy says (cpu.h): ours
- * only for 3x3 stride-1 shapes, Winograd on, and a CPU with AVX2; under
- * TIMED only for 16 or more channels each way (fewer do not repay the
- * transforms, and ours rounds differently from a direct sum), under AUTO
- * for 64 or more wherever oneDNN's convolution is direct. AUTO's rule is
+/* Who runs a pass of a 3x3 stride-1 shape, as the policy says (cpu.h): ours
+ * only for those shapes, Winograd on, and a CPU with AVX2; under TIMED only
+ * for 16 or more channels each way (fewer do not repay the transforms, and
+ * ours rounds differently from a direct sum), under AUTO for 64 or more
+ * wherever oneDNN's convolution is direct. AUTO's rule is
  * bench/winograd.sh's measurement (README, "Winograd convolutions"): ours
  * at 0.3 to 0.75 of oneDNN's time on the AVX2 path, where oneDNN's 3x3
  * convolutions are direct, but 1.25 to 1.6 with 32 output channels; on the
@@ -145,22 +149,41 @@ static int timed_pass(ug_kctx *k, int pass, const ug_convlike_args *a, const ug_
  * shape, threads and load, so oneDNN stays where its Winograd applies
  * (channels in multiples of 16; DRIT's 264-channel decoder convolutions
  * are not, and translate 14% faster with ours). */
-static int conv_pass(ug_kctx *k, int pass, const ug_convlike_args *a, const ug_conv_shape *s,
-                     ug_error *err)
+enum { RUN_ONEDNN, RUN_OURS, RUN_TIMED };
+
+static int conv_runner(const ug_kctx *k, const ug_conv_shape *s)
 {
     const int policy = ug_cpu_wino_policy(k);
     const ug_wino_isa isa = ug_wino_isa_best();
     if (!ug_kctx_winograd(k) || !ug_wino_applies(s) || policy == UG_CPU_WINO_ONEDNN ||
         isa == UG_WINO_PLAIN)
-        return dnnl_pass(k, pass, a, s, err);
+        return RUN_ONEDNN;
     if (policy == UG_CPU_WINO_OURS)
-        return wino_pass(k, pass, a, s, err);
+        return RUN_OURS;
     if (policy == UG_CPU_WINO_TIMED)
-        return s->Cin < 16 || s->Cout < 16 ? dnnl_pass(k, pass, a, s, err)
-                                           : timed_pass(k, pass, a, s, err);
+        return s->Cin < 16 || s->Cout < 16 ? RUN_ONEDNN : RUN_TIMED;
     const int wide = s->Cin >= 64 && s->Cout >= 64;
     const int onednn_wino = isa == UG_WINO_AVX512 && conv_wino_eligible(k, s);
-    return wide && !onednn_wino ? wino_pass(k, pass, a, s, err) : dnnl_pass(k, pass, a, s, err);
+    return wide && !onednn_wino ? RUN_OURS : RUN_ONEDNN;
+}
+
+/* Blocked images go to oneDNN whatever the policy (ours reads plain ones). */
+static int conv_pass(ug_kctx *k, int pass, const ug_convlike_args *a, const ug_conv_shape *s,
+                     ug_error *err)
+{
+    const int run = s->blocked_in || s->blocked_out ? RUN_ONEDNN : conv_runner(k, s);
+    if (run == RUN_OURS)
+        return wino_pass(k, pass, a, s, err);
+    if (run == RUN_TIMED)
+        return timed_pass(k, pass, a, s, err);
+    return dnnl_pass(k, pass, a, s, err);
+}
+
+int ug_cpu_conv_blocked(ug_kctx *k, const ug_conv_shape *s)
+{
+    return ug_wino_isa_best() == UG_WINO_AVX512 && !ug_narrow_applies(s) &&
+           ug_conv_out_h(s) * ug_conv_out_w(s) > PLAIN_MAX_PLANE &&
+           conv_runner(k, s) == RUN_ONEDNN;
 }
 
 int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,
@@ -169,7 +192,7 @@ int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,
     if (ug_conv_check(s, err))
         return -1;
     ug_kctx_add_flops(k, ug_conv_flops(s));
-    if (ug_narrow_applies(s)) {
+    if (ug_narrow_applies(s) && !s->blocked_in && !s->blocked_out) {
         ug_narrow_forward(ug_wino_isa_best(), out, in, w, b, s);
         return 0;
     }
@@ -183,6 +206,8 @@ int ug_cpu_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const flo
 {
     if (ug_conv_check(s, err))
         return -1;
+    if (s->blocked_in || s->blocked_out)
+        return ug_fail(err, "convolution: the backward pass takes plain images only");
     ug_kctx_add_flops(k, ug_conv_flops(s) * ((din != NULL) + (dw != NULL)));
     const ug_convlike_args a = {.din = din, .dw = dw, .in = in, .w = w, .dout = dout, .acc = acc};
     if (din && (ug_narrow_applies(s)

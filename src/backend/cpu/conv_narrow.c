@@ -114,7 +114,7 @@ int ug_narrow_backward_data(ug_wino_isa isa, float *din, const float *dout, cons
     for (int n = 0; n < s->N; n++)
         for (int c0 = 0; c0 < Cin; c0 += UG_NARROW_MAX_OUT) {
             const int nc = Cin - c0 < UG_NARROW_MAX_OUT ? Cin - c0 : UG_NARROW_MAX_OUT;
-            const ug_conv_shape t = {1, Cout, PH, PW, nc, kh, kw, 1, {0, 0, 0, 0}};
+            const ug_conv_shape t = {1, Cout, PH, PW, nc, kh, kw, 1, {0, 0, 0, 0}, 0, 0};
             narrow_rows(row, din + ((size_t)n * Cin + c0) * s->H * s->W,
                         pad + (size_t)n * Cout * PH * PW, wt + (size_t)c0 * Cout * kh * kw, NULL,
                         &t, acc);

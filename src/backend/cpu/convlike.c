@@ -14,7 +14,7 @@ ug_dnnl_prim *ug_convlike_prim(ug_kctx *k, const int key[UG_DNNL_KEY_LEN],
 {
     ug_dnnl_prim *p = NULL;
     /* The primitive's layouts (src_in, wei_in, dst_in) and the caller's
-     * plain ones (the cache entry reorders between them). */
+     * (the cache entry reorders between them where they differ). */
     dnnl_memory_desc_t src_in, wei_in, dst_in, src_u, wei_u, bias_u, dst_u;
     dnnl_convolution_desc_t fd, bd;
     dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
@@ -27,10 +27,10 @@ ug_dnnl_prim *ug_convlike_prim(ug_kctx *k, const int key[UG_DNNL_KEY_LEN],
     if ((st = dnnl_memory_desc_init_by_tag(&src_in, 4, d->src, d->in_type, d->act)) ||
         (st = dnnl_memory_desc_init_by_tag(&wei_in, 4, d->wei, d->in_type, d->wei_layout)) ||
         (st = dnnl_memory_desc_init_by_tag(&dst_in, 4, d->dst, dnnl_f32, d->act)) ||
-        (st = dnnl_memory_desc_init_by_tag(&src_u, 4, d->src, dnnl_f32, dnnl_nchw)) ||
+        (st = dnnl_memory_desc_init_by_tag(&src_u, 4, d->src, dnnl_f32, d->src_user)) ||
         (st = dnnl_memory_desc_init_by_tag(&wei_u, 4, d->wei, dnnl_f32, d->wei_user)) ||
         (st = dnnl_memory_desc_init_by_tag(&bias_u, 1, d->bias, dnnl_f32, dnnl_x)) ||
-        (st = dnnl_memory_desc_init_by_tag(&dst_u, 4, d->dst, dnnl_f32, dnnl_nchw)))
+        (st = dnnl_memory_desc_init_by_tag(&dst_u, 4, d->dst, dnnl_f32, d->dst_user)))
         goto dnnl_fail;
     /* The backward primitives need the forward one as a hint. */
     if ((st = op->fwd(&fd, dnnl_forward_training, d->alg, &src_in, &wei_in,

@@ -34,13 +34,14 @@ extern const ug_convlike_op ug_convlike_conv, ug_convlike_deconv;
 /* One primitive: its pass, algorithm, dimensions (oneDNN's logical order:
  * weights Cout x Cin x kh x kw), the type inside it of input and weights
  * (f32, or bf16 rounded by the reorders), its layouts (format_tag_any for
- * oneDNN's choice, or plain) and the caller's weight layout. */
+ * oneDNN's choice, or plain) and the caller's: of the weights, and of the
+ * forward pass's input and output (plain or nChw16c; backward: plain). */
 typedef struct ug_convlike_desc {
     int pass;
     dnnl_alg_kind_t alg;
     dnnl_dims_t src, wei, bias, dst, strides, pad_l, pad_r;
     dnnl_data_type_t in_type;
-    dnnl_format_tag_t act, wei_layout, wei_user;
+    dnnl_format_tag_t act, wei_layout, wei_user, src_user, dst_user;
 } ug_convlike_desc;
 
 /* Creates the primitive of d and caches it under key. NULL with err set on

@@ -11,6 +11,8 @@ const ug_backend ug_backend_cpu = {
     UG_HOST_MEMORY,
     .ctx_init = ug_cpu_ctx_init,
     .ctx_free = ug_cpu_ctx_free,
+    .conv_blocked = ug_cpu_conv_blocked,
+    .layout_convert = ug_layout_convert_ref,
     .conv_forward = ug_cpu_conv_forward,
     .conv_backward = ug_cpu_conv_backward,
     .deconv_forward = ug_cpu_deconv_forward,

@@ -41,6 +41,10 @@ typedef struct ug_cpu_choice {
  * of memory. Valid until the next call. */
 ug_cpu_choice *ug_cpu_choice_get(ug_kctx *k, const int key[UG_CPU_CHOICE_KEY_LEN]);
 
+/* 1 when oneDNN computes convolution s in channel-blocked layouts (the
+ * AVX-512 path, neither our Winograd nor the narrow kernel, output planes
+ * above 64 pixels), so that blocked images save it its conversions. */
+int ug_cpu_conv_blocked(ug_kctx *k, const ug_conv_shape *s);
 int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w, const float *b,
                         const ug_conv_shape *s, ug_error *err);
 int ug_cpu_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
@@ -57,18 +61,19 @@ int ug_cpu_linear_backward(ug_kctx *k, float *din, float *dw, float *db, const f
                            const float *in, const float *w, int N, int I, int O, int acc,
                            ug_error *err);
 void ug_cpu_pad_reflect_forward(ug_kctx *k, float *out, const float *in, int N, int C, int H,
-                                int W, int p);
+                                int W, int p, int blocked);
 void ug_cpu_pad_reflect_backward(ug_kctx *k, float *din, const float *dout, int N, int C, int H,
                                  int W, int p, int acc);
 void ug_cpu_upsample2_forward(ug_kctx *k, float *out, const float *in, int N, int C, int H,
-                              int W);
+                              int W, int blocked);
 void ug_cpu_instnorm_forward(ug_kctx *k, float *out, float *mean, float *rstd, const float *in,
-                             int N, int C, int HW, float eps, int relu);
+                             int N, int C, int HW, float eps, int relu, int blocked);
 void ug_cpu_instnorm_backward(ug_kctx *k, float *din, const float *dout, const float *in,
                               const float *mean, const float *rstd, int N, int C, int HW, int acc);
 void ug_cpu_linnorm_forward(ug_kctx *k, float *out, float *stats, const float *in,
                             const float *rho, const float *gamma, const float *beta,
-                            int per_sample, int N, int C, int HW, float eps, int relu);
+                            int per_sample, int N, int C, int HW, float eps, int relu,
+                            int blocked);
 void ug_cpu_linnorm_backward(ug_kctx *k, float *din, float *drho, float *dgamma, float *dbeta,
                              const float *dout, const float *in, const float *stats,
                              const float *rho, const float *gamma, int per_sample, int N, int C,

@@ -35,6 +35,8 @@ static ug_dnnl_prim *deconv_prim(ug_kctx *k, int pass, const ug_deconv_shape *s,
         .act = dnnl_format_tag_any,
         .wei_layout = dnnl_format_tag_any,
         .wei_user = dnnl_iohw,
+        .src_user = dnnl_nchw,
+        .dst_user = dnnl_nchw,
     };
     char what[128];
     snprintf(what, sizeof what, "N=%d Cin=%d %dx%d Cout=%d k=%d s=%d p=%d op=%d", s->N, s->Cin,

@@ -6,11 +6,35 @@
 
 #include "backend/cpu/planes.h"
 
+/* Channel-blocked: UG_BLOCK planes at a time, a lane each. */
+static void instnorm_blocked(const ug_planes_kernels *kt, float *out, float *mean, float *rstd,
+                             const float *in, int N, int C, int HW, float eps, int relu)
+{
+    const long blocks = (long)N * C / UG_BLOCK;
+#pragma omp parallel for schedule(static)
+    for (long nb = 0; nb < blocks; nb++) {
+        const size_t at = (size_t)nb * HW * UG_BLOCK;
+        double m[UG_BLOCK], ss[UG_BLOCK], r[UG_BLOCK];
+        const double zero[UG_BLOCK] = {0};
+        kt->moments_blocked(in + at, HW, m, ss);
+        for (int l = 0; l < UG_BLOCK; l++) {
+            r[l] = 1.0 / sqrt(ss[l] / HW + eps);
+            mean[nb * UG_BLOCK + l] = (float)m[l];
+            rstd[nb * UG_BLOCK + l] = (float)r[l];
+        }
+        kt->affine_blocked(out + at, in + at, HW, m, r, zero, relu);
+    }
+}
+
 void ug_cpu_instnorm_forward(ug_kctx *k, float *out, float *mean, float *rstd, const float *in,
-                             int N, int C, int HW, float eps, int relu)
+                             int N, int C, int HW, float eps, int relu, int blocked)
 {
     (void)k;
     const ug_planes_kernels *kt = ug_planes_best();
+    if (blocked) {
+        instnorm_blocked(kt, out, mean, rstd, in, N, C, HW, eps, relu);
+        return;
+    }
     const long planes = (long)N * C;
 #pragma omp parallel for schedule(static)
     for (long nc = 0; nc < planes; nc++) {

@@ -3,7 +3,7 @@
  * by count - 1), as torch.var in the official release.
  *
  * stats layout: in_mean[N*C], in_rstd[N*C], ln_mean[N], ln_rstd[N], then the
- * forward pass's scratch (N*C pairs of doubles). */
+ * forward pass's scratch (2 N*C doubles). */
 #include "backend/cpu/cpu.h"
 
 #include <math.h>
@@ -19,57 +19,69 @@ static double unbiased_div(size_t count)
 
 void ug_cpu_linnorm_forward(ug_kctx *k, float *out, float *stats, const float *in,
                             const float *rho, const float *gamma, const float *beta,
-                            int per_sample, int N, int C, int HW, float eps, int relu)
+                            int per_sample, int N, int C, int HW, float eps, int relu,
+                            int blocked)
 {
     (void)k;
     float *in_mean = stats, *in_rstd = stats + (size_t)N * C;
     float *ln_mean = stats + 2 * (size_t)N * C, *ln_rstd = ln_mean + N;
     double *moments = (double *)(ln_rstd + N); /* 2N + 2NC floats in: 8-byte aligned */
-    const long planes = (long)N * C;
+    double *sums = moments + (size_t)N * C;    /* plane means first, sums of squares after */
+    const long planes = (long)N * C, L = ug_pixel_step(blocked);
     const ug_planes_kernels *kt = ug_planes_best();
 
-    /* Each plane's mean and centred sum of squares (two passes over a plane
-     * that stays in cache). */
+    /* Each plane's mean and centred sum of squares (two passes over a plane,
+     * or a block of UG_BLOCK planes, that stays in cache). */
 #pragma omp parallel for schedule(static)
-    for (long nc = 0; nc < planes; nc++) {
-        double m, ss;
-        kt->moments(in + (size_t)nc * HW, HW, &m, &ss);
-        moments[2 * nc] = m;
-        moments[2 * nc + 1] = ss;
-        in_mean[nc] = (float)m;
-        in_rstd[nc] = (float)(1.0 / sqrt(ss / unbiased_div((size_t)HW) + eps));
+    for (long nb = 0; nb < planes / L; nb++) {
+        const float *x = in + (size_t)nb * HW * L;
+        if (blocked)
+            kt->moments_blocked(x, HW, moments + nb * L, sums + nb * L);
+        else
+            kt->moments(x, HW, moments + nb, sums + nb);
+        for (long nc = nb * L; nc < (nb + 1) * L; nc++) {
+            in_mean[nc] = (float)moments[nc];
+            in_rstd[nc] = (float)(1.0 / sqrt(sums[nc] / unbiased_div((size_t)HW) + eps));
+        }
     }
     /* The layer statistics from the planes' (equal-sized groups): the mean
      * of the means, and each plane's sum of squares about the layer mean. */
     for (int n = 0; n < N; n++) {
-        const double *mo = moments + 2 * (size_t)n * C;
+        const double *mo = moments + (size_t)n * C, *sq = sums + (size_t)n * C;
         double s = 0;
         for (int c = 0; c < C; c++)
-            s += mo[2 * c];
+            s += mo[c];
         const double m = s / C;
         double ss = 0;
         for (int c = 0; c < C; c++)
-            ss += mo[2 * c + 1] + (double)HW * (mo[2 * c] - m) * (mo[2 * c] - m);
+            ss += sq[c] + (double)HW * (mo[c] - m) * (mo[c] - m);
         ln_mean[n] = (float)m;
         ln_rstd[n] = (float)(1.0 / sqrt(ss / unbiased_div((size_t)C * HW) + eps));
     }
 
+    /* (p xin + (1 - p) xln) g + b is affine in x: a x + c, two operations a
+     * pixel instead of eight, from the stored (float) statistics, exactly
+     * what the backward reads. */
 #pragma omp parallel for schedule(static)
-    for (long nc = 0; nc < planes; nc++) {
-        const int n = (int)(nc / C), c = (int)(nc % C);
-        const float *x = in + (size_t)nc * HW;
-        float *y = out + (size_t)nc * HW;
-        /* The stored (float) statistics, exactly what the backward reads. */
-        const double mi = in_mean[nc], ri = in_rstd[nc];
-        const double ml = ln_mean[n], rl = ln_rstd[n];
-        const double p = rho[c];
-        const size_t gi = per_sample ? (size_t)nc : (size_t)c;
-        const double g = gamma[gi], b = beta[gi];
-        /* (p xin + (1 - p) xln) g + b is affine in x: a x + c, two
-         * operations a pixel instead of eight. */
-        const double a = (p * ri + (1 - p) * rl) * g;
-        const double c0 = b - (p * mi * ri + (1 - p) * ml * rl) * g;
-        kt->affine(y, x, HW, 0.0, a, c0, relu);
+    for (long nb = 0; nb < planes / L; nb++) {
+        double a[UG_BLOCK], c0[UG_BLOCK];
+        const double zero[UG_BLOCK] = {0};
+        for (long l = 0; l < L; l++) {
+            const long nc = nb * L + l;
+            const int n = (int)(nc / C), c = (int)(nc % C);
+            const double mi = in_mean[nc], ri = in_rstd[nc];
+            const double ml = ln_mean[n], rl = ln_rstd[n];
+            const double p = rho[c];
+            const size_t gi = per_sample ? (size_t)nc : (size_t)c;
+            const double g = gamma[gi], b = beta[gi];
+            a[l] = (p * ri + (1 - p) * rl) * g;
+            c0[l] = b - (p * mi * ri + (1 - p) * ml * rl) * g;
+        }
+        const size_t at = (size_t)nb * HW * L;
+        if (blocked)
+            kt->affine_blocked(out + at, in + at, HW, zero, a, c0, relu);
+        else
+            kt->affine(out + at, in + at, HW, 0.0, a[0], c0[0], relu);
     }
 }
 

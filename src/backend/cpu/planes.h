@@ -5,6 +5,8 @@
 #ifndef UG_PLANES_H
 #define UG_PLANES_H
 
+#include "backend/kernels.h"
+
 typedef struct ug_planes_kernels {
     /* The mean of x[0 .. n) and its centred sum of squares: two passes,
      * the mean first, then the squares about it. */
@@ -15,6 +17,12 @@ typedef struct ug_planes_kernels {
      * the input gradient of one plane of instance normalisation. */
     void (*instnorm_grad)(float *dx, const float *dy, const float *x, int n, double m, double r,
                           int acc);
+    /* moments and affine over the UG_BLOCK planes of a channel block (n
+     * pixels of UG_BLOCK floats; kernels.h), mean, sumsq, sub, mul and add
+     * UG_BLOCK each. */
+    void (*moments_blocked)(const float *x, int n, double *mean, double *sumsq);
+    void (*affine_blocked)(float *y, const float *x, int n, const double *sub, const double *mul,
+                           const double *add, int relu);
 } ug_planes_kernels;
 
 /* The widest path this CPU has under the ISA cap (ug_wino_isa_best). */

@@ -8,6 +8,8 @@
 #define P_MOMENTS PLANES_NAME(PLANES_TABLE, _moments)
 #define P_AFFINE PLANES_NAME(PLANES_TABLE, _affine)
 #define P_INSTNORM_GRAD PLANES_NAME(PLANES_TABLE, _instnorm_grad)
+#define P_MOMENTS_BLOCKED PLANES_NAME(PLANES_TABLE, _moments_blocked)
+#define P_AFFINE_BLOCKED PLANES_NAME(PLANES_TABLE, _affine_blocked)
 
 static WT void P_MOMENTS(const float *x, int n, double *mean, double *sumsq)
 {
@@ -58,11 +60,48 @@ static WT void P_INSTNORM_GRAD(float *dx, const float *dy, const float *x, int n
     }
 }
 
-static const ug_planes_kernels PLANES_TABLE = {P_MOMENTS, P_AFFINE, P_INSTNORM_GRAD};
+/* The same two over UG_BLOCK interleaved planes: a lane per plane. */
+static WT void P_MOMENTS_BLOCKED(const float *x, int n, double *mean, double *sumsq)
+{
+    double s[UG_BLOCK] = {0}, ss[UG_BLOCK] = {0};
+    for (int i = 0; i < n; i++)
+#pragma omp simd
+        for (int l = 0; l < UG_BLOCK; l++)
+            s[l] += x[(size_t)i * UG_BLOCK + l];
+#pragma omp simd
+    for (int l = 0; l < UG_BLOCK; l++)
+        mean[l] = s[l] / n;
+    for (int i = 0; i < n; i++)
+#pragma omp simd
+        for (int l = 0; l < UG_BLOCK; l++) {
+            const double d = x[(size_t)i * UG_BLOCK + l] - mean[l];
+            ss[l] += d * d;
+        }
+#pragma omp simd
+    for (int l = 0; l < UG_BLOCK; l++)
+        sumsq[l] = ss[l];
+}
+
+static WT void P_AFFINE_BLOCKED(float *y, const float *x, int n, const double *sub,
+                                const double *mul, const double *add, int relu)
+{
+    for (int i = 0; i < n; i++)
+#pragma omp simd
+        for (int l = 0; l < UG_BLOCK; l++) {
+            const size_t e = (size_t)i * UG_BLOCK + l;
+            const float v = (float)((x[e] - sub[l]) * mul[l] + add[l]);
+            y[e] = relu && v < 0 ? 0 : v;
+        }
+}
+
+static const ug_planes_kernels PLANES_TABLE = {P_MOMENTS, P_AFFINE, P_INSTNORM_GRAD,
+                                               P_MOMENTS_BLOCKED, P_AFFINE_BLOCKED};
 
 #undef P_MOMENTS
 #undef P_AFFINE
 #undef P_INSTNORM_GRAD
+#undef P_MOMENTS_BLOCKED
+#undef P_AFFINE_BLOCKED
 #undef PLANES_NAME
 #undef PLANES_CAT
 #undef WT
