@@ -322,16 +322,36 @@ static int output_plain(const ug_net *net, int i, const int *readers)
     return is_output(net, i) || (relu_fused(net, i, readers) && is_output(net, i + 1));
 }
 
+static ug_layout rule_of(const ug_tape *t, ug_kctx *k, int i)
+{
+    const ug_op_def *def = ug_op_get(t->net->nodes[i].op);
+    return def->layout ? def->layout(t, k, i) : UG_LAYOUT_PLAIN;
+}
+
+/* Some needed reader of node i may take it blocked (a convolution's output
+ * that only plain readers take would only be converted back). */
+static int read_blocked(const ug_tape *t, ug_kctx *k, int i, const unsigned char *needed)
+{
+    const ug_net *net = t->net;
+    for (int r = i + 1; r < net->n_nodes; r++)
+        for (int j = 0; needed[r] && j < UG_NODE_IN; j++)
+            if (net->nodes[r].in[j] == i && rule_of(t, k, r) != UG_LAYOUT_PLAIN)
+                return 1;
+    return 0;
+}
+
 /* Decides t->blocked[i] by node i's rule; returns the rule. */
-static ug_layout plan_layout(ug_tape *t, ug_kctx *k, int i, const int *readers)
+static ug_layout plan_layout(ug_tape *t, ug_kctx *k, int i, const int *readers,
+                             const unsigned char *needed)
 {
     const ug_net *net = t->net;
     const ug_node *nd = &net->nodes[i];
-    const ug_op_def *def = ug_op_get(nd->op);
-    const ug_layout rule = def->layout ? def->layout(t, k, i) : UG_LAYOUT_PLAIN;
+    const ug_layout rule = rule_of(t, k, i);
     int blocked = nd->C % UG_BLOCK == 0 && nd->H * nd->W > 1 && !output_plain(net, i, readers);
     if (rule == UG_LAYOUT_PLAIN)
         blocked = 0;
+    else if (rule == UG_LAYOUT_MAKES)
+        blocked &= read_blocked(t, k, i, needed);
     else if (rule == UG_LAYOUT_KEEPS)
         blocked &= t->blocked[nd->in[0]];
     else if (rule == UG_LAYOUT_ANY)
@@ -439,7 +459,7 @@ int ug_tape_forward_outputs(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
             t->out[nd->in[0]] = NULL;
             continue;
         }
-        const ug_layout rule = plan_layout(t, k, i, readers);
+        const ug_layout rule = plan_layout(t, k, i, readers, needed);
         /* The inputs whose last reader this is, each once. */
         int dying[UG_NODE_IN], ndying = 0;
         for (int j = 0; j < UG_NODE_IN; j++) {
