@@ -431,6 +431,18 @@ static void test_linear(ug_kctx *fast, ug_kctx *refk)
             test_linear_case(fast, refk, Ns[i], 37, 11, bias, 1);
             test_linear_case(fast, refk, Ns[i], 4099, 64, bias, 0);
         }
+    /* One image through a weight past the caches (the CPU's matrix-vector
+     * product), rows not a multiple of 4 per thread: forward only. */
+    const int I = 65537, O = 67;
+    float *in = randn(I), *w = randn((size_t)I * O), *b = randn(O), *out_r = randn(O),
+          *out_f = randn(O);
+    ug_error err = {{0}};
+    ug_linear_forward_ref(refk, out_r, in, w, b, 1, I, O, NULL);
+    CHECK(ug_linear_forward(fast, out_f, in, w, b, 1, I, O, &err) == 0 &&
+              close_to(out_f, out_r, O, 1e-5),
+          "linear N=1 I=%d O=%d forward fast vs ref: %s %g", I, O, err.msg,
+          check_max_abs_diff(out_f, out_r, O));
+    free(in), free(w), free(b), free(out_r), free(out_f);
 }
 
 static void test_scratch(ug_kctx *k)

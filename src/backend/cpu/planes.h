@@ -1,6 +1,6 @@
 /* Private to src/backend/cpu: the per-plane loops of the instance and layer
- * normalisations, compiled once per code path (plain, AVX2, AVX-512) from
- * planes_simd.h. They sum in double; a wider path sums in more lanes, an
+ * normalisations, and the per-row loop of a matrix-vector product, compiled
+ * once per code path (plain, AVX2, AVX-512) from planes_simd.h. They sum in double; a wider path sums in more lanes, an
  * order the sums are free to take. */
 #ifndef UG_PLANES_H
 #define UG_PLANES_H
@@ -23,6 +23,9 @@ typedef struct ug_planes_kernels {
     void (*moments_blocked)(const float *x, int n, double *mean, double *sumsq);
     void (*affine_blocked)(float *y, const float *x, int n, const double *sub, const double *mul,
                            const double *add, int relu);
+    /* acc[r] += the dot product of row r of w (rows of ld floats apart) with
+     * x[0 .. n), for r < rows <= 4: a slice of a matrix-vector product. */
+    void (*dots)(float *acc, const float *w, size_t ld, const float *x, int n, int rows);
 } ug_planes_kernels;
 
 /* The widest path this CPU has under the ISA cap (ug_wino_isa_best). */

@@ -10,6 +10,7 @@
 #define P_INSTNORM_GRAD PLANES_NAME(PLANES_TABLE, _instnorm_grad)
 #define P_MOMENTS_BLOCKED PLANES_NAME(PLANES_TABLE, _moments_blocked)
 #define P_AFFINE_BLOCKED PLANES_NAME(PLANES_TABLE, _affine_blocked)
+#define P_DOTS PLANES_NAME(PLANES_TABLE, _dots)
 
 static WT void P_MOMENTS(const float *x, int n, double *mean, double *sumsq)
 {
@@ -94,14 +95,41 @@ static WT void P_AFFINE_BLOCKED(float *y, const float *x, int n, const double *s
         }
 }
 
-static const ug_planes_kernels PLANES_TABLE = {P_MOMENTS, P_AFFINE, P_INSTNORM_GRAD,
-                                               P_MOMENTS_BLOCKED, P_AFFINE_BLOCKED};
+/* Four rows at a time share each load of x. */
+static WT void P_DOTS(float *acc, const float *w, size_t ld, const float *x, int n, int rows)
+{
+    if (rows == 4) {
+        const float *w0 = w, *w1 = w + ld, *w2 = w + 2 * ld, *w3 = w + 3 * ld;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+        for (int i = 0; i < n; i++) {
+            s0 += w0[i] * x[i];
+            s1 += w1[i] * x[i];
+            s2 += w2[i] * x[i];
+            s3 += w3[i] * x[i];
+        }
+        acc[0] += s0, acc[1] += s1, acc[2] += s2, acc[3] += s3;
+        return;
+    }
+    for (int r = 0; r < rows; r++) {
+        const float *wr = w + (size_t)r * ld;
+        float s = 0;
+#pragma omp simd reduction(+ : s)
+        for (int i = 0; i < n; i++)
+            s += wr[i] * x[i];
+        acc[r] += s;
+    }
+}
+
+static const ug_planes_kernels PLANES_TABLE = {P_MOMENTS,         P_AFFINE,         P_INSTNORM_GRAD,
+                                               P_MOMENTS_BLOCKED, P_AFFINE_BLOCKED, P_DOTS};
 
 #undef P_MOMENTS
 #undef P_AFFINE
 #undef P_INSTNORM_GRAD
 #undef P_MOMENTS_BLOCKED
 #undef P_AFFINE_BLOCKED
+#undef P_DOTS
 #undef PLANES_NAME
 #undef PLANES_CAT
 #undef WT
