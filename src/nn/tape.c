@@ -299,8 +299,6 @@ int ug_tape_forward(ug_tape *t, ug_kctx *k, ug_arena *a, ug_net *net,
     return 0;
 }
 
-/* ---- forward without a tape: buffers recycled by liveness ---- */
-
 /* ---- channel-blocked images in a pass without a tape (op.h's ug_layout) ---- */
 
 ug_layout ug_layout_any(const ug_tape *t, ug_kctx *k, int i)
