@@ -341,11 +341,12 @@ void ug_concat_forward_ref(ug_kctx *k, float *out, const float *const *in, const
     }
 }
 
-/* dst = src (acc == 0) or dst += src. */
+/* dst = src (acc == 0) or dst += src; dst may be src. */
 static void copy_or_add(float *dst, const float *src, size_t n, int acc)
 {
     if (!acc) {
-        memcpy(dst, src, sizeof(float) * n);
+        if (dst != src)
+            memcpy(dst, src, sizeof(float) * n);
         return;
     }
     for (size_t i = 0; i < n; i++)
@@ -409,34 +410,22 @@ void ug_add_forward_ref(ug_kctx *k, float *out, const float *a, const float *b, 
         out[i] = a[i] + b[i];
 }
 
-/* dst = (acc ? dst : 0) + src, threaded; dst may be src. */
-static void grad_into(float *dst, const float *src, size_t n, int acc)
-{
-    if (acc) {
-#pragma omp parallel for simd schedule(static)
-        for (size_t i = 0; i < n; i++)
-            dst[i] += src[i];
-    } else if (dst != src) {
-#pragma omp parallel for simd schedule(static)
-        for (size_t i = 0; i < n; i++)
-            dst[i] = src[i];
-    }
-}
-
 void ug_add_backward_ref(ug_kctx *k, float *da, float *db, const float *dout, size_t n, int acc_a,
                          int acc_b)
 {
     (void)k;
-    /* da or db may be dout itself: that one is written last. */
-    if (da == dout) {
-        if (db)
-            grad_into(db, dout, n, acc_b);
-        grad_into(da, dout, n, acc_a);
-    } else {
-        if (da)
-            grad_into(da, dout, n, acc_a);
-        if (db)
-            grad_into(db, dout, n, acc_b);
+    /* da or db may be dout itself: within each chunk that one is written last. */
+    enum { CHUNK = 1 << 14 };
+    const int a_last = da == dout;
+    float *first = a_last ? db : da, *last = a_last ? da : db;
+    const int acc_first = a_last ? acc_b : acc_a, acc_last = a_last ? acc_a : acc_b;
+#pragma omp parallel for schedule(static)
+    for (size_t c = 0; c < n; c += CHUNK) {
+        const size_t m = n - c < CHUNK ? n - c : CHUNK;
+        if (first)
+            copy_or_add(first + c, dout + c, m, acc_first);
+        if (last)
+            copy_or_add(last + c, dout + c, m, acc_last);
     }
 }
 

@@ -6,45 +6,33 @@
 
 #include "backend/cpu/planes.h"
 
-/* Channel-blocked: UG_BLOCK planes at a time, a lane each. */
-static void instnorm_blocked(const ug_planes_kernels *kt, float *out, float *mean, float *rstd,
-                             const float *in, int N, int C, int HW, float eps, int relu)
-{
-    const long blocks = (long)N * C / UG_BLOCK;
-#pragma omp parallel for schedule(static)
-    for (long nb = 0; nb < blocks; nb++) {
-        const size_t at = (size_t)nb * HW * UG_BLOCK;
-        double m[UG_BLOCK], ss[UG_BLOCK], r[UG_BLOCK];
-        const double zero[UG_BLOCK] = {0};
-        kt->moments_blocked(in + at, HW, m, ss);
-        for (int l = 0; l < UG_BLOCK; l++) {
-            r[l] = 1.0 / sqrt(ss[l] / HW + eps);
-            mean[nb * UG_BLOCK + l] = (float)m[l];
-            rstd[nb * UG_BLOCK + l] = (float)r[l];
-        }
-        kt->affine_blocked(out + at, in + at, HW, m, r, zero, relu);
-    }
-}
-
+/* One plane at a time, or channel-blocked UG_BLOCK planes at a time, a lane
+ * each. */
 void ug_cpu_instnorm_forward(ug_kctx *k, float *out, float *mean, float *rstd, const float *in,
                              int N, int C, int HW, float eps, int relu, int blocked)
 {
     (void)k;
     const ug_planes_kernels *kt = ug_planes_best();
-    if (blocked) {
-        instnorm_blocked(kt, out, mean, rstd, in, N, C, HW, eps, relu);
-        return;
-    }
-    const long planes = (long)N * C;
+    const int L = ug_pixel_step(blocked);
+    const long groups = (long)N * C / L;
 #pragma omp parallel for schedule(static)
-    for (long nc = 0; nc < planes; nc++) {
-        const float *x = in + (size_t)nc * HW;
-        double m, ss;
-        kt->moments(x, HW, &m, &ss);
-        const double r = 1.0 / sqrt(ss / HW + eps);
-        kt->affine(out + (size_t)nc * HW, x, HW, m, r, 0.0, relu);
-        mean[nc] = (float)m;
-        rstd[nc] = (float)r;
+    for (long g = 0; g < groups; g++) {
+        const size_t at = (size_t)g * HW * L;
+        double m[UG_BLOCK], ss[UG_BLOCK], r[UG_BLOCK];
+        const double zero[UG_BLOCK] = {0};
+        if (blocked)
+            kt->moments_blocked(in + at, HW, m, ss);
+        else
+            kt->moments(in + at, HW, m, ss);
+        for (int l = 0; l < L; l++) {
+            r[l] = 1.0 / sqrt(ss[l] / HW + eps);
+            mean[g * L + l] = (float)m[l];
+            rstd[g * L + l] = (float)r[l];
+        }
+        if (blocked)
+            kt->affine_blocked(out + at, in + at, HW, m, r, zero, relu);
+        else
+            kt->affine(out + at, in + at, HW, m[0], r[0], 0.0, relu);
     }
 }
 
