@@ -336,32 +336,53 @@ gemm_block(float *Cm, ptrdiff_t c_rs, const float *a, const float *B, int R, int
                 V_STOREU(Cm + r * c_rs + v * VL, acc[r][v]);
 }
 
-/* Sums over j are taken in chunks of this many, whose panel of A fits the L1 cache. */
+/* The full RMAX x NV block as a function of its own: its sizes are constants,
+ * so every loop of gemm_block unrolls without a test. (Called from beside
+ * gemm_block with R = RMAX and nv = NV inline, the compiler merges the two
+ * calls into the one that tests R and nv.) */
+static __attribute__((noinline)) WT void gemm_full(float *Cm, ptrdiff_t c_rs, const float *a,
+                                                   const float *B, int J, int accumulate)
+{
+    gemm_block(Cm, c_rs, a, B, RMAX, NV, J, accumulate);
+}
+
+/* Sums over j are taken in chunks of JC; the panels of A for up to SG row
+ * strips of RMAX are packed together (at most 16 K floats), and each column
+ * block of B, read once from memory, serves all of them from the L1 cache. */
 #define JC 256
+#define SG (16384 / (JC * RMAX))
 
 static WT void wino_gemm(float *Cm, ptrdiff_t c_rs, const float *A, ptrdiff_t a_rs,
                          ptrdiff_t a_js, const float *B, int b_rows, int rows, int J, int cols,
                          int accumulate)
 {
-    float panel[JC * RMAX];
-    for (int r = 0; r < rows; r += RMAX) {
-        const int R = rows - r < RMAX ? rows - r : RMAX;
+    float panel[SG * JC * RMAX];
+    for (int r0 = 0; r0 < rows; r0 += SG * RMAX) {
+        const int r1 = rows - r0 < SG * RMAX ? rows : r0 + SG * RMAX;
         for (int j0 = 0; j0 < J; j0 += JC) {
             const int nj = J - j0 < JC ? J - j0 : JC;
-            const float *a = A + r * a_rs + j0 * a_js;
-            for (int j = 0; j < nj; j++)
-                for (int q = 0; q < R; q++)
-                    panel[j * RMAX + q] = a[q * a_rs + j * a_js];
+            /* Strip s's panel: row r0 + s RMAX + q's value for j at s JC RMAX + j RMAX + q. */
+            for (int r = r0; r < r1; r += RMAX) {
+                const int R = r1 - r < RMAX ? r1 - r : RMAX;
+                const float *a = A + r * a_rs + j0 * a_js;
+                float *pa = panel + (size_t)(r - r0) / RMAX * JC * RMAX;
+                for (int j = 0; j < nj; j++)
+                    for (int q = 0; q < R; q++)
+                        pa[j * RMAX + q] = a[q * a_rs + j * a_js];
+            }
             const int acc = accumulate || j0 > 0;
             for (int k = 0; k < cols; k += NV * VL) {
                 const int nv = (cols - k) / VL < NV ? (cols - k) / VL : NV;
-                float *c = Cm + r * c_rs + k;
                 const float *b = B + bofs(b_rows, j0, k);
-                /* Full blocks get the constant sizes, so their loops unroll. */
-                if (R == RMAX && nv == NV)
-                    gemm_block(c, c_rs, panel, b, RMAX, NV, nj, acc);
-                else
-                    gemm_block(c, c_rs, panel, b, R, nv, nj, acc);
+                for (int r = r0; r < r1; r += RMAX) {
+                    const int R = r1 - r < RMAX ? r1 - r : RMAX;
+                    const float *pa = panel + (size_t)(r - r0) / RMAX * JC * RMAX;
+                    float *c = Cm + r * c_rs + k;
+                    if (R == RMAX && nv == NV)
+                        gemm_full(c, c_rs, pa, b, nj, acc);
+                    else
+                        gemm_block(c, c_rs, pa, b, R, nv, nj, acc);
+                }
             }
         }
     }
