@@ -22,6 +22,11 @@ first as the .pt that ours loads).
 
 Inference rows also time ONNX Runtime (bench/ort, npm onnxruntime-node) on the same generator
 exported from the PyTorch reference (bench/export_onnx.py), when run.sh could install it.
+
+--cpu avx2 runs every process (ours, PyTorch, ONNX Runtime, fma_peak) under
+bench/libcpuid_avx2.so (bench/cpuid_avx2.c; LD_AUDIT and LD_PRELOAD), which answers CPUID as a CPU without AVX-512
+would: all three choose their AVX2 kernels, as on an AVX2 machine, where ONEDNN_MAX_CPU_ISA
+caps only oneDNN and ours and ONNX Runtime's MLAS takes no cap at all.
 """
 import argparse
 import glob
@@ -175,7 +180,12 @@ def main():
     ap.add_argument('--profile', action='store_true')
     ap.add_argument('--no-torch', action='store_true')
     ap.add_argument('--no-ort', action='store_true')
+    ap.add_argument('--cpu', choices=['native', 'avx2'], default='native')
     a = ap.parse_args()
+    if a.cpu == 'avx2':
+        # Every process started from here on inherits it, and so sees a CPU without AVX-512.
+        lib = os.path.join(ROOT, a.build, 'bench', 'libcpuid_avx2.so')
+        os.environ['LD_AUDIT'] = os.environ['LD_PRELOAD'] = lib
     ort_js = os.path.join(ROOT, 'bench', 'ort', 'bench_ort.js')
     have_ort = not a.no_ort and os.path.isdir(os.path.join(ROOT, 'bench', 'ort', 'node_modules',
                                                            'onnxruntime-node'))
@@ -189,7 +199,12 @@ def main():
         print('FP32 FMA peak (bench/fma_peak, %s, 2 threads): %.0f GFLOP/s'
               % (parse(line).get('isa', '?'), float(parse(line).get('gflops', 'nan'))), flush=True)
     peak_gflops = float(parse(fma).get('gflops', 'nan'))
+    if a.cpu == 'avx2' and parse(fma).get('isa') != 'avx2':
+        sys.exit('bench: --cpu avx2, but fma_peak still ran %s: %s'
+                 % (parse(fma).get('isa', 'nothing'), os.environ['LD_PRELOAD']))
     cpu = '%s, %s' % (cpu_name(), cpu_isa(parse(fma).get('isa')))
+    if a.cpu == 'avx2':
+        cpu += ' (AVX-512 hidden from every process: --cpu avx2)'
     print('CPU: %s' % cpu, flush=True)
     print('FP32 FMA peak (bench/fma_peak, %s, 2 threads): %.0f GFLOP/s'
           % (parse(fma).get('isa', '?'), peak_gflops), flush=True)

@@ -9,17 +9,18 @@
 #                        cyclegan-infer,cyclegan-train,unit-infer,unit-train,munit-infer,
 #                        munit-train,drit-infer,drit-train,contention,folder]
 #                [--rounds N]
-#                [--quick] [--profile] [--no-torch] [--no-ort]
+#                [--quick] [--profile] [--no-torch] [--no-ort] [--cpu native|avx2]
 #
 # Rows default to all of them (about 10 minutes, the unit, munit and drit rows several more).
 # --quick does one round with fewer repetitions; --profile prints our per-op profile of each row
-# as well.
+# as well. --cpu avx2 runs everything, the references too, as on a CPU without AVX-512
+# (bench/cpuid_avx2.c; needs CPUID faulting, which the CPU and kernel may lack).
 set -e
 cd "$(dirname "$0")/.."
 # The build's packages plus the benchmark's (PyTorch, Node.js and npm).
 bash scripts/deps.sh --bench
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DUGATIT_WERROR=ON >/dev/null
-cmake --build build-bench -j2 --target ugatit_bench fma_peak ugatit_cli >/dev/null
+cmake --build build-bench -j2 --target ugatit_bench fma_peak ugatit_cli cpuid_avx2 >/dev/null
 # ONNX Runtime for the inference rows, where npm can install it (ONNXRUNTIME_NODE_INSTALL=skip:
 # the CPU build only, no GPU add-on download).
 if command -v npm >/dev/null && [ ! -d bench/ort/node_modules/onnxruntime-node ]; then
