@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "core/rng.h"
+#include "backend/cpu/conv_gemm.h"
 #include "backend/cpu/conv_narrow.h"
 #include "backend/cpu/dnnl_cache.h"
 #include "backend/backend.h"
@@ -249,6 +250,13 @@ static void test_conv(ug_kctx *fast, ug_kctx *refk)
             /* channel counts where oneDNN picks blocked layouts */
             ug_conv_shape big = square(2, 16, 11, 10, 24, ks[i][0], ks[i][1]);
             test_conv_case(fast, refk, big, bias, 0);
+            /* output planes of 72 to 380 pixels, above UG_GEMM_MAX_PLANE
+             * for every kernel and stride: oneDNN's convolutions (smaller
+             * ones are conv_gemm.h's matrix products) */
+            ug_conv_shape wide = square(1, 16, 20, 19, 24, ks[i][0], ks[i][1]);
+            CHECK(!ug_gemm_conv_applies(&wide), "a plane of %dx%d as matrix products",
+                  ug_conv_out_h(&wide), ug_conv_out_w(&wide));
+            test_conv_case(fast, refk, wide, bias, 0);
         }
     }
     ug_conv_shape one = square(1, 1, 4, 5, 1, 3, 1);

@@ -1,18 +1,18 @@
 /* The CPU backend's convolution with zero padding: oneDNN's direct (or
  * Winograd) convolution forward, backward data and backward weights, with
- * primitives cached per shape in the context (dnnl.c), and for 3x3 stride-1
- * ones our own Winograd (winograd.h) where it is faster on this CPU. The
- * reference is src/ops/conv.c, whose plain sum also makes the bias gradient
- * here. */
+ * primitives cached per shape in the context (dnnl.c); for 3x3 stride-1
+ * ones our own Winograd (winograd.h) where it is faster on this CPU; for
+ * small output planes matrix products (conv_gemm.h); for few outputs the
+ * narrow kernels (conv_narrow.h). The reference is src/ops/conv.c, whose
+ * plain sum also makes the bias gradient here. */
 #include <stdio.h>
 #include <time.h>
 
 #include "backend/cpu/cpu.h"
+#include "backend/cpu/conv_gemm.h"
 #include "backend/cpu/conv_narrow.h"
 #include "backend/cpu/convlike.h"
 #include "backend/cpu/winograd.h"
-
-#define PLAIN_MAX_PLANE 64 /* output pixels; see conv_prim_alg */
 
 /* Creates the primitive of pass `pass` for shape s with algorithm alg and
  * caches it under key. With quiet != 0, a shape or machine the algorithm
@@ -20,10 +20,6 @@
 static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int pass, const ug_conv_shape *s,
                                    dnnl_alg_kind_t alg, int bf16, int quiet, ug_error *err)
 {
-    /* Blocked layouts repay their reorders on large planes only: on the
-     * discriminators' last layers (planes of at most 8x8, weights up to
-     * 134 MB that change every step) plain ones are faster. */
-    const int plain = ug_conv_out_h(s) * ug_conv_out_w(s) <= PLAIN_MAX_PLANE;
     const ug_convlike_desc d = {
         .pass = pass,
         .alg = alg,
@@ -37,8 +33,8 @@ static ug_dnnl_prim *conv_prim_alg(ug_kctx *k, const int *key, int pass, const u
         /* bf16: oneDNN's layouts of input and weights hold bfloat16, so the
          * reorders from the plain fp32 buffers round. */
         .in_type = bf16 ? dnnl_bf16 : dnnl_f32,
-        .act = plain ? dnnl_nchw : dnnl_format_tag_any,
-        .wei_layout = plain ? dnnl_oihw : dnnl_format_tag_any,
+        .act = dnnl_format_tag_any,
+        .wei_layout = dnnl_format_tag_any,
         .wei_user = dnnl_oihw,
         .src_user = s->blocked_in ? dnnl_nChw16c : dnnl_nchw,
         .dst_user = s->blocked_out ? dnnl_nChw16c : dnnl_nchw,
@@ -182,8 +178,7 @@ static int conv_pass(ug_kctx *k, int pass, const ug_convlike_args *a, const ug_c
 int ug_cpu_conv_blocked(ug_kctx *k, const ug_conv_shape *s)
 {
     return ug_wino_isa_best() == UG_WINO_AVX512 && !ug_narrow_applies(s) &&
-           ug_conv_out_h(s) * ug_conv_out_w(s) > PLAIN_MAX_PLANE &&
-           conv_runner(k, s) == RUN_ONEDNN;
+           !ug_gemm_conv_applies(s) && conv_runner(k, s) == RUN_ONEDNN;
 }
 
 int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,
@@ -192,10 +187,13 @@ int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,
     if (ug_conv_check(s, err))
         return -1;
     ug_kctx_add_flops(k, ug_conv_flops(s));
-    if (ug_narrow_applies(s) && !s->blocked_in && !s->blocked_out) {
+    const int plain = !s->blocked_in && !s->blocked_out;
+    if (plain && ug_narrow_applies(s)) {
         ug_narrow_forward(ug_wino_isa_best(), out, in, w, b, s);
         return 0;
     }
+    if (plain && ug_gemm_conv_applies(s))
+        return ug_gemm_conv_forward(k, out, in, w, b, s, err);
     const ug_convlike_args a = {.out = out, .in = in, .w = w, .b = b};
     return conv_pass(k, b ? UG_PASS_FWD_BIAS : UG_PASS_FWD, &a, s, err);
 }
@@ -210,11 +208,14 @@ int ug_cpu_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const flo
         return ug_fail(err, "convolution: the backward pass takes plain images only");
     ug_kctx_add_flops(k, ug_conv_flops(s) * ((din != NULL) + (dw != NULL)));
     const ug_convlike_args a = {.din = din, .dw = dw, .in = in, .w = w, .dout = dout, .acc = acc};
-    if (din && (ug_narrow_applies(s)
-                    ? ug_narrow_backward_data(ug_wino_isa_best(), din, dout, w, s, acc, err)
-                    : conv_pass(k, UG_PASS_BWD_DATA, &a, s, err)))
+    const int gemm = ug_gemm_conv_applies(s);
+    if (din && (ug_narrow_applies(s) ? ug_narrow_backward_data(ug_wino_isa_best(), din, dout, w,
+                                                               s, acc, err)
+                : gemm               ? ug_gemm_conv_backward_data(k, din, dout, w, s, acc, err)
+                                     : conv_pass(k, UG_PASS_BWD_DATA, &a, s, err)))
         return -1;
-    if (dw && conv_pass(k, UG_PASS_BWD_WEIGHTS, &a, s, err))
+    if (dw && (gemm ? ug_gemm_conv_backward_weights(k, dw, dout, in, s, err)
+                    : conv_pass(k, UG_PASS_BWD_WEIGHTS, &a, s, err)))
         return -1;
     /* The bias gradient: the reference's plain sum. */
     if (db && ug_conv_backward_ref(k, NULL, NULL, db, dout, in, w, s, acc, err))

@@ -23,10 +23,10 @@ enum { UG_CPU_WINO_AUTO, UG_CPU_WINO_TIMED, UG_CPU_WINO_OURS, UG_CPU_WINO_ONEDNN
 void ug_cpu_set_wino_policy(ug_kctx *k, int policy);
 int ug_cpu_wino_policy(const ug_kctx *k);
 
-/* The context's buffer for our Winograd convolutions, at least count floats,
- * 64-byte aligned, valid until the next call; NULL with err set when out of
- * memory. */
-float *ug_cpu_wino_scratch(ug_kctx *k, size_t count, ug_error *err);
+/* The context's buffer for our own convolutions (winograd.c, conv_gemm.c),
+ * at least count floats, 64-byte aligned, valid until the next call; NULL
+ * with err set when out of memory. */
+float *ug_cpu_conv_scratch(ug_kctx *k, size_t count, ug_error *err);
 
 /* conv.c's record of one pass and shape under the timed policy: its calls
  * so far and the best timed run of each side. */
@@ -42,8 +42,8 @@ typedef struct ug_cpu_choice {
 ug_cpu_choice *ug_cpu_choice_get(ug_kctx *k, const int key[UG_CPU_CHOICE_KEY_LEN]);
 
 /* 1 when oneDNN computes convolution s in channel-blocked layouts (the
- * AVX-512 path, neither our Winograd nor the narrow kernel, output planes
- * above 64 pixels), so that blocked images save it its conversions. */
+ * AVX-512 path, neither our Winograd nor the narrow kernels nor the matrix
+ * products of small planes), so that blocked images save it its conversions. */
 int ug_cpu_conv_blocked(ug_kctx *k, const ug_conv_shape *s);
 int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w, const float *b,
                         const ug_conv_shape *s, ug_error *err);

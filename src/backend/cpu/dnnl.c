@@ -60,8 +60,8 @@ typedef struct cpu_state {
     size_t lscratch_bytes;
     void *pad;                    /* the primitives' scratchpad, shared by all of them */
     size_t pad_bytes;
-    float *wino;                  /* our Winograd convolutions' buffer (winograd.c) */
-    size_t wino_count;
+    float *conv_buf; /* our own convolutions' buffer (winograd.c, conv_gemm.c) */
+    size_t conv_buf_count;
     ug_cpu_choice *choices;       /* conv.c's timed choices, last used first */
     size_t nchoices;
     int wino_policy;              /* UG_CPU_WINO_AUTO, _OURS or _ONEDNN */
@@ -132,7 +132,7 @@ void ug_cpu_ctx_free(ug_kctx *k)
         free(c->choices);
         c->choices = next;
     }
-    free(c->wino);
+    free(c->conv_buf);
     if (c->stream)
         dnnl_stream_destroy(c->stream);
     if (c->engine)
@@ -229,22 +229,22 @@ size_t ug_dnnl_cache_count(const ug_kctx *k)
 void ug_cpu_set_wino_policy(ug_kctx *k, int policy) { S(k)->wino_policy = policy; }
 int ug_cpu_wino_policy(const ug_kctx *k) { return S(k)->wino_policy; }
 
-#define WINO_ALIGN 64
+#define CONV_BUF_ALIGN 64
 
-float *ug_cpu_wino_scratch(ug_kctx *k, size_t count, ug_error *err)
+float *ug_cpu_conv_scratch(ug_kctx *k, size_t count, ug_error *err)
 {
     cpu_state *c = S(k);
-    if (count > c->wino_count) {
-        free(c->wino);
-        size_t bytes = (count * sizeof(float) + WINO_ALIGN - 1) & ~(size_t)(WINO_ALIGN - 1);
-        c->wino = aligned_alloc(WINO_ALIGN, bytes);
-        c->wino_count = c->wino ? count : 0;
-        if (!c->wino) {
-            ug_fail(err, "Winograd convolution: out of memory (%zu bytes)", bytes);
+    if (count > c->conv_buf_count) {
+        free(c->conv_buf);
+        size_t bytes = (count * sizeof(float) + CONV_BUF_ALIGN - 1) & ~(size_t)(CONV_BUF_ALIGN - 1);
+        c->conv_buf = aligned_alloc(CONV_BUF_ALIGN, bytes);
+        c->conv_buf_count = c->conv_buf ? count : 0;
+        if (!c->conv_buf) {
+            ug_fail(err, "convolution: out of memory for a buffer of %zu bytes", bytes);
             return NULL;
         }
     }
-    return c->wino;
+    return c->conv_buf;
 }
 
 /* Most choices a context keeps: a few per convolution shape, as for the

@@ -111,7 +111,7 @@ static int run_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in,
     const size_t nU = (size_t)36 * g.C * g.Kp, nI = (size_t)N * CB * P * vl,
                  nO = (size_t)N * KB * OP * vl, nV = (size_t)36 * g.TB * g.Cp,
                  nM = (size_t)36 * g.TB * g.Kp;
-    float *U = ug_cpu_wino_scratch(k, nU + nI + nO + (size_t)nth * (nV + nM), err);
+    float *U = ug_cpu_conv_scratch(k, nU + nI + nO + (size_t)nth * (nV + nM), err);
     if (!U)
         return -1;
     float *ib = U + nU, *ob = ib + nI;
@@ -178,7 +178,7 @@ int ug_wino_backward_weights(ug_kctx *k, ug_wino_isa isa, float *dw, const float
     const size_t nI = (size_t)N * CB * P * vl, nD = (size_t)N * KB * OP * vl,
                  nU = (size_t)36 * g.C * g.Kp, nV = (size_t)36 * g.TB * g.Cp,
                  nM = (size_t)36 * g.TB * g.Kp, per = nU + nV + nM;
-    float *ib = ug_cpu_wino_scratch(k, nI + nD + (size_t)nth * per, err);
+    float *ib = ug_cpu_conv_scratch(k, nI + nD + (size_t)nth * per, err);
     if (!ib)
         return -1;
     float *db = ib + nI, *buf = db + nD;

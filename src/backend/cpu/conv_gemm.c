@@ -1,0 +1,145 @@
+/* Small-plane convolutions as matrix products (conv_gemm.h). For image n,
+ * with P = OH*OW output pixels and J = Cin*kh*kw taps, the unfolded input
+ * U (P x J) holds in U[p][j] the input value under tap j of output pixel p
+ * (0 in the padding), j = (ci*kh + ky)*kw + kx, the order of a weight row.
+ * With W the weights as a Cout x J matrix and D dout as Cout x P:
+ *
+ *   out = W U^T (+ b)     dU = D^T W, folded back onto din     dW += D U
+ *
+ * U stays P x J in all three, so each product reads W and dW in their own
+ * row order. */
+#include "backend/cpu/conv_gemm.h"
+
+#include <string.h>
+
+#include <dnnl.h>
+
+#include "backend/cpu/cpu.h"
+
+int ug_gemm_conv_applies(const ug_conv_shape *s)
+{
+    return ug_conv_out_h(s) * ug_conv_out_w(s) <= UG_GEMM_MAX_PLANE;
+}
+
+/* The input row and column of tap (ky, kx) under output pixel (oy, ox). */
+static int in_y(const ug_conv_shape *s, int oy, int ky) { return oy * s->stride - s->pad[0] + ky; }
+static int in_x(const ug_conv_shape *s, int ox, int kx) { return ox * s->stride - s->pad[2] + kx; }
+
+/* U of image `in` (one image, Cin x H x W), its rows shared among the
+ * threads. */
+static void unfold(float *U, const float *in, const ug_conv_shape *s)
+{
+    const int OW = ug_conv_out_w(s), P = ug_conv_out_h(s) * OW;
+    const int kh = s->kh, kw = s->kw, H = s->H, W = s->W;
+    const size_t J = (size_t)s->Cin * kh * kw;
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < P; p++) {
+        const int oy = p / OW, ox = p % OW;
+        float *u = U + (size_t)p * J;
+        for (int ci = 0; ci < s->Cin; ci++)
+            for (int ky = 0; ky < kh; ky++) {
+                const int iy = in_y(s, oy, ky);
+                const float *row = in + ((size_t)ci * H + iy) * W;
+                for (int kx = 0; kx < kw; kx++) {
+                    const int ix = in_x(s, ox, kx);
+                    *u++ = iy >= 0 && iy < H && ix >= 0 && ix < W ? row[ix] : 0.0f;
+                }
+            }
+    }
+}
+
+/* din (one image) = (acc ? din : 0) + dU folded back: each input value
+ * gathers the taps that read it. One input channel per thread at a time,
+ * so no two threads write the same value. */
+static void fold(float *din, const float *dU, const ug_conv_shape *s, int acc)
+{
+    const int OW = ug_conv_out_w(s), P = ug_conv_out_h(s) * OW;
+    const int kh = s->kh, kw = s->kw, H = s->H, W = s->W;
+    const size_t J = (size_t)s->Cin * kh * kw;
+#pragma omp parallel for schedule(static)
+    for (int ci = 0; ci < s->Cin; ci++) {
+        float *plane = din + (size_t)ci * H * W;
+        if (!acc)
+            memset(plane, 0, (size_t)H * W * sizeof *plane);
+        for (int p = 0; p < P; p++) {
+            const int oy = p / OW, ox = p % OW;
+            const float *du = dU + (size_t)p * J + (size_t)ci * kh * kw;
+            for (int ky = 0; ky < kh; ky++) {
+                const int iy = in_y(s, oy, ky);
+                if (iy < 0 || iy >= H)
+                    continue;
+                for (int kx = 0; kx < kw; kx++) {
+                    const int ix = in_x(s, ox, kx);
+                    if (ix >= 0 && ix < W)
+                        plane[(size_t)iy * W + ix] += du[ky * kw + kx];
+                }
+            }
+        }
+    }
+}
+
+/* C (M x N) = op(A) op(B) + beta C, row-major, through oneDNN. */
+static int gemm(char ta, char tb, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                const float *B, size_t ldb, float beta, float *C, size_t ldc, ug_error *err)
+{
+    const dnnl_status_t st =
+        dnnl_sgemm(ta, tb, (dnnl_dim_t)M, (dnnl_dim_t)N, (dnnl_dim_t)K, 1.0f, A, (dnnl_dim_t)lda,
+                   B, (dnnl_dim_t)ldb, beta, C, (dnnl_dim_t)ldc);
+    return st == dnnl_success
+               ? 0
+               : ug_fail(err, "oneDNN: matrix product %zux%zux%zu of a convolution: status %d", M,
+                         N, K, (int)st);
+}
+
+int ug_gemm_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,
+                         const float *b, const ug_conv_shape *s, ug_error *err)
+{
+    const size_t P = (size_t)ug_conv_out_h(s) * ug_conv_out_w(s), Co = (size_t)s->Cout;
+    const size_t J = (size_t)s->Cin * s->kh * s->kw, image = (size_t)s->Cin * s->H * s->W;
+    float *U = ug_cpu_conv_scratch(k, P * J, err);
+    if (!U)
+        return -1;
+    for (int n = 0; n < s->N; n++) {
+        float *o = out + n * Co * P;
+        if (b)
+            for (size_t co = 0; co < Co; co++)
+                for (size_t p = 0; p < P; p++)
+                    o[co * P + p] = b[co];
+        unfold(U, in + n * image, s);
+        if (gemm('N', 'T', Co, P, J, w, J, U, J, b ? 1.0f : 0.0f, o, P, err))
+            return -1;
+    }
+    return 0;
+}
+
+int ug_gemm_conv_backward_data(ug_kctx *k, float *din, const float *dout, const float *w,
+                               const ug_conv_shape *s, int acc, ug_error *err)
+{
+    const size_t P = (size_t)ug_conv_out_h(s) * ug_conv_out_w(s), Co = (size_t)s->Cout;
+    const size_t J = (size_t)s->Cin * s->kh * s->kw, image = (size_t)s->Cin * s->H * s->W;
+    float *dU = ug_cpu_conv_scratch(k, P * J, err);
+    if (!dU)
+        return -1;
+    for (int n = 0; n < s->N; n++) {
+        if (gemm('T', 'N', P, J, Co, dout + n * Co * P, P, w, J, 0.0f, dU, J, err))
+            return -1;
+        fold(din + n * image, dU, s, acc);
+    }
+    return 0;
+}
+
+int ug_gemm_conv_backward_weights(ug_kctx *k, float *dw, const float *dout, const float *in,
+                                  const ug_conv_shape *s, ug_error *err)
+{
+    const size_t P = (size_t)ug_conv_out_h(s) * ug_conv_out_w(s), Co = (size_t)s->Cout;
+    const size_t J = (size_t)s->Cin * s->kh * s->kw, image = (size_t)s->Cin * s->H * s->W;
+    float *U = ug_cpu_conv_scratch(k, P * J, err);
+    if (!U)
+        return -1;
+    for (int n = 0; n < s->N; n++) {
+        unfold(U, in + n * image, s);
+        if (gemm('N', 'N', Co, J, P, dout + n * Co * P, P, U, J, 1.0f, dw, J, err))
+            return -1;
+    }
+    return 0;
+}
