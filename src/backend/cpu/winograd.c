@@ -71,16 +71,20 @@ static int round_up(int x, int m)
     return (x + m - 1) / m * m;
 }
 
-/* Tiles per block: the block's V and M (or dM) within about budget bytes,
- * at least as many blocks as threads, and blocks of even size. */
+/* Tiles per block: the block's V and M (or dM) within about budget bytes, in
+ * multiples of BLOCK_STEP, so that the matrix products' row strips (6 tiles
+ * on AVX2, 12 on AVX-512) are whole in all but the last block; smaller (a
+ * multiple of 4) where that leaves a thread without one. */
+#define BLOCK_STEP 12
+
 static int block_tiles(const ug_wino_geom *g, int tiles, int nth, size_t budget)
 {
     const size_t per_tile = 36 * sizeof(float) * (size_t)(g->Cp + g->Kp);
-    int tb = (int)(budget / per_tile);
-    tb = tb < 12 ? 12 : tb;
-    int nblk = (tiles + tb - 1) / tb;
-    nblk = round_up(nblk, nth);
-    return round_up((tiles + nblk - 1) / nblk, 4);
+    int tb = (int)(budget / per_tile) / BLOCK_STEP * BLOCK_STEP;
+    tb = tb < BLOCK_STEP ? BLOCK_STEP : tb;
+    if ((tiles + tb - 1) / tb < nth)
+        tb = round_up((tiles + nth - 1) / nth, 4);
+    return tb;
 }
 
 static ug_wino_geom geometry(int C, int H, int W, int K, int OH, int OW, int pt, int pl)
