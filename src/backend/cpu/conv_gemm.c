@@ -78,6 +78,18 @@ static void fold(float *din, const float *dU, const ug_conv_shape *s, int acc)
     }
 }
 
+/* A pass's sizes: output pixels, output channels, taps, and floats per input image. */
+typedef struct {
+    size_t P, Co, J, image;
+} dims;
+
+static dims dims_of(const ug_conv_shape *s)
+{
+    const dims d = {(size_t)ug_conv_out_h(s) * ug_conv_out_w(s), (size_t)s->Cout,
+                    (size_t)s->Cin * s->kh * s->kw, (size_t)s->Cin * s->H * s->W};
+    return d;
+}
+
 /* C (M x N) = op(A) op(B) + beta C, row-major, through oneDNN. */
 static int gemm(char ta, char tb, size_t M, size_t N, size_t K, const float *A, size_t lda,
                 const float *B, size_t ldb, float beta, float *C, size_t ldc, ug_error *err)
@@ -94,19 +106,18 @@ static int gemm(char ta, char tb, size_t M, size_t N, size_t K, const float *A, 
 int ug_gemm_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,
                          const float *b, const ug_conv_shape *s, ug_error *err)
 {
-    const size_t P = (size_t)ug_conv_out_h(s) * ug_conv_out_w(s), Co = (size_t)s->Cout;
-    const size_t J = (size_t)s->Cin * s->kh * s->kw, image = (size_t)s->Cin * s->H * s->W;
-    float *U = ug_cpu_conv_scratch(k, P * J, err);
+    const dims d = dims_of(s);
+    float *U = ug_cpu_conv_scratch(k, d.P * d.J, err);
     if (!U)
         return -1;
     for (int n = 0; n < s->N; n++) {
-        float *o = out + n * Co * P;
+        float *o = out + n * d.Co * d.P;
         if (b)
-            for (size_t co = 0; co < Co; co++)
-                for (size_t p = 0; p < P; p++)
-                    o[co * P + p] = b[co];
-        unfold(U, in + n * image, s);
-        if (gemm('N', 'T', Co, P, J, w, J, U, J, b ? 1.0f : 0.0f, o, P, err))
+            for (size_t co = 0; co < d.Co; co++)
+                for (size_t p = 0; p < d.P; p++)
+                    o[co * d.P + p] = b[co];
+        unfold(U, in + n * d.image, s);
+        if (gemm('N', 'T', d.Co, d.P, d.J, w, d.J, U, d.J, b ? 1.0f : 0.0f, o, d.P, err))
             return -1;
     }
     return 0;
@@ -115,15 +126,14 @@ int ug_gemm_conv_forward(ug_kctx *k, float *out, const float *in, const float *w
 int ug_gemm_conv_backward_data(ug_kctx *k, float *din, const float *dout, const float *w,
                                const ug_conv_shape *s, int acc, ug_error *err)
 {
-    const size_t P = (size_t)ug_conv_out_h(s) * ug_conv_out_w(s), Co = (size_t)s->Cout;
-    const size_t J = (size_t)s->Cin * s->kh * s->kw, image = (size_t)s->Cin * s->H * s->W;
-    float *dU = ug_cpu_conv_scratch(k, P * J, err);
+    const dims d = dims_of(s);
+    float *dU = ug_cpu_conv_scratch(k, d.P * d.J, err);
     if (!dU)
         return -1;
     for (int n = 0; n < s->N; n++) {
-        if (gemm('T', 'N', P, J, Co, dout + n * Co * P, P, w, J, 0.0f, dU, J, err))
+        if (gemm('T', 'N', d.P, d.J, d.Co, dout + n * d.Co * d.P, d.P, w, d.J, 0.0f, dU, d.J, err))
             return -1;
-        fold(din + n * image, dU, s, acc);
+        fold(din + n * d.image, dU, s, acc);
     }
     return 0;
 }
@@ -131,14 +141,13 @@ int ug_gemm_conv_backward_data(ug_kctx *k, float *din, const float *dout, const 
 int ug_gemm_conv_backward_weights(ug_kctx *k, float *dw, const float *dout, const float *in,
                                   const ug_conv_shape *s, ug_error *err)
 {
-    const size_t P = (size_t)ug_conv_out_h(s) * ug_conv_out_w(s), Co = (size_t)s->Cout;
-    const size_t J = (size_t)s->Cin * s->kh * s->kw, image = (size_t)s->Cin * s->H * s->W;
-    float *U = ug_cpu_conv_scratch(k, P * J, err);
+    const dims d = dims_of(s);
+    float *U = ug_cpu_conv_scratch(k, d.P * d.J, err);
     if (!U)
         return -1;
     for (int n = 0; n < s->N; n++) {
-        unfold(U, in + n * image, s);
-        if (gemm('N', 'N', Co, J, P, dout + n * Co * P, P, U, J, 1.0f, dw, J, err))
+        unfold(U, in + n * d.image, s);
+        if (gemm('N', 'N', d.Co, d.J, d.P, dout + n * d.Co * d.P, d.P, U, d.J, 1.0f, dw, d.J, err))
             return -1;
     }
     return 0;
