@@ -39,10 +39,15 @@ static void unfold(float *U, const float *in, const ug_conv_shape *s)
         for (int ci = 0; ci < s->Cin; ci++)
             for (int ky = 0; ky < kh; ky++) {
                 const int iy = in_y(s, oy, ky);
+                if (iy < 0 || iy >= H) { /* a row of the padding */
+                    memset(u, 0, (size_t)kw * sizeof *u);
+                    u += kw;
+                    continue;
+                }
                 const float *row = in + ((size_t)ci * H + iy) * W;
                 for (int kx = 0; kx < kw; kx++) {
                     const int ix = in_x(s, ox, kx);
-                    *u++ = iy >= 0 && iy < H && ix >= 0 && ix < W ? row[ix] : 0.0f;
+                    *u++ = ix >= 0 && ix < W ? row[ix] : 0.0f;
                 }
             }
     }
