@@ -12,8 +12,6 @@
 
 #include <string.h>
 
-#include <dnnl.h>
-
 #include "backend/cpu/cpu.h"
 
 int ug_gemm_conv_applies(const ug_conv_shape *s)
@@ -95,19 +93,6 @@ static dims dims_of(const ug_conv_shape *s)
     return d;
 }
 
-/* C (M x N) = op(A) op(B) + beta C, row-major, through oneDNN. */
-static int gemm(char ta, char tb, size_t M, size_t N, size_t K, const float *A, size_t lda,
-                const float *B, size_t ldb, float beta, float *C, size_t ldc, ug_error *err)
-{
-    const dnnl_status_t st =
-        dnnl_sgemm(ta, tb, (dnnl_dim_t)M, (dnnl_dim_t)N, (dnnl_dim_t)K, 1.0f, A, (dnnl_dim_t)lda,
-                   B, (dnnl_dim_t)ldb, beta, C, (dnnl_dim_t)ldc);
-    return st == dnnl_success
-               ? 0
-               : ug_fail(err, "oneDNN: matrix product %zux%zux%zu of a convolution: status %d", M,
-                         N, K, (int)st);
-}
-
 int ug_gemm_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,
                          const float *b, const ug_conv_shape *s, ug_error *err)
 {
@@ -122,7 +107,7 @@ int ug_gemm_conv_forward(ug_kctx *k, float *out, const float *in, const float *w
                 for (size_t p = 0; p < d.P; p++)
                     o[co * d.P + p] = b[co];
         unfold(U, in + n * d.image, s);
-        if (gemm('N', 'T', d.Co, d.P, d.J, w, d.J, U, d.J, b ? 1.0f : 0.0f, o, d.P, err))
+        if (ug_cpu_sgemm('N', 'T', d.Co, d.P, d.J, w, d.J, U, d.J, b ? 1.0f : 0.0f, o, d.P, err))
             return -1;
     }
     return 0;
@@ -136,7 +121,8 @@ int ug_gemm_conv_backward_data(ug_kctx *k, float *din, const float *dout, const 
     if (!dU)
         return -1;
     for (int n = 0; n < s->N; n++) {
-        if (gemm('T', 'N', d.P, d.J, d.Co, dout + n * d.Co * d.P, d.P, w, d.J, 0.0f, dU, d.J, err))
+        if (ug_cpu_sgemm('T', 'N', d.P, d.J, d.Co, dout + n * d.Co * d.P, d.P, w, d.J, 0.0f, dU,
+                         d.J, err))
             return -1;
         fold(din + n * d.image, dU, s, acc);
     }
@@ -152,7 +138,8 @@ int ug_gemm_conv_backward_weights(ug_kctx *k, float *dw, const float *dout, cons
         return -1;
     for (int n = 0; n < s->N; n++) {
         unfold(U, in + n * d.image, s);
-        if (gemm('N', 'N', d.Co, d.J, d.P, dout + n * d.Co * d.P, d.P, U, d.J, 1.0f, dw, d.J, err))
+        if (ug_cpu_sgemm('N', 'N', d.Co, d.J, d.P, dout + n * d.Co * d.P, d.P, U, d.J, 1.0f, dw,
+                         d.J, err))
             return -1;
     }
     return 0;

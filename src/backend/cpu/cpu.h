@@ -28,6 +28,11 @@ int ug_cpu_wino_policy(const ug_kctx *k);
  * with err set when out of memory. */
 float *ug_cpu_conv_scratch(ug_kctx *k, size_t count, ug_error *err);
 
+/* C (M x N) = op(A) op(B) + beta C by oneDNN's row-major sgemm (op: 'N' or
+ * 'T'); -1 with err set when oneDNN refuses. */
+int ug_cpu_sgemm(char ta, char tb, long M, long N, long K, const float *A, long lda,
+                 const float *B, long ldb, float beta, float *C, long ldc, ug_error *err);
+
 /* conv.c's record of one pass and shape under the timed policy: its calls
  * so far and the best timed run of each side. */
 #define UG_CPU_CHOICE_KEY_LEN 16

@@ -60,7 +60,7 @@ typedef struct cpu_state {
     size_t lscratch_bytes;
     void *pad;                    /* the primitives' scratchpad, shared by all of them */
     size_t pad_bytes;
-    float *conv_buf; /* our own convolutions' buffer (winograd.c, conv_gemm.c) */
+    float *conv_buf;              /* our own convolutions' buffer (winograd.c, conv_gemm.c) */
     size_t conv_buf_count;
     ug_cpu_choice *choices;       /* conv.c's timed choices, last used first */
     size_t nchoices;
@@ -245,6 +245,16 @@ float *ug_cpu_conv_scratch(ug_kctx *k, size_t count, ug_error *err)
         }
     }
     return c->conv_buf;
+}
+
+int ug_cpu_sgemm(char ta, char tb, long M, long N, long K, const float *A, long lda,
+                 const float *B, long ldb, float beta, float *C, long ldc, ug_error *err)
+{
+    const dnnl_status_t st = dnnl_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+    if (st != dnnl_success)
+        return ug_fail(err, "oneDNN: sgemm %c%c %ldx%ldx%ld failed (status %d)", ta, tb, M, N, K,
+                       (int)st);
+    return 0;
 }
 
 /* Most choices a context keeps: a few per convolution shape, as for the
