@@ -346,6 +346,39 @@ static __attribute__((noinline)) WT void gemm_full(float *Cm, ptrdiff_t c_rs, co
     gemm_block(Cm, c_rs, a, B, RMAX, NV, J, accumulate);
 }
 
+/* The full block with A read in place, row r's value for j at
+ * a[r a_rs + j]: the forward's V, whose rows are the tiles, needs no panel. */
+static __attribute__((noinline)) WT void gemm_full_rows(float *Cm, ptrdiff_t c_rs, const float *a,
+                                                        ptrdiff_t a_rs, const float *B, int J,
+                                                        int accumulate)
+{
+    VF acc[RMAX][NV];
+#pragma GCC unroll 16
+    for (int r = 0; r < RMAX; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            acc[r][v] = accumulate ? V_LOADU(Cm + r * c_rs + v * VL) : V_ZERO();
+    for (int j = 0; j < J; j++) {
+        const float *b = B + j * BW;
+        VF bv[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            bv[v] = V_LOADU(b + v * VL);
+#pragma GCC unroll 16
+        for (int r = 0; r < RMAX; r++) {
+            const VF av = V_SET1(a[r * a_rs + j]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++)
+                acc[r][v] = V_FMA(av, bv[v], acc[r][v]);
+        }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < RMAX; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            V_STOREU(Cm + r * c_rs + v * VL, acc[r][v]);
+}
+
 /* Sums over j are taken in chunks of JC; the panels of A for up to SG row
  * strips of RMAX are packed together (at most 16 K floats), and each column
  * block of B, read once from memory, serves all of them from the L1 cache. */
@@ -356,6 +389,16 @@ static WT void wino_gemm(float *Cm, ptrdiff_t c_rs, const float *A, ptrdiff_t a_
                          ptrdiff_t a_js, const float *B, int b_rows, int rows, int J, int cols,
                          int accumulate)
 {
+    if (a_js == 1 && rows >= RMAX && cols % BW == 0) {
+        const int full = rows / RMAX * RMAX;
+        for (int k = 0; k < cols; k += BW)
+            for (int r = 0; r < full; r += RMAX)
+                gemm_full_rows(Cm + r * c_rs + k, c_rs, A + r * a_rs, a_rs, B + bofs(b_rows, 0, k),
+                               J, accumulate);
+        if (full == rows)
+            return;
+        Cm += full * c_rs, A += full * a_rs, rows -= full;
+    }
     float panel[SG * JC * RMAX];
     for (int r0 = 0; r0 < rows; r0 += SG * RMAX) {
         const int r1 = rows - r0 < SG * RMAX ? rows : r0 + SG * RMAX;
