@@ -4,7 +4,7 @@
  * forward with and without bias, backward data overwriting and
  * accumulating, backward weights accumulating; on odd plane sizes, planes
  * smaller than a tile, N > 1, channel counts that are not multiples of the
- * vector width, zero padding of every side, a forward in several chunks of
+ * vector width, zero padding of every side, passes in several chunks of
  * tiles with a short last one (on 2 threads and on 7, whose products split
  * their rows between threads). Then the CPU backend with our
  * Winograd forced, under its default rule, and timed through its trial
@@ -236,7 +236,9 @@ int main(void)
         {1, 24, 4, 4, 8, 3, 3, 1, {2, 0, 0, 2}, 0, 0},      /* a plane smaller than a patch */
         {2, 64, 18, 20, 48, 3, 3, 1, {0, 0, 0, 0}, 0, 0},   /* as after a reflection pad */
         {1, 256, 14, 12, 256, 3, 3, 1, {1, 1, 1, 1}, 0, 0}, /* the residual blocks' channels */
-        {1, 64, 16, 116, 40, 3, 3, 1, {1, 1, 1, 1}, 0, 0}, /* forward chunks of 60 and 56 tiles */
+        /* in several chunks of tiles, also on 7 threads (below) */
+        {1, 64, 16, 116, 40, 3, 3, 1, {1, 1, 1, 1}, 0, 0},   /* forward: 60 and 56 tiles */
+        {1, 40, 106, 102, 24, 3, 3, 1, {1, 1, 1, 1}, 0, 0}, /* 144 x 4 and 126; 360 and 342 */
         /* the golden fixtures' (tests/test_golden.c) */
         {1, 16, 26, 26, 16, 3, 3, 1, {0, 0, 0, 0}, 0, 0},
         {1, 8, 98, 98, 4, 3, 3, 1, {0, 0, 0, 0}, 0, 0},
@@ -251,7 +253,7 @@ int main(void)
         for (int isa = UG_WINO_PLAIN; isa <= UG_WINO_AVX512; isa++)
             if (ug_wino_isa_supported((ug_wino_isa)isa))
                 test_isa(k, (ug_wino_isa)isa, &B);
-        if (B.s.W == 116) {
+        if (B.s.W == 116 || B.s.W == 102) {
             const int nth = omp_get_max_threads();
             omp_set_num_threads(7);
             test_isa(k, ug_wino_isa_best(), &B);

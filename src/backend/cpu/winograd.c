@@ -1,9 +1,10 @@
 /* Our Winograd F(4x4, 3x3) convolution (winograd.h): the choice of code
  * path and the driver. One parallel region per pass: the weight transforms
- * and the copies of the images into the blocked layout, then the tiles (in
- * chunks for the forward, whose threads share each step; in blocks, one
- * per thread at a time, for the weight gradient), then the copy out of the
- * blocked layout; the kernels are winograd_kern.h's.
+ * and the copies of the images into the blocked layout, then the tiles in
+ * chunks, all threads on each of a chunk's steps (the tile transforms, then
+ * the 36 matrix products, then for the forward the output transforms),
+ * then the copy out of the blocked layout; the kernels are
+ * winograd_kern.h's.
  *
  * Backward data is the forward convolution of dout with the weights turned
  * 180 degrees and Cin, Cout swapped, under padding 2 - p. Backward weights
@@ -11,7 +12,6 @@
  * over tiles, dM the transposed output transform of dout, and
  * dw = G^T dU G. */
 #include <omp.h>
-#include <string.h>
 
 #include <dnnl.h>
 
@@ -71,23 +71,12 @@ static int round_up(int x, int m)
     return (x + m - 1) / m * m;
 }
 
-/* Tiles per block of the weight gradient: its V and dM within about budget
- * bytes, in multiples of BLOCK_STEP, so that the matrix products' row strips (6 tiles
- * on AVX2, 12 on AVX-512) are whole in all but the last block; smaller (a
- * multiple of 4) where that leaves a thread without one. */
+/* Chunks of tiles, and the transforms' shares of them, are multiples of
+ * BLOCK_STEP, so that the matrix products' row strips (6 tiles on AVX2, 12
+ * on AVX-512) are whole in all but a chunk's last share. */
 #define BLOCK_STEP 12
 
-static int block_tiles(const ug_wino_geom *g, int tiles, int nth, size_t budget)
-{
-    const size_t per_tile = 36 * sizeof(float) * (size_t)(g->Cp + g->Kp);
-    int tb = (int)(budget / per_tile) / BLOCK_STEP * BLOCK_STEP;
-    tb = tb < BLOCK_STEP ? BLOCK_STEP : tb;
-    if ((tiles + tb - 1) / tb < nth)
-        tb = round_up((tiles + nth - 1) / nth, 4);
-    return tb;
-}
-
-/* Tiles per chunk of the forward: its V and M within about budget bytes, in
+/* Tiles per chunk: its V and M (or dM) within about budget bytes, in
  * multiples of BLOCK_STEP, the chunks of one pass as even as that allows. */
 static int chunk_tiles(const ug_wino_geom *g, int tiles, size_t budget)
 {
@@ -98,6 +87,16 @@ static int chunk_tiles(const ug_wino_geom *g, int tiles, size_t budget)
     return round_up((tiles + nchunks - 1) / nchunks, BLOCK_STEP);
 }
 
+/* The 36 products of a chunk go to the threads as work items of *rows rows
+ * of n: whole slices, or parts of them (returned: how many) where 36 items
+ * would leave threads idle. */
+static int row_parts(int n, int nth, int *rows)
+{
+    const int parts = (8 * nth + 35) / 36;
+    *rows = round_up((n + parts - 1) / parts, BLOCK_STEP);
+    return (n + *rows - 1) / *rows;
+}
+
 static ug_wino_geom geometry(int C, int H, int W, int K, int OH, int OW, int pt, int pl)
 {
     ug_wino_geom g = {C, H, W, K, OH, OW, pt, pl, (OH + 3) / 4, (OW + 3) / 4, 0,
@@ -105,10 +104,10 @@ static ug_wino_geom geometry(int C, int H, int W, int K, int OH, int OW, int pt,
     return g;
 }
 
-/* Bytes of V and M (or dM): the forward's per chunk (on the residual blocks'
- * shape on an Intel Xeon with 2 MB of L2 cache per core, 1.2 MB was
- * slower and 4 MB no faster); the weight gradient's per block, larger, as each block
- * reads and writes the thread's whole dU. */
+/* Bytes of a chunk's V and M (or dM). Measured on the residual blocks'
+ * shape on an Intel Xeon with 2 MB of L2 cache per core: the forward's 1.2
+ * MB was slower and 4 MB no faster; the weight gradient's is larger, as
+ * each chunk reads and writes all of dU (2 MB was slower, 12 MB no faster). */
 #define FWD_BUDGET (2u << 20)
 #define WGT_BUDGET (6u << 20)
 
@@ -126,10 +125,8 @@ static int run_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in,
     const int CB = (g.C + vl - 1) / vl, KB = (g.K + vl - 1) / vl;
     const size_t P = (size_t)g.H * g.W, OP = (size_t)g.OH * g.OW;
     g.TB = chunk_tiles(&g, tiles, FWD_BUDGET);
-    /* Rows of each product per work item: whole slices, or parts of them
-     * where 36 items would leave threads idle. */
-    const int parts = (8 * nth + 35) / 36, rows = round_up((g.TB + parts - 1) / parts, BLOCK_STEP);
-    const int nparts = (g.TB + rows - 1) / rows;
+    int rows;
+    const int nparts = row_parts(g.TB, nth, &rows);
     /* The transformed weights, the input and output in the blocked layout,
      * then the chunk's V and M. */
     const size_t nU = (size_t)36 * g.C * g.Kp, nI = (size_t)N * CB * P * vl,
@@ -204,20 +201,17 @@ int ug_wino_backward_weights(ug_kctx *k, ug_wino_isa isa, float *dw, const float
     const int N = s->N, tiles = N * g.ty * g.tx, nth = omp_get_max_threads(), vl = kt->vl;
     const int CB = (g.C + vl - 1) / vl, KB = (g.K + vl - 1) / vl;
     const size_t P = (size_t)g.H * g.W, OP = (size_t)g.OH * g.OW;
-    g.TB = block_tiles(&g, tiles, nth, WGT_BUDGET);
-    /* in and dout in the blocked layout, then per thread: its sums
-     * dU[36][C][Kp] over the blocks it ran, V and dM. */
+    g.TB = chunk_tiles(&g, tiles, WGT_BUDGET);
+    int rows;
+    const int nparts = row_parts(g.C, nth, &rows);
+    /* in and dout in the blocked layout, the sums dU[36][C][Kp] over the
+     * chunks, then the chunk's V and dM. */
     const size_t nI = (size_t)N * CB * P * vl, nD = (size_t)N * KB * OP * vl,
-                 nU = (size_t)36 * g.C * g.Kp, nV = (size_t)36 * g.TB * g.Cp,
-                 nM = (size_t)36 * g.TB * g.Kp, per = nU + nV + nM;
-    float *ib = ug_cpu_conv_scratch(k, nI + nD + (size_t)nth * per, err);
+                 nU = (size_t)36 * g.C * g.Kp, nV = (size_t)36 * g.TB * g.Cp;
+    float *ib = ug_cpu_conv_scratch(k, nI + nD + nU + nV + (size_t)36 * g.TB * g.Kp, err);
     if (!ib)
         return -1;
-    float *db = ib + nI, *buf = db + nD;
-    const int nblk = (tiles + g.TB - 1) / g.TB;
-    int used[nth];
-    const float *parts[nth];
-    memset(used, 0, sizeof used);
+    float *db = ib + nI, *dU = db + nD, *V = dU + nU, *dM = V + nV;
 #pragma omp parallel num_threads(nth)
     {
 #pragma omp for schedule(static) nowait
@@ -226,30 +220,27 @@ int ug_wino_backward_weights(ug_kctx *k, ug_wino_isa isa, float *dw, const float
 #pragma omp for schedule(static)
         for (int sl = 0; sl < N * KB; sl++)
             kt->to_blocked(db, dout, g.K, OP, sl / KB, sl % KB);
-        const int tid = omp_get_thread_num();
-        float *dU = buf + (size_t)tid * per, *V = dU + nU, *dM = V + nV;
-#pragma omp for schedule(dynamic, 1)
-        for (int blk = 0; blk < nblk; blk++) {
-            const int t0 = blk * g.TB, nt = tiles - t0 < g.TB ? tiles - t0 : g.TB;
-            kt->input(V, ib, &g, t0, nt);
-            kt->dout(dM, db, &g, t0, nt);
-            for (int xi = 0; xi < 36; xi++)
-                kt->gemm(dU + (size_t)xi * g.C * g.Kp, g.Kp, V + (size_t)xi * g.TB * g.Cp, 1,
-                         g.Cp, dM + (size_t)xi * g.TB * g.Kp, g.TB, g.C, nt, g.Kp, used[tid]);
-            used[tid] = 1;
-        }
-        /* dw += G^T dU G, dU the sum of the sums of the threads that ran blocks. */
-#pragma omp single
-        {
-            int np = 0;
-            for (int th = 0; th < nth; th++)
-                if (used[th])
-                    parts[np++] = buf + (size_t)th * per;
-            used[0] = np;
+        for (int c0 = 0; c0 < tiles; c0 += g.TB) {
+            const int nc = tiles - c0 < g.TB ? tiles - c0 : g.TB;
+#pragma omp for schedule(static)
+            for (int t = 0; t < nc; t += BLOCK_STEP) {
+                const int nt = nc - t < BLOCK_STEP ? nc - t : BLOCK_STEP;
+                kt->input(V + (size_t)t * g.Cp, ib, &g, c0 + t, nt);
+                kt->dout(dM + (size_t)t * kt->bw, db, &g, c0 + t, nt);
+            }
+            /* dU[xi] (+)= V[xi]^T dM[xi], rows (input channels) in parts. */
+#pragma omp for schedule(static)
+            for (int it = 0; it < 36 * nparts; it++) {
+                const int xi = it / nparts, r0 = it % nparts * rows;
+                kt->gemm(dU + ((size_t)xi * g.C + r0) * g.Kp, g.Kp,
+                         V + (size_t)xi * g.TB * g.Cp + r0, 1, g.Cp,
+                         dM + (size_t)xi * g.TB * g.Kp, g.TB, g.C - r0 < rows ? g.C - r0 : rows,
+                         nc, g.Kp, c0 > 0);
+            }
         }
 #pragma omp for schedule(static)
         for (int c = 0; c < g.C; c++)
-            kt->dweights(dw, parts, used[0], g.C, g.K, g.Kp, c, c + 1);
+            kt->dweights(dw, dU, g.C, g.K, g.Kp, c, c + 1);
     }
     return 0;
 }

@@ -4,7 +4,7 @@
  * Every pass is written as a forward convolution of C channels of H x W
  * planes into K channels of OH x OW planes, cut into 4x4 output tiles, each
  * read as a 6x6 input patch whose corner is (4 ty - pt, 4 tx - pl); pixels
- * outside the plane are zero. A block of TB tiles holds its transforms as
+ * outside the plane are zero. A chunk of TB tiles holds its transforms as
  * V[36][TB][Cp] (inputs) and M[36][TB][Kp] (products), so that slice xi of
  * all tiles is one matrix and the 36 products are matrix products. The
  * right-hand matrices of the products, U (36 slices of C x Kp: the
@@ -30,12 +30,13 @@ typedef struct ug_wino_geom {
     int K, OH, OW; /* channels and plane written */
     int pt, pl;   /* zero rows above and columns left of the plane read */
     int ty, tx;   /* tiles down and across one image */
-    int TB;       /* tiles per block: the stride between slices of V and M */
+    int TB;       /* tiles per chunk: the stride between slices of V and M */
     int Cp, Kp;   /* C and K rounded up to UG_WINO_PAD */
 } ug_wino_geom;
 
 typedef struct ug_wino_kernels {
     int vl; /* the vector width: floats per pixel in the blocked layout */
+    int bw; /* the column width of U and dM's blocks */
     /* Channel group cb of image n of src (C planes of P pixels) to the
      * blocked layout in dst, and back from it: dst = (acc ? dst : 0) + src
      * + bias (bias may be NULL). */
@@ -47,10 +48,8 @@ typedef struct ug_wino_kernels {
      * transposed convolution's), for every c and k0 <= k < k1 (zero for
      * k >= K; k0 and k1 multiples of UG_WINO_PAD or k1 = Kp). */
     void (*weights)(float *U, const float *w, int C, int K, int Kp, int flip, int k0, int k1);
-    /* dw[k][c] += G^T dU G, dU the sum of np arrays laid out as U, for
-     * c0 <= c < c1. */
-    void (*dweights)(float *dw, const float *const *parts, int np, int C, int K, int Kp, int c0,
-                     int c1);
+    /* dw[k][c] += G^T dU G, dU laid out as U, for c0 <= c < c1. */
+    void (*dweights)(float *dw, const float *dU, int C, int K, int Kp, int c0, int c1);
     /* V[xi][t][c] = (B^T d B)[xi] for tiles t0 .. t0 + nt - 1 of in
      * (blocked; t from 0). */
     void (*input)(float *V, const float *in, const ug_wino_geom *g, int t0, int nt);

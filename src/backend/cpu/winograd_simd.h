@@ -137,8 +137,7 @@ static WT void wino_weights(float *U, const float *w, int C, int K, int Kp, int 
     }
 }
 
-static WT void wino_dweights(float *dw, const float *const *parts, int np, int C, int K, int Kp,
-                             int c0, int c1)
+static WT void wino_dweights(float *dw, const float *dU, int C, int K, int Kp, int c0, int c1)
 {
     const size_t xs = (size_t)C * Kp;
     for (int c = c0; c < c1; c++)
@@ -146,11 +145,8 @@ static WT void wino_dweights(float *dw, const float *const *parts, int np, int C
             const int nk = K - k < VL ? K - k : VL;
             const size_t at = (size_t)c * Kp + k;
             VF x[36], r[18], d[9];
-            for (int xi = 0; xi < 36; xi++) {
-                x[xi] = V_LOADU(parts[0] + at + xi * xs);
-                for (int p = 1; p < np; p++)
-                    x[xi] = x[xi] + V_LOADU(parts[p] + at + xi * xs);
-            }
+            for (int xi = 0; xi < 36; xi++)
+                x[xi] = V_LOADU(dU + at + xi * xs);
             for (int i = 0; i < 6; i++)
                 tf_dw6(r + 3 * i, 1, x + 6 * i, 1); /* rows: r is 6 x 3 */
             for (int j = 0; j < 3; j++)
@@ -222,7 +218,7 @@ static WT void wino_from_blocked(float *dst, const float *src, const float *bias
 static WT void wino_input(float *V, const float *in, const ug_wino_geom *g, int t0, int nt)
 {
     const size_t xs = (size_t)g->TB * g->Cp;
-    /* Channels outer: the rows under a block's tiles for VL channels stay in
+    /* Channels outer: the rows under a call's tiles for VL channels stay in
      * the L1 cache while its tiles, which share columns, read them. */
     for (int c = 0; c < g->C; c += VL) {
         for (int t = 0; t < nt; t++) {
@@ -431,6 +427,6 @@ static WT void wino_gemm(float *Cm, ptrdiff_t c_rs, const float *A, ptrdiff_t a_
     }
 }
 
-const ug_wino_kernels WINO_TABLE = {VL,         wino_to_blocked, wino_from_blocked,
+const ug_wino_kernels WINO_TABLE = {VL,         BW,               wino_to_blocked, wino_from_blocked,
                                     wino_weights, wino_dweights,   wino_input,
                                     wino_output,  wino_dout,       wino_gemm};
