@@ -296,10 +296,11 @@ static WT void wino_dout(float *dM, const float *dy, const ug_wino_geom *g, int 
 }
 
 /* One R x nv block of the product (R <= RMAX, nv <= NV) over J, its sums in
- * registers; row r's value for j is a[j RMAX + r] (a packed panel). */
+ * registers; row r's value for j is a[r a_rs + j a_js] (a packed panel:
+ * a_rs 1, a_js RMAX). */
 static inline __attribute__((always_inline)) WT void
-gemm_block(float *Cm, ptrdiff_t c_rs, const float *a, const float *B, int R, int nv, int J,
-           int accumulate)
+gemm_block(float *Cm, ptrdiff_t c_rs, const float *a, ptrdiff_t a_rs, ptrdiff_t a_js,
+           const float *B, int R, int nv, int J, int accumulate)
 {
     VF acc[RMAX][NV];
 #pragma GCC unroll 16
@@ -307,7 +308,7 @@ gemm_block(float *Cm, ptrdiff_t c_rs, const float *a, const float *B, int R, int
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
             acc[r][v] = accumulate && r < R && v < nv ? V_LOADU(Cm + r * c_rs + v * VL) : V_ZERO();
-    for (int j = 0; j < J; j++, a += RMAX) {
+    for (int j = 0; j < J; j++) {
         const float *b = B + j * BW;
         VF bv[NV];
 #pragma GCC unroll 4
@@ -317,7 +318,7 @@ gemm_block(float *Cm, ptrdiff_t c_rs, const float *a, const float *B, int R, int
         for (int r = 0; r < RMAX; r++) {
             if (r >= R)
                 break;
-            const VF av = V_SET1(a[r]);
+            const VF av = V_SET1(a[r * a_rs + j * a_js]);
 #pragma GCC unroll 4
             for (int v = 0; v < NV; v++)
                 if (v < nv)
@@ -332,47 +333,23 @@ gemm_block(float *Cm, ptrdiff_t c_rs, const float *a, const float *B, int R, int
                 V_STOREU(Cm + r * c_rs + v * VL, acc[r][v]);
 }
 
-/* The full RMAX x NV block as a function of its own: its sizes are constants,
- * so every loop of gemm_block unrolls without a test. (Called from beside
- * gemm_block with R = RMAX and nv = NV inline, the compiler merges the two
- * calls into the one that tests R and nv.) */
+/* The full RMAX x NV block as functions of their own: the sizes are
+ * constants, so every loop of gemm_block unrolls without a test. (Called
+ * from beside gemm_block with R = RMAX and nv = NV inline, the compiler
+ * merges the two calls into the one that tests R and nv.) gemm_full reads a
+ * packed panel, gemm_full_rows A in place with rows a_rs apart: the
+ * forward's V, whose rows are the tiles, needs no panel. */
 static __attribute__((noinline)) WT void gemm_full(float *Cm, ptrdiff_t c_rs, const float *a,
                                                    const float *B, int J, int accumulate)
 {
-    gemm_block(Cm, c_rs, a, B, RMAX, NV, J, accumulate);
+    gemm_block(Cm, c_rs, a, 1, RMAX, B, RMAX, NV, J, accumulate);
 }
 
-/* The full block with A read in place, row r's value for j at
- * a[r a_rs + j]: the forward's V, whose rows are the tiles, needs no panel. */
 static __attribute__((noinline)) WT void gemm_full_rows(float *Cm, ptrdiff_t c_rs, const float *a,
                                                         ptrdiff_t a_rs, const float *B, int J,
                                                         int accumulate)
 {
-    VF acc[RMAX][NV];
-#pragma GCC unroll 16
-    for (int r = 0; r < RMAX; r++)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-            acc[r][v] = accumulate ? V_LOADU(Cm + r * c_rs + v * VL) : V_ZERO();
-    for (int j = 0; j < J; j++) {
-        const float *b = B + j * BW;
-        VF bv[NV];
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-            bv[v] = V_LOADU(b + v * VL);
-#pragma GCC unroll 16
-        for (int r = 0; r < RMAX; r++) {
-            const VF av = V_SET1(a[r * a_rs + j]);
-#pragma GCC unroll 4
-            for (int v = 0; v < NV; v++)
-                acc[r][v] = V_FMA(av, bv[v], acc[r][v]);
-        }
-    }
-#pragma GCC unroll 16
-    for (int r = 0; r < RMAX; r++)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-            V_STOREU(Cm + r * c_rs + v * VL, acc[r][v]);
+    gemm_block(Cm, c_rs, a, a_rs, 1, B, RMAX, NV, J, accumulate);
 }
 
 /* Sums over j are taken in chunks of JC; the panels of A for up to SG row
@@ -420,7 +397,7 @@ static WT void wino_gemm(float *Cm, ptrdiff_t c_rs, const float *A, ptrdiff_t a_
                     if (R == RMAX && nv == NV)
                         gemm_full(c, c_rs, pa, b, nj, acc);
                     else
-                        gemm_block(c, c_rs, pa, b, R, nv, nj, acc);
+                        gemm_block(c, c_rs, pa, 1, RMAX, b, R, nv, nj, acc);
                 }
             }
         }
