@@ -237,7 +237,7 @@ int main(void)
         {2, 64, 18, 20, 48, 3, 3, 1, {0, 0, 0, 0}, 0, 0},   /* as after a reflection pad */
         {1, 256, 14, 12, 256, 3, 3, 1, {1, 1, 1, 1}, 0, 0}, /* the residual blocks' channels */
         /* in several chunks of tiles, also on 7 threads (below) */
-        {1, 64, 16, 116, 40, 3, 3, 1, {1, 1, 1, 1}, 0, 0},   /* forward: 60 and 56 tiles */
+        {1, 64, 16, 116, 40, 3, 3, 1, {1, 1, 1, 1}, 0, 0},   /* forward: 72 and 44 tiles */
         {1, 40, 106, 102, 24, 3, 3, 1, {1, 1, 1, 1}, 0, 0}, /* 144 x 4 and 126; 360 and 342 */
         /* the golden fixtures' (tests/test_golden.c) */
         {1, 16, 26, 26, 16, 3, 3, 1, {0, 0, 0, 0}, 0, 0},

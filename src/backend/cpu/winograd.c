@@ -71,20 +71,23 @@ static int round_up(int x, int m)
     return (x + m - 1) / m * m;
 }
 
-/* Chunks of tiles, and the transforms' shares of them, are multiples of
- * BLOCK_STEP, so that the matrix products' row strips (6 tiles on AVX2, 12
- * on AVX-512) are whole in all but a chunk's last share. */
+/* The transforms take a chunk's tiles in shares of BLOCK_STEP, so that the
+ * matrix products' row strips (6 tiles on AVX2, 12 on AVX-512) are whole in
+ * all but a chunk's last share; chunks are multiples of BLOCK_STEP times the
+ * threads, so that every thread has shares. */
 #define BLOCK_STEP 12
 
-/* Tiles per chunk: its V and M (or dM) within about budget bytes, in
- * multiples of BLOCK_STEP, the chunks of one pass as even as that allows. */
-static int chunk_tiles(const ug_wino_geom *g, int tiles, size_t budget)
+/* Tiles per chunk: its V and M (or dM) within about budget bytes where
+ * that leaves every thread a share, the chunks of one pass as even as that
+ * allows. */
+static int chunk_tiles(const ug_wino_geom *g, int tiles, int nth, size_t budget)
 {
     const size_t per_tile = 36 * sizeof(float) * (size_t)(g->Cp + g->Kp);
-    int most = (int)(budget / per_tile) / BLOCK_STEP * BLOCK_STEP;
-    most = most < BLOCK_STEP ? BLOCK_STEP : most;
+    const int step = BLOCK_STEP * nth;
+    int most = (int)(budget / per_tile) / step * step;
+    most = most < step ? step : most;
     const int nchunks = (tiles + most - 1) / most;
-    return round_up((tiles + nchunks - 1) / nchunks, BLOCK_STEP);
+    return round_up((tiles + nchunks - 1) / nchunks, step);
 }
 
 /* The 36 products of a chunk go to the threads as work items of *rows rows
@@ -124,7 +127,7 @@ static int run_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in,
     const int tiles = N * g.ty * g.tx, nth = omp_get_max_threads(), vl = kt->vl;
     const int CB = (g.C + vl - 1) / vl, KB = (g.K + vl - 1) / vl;
     const size_t P = (size_t)g.H * g.W, OP = (size_t)g.OH * g.OW;
-    g.TB = chunk_tiles(&g, tiles, FWD_BUDGET);
+    g.TB = chunk_tiles(&g, tiles, nth, FWD_BUDGET);
     int rows;
     const int nparts = row_parts(g.TB, nth, &rows);
     /* The transformed weights, the input and output in the blocked layout,
@@ -201,7 +204,7 @@ int ug_wino_backward_weights(ug_kctx *k, ug_wino_isa isa, float *dw, const float
     const int N = s->N, tiles = N * g.ty * g.tx, nth = omp_get_max_threads(), vl = kt->vl;
     const int CB = (g.C + vl - 1) / vl, KB = (g.K + vl - 1) / vl;
     const size_t P = (size_t)g.H * g.W, OP = (size_t)g.OH * g.OW;
-    g.TB = chunk_tiles(&g, tiles, WGT_BUDGET);
+    g.TB = chunk_tiles(&g, tiles, nth, WGT_BUDGET);
     int rows;
     const int nparts = row_parts(g.C, nth, &rows);
     /* in and dout in the blocked layout, the sums dU[36][C][Kp] over the
