@@ -233,16 +233,18 @@ int main(int argc, char **argv)
         return check_summary();
     CHECK(ug_cpu_wino_policy(k) == UG_CPU_WINO_AUTO, "the default policy is auto");
 
+    /* The first NCHUNKED run in several chunks of tiles (the sizes on 2
+     * threads), the only ones run under "chunks". */
+    enum { NCHUNKED = 2 };
     const ug_conv_shape shapes[] = {
+        {1, 64, 16, 116, 40, 3, 3, 1, {1, 1, 1, 1}, 0, 0},   /* forward: 72 and 44 tiles */
+        {1, 40, 106, 102, 24, 3, 3, 1, {1, 1, 1, 1}, 0, 0}, /* 144 x 4 and 126; 360 and 342 */
         {2, 37, 13, 11, 21, 3, 3, 1, {1, 1, 1, 1}, 0, 0}, /* odd sizes, ragged tiles, N > 1 */
         {1, 5, 3, 3, 3, 3, 3, 1, {0, 0, 0, 0}, 0, 0}, /* a 1x1 output: one tile, mostly outside */
         {3, 17, 9, 14, 33, 3, 3, 1, {0, 2, 2, 1}, 0, 0},    /* asymmetric padding */
         {1, 24, 4, 4, 8, 3, 3, 1, {2, 0, 0, 2}, 0, 0},      /* a plane smaller than a patch */
         {2, 64, 18, 20, 48, 3, 3, 1, {0, 0, 0, 0}, 0, 0},   /* as after a reflection pad */
         {1, 256, 14, 12, 256, 3, 3, 1, {1, 1, 1, 1}, 0, 0}, /* the residual blocks' channels */
-        /* in several chunks of tiles (on 2 threads; also run alone on 7) */
-        {1, 64, 16, 116, 40, 3, 3, 1, {1, 1, 1, 1}, 0, 0},   /* forward: 72 and 44 tiles */
-        {1, 40, 106, 102, 24, 3, 3, 1, {1, 1, 1, 1}, 0, 0}, /* 144 x 4 and 126; 360 and 342 */
         /* the golden fixtures' (tests/test_golden.c) */
         {1, 16, 26, 26, 16, 3, 3, 1, {0, 0, 0, 0}, 0, 0},
         {1, 8, 98, 98, 4, 3, 3, 1, {0, 0, 0, 0}, 0, 0},
@@ -252,10 +254,7 @@ int main(int argc, char **argv)
     const int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
     printf("Winograd paths: best here %s (cap: ONEDNN_MAX_CPU_ISA)\n",
            ug_wino_isa_name(ug_wino_isa_best()));
-    for (int i = 0; i < nshapes; i++) {
-        const int chunked = shapes[i].W == 116 || shapes[i].W == 102;
-        if (only_chunks && !chunked)
-            continue;
+    for (int i = 0; i < (only_chunks ? NCHUNKED : nshapes); i++) {
         bufs B = make(shapes[i]);
         for (int isa = UG_WINO_PLAIN; isa <= UG_WINO_AVX512; isa++)
             if (ug_wino_isa_supported((ug_wino_isa)isa))
