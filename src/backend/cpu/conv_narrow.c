@@ -1,7 +1,8 @@
-/* A convolution to few output channels, forward and input gradient
- * (conv_narrow.h). Each
- * thread takes output rows; the row kernel (conv_narrow_simd.h) is written
- * once and made here for each path: plain C, AVX2 with FMA, AVX-512. */
+/* Convolutions with few channels on one side (conv_narrow.h). The forward
+ * pass and input gradients give each thread output rows, the weight
+ * gradient (output channel block, input channel) items; the kernels
+ * (conv_narrow_simd.h) are written once and made here for each path: plain
+ * C, AVX2 with FMA, AVX-512. */
 #include "backend/cpu/conv_narrow.h"
 
 #include <stdlib.h>
@@ -18,8 +19,25 @@ int ug_narrow_applies(const ug_conv_shape *s)
            ug_conv_out_w(s) >= UG_NARROW_MIN_ROW;
 }
 
+int ug_narrow_weights_applies(const ug_conv_shape *s)
+{
+    return (s->Cout <= UG_NARROW_MAX_OUT || s->Cin <= UG_NARROW_MAX_OUT) &&
+           s->kh <= UG_NARROW_MAX_K && s->kw <= UG_NARROW_MAX_K && s->stride == 1 &&
+           !s->pad[0] && !s->pad[1] && !s->pad[2] && !s->pad[3] &&
+           ug_conv_out_w(s) >= UG_NARROW_MIN_ROW;
+}
+
+int ug_narrow_in_applies(const ug_conv_shape *s)
+{
+    return s->Cin <= UG_NARROW_MAX_OUT && s->Cout >= UG_NARROW_MIN_IN && s->stride == 1 &&
+           !s->pad[0] && !s->pad[1] && !s->pad[2] && !s->pad[3] &&
+           ug_conv_out_w(s) >= UG_NARROW_MIN_ROW;
+}
+
 typedef void (*narrow_fn)(float *out, const float *in, const float *w, const float *b,
                           const ug_conv_shape *s, int n, int oy, int add);
+typedef void (*narrow_dw_fn)(float *sums, const float *g, size_t gstride, const float *x, int W,
+                             int OH, int OW, int kh, int kw, int co_n);
 
 #define WT
 #define VF float
@@ -29,6 +47,8 @@ typedef void (*narrow_fn)(float *out, const float *in, const float *w, const flo
 #define V_STOREU(p, v) (*(p) = (v))
 #define V_FMA(a, b, c) ((a) * (b) + (c))
 #define NARROW_ROW narrow_plain
+#define NARROW_DW narrow_dw_plain
+#define NARROW_KB 4
 #include "backend/cpu/conv_narrow_simd.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -40,6 +60,8 @@ typedef void (*narrow_fn)(float *out, const float *in, const float *w, const flo
 #define V_STOREU(p, v) _mm256_storeu_ps(p, v)
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define NARROW_ROW narrow_avx2
+#define NARROW_DW narrow_dw_avx2
+#define NARROW_KB 3 /* 3 x 3 sums, 3 of dout and one of input: 16 registers */
 #include "backend/cpu/conv_narrow_simd.h"
 
 #define WT __attribute__((target("avx512f")))
@@ -50,19 +72,27 @@ typedef void (*narrow_fn)(float *out, const float *in, const float *w, const flo
 #define V_STOREU(p, v) _mm512_storeu_ps(p, v)
 #define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define NARROW_ROW narrow_avx512
+#define NARROW_DW narrow_dw_avx512
+#define NARROW_KB 4
 #include "backend/cpu/conv_narrow_simd.h"
 #endif
 
-static narrow_fn row_of(ug_wino_isa isa)
+/* A path's kernels. */
+typedef struct {
+    narrow_fn row;
+    narrow_dw_fn dw;
+} narrow_kernels;
+
+static narrow_kernels kernels_of(ug_wino_isa isa)
 {
 #if defined(__x86_64__) || defined(__i386__)
     if (isa == UG_WINO_AVX512)
-        return narrow_avx512;
+        return (narrow_kernels){narrow_avx512, narrow_dw_avx512};
     if (isa == UG_WINO_AVX2)
-        return narrow_avx2;
+        return (narrow_kernels){narrow_avx2, narrow_dw_avx2};
 #endif
     (void)isa;
-    return narrow_plain;
+    return (narrow_kernels){narrow_plain, narrow_dw_plain};
 }
 
 /* The rows of s, in parallel here, outside the paths: the compilers outline
@@ -81,7 +111,7 @@ static void narrow_rows(narrow_fn row, float *out, const float *in, const float 
 void ug_narrow_forward(ug_wino_isa isa, float *out, const float *in, const float *w,
                        const float *b, const ug_conv_shape *s)
 {
-    narrow_rows(row_of(isa), out, in, w, b, s, 0);
+    narrow_rows(kernels_of(isa).row, out, in, w, b, s, 0);
 }
 
 /* The input gradient is a convolution too, of dout zero-padded by the
@@ -110,7 +140,7 @@ int ug_narrow_backward_data(ug_wino_isa isa, float *din, const float *dout, cons
                 for (int kx = 0; kx < kw; kx++)
                     wt[(((size_t)ci * Cout + co) * kh + ky) * kw + kx] =
                         w[(((size_t)co * Cin + ci) * kh + kh - 1 - ky) * kw + kw - 1 - kx];
-    const narrow_fn row = row_of(isa);
+    const narrow_fn row = kernels_of(isa).row;
     for (int n = 0; n < s->N; n++)
         for (int c0 = 0; c0 < Cin; c0 += UG_NARROW_MAX_OUT) {
             const int nc = Cin - c0 < UG_NARROW_MAX_OUT ? Cin - c0 : UG_NARROW_MAX_OUT;
@@ -121,4 +151,33 @@ int ug_narrow_backward_data(ug_wino_isa isa, float *din, const float *dout, cons
         }
     free(pad);
     return 0;
+}
+
+/* dw[co][ci][ky][kx] += sum over images and pixels of dout[co][oy][ox]
+ * in[ci][oy + ky][ox + kx]: one item per (block of up to UG_NARROW_MAX_OUT
+ * output channels, input channel), each summing every image into the
+ * block's kh x kw taps. */
+void ug_narrow_backward_weights(ug_wino_isa isa, float *dw, const float *dout, const float *in,
+                                const ug_conv_shape *s)
+{
+    const narrow_dw_fn dwk = kernels_of(isa).dw;
+    const int Cin = s->Cin, Cout = s->Cout, kh = s->kh, kw = s->kw, H = s->H, W = s->W;
+    const int OH = ug_conv_out_h(s), OW = ug_conv_out_w(s);
+    const int nblocks = (Cout + UG_NARROW_MAX_OUT - 1) / UG_NARROW_MAX_OUT;
+    const size_t plane = (size_t)OH * OW;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int cb = 0; cb < nblocks; cb++)
+        for (int ci = 0; ci < Cin; ci++) {
+            const int co0 = cb * UG_NARROW_MAX_OUT;
+            const int co_n = Cout - co0 < UG_NARROW_MAX_OUT ? Cout - co0 : UG_NARROW_MAX_OUT;
+            float sums[UG_NARROW_MAX_K * UG_NARROW_MAX_OUT * UG_NARROW_MAX_K] = {0};
+            for (int n = 0; n < s->N; n++)
+                dwk(sums, dout + ((size_t)n * Cout + co0) * plane, plane,
+                    in + ((size_t)n * Cin + ci) * H * W, W, OH, OW, kh, kw, co_n);
+            for (int ky = 0; ky < kh; ky++)
+                for (int c = 0; c < co_n; c++)
+                    for (int kx = 0; kx < kw; kx++)
+                        dw[(((size_t)(co0 + c) * Cin + ci) * kh + ky) * kw + kx] +=
+                            sums[(ky * co_n + c) * kw + kx];
+        }
 }

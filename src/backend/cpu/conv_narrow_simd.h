@@ -9,13 +9,16 @@
  *
  * The includer defines: WT (the functions' target attribute), VF (a vector
  * of VL floats), V_SET1(x), V_LOADU(p), V_STOREU(p, v), V_FMA(a, b, c)
- * (a b + c, fused) and NARROW_ROW (the name of the row function made);
+ * (a b + c, fused), NARROW_ROW and NARROW_DW (the names of the row and
+ * weight-gradient functions made) and NARROW_KB (the weight gradient's taps
+ * a pass, 3 or 4: its CO x NARROW_KB sums must fit the path's registers);
  * this file undefines them again. */
 
 #define NB 4
 #define NARROW_CAT(a, b) a##b
 #define NARROW_NAME(a, b) NARROW_CAT(a, b)
 #define NARROW_BLOCK NARROW_NAME(NARROW_ROW, _block)
+#define NARROW_DW_BLOCK NARROW_NAME(NARROW_DW, _block)
 
 static inline __attribute__((always_inline)) WT void NARROW_BLOCK(
     float *out, const float *in, const float *w, const float *b, const ug_conv_shape *s, int n,
@@ -91,8 +94,102 @@ static WT void NARROW_ROW(float *out, const float *in, const float *w, const flo
     }
 }
 
+/* The weight gradient's sums over `rows` rows of pixels for one kernel row:
+ * x (input rows, already at that kernel row) against CO dout planes g (rows
+ * of OW, gstride floats apart), for taps kx0 to kx0 + NK. The CO x NK sums
+ * are vectors over a row's pixels, kept in registers over the rows (a load
+ * of dout feeds NK fused multiply-adds, a load of shifted input CO) and in
+ * acc (CO x kw vectors) between calls; pixels past the last whole vector of
+ * a row go to tail (CO x kw floats) one by one. */
+static inline __attribute__((always_inline)) WT void NARROW_DW_BLOCK(
+    VF *acc, float *tail, const float *g, size_t gstride, const float *x, int W, int rows, int OW,
+    int kw, int kx0, const int CO, const int NK)
+{
+    VF a[UG_NARROW_MAX_OUT][NARROW_KB];
+#pragma GCC unroll 4
+    for (int co = 0; co < CO; co++)
+#pragma GCC unroll 4
+        for (int j = 0; j < NK; j++)
+            a[co][j] = acc[co * kw + kx0 + j];
+    const int OWV = OW - OW % VL;
+    for (int oy = 0; oy < rows; oy++) {
+        const float *xr = x + (size_t)oy * W + kx0, *gr = g + (size_t)oy * OW;
+        for (int ox = 0; ox < OWV; ox += VL) {
+            VF gv[UG_NARROW_MAX_OUT];
+#pragma GCC unroll 4
+            for (int co = 0; co < CO; co++)
+                gv[co] = V_LOADU(gr + co * gstride + ox);
+#pragma GCC unroll 4
+            for (int j = 0; j < NK; j++) {
+                const VF r = V_LOADU(xr + ox + j);
+#pragma GCC unroll 4
+                for (int co = 0; co < CO; co++)
+                    a[co][j] = V_FMA(gv[co], r, a[co][j]);
+            }
+        }
+        for (int ox = OWV; ox < OW; ox++)
+            for (int co = 0; co < CO; co++)
+                for (int j = 0; j < NK; j++)
+                    tail[co * kw + kx0 + j] += gr[co * gstride + ox] * xr[ox + j];
+    }
+#pragma GCC unroll 4
+    for (int co = 0; co < CO; co++)
+#pragma GCC unroll 4
+        for (int j = 0; j < NK; j++)
+            acc[co * kw + kx0 + j] = a[co][j];
+}
+
+/* All of one image's sums for one input plane x (H x W) against co_n dout
+ * planes g: sums[(ky * co_n + co) * kw + kx] += sum over pixels of
+ * g[co][oy][ox] x[oy + ky][ox + kx]. Bands of NARROW_DW_ROWS rows, small
+ * enough for the first-level cache, pass through every kernel row and tap
+ * before the next band, so dout and input are read from there. */
+#define NARROW_DW_ROWS 4
+static WT void NARROW_DW(float *sums, const float *g, size_t gstride, const float *x, int W,
+                         int OH, int OW, int kh, int kw, int co_n)
+{
+    VF acc[UG_NARROW_MAX_K][UG_NARROW_MAX_OUT * UG_NARROW_MAX_K];
+    float tail[UG_NARROW_MAX_K][UG_NARROW_MAX_OUT * UG_NARROW_MAX_K] = {{0}};
+    for (int ky = 0; ky < kh; ky++)
+        for (int i = 0; i < co_n * kw; i++)
+            acc[ky][i] = V_SET1(0.0f);
+    for (int y0 = 0; y0 < OH; y0 += NARROW_DW_ROWS) {
+        const int rows = OH - y0 < NARROW_DW_ROWS ? OH - y0 : NARROW_DW_ROWS;
+        const float *gb = g + (size_t)y0 * OW;
+        for (int ky = 0; ky < kh; ky++) {
+            const float *xb = x + (size_t)(y0 + ky) * W;
+#define NARROW_DW_NK(CO)                                                                        \
+    for (int kx0 = 0; kx0 < kw; kx0 += NARROW_KB)                                              \
+        switch (kw - kx0 < NARROW_KB ? kw - kx0 : NARROW_KB) {                                 \
+        case 1: NARROW_DW_BLOCK(acc[ky], tail[ky], gb, gstride, xb, W, rows, OW, kw, kx0, CO, 1); break; \
+        case 2: NARROW_DW_BLOCK(acc[ky], tail[ky], gb, gstride, xb, W, rows, OW, kw, kx0, CO, 2); break; \
+        case 3: NARROW_DW_BLOCK(acc[ky], tail[ky], gb, gstride, xb, W, rows, OW, kw, kx0, CO, 3); break; \
+        default: NARROW_DW_BLOCK(acc[ky], tail[ky], gb, gstride, xb, W, rows, OW, kw, kx0, CO, NARROW_KB); break; \
+        }
+            switch (co_n) {
+            case 1: NARROW_DW_NK(1) break;
+            case 2: NARROW_DW_NK(2) break;
+            case 3: NARROW_DW_NK(3) break;
+            default: NARROW_DW_NK(4) break;
+            }
+#undef NARROW_DW_NK
+        }
+    }
+    for (int ky = 0; ky < kh; ky++)
+        for (int i = 0; i < co_n * kw; i++) {
+            float lanes[VL];
+            V_STOREU(lanes, acc[ky][i]);
+            float t = tail[ky][i];
+            for (int l = 0; l < VL; l++)
+                t += lanes[l];
+            sums[ky * co_n * kw + i] += t;
+        }
+}
+#undef NARROW_DW_ROWS
+
 #undef NB
 #undef NARROW_BLOCK
+#undef NARROW_DW_BLOCK
 /* Ready for the next path's definitions. */
 #undef WT
 #undef VF
@@ -102,3 +199,5 @@ static WT void NARROW_ROW(float *out, const float *in, const float *w, const flo
 #undef V_STOREU
 #undef V_FMA
 #undef NARROW_ROW
+#undef NARROW_DW
+#undef NARROW_KB
