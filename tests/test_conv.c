@@ -204,8 +204,8 @@ static void test_conv_case(ug_kctx *fast, ug_kctx *refk, ug_conv_shape s, int bi
  * the reference: 1 to 4 outputs, forward with and without bias, the input
  * gradient overwritten and accumulated, the weight gradient, rows of whole
  * vector blocks and a ragged tail (69 pixels; the input gradient's rows 75);
- * then 1 to 4 inputs. */
-static void test_narrow(void)
+ * then the input gradient from 1 to 4 inputs. */
+static void test_narrow(ug_kctx *k)
 {
     for (int isa = UG_WINO_PLAIN; isa <= UG_WINO_AVX512; isa++) {
         if (!ug_wino_isa_supported((ug_wino_isa)isa))
@@ -229,7 +229,7 @@ static void test_narrow(void)
             for (int acc = 0; acc < 2; acc++) {
                 ug_error err = {{0}};
                 ug_conv_backward_ref(REFK, din_r, NULL, NULL, dout, in, w, &s, acc, NULL);
-                CHECK(ug_narrow_backward_data((ug_wino_isa)isa, din_f, dout, w, &s, acc, &err) ==
+                CHECK(ug_narrow_backward_data(k, (ug_wino_isa)isa, din_f, dout, w, &s, acc, &err) ==
                               0 &&
                           close_to(din_f, din_r, nin, 1e-5),
                       "narrow %s, %d outputs, input gradient, acc %d: %g %s", name, co, acc,
@@ -239,37 +239,32 @@ static void test_narrow(void)
             float *dw_r = randn(nw), *dw_f = copy(dw_r, nw);
             ug_conv_backward_ref(REFK, NULL, dw_r, NULL, dout, in, w, &s, 0, NULL);
             ug_narrow_backward_weights((ug_wino_isa)isa, dw_f, dout, in, &s);
-            CHECK(ug_narrow_weights_applies(&s) && close_to(dw_f, dw_r, nw, 1e-5),
-                  "narrow %s, %d outputs, weight gradient: %g", name, co,
+            CHECK(close_to(dw_f, dw_r, nw, 1e-5), "narrow %s, %d outputs, weight gradient: %g",
+                  name, co,
                   check_max_abs_diff(dw_f, dw_r, nw));
             free(in), free(w), free(b), free(want), free(got), free(dout), free(din_r), free(din_f);
             free(dw_r), free(dw_f);
         }
         /* Few inputs (1 to 4) to 18 outputs, a kernel of 5 x 6: the input
-         * gradient, overwritten and accumulated, and the weight gradient. */
+         * gradient, overwritten and accumulated. */
         for (int ci = 1; ci <= UG_NARROW_MAX_OUT; ci++) {
             const ug_conv_shape s = {2, ci, 8, 71, 18, 5, 6, 1, {0, 0, 0, 0}, 0, 0};
             const size_t nin = (size_t)s.N * ci * s.H * s.W, nw = (size_t)18 * ci * 30;
             const size_t nout = (size_t)s.N * 18 * ug_conv_out_h(&s) * ug_conv_out_w(&s);
             float *in = randn(nin), *w = randn(nw), *dout = randn(nout);
-            float *din_r = randn(nin), *din_f = randn(nin), *dw_r = randn(nw), *dw_f = copy(dw_r, nw);
+            float *din_r = randn(nin), *din_f = randn(nin);
             const char *name = ug_wino_isa_name((ug_wino_isa)isa);
             for (int acc = 0; acc < 2; acc++) {
                 ug_error err = {{0}};
                 ug_conv_backward_ref(REFK, din_r, NULL, NULL, dout, in, w, &s, acc, NULL);
                 CHECK(ug_narrow_in_applies(&s) &&
-                          ug_narrow_backward_data((ug_wino_isa)isa, din_f, dout, w, &s, acc,
-                                                  &err) == 0 &&
+                          ug_narrow_backward_data(k, (ug_wino_isa)isa, din_f, dout, w, &s,
+                                                  acc, &err) == 0 &&
                           close_to(din_f, din_r, nin, 1e-5),
                       "narrow %s, %d inputs, input gradient, acc %d: %g %s", name, ci, acc,
                       check_max_abs_diff(din_f, din_r, nin), err.msg);
             }
-            ug_conv_backward_ref(REFK, NULL, dw_r, NULL, dout, in, w, &s, 0, NULL);
-            ug_narrow_backward_weights((ug_wino_isa)isa, dw_f, dout, in, &s);
-            CHECK(ug_narrow_weights_applies(&s) && close_to(dw_f, dw_r, nw, 1e-5),
-                  "narrow %s, %d inputs, weight gradient: %g", name, ci,
-                  check_max_abs_diff(dw_f, dw_r, nw));
-            free(in), free(w), free(dout), free(din_r), free(din_f), free(dw_r), free(dw_f);
+            free(in), free(w), free(dout), free(din_r), free(din_f);
         }
     }
 }
@@ -300,7 +295,7 @@ static void test_conv(ug_kctx *fast, ug_kctx *refk)
      * few-channel kernels. */
     test_conv_case(fast, refk, square(2, 16, 13, 75, 3, 7, 1), 1, 0);
     test_conv_case(fast, refk, square(2, 3, 13, 75, 16, 7, 1), 1, 0);
-    test_narrow();
+    test_narrow(fast);
 
     /* 3x3 stride 1 with channels in multiples of 16: the Winograd path
      * (F(4x4, 3x3), several tiles and a ragged edge), held to the same

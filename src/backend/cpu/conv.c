@@ -2,9 +2,9 @@
  * Winograd) convolution forward, backward data and backward weights, with
  * primitives cached per shape in the context (dnnl.c); for 3x3 stride-1
  * ones our own Winograd (winograd.h) where it is faster on this CPU; for
- * small output planes matrix products (conv_gemm.h); for few outputs the
- * narrow kernels where one side has few channels (conv_narrow.h). The reference is src/ops/conv.c, whose
- * plain sum also makes the bias gradient here. */
+ * small output planes matrix products (conv_gemm.h); where one side has
+ * few channels the narrow kernels (conv_narrow.h). The reference is
+ * src/ops/conv.c, whose plain sum also makes the bias gradient here. */
 #include <stdio.h>
 #include <time.h>
 
@@ -211,11 +211,11 @@ int ug_cpu_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const flo
     const ug_wino_isa isa = ug_wino_isa_best();
     const int gemm = ug_gemm_conv_applies(s);
     const int narrow_din = ug_narrow_applies(s) || ug_narrow_in_applies(s);
-    if (din && (narrow_din ? ug_narrow_backward_data(isa, din, dout, w, s, acc, err)
+    if (din && (narrow_din ? ug_narrow_backward_data(k, isa, din, dout, w, s, acc, err)
                 : gemm     ? ug_gemm_conv_backward_data(k, din, dout, w, s, acc, err)
                            : conv_pass(k, UG_PASS_BWD_DATA, &a, s, err)))
         return -1;
-    if (dw && ug_narrow_weights_applies(s))
+    if (dw && ug_narrow_applies(s))
         ug_narrow_backward_weights(isa, dw, dout, in, s);
     else if (dw && (gemm ? ug_gemm_conv_backward_weights(k, dw, dout, in, s, err)
                          : conv_pass(k, UG_PASS_BWD_WEIGHTS, &a, s, err)))

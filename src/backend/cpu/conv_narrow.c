@@ -1,12 +1,13 @@
 /* Convolutions with few channels on one side (conv_narrow.h). The forward
  * pass and input gradients give each thread output rows, the weight
- * gradient (output channel block, input channel) items; the kernels
+ * gradient input channels; the kernels
  * (conv_narrow_simd.h) are written once and made here for each path: plain
  * C, AVX2 with FMA, AVX-512. */
 #include "backend/cpu/conv_narrow.h"
 
-#include <stdlib.h>
 #include <string.h>
+
+#include "backend/cpu/cpu.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -15,14 +16,7 @@
 int ug_narrow_applies(const ug_conv_shape *s)
 {
     return s->Cout <= UG_NARROW_MAX_OUT && s->Cin >= UG_NARROW_MIN_IN && s->stride == 1 &&
-           !s->pad[0] && !s->pad[1] && !s->pad[2] && !s->pad[3] &&
-           ug_conv_out_w(s) >= UG_NARROW_MIN_ROW;
-}
-
-int ug_narrow_weights_applies(const ug_conv_shape *s)
-{
-    return (s->Cout <= UG_NARROW_MAX_OUT || s->Cin <= UG_NARROW_MAX_OUT) &&
-           s->kh <= UG_NARROW_MAX_K && s->kw <= UG_NARROW_MAX_K && s->stride == 1 &&
+           s->kh <= UG_NARROW_MAX_K && s->kw <= UG_NARROW_MAX_K &&
            !s->pad[0] && !s->pad[1] && !s->pad[2] && !s->pad[3] &&
            ug_conv_out_w(s) >= UG_NARROW_MIN_ROW;
 }
@@ -119,21 +113,30 @@ void ug_narrow_forward(ug_wino_isa isa, float *out, const float *in, const float
  * input and output channels swapped: few inputs (s's outputs) to many
  * outputs, which the same row kernel makes UG_NARROW_MAX_OUT channels at a
  * time. */
-int ug_narrow_backward_data(ug_wino_isa isa, float *din, const float *dout, const float *w,
-                            const ug_conv_shape *s, int acc, ug_error *err)
+int ug_narrow_backward_data(ug_kctx *k, ug_wino_isa isa, float *din, const float *dout,
+                            const float *w, const ug_conv_shape *s, int acc, ug_error *err)
 {
     const int Cin = s->Cin, Cout = s->Cout, kh = s->kh, kw = s->kw;
     const int OH = ug_conv_out_h(s), OW = ug_conv_out_w(s);
     const int PH = s->H + kh - 1, PW = s->W + kw - 1; /* padded dout */
     const size_t npad = (size_t)s->N * Cout * PH * PW, nw = (size_t)Cin * Cout * kh * kw;
-    float *pad = calloc(npad + nw, sizeof *pad), *wt = pad + npad;
+    float *pad = ug_cpu_conv_scratch(k, npad + nw, err), *wt = pad + npad;
     if (!pad)
-        return ug_fail(err, "out of memory for a convolution's input gradient");
-    for (int n = 0; n < s->N; n++)
-        for (int co = 0; co < Cout; co++)
-            for (int y = 0; y < OH; y++)
-                memcpy(pad + (((size_t)n * Cout + co) * PH + y + kh - 1) * PW + kw - 1,
-                       dout + (((size_t)n * Cout + co) * OH + y) * OW, (size_t)OW * sizeof *pad);
+        return -1;
+    /* The scratch holds old values: every padded row is written whole. */
+#pragma omp parallel for schedule(static)
+    for (int plane = 0; plane < s->N * Cout; plane++)
+        for (int y = 0; y < PH; y++) {
+            float *r = pad + ((size_t)plane * PH + y) * PW;
+            const int oy = y - (kh - 1);
+            if (oy < 0 || oy >= OH) {
+                memset(r, 0, (size_t)PW * sizeof *r);
+                continue;
+            }
+            memset(r, 0, (size_t)(kw - 1) * sizeof *r);
+            memcpy(r + kw - 1, dout + ((size_t)plane * OH + oy) * OW, (size_t)OW * sizeof *r);
+            memset(r + kw - 1 + OW, 0, (size_t)(kw - 1) * sizeof *r);
+        }
     for (int ci = 0; ci < Cin; ci++)
         for (int co = 0; co < Cout; co++)
             for (int ky = 0; ky < kh; ky++)
@@ -149,35 +152,29 @@ int ug_narrow_backward_data(ug_wino_isa isa, float *din, const float *dout, cons
                         pad + (size_t)n * Cout * PH * PW, wt + (size_t)c0 * Cout * kh * kw, NULL,
                         &t, acc);
         }
-    free(pad);
     return 0;
 }
 
 /* dw[co][ci][ky][kx] += sum over images and pixels of dout[co][oy][ox]
- * in[ci][oy + ky][ox + kx]: one item per (block of up to UG_NARROW_MAX_OUT
- * output channels, input channel), each summing every image into the
- * block's kh x kw taps. */
+ * in[ci][oy + ky][ox + kx]: one item per input channel, each summing every
+ * image into its Cout x kh x kw taps. */
 void ug_narrow_backward_weights(ug_wino_isa isa, float *dw, const float *dout, const float *in,
                                 const ug_conv_shape *s)
 {
     const narrow_dw_fn dwk = kernels_of(isa).dw;
     const int Cin = s->Cin, Cout = s->Cout, kh = s->kh, kw = s->kw, H = s->H, W = s->W;
     const int OH = ug_conv_out_h(s), OW = ug_conv_out_w(s);
-    const int nblocks = (Cout + UG_NARROW_MAX_OUT - 1) / UG_NARROW_MAX_OUT;
     const size_t plane = (size_t)OH * OW;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int cb = 0; cb < nblocks; cb++)
-        for (int ci = 0; ci < Cin; ci++) {
-            const int co0 = cb * UG_NARROW_MAX_OUT;
-            const int co_n = Cout - co0 < UG_NARROW_MAX_OUT ? Cout - co0 : UG_NARROW_MAX_OUT;
-            float sums[UG_NARROW_MAX_K * UG_NARROW_MAX_OUT * UG_NARROW_MAX_K] = {0};
-            for (int n = 0; n < s->N; n++)
-                dwk(sums, dout + ((size_t)n * Cout + co0) * plane, plane,
-                    in + ((size_t)n * Cin + ci) * H * W, W, OH, OW, kh, kw, co_n);
-            for (int ky = 0; ky < kh; ky++)
-                for (int c = 0; c < co_n; c++)
-                    for (int kx = 0; kx < kw; kx++)
-                        dw[(((size_t)(co0 + c) * Cin + ci) * kh + ky) * kw + kx] +=
-                            sums[(ky * co_n + c) * kw + kx];
-        }
+#pragma omp parallel for schedule(static)
+    for (int ci = 0; ci < Cin; ci++) {
+        float sums[UG_NARROW_MAX_K * UG_NARROW_MAX_OUT * UG_NARROW_MAX_K] = {0};
+        for (int n = 0; n < s->N; n++)
+            dwk(sums, dout + (size_t)n * Cout * plane, plane, in + ((size_t)n * Cin + ci) * H * W,
+                W, OH, OW, kh, kw, Cout);
+        for (int ky = 0; ky < kh; ky++)
+            for (int co = 0; co < Cout; co++)
+                for (int kx = 0; kx < kw; kx++)
+                    dw[(((size_t)co * Cin + ci) * kh + ky) * kw + kx] +=
+                        sums[(ky * Cout + co) * kw + kx];
+    }
 }

@@ -158,13 +158,15 @@ static WT void NARROW_DW(float *sums, const float *g, size_t gstride, const floa
         const float *gb = g + (size_t)y0 * OW;
         for (int ky = 0; ky < kh; ky++) {
             const float *xb = x + (size_t)(y0 + ky) * W;
+#define NARROW_DW_CALL(CO, NK)                                                                  \
+    NARROW_DW_BLOCK(acc[ky], tail[ky], gb, gstride, xb, W, rows, OW, kw, kx0, CO, NK)
 #define NARROW_DW_NK(CO)                                                                        \
     for (int kx0 = 0; kx0 < kw; kx0 += NARROW_KB)                                              \
         switch (kw - kx0 < NARROW_KB ? kw - kx0 : NARROW_KB) {                                 \
-        case 1: NARROW_DW_BLOCK(acc[ky], tail[ky], gb, gstride, xb, W, rows, OW, kw, kx0, CO, 1); break; \
-        case 2: NARROW_DW_BLOCK(acc[ky], tail[ky], gb, gstride, xb, W, rows, OW, kw, kx0, CO, 2); break; \
-        case 3: NARROW_DW_BLOCK(acc[ky], tail[ky], gb, gstride, xb, W, rows, OW, kw, kx0, CO, 3); break; \
-        default: NARROW_DW_BLOCK(acc[ky], tail[ky], gb, gstride, xb, W, rows, OW, kw, kx0, CO, NARROW_KB); break; \
+        case 1: NARROW_DW_CALL(CO, 1); break;                                                  \
+        case 2: NARROW_DW_CALL(CO, 2); break;                                                  \
+        case 3: NARROW_DW_CALL(CO, 3); break;                                                  \
+        default: NARROW_DW_CALL(CO, NARROW_KB); break;                                         \
         }
             switch (co_n) {
             case 1: NARROW_DW_NK(1) break;
@@ -173,6 +175,7 @@ static WT void NARROW_DW(float *sums, const float *g, size_t gstride, const floa
             default: NARROW_DW_NK(4) break;
             }
 #undef NARROW_DW_NK
+#undef NARROW_DW_CALL
         }
     }
     for (int ky = 0; ky < kh; ky++)
