@@ -327,6 +327,11 @@ size_t ug_linnorm_stats_size(int N, int C);
     /* w_sn[i] = w[i] / sigma over n floats (what the forward writes). */                      \
     V(spectral_norm_apply, (ug_kctx *k, float *w_sn, const float *w, float sigma, size_t n),   \
       (k, w_sn, w, sigma, n))                                                                  \
+    /* out[n,c,:] = out[n,c,:] / sigma + (b ? b[c] : 0) over N x C planes of HW floats: a    \
+     * layer's output made with weight_orig instead of w_sn, the division moved past the sum. */\
+    V(spectral_norm_output, (ug_kctx *k, float *out, float sigma, const float *b, int N, int C, \
+                             size_t HW),                                                       \
+      (k, out, sigma, b, N, C, HW))                                                            \
     /* Gradient through sigma with u, v constant:                                              \
      * dw += dw_sn / sigma - (sum(dw_sn * w) / sigma^2) * u v^T. */                            \
     V(spectral_norm_backward, (ug_kctx *k, float *dw, const float *dw_sn, const float *w,      \

@@ -2,8 +2,8 @@
  * op): the op (shape rule, forward, backward), then the shape helpers and
  * the plain reference kernels; the CPU backend's oneDNN version is
  * src/backend/cpu/conv.c. A spectrally normalised weight is used as
- * W / sigma of this call; its gradient is folded back into weight_orig's
- * through sigma. */
+ * W / sigma of this call (or the sum divided by sigma, sn_after_sum); its
+ * gradient is folded back into weight_orig's through sigma. */
 #include <string.h>
 
 #include "ops/ops.h"
@@ -46,14 +46,34 @@ static ug_conv_shape conv_of(const ug_tape *t, int i)
     return s;
 }
 
+/* 1 when node i divides by sigma after the sum instead of before it:
+ * conv(x, W / sigma) = conv(x, W) / sigma, and the input gradient likewise
+ * from dout / sigma. Done where the weight is larger than the output (the
+ * discriminators' deep layers: 134 MB of weights against 0.4 MB of output
+ * at 256), so that no pass writes and reads a W / sigma copy; the rounding
+ * differs from torch's order by a few ulp of the sum. Plain outputs only. */
+static int sn_after_sum(const ug_tape *t, int i, const ug_conv_shape *s)
+{
+    const int p = t->net->nodes[i].p[0];
+    return t->sn_uv[p] && !s->blocked_out && t->net->params[p].numel > ug_tape_numel(t, i);
+}
+
 static int conv_forward(ug_tape *t, ug_kctx *k, int i, const float *x, float *out, int relu,
                         ug_error *err)
 {
     (void)relu;
     const ug_node *nd = &t->net->nodes[i];
+    const int p = nd->p[0];
     ug_conv_shape s = conv_of(t, i);
     const float *b = nd->p[1] >= 0 ? ug_param_data(t->net, nd->p[1]) : NULL;
-    const float *w = ug_tape_weight(t, k, nd->p[0]);
+    if (sn_after_sum(t, i, &s)) {
+        if (ug_conv_forward(k, out, x, ug_param_data(t->net, p), NULL, &s, err))
+            return -1;
+        ug_spectral_norm_output(k, out, t->sigma[p], b, s.N, s.Cout,
+                                (size_t)ug_conv_out_h(&s) * ug_conv_out_w(&s));
+        return 0;
+    }
+    const float *w = ug_tape_weight(t, k, p);
     return w ? ug_conv_forward(k, out, x, w, b, &s, err) : ug_tape_oom(err);
 }
 
@@ -85,11 +105,21 @@ static int conv_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error
             ug_bwd_fold_sn(t, k, p, dw);
         dw = db = NULL;
     }
-    const float *w = rc == 0 && din ? ug_tape_weight(t, k, p) : NULL;
+    /* The input gradient: from W / sigma, or from W and dout / sigma. */
+    const size_t nout = ug_tape_numel(t, i);
+    float *g_sn = rc == 0 && din && sn_after_sum(t, i, &s) ? ug_arena_floats(b->a, nout) : NULL;
+    if (g_sn) {
+        ug_spectral_norm_apply(k, g_sn, g, t->sigma[p], nout);
+        g = g_sn;
+    }
+    const float *w = rc == 0 && din ? g_sn ? ug_param_data(net, p) : ug_tape_weight(t, k, p)
+                                    : NULL;
     if (rc == 0 && din && !w)
         rc = ug_tape_oom(err);
     if (rc == 0 && (din || dw || db))
         rc = ug_conv_backward(k, din, dw, db, g, xin, w, &s, acc, err);
+    if (g_sn)
+        ug_arena_release(b->a, g_sn, nout * sizeof(float));
     if (made)
         ug_arena_release(b->a, made, ug_tape_numel(t, j) * sizeof(float));
     return rc;

@@ -90,6 +90,20 @@ void ug_spectral_norm_apply_ref(ug_kctx *k, float *w_sn, const float *w, float s
         w_sn[i] = w[i] / sigma;
 }
 
+void ug_spectral_norm_output_ref(ug_kctx *k, float *out, float sigma, const float *b, int N,
+                                 int C, size_t HW)
+{
+    (void)k;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++) {
+            float *o = out + ((size_t)n * C + c) * HW;
+            const float bc = b ? b[c] : 0.0f;
+            for (size_t i = 0; i < HW; i++)
+                o[i] = o[i] / sigma + bc;
+        }
+}
+
 /* W_sn = W / sigma with sigma = u^T W v, so
  * dW = dW_sn / sigma - (sum(dW_sn * W) / sigma^2) u v^T. */
 void ug_spectral_norm_backward_ref(ug_kctx *k, float *dw, const float *dw_sn, const float *w,

@@ -67,6 +67,7 @@ const ug_backend ug_backend_cpu = {
     .mul_backward = ug_mul_backward_ref,
     .spectral_norm_forward = ug_spectral_norm_forward_ref,
     .spectral_norm_apply = ug_spectral_norm_apply_ref,
+    .spectral_norm_output = ug_spectral_norm_output_ref,
     .spectral_norm_backward = ug_spectral_norm_backward_ref,
     .mse_const_forward = ug_mse_const_forward_ref,
     .mse_const_backward = ug_mse_const_backward_ref,
