@@ -1,11 +1,12 @@
-/* The row kernel of conv_narrow.c written once for any vector width:
+/* The kernels of conv_narrow.c written once for any vector width:
  * conv_narrow.c defines the vector type and operations below, then includes
- * this file once per path. A block of NB vectors of pixels of every output
- * channel stays in registers (CO x NB of them, CO the output channels, a
- * constant in each specialisation) while every input channel, kernel row and
- * tap passes over it: one load of input pixels feeds CO fused multiply-adds.
- * Pixels past the last whole block are summed one by one. The sums start
- * from the bias, or from out where add != 0.
+ * this file once per path. The row kernel: a block of NB vectors of pixels
+ * of every output channel stays in registers (CO x NB of them, CO the
+ * output channels, a constant in each specialisation) while every input
+ * channel, kernel row and tap passes over it: one load of input pixels
+ * feeds CO fused multiply-adds. Pixels past the last whole block are summed
+ * one by one. The sums start from the bias, or from out where add != 0.
+ * The weight gradient's kernel is described at NARROW_DW_BLOCK.
  *
  * The includer defines: WT (the functions' target attribute), VF (a vector
  * of VL floats), V_SET1(x), V_LOADU(p), V_STOREU(p, v), V_FMA(a, b, c)
