@@ -229,8 +229,8 @@ static void test_narrow(ug_kctx *k)
             for (int acc = 0; acc < 2; acc++) {
                 ug_error err = {{0}};
                 ug_conv_backward_ref(REFK, din_r, NULL, NULL, dout, in, w, &s, acc, NULL);
-                CHECK(ug_narrow_backward_data(k, (ug_wino_isa)isa, din_f, dout, w, &s, acc, &err) ==
-                              0 &&
+                CHECK(ug_narrow_backward_data(k, (ug_wino_isa)isa, din_f, dout, w, &s, acc,
+                                              &err) == 0 &&
                           close_to(din_f, din_r, nin, 1e-5),
                       "narrow %s, %d outputs, input gradient, acc %d: %g %s", name, co, acc,
                       check_max_abs_diff(din_f, din_r, nin), err.msg);
@@ -240,8 +240,7 @@ static void test_narrow(ug_kctx *k)
             ug_conv_backward_ref(REFK, NULL, dw_r, NULL, dout, in, w, &s, 0, NULL);
             ug_narrow_backward_weights((ug_wino_isa)isa, dw_f, dout, in, &s);
             CHECK(close_to(dw_f, dw_r, nw, 1e-5), "narrow %s, %d outputs, weight gradient: %g",
-                  name, co,
-                  check_max_abs_diff(dw_f, dw_r, nw));
+                  name, co, check_max_abs_diff(dw_f, dw_r, nw));
             free(in), free(w), free(b), free(want), free(got), free(dout), free(din_r), free(din_f);
             free(dw_r), free(dw_f);
         }

@@ -13,19 +13,23 @@
 #include <immintrin.h>
 #endif
 
+/* Stride 1, no zero padding and rows of whole vector blocks: what both
+ * directions need. */
+static int unpadded_rows(const ug_conv_shape *s)
+{
+    return s->stride == 1 && !s->pad[0] && !s->pad[1] && !s->pad[2] && !s->pad[3] &&
+           ug_conv_out_w(s) >= UG_NARROW_MIN_ROW;
+}
+
 int ug_narrow_applies(const ug_conv_shape *s)
 {
-    return s->Cout <= UG_NARROW_MAX_OUT && s->Cin >= UG_NARROW_MIN_IN && s->stride == 1 &&
-           s->kh <= UG_NARROW_MAX_K && s->kw <= UG_NARROW_MAX_K &&
-           !s->pad[0] && !s->pad[1] && !s->pad[2] && !s->pad[3] &&
-           ug_conv_out_w(s) >= UG_NARROW_MIN_ROW;
+    return s->Cout <= UG_NARROW_MAX_OUT && s->Cin >= UG_NARROW_MIN_IN &&
+           s->kh <= UG_NARROW_MAX_K && s->kw <= UG_NARROW_MAX_K && unpadded_rows(s);
 }
 
 int ug_narrow_in_applies(const ug_conv_shape *s)
 {
-    return s->Cin <= UG_NARROW_MAX_OUT && s->Cout >= UG_NARROW_MIN_IN && s->stride == 1 &&
-           !s->pad[0] && !s->pad[1] && !s->pad[2] && !s->pad[3] &&
-           ug_conv_out_w(s) >= UG_NARROW_MIN_ROW;
+    return s->Cin <= UG_NARROW_MAX_OUT && s->Cout >= UG_NARROW_MIN_IN && unpadded_rows(s);
 }
 
 typedef void (*narrow_fn)(float *out, const float *in, const float *w, const float *b,
@@ -110,9 +114,9 @@ void ug_narrow_forward(ug_wino_isa isa, float *out, const float *in, const float
 
 /* The input gradient is a convolution too, of dout zero-padded by the
  * kernel's size less one, with the kernel turned by 180 degrees and its
- * input and output channels swapped: few inputs (s's outputs) to many
- * outputs, which the same row kernel makes UG_NARROW_MAX_OUT channels at a
- * time. */
+ * input and output channels swapped, which the same row kernel makes
+ * UG_NARROW_MAX_OUT channels at a time: for few outputs, few inputs (s's
+ * outputs) to many in several passes; for few inputs, many to few in one. */
 int ug_narrow_backward_data(ug_kctx *k, ug_wino_isa isa, float *din, const float *dout,
                             const float *w, const ug_conv_shape *s, int acc, ug_error *err)
 {
