@@ -4,13 +4,15 @@
  * of every output channel stays in registers (CO x NB of them, CO the
  * output channels, a constant in each specialisation) while every input
  * channel, kernel row and tap passes over it: one load of input pixels
- * feeds CO fused multiply-adds. Pixels past the last whole block are summed
- * one by one. The sums start from the bias, or from out where add != 0.
+ * feeds CO fused multiply-adds. Pixels past the last whole block go in single
+ * vectors, the last of them overlapping its neighbour where the row ends
+ * inside a vector. The sums start from the bias, or from out where add != 0.
  * The weight gradient's kernel is described at NARROW_DW_BLOCK.
  *
  * The includer defines: WT (the functions' target attribute), VF (a vector
  * of VL floats), V_SET1(x), V_LOADU(p), V_STOREU(p, v), V_FMA(a, b, c)
- * (a b + c, fused), NARROW_ROW and NARROW_DW (the names of the row and
+ * (a b + c, fused), V_LOADR(p) (as V_LOADU, held in a register for its
+ * several uses), NARROW_ROW and NARROW_DW (the names of the row and
  * weight-gradient functions made) and NARROW_KB (the weight gradient's taps
  * a pass, 3 or 4: its CO x NARROW_KB sums must fit the path's registers);
  * this file undefines them again. */
@@ -20,60 +22,77 @@
 #define NARROW_NAME(a, b) NARROW_CAT(a, b)
 #define NARROW_BLOCK NARROW_NAME(NARROW_ROW, _block)
 #define NARROW_DW_BLOCK NARROW_NAME(NARROW_DW, _block)
+#define NARROW_SUMS NARROW_NAME(NARROW_ROW, _sums)
 
+/* Sums of NV vectors of pixels from x0 of output row oy, for every output
+ * channel: acc holds their start and gets their end. */
+static inline __attribute__((always_inline)) WT void NARROW_SUMS(
+    VF acc[UG_NARROW_MAX_OUT][NB], const float *in, const float *w, const ug_conv_shape *s,
+    int n, int oy, int x0, const int CO, const int NV)
+{
+    const int Cin = s->Cin, H = s->H, W = s->W, kh = s->kh, kw = s->kw;
+    const size_t wco = (size_t)Cin * kh * kw; /* one output channel's weights */
+    for (int ci = 0; ci < Cin; ci++) {
+        for (int ky = 0; ky < kh; ky++) {
+            const float *row = in + (((size_t)n * Cin + ci) * H + oy + ky) * W + x0;
+            const float *wk = w + ((size_t)ci * kh + ky) * kw;
+            for (int kx = 0; kx < kw; kx++) {
+                VF wv[UG_NARROW_MAX_OUT];
+#pragma GCC unroll 4
+                for (int co = 0; co < CO; co++)
+                    wv[co] = V_SET1(wk[co * wco + kx]);
+#pragma GCC unroll 4
+                for (int j = 0; j < NV; j++) {
+                    const VF r = V_LOADR(row + kx + j * VL);
+#pragma GCC unroll 4
+                    for (int co = 0; co < CO; co++)
+                        acc[co][j] = V_FMA(wv[co], r, acc[co][j]);
+                }
+            }
+        }
+    }
+}
+
+/* Output row oy in blocks of NB vectors, then single vectors; a row that
+ * ends inside a vector ends with one more, over its last VL pixels, of
+ * which only those not yet written are stored. */
 static inline __attribute__((always_inline)) WT void NARROW_BLOCK(
     float *out, const float *in, const float *w, const float *b, const ug_conv_shape *s, int n,
     int oy, int add, const int CO)
 {
-    const int Cin = s->Cin, H = s->H, W = s->W, kh = s->kh, kw = s->kw;
-    const int OH = H - kh + 1, OW = W - kw + 1;
-    const size_t wco = (size_t)Cin * kh * kw; /* one output channel's weights */
+    const int OH = s->H - s->kh + 1, OW = s->W - s->kw + 1;
+    float *o = out + ((size_t)n * CO * OH + oy) * OW; /* channel co's row at o + co OH OW */
+    const size_t cs = (size_t)OH * OW;
+    VF acc[UG_NARROW_MAX_OUT][NB];
     int x0 = 0;
     for (; x0 + NB * VL <= OW; x0 += NB * VL) {
-        VF acc[UG_NARROW_MAX_OUT][NB];
 #pragma GCC unroll 4
         for (int co = 0; co < CO; co++)
 #pragma GCC unroll 4
             for (int j = 0; j < NB; j++)
-                acc[co][j] = add ? V_LOADU(out + (((size_t)n * CO + co) * OH + oy) * OW + x0 +
-                                           j * VL)
-                                 : V_SET1(b ? b[co] : 0.0f);
-        for (int ci = 0; ci < Cin; ci++) {
-            for (int ky = 0; ky < kh; ky++) {
-                const float *row = in + (((size_t)n * Cin + ci) * H + oy + ky) * W + x0;
-                const float *wk = w + ((size_t)ci * kh + ky) * kw;
-                for (int kx = 0; kx < kw; kx++) {
-                    VF wv[UG_NARROW_MAX_OUT];
-#pragma GCC unroll 4
-                    for (int co = 0; co < CO; co++)
-                        wv[co] = V_SET1(wk[co * wco + kx]);
-#pragma GCC unroll 4
-                    for (int j = 0; j < NB; j++) {
-                        const VF r = V_LOADU(row + kx + j * VL);
-#pragma GCC unroll 4
-                        for (int co = 0; co < CO; co++)
-                            acc[co][j] = V_FMA(wv[co], r, acc[co][j]);
-                    }
-                }
-            }
-        }
+                acc[co][j] = add ? V_LOADU(o + co * cs + x0 + j * VL) : V_SET1(b ? b[co] : 0.0f);
+        NARROW_SUMS(acc, in, w, s, n, oy, x0, CO, NB);
 #pragma GCC unroll 4
         for (int co = 0; co < CO; co++)
 #pragma GCC unroll 4
             for (int j = 0; j < NB; j++)
-                V_STOREU(out + (((size_t)n * CO + co) * OH + oy) * OW + x0 + j * VL, acc[co][j]);
+                V_STOREU(o + co * cs + x0 + j * VL, acc[co][j]);
     }
-    for (int co = 0; co < CO; co++)
-        for (int x = x0; x < OW; x++) {
-            float *o = out + (((size_t)n * CO + co) * OH + oy) * OW + x;
-            float sum = add ? *o : b ? b[co] : 0.0f;
-            for (int ci = 0; ci < Cin; ci++)
-                for (int ky = 0; ky < kh; ky++)
-                    for (int kx = 0; kx < kw; kx++)
-                        sum += w[co * wco + ((size_t)ci * kh + ky) * kw + kx] *
-                               in[(((size_t)n * Cin + ci) * H + oy + ky) * W + x + kx];
-            *o = sum;
+    for (; x0 < OW; x0 += VL) {
+        /* The last vector starts VL before the row's end (OW >= VL). */
+        const int xv = x0 + VL <= OW ? x0 : OW - VL;
+#pragma GCC unroll 4
+        for (int co = 0; co < CO; co++)
+            acc[co][0] = add ? V_LOADU(o + co * cs + xv) : V_SET1(b ? b[co] : 0.0f);
+        NARROW_SUMS(acc, in, w, s, n, oy, xv, CO, 1);
+#pragma GCC unroll 4
+        for (int co = 0; co < CO; co++) {
+            float lanes[VL];
+            V_STOREU(lanes, acc[co][0]);
+            for (int l = x0 - xv; l < VL; l++)
+                o[co * cs + xv + l] = lanes[l];
         }
+    }
 }
 
 static WT void NARROW_ROW(float *out, const float *in, const float *w, const float *b,
@@ -119,10 +138,10 @@ static inline __attribute__((always_inline)) WT void NARROW_DW_BLOCK(
             VF gv[UG_NARROW_MAX_OUT];
 #pragma GCC unroll 4
             for (int co = 0; co < CO; co++)
-                gv[co] = V_LOADU(gr + co * gstride + ox);
+                gv[co] = V_LOADR(gr + co * gstride + ox);
 #pragma GCC unroll 4
             for (int j = 0; j < NK; j++) {
-                const VF r = V_LOADU(xr + ox + j);
+                const VF r = V_LOADR(xr + ox + j);
 #pragma GCC unroll 4
                 for (int co = 0; co < CO; co++)
                     a[co][j] = V_FMA(gv[co], r, a[co][j]);
@@ -194,12 +213,14 @@ static WT void NARROW_DW(float *sums, const float *g, size_t gstride, const floa
 #undef NB
 #undef NARROW_BLOCK
 #undef NARROW_DW_BLOCK
+#undef NARROW_SUMS
 /* Ready for the next path's definitions. */
 #undef WT
 #undef VF
 #undef VL
 #undef V_SET1
 #undef V_LOADU
+#undef V_LOADR
 #undef V_STOREU
 #undef V_FMA
 #undef NARROW_ROW
