@@ -132,9 +132,11 @@ static int run_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in,
     const int nparts = row_parts(g.TB, nth, &rows);
     /* The transformed weights, the input and output in the blocked layout,
      * then the chunk's V and M. */
-    const size_t nU = (size_t)36 * g.C * g.Kp, nI = (size_t)N * CB * P * vl,
-                 nO = (size_t)N * KB * OP * vl, nV = (size_t)36 * g.TB * g.Cp;
-    float *U = ug_cpu_conv_scratch(k, nU + nI + nO + nV + (size_t)36 * g.TB * g.Kp, err);
+    const size_t us = ug_wino_slice((size_t)g.C * g.Kp), vs = ug_wino_slice((size_t)g.TB * g.Cp),
+                 ms = ug_wino_slice((size_t)g.TB * g.Kp);
+    const size_t nU = 36 * us, nI = (size_t)N * CB * P * vl, nO = (size_t)N * KB * OP * vl,
+                 nV = 36 * vs;
+    float *U = ug_cpu_conv_scratch(k, nU + nI + nO + nV + 36 * ms, err);
     if (!U)
         return -1;
     float *ib = U + nU, *ob = ib + nI, *V = ob + nO, *M = V + nV;
@@ -156,10 +158,9 @@ static int run_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in,
             for (int it = 0; it < 36 * nparts; it++) {
                 const int xi = it / nparts, r0 = it % nparts * rows;
                 if (r0 < nc)
-                    kt->gemm(M + ((size_t)xi * g.TB + r0) * g.Kp, g.Kp,
-                             V + ((size_t)xi * g.TB + r0) * g.Cp, g.Cp, 1,
-                             U + (size_t)xi * g.C * g.Kp, g.C, nc - r0 < rows ? nc - r0 : rows,
-                             g.C, g.Kp, 0);
+                    kt->gemm(M + xi * ms + (size_t)r0 * g.Kp, g.Kp,
+                             V + xi * vs + (size_t)r0 * g.Cp, g.Cp, 1, U + xi * us, g.C,
+                             nc - r0 < rows ? nc - r0 : rows, g.C, g.Kp, 0);
             }
 #pragma omp for schedule(static)
             for (int s = 0; s < nc; s += BLOCK_STEP)
@@ -210,8 +211,9 @@ int ug_wino_backward_weights(ug_kctx *k, ug_wino_isa isa, float *dw, const float
     /* in and dout in the blocked layout, the sums dU[36][C][Kp] over the
      * chunks, then the chunk's V and dM. */
     const size_t nI = (size_t)N * CB * P * vl, nD = (size_t)N * KB * OP * vl,
-                 nU = (size_t)36 * g.C * g.Kp, nV = (size_t)36 * g.TB * g.Cp;
-    float *ib = ug_cpu_conv_scratch(k, nI + nD + nU + nV + (size_t)36 * g.TB * g.Kp, err);
+                 us = ug_wino_slice((size_t)g.C * g.Kp), vs = ug_wino_slice((size_t)g.TB * g.Cp),
+                 ms = ug_wino_slice((size_t)g.TB * g.Kp), nU = 36 * us, nV = 36 * vs;
+    float *ib = ug_cpu_conv_scratch(k, nI + nD + nU + nV + 36 * ms, err);
     if (!ib)
         return -1;
     float *db = ib + nI, *dU = db + nD, *V = dU + nU, *dM = V + nV;
@@ -235,10 +237,9 @@ int ug_wino_backward_weights(ug_kctx *k, ug_wino_isa isa, float *dw, const float
 #pragma omp for schedule(static)
             for (int it = 0; it < 36 * nparts; it++) {
                 const int xi = it / nparts, r0 = it % nparts * rows;
-                kt->gemm(dU + ((size_t)xi * g.C + r0) * g.Kp, g.Kp,
-                         V + (size_t)xi * g.TB * g.Cp + r0, 1, g.Cp,
-                         dM + (size_t)xi * g.TB * g.Kp, g.TB, g.C - r0 < rows ? g.C - r0 : rows,
-                         nc, g.Kp, c0 > 0);
+                kt->gemm(dU + xi * us + (size_t)r0 * g.Kp, g.Kp, V + xi * vs + r0, 1, g.Cp,
+                         dM + xi * ms, g.TB, g.C - r0 < rows ? g.C - r0 : rows, nc, g.Kp,
+                         c0 > 0);
             }
         }
 #pragma omp for schedule(static)

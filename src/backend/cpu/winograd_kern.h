@@ -6,7 +6,8 @@
  * read as a 6x6 input patch whose corner is (4 ty - pt, 4 tx - pl); pixels
  * outside the plane are zero. A chunk of TB tiles holds its transforms as
  * V[36][TB][Cp] (inputs) and M[36][TB][Kp] (products), so that slice xi of
- * all tiles is one matrix and the 36 products are matrix products. The
+ * all tiles is one matrix and the 36 products are matrix products (the
+ * slices ug_wino_slice apart). The
  * right-hand matrices of the products, U (36 slices of C x Kp: the
  * transformed weights) and dM (36 of TB x Kp), are held in blocks of a
  * path's column width BW (two vectors): element (j, k) of an R-row slice at
@@ -24,6 +25,16 @@
 /* Channel counts are rounded up to this in V, M, U, dM: a multiple of
  * every path's column block (two vectors). */
 #define UG_WINO_PAD 32
+
+/* Floats from one slice of V, M, U or dM to the next, for slices of n
+ * floats: a cache line more than n. A tile's 36 values lie a slice apart,
+ * and slices of a multiple of 4 KB (24 tiles of 256 channels, the 256 x 256
+ * weights) would put all 36 in one set of the first-level cache, which
+ * holds 8 to 12. */
+static inline size_t ug_wino_slice(size_t n)
+{
+    return n + 16;
+}
 
 typedef struct ug_wino_geom {
     int C, H, W;  /* channels and plane read */

@@ -116,7 +116,7 @@ static inline WT void tf_dw6(VF *g, int gs, const VF *u, int us)
 static WT void wino_weights(float *U, const float *w, int C, int K, int Kp, int flip, int k0,
                             int k1)
 {
-    const size_t xs = (size_t)C * Kp;
+    const size_t xs = ug_wino_slice((size_t)C * Kp);
     const int step = flip ? 9 : 9 * C; /* from output channel k to k + 1 */
     for (int k = k0; k < k1; k += VL) {
         /* Lanes past K read nothing and transform zeros. */
@@ -139,7 +139,7 @@ static WT void wino_weights(float *U, const float *w, int C, int K, int Kp, int 
 
 static WT void wino_dweights(float *dw, const float *dU, int C, int K, int Kp, int c0, int c1)
 {
-    const size_t xs = (size_t)C * Kp;
+    const size_t xs = ug_wino_slice((size_t)C * Kp);
     for (int c = c0; c < c1; c++)
         for (int k = 0; k < K; k += VL) {
             const int nk = K - k < VL ? K - k : VL;
@@ -217,7 +217,7 @@ static WT void wino_from_blocked(float *dst, const float *src, const float *bias
 
 static WT void wino_input(float *V, const float *in, const ug_wino_geom *g, int t0, int nt)
 {
-    const size_t xs = (size_t)g->TB * g->Cp;
+    const size_t xs = ug_wino_slice((size_t)g->TB * g->Cp);
     /* Channels outer: the rows under a call's tiles for VL channels stay in
      * the L1 cache while its tiles, which share columns, read them. */
     for (int c = 0; c < g->C; c += VL) {
@@ -248,7 +248,7 @@ static WT void wino_input(float *V, const float *in, const ug_wino_geom *g, int 
 
 static WT void wino_output(float *out, const float *M, const ug_wino_geom *g, int t0, int nt)
 {
-    const size_t xs = (size_t)g->TB * g->Kp;
+    const size_t xs = ug_wino_slice((size_t)g->TB * g->Kp);
     for (int k = 0; k < g->K; k += VL) { /* channels outer, as in wino_input */
         for (int t = 0; t < nt; t++) {
             int n, oy, ox;
@@ -287,7 +287,7 @@ static WT void wino_dout(float *dM, const float *dy, const ug_wino_geom *g, int 
                 tf_dy4(r + 6 * i, 1, y + 4 * i, 1);
             for (int j = 0; j < 6; j++)
                 tf_dy4(m + j, 6, r + j, 6);
-            const size_t xs = (size_t)g->TB * g->Kp;
+            const size_t xs = ug_wino_slice((size_t)g->TB * g->Kp);
             float *d = dM + bofs(g->TB, t, k);
             for (int xi = 0; xi < 36; xi++)
                 V_STOREU(d + xi * xs, m[xi]);
