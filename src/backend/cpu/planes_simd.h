@@ -62,23 +62,24 @@ static WT void P_INSTNORM_GRAD(float *dx, const float *dy, const float *x, int n
 }
 
 /* The same two over UG_BLOCK interleaved planes: a lane per plane. */
+/* The lane loops unrolled whole: the compilers then keep the UG_BLOCK sums
+ * in registers (as loops of their own, vectorised, they stored and loaded
+ * the sums again at every pixel). */
 static WT void P_MOMENTS_BLOCKED(const float *x, int n, double *mean, double *sumsq)
 {
     double s[UG_BLOCK] = {0}, ss[UG_BLOCK] = {0};
     for (int i = 0; i < n; i++)
-#pragma omp simd
+#pragma GCC unroll 16
         for (int l = 0; l < UG_BLOCK; l++)
             s[l] += x[(size_t)i * UG_BLOCK + l];
-#pragma omp simd
     for (int l = 0; l < UG_BLOCK; l++)
         mean[l] = s[l] / n;
     for (int i = 0; i < n; i++)
-#pragma omp simd
+#pragma GCC unroll 16
         for (int l = 0; l < UG_BLOCK; l++) {
             const double d = x[(size_t)i * UG_BLOCK + l] - mean[l];
             ss[l] += d * d;
         }
-#pragma omp simd
     for (int l = 0; l < UG_BLOCK; l++)
         sumsq[l] = ss[l];
 }
