@@ -2,7 +2,8 @@
  * each code path this CPU has (plain C, AVX2 + FMA, AVX-512; a path the CPU
  * lacks is reported as skipped), against the plain reference convolution:
  * forward with and without bias, backward data overwriting and
- * accumulating, backward weights accumulating; on odd plane sizes, planes
+ * accumulating, backward weights accumulating, the forward on blocked
+ * images against the plain one; on odd plane sizes, planes
  * smaller than a tile, N > 1, channel counts that are not multiples of the
  * vector width, zero padding of every side, passes in several chunks of
  * tiles with a short last one (with the argument "chunks", only those, which
@@ -121,6 +122,45 @@ static void tag_of(char *tag, size_t n, const ug_conv_shape *s)
              s->Cout, s->pad[0], s->pad[1], s->pad[2], s->pad[3]);
 }
 
+/* The forward with input, output or both channel-blocked (kernels.h): bit
+ * for bit the plain forward's values on the same path, as only the copies
+ * in and out of the path's own layout are skipped; refused where a blocked
+ * side's channels are not whole blocks. */
+static void test_blocked(ug_kctx *k, ug_wino_isa isa, const bufs *B, const char *tag)
+{
+    ug_error err = {{0}};
+    const ug_conv_shape *s = &B->s;
+    const int OHW = ug_conv_out_h(s) * ug_conv_out_w(s);
+    const int in_whole = s->Cin % UG_BLOCK == 0, out_whole = s->Cout % UG_BLOCK == 0;
+    float *plain = malloc(B->nout * sizeof *plain), *out = malloc(B->nout * sizeof *out);
+    float *back = malloc(B->nout * sizeof *back), *inb = malloc(B->nin * sizeof *inb);
+    CHECK(ug_wino_forward(k, isa, plain, B->in, B->w, B->b, s, &err) == 0, "%s", err.msg);
+    if (in_whole)
+        ug_layout_convert(REFK, inb, B->in, s->N, s->Cin, s->H * s->W, 1);
+    for (int bi = 0; bi < 2; bi++)
+        for (int bo = !bi; bo < 2; bo++) {
+            ug_conv_shape t = *s;
+            t.blocked_in = bi, t.blocked_out = bo;
+            for (size_t i = 0; i < B->nout; i++)
+                out[i] = NAN;
+            err.msg[0] = 0;
+            const int rc = ug_wino_forward(k, isa, out, bi ? inb : B->in, B->w, B->b, &t, &err);
+            if ((bi && !in_whole) || (bo && !out_whole)) {
+                CHECK(rc < 0 && strstr(err.msg, "blocked"), "%s %s: blocked in %d out %d "
+                      "refused: '%s'", ug_wino_isa_name(isa), tag, bi, bo, err.msg);
+                continue;
+            }
+            if (bo)
+                ug_layout_convert(REFK, back, out, s->N, s->Cout, OHW, 0);
+            else
+                memcpy(back, out, B->nout * sizeof *back);
+            CHECK(rc == 0 && memcmp(back, plain, B->nout * sizeof *back) == 0,
+                  "%s %s: blocked in %d out %d: the plain forward's values %s",
+                  ug_wino_isa_name(isa), tag, bi, bo, err.msg);
+        }
+    free(plain), free(out), free(back), free(inb);
+}
+
 /* Every pass of path isa on B's shape. */
 static void test_isa(ug_kctx *k, ug_wino_isa isa, bufs *B)
 {
@@ -146,6 +186,7 @@ static void test_isa(ug_kctx *k, ug_wino_isa isa, bufs *B)
     e = rel_err(out, nob, B->out_s, B->nout);
     CHECK(e <= TOL, "%s %s: forward without bias, error %g", name, tag, e);
     free(nob);
+    test_blocked(k, isa, B, tag);
 
     /* backward data: overwrite (from NaN), then accumulate onto 1 */
     for (size_t i = 0; i < B->nin; i++)

@@ -163,11 +163,23 @@ static int conv_runner(const ug_kctx *k, const ug_conv_shape *s)
     return wide && !onednn_wino ? RUN_OURS : RUN_ONEDNN;
 }
 
-/* Blocked images go to oneDNN whatever the policy (ours reads plain ones). */
+/* Whether ours takes s's blocked images: their channels in whole blocks. */
+static int wino_blocked_ok(const ug_conv_shape *s)
+{
+    return (!s->blocked_in || s->Cin % UG_BLOCK == 0) &&
+           (!s->blocked_out || s->Cout % UG_BLOCK == 0);
+}
+
+/* Blocked images go to ours where the policy says ours and it takes them,
+ * else to oneDNN (never to a timed trial: its choice could change the
+ * layout a plan was made for). */
 static int conv_pass(ug_kctx *k, int pass, const ug_convlike_args *a, const ug_conv_shape *s,
                      ug_error *err)
 {
-    const int run = s->blocked_in || s->blocked_out ? RUN_ONEDNN : conv_runner(k, s);
+    int run = conv_runner(k, s);
+    if ((s->blocked_in || s->blocked_out) &&
+        (run == RUN_TIMED || (run == RUN_OURS && !wino_blocked_ok(s))))
+        run = RUN_ONEDNN;
     if (run == RUN_OURS)
         return wino_pass(k, pass, a, s, err);
     if (run == RUN_TIMED)
@@ -177,8 +189,9 @@ static int conv_pass(ug_kctx *k, int pass, const ug_convlike_args *a, const ug_c
 
 int ug_cpu_conv_blocked(ug_kctx *k, const ug_conv_shape *s)
 {
-    return ug_wino_isa_best() == UG_WINO_AVX512 && !ug_narrow_applies(s) &&
-           !ug_gemm_conv_applies(s) && conv_runner(k, s) == RUN_ONEDNN;
+    if (ug_wino_isa_best() == UG_WINO_PLAIN || ug_narrow_applies(s) || ug_gemm_conv_applies(s))
+        return 0;
+    return conv_runner(k, s) != RUN_TIMED;
 }
 
 int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,

@@ -46,9 +46,11 @@ typedef struct ug_cpu_choice {
  * of memory. Valid until the next call. */
 ug_cpu_choice *ug_cpu_choice_get(ug_kctx *k, const int key[UG_CPU_CHOICE_KEY_LEN]);
 
-/* 1 when oneDNN computes convolution s in channel-blocked layouts (the
- * AVX-512 path, neither our Winograd nor the narrow kernels nor the matrix
- * products of small planes), so that blocked images save it its conversions. */
+/* 1 when convolution s runs on channel-blocked images without converting
+ * them: oneDNN's (whose convolutions compute blocked on the AVX2 and AVX-512
+ * paths) and our Winograd's (which reads and writes them in place), not the
+ * narrow kernels, the matrix products of small planes, a timed choice
+ * between the two Winograds, or a CPU without AVX2. */
 int ug_cpu_conv_blocked(ug_kctx *k, const ug_conv_shape *s);
 int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w, const float *b,
                         const ug_conv_shape *s, ug_error *err);

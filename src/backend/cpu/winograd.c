@@ -102,8 +102,9 @@ static int row_parts(int n, int nth, int *rows)
 
 static ug_wino_geom geometry(int C, int H, int W, int K, int OH, int OW, int pt, int pl)
 {
-    ug_wino_geom g = {C, H, W, K, OH, OW, pt, pl, (OH + 3) / 4, (OW + 3) / 4, 0,
-                      round_up(C, UG_WINO_PAD), round_up(K, UG_WINO_PAD)};
+    ug_wino_geom g = {.C = C, .H = H, .W = W, .K = K, .OH = OH, .OW = OW, .pt = pt, .pl = pl,
+                      .ty = (OH + 3) / 4, .tx = (OW + 3) / 4, .Cp = round_up(C, UG_WINO_PAD),
+                      .Kp = round_up(K, UG_WINO_PAD)};
     return g;
 }
 
@@ -115,13 +116,17 @@ static ug_wino_geom geometry(int C, int H, int W, int K, int OH, int OW, int pt,
 #define WGT_BUDGET (6u << 20)
 
 /* out (K x OH x OW per image) = (acc ? out : 0) + conv(in, w) + b in
- * geometry g, for N images; flip as for the weights kernel. The tiles go in
+ * geometry g, for N images; flip as for the weights kernel. in and out are
+ * plain, or blocked by UG_BLOCK where bin, bout (then acc is 0): those are
+ * read or written in place, the plain ones through copies in the path's
+ * blocked layout. The tiles go in
  * chunks, each in three steps with all threads: the input transforms of the
  * chunk, the 36 matrix products (each reads its slice of U once from
  * memory and keeps it in the L2 cache over all the chunk's tiles), the
  * output transforms. */
 static int run_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in, const float *w,
-                       int flip, const float *b, ug_wino_geom g, int N, int acc, ug_error *err)
+                       int flip, const float *b, ug_wino_geom g, int N, int acc, int bin,
+                       int bout, ug_error *err)
 {
     const ug_wino_kernels *kt = kernels_of(isa);
     const int tiles = N * g.ty * g.tx, nth = omp_get_max_threads(), vl = kt->vl;
@@ -130,24 +135,27 @@ static int run_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in,
     g.TB = chunk_tiles(&g, tiles, nth, FWD_BUDGET);
     int rows;
     const int nparts = row_parts(g.TB, nth, &rows);
-    /* The transformed weights, the input and output in the blocked layout,
-     * then the chunk's V and M. */
+    g.lbi = bin ? UG_BLOCK : vl, g.lbo = bout ? UG_BLOCK : vl;
+    /* The transformed weights, the copies of plain input and output in the
+     * blocked layout, then the chunk's V and M. */
     const size_t us = ug_wino_slice((size_t)g.C * g.Kp), vs = ug_wino_slice((size_t)g.TB * g.Cp),
                  ms = ug_wino_slice((size_t)g.TB * g.Kp);
-    const size_t nU = 36 * us, nI = (size_t)N * CB * P * vl, nO = (size_t)N * KB * OP * vl,
-                 nV = 36 * vs;
+    const size_t nU = 36 * us, nI = bin ? 0 : (size_t)N * CB * P * vl,
+                 nO = bout ? 0 : (size_t)N * KB * OP * vl, nV = 36 * vs;
     float *U = ug_cpu_conv_scratch(k, nU + nI + nO + nV + 36 * ms, err);
     if (!U)
         return -1;
-    float *ib = U + nU, *ob = ib + nI, *V = ob + nO, *M = V + nV;
+    float *V = U + nU + nI + nO, *M = V + nV;
+    const float *ib = bin ? in : U + nU;
+    float *ob = bout ? out : U + nU + nI;
 #pragma omp parallel num_threads(nth)
     {
 #pragma omp for schedule(static) nowait
         for (int kb = 0; kb < g.Kp / UG_WINO_PAD; kb++)
             kt->weights(U, w, g.C, g.K, g.Kp, flip, kb * UG_WINO_PAD, (kb + 1) * UG_WINO_PAD);
 #pragma omp for schedule(static)
-        for (int sl = 0; sl < N * CB; sl++)
-            kt->to_blocked(ib, in, g.C, P, sl / CB, sl % CB);
+        for (int sl = 0; sl < (bin ? 0 : N * CB); sl++)
+            kt->to_blocked(U + nU, in, g.C, P, sl / CB, sl % CB);
         for (int c0 = 0; c0 < tiles; c0 += g.TB) {
             const int nc = tiles - c0 < g.TB ? tiles - c0 : g.TB;
 #pragma omp for schedule(static)
@@ -164,11 +172,11 @@ static int run_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in,
             }
 #pragma omp for schedule(static)
             for (int s = 0; s < nc; s += BLOCK_STEP)
-                kt->output(ob, M + (size_t)s * g.Kp, &g, c0 + s,
+                kt->output(ob, M + (size_t)s * g.Kp, bout ? b : NULL, &g, c0 + s,
                            nc - s < BLOCK_STEP ? nc - s : BLOCK_STEP);
         }
 #pragma omp for schedule(static)
-        for (int sl = 0; sl < N * KB; sl++)
+        for (int sl = 0; sl < (bout ? 0 : N * KB); sl++)
             kt->from_blocked(out, ob, b, g.K, OP, sl / KB, sl % KB, acc);
     }
     return 0;
@@ -181,7 +189,10 @@ int ug_wino_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in, co
         return -1;
     ug_wino_geom g = geometry(s->Cin, s->H, s->W, s->Cout, ug_conv_out_h(s), ug_conv_out_w(s),
                               s->pad[0], s->pad[2]);
-    return run_forward(k, isa, out, in, w, 0, b, g, s->N, 0, err);
+    if ((s->blocked_in && s->Cin % UG_BLOCK) || (s->blocked_out && s->Cout % UG_BLOCK))
+        return ug_fail(err, "Winograd convolution: a blocked image needs channels in "
+                            "multiples of %d, not %d -> %d", UG_BLOCK, s->Cin, s->Cout);
+    return run_forward(k, isa, out, in, w, 0, b, g, s->N, 0, s->blocked_in, s->blocked_out, err);
 }
 
 int ug_wino_backward_data(ug_kctx *k, ug_wino_isa isa, float *din, const float *dout,
@@ -191,7 +202,7 @@ int ug_wino_backward_data(ug_kctx *k, ug_wino_isa isa, float *din, const float *
         return -1;
     ug_wino_geom g = geometry(s->Cout, ug_conv_out_h(s), ug_conv_out_w(s), s->Cin, s->H, s->W,
                               2 - s->pad[0], 2 - s->pad[2]);
-    return run_forward(k, isa, din, dout, w, 1, NULL, g, s->N, acc, err);
+    return run_forward(k, isa, din, dout, w, 1, NULL, g, s->N, acc, 0, 0, err);
 }
 
 int ug_wino_backward_weights(ug_kctx *k, ug_wino_isa isa, float *dw, const float *dout,
@@ -206,6 +217,7 @@ int ug_wino_backward_weights(ug_kctx *k, ug_wino_isa isa, float *dw, const float
     const int CB = (g.C + vl - 1) / vl, KB = (g.K + vl - 1) / vl;
     const size_t P = (size_t)g.H * g.W, OP = (size_t)g.OH * g.OW;
     g.TB = chunk_tiles(&g, tiles, nth, WGT_BUDGET);
+    g.lbi = g.lbo = vl;
     int rows;
     const int nparts = row_parts(g.C, nth, &rows);
     /* in and dout in the blocked layout, the sums dU[36][C][Kp] over the

@@ -13,10 +13,12 @@
  * path's column width BW (two vectors): element (j, k) of an R-row slice at
  * (k / BW) R BW + j BW + k % BW.
  *
- * The tile transforms read and write images in a path's blocked layout: the
- * channels in groups of its vector width VL (the last one padded with
- * zeros), a group's planes with each pixel's VL values contiguous:
- * N x ceil(C / VL) x H x W x VL. */
+ * The tile transforms read and write images in a blocked layout: the
+ * channels in groups of LB (the last one padded with zeros), a group's
+ * planes with each pixel's LB values contiguous: N x ceil(C / LB) x H x W x
+ * LB. LB is a path's vector width VL in the driver's own copies of plain
+ * images, or UG_BLOCK (a multiple of every VL) in the caller's blocked
+ * ones. */
 #ifndef UG_WINOGRAD_KERN_H
 #define UG_WINOGRAD_KERN_H
 
@@ -41,6 +43,7 @@ typedef struct ug_wino_geom {
     int K, OH, OW; /* channels and plane written */
     int pt, pl;   /* zero rows above and columns left of the plane read */
     int ty, tx;   /* tiles down and across one image */
+    int lbi, lbo; /* LB of the image read and of the image written */
     int TB;       /* tiles per chunk: the stride between slices of V and M */
     int Cp, Kp;   /* C and K rounded up to UG_WINO_PAD */
 } ug_wino_geom;
@@ -64,8 +67,10 @@ typedef struct ug_wino_kernels {
     /* V[xi][t][c] = (B^T d B)[xi] for tiles t0 .. t0 + nt - 1 of in
      * (blocked; t from 0). */
     void (*input)(float *V, const float *in, const ug_wino_geom *g, int t0, int nt);
-    /* out (blocked) = A^T M A, the parts of each tile inside the plane. */
-    void (*output)(float *out, const float *M, const ug_wino_geom *g, int t0, int nt);
+    /* out (blocked) = A^T M A + bias (bias may be NULL), the parts of each
+     * tile inside the plane. */
+    void (*output)(float *out, const float *M, const float *bias, const ug_wino_geom *g, int t0,
+                   int nt);
     /* dM[xi](t, k) = (A y A^T)[xi], y the 4x4 tiles of dy (blocked, K
      * channels of OH x OW), zero outside it: the transpose of output. */
     void (*dout)(float *dM, const float *dy, const ug_wino_geom *g, int t0, int nt);

@@ -171,13 +171,13 @@ static inline WT void tile_pos(const ug_wino_geom *g, int t, int *n, int *oy, in
     *ox = 4 * (r % g->tx);
 }
 
-/* Pixel (y, x) of channels c .. c + VL - 1 of image n in a blocked image of
- * C channels of H x W. */
-static inline WT const float *blk_at(const float *b, int C, int H, int W, int n, int c, int y,
-                                     int x)
+/* Pixel (y, x) of channels c .. c + VL - 1 of image n in an image of C
+ * channels of H x W blocked by lb (c a multiple of VL, and VL of lb). */
+static inline WT const float *blk_at(const float *b, int lb, int C, int H, int W, int n, int c,
+                                     int y, int x)
 {
-    const int CB = (C + VL - 1) / VL;
-    return b + ((((size_t)n * CB + c / VL) * H + y) * W + x) * VL;
+    const int CB = (C + lb - 1) / lb;
+    return b + ((((size_t)n * CB + c / lb) * H + y) * W + x) * lb + c % lb;
 }
 
 static WT void wino_to_blocked(float *dst, const float *src, int C, size_t P, int n, int cb)
@@ -231,7 +231,7 @@ static WT void wino_input(float *V, const float *in, const ug_wino_geom *g, int 
                 for (int j = 0; j < 6; j++) {
                     const int x = x0 + j;
                     d[6 * i + j] = y >= 0 && y < g->H && x >= 0 && x < g->W
-                                       ? V_LOADU(blk_at(in, g->C, g->H, g->W, n, c, y, x))
+                                       ? V_LOADU(blk_at(in, g->lbi, g->C, g->H, g->W, n, c, y, x))
                                        : V_ZERO();
                 }
             }
@@ -246,7 +246,8 @@ static WT void wino_input(float *V, const float *in, const ug_wino_geom *g, int 
     }
 }
 
-static WT void wino_output(float *out, const float *M, const ug_wino_geom *g, int t0, int nt)
+static WT void wino_output(float *out, const float *M, const float *bias, const ug_wino_geom *g,
+                           int t0, int nt)
 {
     const size_t xs = ug_wino_slice((size_t)g->TB * g->Kp);
     for (int k = 0; k < g->K; k += VL) { /* channels outer, as in wino_input */
@@ -262,9 +263,14 @@ static WT void wino_output(float *out, const float *M, const ug_wino_geom *g, in
                 tf_out6(r + 4 * i, 1, m + 6 * i, 1);
             for (int j = 0; j < 4; j++)
                 tf_out6(y + j, 4, r + j, 4);
+            if (bias) {
+                const VF bv = V_LOADU(bias + k);
+                for (int i = 0; i < 16; i++)
+                    y[i] = y[i] + bv;
+            }
             for (int i = 0; i < hi; i++)
                 for (int j = 0; j < wi; j++)
-                    V_STOREU((float *)blk_at(out, g->K, g->OH, g->OW, n, k, oy + i, ox + j),
+                    V_STOREU((float *)blk_at(out, g->lbo, g->K, g->OH, g->OW, n, k, oy + i, ox + j),
                              y[4 * i + j]);
         }
     }
@@ -280,7 +286,7 @@ static WT void wino_dout(float *dM, const float *dy, const ug_wino_geom *g, int 
             for (int i = 0; i < 4; i++)
                 for (int j = 0; j < 4; j++)
                     y[4 * i + j] = oy + i < g->OH && ox + j < g->OW
-                                       ? V_LOADU(blk_at(dy, g->K, g->OH, g->OW, n, k, oy + i,
+                                       ? V_LOADU(blk_at(dy, g->lbo, g->K, g->OH, g->OW, n, k, oy + i,
                                                         ox + j))
                                        : V_ZERO();
             for (int i = 0; i < 4; i++)
