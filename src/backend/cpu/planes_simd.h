@@ -61,10 +61,10 @@ static WT void P_INSTNORM_GRAD(float *dx, const float *dy, const float *x, int n
     }
 }
 
-/* The same two over UG_BLOCK interleaved planes: a lane per plane. */
-/* The lane loops unrolled whole: the compilers then keep the UG_BLOCK sums
- * in registers (as loops of their own, vectorised, they stored and loaded
- * the sums again at every pixel). */
+/* The same two over UG_BLOCK interleaved planes: a lane per plane. The
+ * moments' lane loops unroll whole, so that the compilers keep the
+ * UG_BLOCK sums in registers (as loops of their own, vectorised, they
+ * stored and loaded the sums again at every pixel). */
 static WT void P_MOMENTS_BLOCKED(const float *x, int n, double *mean, double *sumsq)
 {
     double s[UG_BLOCK] = {0}, ss[UG_BLOCK] = {0};

@@ -117,13 +117,12 @@ static ug_wino_geom geometry(int C, int H, int W, int K, int OH, int OW, int pt,
 
 /* out (K x OH x OW per image) = (acc ? out : 0) + conv(in, w) + b in
  * geometry g, for N images; flip as for the weights kernel. in and out are
- * plain, or blocked by UG_BLOCK where bin, bout (then acc is 0): those are
- * read or written in place, the plain ones through copies in the path's
- * blocked layout. The tiles go in
- * chunks, each in three steps with all threads: the input transforms of the
- * chunk, the 36 matrix products (each reads its slice of U once from
- * memory and keeps it in the L2 cache over all the chunk's tiles), the
- * output transforms. */
+ * plain, or blocked by UG_BLOCK where bin, bout (then acc is 0): blocked
+ * ones are read or written in place, plain ones through copies in the
+ * path's blocked layout. The tiles go in chunks, each in three steps with
+ * all threads: the input transforms of the chunk, the 36 matrix products
+ * (each reads its slice of U once from memory and keeps it in the L2 cache
+ * over all the chunk's tiles), the output transforms. */
 static int run_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in, const float *w,
                        int flip, const float *b, ug_wino_geom g, int N, int acc, int bin,
                        int bout, ug_error *err)
