@@ -163,13 +163,6 @@ static int conv_runner(const ug_kctx *k, const ug_conv_shape *s)
     return wide && !onednn_wino ? RUN_OURS : RUN_ONEDNN;
 }
 
-/* Whether ours takes s's blocked images: their channels in whole blocks. */
-static int wino_blocked_ok(const ug_conv_shape *s)
-{
-    return (!s->blocked_in || s->Cin % UG_BLOCK == 0) &&
-           (!s->blocked_out || s->Cout % UG_BLOCK == 0);
-}
-
 /* Blocked images go to ours where the policy says ours and it takes them,
  * else to oneDNN (never to a timed trial: its choice could change the
  * layout a plan was made for). */
@@ -178,7 +171,7 @@ static int conv_pass(ug_kctx *k, int pass, const ug_convlike_args *a, const ug_c
 {
     int run = conv_runner(k, s);
     if ((s->blocked_in || s->blocked_out) &&
-        (run == RUN_TIMED || (run == RUN_OURS && !wino_blocked_ok(s))))
+        (run == RUN_TIMED || (run == RUN_OURS && !ug_wino_blocked_ok(s))))
         run = RUN_ONEDNN;
     if (run == RUN_OURS)
         return wino_pass(k, pass, a, s, err);

@@ -54,6 +54,12 @@ int ug_wino_applies(const ug_conv_shape *s)
     return s->kh == 3 && s->kw == 3 && s->stride == 1;
 }
 
+int ug_wino_blocked_ok(const ug_conv_shape *s)
+{
+    return (!s->blocked_in || s->Cin % UG_BLOCK == 0) &&
+           (!s->blocked_out || s->Cout % UG_BLOCK == 0);
+}
+
 static const ug_wino_kernels *kernels_of(ug_wino_isa isa)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -188,7 +194,7 @@ int ug_wino_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in, co
         return -1;
     ug_wino_geom g = geometry(s->Cin, s->H, s->W, s->Cout, ug_conv_out_h(s), ug_conv_out_w(s),
                               s->pad[0], s->pad[2]);
-    if ((s->blocked_in && s->Cin % UG_BLOCK) || (s->blocked_out && s->Cout % UG_BLOCK))
+    if (!ug_wino_blocked_ok(s))
         return ug_fail(err, "Winograd convolution: a blocked image needs channels in "
                             "multiples of %d, not %d -> %d", UG_BLOCK, s->Cin, s->Cout);
     return run_forward(k, isa, out, in, w, 0, b, g, s->N, 0, s->blocked_in, s->blocked_out, err);

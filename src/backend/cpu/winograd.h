@@ -21,6 +21,9 @@ const char *ug_wino_isa_name(ug_wino_isa isa);
 
 /* 1 when s is a convolution these kernels take: 3x3, stride 1. */
 int ug_wino_applies(const ug_conv_shape *s);
+/* 1 when the forward takes s's channel-blocked sides (blocked_in,
+ * blocked_out) in place: their channels in whole blocks of UG_BLOCK. */
+int ug_wino_blocked_ok(const ug_conv_shape *s);
 
 /* As ug_conv_forward_ref: out = conv(in, w) + b (b may be NULL). */
 int ug_wino_forward(ug_kctx *k, ug_wino_isa isa, float *out, const float *in, const float *w,

@@ -7,11 +7,10 @@
  * outside the plane are zero. A chunk of TB tiles holds its transforms as
  * V[36][TB][Cp] (inputs) and M[36][TB][Kp] (products), so that slice xi of
  * all tiles is one matrix and the 36 products are matrix products (the
- * slices ug_wino_slice apart). The
- * right-hand matrices of the products, U (36 slices of C x Kp: the
- * transformed weights) and dM (36 of TB x Kp), are held in blocks of a
- * path's column width BW (two vectors): element (j, k) of an R-row slice at
- * (k / BW) R BW + j BW + k % BW.
+ * slices ug_wino_slice apart). The right-hand matrices of the products, U
+ * (36 slices of C x Kp: the transformed weights) and dM (36 of TB x Kp), are
+ * held in blocks of a path's column width BW (two vectors): element (j, k)
+ * of an R-row slice at (k / BW) R BW + j BW + k % BW.
  *
  * The tile transforms read and write images in a blocked layout: the
  * channels in groups of LB (the last one padded with zeros), a group's

@@ -286,8 +286,8 @@ static WT void wino_dout(float *dM, const float *dy, const ug_wino_geom *g, int 
             for (int i = 0; i < 4; i++)
                 for (int j = 0; j < 4; j++)
                     y[4 * i + j] = oy + i < g->OH && ox + j < g->OW
-                                       ? V_LOADU(blk_at(dy, g->lbo, g->K, g->OH, g->OW, n, k, oy + i,
-                                                        ox + j))
+                                       ? V_LOADU(blk_at(dy, g->lbo, g->K, g->OH, g->OW, n, k,
+                                                        oy + i, ox + j))
                                        : V_ZERO();
             for (int i = 0; i < 4; i++)
                 tf_dy4(r + 6 * i, 1, y + 4 * i, 1);
