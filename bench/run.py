@@ -20,6 +20,12 @@ creation, decoding and encoding included), against PyTorch's generator loop alon
 (bench/bench_folder_torch.py: the forward passes only, on the same weights, which it saves
 first as the .pt that ours loads).
 
+Every run also records the host's steal time over it (/proc/stat: the time a virtual
+machine's CPUs were ready but the hypervisor ran something else), as a share of all CPU time;
+each table gives the largest share among its row's runs, so a row measured while the host's
+neighbours took CPU time says so (a few percent can move times by much more: a parallel region
+waits for its slowest thread).
+
 Inference rows also time ONNX Runtime (bench/ort, npm onnxruntime-node) on the same generator
 exported from the PyTorch reference (bench/export_onnx.py), when run.sh could install it.
 
@@ -72,13 +78,42 @@ def parse(line):
     return dict(kv.split('=', 1) for kv in line.split() if '=' in kv)
 
 
+def cpu_times():
+    """The machine's CPU time so far from /proc/stat: (steal, total) in ticks, or None."""
+    try:
+        with open('/proc/stat') as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal; guest time is inside user already.
+    return (v[7], sum(v[:8])) if len(v) >= 8 else None
+
+
+def steal_share(t0, t1):
+    """The steal share of the CPU time between two cpu_times() readings, or None."""
+    if not t0 or not t1 or t1[1] <= t0[1]:
+        return None
+    return (t1[0] - t0[0]) / (t1[1] - t0[1])
+
+
 def run(cmd, env=None):
+    t0 = cpu_times()
     p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                        env=env)
+    st = steal_share(t0, cpu_times())
     lines = [l for l in p.stdout.splitlines() if l.startswith('impl=')]
     if p.returncode != 0 or not lines:
         return {'status': 'failed (rc %d): %s' % (p.returncode, p.stderr.strip()[-200:])}, p.stderr
-    return parse(lines[-1]), p.stderr
+    res = parse(lines[-1])
+    if st is not None:
+        res['steal'] = '%.4f' % st
+    return res, p.stderr
+
+
+def steal_pct(*runs):
+    """The largest steal share among runs (lists of run results), as a table cell."""
+    v = [float(r['steal']) for rs in runs for r in rs if 'steal' in r]
+    return '%.1f%%' % (100 * max(v)) if v else '-'
 
 
 def cpu_name():
@@ -157,13 +192,15 @@ def folder(a, rounds):
             if 'median_s' not in res:
                 break
             shutil.rmtree(out, ignore_errors=True)
-            t0 = time.perf_counter()
+            c0, t0 = cpu_times(), time.perf_counter()
             p = subprocess.run([os.path.join(a.build, 'ugatit'), 'translate', '--model', gen,
                                 '--img_size', str(img), '--input', inp, '--output', out],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            dt = time.perf_counter() - t0
+            dt, st = time.perf_counter() - t0, steal_share(c0, cpu_times())
             res = ({'median_s': '%.4f' % dt, 'min_s': '%.4f' % dt} if p.returncode == 0 else
                    {'status': 'failed (rc %d): %s' % (p.returncode, p.stderr.strip()[-200:])})
+            if p.returncode == 0 and st is not None:
+                res['steal'] = '%.4f' % st
             ours.append(res)
             print('  folder ours:  %s' % ' '.join('%s=%s' % kv for kv in res.items()), flush=True)
     finally:
@@ -273,8 +310,8 @@ def main():
         print()
         print('| row | CPU | ours s | PyTorch s | time ratio | best-run ratio | ours peak RSS MB | '
               'PyTorch peak RSS MB | RSS ratio | ours GFLOP/s | % of FMA peak | ONNX Runtime s | '
-              'ours / ONNX Runtime |')
-        print('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
+              'ours / ONNX Runtime | host steal |')
+        print('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|')
     for name, mode, img, ch, light, bf16, family, ours, theirs, ort in results:
         to, tt = med(ours), med(theirs)
         ro, rt = rss(ours), rss(theirs)
@@ -287,7 +324,7 @@ def main():
         tstat = next((r['status'] for r in theirs if 'status' in r), None)
         bo, bt = best(ours), best(theirs)
         tx = med(ort)
-        print('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+        print('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
             label, cpu,
             '%.3f' % to if to else 'failed',
             '%.3f' % tt if tt else (tstat or 'not run'),
@@ -299,7 +336,7 @@ def main():
             '%.0f' % (gf / to) if to else '-',
             '%.0f%%' % (100 * gf / to / peak_gflops) if to else '-',
             '%.3f' % tx if tx else ('failed' if ort else '-'),
-            '%.2f' % (to / tx) if to and tx else '-'))
+            '%.2f' % (to / tx) if to and tx else '-', steal_pct(ours, theirs, ort)))
 
     if busy_runs:
         auto, one, theirs = busy_runs
@@ -309,13 +346,13 @@ def main():
         print('With one busy process beside each run (train %d ch%d light):' % CONTENTION[1:3])
         print()
         print('| row | CPU | ours, default threads s | threads used | ours, --threads 1 s | '
-              'default / free | PyTorch s | ours / PyTorch |')
-        print('|---|---|---|---|---|---|---|---|')
-        print('| contention | %s | %s | %s | %s | %s | %s | %s |' % (
+              'default / free | PyTorch s | ours / PyTorch | host steal |')
+        print('|---|---|---|---|---|---|---|---|---|')
+        print('| contention | %s | %s | %s | %s | %s | %s | %s | %s |' % (
             cpu, '%.3f' % ta if ta else 'failed', ','.join(used),
             '%.3f' % t1 if t1 else 'failed',
             '%.2f' % (ta / t1) if ta and t1 else '-', '%.3f' % tt if tt else 'not run',
-            '%.2f' % (ta / tt) if ta and tt else '-'))
+            '%.2f' % (ta / tt) if ta and tt else '-', steal_pct(auto, one, theirs)))
 
     if folder_runs:
         ours, theirs = folder_runs
@@ -325,11 +362,12 @@ def main():
         print('A folder of %d images at %d (ch%d %s):' % (FOLDER[3], FOLDER[0], FOLDER[1],
                                                         'light' if FOLDER[2] else 'full'))
         print()
-        print('| row | CPU | ours, whole process s | PyTorch, generator loop alone s | ratio |')
-        print('|---|---|---|---|---|')
-        print('| folder | %s | %s | %s | %s |' % (
+        print('| row | CPU | ours, whole process s | PyTorch, generator loop alone s | ratio | '
+              'host steal |')
+        print('|---|---|---|---|---|---|')
+        print('| folder | %s | %s | %s | %s | %s |' % (
             cpu, '%.3f' % to if to else (status or 'failed'), '%.3f' % tt if tt else 'failed',
-            '%.2f' % (to / tt) if to and tt else '-'))
+            '%.2f' % (to / tt) if to and tt else '-', steal_pct(ours, theirs)))
 
 
 if __name__ == '__main__':
