@@ -96,18 +96,22 @@ def steal_share(t0, t1):
     return (t1[0] - t0[0]) / (t1[1] - t0[1])
 
 
+def with_steal(res, t0):
+    """res (a successful run's result) with the steal share since reading t0 added."""
+    st = steal_share(t0, cpu_times())
+    if st is not None:
+        res['steal'] = '%.4f' % st
+    return res
+
+
 def run(cmd, env=None):
     t0 = cpu_times()
     p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                        env=env)
-    st = steal_share(t0, cpu_times())
     lines = [l for l in p.stdout.splitlines() if l.startswith('impl=')]
     if p.returncode != 0 or not lines:
         return {'status': 'failed (rc %d): %s' % (p.returncode, p.stderr.strip()[-200:])}, p.stderr
-    res = parse(lines[-1])
-    if st is not None:
-        res['steal'] = '%.4f' % st
-    return res, p.stderr
+    return with_steal(parse(lines[-1]), t0), p.stderr
 
 
 def steal_pct(*runs):
@@ -196,11 +200,10 @@ def folder(a, rounds):
             p = subprocess.run([os.path.join(a.build, 'ugatit'), 'translate', '--model', gen,
                                 '--img_size', str(img), '--input', inp, '--output', out],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            dt, st = time.perf_counter() - t0, steal_share(c0, cpu_times())
-            res = ({'median_s': '%.4f' % dt, 'min_s': '%.4f' % dt} if p.returncode == 0 else
+            dt = time.perf_counter() - t0
+            res = (with_steal({'median_s': '%.4f' % dt, 'min_s': '%.4f' % dt}, c0)
+                   if p.returncode == 0 else
                    {'status': 'failed (rc %d): %s' % (p.returncode, p.stderr.strip()[-200:])})
-            if p.returncode == 0 and st is not None:
-                res['steal'] = '%.4f' % st
             ours.append(res)
             print('  folder ours:  %s' % ' '.join('%s=%s' % kv for kv in res.items()), flush=True)
     finally:
