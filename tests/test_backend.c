@@ -14,7 +14,7 @@ static ug_kctx *ref, *cpu;
 
 /* Kernels whose CPU version is compared with the reference, and where. */
 static const char *const compared[] = {
-    "conv_forward",      "conv_backward",      /* test_conv.c */
+    "conv_forward",      "conv_backward",      "conv_backward_sn", /* test_conv.c */
     "linear_forward",    "linear_backward",    /* test_conv.c */
     "deconv_forward",    "deconv_backward",    /* test_deconv.c */
     "pad_reflect_forward", "pad_reflect_backward", "upsample2_forward", /* here */

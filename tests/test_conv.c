@@ -200,6 +200,106 @@ static void test_conv_case(ug_kctx *fast, ug_kctx *refk, ug_conv_shape s, int bi
     free(db_f), free(gw), free(gb), free(x0), free(din_a), free(expect), free(dw2);
 }
 
+/* ---- spectrally normalised weights: conv_backward_sn ---- */
+
+/* sum(out * R) for the weight W / sigma(W), sigma = u^T W v (u, v fixed). */
+static double sn_loss(float *out, float *w_sn, const float *in, const float *w, const float *b,
+                      const float *u, const float *v, const ug_conv_shape *s, const float *R,
+                      size_t nout)
+{
+    const size_t cols = (size_t)s->Cin * s->kh * s->kw;
+    double sigma = 0;
+    for (int r = 0; r < s->Cout; r++)
+        for (size_t c = 0; c < cols; c++)
+            sigma += (double)u[r] * w[r * cols + c] * v[c];
+    for (size_t i = 0; i < (size_t)s->Cout * cols; i++)
+        w_sn[i] = (float)(w[i] / sigma);
+    return conv_loss(out, in, w_sn, b, s, R, nout);
+}
+
+/* The CPU's (matrix products on small planes, else the composition) against
+ * the reference backend's: din overwritten and accumulated, dw and db
+ * accumulated onto random starts, dw without din; the reference's weight
+ * gradient against central differences through sigma. */
+static void test_conv_sn_case(ug_kctx *fast, ug_conv_shape s, int bias, int fd)
+{
+    ug_error err = {{0}};
+    const int rows = s.Cout, cols = s.Cin * s.kh * s.kw;
+    const size_t nin = (size_t)s.N * s.Cin * s.H * s.W, nw = (size_t)rows * cols,
+                 nout = (size_t)s.N * s.Cout * ug_conv_out_h(&s) * ug_conv_out_w(&s);
+    char tag[128];
+    snprintf(tag, sizeof tag, "sn N=%d Cin=%d %dx%d Cout=%d k=%d s=%d pad=%d bias=%d", s.N,
+             s.Cin, s.H, s.W, s.Cout, s.kh, s.stride, s.pad[0], bias);
+    float *in = randn(nin), *w = randn(nw), *R = randn(nout), *u = randn(rows), *v = randn(cols);
+    double *work = malloc((size_t)(rows + cols) * sizeof *work);
+    float sigma = 0;
+    for (int it = 0; it < 20; it++) /* u, v near the top singular vectors, as in training */
+        sigma = ug_spectral_norm_forward_ref(REFK, NULL, u, v, w, rows, cols, 1, work);
+    float *dw0 = randn(nw), *db0 = randn((size_t)rows), *x0 = randn(nin);
+    float *dw_r = copy(dw0, nw), *dw_f = copy(dw0, nw), *db_r = copy(db0, (size_t)rows);
+    float *db_f = copy(db0, (size_t)rows), *din_r = copy(x0, nin), *din_f = copy(x0, nin);
+    for (int acc = 0; acc < 2; acc++) {
+        if (!acc) {
+            fill(din_r, nin, NAN);
+            fill(din_f, nin, NAN);
+        }
+        int rc = ug_conv_backward_sn_ref(REFK, din_r, dw_r, bias ? db_r : NULL, R, in, w, sigma,
+                                         u, v, &s, acc, &err);
+        rc |= ug_conv_backward_sn(fast, din_f, dw_f, bias ? db_f : NULL, R, in, w, sigma, u, v,
+                                  &s, acc, &err);
+        CHECK(rc == 0, "%s acc=%d: %s", tag, acc, err.msg);
+        CHECK(close_to(din_f, din_r, nin, 1e-5), "%s acc=%d: din fast vs ref: %g", tag, acc,
+              check_max_abs_diff(din_f, din_r, nin));
+        CHECK(close_to(dw_f, dw_r, nw, 1e-5), "%s acc=%d: dw fast vs ref: %g", tag, acc,
+              check_max_abs_diff(dw_f, dw_r, nw));
+        CHECK(close_to(db_f, db_r, (size_t)rows, 1e-5), "%s acc=%d: db", tag, acc);
+    }
+    /* dw alone, onto the start again: the one call's gradient */
+    float *gw = zeros(nw), *dw_a = copy(dw0, nw);
+    CHECK(ug_conv_backward_sn(fast, NULL, dw_a, NULL, R, in, w, sigma, u, v, &s, 0, &err) == 0,
+          "%s: dw alone: %s", tag, err.msg);
+    for (size_t i = 0; i < nw; i++)
+        gw[i] = (dw_r[i] - dw0[i]) / 2;
+    for (size_t i = 0; i < nw; i++)
+        dw_a[i] -= dw0[i];
+    CHECK(close_to(dw_a, gw, nw, 1e-5), "%s: dw alone: %g", tag, check_max_abs_diff(dw_a, gw, nw));
+    if (fd) {
+        float *out = zeros(nout), *w_sn = zeros(nw);
+        const float eps = 1e-2f;
+        double worst = 0, scale = 1.0 + max_abs(gw, nw);
+        for (size_t i = 0; i < nw; i++) {
+            const float keep = w[i];
+            w[i] = keep + eps;
+            const double lp = sn_loss(out, w_sn, in, w, NULL, u, v, &s, R, nout);
+            w[i] = keep - eps;
+            const double lm = sn_loss(out, w_sn, in, w, NULL, u, v, &s, R, nout);
+            w[i] = keep;
+            const double e = fabs((lp - lm) / (2.0 * eps) - gw[i]) / scale;
+            worst = e > worst ? e : worst;
+        }
+        CHECK(worst < 1e-3, "%s: dw vs finite differences through sigma: %g", tag, worst);
+        free(out), free(w_sn);
+    }
+    free(in), free(w), free(R), free(u), free(v), free(work), free(dw0), free(db0), free(x0);
+    free(dw_r), free(dw_f), free(db_r), free(db_f), free(din_r), free(din_f), free(gw);
+    free(dw_a);
+}
+
+static void test_conv_sn(ug_kctx *fast)
+{
+    /* a discriminator's last layers: 4x4 kernels onto 3x3 and 2x2 planes, as matrix products */
+    ug_conv_shape last = square(1, 16, 6, 6, 24, 4, 1);
+    CHECK(ug_gemm_conv_applies(&last), "3x3 plane as matrix products");
+    test_conv_sn_case(fast, last, 1, 1);
+    ug_conv_shape padded = {2, 8, 5, 4, 12, 4, 4, 2, {1, 1, 1, 1}, 0, 0};
+    test_conv_sn_case(fast, padded, 0, 1);
+    test_conv_sn_case(fast, square(3, 5, 7, 7, 3, 3, 1), 1, 0);
+    /* a plane too large for them: the composition */
+    ug_conv_shape wide = square(1, 4, 13, 12, 6, 4, 1);
+    CHECK(!ug_gemm_conv_applies(&wide), "a 10x9 plane as matrix products");
+    test_conv_sn_case(fast, wide, 1, 1);
+}
+
 /* The few-output kernels (conv_narrow.h) of every path this CPU has against
  * the reference: 1 to 4 outputs, forward with and without bias, the input
  * gradient overwritten and accumulated, the weight gradient, rows of whole
@@ -547,6 +647,7 @@ int main(void)
     REFK = refk;
     CHECK(!ug_kctx_reference(fast) && ug_kctx_reference(refk), "ug_kctx_reference");
     test_conv(fast, refk);
+    test_conv_sn(fast);
     test_linear(fast, refk);
     /* Winograd-eligible, strided and 1x1, as in the generators. */
     test_conv_blocked(fast, (ug_conv_shape){1, 32, 18, 18, 16, 3, 3, 1, {0, 0, 0, 0}, 0, 0});

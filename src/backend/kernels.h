@@ -105,6 +105,14 @@ size_t ug_linnorm_stats_size(int N, int C);
       (ug_kctx *k, float *din, float *dw, float *db, const float *dout, const float *in,       \
        const float *w, const ug_conv_shape *s, int acc, ug_error *err),                        \
       (k, din, dw, db, dout, in, w, s, acc, err))                                              \
+    /* The same for a spectrally normalised weight used as W / sigma (sigma = u^T W v, u and   \
+     * v constant; see spectral_norm_backward): w is weight_orig, din and db as above, and     \
+     * dw += weight_orig's gradient through sigma. */                                          \
+    R(int, conv_backward_sn,                                                                   \
+      (ug_kctx *k, float *din, float *dw, float *db, const float *dout, const float *in,       \
+       const float *w, float sigma, const float *u, const float *v, const ug_conv_shape *s,    \
+       int acc, ug_error *err),                                                                \
+      (k, din, dw, db, dout, in, w, sigma, u, v, s, acc, err))                                 \
     /* ---- transposed convolution (src/ops/deconv.c) */                                      \
     R(int, deconv_forward,                                                                     \
       (ug_kctx *k, float *out, const float *in, const float *w, const float *b,                \

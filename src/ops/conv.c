@@ -91,7 +91,11 @@ static int conv_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error
         return ug_tape_oom(err);
     if (!din && !param_grads)
         return 0;
-    float *dw = param_grads ? ug_bwd_weight_grad(b, k, p) : NULL;
+    /* Divided by sigma after the sum: the backend's kernel, which makes no
+     * W / sigma; else W / sigma's weight gradient first (see
+     * ug_bwd_weight_grad), folded through sigma. */
+    const int sum_sn = sn && sn_after_sum(t, i, &s);
+    float *dw = !param_grads ? NULL : sum_sn ? ug_param_grad(net, p) : ug_bwd_weight_grad(b, k, p);
     if (b->failed)
         return ug_tape_oom(err);
     const float *xin = t->out[j], *g = t->grad[i];
@@ -99,27 +103,22 @@ static int conv_backward(ug_bwd *b, ug_kctx *k, int i, int param_grads, ug_error
     if (!xin && dw && !(xin = made = ug_bwd_recompute(b, k, j)))
         return ug_tape_oom(err);
     int rc = 0;
-    if (sn && dw) { /* weight gradient first (see ug_bwd_weight_grad) */
-        rc = ug_conv_backward(k, NULL, dw, db, g, xin, NULL, &s, acc, err);
-        if (rc == 0)
-            ug_bwd_fold_sn(t, k, p, dw);
-        dw = db = NULL;
+    if (sum_sn) {
+        rc = ug_conv_backward_sn(k, din, dw, db, g, xin, ug_param_data(net, p), t->sigma[p],
+                                 t->sn_uv[p], t->sn_uv[p] + s.Cout, &s, acc, err);
+    } else {
+        if (sn && dw) {
+            rc = ug_conv_backward(k, NULL, dw, db, g, xin, NULL, &s, acc, err);
+            if (rc == 0)
+                ug_bwd_fold_sn(t, k, p, dw);
+            dw = db = NULL;
+        }
+        const float *w = rc == 0 && din ? ug_tape_weight(t, k, p) : NULL;
+        if (rc == 0 && din && !w)
+            rc = ug_tape_oom(err);
+        if (rc == 0 && (din || dw || db))
+            rc = ug_conv_backward(k, din, dw, db, g, xin, w, &s, acc, err);
     }
-    /* The input gradient: from W / sigma, or from W and dout / sigma. */
-    const size_t nout = ug_tape_numel(t, i);
-    float *g_sn = rc == 0 && din && sn_after_sum(t, i, &s) ? ug_arena_floats(b->a, nout) : NULL;
-    if (g_sn) {
-        ug_spectral_norm_apply(k, g_sn, g, t->sigma[p], nout);
-        g = g_sn;
-    }
-    const float *w = rc == 0 && din ? g_sn ? ug_param_data(net, p) : ug_tape_weight(t, k, p)
-                                    : NULL;
-    if (rc == 0 && din && !w)
-        rc = ug_tape_oom(err);
-    if (rc == 0 && (din || dw || db))
-        rc = ug_conv_backward(k, din, dw, db, g, xin, w, &s, acc, err);
-    if (g_sn)
-        ug_arena_release(b->a, g_sn, nout * sizeof(float));
     if (made)
         ug_arena_release(b->a, made, ug_tape_numel(t, j) * sizeof(float));
     return rc;
@@ -299,3 +298,31 @@ int ug_conv_backward_ref(ug_kctx *k, float *din, float *dw, float *db, const flo
     return 0;
 }
 
+
+/* Composed of the kernels above through the context's backend: the weight
+ * gradient for W / sigma into the scratch, folded through sigma; then the
+ * input gradient from dout / sigma and W, the same as from dout and W / sigma. */
+int ug_conv_backward_sn_ref(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
+                            const float *in, const float *w, float sigma, const float *u,
+                            const float *v, const ug_conv_shape *s, int acc, ug_error *err)
+{
+    if (ug_conv_check(s, err))
+        return -1;
+    const size_t cols = (size_t)s->Cin * s->kh * s->kw, nw = (size_t)s->Cout * cols;
+    const size_t nout = (size_t)s->N * s->Cout * ug_conv_out_h(s) * ug_conv_out_w(s);
+    float *buf = ug_kctx_scratch(k, dw && nw > nout ? nw : nout);
+    if (!buf)
+        return ug_fail(err, "convolution: out of memory for a weight gradient of %zu floats", nw);
+    if (dw) {
+        k->be->zero(buf, nw * sizeof *buf);
+        if (ug_conv_backward(k, NULL, buf, db, dout, in, NULL, s, acc, err))
+            return -1;
+        ug_spectral_norm_backward(k, dw, buf, w, u, v, sigma, s->Cout, (int)cols);
+    } else if (db && ug_conv_backward(k, NULL, NULL, db, dout, in, NULL, s, acc, err)) {
+        return -1;
+    }
+    if (!din)
+        return 0;
+    ug_spectral_norm_apply(k, buf, dout, sigma, nout);
+    return ug_conv_backward(k, din, NULL, NULL, buf, in, w, s, acc, err);
+}

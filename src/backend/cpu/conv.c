@@ -231,3 +231,21 @@ int ug_cpu_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const flo
         return -1;
     return 0;
 }
+
+/* Small planes with the weight gradient wanted: conv_gemm.h's single pass
+ * over W and dw instead of the reference's five over weight-sized arrays
+ * (zeroing, accumulating, the fold's sum and update); the rest as the
+ * reference composes it from the kernels above. */
+int ug_cpu_conv_backward_sn(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
+                            const float *in, const float *w, float sigma, const float *u,
+                            const float *v, const ug_conv_shape *s, int acc, ug_error *err)
+{
+    if (!dw || s->blocked_in || s->blocked_out || !ug_gemm_conv_applies(s))
+        return ug_conv_backward_sn_ref(k, din, dw, db, dout, in, w, sigma, u, v, s, acc, err);
+    if (ug_conv_check(s, err))
+        return -1;
+    ug_kctx_add_flops(k, ug_conv_flops(s) * (1 + (din != NULL)));
+    if (ug_gemm_conv_backward_sn(k, din, dw, dout, in, w, sigma, u, v, s, acc, err))
+        return -1;
+    return db ? ug_conv_backward_ref(k, NULL, NULL, db, dout, in, w, s, acc, err) : 0;
+}

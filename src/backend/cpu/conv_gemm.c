@@ -7,7 +7,8 @@
  *   out = W U^T (+ b)     dU = D^T W, folded back onto din     dW += D U
  *
  * U stays P x J in all three, so each product reads W and dW in their own
- * row order. */
+ * row order. A spectrally normalised weight's gradients take a fourth
+ * function, which reads W and dW once each (ug_gemm_conv_backward_sn). */
 #include "backend/cpu/conv_gemm.h"
 
 #include <string.h>
@@ -81,6 +82,25 @@ static void fold(float *din, const float *dU, const ug_conv_shape *s, int acc)
     }
 }
 
+/* A (rows x cols, row stride lda) = D / sigma, the reference's dout / sigma. */
+static void divide_into(float *A, size_t lda, const float *D, size_t rows, size_t cols,
+                        float sigma)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++)
+            A[r * lda + c] = D[r * cols + c] / sigma;
+}
+
+/* sum of a[i] * b[i] in double. */
+static double sum_products(const float *a, const float *b, size_t n)
+{
+    double s = 0;
+#pragma omp parallel for simd schedule(static) reduction(+ : s)
+    for (size_t i = 0; i < n; i++)
+        s += (double)a[i] * b[i];
+    return s;
+}
+
 /* A pass's sizes: output pixels, output channels, taps, and floats per input image. */
 typedef struct {
     size_t P, Co, J, image;
@@ -140,6 +160,54 @@ int ug_gemm_conv_backward_weights(ug_kctx *k, float *dw, const float *dout, cons
         unfold(U, in + n * d.image, s);
         if (ug_cpu_sgemm('N', 'N', d.Co, d.J, d.P, dout + n * d.Co * d.P, d.P, U, d.J, 1.0f, dw,
                          d.J, err))
+            return -1;
+    }
+    return 0;
+}
+
+/* With W / sigma for the weights (spectral normalisation, sigma = u^T W v,
+ * u and v constant). Per image: A = D / sigma and dU = A^T W (W read once,
+ * no W / sigma made), folded into din; <U, dU> summed. Then weight_orig's
+ * gradient
+ *
+ *   dW += A U - (<U, dU> / sigma) u v^T
+ *
+ * (<U, dU> sigma = <D U, W>, the reference's sum(dw_sn * w)) as one product
+ * whose inner dimension is P + 1: A with -(<U, dU> / sigma) u as its last
+ * column, U with v as its last row, so dW is read and written once. */
+int ug_gemm_conv_backward_sn(ug_kctx *k, float *din, float *dw, const float *dout,
+                             const float *in, const float *w, float sigma, const float *u,
+                             const float *v, const ug_conv_shape *s, int acc, ug_error *err)
+{
+    const dims d = dims_of(s);
+    const size_t K = d.P + 1;
+    float *B = ug_cpu_conv_scratch(k, K * d.J + d.P * d.J + d.Co * K, err);
+    if (!B)
+        return -1;
+    float *dU = B + K * d.J, *A = dU + d.P * d.J;
+    double dot = 0;
+    for (int n = 0; n < s->N; n++) {
+        divide_into(A, K, dout + n * d.Co * d.P, d.Co, d.P, sigma);
+        unfold(B, in + n * d.image, s);
+        if (ug_cpu_sgemm('T', 'N', d.P, d.J, d.Co, A, K, w, d.J, 0.0f, dU, d.J, err))
+            return -1;
+        dot += sum_products(B, dU, d.P * d.J);
+        if (din)
+            fold(din + n * d.image, dU, s, acc);
+    }
+    /* The last image's A and U are in place: its product takes the extra
+     * column and row; the others' are made again. */
+    const float f = (float)(dot / sigma);
+    for (size_t co = 0; co < d.Co; co++)
+        A[co * K + d.P] = -f * u[co];
+    memcpy(B + d.P * d.J, v, d.J * sizeof *v);
+    for (int n = s->N - 1; n >= 0; n--) {
+        const int last = n == s->N - 1;
+        if (!last) {
+            divide_into(A, K, dout + n * d.Co * d.P, d.Co, d.P, sigma);
+            unfold(B, in + n * d.image, s);
+        }
+        if (ug_cpu_sgemm('N', 'N', d.Co, d.J, last ? K : d.P, A, K, B, d.J, 1.0f, dw, d.J, err))
             return -1;
     }
     return 0;

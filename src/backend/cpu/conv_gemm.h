@@ -24,5 +24,10 @@ int ug_gemm_conv_backward_data(ug_kctx *k, float *din, const float *dout, const 
 /* dw += the weight gradient of dout (parameter gradients accumulate). */
 int ug_gemm_conv_backward_weights(ug_kctx *k, float *dw, const float *dout, const float *in,
                                   const ug_conv_shape *s, ug_error *err);
+/* As ug_conv_backward_sn_ref without the bias: din (acc) through W / sigma and
+ * dw += weight_orig's gradient (dw not NULL), reading W once and dw once. */
+int ug_gemm_conv_backward_sn(ug_kctx *k, float *din, float *dw, const float *dout,
+                             const float *in, const float *w, float sigma, const float *u,
+                             const float *v, const ug_conv_shape *s, int acc, ug_error *err);
 
 #endif

@@ -15,6 +15,7 @@ const ug_backend ug_backend_cpu = {
     .layout_convert = ug_layout_convert_ref,
     .conv_forward = ug_cpu_conv_forward,
     .conv_backward = ug_cpu_conv_backward,
+    .conv_backward_sn = ug_cpu_conv_backward_sn,
     .deconv_forward = ug_cpu_deconv_forward,
     .deconv_backward = ug_cpu_deconv_backward,
     .linear_forward = ug_cpu_linear_forward,

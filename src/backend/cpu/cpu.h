@@ -57,6 +57,9 @@ int ug_cpu_conv_forward(ug_kctx *k, float *out, const float *in, const float *w,
 int ug_cpu_conv_backward(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
                          const float *in, const float *w, const ug_conv_shape *s, int acc,
                          ug_error *err);
+int ug_cpu_conv_backward_sn(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
+                            const float *in, const float *w, float sigma, const float *u,
+                            const float *v, const ug_conv_shape *s, int acc, ug_error *err);
 int ug_cpu_deconv_forward(ug_kctx *k, float *out, const float *in, const float *w,
                           const float *b, const ug_deconv_shape *s, ug_error *err);
 int ug_cpu_deconv_backward(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
