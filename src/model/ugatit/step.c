@@ -1,23 +1,23 @@
 /* The release's training step: discriminator update, then generator
  * update, then rho clamping (each Adam update clamps its network). The call
- * order of the networks is the release's, because every discriminator call
- * advances its spectral-norm state. */
+ * order of the discriminators is the release's, because every discriminator
+ * call advances its spectral-norm state. Both updates start with
+ * fake_A2B = G_A2B(real_A) and fake_B2A = G_B2A(real_B) under the same
+ * generator weights (the discriminator update changes only its own), so
+ * those two calls run once, recorded for the generator update's backward
+ * pass, and the discriminators judge their outputs. */
 #include "model/step.h"
 #include "model/ugatit/ugatit.h"
 
 static void discriminator_update(ug_step *s, const float *real_A, const float *real_B,
-                                 float *L)
+                                 const float *fake_A2B, const float *fake_B2A, float *L)
 {
     ug_trainer *t = s->t;
     const ug_train_config *tc = &t->tc;
-    ug_tape gab, gba, d;
+    ug_tape d;
     ug_step_zero_grad(s, ((1u << UG_N_NETS) - 1) & ~UG_GENERATORS);
-    ug_step_fwd_nograd(s, &gab, UG_GEN_A2B, real_A);
-    ug_step_fwd_nograd(s, &gba, UG_GEN_B2A, real_B);
     if (s->failed)
         return;
-    const float *fake_A2B = ug_tape_output(&gab, UG_OUT_IMAGE);
-    const float *fake_B2A = ug_tape_output(&gba, UG_OUT_IMAGE);
     /* Each discriminator on its real images, then on the fakes (the order of
      * its spectral-norm updates in the release), each tape taken backward
      * before the next starts, so one tape is alive at a time. */
@@ -54,21 +54,23 @@ static void discriminator_update(ug_step *s, const float *real_A, const float *r
         ug_step_adam(s, i);
 }
 
-/* One translation of the generator update: src through gen to a fake, the
- * fake through the target domain's two discriminators (dis[0] global,
- * dis[1] local) and through the other generator back to src (the cycle).
+/* One translation of the generator update: g, the generator's call on src
+ * (recorded before the discriminator update), its fake through the target
+ * domain's two discriminators (dis[0] global, dis[1] local) and through the
+ * other generator back to src (the cycle).
  * Its losses are seeded and its backward pass run before the next part of
- * the update starts, so that only this part's activations are alive: the
- * generators' parameter gradients add up across the parts. adv receives
+ * the update starts, so that only this part's activations (and the other
+ * translation's recorded call) are alive: the generators' parameter
+ * gradients add up across the parts. adv receives
  * the four adversarial terms (global, its CAM, local, its CAM). */
-static void translation(ug_step *s, int gen, int back, const int dis[2], const float *src,
+static void translation(ug_step *s, ug_tape *g, int back, const int dis[2], const float *src,
                         float adv[4], float *recon, float *cam)
 {
     const ug_train_config *tc = &s->t->tc;
-    ug_tape g, cyc, d[2];
-    if (ug_step_fwd(s, &g, gen, src) < 0)
+    ug_tape cyc, d[2];
+    if (s->failed)
         return;
-    const float *fake = ug_tape_output(&g, UG_OUT_IMAGE);
+    const float *fake = ug_tape_output(g, UG_OUT_IMAGE);
     /* Each discriminator's tape gone before the next tape starts (their
      * parameter gradients are not needed), then the cycle pass. */
     for (int i = 0; i < 2; i++) {
@@ -77,15 +79,15 @@ static void translation(ug_step *s, int gen, int back, const int dis[2], const f
         adv[2 * i] = ug_step_mse(s, &d[i], UG_OUT_IMAGE, 1, tc->adv_weight);
         adv[2 * i + 1] = ug_step_has_cam(&d[i]) ? ug_step_mse(s, &d[i], UG_OUT_CAM, 1, tc->adv_weight) : 0;
         ug_step_bwd(s, &d[i], 0, 1);
-        ug_step_pass_back(s, &d[i], &g);
+        ug_step_pass_back(s, &d[i], g);
     }
     if (ug_step_fwd(s, &cyc, back, fake) < 0)
         return;
     *recon = ug_step_l1(s, &cyc, src, tc->cycle_weight);
     ug_step_bwd(s, &cyc, 1, 1);
-    ug_step_pass_back(s, &cyc, &g);
-    *cam = ug_step_has_cam(&g) ? ug_step_bce(s, &g, UG_OUT_CAM, 1, tc->cam_weight) : 0;
-    ug_step_bwd(s, &g, 1, 0);
+    ug_step_pass_back(s, &cyc, g);
+    *cam = ug_step_has_cam(g) ? ug_step_bce(s, g, UG_OUT_CAM, 1, tc->cam_weight) : 0;
+    ug_step_bwd(s, g, 1, 0);
 }
 
 /* The identity part: a domain's image through the generator into it. */
@@ -100,7 +102,8 @@ static void identity(ug_step *s, int gen, const float *x, float *idt, float *cam
     ug_step_bwd(s, &g, 1, 0);
 }
 
-static void generator_update(ug_step *s, const float *real_A, const float *real_B, float *L)
+static void generator_update(ug_step *s, const float *real_A, const float *real_B, ug_tape *gab,
+                             ug_tape *gba, float *L)
 {
     ug_trainer *t = s->t;
     const ug_train_config *tc = &t->tc;
@@ -109,8 +112,8 @@ static void generator_update(ug_step *s, const float *real_A, const float *real_
      * the other way round. */
     const int dis_B[2] = {UG_DIS_GB, UG_DIS_LB}, dis_A[2] = {UG_DIS_GA, UG_DIS_LA};
     float adv_B[4], adv_A[4], cam_AB, cam_BA, cam_AA, cam_BB;
-    translation(s, UG_GEN_A2B, UG_GEN_B2A, dis_B, real_A, adv_B, &L[UG_G_RECON_A], &cam_AB);
-    translation(s, UG_GEN_B2A, UG_GEN_A2B, dis_A, real_B, adv_A, &L[UG_G_RECON_B], &cam_BA);
+    translation(s, gab, UG_GEN_B2A, dis_B, real_A, adv_B, &L[UG_G_RECON_A], &cam_AB);
+    translation(s, gba, UG_GEN_A2B, dis_A, real_B, adv_A, &L[UG_G_RECON_B], &cam_BA);
     identity(s, UG_GEN_B2A, real_A, &L[UG_G_IDENTITY_A], &cam_AA);
     ug_step_grads_done(s, UG_GEN_B2A);
     identity(s, UG_GEN_A2B, real_B, &L[UG_G_IDENTITY_B], &cam_BB);
@@ -145,10 +148,14 @@ static void generator_update(ug_step *s, const float *real_A, const float *real_
 
 int ug_ugatit_step(ug_step *s, const float *real_A, const float *real_B, float *L)
 {
-    discriminator_update(s, real_A, real_B, L);
-    ug_arena_reset(s->a);
+    ug_tape gab, gba;
+    if (ug_step_fwd(s, &gab, UG_GEN_A2B, real_A) < 0 ||
+        ug_step_fwd(s, &gba, UG_GEN_B2A, real_B) < 0)
+        return -1;
+    discriminator_update(s, real_A, real_B, ug_tape_output(&gab, UG_OUT_IMAGE),
+                         ug_tape_output(&gba, UG_OUT_IMAGE), L);
     if (!s->failed)
-        generator_update(s, real_A, real_B, L);
+        generator_update(s, real_A, real_B, &gab, &gba, L);
     return s->failed ? -1 : 0;
 }
 
