@@ -298,7 +298,6 @@ int ug_conv_backward_ref(ug_kctx *k, float *din, float *dw, float *db, const flo
     return 0;
 }
 
-
 /* Composed of the kernels above through the context's backend: the weight
  * gradient for W / sigma into the scratch, folded through sigma; then the
  * input gradient from dout / sigma and W, the same as from dout and W / sigma. */
@@ -310,9 +309,10 @@ int ug_conv_backward_sn_ref(ug_kctx *k, float *din, float *dw, float *db, const 
         return -1;
     const size_t cols = (size_t)s->Cin * s->kh * s->kw, nw = (size_t)s->Cout * cols;
     const size_t nout = (size_t)s->N * s->Cout * ug_conv_out_h(s) * ug_conv_out_w(s);
-    float *buf = ug_kctx_scratch(k, dw && nw > nout ? nw : nout);
+    const size_t count = dw && nw > nout ? nw : nout;
+    float *buf = ug_kctx_scratch(k, count);
     if (!buf)
-        return ug_fail(err, "convolution: out of memory for a weight gradient of %zu floats", nw);
+        return ug_fail(err, "convolution: out of memory for a scratch of %zu floats", count);
     if (dw) {
         k->be->zero(buf, nw * sizeof *buf);
         if (ug_conv_backward(k, NULL, buf, db, dout, in, NULL, s, acc, err))
