@@ -32,7 +32,10 @@ exported from the PyTorch reference (bench/export_onnx.py), when run.sh could in
 --cpu avx2 runs every process (ours, PyTorch, ONNX Runtime, fma_peak) under
 bench/libcpuid_avx2.so (bench/cpuid_avx2.c; LD_AUDIT and LD_PRELOAD), which answers CPUID as a CPU without AVX-512
 would: all three choose their AVX2 kernels, as on an AVX2 machine, where ONEDNN_MAX_CPU_ISA
-caps only oneDNN and ours and ONNX Runtime's MLAS takes no cap at all.
+caps only oneDNN and ours and ONNX Runtime's MLAS takes no cap at all. Where the CPU or kernel
+cannot make CPUID fault, it falls back to the caps there are: ONEDNN_MAX_CPU_ISA=AVX2 (ours,
+our kernels follow it, and PyTorch's oneDNN) and ATEN_CPU_CAPABILITY=avx2 (PyTorch's own
+kernels); ONNX Runtime then runs the CPU's widest kernels, and its cells say so.
 """
 import argparse
 import glob
@@ -132,14 +135,36 @@ def cpu_name():
     return 'unknown CPU'
 
 
+def hide_avx512(build):
+    """--cpu avx2: from here on every process started sees a CPU without AVX-512 ('hidden'), or
+    where CPUID cannot fault, ours and PyTorch run capped to AVX2 ('capped')."""
+    lib = os.path.join(ROOT, build, 'bench', 'libcpuid_avx2.so')
+    p = subprocess.run([os.path.join(ROOT, build, 'bench', 'fma_peak'), '1000'],
+                       env=dict(os.environ, LD_AUDIT=lib, LD_PRELOAD=lib),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if p.returncode == 0:
+        os.environ['LD_AUDIT'] = os.environ['LD_PRELOAD'] = lib
+        return 'hidden'
+    if 'cannot make CPUID fault' not in p.stderr:
+        sys.exit('bench: --cpu avx2: %s' % (p.stderr.strip() or 'fma_peak failed under ' + lib))
+    os.environ['ONEDNN_MAX_CPU_ISA'] = 'AVX2'  # oneDNN: ours (our kernels follow it), PyTorch's
+    os.environ['ATEN_CPU_CAPABILITY'] = 'avx2'  # PyTorch's own kernels
+    return 'capped'
+
+
+def cpu_flags():
+    """The CPU's feature flags as /proc/cpuinfo gives them."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            return next((l.split(':', 1)[1].split() for l in f if l.startswith('flags')), [])
+    except OSError:
+        return []
+
+
 def cpu_isa(fma_isa):
     """The vector ISA the FMA peak was measured with, and whether the CPU has AVX512-BF16
     (which --precision bf16 needs)."""
-    try:
-        with open('/proc/cpuinfo') as f:
-            flags = next((l.split(':', 1)[1].split() for l in f if l.startswith('flags')), [])
-    except OSError:
-        flags = []
+    flags = cpu_flags()
     name = {'avx512': 'AVX-512', 'avx2': 'AVX2'}.get(fma_isa, fma_isa or 'unknown ISA')
     if fma_isa == 'avx512':
         name += ' with BF16' if 'avx512_bf16' in flags else ' without BF16'
@@ -222,29 +247,37 @@ def main():
     ap.add_argument('--no-ort', action='store_true')
     ap.add_argument('--cpu', choices=['native', 'avx2'], default='native')
     a = ap.parse_args()
-    if a.cpu == 'avx2':
-        # Every process started from here on inherits it, and so sees a CPU without AVX-512.
-        lib = os.path.join(ROOT, a.build, 'bench', 'libcpuid_avx2.so')
-        os.environ['LD_AUDIT'] = os.environ['LD_PRELOAD'] = lib
+    avx2 = hide_avx512(a.build) if a.cpu == 'avx2' else None
     ort_js = os.path.join(ROOT, 'bench', 'ort', 'bench_ort.js')
     have_ort = not a.no_ort and os.path.isdir(os.path.join(ROOT, 'bench', 'ort', 'node_modules',
                                                            'onnxruntime-node'))
     rounds = 1 if a.quick else a.rounds
 
     # One line per ISA the CPU has, widest first: the first is the peak of the rows.
-    fma_lines = subprocess.run([os.path.join(ROOT, a.build, 'bench', 'fma_peak')],
+    fma_lines = subprocess.run([os.path.join(ROOT, a.build, 'bench', 'fma_peak')] +
+                               (['--isa', 'avx2'] if avx2 == 'capped' else []),
                                stdout=subprocess.PIPE, text=True).stdout.splitlines()
     fma = fma_lines[0] if fma_lines else ''
     for line in fma_lines[1:]:
         print('FP32 FMA peak (bench/fma_peak, %s, 2 threads): %.0f GFLOP/s'
               % (parse(line).get('isa', '?'), float(parse(line).get('gflops', 'nan'))), flush=True)
     peak_gflops = float(parse(fma).get('gflops', 'nan'))
-    if a.cpu == 'avx2' and parse(fma).get('isa') != 'avx2':
-        sys.exit('bench: --cpu avx2, but fma_peak still ran %s: %s'
-                 % (parse(fma).get('isa', 'nothing'), os.environ['LD_PRELOAD']))
+    if avx2 and parse(fma).get('isa') != 'avx2':
+        sys.exit('bench: --cpu avx2, but fma_peak still ran %s' % parse(fma).get('isa', 'nothing'))
     cpu = '%s, %s' % (cpu_name(), cpu_isa(parse(fma).get('isa')))
-    if a.cpu == 'avx2':
+    ort_note = ''
+    if avx2 == 'hidden':
         cpu += ' (AVX-512 hidden from every process: --cpu avx2)'
+    elif avx2 == 'capped':
+        cpu += ' (capped: --cpu avx2 without CPUID faulting)'
+        ort_note = ' (AVX-512)' if 'avx512f' in cpu_flags() else ''
+        blas = os.environ.get('OPENBLAS_CORETYPE')
+        print('--cpu avx2: this CPU or kernel cannot make CPUID fault, so AVX-512 is capped, not '
+              'hidden: ours and PyTorch\'s oneDNN by ONEDNN_MAX_CPU_ISA=AVX2, PyTorch\'s own '
+              'kernels by ATEN_CPU_CAPABILITY=avx2, PyTorch\'s OpenBLAS %s; ONNX Runtime\'s MLAS '
+              'takes no cap and runs the CPU\'s widest kernels (its cells name them)'
+              % ('by OPENBLAS_CORETYPE=' + blas if blas else 'not at all (it reads CPUID)'),
+              flush=True)
     print('CPU: %s' % cpu, flush=True)
     print('FP32 FMA peak (bench/fma_peak, %s, 2 threads): %.0f GFLOP/s'
           % (parse(fma).get('isa', '?'), peak_gflops), flush=True)
@@ -338,7 +371,7 @@ def main():
             '%.2f' % (ro / rt) if ro and rt else '-',
             '%.0f' % (gf / to) if to else '-',
             '%.0f%%' % (100 * gf / to / peak_gflops) if to else '-',
-            '%.3f' % tx if tx else ('failed' if ort else '-'),
+            '%.3f%s' % (tx, ort_note) if tx else ('failed' if ort else '-'),
             '%.2f' % (to / tx) if to and tx else '-', steal_pct(ours, theirs, ort)))
 
     if busy_runs:
