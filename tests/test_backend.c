@@ -1,7 +1,8 @@
 /* The backend interface: both tables are complete, every kernel where the
  * CPU backend has its own version is held to the reference (the
- * normalisations, padding and up-sampling here; convolutions and linears in test_conv.c,
- * test_deconv.c), and each backend's memory functions round-trip. */
+ * normalisations, padding, up-sampling and spectral norm's power iteration
+ * here; convolutions and linears in test_conv.c, test_deconv.c), and each
+ * backend's memory functions round-trip. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ static const char *const compared[] = {
     "pad_reflect_forward", "pad_reflect_backward", "upsample2_forward", /* here */
     "instnorm_forward",  "instnorm_backward",  /* here */
     "linnorm_forward",   "linnorm_backward",   "batchnorm_forward", "batchnorm_backward",
-    "groupnorm_forward", "groupnorm_backward",
+    "groupnorm_forward", "groupnorm_backward", "spectral_norm_forward", /* here */
 };
 
 static int is_compared(const char *name)
@@ -376,6 +377,31 @@ static void test_groupnorm(int N, int C, int HW, int G)
     free(dr), free(dc), free(dw_r), free(dw_c), free(db_r), free(db_c);
 }
 
+/* Spectral norm's power iteration: the same double sums, W^T u's in the
+ * same row order, the CPU's W v in four-row passes and wider lanes, so u, v
+ * and sigma agree to float rounding. Rows past a multiple of 4 and columns
+ * past the CPU's blocks of 1024. */
+static void test_spectral(int rows, int cols)
+{
+    const size_t n = (size_t)rows * cols;
+    float *w = alloc(n), *sr = alloc(n), *sc = alloc(n), *ur = alloc(rows), *uc = alloc(rows),
+          *vr = alloc(cols), *vc = alloc(cols);
+    double *work = malloc(((size_t)rows + cols) * sizeof *work);
+    fill_uniform(w, n, -1, 1);
+    fill_uniform(ur, rows, -1, 1);
+    memcpy(uc, ur, rows * sizeof *ur);
+    for (int update = 1; update >= 0; update--) {
+        const float sgr = ug_spectral_norm_forward(ref, sr, ur, vr, w, rows, cols, update, work);
+        const float sgc = ug_spectral_norm_forward(cpu, sc, uc, vc, w, rows, cols, update, work);
+        CHECK(fabsf(sgc - sgr) <= 1e-6f * fabsf(sgr) && rel_diff(uc, ur, rows) < 1e-6 &&
+                  rel_diff(vc, vr, cols) < 1e-6 && rel_diff(sc, sr, n) < 1e-6,
+              "spectral norm %dx%d update %d: sigma %g against %g, u %g, v %g, w_sn %g", rows,
+              cols, update, sgc, sgr, rel_diff(uc, ur, rows), rel_diff(vc, vr, cols),
+              rel_diff(sc, sr, n));
+    }
+    free(w), free(sr), free(sc), free(ur), free(uc), free(vr), free(vc), free(work);
+}
+
 int main(void)
 {
     ug_error err = {{0}};
@@ -413,6 +439,9 @@ int main(void)
     test_blocked(1, 16, 2, 2);
     test_blocked(2, 32, 5, 7);
     test_blocked(1, 64, 33, 31);
+    const int sn[][2] = {{1, 1}, {3, 5}, {4, 16}, {9, 700}, {67, 2500}, {256, 4096}};
+    for (size_t i = 0; i < sizeof sn / sizeof sn[0]; i++)
+        test_spectral(sn[i][0], sn[i][1]);
     ug_kctx_free(ref);
     ug_kctx_free(cpu);
     return check_summary();

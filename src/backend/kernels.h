@@ -406,4 +406,12 @@ size_t ug_linnorm_stats_size(int N, int C);
     /* Projects x into [lo, hi] (AdaLIN's rho after each update). */                           \
     V(clamp, (ug_kctx *k, float *x, size_t n, float lo, float hi), (k, x, n, lo, hi))
 
+/* spectral_norm_forward with its two products given (src/ops/spectral.c): y = W x (rows
+ * values) and y = W^T x (cols values), in double. The reference passes its plain loops, the
+ * CPU backend its vectorised ones. */
+typedef void ug_sn_product(double *y, const float *w, const float *x, int rows, int cols);
+float ug_spectral_norm_power(ug_kctx *k, float *w_sn, float *u, float *v, const float *w,
+                             int rows, int cols, int update, double *work, ug_sn_product *wv,
+                             ug_sn_product *wtu);
+
 #endif

@@ -61,18 +61,18 @@ static void matvec_t(double *y, const float *w, const float *u, int rows, int co
     }
 }
 
-float ug_spectral_norm_forward_ref(ug_kctx *k, float *w_sn, float *u, float *v, const float *w,
-                                   int rows, int cols, int update, double *work)
+float ug_spectral_norm_power(ug_kctx *k, float *w_sn, float *u, float *v, const float *w,
+                             int rows, int cols, int update, double *work, ug_sn_product *wv,
+                             ug_sn_product *wtu)
 {
-    (void)k;
     double *tu = work, *tv = work + rows;
     if (update) {
-        matvec_t(tv, w, u, rows, cols);
+        wtu(tv, w, u, rows, cols);
         normalize_into(v, tv, cols);
     }
     /* W v with the (new) v: normalised into the new u, and the same
      * product gives sigma (torch computes it twice; the values are equal). */
-    matvec(tu, w, v, rows, cols);
+    wv(tu, w, v, rows, cols);
     if (update)
         normalize_into(u, tu, rows);
     double s = 0;
@@ -82,6 +82,12 @@ float ug_spectral_norm_forward_ref(ug_kctx *k, float *w_sn, float *u, float *v, 
     if (w_sn)
         ug_spectral_norm_apply_ref(k, w_sn, w, sigma, (size_t)rows * cols);
     return sigma;
+}
+
+float ug_spectral_norm_forward_ref(ug_kctx *k, float *w_sn, float *u, float *v, const float *w,
+                                   int rows, int cols, int update, double *work)
+{
+    return ug_spectral_norm_power(k, w_sn, u, v, w, rows, cols, update, work, matvec, matvec_t);
 }
 
 void ug_spectral_norm_apply_ref(ug_kctx *k, float *w_sn, const float *w, float sigma, size_t n)

@@ -65,6 +65,8 @@ int ug_cpu_deconv_forward(ug_kctx *k, float *out, const float *in, const float *
 int ug_cpu_deconv_backward(ug_kctx *k, float *din, float *dw, float *db, const float *dout,
                            const float *in, const float *w, const ug_deconv_shape *s, int acc,
                            ug_error *err);
+float ug_cpu_spectral_norm_forward(ug_kctx *k, float *w_sn, float *u, float *v, const float *w,
+                                   int rows, int cols, int update, double *work);
 int ug_cpu_linear_forward(ug_kctx *k, float *out, const float *in, const float *w,
                           const float *b, int N, int I, int O, ug_error *err);
 int ug_cpu_linear_backward(ug_kctx *k, float *din, float *dw, float *db, const float *dout,

@@ -1,5 +1,5 @@
 /* Private to src/backend/cpu: the per-plane loops of the instance and layer
- * normalisations, and the per-row loop of a matrix-vector product, compiled
+ * normalisations, and the per-row loops of matrix-vector products, compiled
  * once per code path (plain, AVX2, AVX-512) from planes_simd.h. They sum in double; a wider path sums in more lanes, an
  * order the sums are free to take. */
 #ifndef UG_PLANES_H
@@ -26,6 +26,11 @@ typedef struct ug_planes_kernels {
     /* acc[r] += the dot product of row r of w (rows of ld floats apart) with
      * x[0 .. n), for r < rows <= 4: a slice of a matrix-vector product. */
     void (*dots)(float *acc, const float *w, size_t ld, const float *x, int n, int rows);
+    /* The same in double, written: y[r] = row r of w . x[0 .. n), r < rows <= 4. */
+    void (*dots_double)(double *y, const float *w, size_t ld, const float *x, int n, int rows);
+    /* acc[c] += w[r * ld + c] u[r] for c < n, in double, summed over r < rows <= 4 in
+     * row order: four rows of a transposed matrix-vector product in one pass over acc. */
+    void (*axpys_double)(double *acc, const float *w, size_t ld, const float *u, int n, int rows);
 } ug_planes_kernels;
 
 /* The widest path this CPU has under the ISA cap (ug_wino_isa_best). */

@@ -11,6 +11,8 @@
 #define P_MOMENTS_BLOCKED PLANES_NAME(PLANES_TABLE, _moments_blocked)
 #define P_AFFINE_BLOCKED PLANES_NAME(PLANES_TABLE, _affine_blocked)
 #define P_DOTS PLANES_NAME(PLANES_TABLE, _dots)
+#define P_DOTS_DOUBLE PLANES_NAME(PLANES_TABLE, _dots_double)
+#define P_AXPYS_DOUBLE PLANES_NAME(PLANES_TABLE, _axpys_double)
 
 static WT void P_MOMENTS(const float *x, int n, double *mean, double *sumsq)
 {
@@ -122,8 +124,61 @@ static WT void P_DOTS(float *acc, const float *w, size_t ld, const float *x, int
     }
 }
 
-static const ug_planes_kernels PLANES_TABLE = {P_MOMENTS,         P_AFFINE,         P_INSTNORM_GRAD,
-                                               P_MOMENTS_BLOCKED, P_AFFINE_BLOCKED, P_DOTS};
+static WT void P_DOTS_DOUBLE(double *y, const float *w, size_t ld, const float *x, int n,
+                             int rows)
+{
+    if (rows == 4) { /* four independent sums: the adds' latency overlaps */
+        const float *w0 = w, *w1 = w + ld, *w2 = w + 2 * ld, *w3 = w + 3 * ld;
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+        for (int i = 0; i < n; i++) {
+            s0 += (double)w0[i] * x[i];
+            s1 += (double)w1[i] * x[i];
+            s2 += (double)w2[i] * x[i];
+            s3 += (double)w3[i] * x[i];
+        }
+        y[0] = s0, y[1] = s1, y[2] = s2, y[3] = s3;
+        return;
+    }
+    for (int r = 0; r < rows; r++) {
+        const float *wr = w + (size_t)r * ld;
+        double s = 0;
+#pragma omp simd reduction(+ : s)
+        for (int i = 0; i < n; i++)
+            s += (double)wr[i] * x[i];
+        y[r] = s;
+    }
+}
+
+static WT void P_AXPYS_DOUBLE(double *acc, const float *w, size_t ld, const float *u, int n,
+                              int rows)
+{
+    if (rows == 4) {
+        const float *w0 = w, *w1 = w + ld, *w2 = w + 2 * ld, *w3 = w + 3 * ld;
+        const double u0 = u[0], u1 = u[1], u2 = u[2], u3 = u[3];
+#pragma omp simd
+        for (int c = 0; c < n; c++) {
+            double a = acc[c];
+            a += (double)w0[c] * u0;
+            a += (double)w1[c] * u1;
+            a += (double)w2[c] * u2;
+            a += (double)w3[c] * u3;
+            acc[c] = a;
+        }
+        return;
+    }
+    for (int r = 0; r < rows; r++) {
+        const float *wr = w + (size_t)r * ld;
+        const double ur = u[r];
+#pragma omp simd
+        for (int c = 0; c < n; c++)
+            acc[c] += (double)wr[c] * ur;
+    }
+}
+
+static const ug_planes_kernels PLANES_TABLE = {
+    P_MOMENTS,        P_AFFINE, P_INSTNORM_GRAD, P_MOMENTS_BLOCKED,
+    P_AFFINE_BLOCKED, P_DOTS,   P_DOTS_DOUBLE,   P_AXPYS_DOUBLE};
 
 #undef P_MOMENTS
 #undef P_AFFINE
@@ -131,6 +186,8 @@ static const ug_planes_kernels PLANES_TABLE = {P_MOMENTS,         P_AFFINE,     
 #undef P_MOMENTS_BLOCKED
 #undef P_AFFINE_BLOCKED
 #undef P_DOTS
+#undef P_DOTS_DOUBLE
+#undef P_AXPYS_DOUBLE
 #undef PLANES_NAME
 #undef PLANES_CAT
 #undef WT
