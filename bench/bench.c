@@ -3,6 +3,7 @@
  *
  *   bench infer|train --img S --ch C --light 0|1 [--reps R] [--warmup W]
  *         [--bf16 0|1] [--family ugatit|cyclegan|unit|munit|drit] [--threads N] [--profile]
+ *         [--moments_dir DIR]
  *
  * infer: ug_model_translate of one image (batch 1, A2B) with a model of
  * that generator only; train: one
@@ -20,7 +21,8 @@
  * repetitions (tape profiling) to stderr. --bf16 1 sets the model to bf16
  * convolutions (inference only). Threads are the program's (core/threads.h):
  * --threads N, or OMP_NUM_THREADS, or the cores other processes leave free,
- * measured before every repetition; the line gives the last repetition's. */
+ * measured before every repetition; the line gives the last repetition's.
+ * --moments_dir keeps Adam's moments in a file there (ug_train_config's). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +52,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: bench infer|train --img S --ch C --light 0|1 [--reps R] "
                     "[--warmup W] [--bf16 0|1] [--family ugatit|cyclegan|unit|munit|drit] "
-                    "[--threads N] [--profile]\n");
+                    "[--threads N] [--profile] [--moments_dir DIR]\n");
     exit(2);
 }
 
@@ -63,7 +65,7 @@ int main(int argc, char **argv)
     if (!train && strcmp(argv[1], "infer") != 0)
         usage();
     int img = 256, ch = 64, light = 1, reps = 5, warmup = 1, profile = 0, bf16 = 0, nthr = 0;
-    const char *family = "ugatit";
+    const char *family = "ugatit", *moments_dir = NULL;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--profile")) {
@@ -74,6 +76,10 @@ int main(int argc, char **argv)
             usage();
         if (!strcmp(a, "--family")) {
             family = argv[++i];
+            continue;
+        }
+        if (!strcmp(a, "--moments_dir")) {
+            moments_dir = argv[++i];
             continue;
         }
         int v = atoi(argv[++i]);
@@ -137,6 +143,7 @@ int main(int argc, char **argv)
         return 1;
     }
     tc.d_iter = 1; /* DRIT: every step a full iteration */
+    tc.moments_dir = moments_dir;
     const int batch = train ? tc.batch_size : 1;
     size_t n = (size_t)3 * img * img * (size_t)batch;
     float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *out = malloc(n * sizeof *out);

@@ -55,7 +55,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # official configuration at 256 (tools/unit_ref.py on PyTorch's side), the munit rows MUNIT's
 # (tools/munit_ref.py; a translation with a drawn style code, the official default
 # recon_x_cyc_w 0); the drit rows DRIT's at its 216 crops (tools/drit_ref.py), a training step
-# being a full iteration of batch 2.
+# being a full iteration of batch 2. train-full-files is train-full with our Adam moments in
+# files (--moments_dir, a temporary folder beside the build: the memory it saves).
 ROWS = {
     'infer-light': ('infer', 256, 64, 1, 5, 0, 0, 'ugatit'),
     'infer-light-bf16': ('infer', 256, 64, 1, 5, 0, 1, 'ugatit'),
@@ -63,6 +64,7 @@ ROWS = {
     'train-128': ('train', 128, 32, 1, 3, 0, 0, 'ugatit'),
     'train-256': ('train', 256, 64, 1, 2, 0, 0, 'ugatit'),
     'train-full': ('train', 256, 64, 0, 1, 21, 0, 'ugatit'),
+    'train-full-files': ('train', 256, 64, 0, 1, 21, 0, 'ugatit'),
     'cyclegan-infer': ('infer', 256, 64, 0, 5, 0, 0, 'cyclegan'),
     'cyclegan-train': ('train', 256, 64, 0, 2, 0, 0, 'cyclegan'),
     'unit-infer': ('infer', 256, 64, 0, 3, 0, 0, 'unit'),
@@ -307,12 +309,17 @@ def main():
             cmd = [os.path.join(a.build, 'bench', 'ugatit_bench')] + common + ['--bf16', str(bf16)]
             if a.profile and r == 0:
                 cmd.append('--profile')
+            if name == 'train-full-files':
+                moments = tempfile.mkdtemp(prefix='moments-', dir=os.path.join(ROOT, a.build))
+                cmd += ['--moments_dir', moments]
             res, err = run(cmd)
+            if name == 'train-full-files':
+                shutil.rmtree(moments)
             if a.profile and r == 0:
                 sys.stderr.write('--- profile of %s ---\n%s' % (name, err))
             ours.append(res)
             print('  %s ours:  %s' % (name, ' '.join('%s=%s' % kv for kv in res.items())), flush=True)
-            if a.no_torch:
+            if a.no_torch or name == 'train-full-files':  # PyTorch's is train-full's
                 continue
             tcmd = ['/usr/bin/python3', 'bench/bench_torch.py'] + common
             if memlim:
@@ -357,6 +364,8 @@ def main():
         if family != 'ugatit':
             label = '%s %s %d %s%d' % (family, mode, img, 'ngf' if family == 'cyclegan' else 'dim',
                                        ch)
+        if name == 'train-full-files':
+            label += ', Adam moments in files'
         tstat = next((r['status'] for r in theirs if 'status' in r), None)
         bo, bt = best(ours), best(theirs)
         tx = med(ort)

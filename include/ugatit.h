@@ -207,6 +207,12 @@ typedef struct ug_train_config {
     int no_ms;              /* 1: without the mode-seeking loss (0) */
     long n_ep_decay;        /* with epoch_steps: the epoch the linear decay starts after
                                (the official 600 of 1200; here 0) */
+    /* Where Adam's moments live, not a training setting (checkpoints do not keep it):
+     * NULL, in memory; a folder, in unlinked files made there, each update streaming
+     * them through a few MB (the same values in 8 bytes a parameter less memory, at the
+     * pace of the page cache or the disk: for a model whose moments do not fit beside
+     * it; a backend whose memory is the host's). Copied by ug_trainer_new. (NULL) */
+    const char *moments_dir;
 } ug_train_config;
 
 /* The release's U-GAT-IT training configuration (the values above). */
@@ -298,8 +304,9 @@ UG_API int ug_trainer_set_iteration(ug_trainer *t, long iteration, ug_error *err
 UG_API int ug_trainer_save(const ug_trainer *t, const char *path,
                            const char *const *extra_meta, int n_extra, ug_error *err);
 /* Restores a trainer (and the model it trains, created into *model) from a
- * training checkpoint, bit-exactly. */
-UG_API int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_error *err);
+ * training checkpoint, bit-exactly; moments_dir as ug_train_config's (NULL: memory). */
+UG_API int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path,
+                           const char *moments_dir, ug_error *err);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,7 @@
 #define _DEFAULT_SOURCE
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "check.h"
 #include "files.h"
 #include "model/checkpoint.h"
+#include "model/step.h"
 #include "model/ugatit/ugatit.h"
 
 /* Field by field (a struct may hold padding); a family of NULL is "ugatit". */
@@ -298,7 +300,7 @@ static void test_non_finite(void)
     poison(path, "optim.v.", INFINITY, name, sizeof name);
     ug_trainer *back = NULL;
     ug_model *mb = NULL;
-    CHECK(ug_trainer_load(&back, &mb, path, &err) < 0 && back == NULL, "%s: accepted", path);
+    CHECK(ug_trainer_load(&back, &mb, path, NULL, &err) < 0 && back == NULL, "%s: accepted", path);
     snprintf(needle, sizeof needle, "%s: tensor '%s' holds Inf", path, name);
     CHECK(strstr(err.msg, needle) != NULL, "error '%s' lacks '%s'", err.msg, needle);
     ug_trainer_free(t);
@@ -343,7 +345,7 @@ static void test_resume_bit_exact(void)
             CHECK(ug_trainer_save(t2, path, extra, 1, &err) == 0, "%s", err.msg);
             ug_trainer_free(t2);
             ug_model_free(m2);
-            CHECK(ug_trainer_load(&t3, &m3, path, &err) == 0, "%s", err.msg);
+            CHECK(ug_trainer_load(&t3, &m3, path, NULL, &err) == 0, "%s", err.msg);
             if (!t3)
                 goto out;
             CHECK(ug_trainer_step_count(t3) == 2, "step count not restored");
@@ -359,6 +361,103 @@ static void test_resume_bit_exact(void)
 out:
     ug_trainer_free(t1);
     ug_model_free(m1);
+    free(A);
+    free(B);
+}
+
+/* The resident size in kB of the mapping of this process that holds p
+ * (/proc/self/smaps), or -1. */
+static long resident_kb(const void *p)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    int inside = 0;
+    long kb = -1;
+    while (f && kb < 0 && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+            inside = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+        else if (inside && strncmp(line, "Rss:", 4) == 0)
+            kb = strtol(line + 4, NULL, 10);
+    }
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+/* Adam's moments in a file (tc.moments_dir): the same weights and moments as
+ * in memory, step by step (streamed in chunks smaller than a parameter) and
+ * across a save and a load with the moments in a file again; out of the
+ * process's memory after each step, a save and a load; a folder that cannot
+ * hold them is an error naming it. The full model, so the MLP's
+ * gradient-as-terms update runs too. */
+static void test_moments_in_file(void)
+{
+    ug_config c = small();
+    c.ch = 4;
+    c.light = 0;
+    ug_train_config tc, tf;
+    ug_train_config_default(&tc);
+    tc.iteration = 3;
+    tf = tc;
+    tf.moments_dir = dir;
+    size_t n = (size_t)3 * c.img_size * c.img_size;
+    float *A = malloc(n * sizeof *A), *B = malloc(n * sizeof *B);
+    ug_error err;
+    ug_model *m1 = NULL, *m2 = NULL, *m3 = NULL;
+    ug_trainer *t1 = NULL, *t2 = NULL, *t3 = NULL;
+    char path[256];
+    snprintf(path, sizeof path, "%s/moments.safetensors", dir);
+    if (ug_model_new(&m1, &c, 5, &err) < 0 || ug_model_new(&m2, &c, 5, &err) < 0 ||
+        ug_trainer_new(&t1, m1, &tc, &err) < 0 || ug_trainer_new(&t2, m2, &tf, &err) < 0) {
+        CHECK(0, "setup: %s", err.msg);
+        goto out;
+    }
+    CHECK(ug_trainer_config(t2)->moments_dir != tf.moments_dir, "moments_dir not copied");
+    t2->spill_chunk = 100; /* the MLP's rows of 1024 one at a time, the rest 100 floats */
+    const size_t bytes = m2->net[0].total * sizeof(float);
+    CHECK(bytes > 4 * 4096, "the generator's moments span only %zu bytes", bytes);
+    for (int s = 0; s < 3; s++) {
+        random_batch(A, n, 2 * s);
+        random_batch(B, n, 2 * s + 1);
+        CHECK(ug_trainer_step(t1, A, B, 1, NULL, &err) == 0, "%s", err.msg);
+        if (s < 2)
+            CHECK(ug_trainer_step(t2, A, B, 1, NULL, &err) == 0, "%s", err.msg);
+        if (s == 1) {
+            /* Only a page at the end of each, shared with what follows, may stay. */
+            long kb = resident_kb(t2->adam_m[0]);
+            CHECK(kb >= 0 && kb <= 4, "%ld kB of %zu kB of moments resident after a step", kb,
+                  bytes >> 10);
+            CHECK(same_params(m1, m2, UG_N_NETS), "weights differ with the moments in a file");
+            for (int i = 0; i < UG_N_NETS; i++)
+                CHECK(memcmp(t1->adam_m[i], t2->adam_m[i], m1->net[i].total * 4) == 0 &&
+                          memcmp(t1->adam_v[i], t2->adam_v[i], m1->net[i].total * 4) == 0,
+                      "net %d: moments differ in a file", i);
+            CHECK(ug_trainer_save(t2, path, NULL, 0, &err) == 0, "%s", err.msg);
+            kb = resident_kb(t2->adam_v[0]);
+            CHECK(kb >= 0 && kb <= 4, "%ld kB of moments resident after saving", kb);
+            CHECK(ug_trainer_load(&t3, &m3, path, dir, &err) == 0, "%s", err.msg);
+            if (!t3)
+                goto out;
+            kb = resident_kb(t3->adam_m[0]);
+            CHECK(kb >= 0 && kb <= 4, "%ld kB of moments resident after loading", kb);
+        }
+        if (s == 2)
+            CHECK(ug_trainer_step(t3, A, B, 1, NULL, &err) == 0, "%s", err.msg);
+    }
+    CHECK(same_params(m1, m3, UG_N_NETS), "resumed with the moments in a file: weights differ");
+    ug_trainer *bad = NULL;
+    tf.moments_dir = "/nonexistent/moments";
+    CHECK(ug_trainer_new(&bad, m3, &tf, &err) < 0 && bad == NULL &&
+              strstr(err.msg, "/nonexistent/moments: cannot create a file there"),
+          "a missing folder: %s", err.msg);
+out:
+    ug_trainer_free(t1);
+    ug_trainer_free(t2);
+    ug_trainer_free(t3);
+    ug_model_free(m1);
+    ug_model_free(m2);
+    ug_model_free(m3);
     free(A);
     free(B);
 }
@@ -537,6 +636,7 @@ int main(void)
     test_broken_files();
     test_non_finite();
     test_resume_bit_exact();
+    test_moments_in_file();
     test_bf16();
     test_family();
     test_describe();

@@ -158,8 +158,10 @@ static void test_resume(const char *shapes)
     CHECK(run(args, out, sizeof out) == 0, "train: %s", out);
     snprintf(b, sizeof b, "%s/rb/shapes/model/shapes_params_0000006.safetensors", dir);
     remove(b);
+    /* Adam's moments in a file for the second half: the same bits. */
     snprintf(args, sizeof args, "train --dataset %s --result_dir %s/rb --iteration 6 "
-             "--print_freq 3 --save_freq 3 --resume true " TINY, shapes, dir);
+             "--print_freq 3 --save_freq 3 --resume true --moments_dir %s " TINY, shapes, dir,
+             dir);
     CHECK(run(args, out, sizeof out) == 0, "resume: %s", out);
     CHECK(strstr(out, "resuming from") && strstr(out, "step 3"), "did not resume: %s", out);
     CHECK(same_checkpoint(a, b), "resumed run differs from the uninterrupted one");

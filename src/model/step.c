@@ -2,6 +2,7 @@
 #include "model/step.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #define ADAM_BETA1 0.5f
 #define ADAM_BETA2 0.999f
@@ -277,6 +278,78 @@ void ug_step_clip_grad_norm(ug_step *s, int net, double max_norm)
         s->failed = 1;
 }
 
+/* Rows [r0, r0 + nr) of parameter p's Adam update, its moments at m and v:
+ * a parameter whose gradient is kept as terms is rows x cols; any other, its
+ * elements one to a row. ubuf holds the terms' u of those rows when they are
+ * not all of them. */
+static void adam_rows(ug_trainer *t, ug_net *n, int p, size_t r0, size_t nr, float *m, float *v,
+                      float *ubuf, double lr, long count)
+{
+    const ug_param *pp = &n->params[p];
+    const float wd = (float)t->tc.weight_decay;
+    if (pp->terms < 0) {
+        ug_adam_update(t->m->k, n->data + pp->off + r0, ug_param_grad(n, p) + r0, m, v, nr,
+                       (float)lr, ADAM_BETA1, ADAM_BETA2, ADAM_EPS, wd, count);
+        return;
+    }
+    const ug_terms *tm = &n->terms[pp->terms];
+    const float *u = tm->u;
+    if (nr < (size_t)tm->rows) {
+        for (int r = 0; r < tm->rank; r++)
+            for (size_t o = 0; o < nr; o++)
+                ubuf[r * nr + o] = tm->u[(size_t)r * tm->rows + r0 + o];
+        u = ubuf;
+    }
+    ug_adam_update_terms(t->m->k, n->data + pp->off + r0 * tm->cols, u, tm->v, tm->rank, (int)nr,
+                         tm->cols, tm->scale, m, v, (float)lr, ADAM_BETA1, ADAM_BETA2, ADAM_EPS,
+                         wd, count);
+}
+
+/* Parameter p's update with its moments in files: chunks of t->spill_chunk
+ * floats of each (whole rows, at least one) read, updated and written back,
+ * one chunk to a thread at a time (copying through the page cache is most of
+ * the work; the update within a chunk runs on its thread alone). */
+static int adam_spilled(ug_trainer *t, int net, int p, double lr, long count, ug_error *err)
+{
+    ug_net *n = &t->m->net[net];
+    const ug_param *pp = &n->params[p];
+    const ug_terms *tm = pp->terms < 0 ? NULL : &n->terms[pp->terms];
+    const size_t rows = tm ? (size_t)tm->rows : pp->numel, cols = tm ? (size_t)tm->cols : 1;
+    size_t step = t->spill_chunk / cols ? t->spill_chunk / cols : 1;
+    step = step < rows ? step : rows;
+    const size_t chunks = (rows + step - 1) / step;
+    const size_t floats = 2 * step * cols + (tm ? (size_t)tm->rank * step : 0);
+    int failed = 0;
+#pragma omp parallel
+    {
+        ug_error e;
+        float *m = malloc(floats * sizeof *m), *v = m + step * cols;
+        int mine = m ? 0 : ug_fail(&e, "out of memory updating parameter %s", pp->name);
+#pragma omp for schedule(dynamic)
+        for (size_t c = 0; c < chunks; c++) {
+            const size_t r0 = c * step, nr = rows - r0 < step ? rows - r0 : step;
+            const size_t bytes = nr * cols * sizeof(float);
+            const size_t off = (pp->off + r0 * cols) * sizeof(float);
+            if (mine || ug_spill_read(&t->moments[0][net], off, m, bytes, &e) < 0 ||
+                ug_spill_read(&t->moments[1][net], off, v, bytes, &e) < 0) {
+                mine = -1;
+                continue;
+            }
+            adam_rows(t, n, p, r0, nr, m, v, v + step * cols, lr, count);
+            if (ug_spill_write(&t->moments[0][net], off, m, bytes, &e) < 0 ||
+                ug_spill_write(&t->moments[1][net], off, v, bytes, &e) < 0)
+                mine = -1;
+        }
+        free(m);
+        if (mine) {
+#pragma omp critical(adam_spilled)
+            if (!failed++)
+                *err = e;
+        }
+    }
+    return failed ? -1 : 0;
+}
+
 void ug_step_adam_at(ug_step *s, int net, double lr, long count)
 {
     ug_trainer *t = s->t;
@@ -287,17 +360,16 @@ void ug_step_adam_at(ug_step *s, int net, double lr, long count)
         const ug_param *pp = &n->params[p];
         if (pp->kind != UG_TRAINABLE)
             continue;
-        float *w = n->data + pp->off, *m = t->adam_m[net] + pp->off, *v = t->adam_v[net] + pp->off;
-        const float wd = (float)t->tc.weight_decay;
-        if (pp->terms < 0) {
-            ug_adam_update(t->m->k, w, ug_param_grad(n, p), m, v, pp->numel, (float)lr,
-                           ADAM_BETA1, ADAM_BETA2, ADAM_EPS, wd, count);
-        } else {
-            const ug_terms *tm = &n->terms[pp->terms];
-            ug_adam_update_terms(t->m->k, w, tm->u, tm->v, tm->rank, tm->rows, tm->cols,
-                                 tm->scale, m, v, (float)lr, ADAM_BETA1, ADAM_BETA2, ADAM_EPS,
-                                 wd, count);
+        if (t->tc.moments_dir) {
+            if (adam_spilled(t, net, p, lr, count, s->err) < 0) {
+                s->failed = 1;
+                return;
+            }
+            continue;
         }
+        const size_t rows = pp->terms < 0 ? pp->numel : (size_t)n->terms[pp->terms].rows;
+        adam_rows(t, n, p, 0, rows, t->adam_m[net] + pp->off, t->adam_v[net] + pp->off, NULL,
+                  lr, count);
     }
     ug_net_clamp(n, t->m->k);
     s->reduced &= ~(1u << net);

@@ -8,6 +8,7 @@
 #ifndef UG_STEP_H
 #define UG_STEP_H
 
+#include "core/spill.h"
 #include "dist/comm.h"
 #include "model/model.h"
 #include "nn/tape.h"
@@ -17,7 +18,11 @@ struct ug_trainer {
     ug_train_config tc;
     long step;         /* steps done */
     long failed_step;  /* the step that failed half-way, or 0 */
-    float *adam_m[UG_MAX_NETS], *adam_v[UG_MAX_NETS]; /* backend memory, as the parameters */
+    float *adam_m[UG_MAX_NETS], *adam_v[UG_MAX_NETS]; /* backend memory, as the parameters,
+                                                         or the files' mappings below */
+    char *moments_dir;                  /* tc.moments_dir's copy */
+    ug_spill moments[2][UG_MAX_NETS];   /* with it: the files of adam_m and adam_v, */
+    size_t spill_chunk;                 /* streamed this many floats at a time */
     float *real[2]; /* the step's batches (A, B) uploaded into backend memory, for a
                        backend whose memory is not the host's */
     /* Data parallelism: tc.batch_size is the global batch, shared by
@@ -29,6 +34,10 @@ struct ug_trainer {
     int failed_everywhere; /* the failed step failed on every rank (a shared decision) */
     void *fam_state;       /* the family's training state (family.h), or NULL */
 };
+
+/* Drops network net's file-backed moments (tc.moments_dir) from the process's memory;
+ * net -1: every network's. Nothing with moments in memory. */
+void ug_trainer_release_moments(const ug_trainer *t, int net);
 
 struct ug_step {
     ug_trainer *t;

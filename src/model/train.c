@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/spill.h"
 #include "io/tensor_file.h"
 #include "model/checkpoint.h"
 #include "model/step.h"
@@ -57,6 +58,7 @@ void ug_train_config_default(ug_train_config *t)
     t->d_iter = 3;
     t->no_ms = 0;
     t->n_ep_decay = 0;
+    t->moments_dir = NULL;
 }
 
 int ug_train_config_for(ug_train_config *t, const char *family, ug_error *err)
@@ -70,15 +72,55 @@ int ug_train_config_for(ug_train_config *t, const char *family, ug_error *err)
     return 0;
 }
 
+static size_t moments_bytes(const ug_net *n) { return (n->total ? n->total : 1) * sizeof(float); }
+
+/* Allocates net i's two moments, zeroed: backend memory, or a file's. */
+static int alloc_moments(ug_trainer *t, int i, ug_error *err)
+{
+    const ug_backend *be = t->m->net[i].be;
+    size_t bytes = moments_bytes(&t->m->net[i]);
+    if (t->tc.moments_dir) {
+        if (ug_spill_alloc(&t->moments[0][i], t->tc.moments_dir, bytes, err) < 0 ||
+            ug_spill_alloc(&t->moments[1][i], t->tc.moments_dir, bytes, err) < 0)
+            return ug_error_prefix(err, "Adam's moments");
+        t->adam_m[i] = t->moments[0][i].map;
+        t->adam_v[i] = t->moments[1][i].map;
+        return 0;
+    }
+    t->adam_m[i] = be->alloc(bytes);
+    t->adam_v[i] = be->alloc(bytes);
+    if (!t->adam_m[i] || !t->adam_v[i])
+        return ug_fail(err, "out of memory for the optimiser state");
+    be->zero(t->adam_m[i], bytes);
+    be->zero(t->adam_v[i], bytes);
+    return 0;
+}
+
+void ug_trainer_release_moments(const ug_trainer *t, int net)
+{
+    for (int i = 0; t->tc.moments_dir && i < t->m->fam->n_nets; i++) {
+        if (net >= 0 && i != net)
+            continue;
+        ug_spill_release(&t->moments[0][i]);
+        ug_spill_release(&t->moments[1][i]);
+    }
+}
+
 void ug_trainer_free(ug_trainer *t)
 {
     if (!t)
         return;
     const ug_backend *be = t->m->k->be;
     for (int i = 0; i < t->m->fam->n_nets; i++) {
-        t->m->net[i].be->free(t->adam_m[i]);
-        t->m->net[i].be->free(t->adam_v[i]);
+        if (t->tc.moments_dir) {
+            ug_spill_free(&t->moments[0][i]);
+            ug_spill_free(&t->moments[1][i]);
+        } else {
+            t->m->net[i].be->free(t->adam_m[i]);
+            t->m->net[i].be->free(t->adam_v[i]);
+        }
     }
+    free(t->moments_dir);
     be->free(t->real[0]);
     be->free(t->real[1]);
     if (t->fam_state)
@@ -112,6 +154,9 @@ int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_
                             "cannot be trained");
     if (check_train_config(tc, err) < 0)
         return -1;
+    if (tc->moments_dir && !m->k->be->host_memory)
+        return ug_fail(err, "moments_dir %s: the %s backend's memory is not the host's",
+                       tc->moments_dir, m->k->be->name);
     ug_trainer *t = calloc(1, sizeof *t);
     if (!t)
         return ug_fail(err, "out of memory");
@@ -119,18 +164,16 @@ int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_
     t->tc = *tc;
     t->comm = ug_comm_single();
     t->batch = tc->batch_size;
-    for (int i = 0; i < m->fam->n_nets; i++) {
-        const ug_backend *be = m->net[i].be;
-        size_t bytes = (m->net[i].total ? m->net[i].total : 1) * sizeof(float);
-        t->adam_m[i] = be->alloc(bytes);
-        t->adam_v[i] = be->alloc(bytes);
-        if (!t->adam_m[i] || !t->adam_v[i]) {
-            ug_trainer_free(t);
-            return ug_fail(err, "out of memory for the optimiser state");
-        }
-        be->zero(t->adam_m[i], bytes);
-        be->zero(t->adam_v[i], bytes);
+    t->spill_chunk = (size_t)1 << 20; /* 4 MB a moment */
+    if (tc->moments_dir && !(t->tc.moments_dir = t->moments_dir = strdup(tc->moments_dir))) {
+        free(t);
+        return ug_fail(err, "out of memory");
     }
+    for (int i = 0; i < m->fam->n_nets; i++)
+        if (alloc_moments(t, i, err) < 0) {
+            ug_trainer_free(t);
+            return -1;
+        }
     for (int d = 0; d < 2 && !m->k->be->host_memory; d++)
         if (!(t->real[d] = m->k->be->alloc(batch_bytes(t)))) {
             ug_trainer_free(t);
@@ -291,6 +334,7 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
         be->unmap(t->adam_m[i], mom[i], bytes, 0);
         be->unmap(t->adam_v[i], var[i], bytes, 0);
     }
+    ug_trainer_release_moments(t, -1);
     ug_cw_free(&w);
     return rc;
 }
@@ -362,7 +406,8 @@ static int read_train_config(const ug_st_file *f, const char *path, ug_train_con
     return check_train_config(tc, err) < 0 ? ug_error_prefix(err, "%s", path) : 0;
 }
 
-int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_error *err)
+int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path,
+                    const char *moments_dir, ug_error *err)
 {
     *out = NULL;
     *model = NULL;
@@ -388,6 +433,7 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_err
         ug_error_prefix(err, "%s", path);
         goto done;
     }
+    tc.moments_dir = moments_dir;
     if (ug_trainer_new(&t, m, &tc, err) < 0)
         goto done;
     float *data[UG_MAX_NETS] = {0};
@@ -398,6 +444,7 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path, ug_err
         ug_ckpt_read_model(f, path, m, "optim.v.", t->adam_v, 1, err) < 0 ||
         (t->fam_state && m->fam->state_load(t->fam_state, f, path, err) < 0))
         goto done;
+    ug_trainer_release_moments(t, -1);
     t->step = step;
     rc = 0;
 done:
@@ -483,6 +530,7 @@ int ug_trainer_check_replicas(ug_trainer *t, ug_error *err)
                  ? -1
                  : 0;
     }
+    ug_trainer_release_moments(t, -1);
     if (rc == 0)
         rc = hash_state(&h, t, err);
     /* A rank that could not hash still takes part in the comparison (the
