@@ -35,10 +35,6 @@ struct ug_trainer {
     void *fam_state;       /* the family's training state (family.h), or NULL */
 };
 
-/* Drops network net's file-backed moments (tc.moments_dir) from the process's memory;
- * net -1: every network's. Nothing with moments in memory. */
-void ug_trainer_release_moments(const ug_trainer *t, int net);
-
 struct ug_step {
     ug_trainer *t;
     ug_arena *a;

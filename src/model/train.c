@@ -96,11 +96,11 @@ static int alloc_moments(ug_trainer *t, int i, ug_error *err)
     return 0;
 }
 
-void ug_trainer_release_moments(const ug_trainer *t, int net)
+/* Drops file-backed moments (tc.moments_dir) from the process's memory after
+ * something read or wrote them through their mappings. */
+static void release_moments(const ug_trainer *t)
 {
     for (int i = 0; t->tc.moments_dir && i < t->m->fam->n_nets; i++) {
-        if (net >= 0 && i != net)
-            continue;
         ug_spill_release(&t->moments[0][i]);
         ug_spill_release(&t->moments[1][i]);
     }
@@ -334,7 +334,7 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
         be->unmap(t->adam_m[i], mom[i], bytes, 0);
         be->unmap(t->adam_v[i], var[i], bytes, 0);
     }
-    ug_trainer_release_moments(t, -1);
+    release_moments(t);
     ug_cw_free(&w);
     return rc;
 }
@@ -444,7 +444,7 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path,
         ug_ckpt_read_model(f, path, m, "optim.v.", t->adam_v, 1, err) < 0 ||
         (t->fam_state && m->fam->state_load(t->fam_state, f, path, err) < 0))
         goto done;
-    ug_trainer_release_moments(t, -1);
+    release_moments(t);
     t->step = step;
     rc = 0;
 done:
@@ -530,7 +530,7 @@ int ug_trainer_check_replicas(ug_trainer *t, ug_error *err)
                  ? -1
                  : 0;
     }
-    ug_trainer_release_moments(t, -1);
+    release_moments(t);
     if (rc == 0)
         rc = hash_state(&h, t, err);
     /* A rank that could not hash still takes part in the comparison (the
