@@ -6,8 +6,8 @@
 # also run ONNX Runtime (bench/ort) on the same generator.
 #
 #   bench/run.sh [--rows infer-light,infer-light-bf16,infer-full,train-128,train-256,train-full,
-#                        train-full-files,cyclegan-infer,cyclegan-train,unit-infer,unit-train,munit-infer,
-#                        munit-train,drit-infer,drit-train,contention,folder]
+#                        train-full-files,cyclegan-infer,cyclegan-train,unit-infer,unit-train,
+#                        munit-infer,munit-train,drit-infer,drit-train,contention,folder]
 #                [--rounds N]
 #                [--quick] [--profile] [--no-torch] [--no-ort] [--cpu native|avx2]
 #
