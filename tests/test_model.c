@@ -244,7 +244,8 @@ static void test_broken_files(void)
 /* Overwrites the first float of the first tensor whose name starts with
  * prefix in a file of our writer (tensors contiguous in header order) with
  * v; its name goes to name. */
-static void poison(const char *path, const char *prefix, float v, char *name, size_t cap)
+static void poison(const char *path, const char *prefix, size_t at, float v, char *name,
+                   size_t cap)
 {
     ug_st_file *f;
     ug_error err;
@@ -266,7 +267,7 @@ static void poison(const char *path, const char *prefix, float v, char *name, si
     uint32_t b;
     memcpy(&b, &v, 4);
     for (int k = 0; k < 4; k++)
-        bytes[8 + hlen + off + (size_t)k] = (unsigned char)(b >> (8 * k));
+        bytes[8 + hlen + off + 4 * at + (size_t)k] = (unsigned char)(b >> (8 * k));
     write_bytes(path, bytes, size);
     free(bytes);
 }
@@ -284,26 +285,49 @@ static void test_non_finite(void)
     char path[256], name[256], needle[600];
     snprintf(path, sizeof path, "%s/nan.safetensors", dir);
     CHECK(ug_model_new(&m, &c, 3, &err) == 0 && ug_model_save(m, path, &err) == 0, "%s", err.msg);
-    poison(path, "genA2B.", NAN, name, sizeof name);
+    poison(path, "genA2B.", 0, NAN, name, sizeof name);
     snprintf(needle, sizeof needle, "tensor '%s' holds NaN", name);
     expect_refused(path, needle);
 
     snprintf(path, sizeof path, "%s/inf.safetensors", dir);
     CHECK(ug_model_save(m, path, &err) == 0, "%s", err.msg);
-    poison(path, "disLB.", -INFINITY, name, sizeof name);
+    poison(path, "disLB.", 0, -INFINITY, name, sizeof name);
     snprintf(needle, sizeof needle, "tensor '%s' holds Inf", name);
     expect_refused(path, needle);
 
     snprintf(path, sizeof path, "%s/adam.safetensors", dir);
     CHECK(ug_trainer_new(&t, m, &tc, &err) == 0 && ug_trainer_save(t, path, NULL, 0, &err) == 0,
           "%s", err.msg);
-    poison(path, "optim.v.", INFINITY, name, sizeof name);
+    poison(path, "optim.v.", 0, INFINITY, name, sizeof name);
     ug_trainer *back = NULL;
     ug_model *mb = NULL;
     CHECK(ug_trainer_load(&back, &mb, path, NULL, &err) < 0 && back == NULL, "%s: accepted", path);
     snprintf(needle, sizeof needle, "%s: tensor '%s' holds Inf", path, name);
     CHECK(strstr(err.msg, needle) != NULL, "error '%s' lacks '%s'", err.msg, needle);
     ug_trainer_free(t);
+    ug_model_free(m);
+}
+
+/* A parameter larger than the chunk the reader reads at a time (4 MB; the
+ * full model's FC.0 here): loaded exactly, and a NaN past the first chunk
+ * named at its element. */
+static void test_large_tensor(void)
+{
+    ug_config c = small();
+    c.ch = 18;
+    c.img_size = 64;
+    c.light = 0;
+    ug_model *m = NULL, *back = NULL;
+    ug_error err;
+    char path[256], name[256], needle[600];
+    snprintf(path, sizeof path, "%s/large.safetensors", dir);
+    CHECK(ug_model_new(&m, &c, 4, &err) == 0 && ug_model_save(m, path, &err) == 0, "%s", err.msg);
+    CHECK(ug_model_load(&back, path, NULL, 1, &err) == 0, "%s", err.msg);
+    CHECK(back && same_params(m, back, UG_N_NETS), "tensors differ after load");
+    poison(path, "genA2B.FC.0.weight", 1100000, NAN, name, sizeof name);
+    snprintf(needle, sizeof needle, "tensor 'genA2B.FC.0.weight' holds NaN at element 1100000");
+    expect_refused(path, needle);
+    ug_model_free(back);
     ug_model_free(m);
 }
 
@@ -399,6 +423,7 @@ static void test_moments_in_file(void)
     ug_train_config tc, tf;
     ug_train_config_default(&tc);
     tc.iteration = 3;
+    tc.decay_flag = 0; /* else the last step's learning rate is 0 and it tells nothing */
     tf = tc;
     tf.moments_dir = dir;
     size_t n = (size_t)3 * c.img_size * c.img_size;
@@ -446,6 +471,10 @@ static void test_moments_in_file(void)
             CHECK(ug_trainer_step(t3, A, B, 1, NULL, &err) == 0, "%s", err.msg);
     }
     CHECK(same_params(m1, m3, UG_N_NETS), "resumed with the moments in a file: weights differ");
+    for (int i = 0; i < UG_N_NETS; i++)
+        CHECK(memcmp(t1->adam_m[i], t3->adam_m[i], m1->net[i].total * 4) == 0 &&
+                  memcmp(t1->adam_v[i], t3->adam_v[i], m1->net[i].total * 4) == 0,
+              "net %d: moments differ after resuming with them in a file", i);
     ug_trainer *bad = NULL;
     tf.moments_dir = "/nonexistent/moments";
     CHECK(ug_trainer_new(&bad, m3, &tf, &err) < 0 && bad == NULL &&
@@ -635,6 +664,7 @@ int main(void)
     test_round_trip();
     test_broken_files();
     test_non_finite();
+    test_large_tensor();
     test_resume_bit_exact();
     test_moments_in_file();
     test_bf16();

@@ -216,6 +216,32 @@ static void test_dtypes(void)
         CHECK(d->data[0] == 0.1f && isinf(d->data[1]) && d->data[1] < 0, "F64 values");
         CHECK(((uintptr_t)bf->data & 3) == 0, "BF16 data misaligned");
     }
+    /* Deferred: the same values read in parts from the file, and a read
+     * after the file shrank is an error naming it. */
+    ug_st_file *g = NULL;
+    CHECK(ug_st_open_deferred(&g, path, &err) == 0, "open deferred: %s", err.msg);
+    for (size_t i = 0; g && f && i < ug_st_count(f); i++) {
+        const ug_st_tensor *a = ug_st_at(f, i), *b = ug_st_find(g, a->name);
+        CHECK(b && !b->data && b->numel == a->numel, "deferred tensor '%s'", a->name);
+        for (size_t first = 0; b && first < a->numel; first++) {
+            float part[4] = {0};
+            size_t count = a->numel - first;
+            CHECK(ug_st_read(g, b, first, count, part, &err) == 0, "read: %s", err.msg);
+            CHECK(memcmp(part, a->data + first, count * sizeof *part) == 0,
+                  "'%s' from element %zu differs from the eager read", a->name, first);
+        }
+        float one[4];
+        CHECK(b && ug_st_read(g, b, a->numel, 1, one, &err) < 0, "read past the end accepted");
+    }
+    if (g) {
+        struct stat st;
+        CHECK(stat(path, &st) == 0 && truncate(path, st.st_size - 8) == 0, "truncate");
+        float two[2];
+        CHECK(ug_st_read(g, ug_st_find(g, "d"), 0, 2, two, &err) < 0 &&
+                  strstr(err.msg, path) && strstr(err.msg, "'d'"),
+              "read from a truncated file: %s", err.msg);
+        ug_st_close(g);
+    }
     ug_st_close(f);
     unlink(path);
 }

@@ -34,7 +34,7 @@ static int ends_with(const char *s, const char *suffix)
 static int convert_to_folder(const char *in, const char *out, ug_error *err)
 {
     ug_st_file *f;
-    if (ug_ckpt_open(&f, in, NULL, err) < 0)
+    if (ug_ckpt_open(&f, in, NULL, 0, err) < 0)
         return -1;
     const ug_family *fam;
     for (int i = 0; (fam = ug_family_at(i)) != NULL; i++)
@@ -50,7 +50,7 @@ static int convert_to_folder(const char *in, const char *out, ug_error *err)
 static int convert(const char *in, const char *out, int to_pt, ug_error *err)
 {
     ug_st_file *f;
-    if (ug_ckpt_open(&f, in, NULL, err) < 0)
+    if (ug_ckpt_open(&f, in, NULL, 0, err) < 0)
         return -1;
     size_t n = ug_st_count(f);
     ug_st_entry *e = calloc(n ? n : 1, sizeof *e);

@@ -4,9 +4,11 @@
 #include "io/safetensors.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "io/atomic.h"
 #include "io/bytes.h"
@@ -18,20 +20,31 @@
 
 enum dtype { DT_F32, DT_F16, DT_BF16, DT_F64 };
 
-struct ug_st_file {
-    size_t n;
-    ug_st_tensor *t;  /* names and data are owned (allocated here) */
-    size_t *by_name;  /* indices of t sorted by name, for ug_st_find */
-    size_t n_meta;
-    char **meta;      /* 2 * n_meta strings: key, value, key, value... */
-};
-
 /* Where the bytes come from: an open file or a caller's buffer. */
 typedef struct source {
     FILE *fp;                 /* NULL for a buffer */
     const unsigned char *buf;
     uint64_t size;
 } source;
+
+/* Where a deferred tensor's data lies in the file. */
+typedef struct stored {
+    uint64_t pos;
+    enum dtype dtype;
+} stored;
+
+struct ug_st_file {
+    size_t n;
+    ug_st_tensor *t;  /* names and data are owned (allocated here) */
+    size_t *by_name;  /* indices of t sorted by name, for ug_st_find */
+    size_t n_meta;
+    char **meta;      /* 2 * n_meta strings: key, value, key, value... */
+    /* Deferred files only (else NULL): the open file, its path for
+     * messages, and where each tensor's data lies in it. */
+    source src;
+    char *path;
+    stored *at;
+};
 
 /* Reads n bytes at absolute offset pos; -1 if they are not all there. */
 static int src_read(const source *s, uint64_t pos, void *dst, size_t n)
@@ -42,9 +55,17 @@ static int src_read(const source *s, uint64_t pos, void *dst, size_t n)
         memcpy(dst, s->buf + pos, n);
         return 0;
     }
-    if (pos > (uint64_t)INT64_MAX || fseeko(s->fp, (off_t)pos, SEEK_SET) != 0)
-        return -1;
-    return fread(dst, 1, n, s->fp) == n ? 0 : -1;
+    /* pread, not stdio: a deferred file is read long after it was opened,
+     * and a stream's buffer would hide that it shrank since. */
+    for (size_t done = 0; done < n;) {
+        ssize_t k = pread(fileno(s->fp), (char *)dst + done, n - done, (off_t)(pos + done));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        done += (size_t)k;
+    }
+    return 0;
 }
 
 /* What the header says about one tensor, before the data is read. */
@@ -314,36 +335,36 @@ static int parse_metadata(ug_st_file *f, const cJSON *md, const char *path, ug_e
     return 0;
 }
 
+/* Reads count elements of type d at absolute offset pos as float32. */
+static int read_elements(const source *src, uint64_t pos, enum dtype d, size_t count, float *dst)
+{
+    if (d == DT_F32 && ug_host_is_little_endian())
+        return src_read(src, pos, dst, 4 * count);
+    unsigned char chunk[CHUNK_BYTES];
+    size_t esize = dtype_size(d), per = CHUNK_BYTES / esize;
+    for (size_t done = 0; done < count;) {
+        size_t k = count - done < per ? count - done : per;
+        if (src_read(src, pos + (uint64_t)done * esize, chunk, k * esize) != 0)
+            return -1;
+        decode(dst + done, chunk, k, d);
+        done += k;
+    }
+    return 0;
+}
+
 /* Reads one tensor's bytes at absolute offset pos and decodes them. */
 static int read_tensor(ug_st_tensor *t, const header_tensor *ht, const source *src, uint64_t pos,
                        const char *path, ug_error *err)
 {
     char nb[128];
-    size_t count = ht->numel ? ht->numel : 1;
-    float *dst = malloc(count * sizeof(float));
+    float *dst = malloc((ht->numel ? ht->numel : 1) * sizeof(float));
     if (!dst)
         return ug_fail(err, "%s: tensor '%s': out of memory for %zu floats", path,
                        ug_printable(nb, sizeof nb, ht->name), ht->numel);
     t->data = dst;
-    if (ht->numel == 0)
-        return 0;
-    size_t esize = dtype_size(ht->dtype);
-    if (ht->dtype == DT_F32 && ug_host_is_little_endian()) {
-        if (src_read(src, pos, dst, 4 * ht->numel) != 0)
-            return ug_fail(err, "%s: tensor '%s': read failed (file truncated while reading?)",
-                           path, ug_printable(nb, sizeof nb, ht->name));
-        return 0;
-    }
-    unsigned char chunk[CHUNK_BYTES];
-    size_t per = CHUNK_BYTES / esize;
-    for (size_t done = 0; done < ht->numel;) {
-        size_t k = ht->numel - done < per ? ht->numel - done : per;
-        if (src_read(src, pos + (uint64_t)done * esize, chunk, k * esize) != 0)
-            return ug_fail(err, "%s: tensor '%s': read failed (file truncated while reading?)",
-                           path, ug_printable(nb, sizeof nb, ht->name));
-        decode(dst + done, chunk, k, ht->dtype);
-        done += k;
-    }
+    if (read_elements(src, pos, ht->dtype, ht->numel, dst) != 0)
+        return ug_fail(err, "%s: tensor '%s': read failed (file truncated while reading?)", path,
+                       ug_printable(nb, sizeof nb, ht->name));
     return 0;
 }
 
@@ -490,10 +511,12 @@ static int index_names(ug_st_file *f, const char *path, ug_error *err)
     return 0;
 }
 
-/* The tensors to read: n names, or every tensor when names is NULL. */
+/* The tensors to list: n names, or every tensor when names is NULL; with
+ * deferred, their data is left in the file. */
 typedef struct selection {
     const char *const *names;
     size_t n;
+    int deferred;
 } selection;
 
 static int selected(const selection *sel, const char *name)
@@ -547,8 +570,15 @@ static int load(ug_st_file *f, const source *src, const cJSON *root, uint64_t hl
     }
     if (rc == 0)
         rc = index_names(f, path, err);
-    for (size_t i = 0; rc == 0 && i < count; i++)
-        rc = read_tensor(&f->t[i], &hts[i], src, 8 + hlen + hts[i].begin, path, err);
+    if (rc == 0 && sel->deferred && !(f->at = malloc((count ? count : 1) * sizeof *f->at)))
+        rc = ug_fail(err, "%s: out of memory", path);
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        uint64_t pos = 8 + hlen + hts[i].begin;
+        if (sel->deferred)
+            f->at[i] = (stored){pos, hts[i].dtype};
+        else
+            rc = read_tensor(&f->t[i], &hts[i], src, pos, path, err);
+    }
     free(hts);
     return rc;
 }
@@ -581,22 +611,59 @@ static int open_path(ug_st_file **out, const char *path, const selection *sel, u
     if (!fp)
         return -1;
     source src = {fp, NULL, size};
-    int rc = open_source(out, &src, sel, path, err);
-    fclose(fp);
-    return rc;
+    if (open_source(out, &src, sel, path, err) != 0) {
+        fclose(fp);
+        return -1;
+    }
+    if (!sel->deferred) {
+        fclose(fp);
+        return 0;
+    }
+    (*out)->src = src;
+    if (!((*out)->path = strdup(path))) {
+        ug_st_close(*out);
+        *out = NULL;
+        return ug_fail(err, "%s: out of memory", path);
+    }
+    return 0;
 }
 
 int ug_st_open(ug_st_file **out, const char *path, ug_error *err)
 {
-    const selection every = {NULL, 0};
+    const selection every = {NULL, 0, 0};
     return open_path(out, path, &every, err);
 }
 
 int ug_st_open_some(ug_st_file **out, const char *path, const char *const *names, size_t n,
                     ug_error *err)
 {
-    const selection some = {names, n};
+    const selection some = {names, n, 0};
     return open_path(out, path, &some, err);
+}
+
+int ug_st_open_deferred(ug_st_file **out, const char *path, ug_error *err)
+{
+    const selection every = {NULL, 0, 1};
+    return open_path(out, path, &every, err);
+}
+
+int ug_st_read(const ug_st_file *f, const ug_st_tensor *t, size_t first, size_t count,
+               float *dst, ug_error *err)
+{
+    char nb[128];
+    if (first > t->numel || count > t->numel - first)
+        return ug_fail(err, "internal: elements [%zu, %zu) of tensor '%s', which has %zu",
+                       first, first + count, ug_printable(nb, sizeof nb, t->name), t->numel);
+    if (t->data) {
+        memcpy(dst, t->data + first, count * sizeof *dst);
+        return 0;
+    }
+    const stored *at = &f->at[t - f->t];
+    if (read_elements(&f->src, at->pos + (uint64_t)first * dtype_size(at->dtype), at->dtype,
+                      count, dst) != 0)
+        return ug_fail(err, "%s: tensor '%s': read failed (file truncated since it was opened?)",
+                       f->path, ug_printable(nb, sizeof nb, t->name));
+    return 0;
 }
 
 int ug_st_open_mem(ug_st_file **out, const void *buf, size_t len, const char *name,
@@ -604,7 +671,7 @@ int ug_st_open_mem(ug_st_file **out, const void *buf, size_t len, const char *na
 {
     *out = NULL;
     source src = {NULL, buf, len};
-    const selection every = {NULL, 0};
+    const selection every = {NULL, 0, 0};
     return open_source(out, &src, &every, name, err);
 }
 
@@ -716,6 +783,10 @@ void ug_st_close(ug_st_file *f)
     for (size_t i = 0; i < 2 * f->n_meta; i++)
         free(f->meta[i]);
     free(f->meta);
+    if (f->src.fp)
+        fclose(f->src.fp);
+    free(f->path);
+    free(f->at);
     free(f);
 }
 

@@ -17,7 +17,8 @@ typedef struct ug_st_tensor {
     int ndim;
     int64_t shape[UG_ST_MAX_DIMS];
     size_t numel;
-    const float *data; /* numel floats, owned by the file; non-NULL */
+    const float *data; /* numel floats, owned by the file; NULL in a deferred
+                          file (ug_st_open_deferred), whose data ug_st_read reads */
 } ug_st_tensor;
 
 typedef struct ug_st_file ug_st_file;
@@ -38,6 +39,16 @@ int ug_st_open_mem(ug_st_file **out, const void *buf, size_t len, const char *na
  * large checkpoint. */
 int ug_st_open_some(ug_st_file **out, const char *path, const char *const *names, size_t n,
                     ug_error *err);
+
+/* Like ug_st_open, but the data stays in the file, which stays open until
+ * ug_st_close: every tensor is listed with data NULL, for ug_st_read. For
+ * checkpoints as large as the memory they are loaded into. */
+int ug_st_open_deferred(ug_st_file **out, const char *path, ug_error *err);
+
+/* Elements [first, first + count) of t, a tensor of f, as float32 into dst,
+ * from memory or, in a deferred file, from the file. */
+int ug_st_read(const ug_st_file *f, const ug_st_tensor *t, size_t first, size_t count,
+               float *dst, ug_error *err);
 
 /* Building a file in memory (how other formats, e.g. .pt, are read into the
  * same structure): ug_st_new, then ug_st_add per tensor, then ug_st_finish,

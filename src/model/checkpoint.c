@@ -263,45 +263,96 @@ int ug_ckpt_config(const ug_st_file *f, const char *path, const ug_config *hint,
     return 0;
 }
 
-int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
-                       const char *prefix, float *const base[UG_MAX_NETS], int trainable_only,
-                       ug_error *err)
+#define READ_CHUNK ((size_t)1 << 20) /* floats read at a time: 4 MB */
+
+/* Checks that tensor t, read as name, has param pp's shape. */
+static int check_shape(const ug_st_tensor *t, const ug_param *pp, const char *path,
+                       const char *name, ug_error *err)
+{
+    for (int d = 0; d < pp->ndim; d++) {
+        if (t->shape[d] == pp->shape[d])
+            continue;
+        char want[96], got[96];
+        int a = 0, b = 0;
+        for (int e = 0; e < pp->ndim; e++) {
+            a += snprintf(want + a, sizeof want - (size_t)a, "%s%lld", e ? ", " : "",
+                          (long long)pp->shape[e]);
+            b += snprintf(got + b, sizeof got - (size_t)b, "%s%lld", e ? ", " : "",
+                          (long long)t->shape[e]);
+        }
+        return ug_fail(err, "%s: tensor '%s' has shape (%s), expected (%s)", path, name, got,
+                       want);
+    }
+    return 0;
+}
+
+int ug_ckpt_read_model_to(const ug_st_file *f, const char *path, const ug_model *m,
+                          const char *prefix, unsigned nets, int trainable_only,
+                          ug_ckpt_put put, void *ctx, ug_error *err)
 {
     char name[256];
-    for (int i = 0; i < m->fam->n_nets; i++) {
+    float *buf = NULL;
+    int rc = 0;
+    for (int i = 0; i < m->fam->n_nets && rc == 0; i++) {
         const ug_net *net = &m->net[i];
-        if (!base[i])
-            continue;
-        for (int p = 0; p < net->n_params; p++) {
+        for (int p = 0; p < net->n_params && (nets >> i & 1) && rc == 0; p++) {
             const ug_param *pp = &net->params[p];
             if (trainable_only && pp->kind != UG_TRAINABLE)
                 continue;
             snprintf(name, sizeof name, "%s%s.%s", prefix, m->fam->net_names[i], pp->name);
             const ug_st_tensor *t = ug_ckpt_need(f, path, name, pp->ndim, err);
-            if (!t)
-                return -1;
-            for (int d = 0; d < pp->ndim; d++) {
-                if (t->shape[d] != pp->shape[d]) {
-                    char want[96], got[96];
-                    int a = 0, b = 0;
-                    for (int e = 0; e < pp->ndim; e++) {
-                        a += snprintf(want + a, sizeof want - (size_t)a, "%s%lld", e ? ", " : "",
-                                      (long long)pp->shape[e]);
-                        b += snprintf(got + b, sizeof got - (size_t)b, "%s%lld", e ? ", " : "",
-                                      (long long)t->shape[e]);
-                    }
-                    return ug_fail(err, "%s: tensor '%s' has shape (%s), expected (%s)", path,
-                                   name, got, want);
-                }
+            if (!t || check_shape(t, pp, path, name, err) < 0) {
+                rc = -1;
+                break;
             }
-            for (size_t k = 0; k < pp->numel; k++)
-                if (!isfinite(t->data[k]))
-                    return ug_fail(err, "%s: tensor '%s' holds %s at element %zu", path, name,
-                                   isnan(t->data[k]) ? "NaN" : "Inf", k);
-            net->be->from_host(base[i] + pp->off, t->data, pp->numel * sizeof(float));
+            if (!buf && !(buf = malloc(READ_CHUNK * sizeof *buf))) {
+                rc = ug_fail(err, "%s: out of memory reading the model", path);
+                break;
+            }
+            for (size_t k = 0; k < pp->numel && rc == 0; k += READ_CHUNK) {
+                size_t n = pp->numel - k < READ_CHUNK ? pp->numel - k : READ_CHUNK;
+                if (ug_st_read(f, t, k, n, buf, err) < 0) {
+                    rc = -1;
+                    break;
+                }
+                for (size_t j = 0; j < n; j++)
+                    if (!isfinite(buf[j])) {
+                        rc = ug_fail(err, "%s: tensor '%s' holds %s at element %zu", path, name,
+                                     isnan(buf[j]) ? "NaN" : "Inf", k + j);
+                        break;
+                    }
+                if (rc == 0 && put(ctx, i, pp->off + k, buf, n, err) < 0)
+                    rc = -1;
+            }
         }
     }
+    free(buf);
+    return rc;
+}
+
+/* ug_ckpt_read_model's destination: base[i], backend memory of net i. */
+typedef struct to_base {
+    const ug_model *m;
+    float *const *base;
+} to_base;
+
+static int put_base(void *ctx, int net, size_t off, const float *src, size_t n, ug_error *err)
+{
+    (void)err;
+    const to_base *d = ctx;
+    d->m->net[net].be->from_host(d->base[net] + off, src, n * sizeof(float));
     return 0;
+}
+
+int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
+                       const char *prefix, float *const base[UG_MAX_NETS], int trainable_only,
+                       ug_error *err)
+{
+    to_base d = {m, base};
+    unsigned nets = 0;
+    for (int i = 0; i < m->fam->n_nets; i++)
+        nets |= base[i] ? 1u << i : 0;
+    return ug_ckpt_read_model_to(f, path, m, prefix, nets, trainable_only, put_base, &d, err);
 }
 
 /* A folder in a family's official layout: fam's, else the first family's
@@ -333,7 +384,8 @@ static const char *single_group(const ug_family *fam, const char *path)
     return fam->single_group ? fam->single_group(path) : NULL;
 }
 
-int ug_ckpt_open(ug_st_file **f, const char *path, const ug_config *hint, ug_error *err)
+int ug_ckpt_open(ug_st_file **f, const char *path, const ug_config *hint, int deferred,
+                 ug_error *err)
 {
     *f = NULL;
     const ug_family *fam = NULL;
@@ -342,6 +394,8 @@ int ug_ckpt_open(ug_st_file **f, const char *path, const ug_config *hint, ug_err
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return open_folder(f, path, fam, err);
+    if (deferred && ug_tensor_file_is_pt(path, err) == 0)
+        return ug_st_open_deferred(f, path, err);
     if (fam)
         return ug_tensor_file_open(f, path, single_group(fam, path), err);
     /* A lone state_dict's keys depend on the family's group for it: the
@@ -360,7 +414,7 @@ int ug_ckpt_open(ug_st_file **f, const char *path, const ug_config *hint, ug_err
 int ug_checkpoint_meta(const char *path, const char *key, char *out, int n, ug_error *err)
 {
     ug_st_file *f;
-    if (ug_ckpt_open(&f, path, NULL, err) < 0)
+    if (ug_ckpt_open(&f, path, NULL, 1, err) < 0)
         return -1;
     const char *v = ug_st_meta(f, key);
     if (v)
@@ -374,7 +428,7 @@ int ug_model_load(ug_model **out, const char *path, const ug_config *hint,
 {
     *out = NULL;
     ug_st_file *f;
-    if (ug_ckpt_open(&f, path, hint, err) < 0)
+    if (ug_ckpt_open(&f, path, hint, 1, err) < 0)
         return -1;
     ug_config c;
     unsigned nets;

@@ -36,8 +36,12 @@ int ug_cw_write(ug_ckpt_writer *w, const char *path, ug_error *err);
 
 /* Opens a checkpoint of either format (tensor_file.h) for the family of
  * hint (NULL, or hint->family NULL: U-GAT-IT), which names the network of a
- * .pt file that holds a single state_dict. */
-int ug_ckpt_open(ug_st_file **f, const char *path, const ug_config *hint, ug_error *err);
+ * .pt file that holds a single state_dict. deferred leaves a safetensors
+ * file's data in the file (ug_st_open_deferred) for the readers below, so
+ * that a model as large as memory can be loaded; other formats are read
+ * whole. */
+int ug_ckpt_open(ug_st_file **f, const char *path, const ug_config *hint, int deferred,
+                 ug_error *err);
 
 /* The model configuration of an open file: its family from the metadata
  * ("family" and "format_version"; a file without them is U-GAT-IT's version
@@ -53,6 +57,15 @@ int ug_ckpt_config(const ug_st_file *f, const char *path, const ug_config *hint,
 int ug_ckpt_read_model(const ug_st_file *f, const char *path, const ug_model *m,
                        const char *prefix, float *const base[UG_MAX_NETS], int trainable_only,
                        ug_error *err);
+/* Receives n checked floats of net's block (laid out like its data) at float
+ * offset off. */
+typedef int (*ug_ckpt_put)(void *ctx, int net, size_t off, const float *src, size_t n,
+                           ug_error *err);
+/* The same for the networks in nets (a bit per network) to any destination:
+ * each tensor is read a few MB at a time and handed to put. */
+int ug_ckpt_read_model_to(const ug_st_file *f, const char *path, const ug_model *m,
+                          const char *prefix, unsigned nets, int trainable_only,
+                          ug_ckpt_put put, void *ctx, ug_error *err);
 /* An integer/float metadata value, strictly parsed; missing or malformed is an error. */
 int ug_ckpt_meta_long(const ug_st_file *f, const char *path, const char *key, long *out,
                       ug_error *err);

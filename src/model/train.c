@@ -406,13 +406,32 @@ static int read_train_config(const ug_st_file *f, const char *path, ug_train_con
     return check_train_config(tc, err) < 0 ? ug_error_prefix(err, "%s", path) : 0;
 }
 
+static int put_spilled(void *ctx, int net, size_t off, const float *src, size_t n,
+                       ug_error *err)
+{
+    ug_spill *files = ctx;
+    return ug_spill_write(&files[net], off * sizeof *src, src, n * sizeof *src, err);
+}
+
+/* Moment k (0: adam_m, 1: adam_v) from f under prefix; file-backed moments
+ * are written like the update writes them, not through their mappings, so
+ * that loading holds no more than a chunk of them in memory. */
+static int read_moments(ug_trainer *t, const ug_st_file *f, const char *path,
+                        const char *prefix, int k, ug_error *err)
+{
+    const ug_model *m = t->m;
+    if (!t->tc.moments_dir)
+        return ug_ckpt_read_model(f, path, m, prefix, k ? t->adam_v : t->adam_m, 1, err);
+    return ug_ckpt_read_model_to(f, path, m, prefix, m->nets, 1, put_spilled, t->moments[k], err);
+}
+
 int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path,
                     const char *moments_dir, ug_error *err)
 {
     *out = NULL;
     *model = NULL;
     ug_st_file *f;
-    if (ug_ckpt_open(&f, path, NULL, err) < 0)
+    if (ug_ckpt_open(&f, path, NULL, 1, err) < 0)
         return -1;
     ug_config c;
     ug_train_config tc;
@@ -440,11 +459,10 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path,
     for (int i = 0; i < m->fam->n_nets; i++)
         data[i] = m->net[i].data;
     if (ug_ckpt_read_model(f, path, m, "", data, 0, err) < 0 ||
-        ug_ckpt_read_model(f, path, m, "optim.m.", t->adam_m, 1, err) < 0 ||
-        ug_ckpt_read_model(f, path, m, "optim.v.", t->adam_v, 1, err) < 0 ||
+        read_moments(t, f, path, "optim.m.", 0, err) < 0 ||
+        read_moments(t, f, path, "optim.v.", 1, err) < 0 ||
         (t->fam_state && m->fam->state_load(t->fam_state, f, path, err) < 0))
         goto done;
-    release_moments(t);
     t->step = step;
     rc = 0;
 done:

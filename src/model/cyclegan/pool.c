@@ -121,8 +121,9 @@ int cg_pools_load(void *state, const ug_st_file *f, const char *path, ug_error *
             t->shape[2] != p->S || t->shape[3] != p->S)
             return ug_fail(err, "%s: tensor '%s' is not 1 to %d images of 3 x %d x %d", path,
                            tensor_names[d], CG_HISTORY, p->S, p->S);
+        if (ug_st_read(f, t, 0, t->numel, p->images[d], err) < 0)
+            return -1;
         p->count[d] = (int)t->shape[0];
-        memcpy(p->images[d], t->data, t->numel * sizeof(float));
     }
     return 0;
 }
