@@ -128,7 +128,7 @@ static void write_state_dict(const char *path, const char *name, int64_t o, int6
 {
     size_t numel = (size_t)(o * i * k * k);
     float *data = calloc(numel, sizeof *data);
-    ug_st_entry e = {name, 4, {o, i, k, k}, data};
+    ug_st_entry e = {.name = name, .ndim = 4, .shape = {o, i, k, k}, .data = data};
     ug_error err;
     CHECK(data && ug_pt_write_state_dict(path, &e, 1, &err) == 0, "write %s", path);
     free(data);

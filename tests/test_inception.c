@@ -206,9 +206,10 @@ static void hostile(const char *fid_path)
     char path[512];
     snprintf(path, sizeof path, "%s/small.safetensors", tmp);
     float *fc = calloc(1008 * 2048, sizeof *fc), w[32 * 3 * 5 * 5] = {0};
-    ug_st_entry e[3] = {{"fc.weight", 2, {1008, 2048}, fc},
-                        {"Conv2d_1a_3x3.conv.weight", 4, {32, 3, 5, 5}, w},
-                        {"generator.weight", 1, {4}, w}};
+    ug_st_entry e[3] = {{.name = "fc.weight", .ndim = 2, .shape = {1008, 2048}, .data = fc},
+                        {.name = "Conv2d_1a_3x3.conv.weight", .ndim = 4, .shape = {32, 3, 5, 5},
+                         .data = w},
+                        {.name = "generator.weight", .ndim = 1, .shape = {4}, .data = w}};
     ug_error err = {{0}};
     /* fc of 1008 and nothing else: the first conv is missing. */
     CHECK(ug_st_write(path, e, 1, NULL, 0, &err) == 0, "%s", err.msg);

@@ -151,8 +151,10 @@ static void test_bad_file(void)
 {
     const char *path = "test_munit_bad.pt";
     float *data = calloc(8 * 3 * 5 * 5 + 16 * 8, sizeof *data);
-    ug_st_entry e[2] = {{"a.enc_content.model.0.conv.weight", 4, {8, 3, 5, 5}, data},
-                        {"a.mlp.model.0.fc.weight", 2, {16, 8}, data}};
+    ug_st_entry e[2] = {{.name = "a.enc_content.model.0.conv.weight", .ndim = 4,
+                         .shape = {8, 3, 5, 5}, .data = data},
+                        {.name = "a.mlp.model.0.fc.weight", .ndim = 2, .shape = {16, 8},
+                         .data = data}};
     ug_error err = {""};
     CHECK(data && ug_pt_write(path, e, 2, &err) == 0, "write %s", path);
     ug_model *m = NULL;

@@ -269,10 +269,10 @@ static void test_write_read(void)
 {
     float a[6] = {1, -2, 3.5f, 0, 1e-30f, -0.0f}, s = 7;
     ug_st_entry e[] = {
-        {"g1.a", 2, {2, 3}, a},
-        {"g2.s", 0, {0}, &s},
-        {"g1.empty", 2, {0, 5}, NULL},
-        {"g2.sub.name", 1, {6}, a},
+        {.name = "g1.a", .ndim = 2, .shape = {2, 3}, .data = a},
+        {.name = "g2.s", .ndim = 0, .shape = {0}, .data = &s},
+        {.name = "g1.empty", .ndim = 2, .shape = {0, 5}, .data = NULL},
+        {.name = "g2.sub.name", .ndim = 1, .shape = {6}, .data = a},
     };
     char path[512];
     in_tmp(path, sizeof path, "w.pt");
@@ -294,7 +294,7 @@ static void test_write_read(void)
         CHECK(t && t->numel == 0 && t->shape[1] == 5, "g1.empty");
         ug_st_close(f);
     }
-    ug_st_entry bad = {"nogroup", 1, {6}, a};
+    ug_st_entry bad = {.name = "nogroup", .ndim = 1, .shape = {6}, .data = a};
     err.msg[0] = '\0';
     CHECK(ug_pt_write(path, &bad, 1, &err) == -1 && strstr(err.msg, "GROUP.NAME"),
           "a name without a group: %s", err.msg);

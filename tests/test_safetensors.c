@@ -1,6 +1,7 @@
 /* Tests for src/io/safetensors.c: a write/read round trip, the dtypes that
  * are converted on reading, and the refusal of broken or hostile files. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,11 +79,11 @@ static void test_round_trip(void)
     float c[1] = {42};
     float d[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     ug_st_entry t[] = {
-        {"genA2B.FC.0.weight", 2, {2, 3}, a},
-        {"b", 1, {4}, b},
-        {"scalar", 0, {0}, c},
-        {"empty", 2, {0, 5}, NULL},
-        {"d \"quoted\"", 4, {1, 2, 2, 2}, d},
+        {.name = "genA2B.FC.0.weight", .ndim = 2, .shape = {2, 3}, .data = a},
+        {.name = "b", .ndim = 1, .shape = {4}, .data = b},
+        {.name = "scalar", .ndim = 0, .shape = {0}, .data = c},
+        {.name = "empty", .ndim = 2, .shape = {0, 5}, .data = NULL},
+        {.name = "d \"quoted\"", .ndim = 4, .shape = {1, 2, 2, 2}, .data = d},
     };
     const char *meta[] = {"format", "pt", "step", "1000"};
     ug_error err = {""};
@@ -157,19 +158,62 @@ static void test_write_refusals(void)
     char path[512];
     ug_error err = {""};
     float x[2] = {1, 2};
-    ug_st_entry dup[] = {{"w", 1, {2}, x}, {"w", 1, {2}, x}};
+    ug_st_entry dup[] = {{.name = "w", .ndim = 1, .shape = {2}, .data = x},
+                         {.name = "w", .ndim = 1, .shape = {2}, .data = x}};
     path_in_tmp(path, sizeof path, "dup.safetensors");
     CHECK(ug_st_write(path, dup, 2, NULL, 0, &err) == -1, "duplicate names written");
     CHECK(strstr(err.msg, path) != NULL, "message: %s", err.msg);
     CHECK(access(path, F_OK) != 0, "file created despite the error");
 
-    ug_st_entry neg[] = {{"w", 1, {-2}, x}};
+    ug_st_entry neg[] = {{.name = "w", .ndim = 1, .shape = {-2}, .data = x}};
     CHECK(ug_st_write(path, neg, 1, NULL, 0, &err) == -1, "negative shape written");
 
     const char *nodir = "/nonexistent-dir-ugatit/x.safetensors";
     CHECK(ug_st_write(nodir, dup, 1, NULL, 0, &err) == -1, "write into a missing directory");
     CHECK(strstr(err.msg, nodir) != NULL, "message: %s", err.msg);
     CHECK(count_dir_entries() == 0, "files left behind");
+}
+
+/* Tensors read from an open file as they are written (in_file): the same
+ * file as from memory, past the writer's buffer and from an offset; a file
+ * that ends first is an error naming the tensor, and leaves nothing. */
+static void test_write_from_file(void)
+{
+    enum { N = 40000 }; /* more than one 64 kB buffer */
+    char src[512], a[512], b[512];
+    ug_error err = {""};
+    float *x = malloc((N + 3) * sizeof *x);
+    for (int i = 0; i < N + 3; i++)
+        x[i] = (float)i * 0.25f - 7.0f;
+    path_in_tmp(src, sizeof src, "floats.bin");
+    path_in_tmp(a, sizeof a, "mem.safetensors");
+    path_in_tmp(b, sizeof b, "file.safetensors");
+    FILE *f = fopen(src, "wb");
+    CHECK(f && fwrite(x, sizeof *x, N + 3, f) == N + 3 && fclose(f) == 0, "write %s", src);
+    int fd = open(src, O_RDONLY);
+    ug_st_entry mem[] = {{.name = "w", .ndim = 1, .shape = {N}, .data = x + 3},
+                         {.name = "s", .ndim = 0, .shape = {0}, .data = x}};
+    ug_st_entry file[] = {{.name = "w", .ndim = 1, .shape = {N}, .in_file = 1, .fd = fd,
+                           .pos = 3 * sizeof *x},
+                          {.name = "s", .ndim = 0, .shape = {0}, .in_file = 1, .fd = fd}};
+    CHECK(ug_st_write(a, mem, 2, NULL, 0, &err) == 0, "%s", err.msg);
+    CHECK(ug_st_write(b, file, 2, NULL, 0, &err) == 0, "%s", err.msg);
+    size_t na = 0, nb = 0;
+    unsigned char *ba = read_bytes(a, &na), *bb = read_bytes(b, &nb);
+    CHECK(ba && bb && na == nb && memcmp(ba, bb, na) == 0, "written from a file: other bytes");
+    free(ba);
+    free(bb);
+    unlink(a);
+    file[0].pos = 4 * sizeof *x; /* one float past the end */
+    CHECK(ug_st_write(b, file, 2, NULL, 0, &err) == -1 && strstr(err.msg, b) &&
+              strstr(err.msg, "tensor 'w'") && strstr(err.msg, "ends before"),
+          "a short source: %s", err.msg);
+    CHECK(access(b, F_OK) == 0, "the earlier file was removed");
+    unlink(b);
+    close(fd);
+    unlink(src);
+    CHECK(count_dir_entries() == 0, "files left behind");
+    free(x);
 }
 
 static void test_dtypes(void)
@@ -338,7 +382,7 @@ static void test_refusals(void)
     char big[512];
     path_in_tmp(big, sizeof big, "cut.safetensors");
     float y[100] = {0};
-    ug_st_entry e[] = {{"a", 1, {100}, y}};
+    ug_st_entry e[] = {{.name = "a", .ndim = 1, .shape = {100}, .data = y}};
     CHECK(ug_st_write(big, e, 1, NULL, 0, &err) == 0, "write: %s", err.msg);
     size_t n;
     unsigned char *raw = read_bytes(big, &n);
@@ -424,6 +468,7 @@ int main(void)
     }
     test_round_trip();
     test_write_refusals();
+    test_write_from_file();
     test_dtypes();
     test_refusals();
     test_fifo();

@@ -138,7 +138,8 @@ static void test_bad_file(void)
 {
     const char *path = "test_unit_bad.pt";
     float *data = calloc(8 * 3 * 5 * 5, sizeof *data);
-    ug_st_entry e = {"a.enc.model.0.conv.weight", 4, {8, 3, 5, 5}, data};
+    ug_st_entry e = {.name = "a.enc.model.0.conv.weight", .ndim = 4, .shape = {8, 3, 5, 5},
+                     .data = data};
     ug_error err = {""};
     CHECK(data && ug_pt_write(path, &e, 1, &err) == 0, "write %s", path);
     ug_model *m = NULL;

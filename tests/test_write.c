@@ -44,7 +44,7 @@ static void listing(const char *d, char *out, size_t cap)
 static int write_tensor(const char *path, float v, ug_error *err)
 {
     float x[4] = {v, v, v, v};
-    ug_st_entry e[] = {{"w", 1, {4}, x}};
+    ug_st_entry e[] = {{.name = "w", .ndim = 1, .shape = {4}, .data = x}};
     return ug_st_write(path, e, 1, NULL, 0, err);
 }
 
@@ -159,7 +159,7 @@ static void test_write_error_reason(void)
         ug_error err = {""};
         int bad = 0;
         static float x[1000];
-        ug_st_entry e[] = {{"w", 1, {1000}, x}};
+        ug_st_entry e[] = {{.name = "w", .ndim = 1, .shape = {1000}, .data = x}};
         in_dir(path, sizeof path, "big.safetensors");
         if (ug_st_write(path, e, 1, NULL, 0, &err) == 0 || !strstr(err.msg, want)) {
             fprintf(stderr, "safetensors: '%s' lacks '%s'\n", err.msg, want);

@@ -46,6 +46,21 @@ struct ug_st_file {
     stored *at;
 };
 
+/* n bytes at offset pos of fd: 0, or the errno of a failed read, or -1 if
+ * the file ends first. */
+static int pread_all(int fd, void *dst, size_t n, uint64_t pos)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t k = pread(fd, (char *)dst + done, n - done, (off_t)(pos + done));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return k < 0 ? errno : -1;
+        done += (size_t)k;
+    }
+    return 0;
+}
+
 /* Reads n bytes at absolute offset pos; -1 if they are not all there. */
 static int src_read(const source *s, uint64_t pos, void *dst, size_t n)
 {
@@ -57,15 +72,7 @@ static int src_read(const source *s, uint64_t pos, void *dst, size_t n)
     }
     /* pread, not stdio: a deferred file is read long after it was opened,
      * and a stream's buffer would hide that it shrank since. */
-    for (size_t done = 0; done < n;) {
-        ssize_t k = pread(fileno(s->fp), (char *)dst + done, n - done, (off_t)(pos + done));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        done += (size_t)k;
-    }
-    return 0;
+    return pread_all(fileno(s->fp), dst, n, pos);
 }
 
 /* What the header says about one tensor, before the data is read. */
@@ -811,7 +818,7 @@ static int check_entries(const ug_st_entry *t, size_t n, const char *const *meta
                                (long long)v);
             c *= (size_t)v;
         }
-        if (c > 0 && !t[i].data)
+        if (c > 0 && !t[i].data && !t[i].in_file)
             return ug_fail(err, "%s: tensor '%s': no data", path, name);
         numel[i] = c;
     }
@@ -897,16 +904,25 @@ static char *build_header(const ug_st_entry *t, size_t n, const size_t *numel,
     return text;
 }
 
-/* Writes floats as little-endian F32 through a small buffer. */
-static void write_f32(ug_atomic *a, const float *x, size_t count)
+/* Writes count floats of e as little-endian F32 through a small buffer;
+ * not 0 if reading them from e's file fails (pread_all's). */
+static int write_f32(ug_atomic *a, const ug_st_entry *e, size_t count)
 {
     unsigned char buf[CHUNK_BYTES];
+    float in[CHUNK_BYTES / 4];
     size_t per = CHUNK_BYTES / 4;
     for (size_t done = 0; done < count;) {
         size_t k = count - done < per ? count - done : per;
+        const float *x = e->data + done;
+        if (e->in_file) {
+            int rc = pread_all(e->fd, in, 4 * k, e->pos + 4 * (uint64_t)done);
+            if (rc != 0)
+                return rc;
+            x = in;
+        }
         for (size_t i = 0; i < k; i++) {
             uint32_t b;
-            memcpy(&b, &x[done + i], 4);
+            memcpy(&b, &x[i], 4);
             buf[4 * i] = (unsigned char)b;
             buf[4 * i + 1] = (unsigned char)(b >> 8);
             buf[4 * i + 2] = (unsigned char)(b >> 16);
@@ -915,6 +931,7 @@ static void write_f32(ug_atomic *a, const float *x, size_t count)
         ug_atomic_write(a, buf, 4 * k); /* a failure is reported by the commit */
         done += k;
     }
+    return 0;
 }
 
 int ug_st_write(const char *path, const ug_st_entry *t, size_t n, const char *const *meta,
@@ -946,8 +963,16 @@ int ug_st_write(const char *path, const ug_st_entry *t, size_t n, const char *co
     ug_atomic_write(&a, lenbuf, 8);
     ug_atomic_write(&a, header, hlen);
     ug_atomic_write(&a, "       ", padded - hlen);
-    for (size_t i = 0; i < n; i++)
-        write_f32(&a, t[i].data, numel[i]);
+    for (size_t i = 0; i < n; i++) {
+        int rc = write_f32(&a, &t[i], numel[i]);
+        if (rc != 0) {
+            ug_atomic_abort(&a);
+            free(header);
+            free(numel);
+            return ug_fail(err, "%s: reading tensor '%s' from its file failed: %s", path,
+                           t[i].name, rc > 0 ? strerror(rc) : "the file ends before it");
+        }
+    }
     free(header);
     free(numel);
     return ug_atomic_commit(&a, err);

@@ -87,7 +87,13 @@ typedef struct ug_st_entry {
     const char *name;
     int ndim;          /* 0..4 */
     int64_t shape[4];
-    const float *data; /* product(shape) floats */
+    const float *data; /* product(shape) floats, or NULL with in_file */
+    /* ug_st_write only: the floats (host order) are at byte pos of the open
+     * file fd, read a little at a time, not mapped (e.g. Adam's moments
+     * kept in files). */
+    int in_file;
+    int fd;
+    uint64_t pos;
 } ug_st_entry;
 
 /* Writes n tensors as F32, in the given order, contiguous, with metadata

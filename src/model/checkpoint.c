@@ -80,22 +80,42 @@ void ug_cw_meta(ug_ckpt_writer *w, const char *key, const char *fmt, ...)
     w->meta[w->n_meta++] = v;
 }
 
-void ug_cw_model(ug_ckpt_writer *w, const ug_model *m, const char *prefix,
-                 float *const base[UG_MAX_NETS], int trainable_only)
+/* ug_cw_model's and ug_cw_model_in_files' entries: from base[i] where
+ * base is given, else from fd[i]. */
+static void add_model(ug_ckpt_writer *w, const ug_model *m, const char *prefix,
+                      float *const *base, const int *fd, int trainable_only)
 {
     char name[256];
     for (int i = 0; i < m->fam->n_nets; i++) {
         const ug_net *net = &m->net[i];
-        if (!base[i])
+        if (base ? !base[i] : fd[i] < 0)
             continue;
         for (int p = 0; p < net->n_params; p++) {
             const ug_param *pp = &net->params[p];
             if (trainable_only && pp->kind != UG_TRAINABLE)
                 continue;
             snprintf(name, sizeof name, "%s%s.%s", prefix, m->fam->net_names[i], pp->name);
-            ug_cw_tensor(w, name, pp->ndim, pp->shape, base[i] + pp->off);
+            size_t n = w->n;
+            ug_cw_tensor(w, name, pp->ndim, pp->shape, base ? base[i] + pp->off : NULL);
+            if (!base && w->n > n) {
+                w->e[n].in_file = 1;
+                w->e[n].fd = fd[i];
+                w->e[n].pos = pp->off * sizeof(float);
+            }
         }
     }
+}
+
+void ug_cw_model(ug_ckpt_writer *w, const ug_model *m, const char *prefix,
+                 float *const base[UG_MAX_NETS], int trainable_only)
+{
+    add_model(w, m, prefix, base, NULL, trainable_only);
+}
+
+void ug_cw_model_in_files(ug_ckpt_writer *w, const ug_model *m, const char *prefix,
+                          const int fd[UG_MAX_NETS], int trainable_only)
+{
+    add_model(w, m, prefix, NULL, fd, trainable_only);
 }
 
 void ug_cw_config(ug_ckpt_writer *w, const ug_model *m)

@@ -30,6 +30,10 @@ void ug_cw_meta_rng(ug_ckpt_writer *w, const char *key, const ug_rng *r);
  * trainable_only skips the spectral-norm buffers. */
 void ug_cw_model(ug_ckpt_writer *w, const ug_model *m, const char *prefix,
                  float *const base[UG_MAX_NETS], int trainable_only);
+/* The same from open files, fd[i] (-1: none) laid out like net i's data,
+ * read a little at a time when the checkpoint is written. */
+void ug_cw_model_in_files(ug_ckpt_writer *w, const ug_model *m, const char *prefix,
+                          const int fd[UG_MAX_NETS], int trainable_only);
 /* The model's family, format version and configuration as metadata. */
 void ug_cw_config(ug_ckpt_writer *w, const ug_model *m);
 int ug_cw_write(ug_ckpt_writer *w, const char *path, ug_error *err);

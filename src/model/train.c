@@ -281,16 +281,25 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
     double lr = scheduled_lr(t, t->step);
     ug_ckpt_writer w;
     ug_cw_init(&w);
-    /* The writer reads host memory: the backend's, mapped until it is written. */
+    /* The writer reads host memory: the backend's, mapped until it is written;
+     * moments in files it reads from them (through no mapping, which would
+     * hold them all in memory at once). */
+    const int spilled = t->tc.moments_dir != NULL;
     float *data[UG_MAX_NETS] = {0}, *mom[UG_MAX_NETS] = {0}, *var[UG_MAX_NETS] = {0};
-    int mapped = 1;
+    int mapped = 1, fm[UG_MAX_NETS], fv[UG_MAX_NETS];
     for (int i = 0; i < m->fam->n_nets; i++) {
         const ug_backend *be = m->net[i].be;
         size_t bytes = m->net[i].total * sizeof(float);
         data[i] = be->map(m->net[i].data, bytes);
+        mapped &= data[i] != NULL;
+        if (spilled) {
+            fm[i] = t->moments[0][i].fd;
+            fv[i] = t->moments[1][i].fd;
+            continue;
+        }
         mom[i] = be->map(t->adam_m[i], bytes);
         var[i] = be->map(t->adam_v[i], bytes);
-        mapped &= data[i] && mom[i] && var[i];
+        mapped &= mom[i] && var[i];
     }
     ug_cw_config(&w, m);
     ug_cw_meta(&w, "step", "%ld", t->step);
@@ -323,18 +332,24 @@ int ug_trainer_save(const ug_trainer *t, const char *path, const char *const *ex
     for (int i = 0; i < n_extra; i++)
         ug_cw_meta(&w, extra_meta[2 * i], "%s", extra_meta[2 * i + 1]);
     ug_cw_model(&w, m, "", data, 0);
-    ug_cw_model(&w, m, "optim.m.", mom, 1);
-    ug_cw_model(&w, m, "optim.v.", var, 1);
+    if (spilled) {
+        ug_cw_model_in_files(&w, m, "optim.m.", fm, 1);
+        ug_cw_model_in_files(&w, m, "optim.v.", fv, 1);
+    } else {
+        ug_cw_model(&w, m, "optim.m.", mom, 1);
+        ug_cw_model(&w, m, "optim.v.", var, 1);
+    }
     int rc = mapped ? ug_cw_write(&w, path, err)
                     : ug_fail(err, "%s: out of memory reading the model for saving", path);
     for (int i = 0; i < m->fam->n_nets; i++) {
         const ug_backend *be = m->net[i].be;
         size_t bytes = m->net[i].total * sizeof(float);
         be->unmap(m->net[i].data, data[i], bytes, 0);
-        be->unmap(t->adam_m[i], mom[i], bytes, 0);
-        be->unmap(t->adam_v[i], var[i], bytes, 0);
+        if (!spilled) {
+            be->unmap(t->adam_m[i], mom[i], bytes, 0);
+            be->unmap(t->adam_v[i], var[i], bytes, 0);
+        }
     }
-    release_moments(t);
     ug_cw_free(&w);
     return rc;
 }
