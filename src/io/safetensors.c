@@ -913,13 +913,12 @@ static int write_f32(ug_atomic *a, const ug_st_entry *e, size_t count)
     size_t per = CHUNK_BYTES / 4;
     for (size_t done = 0; done < count;) {
         size_t k = count - done < per ? count - done : per;
-        const float *x = e->data + done;
         if (e->in_file) {
             int rc = pread_all(e->fd, in, 4 * k, e->pos + 4 * (uint64_t)done);
             if (rc != 0)
                 return rc;
-            x = in;
         }
+        const float *x = e->in_file ? in : e->data + done;
         for (size_t i = 0; i < k; i++) {
             uint32_t b;
             memcpy(&b, &x[i], 4);

@@ -1,0 +1,156 @@
+#!/usr/bin/python3
+"""Whether the full model at 256 (ch 64) trains in 8 GB (README, "Training", Memory).
+
+Runs `ugatit train` on the sample data as a user would: one step and a checkpoint with Adam's
+moments in memory, the same with them in files (--moments_dir), then a resume of that
+checkpoint for one more step and another checkpoint. Each run is a fresh process, once
+without a limit and once inside a memory cgroup of --limit-gb (page cache counted) where the
+machine lets us make one. Prints each run's exit, peak resident set (ru_maxrss), the
+cgroup's peak and the wall time; then PyTorch's reference step (bench/bench_torch.py, the
+full model's training step) under the same limit on its address space, unless --no-torch.
+
+    bench/train_8gb.sh [--limit-gb G] [--no-torch]
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, '..', 'shared', 'data', 'selfie2anime-sample')
+
+
+class Cgroup:
+    """A memory cgroup (v1 or v2) of limit bytes, made fresh for each run so that its peak is
+    the run's; None where the machine does not let us make one."""
+
+    def __init__(self, limit):
+        self.limit, self.path, self.v1 = limit, None, os.path.isdir('/sys/fs/cgroup/memory')
+
+    def make(self):
+        base = '/sys/fs/cgroup/memory' if self.v1 else '/sys/fs/cgroup'
+        path = os.path.join(base, 'ugatit_bench_%d' % os.getpid())
+        try:
+            os.mkdir(path)
+            with open(os.path.join(path, 'memory.limit_in_bytes' if self.v1 else 'memory.max'),
+                      'w') as f:
+                f.write(str(self.limit))
+        except OSError:
+            if os.path.isdir(path):
+                os.rmdir(path)
+            return False
+        self.path = path
+        return True
+
+    def enter(self):
+        with open(os.path.join(self.path, 'cgroup.procs'), 'w') as f:
+            f.write(str(os.getpid()))
+
+    def peak_mb(self):
+        name = 'memory.max_usage_in_bytes' if self.v1 else 'memory.peak'
+        try:
+            with open(os.path.join(self.path, name)) as f:
+                return '%.0f' % (int(f.read()) / 1e6)
+        except OSError:
+            return '-'
+
+    def remove(self):
+        for _ in range(50):  # the last process leaves it a moment after it exits
+            try:
+                os.rmdir(self.path)
+                break
+            except OSError:
+                time.sleep(0.1)
+        self.path = None
+
+
+def run(cmd, cg):
+    """Runs cmd (inside a fresh cgroup when cg is given); its exit, peak RSS in MB, the cgroup's
+    peak in MB and the wall time in s."""
+    t0 = time.time()
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         preexec_fn=cg.enter if cg else None)
+    out = p.stdout.read().decode(errors='replace')
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.time() - t0
+    if p.returncode == -9:
+        exit_ = 'killed (out of memory)'
+    elif p.returncode != 0:
+        last = out.strip().splitlines()[-1][:80] if out.strip() else ''
+        exit_ = 'failed (%d): %s' % (p.returncode, last)
+    else:
+        exit_ = 'ok'
+    return exit_, ru.ru_maxrss / 1024.0, cg.peak_mb() if cg else '-', wall, out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--build', default='build-bench')
+    ap.add_argument('--limit-gb', type=float, default=8.0)
+    ap.add_argument('--no-torch', action='store_true')
+    a = ap.parse_args()
+    limit = int(a.limit_gb * 1e9)
+    ugatit = os.path.join(ROOT, a.build, 'ugatit')
+    cg = Cgroup(limit)
+    can_limit = cg.make()
+    if can_limit:
+        cg.remove()
+    else:
+        print('bench: cannot make a memory cgroup here (read-only /sys/fs/cgroup or no memory '
+              'controller): the runs go without a limit only', file=sys.stderr)
+    with open('/proc/cpuinfo') as f:
+        cpu = next((l.split(':', 1)[1].strip() for l in f if l.startswith('model name')), '?')
+    print('CPU: %s, %d cores; limit %.1f GB (%s)' % (cpu, os.cpu_count(), a.limit_gb,
+          'cgroup' if can_limit else 'none available'), flush=True)
+    tmp = tempfile.mkdtemp(prefix='train8gb-', dir=os.path.join(ROOT, a.build))
+    rows = []
+    try:
+        for limited in ([False, True] if can_limit else [False]):
+            results = os.path.join(tmp, 'results-%d' % limited)
+            moments = os.path.join(tmp, 'moments')
+            os.makedirs(moments, exist_ok=True)
+            base = [ugatit, 'train', '--dataset', DATA, '--light', 'false', '--save_freq', '1',
+                    '--print_freq', '100', '--result_dir', results]
+            runs = [('1 step + save, moments in memory', base + ['--iteration', '1'], True),
+                    ('1 step + save, --moments_dir', base + ['--iteration', '1', '--moments_dir',
+                                                             moments], True),
+                    ('resume + 1 step + save, --moments_dir',
+                     base + ['--iteration', '2', '--resume', 'true', '--moments_dir', moments],
+                     False)]
+            for label, cmd, new in runs:
+                if new:  # a run from the start, not the previous one's checkpoint
+                    shutil.rmtree(results, ignore_errors=True)
+                if limited:
+                    cg.make()
+                r = run(cmd, cg if limited else None)
+                if limited:
+                    cg.remove()
+                rows.append((label, '%.1f GB' % a.limit_gb if limited else 'none') + r[:4])
+                print('  %-40s %-7s %s' % (label, rows[-1][1], r[0]), flush=True)
+        if not a.no_torch:
+            cmd = ['/usr/bin/python3', 'bench/bench_torch.py', 'train', '--img', '256', '--ch',
+                   '64', '--light', '0', '--reps', '1', '--warmup', '0', '--mem-limit-gb',
+                   str(a.limit_gb * 1e9 / (1 << 30))]
+            t0 = time.time()
+            p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+            line = next((l for l in p.stdout.splitlines() if l.startswith('impl=')), '')
+            kv = dict(x.split('=', 1) for x in line.split() if '=' in x)
+            status = ('out of memory' if kv.get('status') == 'oom' else
+                      'ok' if p.returncode == 0 and line else 'failed (%d)' % p.returncode)
+            rows.append(('PyTorch, 1 training step (RLIMIT_AS)', '%.1f GB' % a.limit_gb, status,
+                         float(kv.get('maxrss_mb', 'nan')), '-', time.time() - t0))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print('\n| run | limit | exit | peak RSS MB | cgroup peak MB | wall s |')
+    print('|---|---|---|---|---|---|')
+    for label, lim, exit_, rss, cpeak, wall in rows:
+        print('| %s | %s | %s | %.0f | %s | %.1f |' % (label, lim, exit_, rss, cpeak, wall))
+
+
+if __name__ == '__main__':
+    main()
