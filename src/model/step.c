@@ -2,6 +2,7 @@
 #include "model/step.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 
 #define ADAM_BETA1 0.5f
@@ -319,12 +320,22 @@ static int adam_spilled(ug_trainer *t, int net, int p, double lr, long count, ug
     step = step < rows ? step : rows;
     const size_t chunks = (rows + step - 1) / step;
     const size_t floats = 2 * step * cols + (tm ? (size_t)tm->rank * step : 0);
+    /* One buffer a thread, kept from update to update: a fresh one each time
+     * would be paged in anew for every parameter. */
+    const size_t need = (size_t)omp_get_max_threads() * floats;
+    if (need > t->spill_buf_floats) {
+        free(t->spill_buf);
+        t->spill_buf_floats = 0;
+        if (!(t->spill_buf = malloc(need * sizeof *t->spill_buf)))
+            return ug_fail(err, "out of memory updating parameter %s", pp->name);
+        t->spill_buf_floats = need;
+    }
     int failed = 0;
 #pragma omp parallel
     {
         ug_error e;
-        float *m = malloc(floats * sizeof *m), *v = m + step * cols;
-        int mine = m ? 0 : ug_fail(&e, "out of memory updating parameter %s", pp->name);
+        float *m = t->spill_buf + (size_t)omp_get_thread_num() * floats, *v = m + step * cols;
+        int mine = 0;
 #pragma omp for schedule(dynamic)
         for (size_t c = 0; c < chunks; c++) {
             const size_t r0 = c * step, nr = rows - r0 < step ? rows - r0 : step;
@@ -340,7 +351,6 @@ static int adam_spilled(ug_trainer *t, int net, int p, double lr, long count, ug
                 ug_spill_write(&t->moments[1][net], off, v, bytes, &e) < 0)
                 mine = -1;
         }
-        free(m);
         if (mine) {
 #pragma omp critical(adam_spilled)
             if (!failed++)

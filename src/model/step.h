@@ -23,6 +23,8 @@ struct ug_trainer {
     char *moments_dir;                  /* tc.moments_dir's copy */
     ug_spill moments[2][UG_MAX_NETS];   /* with it: the files of adam_m and adam_v, */
     size_t spill_chunk;                 /* streamed this many floats at a time */
+    float *spill_buf;                   /* through these, spill_buf_floats in all */
+    size_t spill_buf_floats;
     float *real[2]; /* the step's batches (A, B) uploaded into backend memory, for a
                        backend whose memory is not the host's */
     /* Data parallelism: tc.batch_size is the global batch, shared by

@@ -121,6 +121,7 @@ void ug_trainer_free(ug_trainer *t)
         }
     }
     free(t->moments_dir);
+    free(t->spill_buf);
     be->free(t->real[0]);
     be->free(t->real[1]);
     if (t->fam_state)
