@@ -47,16 +47,19 @@ import sys
 import tempfile
 import time
 
+from cgroup import Cgroup, available_bytes
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# name: (mode, img, ch, light, reps, torch mem limit in GB or 0, ours in bf16, family). A bf16
-# row compares our bf16 inference with PyTorch's fp32. The cyclegan rows are the official
-# default architecture at 256 (9 blocks, ngf 64) and its training step; the unit rows UNIT's
-# official configuration at 256 (tools/unit_ref.py on PyTorch's side), the munit rows MUNIT's
-# (tools/munit_ref.py; a translation with a drawn style code, the official default
-# recon_x_cyc_w 0); the drit rows DRIT's at its 216 crops (tools/drit_ref.py), a training step
-# being a full iteration of batch 2. train-full-files is train-full with our Adam moments in
-# files (--moments_dir, a temporary folder beside the build: the memory it saves).
+# name: (mode, img, ch, light, reps, PyTorch's memory cap (memory_cap: a cgroup, else this many
+# GiB of address space) or 0, ours in bf16, family). A bf16 row compares our bf16 inference with
+# PyTorch's fp32. The cyclegan rows are the official default architecture at 256 (9 blocks, ngf
+# 64) and its training step; the unit rows UNIT's official configuration at 256 (tools/unit_ref.py
+# on PyTorch's side), the munit rows MUNIT's (tools/munit_ref.py; a translation with a drawn style
+# code, the official default recon_x_cyc_w 0); the drit rows DRIT's at its 216 crops
+# (tools/drit_ref.py), a training step being a full iteration of batch 2. train-full-files is
+# train-full with our Adam moments in files (--moments_dir, a temporary folder beside the build:
+# the memory it saves).
 ROWS = {
     'infer-light': ('infer', 256, 64, 1, 5, 0, 0, 'ugatit'),
     'infer-light-bf16': ('infer', 256, 64, 1, 5, 0, 1, 'ugatit'),
@@ -109,14 +112,27 @@ def with_steal(res, t0):
     return res
 
 
-def run(cmd, env=None):
+def run(cmd, env=None, cg=None):
+    """Runs cmd (inside the memory cgroup cg when given) and parses its impl= line."""
     t0 = cpu_times()
     p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       env=env)
+                       env=env, preexec_fn=cg.enter if cg else None)
     lines = [l for l in p.stdout.splitlines() if l.startswith('impl=')]
+    if cg and p.returncode == -9:
+        return {'status': 'killed at its %.1f GB cgroup' % (cg.limit / 1e9)}, p.stderr
     if p.returncode != 0 or not lines:
         return {'status': 'failed (rc %d): %s' % (p.returncode, p.stderr.strip()[-200:])}, p.stderr
     return with_steal(parse(lines[-1]), t0), p.stderr
+
+
+def memory_cap(fallback_gib):
+    """A fresh memory cgroup for a run that may need most of the machine (PyTorch's full-model
+    training step): what the machine has available less 512 MiB, so the rest of it survives.
+    None where no cgroup can be made; the run then gets an address-space cap of fallback_gib
+    instead, which also counts what PyTorch maps and never touches, so stops it sooner."""
+    avail = available_bytes()
+    cg = Cgroup(avail - (512 << 20)) if avail else None
+    return cg if cg and cg.make() else None
 
 
 def steal_pct(*runs):
@@ -322,9 +338,15 @@ def main():
             if a.no_torch or name == 'train-full-files':  # PyTorch's is train-full's
                 continue
             tcmd = ['/usr/bin/python3', 'bench/bench_torch.py'] + common
-            if memlim:
+            cg = memory_cap(memlim) if memlim else None
+            if memlim and not cg:
                 tcmd += ['--mem-limit-gb', str(memlim)]
-            res, _ = run(tcmd)
+            res, _ = run(tcmd, cg=cg)
+            if cg:
+                cg.remove()
+                res['cap'] = 'cgroup_%.1f_GB' % (cg.limit / 1e9)
+            elif memlim:
+                res['cap'] = 'RLIMIT_AS_%d_GiB' % memlim
             theirs.append(res)
             print('  %s torch: %s' % (name, ' '.join('%s=%s' % kv for kv in res.items())), flush=True)
             if onnx:
@@ -382,6 +404,11 @@ def main():
             '%.0f%%' % (100 * gf / to / peak_gflops) if to else '-',
             '%.3f%s' % (tx, ort_note) if tx else ('failed' if ort else '-'),
             '%.2f' % (to / tx) if to and tx else '-', steal_pct(ours, theirs, ort)))
+
+    caps = sorted({'%s (%s)' % (r[0], t['cap'].replace('_', ' ')) for r in results for t in r[8]
+                   if 'cap' in t})
+    if caps:
+        print('\nPyTorch ran under a memory cap in: %s' % ', '.join(caps))
 
     if busy_runs:
         auto, one, theirs = busy_runs
