@@ -125,11 +125,11 @@ def run(cmd, env=None, cg=None):
     return with_steal(parse(lines[-1]), t0), p.stderr
 
 
-def memory_cap(fallback_gib):
+def memory_cap():
     """A fresh memory cgroup for a run that may need most of the machine (PyTorch's full-model
     training step): what the machine has available less 512 MiB, so the rest of it survives.
-    None where no cgroup can be made; the run then gets an address-space cap of fallback_gib
-    instead, which also counts what PyTorch maps and never touches, so stops it sooner."""
+    None where no cgroup can be made; the caller then caps the run's address space instead,
+    which also counts what PyTorch maps and never touches, so stops it sooner."""
     avail = available_bytes()
     cg = Cgroup(avail - (512 << 20)) if avail else None
     return cg if cg and cg.make() else None
@@ -338,7 +338,7 @@ def main():
             if a.no_torch or name == 'train-full-files':  # PyTorch's is train-full's
                 continue
             tcmd = ['/usr/bin/python3', 'bench/bench_torch.py'] + common
-            cg = memory_cap(memlim) if memlim else None
+            cg = memory_cap() if memlim else None
             if memlim and not cg:
                 tcmd += ['--mem-limit-gb', str(memlim)]
             res, _ = run(tcmd, cg=cg)

@@ -27,23 +27,29 @@ DATA = os.path.join(ROOT, '..', 'shared', 'data', 'selfie2anime-sample')
 
 
 def run(cmd, cg):
-    """Runs cmd (inside a fresh cgroup when cg is given); its exit, peak RSS in MB, the cgroup's
-    peak in MB and the wall time in s."""
-    t0 = time.time()
-    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         preexec_fn=cg.enter if cg else None)
-    out = p.stdout.read().decode(errors='replace')
-    _, status, ru = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.time() - t0
-    if p.returncode == -9:
-        exit_ = 'killed (out of memory)'
-    elif p.returncode != 0:
-        last = out.strip().splitlines()[-1][:80] if out.strip() else ''
-        exit_ = 'failed (%d): %s' % (p.returncode, last)
-    else:
-        exit_ = 'ok'
-    return exit_, ru.ru_maxrss / 1024.0, cg.peak_mb() if cg else '-', wall, out
+    """Runs cmd, inside the cgroup cg made fresh for it when cg is given; its exit, peak RSS in
+    MB, the cgroup's peak in MB, the wall time in s and its output."""
+    if cg and not cg.make():
+        return 'failed: could not make its memory cgroup', 0.0, '-', 0.0, ''
+    try:
+        t0 = time.time()
+        p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             preexec_fn=cg.enter if cg else None)
+        out = p.stdout.read().decode(errors='replace')
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.time() - t0
+        if p.returncode == -9:
+            exit_ = 'killed (out of memory)'
+        elif p.returncode != 0:
+            last = out.strip().splitlines()[-1][:80] if out.strip() else ''
+            exit_ = 'failed (%d): %s' % (p.returncode, last)
+        else:
+            exit_ = 'ok'
+        return exit_, ru.ru_maxrss / 1024.0, cg.peak_mb() if cg else '-', wall, out
+    finally:
+        if cg:
+            cg.remove()
 
 
 def main():
@@ -83,11 +89,7 @@ def main():
             for label, cmd, new in runs:
                 if new:  # a run from the start, not the previous one's checkpoint
                     shutil.rmtree(results, ignore_errors=True)
-                if limited:
-                    cg.make()
                 r = run(cmd, cg if limited else None)
-                if limited:
-                    cg.remove()
                 rows.append((label, '%.1f GB cgroup' % a.limit_gb if limited else 'none') + r[:4])
                 print('  %-40s %-7s %s' % (label, rows[-1][1], r[0]), flush=True)
         if not a.no_torch:
@@ -95,13 +97,9 @@ def main():
             # address space (which also counts what it maps and never touches).
             cmd = ['/usr/bin/python3', 'bench/bench_torch.py', 'train', '--img', '256', '--ch',
                    '64', '--light', '0', '--reps', '1', '--warmup', '0']
-            if can_limit:
-                cg.make()
-            else:
+            if not can_limit:
                 cmd += ['--mem-limit-gb', str(a.limit_gb * 1e9 / (1 << 30))]
             exit_, rss, cpeak, wall, out = run(cmd, cg if can_limit else None)
-            if can_limit:
-                cg.remove()
             line = next((l for l in out.splitlines() if l.startswith('impl=')), '')
             if 'status=oom' in line:
                 exit_ = 'out of memory'
