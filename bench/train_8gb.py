@@ -2,13 +2,15 @@
 """Whether the full model at 256 (ch 64) trains in 8 GB (README, "Training", Memory).
 
 Runs `ugatit train` on the sample data as a user would: one step and a checkpoint with Adam's
-moments in memory, the same with them in files (--moments_dir), then a resume of that
-checkpoint for one more step and another checkpoint. Each run is a fresh process, once
-without a limit and once inside a memory cgroup of --limit-gb (page cache counted) where the
-machine lets us make one. Prints each run's exit, peak resident set (ru_maxrss), the
-cgroup's peak and the wall time; then PyTorch's reference step (bench/bench_torch.py, the
-full model's training step) in the same cgroup (or, without one, under the limit on its
-address space), unless --no-torch.
+moments where the program puts them by default (--moments_dir auto: files when they would
+take more than half the memory available), then a resume of that checkpoint for one more step
+and another checkpoint; the same with the moments forced into memory (--moments_dir memory)
+and into files of a folder (--moments_dir DIR). Each run is a fresh process, once without a
+limit and once inside a memory cgroup of --limit-gb (page cache counted) where the machine
+lets us make one. Prints each run's exit, where its moments were, peak resident set
+(ru_maxrss), the cgroup's peak and the wall time; then PyTorch's reference step
+(bench/bench_torch.py, the full model's training step) in the same cgroup (or, without one,
+under the limit on its address space), unless --no-torch.
 
     bench/train_8gb.sh [--limit-gb G] [--no-torch]
 """
@@ -80,18 +82,23 @@ def main():
             os.makedirs(moments, exist_ok=True)
             base = [ugatit, 'train', '--dataset', DATA, '--light', 'false', '--save_freq', '1',
                     '--print_freq', '100', '--result_dir', results]
-            runs = [('1 step + save, moments in memory', base + ['--iteration', '1'], True),
-                    ('1 step + save, --moments_dir', base + ['--iteration', '1', '--moments_dir',
-                                                             moments], True),
-                    ('resume + 1 step + save, --moments_dir',
-                     base + ['--iteration', '2', '--resume', 'true', '--moments_dir', moments],
-                     False)]
+            step = base + ['--iteration', '1']
+            resume = base + ['--iteration', '2', '--resume', 'true']
+            runs = [('1 step + save, default', step, True),
+                    ('resume + 1 step + save, default', resume, False),
+                    ('1 step + save, --moments_dir memory', step + ['--moments_dir', 'memory'],
+                     True),
+                    ('1 step + save, --moments_dir DIR', step + ['--moments_dir', moments], True),
+                    ('resume + 1 step + save, --moments_dir DIR',
+                     resume + ['--moments_dir', moments], False)]
             for label, cmd, new in runs:
                 if new:  # a run from the start, not the previous one's checkpoint
                     shutil.rmtree(results, ignore_errors=True)
-                r = run(cmd, cg if limited else None)
-                rows.append((label, '%.1f GB cgroup' % a.limit_gb if limited else 'none') + r[:4])
-                print('  %-40s %-7s %s' % (label, rows[-1][1], r[0]), flush=True)
+                exit_, rss, cpeak, wall, out = run(cmd, cg if limited else None)
+                where = 'files' if 'DIR' in label or 'go to files' in out else 'memory'
+                rows.append((label, '%.1f GB cgroup' % a.limit_gb if limited else 'none', exit_,
+                             where, rss, cpeak, wall))
+                print('  %-42s %-7s %-6s %s' % (label, rows[-1][1], where, exit_), flush=True)
         if not a.no_torch:
             # In the same cgroup as ours where there is one; else under the limit on its
             # address space (which also counts what it maps and never touches).
@@ -104,13 +111,15 @@ def main():
             if 'status=oom' in line:
                 exit_ = 'out of memory'
             rows.append(('PyTorch, 1 training step', '%.1f GB %s' % (
-                a.limit_gb, 'cgroup' if can_limit else 'address space'), exit_, rss, cpeak, wall))
+                a.limit_gb, 'cgroup' if can_limit else 'address space'), exit_, 'memory', rss,
+                cpeak, wall))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print('\n| run | limit | exit | peak RSS MB | cgroup peak MB | wall s |')
-    print('|---|---|---|---|---|---|')
-    for label, lim, exit_, rss, cpeak, wall in rows:
-        print('| %s | %s | %s | %.0f | %s | %.1f |' % (label, lim, exit_, rss, cpeak, wall))
+    print('\n| run | limit | exit | moments | peak RSS MB | cgroup peak MB | wall s |')
+    print('|---|---|---|---|---|---|---|')
+    for label, lim, exit_, where, rss, cpeak, wall in rows:
+        print('| %s | %s | %s | %s | %.0f | %s | %.1f |' % (label, lim, exit_, where, rss, cpeak,
+                                                           wall))
 
 
 if __name__ == '__main__':

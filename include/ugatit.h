@@ -10,6 +10,7 @@
 #ifndef UGATIT_H
 #define UGATIT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -213,6 +214,11 @@ typedef struct ug_train_config {
      * pace of the page cache or the disk: for a model whose moments do not fit beside
      * it; a backend whose memory is the host's). Copied by ug_trainer_new. (NULL) */
     const char *moments_dir;
+    /* With moments_dir: moments of at most this many bytes in all stay in memory
+     * after all, larger ones go to its files; 0: always the files. The trainer's
+     * configuration (ug_trainer_config) tells where they went: its moments_dir is
+     * NULL when they stayed. (0) */
+    size_t moments_in_memory_max;
 } ug_train_config;
 
 /* The release's U-GAT-IT training configuration (the values above). */
@@ -304,9 +310,11 @@ UG_API int ug_trainer_set_iteration(ug_trainer *t, long iteration, ug_error *err
 UG_API int ug_trainer_save(const ug_trainer *t, const char *path,
                            const char *const *extra_meta, int n_extra, ug_error *err);
 /* Restores a trainer (and the model it trains, created into *model) from a
- * training checkpoint, bit-exactly; moments_dir as ug_train_config's (NULL: memory). */
+ * training checkpoint, bit-exactly; moments_dir and moments_in_memory_max as
+ * ug_train_config's (NULL and 0: memory). */
 UG_API int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path,
-                           const char *moments_dir, ug_error *err);
+                           const char *moments_dir, size_t moments_in_memory_max,
+                           ug_error *err);
 
 #ifdef __cplusplus
 }

@@ -55,7 +55,7 @@ static inline void check_resume(ug_model *m, const ug_train_config *tc, int step
         rc = ug_trainer_step(t, A, B, 1, NULL, &err);
     }
     CHECK(rc == 0, "%s: %s", what, err.msg);
-    rc = ug_trainer_load(&t2, &m2, path, NULL, &err);
+    rc = ug_trainer_load(&t2, &m2, path, NULL, 0, &err);
     CHECK(rc == 0, "%s: load: %s", what, err.msg);
     for (int s = 0; s < more && rc == 0; s++) {
         resume_random_batch(A, n, &r2), resume_random_batch(B, n, &r2);

@@ -392,7 +392,7 @@ static void check_resume_and_styles(void)
     CHECK(rc == 0 && ug_trainer_save(t, path, NULL, 0, &err) == 0, "save: %s", err.msg);
     if (rc == 0)
         rc = steps(t, A, B, 3);
-    if (rc == 0 && ug_trainer_load(&t2, &m2, path, NULL, &err) == 0)
+    if (rc == 0 && ug_trainer_load(&t2, &m2, path, NULL, 0, &err) == 0)
         rc = steps(t2, A, B, 3);
     CHECK(t2 != NULL, "load: %s", err.msg);
     for (int i = 0; rc == 0 && t2 && i < DR_N_NETS; i++)

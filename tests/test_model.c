@@ -301,7 +301,8 @@ static void test_non_finite(void)
     poison(path, "optim.v.", 0, INFINITY, name, sizeof name);
     ug_trainer *back = NULL;
     ug_model *mb = NULL;
-    CHECK(ug_trainer_load(&back, &mb, path, NULL, &err) < 0 && back == NULL, "%s: accepted", path);
+    CHECK(ug_trainer_load(&back, &mb, path, NULL, 0, &err) < 0 && back == NULL, "%s: accepted",
+          path);
     snprintf(needle, sizeof needle, "%s: tensor '%s' holds Inf", path, name);
     CHECK(strstr(err.msg, needle) != NULL, "error '%s' lacks '%s'", err.msg, needle);
     ug_trainer_free(t);
@@ -369,7 +370,7 @@ static void test_resume_bit_exact(void)
             CHECK(ug_trainer_save(t2, path, extra, 1, &err) == 0, "%s", err.msg);
             ug_trainer_free(t2);
             ug_model_free(m2);
-            CHECK(ug_trainer_load(&t3, &m3, path, NULL, &err) == 0, "%s", err.msg);
+            CHECK(ug_trainer_load(&t3, &m3, path, NULL, 0, &err) == 0, "%s", err.msg);
             if (!t3)
                 goto out;
             CHECK(ug_trainer_step_count(t3) == 2, "step count not restored");
@@ -461,7 +462,7 @@ static void test_moments_in_file(void)
                 CHECK(memcmp(t1->adam_m[i], t2->adam_m[i], m1->net[i].total * 4) == 0 &&
                           memcmp(t1->adam_v[i], t2->adam_v[i], m1->net[i].total * 4) == 0,
                       "net %d: moments differ in a file", i);
-            CHECK(ug_trainer_load(&t3, &m3, path, dir, &err) == 0, "%s", err.msg);
+            CHECK(ug_trainer_load(&t3, &m3, path, dir, 0, &err) == 0, "%s", err.msg);
             if (!t3)
                 goto out;
             kb = resident_kb(t3->adam_m[0]);
@@ -489,6 +490,66 @@ out:
     ug_model_free(m3);
     free(A);
     free(B);
+}
+
+/* moments_in_memory_max: moments up to it stay in memory after all (the
+ * trainer's moments_dir then NULL), larger ones go to the folder's files; the
+ * same when a checkpoint is loaded. ug_trainer_moments_bytes counts both
+ * moments of every network. */
+static void test_moments_placement(void)
+{
+    ug_config c = small();
+    ug_train_config tc;
+    ug_train_config_default(&tc);
+    CHECK(tc.moments_in_memory_max == 0, "default %zu", tc.moments_in_memory_max);
+    tc.moments_dir = dir;
+    ug_error err;
+    ug_model *m = NULL, *m2 = NULL;
+    ug_trainer *t = NULL, *t2 = NULL;
+    char path[256];
+    snprintf(path, sizeof path, "%s/placement.safetensors", dir);
+    if (ug_model_new(&m, &c, 5, &err) < 0) {
+        CHECK(0, "%s", err.msg);
+        return;
+    }
+    size_t bytes = 0;
+    for (int i = 0; i < m->fam->n_nets; i++)
+        bytes += 2 * m->net[i].total * sizeof(float);
+    CHECK(ug_trainer_moments_bytes(m) == bytes, "%zu moment bytes, want %zu",
+          ug_trainer_moments_bytes(m), bytes);
+    const struct {
+        size_t max;
+        int in_files;
+    } cases[] = {{0, 1}, {bytes - 1, 1}, {bytes, 0}, {SIZE_MAX, 0}};
+    for (int k = 0; k < 4; k++) {
+        tc.moments_in_memory_max = cases[k].max;
+        if (ug_trainer_new(&t, m, &tc, &err) < 0) {
+            CHECK(0, "max %zu: %s", cases[k].max, err.msg);
+            continue;
+        }
+        const char *where = ug_trainer_config(t)->moments_dir;
+        CHECK(cases[k].in_files ? where && strcmp(where, dir) == 0 && t->moments[0][0].map
+                                : !where && !t->moments[0][0].map,
+              "max %zu of %zu bytes: moments in %s", cases[k].max, bytes,
+              where ? where : "memory");
+        if (k == 1)
+            CHECK(ug_trainer_save(t, path, NULL, 0, &err) == 0, "%s", err.msg);
+        ug_trainer_free(t);
+        t = NULL;
+    }
+    for (int k = 0; k < 4; k++) {
+        if (ug_trainer_load(&t2, &m2, path, dir, cases[k].max, &err) < 0) {
+            CHECK(0, "load, max %zu: %s", cases[k].max, err.msg);
+            continue;
+        }
+        CHECK(!ug_trainer_config(t2)->moments_dir == !cases[k].in_files,
+              "loaded, max %zu: moments in %s", cases[k].max,
+              cases[k].in_files ? "memory" : "files");
+        ug_trainer_free(t2);
+        ug_model_free(m2);
+        t2 = NULL, m2 = NULL;
+    }
+    ug_model_free(m);
 }
 
 /* bf16 translation: close to fp32 but not equal (so the path really ran), and
@@ -667,6 +728,7 @@ int main(void)
     test_large_tensor();
     test_resume_bit_exact();
     test_moments_in_file();
+    test_moments_placement();
     test_bf16();
     test_family();
     test_describe();

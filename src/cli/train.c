@@ -22,6 +22,7 @@
 #include "cli/train_kid.h"
 #include "cli/yaml_config.h"
 #include "core/error.h"
+#include "core/meminfo.h"
 #include "data/loader.h"
 #include "dist/comm.h"
 #include "model/model.h"
@@ -137,9 +138,11 @@ static const cli_opt options[] = {
     {"threads", "N", "threads (0: as many as the cores other processes leave free)", "0", 0},
     {"augment_flag", "BOOL", "random flip and crop; false: only resize", "true", 0},
     {"init", "CKPT", "start from these weights (spectral-norm state included)", NULL, 0},
-    {"moments_dir", "DIR", "keep Adam's moments in files in DIR, streamed at each update: the "
-                           "same training in 8 bytes a parameter less memory (the full model "
-                           "at 256 in 8 GB), at the disk's pace", NULL, 0},
+    {"moments_dir", "DIR", "where Adam's moments live: memory; DIR, files there streamed at "
+                           "each update (the same training in 8 bytes a parameter less memory, "
+                           "at the disk's pace); auto, files in the run's folder when they "
+                           "would take more than half the memory available (the full model at "
+                           "256 on 8 GB), else memory", "auto", 0},
 };
 #define N_OPTIONS ((int)(sizeof options / sizeof options[0]))
 
@@ -153,6 +156,8 @@ typedef struct train_opts {
     int resume, augment, epochs; /* epochs: the schedule in epochs (set_epochs) */
     ug_comm *comm;
     ug_threads threads_now;  /* --threads as it runs */
+    double mem_available;    /* --moments_dir auto: this rank's share of the memory left, bytes
+                                (0: not chosen so) */
     cli_opt opt[N_OPTIONS]; /* options as parsed */
     cli_yaml config;        /* --config's entries (values that opt points into) */
 } train_opts;
@@ -655,7 +660,7 @@ static int resume(train_opts *o, const char *ckpt, ug_model **m, ug_trainer **t,
     char meta[32];
     long seed = o->seed;
     int augment = o->augment, rc;
-    if (ug_trainer_load(t, m, ckpt, o->tc.moments_dir, err) < 0)
+    if (ug_trainer_load(t, m, ckpt, o->tc.moments_dir, o->tc.moments_in_memory_max, err) < 0)
         return -1;
     /* A checkpoint saved by another program may lack the data seed and the
      * augmentation: the command line's then. */
@@ -691,6 +696,27 @@ static int resume(train_opts *o, const char *ckpt, ug_model **m, ug_trainer **t,
     return 0;
 }
 
+/* Where Adam's moments go (--moments_dir): memory, a folder's files, or
+ * (auto) the run folder's files when they would take more than half of this
+ * rank's share of the memory left (where it cannot be read, memory). Read
+ * before the model exists, so its weights are not counted as taken. */
+static void place_moments(train_opts *o, const ug_results *r)
+{
+    const char *v = o->tc.moments_dir;
+    uint64_t left;
+    o->tc.moments_in_memory_max = 0;
+    if (strcmp(v, "memory") == 0) {
+        o->tc.moments_dir = NULL;
+    } else if (strcmp(v, "auto") == 0) {
+        o->tc.moments_dir = r->root;
+        o->tc.moments_in_memory_max = SIZE_MAX;
+        if (ug_mem_available(&left)) {
+            o->mem_available = (double)left / o->comm->local_size;
+            o->tc.moments_in_memory_max = (size_t)(o->mem_available / 2) | 1; /* 0: always */
+        }
+    }
+}
+
 /* The model and trainer: resumed from the newest checkpoint, started from
  * --init weights, or new. A resumed run's configuration replaces o's. */
 static int setup_trainer(train_opts *o, const ug_results *r, ug_model **m, ug_trainer **t,
@@ -698,6 +724,7 @@ static int setup_trainer(train_opts *o, const ug_results *r, ug_model **m, ug_tr
 {
     char model_dir[UG_PATH_MAX + 8], ckpt[UG_PATH_MAX + 300];
     long step;
+    place_moments(o, r);
     snprintf(model_dir, sizeof model_dir, "%s/model", r->root);
     /* Rank 0 finds the checkpoint; every rank reads it (a folder all
      * machines see, or a copy at the same path). */
@@ -996,6 +1023,11 @@ static int train(train_opts *o)
            r.name, ug_model_family(m), a.n, b.n, model, o->tc.batch_size, ranks,
            o->tc.iteration, o->threads_now.follow ? "up to " : "", omp_get_max_threads(),
            omp_get_max_threads() == 1 ? "" : "s", comm->size > 1 ? " per rank" : "");
+    if (o->mem_available > 0 && ug_trainer_config(t)->moments_dir)
+        printf("Adam's moments (%.1f GB) go to files in %s: more than half of the %.1f GB of "
+               "memory available%s (--moments_dir memory keeps them in memory)\n",
+               (double)ug_trainer_moments_bytes(m) / 1e9, r.root, o->mem_available / 1e9,
+               comm->local_size > 1 ? " to each rank on this machine" : "");
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     status = train_loop(o, &r, m, t, loader, &samples, &kid, &err);

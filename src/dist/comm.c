@@ -57,7 +57,7 @@ static void single_abort(ug_comm *c, int code) { (void)c, (void)code; }
 static void single_close(ug_comm *c) { (void)c; }
 
 static ug_comm single = {
-    "single", 0, 1, 0, 0, NULL, single_allreduce, single_iallreduce, single_wait,
+    "single", 0, 1, 1, 0, 0, NULL, single_allreduce, single_iallreduce, single_wait,
     single_progress, single_any, single_allgather, single_bcast, single_same, single_abort,
     single_close,
 };

@@ -22,6 +22,7 @@ typedef struct ug_comm ug_comm;
 struct ug_comm {
     const char *name;
     int rank, size;
+    int local_size;       /* ranks on this machine, this one included (they share its memory) */
     double seconds;       /* spent waiting in collectives so far */
     double bytes;         /* reduced by allreduce and iallreduce, or gathered, so far */
     void *impl;

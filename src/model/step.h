@@ -92,6 +92,10 @@ void ug_step_grads_done(ug_step *s, int net);
  * the same ones). */
 void ug_step_drain(ug_trainer *t);
 
+/* Bytes of Adam's two moments of every network of m, what
+ * ug_train_config.moments_in_memory_max is held against. */
+size_t ug_trainer_moments_bytes(const ug_model *m);
+
 /* ---- data-parallel training (the trainer's side; see dist/comm.h) ---- */
 
 /* Trains on c's ranks from now on: each takes tc.batch_size / c->size

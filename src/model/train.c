@@ -59,6 +59,7 @@ void ug_train_config_default(ug_train_config *t)
     t->no_ms = 0;
     t->n_ep_decay = 0;
     t->moments_dir = NULL;
+    t->moments_in_memory_max = 0;
 }
 
 int ug_train_config_for(ug_train_config *t, const char *family, ug_error *err)
@@ -73,6 +74,14 @@ int ug_train_config_for(ug_train_config *t, const char *family, ug_error *err)
 }
 
 static size_t moments_bytes(const ug_net *n) { return (n->total ? n->total : 1) * sizeof(float); }
+
+size_t ug_trainer_moments_bytes(const ug_model *m)
+{
+    size_t bytes = 0;
+    for (int i = 0; i < m->fam->n_nets; i++)
+        bytes += 2 * moments_bytes(&m->net[i]);
+    return bytes;
+}
 
 /* Allocates net i's two moments, zeroed: backend memory, or a file's. */
 static int alloc_moments(ug_trainer *t, int i, ug_error *err)
@@ -155,6 +164,10 @@ int ug_trainer_new(ug_trainer **out, ug_model *m, const ug_train_config *tc, ug_
                             "cannot be trained");
     if (check_train_config(tc, err) < 0)
         return -1;
+    ug_train_config place = *tc;
+    if (tc->moments_in_memory_max && ug_trainer_moments_bytes(m) <= tc->moments_in_memory_max)
+        place.moments_dir = NULL;
+    tc = &place;
     if (tc->moments_dir && !m->k->be->host_memory)
         return ug_fail(err, "moments_dir %s: the %s backend's memory is not the host's",
                        tc->moments_dir, m->k->be->name);
@@ -442,7 +455,7 @@ static int read_moments(ug_trainer *t, const ug_st_file *f, const char *path,
 }
 
 int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path,
-                    const char *moments_dir, ug_error *err)
+                    const char *moments_dir, size_t moments_in_memory_max, ug_error *err)
 {
     *out = NULL;
     *model = NULL;
@@ -469,6 +482,7 @@ int ug_trainer_load(ug_trainer **out, ug_model **model, const char *path,
         goto done;
     }
     tc.moments_dir = moments_dir;
+    tc.moments_in_memory_max = moments_in_memory_max;
     if (ug_trainer_new(&t, m, &tc, err) < 0)
         goto done;
     float *data[UG_MAX_NETS] = {0};

@@ -163,11 +163,17 @@ int ug_comm_mpi_open(ug_comm **out, int *argc, char ***argv, ug_error *err)
     }
     for (int i = 0; i < UG_COMM_SLOTS; i++)
         st->req[i] = MPI_REQUEST_NULL;
-    *c = (ug_comm){"mpi", 0, 1, 0, 0, st, mpi_allreduce, mpi_iallreduce, mpi_wait,
+    *c = (ug_comm){"mpi", 0, 1, 1, 0, 0, st, mpi_allreduce, mpi_iallreduce, mpi_wait,
                    mpi_progress, mpi_any, mpi_allgather, mpi_bcast, mpi_same, mpi_abort,
                    mpi_close};
     MPI_Comm_rank(MPI_COMM_WORLD, &c->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &c->size);
+    MPI_Comm node;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL,
+                            &node) == MPI_SUCCESS) {
+        MPI_Comm_size(node, &c->local_size);
+        MPI_Comm_free(&node);
+    }
     if (provided < MPI_THREAD_FUNNELED) {
         mpi_close(c);
         return ug_fail(err, "MPI: the library does not support threads (MPI_THREAD_FUNNELED)");
