@@ -35,7 +35,9 @@ would: all three choose their AVX2 kernels, as on an AVX2 machine, where ONEDNN_
 caps only oneDNN and ours and ONNX Runtime's MLAS takes no cap at all. Where the CPU or kernel
 cannot make CPUID fault, it falls back to the caps there are: ONEDNN_MAX_CPU_ISA=AVX2 (ours,
 our kernels follow it, and PyTorch's oneDNN) and ATEN_CPU_CAPABILITY=avx2 (PyTorch's own
-kernels); ONNX Runtime then runs the CPU's widest kernels, and its cells say so.
+kernels); and ONNX Runtime, which takes no cap, runs with the CPUID instructions of its
+libonnxruntime.so patched into UD2 as it loads and answered without AVX-512 by the same library
+(bench/cpuid_patch.py, checked on fma_peak first); its cells say "CPUID patched".
 """
 import argparse
 import glob
@@ -48,6 +50,7 @@ import tempfile
 import time
 
 from cgroup import Cgroup, available_bytes
+from cpuid_patch import patch_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -170,6 +173,25 @@ def hide_avx512(build):
     return 'capped'
 
 
+def ort_avx2_env(build):
+    """--cpu avx2 where CPUID cannot fault: the environment in which ONNX Runtime (which takes
+    no cap) sees a CPU without AVX-512, its CPUID instructions patched as it loads
+    (bench/cpuid_patch.py); checked on fma_peak first, which must then find AVX2 only."""
+    lib = os.path.join(ROOT, build, 'bench', 'libcpuid_avx2.so')
+    fma = os.path.join(ROOT, build, 'bench', 'fma_peak')
+    p = subprocess.run([fma, '1000'], env=patch_env(lib, [fma]), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0 or parse(p.stdout.splitlines()[0] if p.stdout else '').get('isa') != \
+            'avx2' or len(p.stdout.splitlines()) != 1:
+        sys.exit('bench: --cpu avx2: patching CPUID did not hide AVX-512 from fma_peak: %s'
+                 % (p.stderr.strip() or p.stdout.strip()))
+    ort = glob.glob(os.path.join(ROOT, 'bench', 'ort', 'node_modules', 'onnxruntime-node', 'bin',
+                                 '*', 'linux', 'x64', 'libonnxruntime.so*'))
+    if not ort:
+        sys.exit('bench: --cpu avx2: no libonnxruntime.so under bench/ort/node_modules')
+    return patch_env(lib, ort)
+
+
 def cpu_flags():
     """The CPU's feature flags as /proc/cpuinfo gives them."""
     try:
@@ -283,17 +305,20 @@ def main():
     if avx2 and parse(fma).get('isa') != 'avx2':
         sys.exit('bench: --cpu avx2, but fma_peak still ran %s' % parse(fma).get('isa', 'nothing'))
     cpu = '%s, %s' % (cpu_name(), cpu_isa(parse(fma).get('isa')))
-    ort_note = ''
+    ort_note, ort_env = '', None
     if avx2 == 'hidden':
         cpu += ' (AVX-512 hidden from every process: --cpu avx2)'
     elif avx2 == 'capped':
         cpu += ' (capped: --cpu avx2 without CPUID faulting)'
-        ort_note = ' (AVX-512)' if 'avx512f' in cpu_flags() else ''
+        if have_ort:
+            ort_env = ort_avx2_env(a.build)
+            ort_note = ' (CPUID patched)'
         blas = os.environ.get('OPENBLAS_CORETYPE')
         print('--cpu avx2: this CPU or kernel cannot make CPUID fault, so AVX-512 is capped, not '
               'hidden: ours and PyTorch\'s oneDNN by ONEDNN_MAX_CPU_ISA=AVX2, PyTorch\'s own '
-              'kernels by ATEN_CPU_CAPABILITY=avx2, PyTorch\'s OpenBLAS %s; ONNX Runtime\'s MLAS '
-              'takes no cap and runs the CPU\'s widest kernels (its cells name them)'
+              'kernels by ATEN_CPU_CAPABILITY=avx2, PyTorch\'s OpenBLAS %s; ONNX Runtime, which '
+              'takes no cap, runs with the CPUID instructions of libonnxruntime.so patched to '
+              'answer without AVX-512 (bench/cpuid_patch.py; its cells say so)'
               % ('by OPENBLAS_CORETYPE=' + blas if blas else 'not at all (it reads CPUID)'),
               flush=True)
     print('CPU: %s' % cpu, flush=True)
@@ -351,7 +376,7 @@ def main():
             print('  %s torch: %s' % (name, ' '.join('%s=%s' % kv for kv in res.items())), flush=True)
             if onnx:
                 res, _ = run(['node', ort_js, onnx, '--img', str(img), '--reps', str(reps),
-                              '--warmup', '1'])
+                              '--warmup', '1'], env=ort_env)
                 ort.append(res)
                 print('  %s ort:   %s' % (name, ' '.join('%s=%s' % kv for kv in res.items())),
                       flush=True)
