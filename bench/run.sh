@@ -14,7 +14,8 @@
 # Rows default to all of them (about 10 minutes, the unit, munit and drit rows several more).
 # --quick does one round with fewer repetitions; --profile prints our per-op profile of each row
 # as well. --cpu avx2 runs everything, the references too, as on a CPU without AVX-512
-# (bench/cpuid_avx2.c; needs CPUID faulting, which the CPU and kernel may lack).
+# (bench/cpuid_avx2.c; with CPUID faulting, or where the CPU and kernel lack it, caps for ours
+# and PyTorch and ONNX Runtime's CPUID instructions patched: bench/cpuid_patch.py).
 set -e
 cd "$(dirname "$0")/.."
 # The build's packages plus the benchmark's (PyTorch, Node.js and npm).
