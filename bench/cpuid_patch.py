@@ -16,12 +16,18 @@ import sys
 
 
 def cpuid_sites(path):
-    """The offsets of path's CPUID instructions from its load address, as hexadecimal text."""
-    p = subprocess.run(['objdump', '-d', '--no-show-raw-insn', path], capture_output=True,
-                       text=True)
+    """The offsets of path's CPUID instructions from its load address, as hexadecimal text.
+    objdump's output is read a line at a time: whole, it is hundreds of MB for ONNX Runtime, and
+    a process started from ours would then report that as its own peak resident set (Linux
+    keeps the pre-exec peak in ru_maxrss)."""
+    line_re = re.compile(r'^\s*([0-9a-f]+):\s+cpuid\s*$')
+    with subprocess.Popen(['objdump', '-d', '--no-show-raw-insn', path], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as p:
+        sites = [m.group(1) for m in map(line_re.match, p.stdout) if m]
+        err = p.stderr.read()
     if p.returncode != 0:
-        raise OSError('objdump -d %s: %s' % (path, p.stderr.strip() or 'failed'))
-    return re.findall(r'^\s*([0-9a-f]+):\s+cpuid\s*$', p.stdout, re.M)
+        raise OSError('objdump -d %s: %s' % (path, err.strip() or 'failed'))
+    return sites
 
 
 def patch_env(lib, files):
