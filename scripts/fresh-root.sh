@@ -76,6 +76,10 @@ fi
 
 mount -t proc proc "$root/proc"
 mounts+=("$root/proc")
+# Every machine has /sys too: without it Open MPI's topology discovery (hwloc) can fail
+# ("failed to find sysfs cpu topology directory") and mpirun with it.
+mount -t sysfs -o ro sysfs "$root/sys"
+mounts+=("$root/sys")
 mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts"
 mounts+=("$root/dev/pts")
 
