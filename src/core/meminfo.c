@@ -91,13 +91,11 @@ static void walk_up(const char *base, const char *path, int v1, uint64_t *best)
 
 int ug_mem_available_at(const char *proc, const char *sys_cgroup, uint64_t *bytes)
 {
-    char path[4200], text[TEXT_MAX], base[4200];
+    char text[TEXT_MAX], base[4200];
     uint64_t best = UINT64_MAX, kb;
-    snprintf(path, sizeof path, "%s/meminfo", proc);
-    if (read_text(path, text, sizeof text) && field(text, "MemAvailable:", &kb))
+    if (read_in(proc, "meminfo", text, sizeof text) && field(text, "MemAvailable:", &kb))
         best = kb * 1024;
-    snprintf(path, sizeof path, "%s/self/cgroup", proc);
-    if (read_text(path, text, sizeof text)) {
+    if (read_in(proc, "self/cgroup", text, sizeof text)) {
         /* Lines "ID:CONTROLLERS:PATH": v1's memory hierarchy names the
          * controller, v2's unified one has none (mounted at sys_cgroup, or at
          * sys_cgroup/unified beside v1's). */
