@@ -225,15 +225,23 @@ static WT void wino_input(float *V, const float *in, const ug_wino_geom *g, int 
             int n, y0, x0;
             tile_pos(g, t0 + t, &n, &y0, &x0);
             y0 -= g->pt, x0 -= g->pl;
+            const float *plane = blk_at(in, g->lbi, g->C, g->H, g->W, n, c, 0, 0);
+            /* Pixel (y0 + i, x0 + j) at plane + at + (i W + j) lb, read only
+             * where it is inside the plane. */
+            const ptrdiff_t rs = (ptrdiff_t)g->W * g->lbi, at = (ptrdiff_t)y0 * rs + x0 * g->lbi;
             VF d[36];
-            for (int i = 0; i < 6; i++) {
-                const int y = y0 + i;
-                for (int j = 0; j < 6; j++) {
-                    const int x = x0 + j;
-                    d[6 * i + j] = y >= 0 && y < g->H && x >= 0 && x < g->W
-                                       ? V_LOADU(blk_at(in, g->lbi, g->C, g->H, g->W, n, c, y, x))
-                                       : V_ZERO();
-                }
+            /* Tiles wholly inside (most of them) without the tests. */
+            if (y0 >= 0 && y0 + 6 <= g->H && x0 >= 0 && x0 + 6 <= g->W) {
+                for (int i = 0; i < 6; i++)
+                    for (int j = 0; j < 6; j++)
+                        d[6 * i + j] = V_LOADU(plane + at + i * rs + j * g->lbi);
+            } else {
+                for (int i = 0; i < 6; i++)
+                    for (int j = 0; j < 6; j++)
+                        d[6 * i + j] = y0 + i >= 0 && y0 + i < g->H && x0 + j >= 0 &&
+                                               x0 + j < g->W
+                                           ? V_LOADU(plane + at + i * rs + j * g->lbi)
+                                           : V_ZERO();
             }
             for (int j = 0; j < 6; j++)
                 tf_in6(d + j, 6);
@@ -268,10 +276,17 @@ static WT void wino_output(float *out, const float *M, const float *bias, const 
                 for (int i = 0; i < 16; i++)
                     y[i] = y[i] + bv;
             }
-            for (int i = 0; i < hi; i++)
-                for (int j = 0; j < wi; j++)
-                    V_STOREU((float *)blk_at(out, g->lbo, g->K, g->OH, g->OW, n, k, oy + i, ox + j),
-                             y[4 * i + j]);
+            float *o = (float *)blk_at(out, g->lbo, g->K, g->OH, g->OW, n, k, oy, ox);
+            const ptrdiff_t rs = (ptrdiff_t)g->OW * g->lbo;
+            if (hi == 4 && wi == 4) { /* constant bounds: the stores unroll */
+                for (int i = 0; i < 4; i++)
+                    for (int j = 0; j < 4; j++)
+                        V_STOREU(o + i * rs + j * g->lbo, y[4 * i + j]);
+            } else {
+                for (int i = 0; i < hi; i++)
+                    for (int j = 0; j < wi; j++)
+                        V_STOREU(o + i * rs + j * g->lbo, y[4 * i + j]);
+            }
         }
     }
 }
@@ -282,12 +297,13 @@ static WT void wino_dout(float *dM, const float *dy, const ug_wino_geom *g, int 
         for (int t = 0; t < nt; t++) {
             int n, oy, ox;
             tile_pos(g, t0 + t, &n, &oy, &ox);
+            const float *p = blk_at(dy, g->lbo, g->K, g->OH, g->OW, n, k, oy, ox);
+            const ptrdiff_t rs = (ptrdiff_t)g->OW * g->lbo;
             VF y[16], r[24], m[36];
             for (int i = 0; i < 4; i++)
                 for (int j = 0; j < 4; j++)
                     y[4 * i + j] = oy + i < g->OH && ox + j < g->OW
-                                       ? V_LOADU(blk_at(dy, g->lbo, g->K, g->OH, g->OW, n, k,
-                                                        oy + i, ox + j))
+                                       ? V_LOADU(p + i * rs + j * g->lbo)
                                        : V_ZERO();
             for (int i = 0; i < 4; i++)
                 tf_dy4(r + 6 * i, 1, y + 4 * i, 1);
