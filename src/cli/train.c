@@ -156,8 +156,8 @@ typedef struct train_opts {
     int resume, augment, epochs; /* epochs: the schedule in epochs (set_epochs) */
     ug_comm *comm;
     ug_threads threads_now;  /* --threads as it runs */
-    double mem_available;    /* --moments_dir auto: this rank's share of the memory left, bytes
-                                (0: not chosen so) */
+    int moments_auto;        /* 1: --moments_dir auto placed them by mem_available */
+    double mem_available;    /* then: this rank's share of the memory left, bytes */
     cli_opt opt[N_OPTIONS]; /* options as parsed */
     cli_yaml config;        /* --config's entries (values that opt points into) */
 } train_opts;
@@ -711,6 +711,7 @@ static void place_moments(train_opts *o, const ug_results *r)
         o->tc.moments_dir = r->root;
         o->tc.moments_in_memory_max = SIZE_MAX;
         if (ug_mem_available(&left)) {
+            o->moments_auto = 1;
             o->mem_available = (double)left / o->comm->local_size;
             o->tc.moments_in_memory_max = (size_t)(o->mem_available / 2) | 1; /* 0: always */
         }
@@ -1023,7 +1024,7 @@ static int train(train_opts *o)
            r.name, ug_model_family(m), a.n, b.n, model, o->tc.batch_size, ranks,
            o->tc.iteration, o->threads_now.follow ? "up to " : "", omp_get_max_threads(),
            omp_get_max_threads() == 1 ? "" : "s", comm->size > 1 ? " per rank" : "");
-    if (o->mem_available > 0 && ug_trainer_config(t)->moments_dir)
+    if (o->moments_auto && ug_trainer_config(t)->moments_dir)
         printf("Adam's moments (%.1f GB) go to files in %s: more than half of the %.1f GB of "
                "memory available%s (--moments_dir memory keeps them in memory)\n",
                (double)ug_trainer_moments_bytes(m) / 1e9, r.root, o->mem_available / 1e9,
