@@ -226,21 +226,22 @@ static WT void wino_input(float *V, const float *in, const ug_wino_geom *g, int 
             tile_pos(g, t0 + t, &n, &y0, &x0);
             y0 -= g->pt, x0 -= g->pl;
             const float *plane = blk_at(in, g->lbi, g->C, g->H, g->W, n, c, 0, 0);
-            /* Pixel (y0 + i, x0 + j) at plane + at + (i W + j) lb, read only
-             * where it is inside the plane. */
+            /* Pixel (y0 + i, x0 + j) at plane + (at + (i W + j) lb), read only
+             * where it is inside the plane (the offset summed first: plane + at
+             * alone may lie outside it). */
             const ptrdiff_t rs = (ptrdiff_t)g->W * g->lbi, at = (ptrdiff_t)y0 * rs + x0 * g->lbi;
             VF d[36];
             /* Tiles wholly inside (most of them) without the tests. */
             if (y0 >= 0 && y0 + 6 <= g->H && x0 >= 0 && x0 + 6 <= g->W) {
                 for (int i = 0; i < 6; i++)
                     for (int j = 0; j < 6; j++)
-                        d[6 * i + j] = V_LOADU(plane + at + i * rs + j * g->lbi);
+                        d[6 * i + j] = V_LOADU(plane + (at + i * rs + j * g->lbi));
             } else {
                 for (int i = 0; i < 6; i++)
                     for (int j = 0; j < 6; j++)
                         d[6 * i + j] = y0 + i >= 0 && y0 + i < g->H && x0 + j >= 0 &&
                                                x0 + j < g->W
-                                           ? V_LOADU(plane + at + i * rs + j * g->lbi)
+                                           ? V_LOADU(plane + (at + i * rs + j * g->lbi))
                                            : V_ZERO();
             }
             for (int j = 0; j < 6; j++)
