@@ -279,15 +279,9 @@ static WT void wino_output(float *out, const float *M, const float *bias, const 
             }
             float *o = (float *)blk_at(out, g->lbo, g->K, g->OH, g->OW, n, k, oy, ox);
             const ptrdiff_t rs = (ptrdiff_t)g->OW * g->lbo;
-            if (hi == 4 && wi == 4) { /* constant bounds: the stores unroll */
-                for (int i = 0; i < 4; i++)
-                    for (int j = 0; j < 4; j++)
-                        V_STOREU(o + i * rs + j * g->lbo, y[4 * i + j]);
-            } else {
-                for (int i = 0; i < hi; i++)
-                    for (int j = 0; j < wi; j++)
-                        V_STOREU(o + i * rs + j * g->lbo, y[4 * i + j]);
-            }
+            for (int i = 0; i < hi; i++)
+                for (int j = 0; j < wi; j++)
+                    V_STOREU(o + i * rs + j * g->lbo, y[4 * i + j]);
         }
     }
 }
