@@ -11,6 +11,10 @@ typedef struct ug_planes_kernels {
     /* The mean of x[0 .. n) and its centred sum of squares: two passes,
      * the mean first, then the squares about it. */
     void (*moments)(const float *x, int n, double *mean, double *sumsq);
+    /* The sum of x[0 .. n) in double. */
+    double (*sum)(const float *x, int n);
+    /* acc[i] += x[i] in double, i < n. */
+    void (*accumulate)(double *acc, const float *x, int n);
     /* y = (x - sub) mul + add, then max(y, 0) where relu != 0. */
     void (*affine)(float *y, const float *x, int n, double sub, double mul, double add, int relu);
     /* dx = (acc ? dx : 0) + r (dy - mean(dy) - xhat mean(dy xhat)), xhat = (x - m) r:

@@ -6,6 +6,8 @@
 #define PLANES_CAT(a, b) a##b
 #define PLANES_NAME(a, b) PLANES_CAT(a, b)
 #define P_MOMENTS PLANES_NAME(PLANES_TABLE, _moments)
+#define P_SUM PLANES_NAME(PLANES_TABLE, _sum)
+#define P_ACCUMULATE PLANES_NAME(PLANES_TABLE, _accumulate)
 #define P_AFFINE PLANES_NAME(PLANES_TABLE, _affine)
 #define P_INSTNORM_GRAD PLANES_NAME(PLANES_TABLE, _instnorm_grad)
 #define P_MOMENTS_BLOCKED PLANES_NAME(PLANES_TABLE, _moments_blocked)
@@ -29,6 +31,22 @@ static WT void P_MOMENTS(const float *x, int n, double *mean, double *sumsq)
     }
     *mean = m;
     *sumsq = ss;
+}
+
+static WT double P_SUM(const float *x, int n)
+{
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int i = 0; i < n; i++)
+        s += x[i];
+    return s;
+}
+
+static WT void P_ACCUMULATE(double *acc, const float *x, int n)
+{
+#pragma omp simd
+    for (int i = 0; i < n; i++)
+        acc[i] += x[i];
 }
 
 static WT void P_AFFINE(float *y, const float *x, int n, double sub, double mul, double add,
@@ -177,10 +195,12 @@ static WT void P_AXPYS_DOUBLE(double *acc, const float *w, size_t ld, const floa
 }
 
 static const ug_planes_kernels PLANES_TABLE = {
-    P_MOMENTS,        P_AFFINE, P_INSTNORM_GRAD, P_MOMENTS_BLOCKED,
-    P_AFFINE_BLOCKED, P_DOTS,   P_DOTS_DOUBLE,   P_AXPYS_DOUBLE};
+    P_MOMENTS,         P_SUM,  P_ACCUMULATE,  P_AFFINE,      P_INSTNORM_GRAD,
+    P_MOMENTS_BLOCKED, P_AFFINE_BLOCKED, P_DOTS, P_DOTS_DOUBLE, P_AXPYS_DOUBLE};
 
 #undef P_MOMENTS
+#undef P_SUM
+#undef P_ACCUMULATE
 #undef P_AFFINE
 #undef P_INSTNORM_GRAD
 #undef P_MOMENTS_BLOCKED
