@@ -1,8 +1,7 @@
 /* The CPU backend: oneDNN for the convolutions (and our Winograd for 3x3
  * stride-1 ones where it is faster), transposed convolutions and linears,
- * threaded normalisations, padding, up-sampling and sums over planes or
- * channels (each file here), and the plain
- * references (src/ops) for every kernel that is simple enough to be its own,
+ * threaded normalisations, padding, up-sampling and average pooling (each
+ * file here), and the plain references (src/ops) for every kernel that is simple enough to be its own,
  * all over host memory. */
 #include "backend/cpu/cpu.h"
 #include "backend/host.h"
@@ -59,7 +58,7 @@ const ug_backend ug_backend_cpu = {
     .concat_backward = ug_concat_backward_ref,
     .concat_tiled_forward = ug_concat_tiled_forward_ref,
     .concat_tiled_backward = ug_concat_tiled_backward_ref,
-    .channel_sum_forward = ug_cpu_channel_sum_forward,
+    .channel_sum_forward = ug_channel_sum_forward_ref,
     .channel_sum_backward = ug_channel_sum_backward_ref,
     .add_forward = ug_add_forward_ref,
     .add_backward = ug_add_backward_ref,

@@ -79,7 +79,6 @@ void ug_cpu_pad_reflect_backward(ug_kctx *k, float *din, const float *dout, int 
 void ug_cpu_upsample2_forward(ug_kctx *k, float *out, const float *in, int N, int C, int H,
                               int W, int blocked);
 void ug_cpu_gap_forward(ug_kctx *k, float *out, const float *in, int N, int C, int HW);
-void ug_cpu_channel_sum_forward(ug_kctx *k, float *out, const float *in, int N, int C, int HW);
 void ug_cpu_instnorm_forward(ug_kctx *k, float *out, float *mean, float *rstd, const float *in,
                              int N, int C, int HW, float eps, int relu, int blocked);
 void ug_cpu_instnorm_backward(ug_kctx *k, float *din, const float *dout, const float *in,

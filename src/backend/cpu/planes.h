@@ -1,5 +1,5 @@
 /* Private to src/backend/cpu: the per-plane loops of the instance and layer
- * normalisations, and the per-row loops of matrix-vector products, compiled
+ * normalisations and average pooling, and the per-row loops of matrix-vector products, compiled
  * once per code path (plain, AVX2, AVX-512) from planes_simd.h. They sum in double; a wider path sums in more lanes, an
  * order the sums are free to take. */
 #ifndef UG_PLANES_H
@@ -13,8 +13,6 @@ typedef struct ug_planes_kernels {
     void (*moments)(const float *x, int n, double *mean, double *sumsq);
     /* The sum of x[0 .. n) in double. */
     double (*sum)(const float *x, int n);
-    /* acc[i] += x[i] in double, i < n. */
-    void (*accumulate)(double *acc, const float *x, int n);
     /* y = (x - sub) mul + add, then max(y, 0) where relu != 0. */
     void (*affine)(float *y, const float *x, int n, double sub, double mul, double add, int relu);
     /* dx = (acc ? dx : 0) + r (dy - mean(dy) - xhat mean(dy xhat)), xhat = (x - m) r:

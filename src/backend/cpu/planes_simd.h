@@ -7,7 +7,6 @@
 #define PLANES_NAME(a, b) PLANES_CAT(a, b)
 #define P_MOMENTS PLANES_NAME(PLANES_TABLE, _moments)
 #define P_SUM PLANES_NAME(PLANES_TABLE, _sum)
-#define P_ACCUMULATE PLANES_NAME(PLANES_TABLE, _accumulate)
 #define P_AFFINE PLANES_NAME(PLANES_TABLE, _affine)
 #define P_INSTNORM_GRAD PLANES_NAME(PLANES_TABLE, _instnorm_grad)
 #define P_MOMENTS_BLOCKED PLANES_NAME(PLANES_TABLE, _moments_blocked)
@@ -15,23 +14,6 @@
 #define P_DOTS PLANES_NAME(PLANES_TABLE, _dots)
 #define P_DOTS_DOUBLE PLANES_NAME(PLANES_TABLE, _dots_double)
 #define P_AXPYS_DOUBLE PLANES_NAME(PLANES_TABLE, _axpys_double)
-
-static WT void P_MOMENTS(const float *x, int n, double *mean, double *sumsq)
-{
-    double s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int i = 0; i < n; i++)
-        s += x[i];
-    const double m = s / n;
-    double ss = 0;
-#pragma omp simd reduction(+ : ss)
-    for (int i = 0; i < n; i++) {
-        const double d = x[i] - m;
-        ss += d * d;
-    }
-    *mean = m;
-    *sumsq = ss;
-}
 
 static WT double P_SUM(const float *x, int n)
 {
@@ -42,11 +24,17 @@ static WT double P_SUM(const float *x, int n)
     return s;
 }
 
-static WT void P_ACCUMULATE(double *acc, const float *x, int n)
+static WT void P_MOMENTS(const float *x, int n, double *mean, double *sumsq)
 {
-#pragma omp simd
-    for (int i = 0; i < n; i++)
-        acc[i] += x[i];
+    const double m = P_SUM(x, n) / n;
+    double ss = 0;
+#pragma omp simd reduction(+ : ss)
+    for (int i = 0; i < n; i++) {
+        const double d = x[i] - m;
+        ss += d * d;
+    }
+    *mean = m;
+    *sumsq = ss;
 }
 
 static WT void P_AFFINE(float *y, const float *x, int n, double sub, double mul, double add,
@@ -195,12 +183,11 @@ static WT void P_AXPYS_DOUBLE(double *acc, const float *w, size_t ld, const floa
 }
 
 static const ug_planes_kernels PLANES_TABLE = {
-    P_MOMENTS,         P_SUM,  P_ACCUMULATE,  P_AFFINE,      P_INSTNORM_GRAD,
-    P_MOMENTS_BLOCKED, P_AFFINE_BLOCKED, P_DOTS, P_DOTS_DOUBLE, P_AXPYS_DOUBLE};
+    P_MOMENTS,        P_SUM,  P_AFFINE,      P_INSTNORM_GRAD, P_MOMENTS_BLOCKED,
+    P_AFFINE_BLOCKED, P_DOTS, P_DOTS_DOUBLE, P_AXPYS_DOUBLE};
 
 #undef P_MOMENTS
 #undef P_SUM
-#undef P_ACCUMULATE
 #undef P_AFFINE
 #undef P_INSTNORM_GRAD
 #undef P_MOMENTS_BLOCKED
